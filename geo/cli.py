@@ -1,0 +1,209 @@
+"""Command-line interface: ``nahraum``.
+
+Every sub-command prints German messages; errors in the user's data or
+environment exit with status 2 and a message that says what to do, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from . import settings
+from ._errors import NahraumError
+
+
+def _print_json(obj) -> None:
+    print(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", help=f"Rohdaten-Ordner (Standard: ${settings.DATA_ENV_VAR} oder ../shared/data)")
+    p.add_argument("--cache", help=f"Cache-Ordner (Standard: ${settings.CACHE_ENV_VAR} oder data/cache)")
+
+
+def _region_arg(p: argparse.ArgumentParser, required: bool = False) -> None:
+    p.add_argument("--region", default=None if required else "default", required=required,
+                   help="Regionsname (default, thueringen, bayreuth-nord) oder Kreis-/Gemeindeschlüssel")
+
+
+# ---------------------------------------------------------------------------
+# region
+# ---------------------------------------------------------------------------
+
+
+def _cmd_region_build(args) -> int:
+    from . import region
+
+    path = region.build_region(args.region, args.data, args.cache, force=args.force)
+    meta = json.loads((path / "meta.json").read_text("utf-8"))
+    if args.json:
+        _print_json({"region": meta["region"], "path": str(path), "content_hash": meta["content_hash"],
+                     "built_at": meta["built_at"]})
+    else:
+        print(f"Region {meta['label']} bereit: {path} (Stand {meta['built_at']})")
+    return 0
+
+
+def _cmd_region_info(args) -> int:
+    from . import region
+
+    info = region.load_region(args.region, args.data, args.cache).info()
+    if args.json:
+        _print_json(info)
+        return 0
+    print(f"{info['label']} ({info['region']})")
+    if info["gemeinden"]:
+        print(f"  Gemeinden: {info['gemeinden']}  Kreise: {', '.join(info['kreise'])}")
+        print(f"  Einwohner amtlich (VG250-EW): {info['population_official']:,}".replace(",", "."))
+    print(f"  Einwohner Bevölkerungsraster: {info['population_surface']:,.0f} in {info['cells']:,} Zellen"
+          .replace(",", "."))
+    for code, total in info["target_groups"].items():
+        print(f"    {settings.TARGET_GROUPS[code].label_de}: {total:,.0f}".replace(",", "."))
+    s = info["services"]
+    prec = ", ".join(f"{settings.PRECISIONS[k][0]} {v}" for k, v in s["by_precision"].items())
+    print(f"  Angebote: {s['total']} ({prec})")
+    for u in s["unresolved"]:
+        print(f"    nicht verortet: {u['id']} {u['name']} – {u['geocode_note']}")
+    print(f"  Haltestellen: {info['stops']} (davon {info['stops_inside']} in der Region)")
+    return 0
+
+
+def _cmd_region_list(args) -> int:
+    from . import region
+
+    regions = region.list_regions()
+    if args.json:
+        _print_json(regions)
+    else:
+        for name, label in regions.items():
+            print(f"{name:15s} {label}")
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# services
+# ---------------------------------------------------------------------------
+
+
+def _cmd_services_import(args) -> int:
+    from . import region, services
+
+    reg = region.load_region(args.region, args.data, args.cache)
+    res = services.import_services(Path(args.file), reg.gemeinden, reg.outline,
+                                   settings.data_dir(args.data))
+    summary = res.summary()
+    if args.out:
+        services.export_services(res.services, Path(args.out))
+    if args.json:
+        _print_json(summary)
+    else:
+        print(f"{summary['imported']} Angebote importiert.")
+        for k, v in summary["by_precision"].items():
+            print(f"  {settings.PRECISIONS[k][0]}: {v}")
+        for e in summary["errors"]:
+            where = ", ".join(x for x in (f"Zeile {e['row']}" if e.get("row") else "",
+                                          f"Spalte „{e['column']}“" if e.get("column") else "") if x)
+            print(f"  Fehler{(' (' + where + ')') if where else ''}: {e['message']}")
+    return 0 if not summary["errors"] else 1
+
+
+def _cmd_services_export(args) -> int:
+    from . import region, services
+
+    reg = region.load_region(args.region, args.data, args.cache)
+    services.export_services(reg.services, Path(args.out))
+    print(f"{len(reg.services)} Angebote exportiert nach {args.out}")
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# app
+# ---------------------------------------------------------------------------
+
+
+def _cmd_app(args) -> int:
+    env = dict(os.environ)
+    if args.data:
+        env[settings.DATA_ENV_VAR] = str(Path(args.data).resolve())
+    if args.cache:
+        env[settings.CACHE_ENV_VAR] = str(Path(args.cache).resolve())
+    env["NAHRAUM_REGION"] = args.region
+    cmd = [sys.executable, "-m", "streamlit", "run", str(settings.REPO_ROOT / "app.py"),
+           "--server.port", str(args.port), "--server.address", args.address,
+           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    return subprocess.call(cmd, env=env, cwd=settings.REPO_ROOT)
+
+
+# ---------------------------------------------------------------------------
+# parser
+# ---------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nahraum", description="Nahraum – Planung wohnortnaher Angebote")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    reg = sub.add_parser("region", help="Regionen bauen und beschreiben")
+    reg_sub = reg.add_subparsers(dest="action", required=True)
+    p = reg_sub.add_parser("build", help="Regionspaket in den Cache schreiben")
+    _region_arg(p)
+    _common(p)
+    p.add_argument("--force", action="store_true", help="auch neu bauen, wenn nichts geändert ist")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_region_build)
+    p = reg_sub.add_parser("info", help="Kennzahlen einer Region")
+    _region_arg(p)
+    _common(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_region_info)
+    p = reg_sub.add_parser("list", help="verfügbare Regionen")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_region_list)
+
+    svc = sub.add_parser("services", help="Angebotslisten prüfen, importieren, exportieren")
+    svc_sub = svc.add_subparsers(dest="action", required=True)
+    p = svc_sub.add_parser("import", help="Datei gegen eine Region prüfen und verorten")
+    p.add_argument("file", help="CSV, XLSX, GeoJSON oder GeoPackage")
+    _region_arg(p)
+    _common(p)
+    p.add_argument("--out", help="geprüfte und verortete Angebote hierhin schreiben (Endung = Format)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_services_import)
+    p = svc_sub.add_parser("export", help="Angebote einer Region exportieren")
+    _region_arg(p)
+    _common(p)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=_cmd_services_export)
+
+    p = sub.add_parser("app", help="Die Planungsoberfläche starten (lokal, offline)")
+    _region_arg(p)
+    _common(p)
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--address", default="127.0.0.1",
+                   help="Adresse, an die der Server bindet (Standard: nur dieser Rechner)")
+    p.set_defaults(func=_cmd_app)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except NahraumError as exc:
+        if getattr(args, "json", False):
+            _print_json({"error": exc.message, "problems": [p.to_dict() for p in exc.problems]})
+        print(f"Fehler: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,330 @@
+"""Population surface on the Census 2022 100 m grid by dasymetric mapping.
+
+Method (documented for users in ``docs/method.md``):
+
+1. Each populated 1 km cell's inhabitants (``Einwohner``) are distributed over
+   its 100 m cells in proportion to a residential weight: dwellings (sum of the
+   room-count classes); where a 100 m cell has no dwelling count, its
+   residential buildings; where it has neither but appears in another 100 m
+   census file, a token weight (``settings.TOKEN_WEIGHT``).
+2. A populated 1 km cell without any weighted 100 m cell keeps its
+   inhabitants in the 100 m cell just south-west of its centre (the location
+   inside it is unknown; ``weight_source`` = "coarse_centre").
+3. Each 100 m cell belongs to the Gemeinde that contains its centre. Cells
+   whose centre lies outside every Gemeinde of the region are dropped; the
+   scaling in step 4 restores the totals.
+4. Per Gemeinde, cells are scaled so that they sum to the official population.
+   A Gemeinde without any census cell gets one cell at its representative
+   point holding its whole official population.
+5. Target groups: from 100 m counts where the census gives them (scaled with
+   the same Gemeinde factor); a cell without a count (suppressed: fewer than
+   3) gets the expected value of a Poisson count below 3 whose mean is the
+   cell's inhabitants × the 1 km share where the census has one, else × the
+   region-wide lower-bound rate (all counted persons ÷ all inhabitants).
+   Groups with only a 1 km share (under 18, 65+) are inhabitants × share.
+   No group exceeds a cell's inhabitants.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import settings
+from ._errors import DataFileError
+
+_KEY_MUL = 10**6
+
+
+def cell_key(x: np.ndarray, y: np.ndarray, size: int = settings.CELL_SIZE_M) -> np.ndarray:
+    """Integer key of the grid cell whose centre is (x, y)."""
+    return (np.asarray(x, dtype=np.int64) // size) * _KEY_MUL + np.asarray(y, dtype=np.int64) // size
+
+
+def parent_centre(v: np.ndarray) -> np.ndarray:
+    """Centre coordinate of the 1 km cell that contains a 100 m cell centre."""
+    v = np.asarray(v, dtype=np.int64)
+    return (v // settings.COARSE_CELL_SIZE_M) * settings.COARSE_CELL_SIZE_M + settings.COARSE_CELL_SIZE_M // 2
+
+
+def _read_parquet(path: Path, columns: list[str]) -> pd.DataFrame:
+    if not path.is_file():
+        raise DataFileError(
+            f"Zensus-Datei fehlt: {path}. Bitte den Datenordner prüfen (NAHRAUM_DATA oder --data)."
+        )
+    try:
+        df = pd.read_parquet(path)
+    except Exception as exc:
+        raise DataFileError(f"{path.name}: Parquet-Datei kann nicht gelesen werden ({exc}).") from exc
+    missing = set(columns) - set(df.columns)
+    if missing:
+        raise DataFileError(
+            f"{path.name}: Spalten fehlen: {', '.join(sorted(missing))} (erwartet: {', '.join(columns)})."
+        )
+    return df[columns]
+
+
+def _in_bbox(df: pd.DataFrame, bbox: tuple[float, float, float, float] | None) -> pd.DataFrame:
+    if bbox is None:
+        return df
+    x0, y0, x1, y1 = bbox
+    m = (df["x"] >= x0) & (df["x"] <= x1) & (df["y"] >= y0) & (df["y"] <= y1)
+    return df.loc[m]
+
+
+def read_coarse(census_dir: Path, bbox=None) -> pd.DataFrame:
+    """1 km cells with inhabitants > 0 and target-group shares (fractions, NaN if missing)."""
+    census_dir = Path(census_dir)
+    df = _in_bbox(_read_parquet(census_dir / "1km" / "Einwohner.parquet", ["Einwohner", "x", "y"]), bbox)
+    df = df.loc[df["Einwohner"] > 0].rename(columns={"Einwohner": "pop"})
+    df["pop"] = df["pop"].astype(float)
+    shares = {g.source_1km for g in settings.TARGET_GROUPS.values() if g.source_1km}
+    for col in sorted(shares):
+        s = _in_bbox(_read_parquet(census_dir / "1km" / f"{col}.parquet", [col, "x", "y"]), bbox)
+        s = s.loc[s[col] >= 0]
+        df = df.merge(s, on=["x", "y"], how="left")
+        df[col] = df[col] / 100.0
+    return df.reset_index(drop=True)
+
+
+def _sum_files(census_dir: Path, names: tuple[str, ...], bbox) -> pd.DataFrame:
+    parts = []
+    for name in names:
+        path = census_dir / "100m" / f"{name}.parquet"
+        if path.is_file():
+            d = _in_bbox(_read_parquet(path, ["value", "x", "y"]), bbox)
+            parts.append(d.loc[d["value"] > 0])
+    if not parts:
+        return pd.DataFrame({"x": [], "y": [], "value": []})
+    return pd.concat(parts).groupby(["x", "y"], as_index=False)["value"].sum()
+
+
+def read_fine(census_dir: Path, bbox=None) -> pd.DataFrame:
+    """100 m cells with residential weight, its source and target-group counts.
+
+    Returns
+    -------
+    DataFrame with ``x``, ``y``, ``weight``, ``weight_source`` ("dwellings",
+    "buildings", "presence") and one ``count_<group>`` column per target group
+    with 100 m counts (NaN where the census gives none).
+    """
+    census_dir = Path(census_dir)
+    fine_dir = census_dir / "100m"
+    if not fine_dir.is_dir():
+        raise DataFileError(f"Zensus-Ordner fehlt: {fine_dir}.")
+    dw = _sum_files(census_dir, settings.DWELLING_FILES, bbox).rename(columns={"value": "dwellings"})
+    bu = _sum_files(census_dir, settings.BUILDING_FILES, bbox).rename(columns={"value": "buildings"})
+    presence = []
+    for path in sorted(fine_dir.glob("*.parquet")):
+        d = _in_bbox(pd.read_parquet(path, columns=["value", "x", "y"]), bbox)
+        presence.append(d.loc[d["value"] > 0, ["x", "y"]])
+    cells = pd.concat(presence).drop_duplicates(ignore_index=True)
+    cells = cells.merge(dw, on=["x", "y"], how="left").merge(bu, on=["x", "y"], how="left")
+    dwell = cells["dwellings"].fillna(0).to_numpy(float)
+    build = cells["buildings"].fillna(0).to_numpy(float)
+    cells["weight"] = np.where(dwell > 0, dwell, np.where(build > 0, build, settings.TOKEN_WEIGHT))
+    cells["weight_source"] = np.where(dwell > 0, "dwellings", np.where(build > 0, "buildings", "presence"))
+    for g in settings.TARGET_GROUPS.values():
+        if g.source_100m:
+            c = _sum_files(census_dir, (g.source_100m,), bbox).rename(columns={"value": f"count_{g.code}"})
+            cells = cells.merge(c, on=["x", "y"], how="left")
+    return cells.drop(columns=["dwellings", "buildings"])
+
+
+def dasymetric(coarse: pd.DataFrame, fine: pd.DataFrame) -> pd.DataFrame:
+    """Distribute 1 km inhabitants over 100 m cells by weight.
+
+    Parameters
+    ----------
+    coarse : DataFrame
+        ``x``, ``y`` (1 km cell centres), ``pop``, optional share columns.
+    fine : DataFrame
+        ``x``, ``y`` (100 m cell centres), ``weight`` and optional extra columns.
+
+    Returns
+    -------
+    DataFrame of 100 m cells with ``pop_census`` (inhabitants before scaling),
+    ``px``, ``py`` (parent 1 km centre), the fine columns and the coarse shares.
+    1 km cells without weighted sub-cells keep their inhabitants in the 100 m
+    cell at their centre (``weight_source`` = "coarse_centre"). Totals per 1 km
+    cell are preserved exactly.
+    """
+    fine = fine.copy()
+    fine["px"] = parent_centre(fine["x"].to_numpy())
+    fine["py"] = parent_centre(fine["y"].to_numpy())
+    share_cols = [c for c in coarse.columns if c not in ("x", "y", "pop")]
+    co = coarse.rename(columns={"x": "px", "y": "py", "pop": "pop_coarse"})
+    merged = fine.merge(co, on=["px", "py"], how="inner")
+    wsum = merged.groupby(["px", "py"])["weight"].transform("sum").to_numpy(float)
+    merged["pop_census"] = merged["pop_coarse"].to_numpy(float) * merged["weight"].to_numpy(float) / wsum
+    covered = merged[["px", "py"]].drop_duplicates()
+    rest = co.merge(covered, on=["px", "py"], how="left", indicator=True)
+    rest = rest.loc[rest["_merge"] == "left_only"].drop(columns="_merge")
+    if len(rest):
+        # No weighted sub-cell: the location inside the 1 km cell is unknown;
+        # keep its inhabitants in the 100 m cell at its centre.
+        half = settings.CELL_SIZE_M // 2
+        centre = rest.assign(x=rest["px"] - half, y=rest["py"] - half, weight=1.0,
+                             weight_source="coarse_centre")
+        centre["pop_census"] = centre["pop_coarse"].astype(float)
+        merged = pd.concat([merged, centre], ignore_index=True)
+    return merged.drop(columns=["pop_coarse"])
+
+
+@dataclass
+class SurfaceReport:
+    """How the surface was built: counts a planner can check."""
+
+    cells: int
+    coarse_cells: int
+    by_weight_source: dict[str, int]
+    gemeinden_without_cells: list[str]
+    dropped_census_pop: float
+    scale_min: float
+    scale_max: float
+
+    def to_dict(self) -> dict:
+        return self.__dict__.copy()
+
+
+def assign_units(cells: pd.DataFrame, units: gpd.GeoDataFrame) -> np.ndarray:
+    """Return the ``ags`` of the unit containing each cell centre (None outside)."""
+    pts = shapely.points(cells["x"].to_numpy(float), cells["y"].to_numpy(float))
+    src, tgt = units.sindex.query(pts, predicate="within")
+    ags = np.full(len(cells), None, dtype=object)
+    # A centre on a shared border can hit two units: keep the first.
+    order = np.argsort(src, kind="stable")
+    src, tgt = src[order], tgt[order]
+    first = np.r_[True, src[1:] != src[:-1]]
+    ags[src[first]] = units["ags"].to_numpy()[tgt[first]]
+    return ags
+
+
+def _snap_centre(v: float) -> int:
+    return int(np.floor(v / settings.CELL_SIZE_M) * settings.CELL_SIZE_M + settings.CELL_SIZE_M // 2)
+
+
+def build_surface(units: gpd.GeoDataFrame, census_dir: Path) -> tuple[pd.DataFrame, SurfaceReport]:
+    """Build the 100 m population surface with target groups for a set of units.
+
+    Parameters
+    ----------
+    units : GeoDataFrame (EPSG:3035)
+        Reporting units with ``ags`` and ``pop`` (official inhabitants). Where
+        ``pop`` is NaN the unit keeps the census totals (no scaling).
+    census_dir : Path
+        Folder with ``1km/`` and ``100m/`` Census 2022 parquet files.
+
+    Returns
+    -------
+    (cells, report)
+        ``cells`` has ``x``, ``y``, ``ags``, ``weight_source``, ``pop`` and one
+        column per target group code.
+    """
+    x0, y0, x1, y1 = units.total_bounds
+    bbox = (x0 - 1000, y0 - 1000, x1 + 1000, y1 + 1000)
+    coarse = read_coarse(census_dir, bbox)
+    half = settings.COARSE_CELL_SIZE_M / 2
+    boxes = shapely.box(coarse["x"] - half, coarse["y"] - half, coarse["x"] + half, coarse["y"] + half)
+    hit = np.unique(units.sindex.query(boxes, predicate="intersects")[0])
+    coarse = coarse.iloc[hit].reset_index(drop=True)
+    fine = read_fine(census_dir, bbox)
+    cells = dasymetric(coarse, fine)
+    cells["ags"] = assign_units(cells, units)
+    dropped = float(cells.loc[cells["ags"].isna(), "pop_census"].sum())
+    cells = cells.loc[cells["ags"].notna()].reset_index(drop=True)
+
+    # Units without any cell: one cell at the representative point.
+    have = set(cells["ags"])
+    empty = units.loc[~units["ags"].isin(have)]
+    if len(empty):
+        rp = empty.geometry.representative_point()
+        add = pd.DataFrame(
+            {
+                "x": [_snap_centre(p.x) for p in rp],
+                "y": [_snap_centre(p.y) for p in rp],
+                "ags": empty["ags"].to_numpy(),
+                "weight": 1.0,
+                "weight_source": "no_census_cell",
+                "pop_census": 0.0,
+            }
+        )
+        add["px"] = parent_centre(add["x"].to_numpy())
+        add["py"] = parent_centre(add["y"].to_numpy())
+        cells = pd.concat([cells, add], ignore_index=True)
+
+    # Scale per unit to the official population.
+    official = units.set_index("ags")["pop"].astype(float)
+    census_sum = cells.groupby("ags")["pop_census"].sum()
+    n_cells = cells.groupby("ags")["pop_census"].size()
+    off = official.reindex(census_sum.index)
+    factor = pd.Series(np.where(off.isna(), 1.0, off / census_sum.where(census_sum > 0)),
+                       index=census_sum.index)
+    f = cells["ags"].map(factor).to_numpy(float, copy=True)
+    zero = ~np.isfinite(f)  # unit with cells but no census inhabitants: split evenly
+    pop = cells["pop_census"].to_numpy(float) * np.where(zero, 0.0, f)
+    if zero.any():
+        per = cells.loc[zero, "ags"].map(off / n_cells).to_numpy(float)
+        pop[zero] = per
+        f[zero] = 0.0
+    cells["pop"] = pop
+
+    _add_target_groups(cells, f)
+    finite = factor[np.isfinite(factor)]
+    report = SurfaceReport(
+        cells=len(cells),
+        coarse_cells=int(cells[["px", "py"]].drop_duplicates().shape[0]),
+        by_weight_source={k: int(v) for k, v in cells["weight_source"].value_counts().items()},
+        gemeinden_without_cells=sorted(empty["ags"].tolist()),
+        dropped_census_pop=round(dropped, 1),
+        scale_min=float(finite.min()) if len(finite) else 1.0,
+        scale_max=float(finite.max()) if len(finite) else 1.0,
+    )
+    cols = ["x", "y", "ags", "weight_source", *settings.TARGET_GROUPS]
+    cells["x"] = cells["x"].astype(np.int64)
+    cells["y"] = cells["y"].astype(np.int64)
+    return cells[cols].sort_values(["ags", "y", "x"], ignore_index=True), report
+
+
+def expected_below_limit(lam: np.ndarray) -> np.ndarray:
+    """Expected value of a Poisson count known to be below 3 (0, 1 or 2).
+
+    ``E[N | N < 3] = (λ + λ²) / (1 + λ + λ²/2)``: about λ for small λ and
+    approaching 2 for large λ. Used for 100 m cells whose count the census
+    suppressed or omitted.
+    """
+    lam = np.asarray(lam, dtype=float)
+    return (lam + lam**2) / (1.0 + lam + lam**2 / 2.0)
+
+
+def _add_target_groups(cells: pd.DataFrame, factor: np.ndarray) -> None:
+    """Add one column per target group (see module docstring, step 5)."""
+    pop = cells["pop"].to_numpy(float)
+    pc = cells["pop_census"].to_numpy(float)
+    for g in settings.TARGET_GROUPS.values():
+        if g.code == "pop":
+            continue
+        share = cells[g.source_1km].to_numpy(float) if g.source_1km else None
+        if share is not None:
+            valid = np.isfinite(share)
+            mean_share = np.average(share[valid], weights=pc[valid]) if valid.any() and pc[valid].sum() > 0 else 0.0
+            share = np.where(valid, share, mean_share)
+        if g.source_100m:
+            count = cells[f"count_{g.code}"].to_numpy(float)
+            has = np.isfinite(count)
+            if share is None:
+                # Lower-bound rate: all counted persons over all inhabitants.
+                rate = count[has].sum() / pc.sum() if pc.sum() > 0 else 0.0
+                share = np.full(len(cells), rate)
+            census_level = np.where(has, count, expected_below_limit(pc * share))
+            value = census_level * factor
+            # Units with no census inhabitants at all: share of the official count.
+            value = np.where(factor == 0, pop * share, value)
+        else:
+            value = pop * share
+        cells[g.code] = np.minimum(value, pop)

@@ -1,0 +1,968 @@
+"""Service inventory (Bestand): import, taxonomy, validation and export.
+
+Planners keep their service lists in Excel, CSV or a GIS. This module reads
+them (CSV in UTF-8/Windows-1252 with comma or semicolon, XLSX, GeoJSON,
+GeoPackage), maps German column headers to the schema in
+``docs/services_schema.md``, resolves each row's category from its
+subcategory, validates rows against the region and writes the inventory back
+in any of these formats. A bad row never costs the good ones: it is listed
+with row, column and what was expected, and the rest is imported.
+
+Typical use::
+
+    result = import_services(path, gemeinden, outline, data_dir)
+    result.services      # GeoDataFrame, EPSG:3035, with precision/geocode_note
+    result.summary()     # {"imported": 62, "by_precision": {...}, "errors": [...]}
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import math
+import os
+import re
+import tempfile
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import geocode, settings
+from ._errors import DataFileError, InputError, Problem
+from ._io import atomic_path, decode_text, write_bytes_atomic
+
+DEFAULT_SERVICES_FILE = "th/services/services_kyf_soem.csv"
+
+SCHEMA_COLUMNS: tuple[str, ...] = (
+    "id", "name", "category", "subcategory", "provider", "street", "postcode", "town",
+    "ortsteil", "lat", "lon", "capacity", "opening_hours", "outreach_days", "target_groups",
+    "source", "status",
+)
+NUMERIC_COLUMNS: tuple[str, ...] = ("lat", "lon", "capacity")
+DERIVED_COLUMNS: tuple[str, ...] = ("category_source", "precision", "geocode_note")
+FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+EXPORT_SUFFIXES: tuple[str, ...] = (".csv", ".xlsx", ".geojson", ".json", ".gpkg")
+MAX_ROWS = 100_000  # safety limit against spreadsheet bombs
+
+# Accepted headers per schema column (matched case-, umlaut- and punctuation-insensitively).
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "id": ("nr", "nummer", "kennung", "angebots-id", "angebotsnummer", "lfd. nr.", "schlüssel"),
+    "name": ("bezeichnung", "angebot", "einrichtung", "name des angebots", "titel", "title"),
+    "category": ("kategorie", "hauptkategorie", "bereich", "handlungsfeld"),
+    "subcategory": ("unterkategorie", "angebotsart", "art", "art des angebots", "typ", "type"),
+    "provider": ("träger", "anbieter", "trägerschaft", "betreiber"),
+    "street": ("straße", "str.", "straße und hausnummer", "adresse", "anschrift", "address"),
+    "postcode": ("plz", "postleitzahl", "zip", "postal code", "postal_code", "zip code"),
+    "town": ("ort", "stadt", "gemeinde", "city", "place", "wohnort"),
+    "ortsteil": ("ot", "stadtteil", "ortsteil/stadtteil", "district_part"),
+    "lat": ("latitude", "breite", "breitengrad", "geogr. breite", "y_wgs84"),
+    "lon": ("lng", "long", "longitude", "länge", "längengrad", "geogr. länge", "x_wgs84"),
+    "capacity": ("kapazität", "plätze", "platzzahl", "anzahl plätze"),
+    "opening_hours": ("öffnungszeiten", "sprechzeiten", "öffnungszeit", "opening hours"),
+    "outreach_days": ("außensprechtage", "außensprechtag", "sprechtage vor ort", "outreach"),
+    "target_groups": ("zielgruppen", "zielgruppe", "target group", "target groups"),
+    "source": ("quelle", "quellen", "url"),
+    "status": ("stand", "zustand"),
+}
+
+
+def _header_key(text: str) -> str:
+    s = unicodedata.normalize("NFC", str(text)).casefold()
+    s = s.translate(str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"}))
+    return re.sub(r"[^0-9a-z]+", "", s)
+
+
+HEADER_ALIASES: dict[str, str] = {
+    _header_key(alias): col
+    for col, aliases in _ALIASES.items() for alias in (col, *aliases)
+}
+
+
+# ---------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------
+def _cell_text(value: object) -> str:
+    """Text of a spreadsheet/GIS cell, without evaluating anything."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "ja" if value else "nein"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _undefuse(text: str) -> str:
+    """Drop the apostrophe that an export put before a formula-like value."""
+    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@":
+        return text[1:]
+    return text
+
+
+def defuse_formula(text: str) -> str:
+    """Prefix formula-like text (``=``, ``+``, ``-``, ``@``) with an apostrophe.
+
+    Spreadsheets would otherwise evaluate such cells (CSV/formula injection).
+    """
+    return "'" + text if text and text.startswith(FORMULA_PREFIXES) else text
+
+
+def _read_source(source: str | os.PathLike | bytes | IO[bytes],
+                 filename: str | None) -> tuple[bytes, str]:
+    """Return the bytes of a path, bytes object or file-like, checking the size first."""
+    limit = settings.MAX_UPLOAD_BYTES
+    too_big = (f"Die Datei ist größer als {limit // (1024 * 1024)} MB und wird nicht "
+               "eingelesen. Bitte die Liste aufteilen oder unnötige Spalten entfernen.")
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+        name = filename or "Upload"
+    elif hasattr(source, "read"):
+        name = filename or Path(str(getattr(source, "name", "Upload"))).name
+        size = getattr(source, "size", None)
+        if isinstance(size, int) and size > limit:
+            raise InputError(f"{name}: {too_big}")
+        data = source.read(limit + 1)
+        data = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    else:
+        path = Path(source)
+        name = filename or path.name
+        if not path.is_file():
+            raise InputError(f"{name}: Datei nicht gefunden ({path}).")
+        if path.stat().st_size > limit:
+            raise InputError(f"{name}: {too_big}")
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"{name}: Datei kann nicht gelesen werden ({exc.strerror}).") \
+                from exc
+    if len(data) > limit:
+        raise InputError(f"{name}: {too_big}")
+    return data, name
+
+
+def _detect_format(data: bytes, name: str) -> str:
+    suffix = Path(name).suffix.lower()
+    if data.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if data.startswith(b"SQLite format 3\x00"):
+        return "gpkg"
+    if suffix == ".xls" or data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise InputError(f"{name}: Das alte Excel-Format (.xls) wird nicht unterstützt. "
+                         "Bitte in Excel als .xlsx oder als CSV speichern.")
+    if suffix in (".xlsx", ".xlsm"):
+        return "xlsx"
+    if suffix == ".gpkg":
+        return "gpkg"
+    if suffix in (".geojson", ".json"):
+        return "geojson"
+    if suffix in (".csv", ".txt", ".tsv"):
+        return "csv"
+    head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+    return "geojson" if head.startswith(b"{") else "csv"
+
+
+def _decode(data: bytes, name: str) -> str:
+    try:
+        text, _ = decode_text(data, name)
+    except DataFileError as exc:
+        raise InputError(exc.message) from exc
+    return text.lstrip("\ufeff")
+
+
+def _sniff_delimiter(text: str) -> str:
+    """Pick ``;``, ``,`` or tab by counting them in the header line (outside quotes)."""
+    line = next((ln for ln in text.splitlines() if ln.strip()), "")
+    counts = dict.fromkeys((";", ",", "\t"), 0)
+    quoted = False
+    for ch in line:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    best = max(counts, key=lambda c: (counts[c], c == ","))
+    return best if counts[best] else ","
+
+
+def _parse_csv(data: bytes, name: str) -> tuple[list[str], list[list[str]]]:
+    text = _decode(data, name)
+    delimiter = _sniff_delimiter(text)
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise InputError(f"{name}: CSV-Datei ist nicht lesbar ({exc}). Bitte Anführungszeichen "
+                         "und Trennzeichen prüfen.") from exc
+    if not rows:
+        raise InputError(f"{name}: Die Datei ist leer.")
+    return rows[0], rows[1:]
+
+
+def _parse_xlsx(data: bytes, name: str) -> tuple[list[str], list[list[str]]]:
+    import openpyxl  # local: only needed for Excel files
+
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises many types for damaged files
+        raise InputError(f"{name}: Keine gültige Excel-Datei (.xlsx) ({type(exc).__name__}). "
+                         "Bitte in Excel neu speichern oder als CSV exportieren.") from exc
+    try:
+        for ws in wb.worksheets:
+            rows: list[list[str]] = []
+            for row in ws.iter_rows(values_only=True):
+                if len(rows) > MAX_ROWS:
+                    raise InputError(f"{name}: Mehr als {MAX_ROWS} Zeilen; bitte aufteilen.")
+                rows.append([_cell_text(v) for v in row])
+            while rows and not any(c.strip() for c in rows[0]):
+                rows.pop(0)
+            if rows:
+                return rows[0], rows[1:]
+    except InputError:
+        raise
+    except Exception as exc:
+        raise InputError(f"{name}: Excel-Datei ist beschädigt ({type(exc).__name__}).") from exc
+    finally:
+        wb.close()
+    raise InputError(f"{name}: Die Excel-Datei enthält keine Daten.")
+
+
+def _point_latlon(geom: shapely.Geometry | None) -> tuple[str, str]:
+    """Lat/lon text of a point (or the representative point of another geometry)."""
+    if geom is None or geom.is_empty:
+        return "", ""
+    pt = geom if geom.geom_type == "Point" else geom.representative_point()
+    return repr(float(pt.y)), repr(float(pt.x))
+
+
+def _frame_from_records(records: list[dict], latlon: list[tuple[str, str]]
+                        ) -> tuple[list[str], list[list[str]], list[tuple[str, str]]]:
+    header: list[str] = []
+    for rec in records:
+        for key in rec:
+            if key not in header:
+                header.append(key)
+    rows = [[_cell_text(rec.get(k)) for k in header] for rec in records]
+    return header, rows, latlon
+
+
+def _parse_geojson(data: bytes, name: str):
+    text = _decode(data, name)
+    try:
+        obj = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise InputError(f"{name}: Keine gültige GeoJSON-Datei ({exc}).") from exc
+    if isinstance(obj, dict) and obj.get("type") == "Feature":
+        features = [obj]
+    elif isinstance(obj, dict) and obj.get("type") == "FeatureCollection" \
+            and isinstance(obj.get("features"), list):
+        features = obj["features"]
+    else:
+        raise InputError(f"{name}: GeoJSON muss eine FeatureCollection sein "
+                         "(„type“: „FeatureCollection“ mit „features“).")
+    transformer = None
+    crs_name = ((obj.get("crs") or {}).get("properties") or {}).get("name") \
+        if isinstance(obj.get("crs"), dict) else None
+    if crs_name and not re.search(r"CRS84|4326", str(crs_name)):
+        try:
+            from pyproj import CRS, Transformer
+            transformer = Transformer.from_crs(CRS.from_user_input(crs_name),
+                                               settings.CRS_DISPLAY, always_xy=True)
+        except Exception as exc:
+            raise InputError(f"{name}: Koordinatensystem „{crs_name}“ unbekannt.") from exc
+    records, latlon = [], []
+    for feat in features:
+        if not isinstance(feat, dict):
+            raise InputError(f"{name}: Ungültiges Feature in der FeatureCollection.")
+        props = feat.get("properties")
+        records.append(props if isinstance(props, dict) else {})
+        geom = None
+        if isinstance(feat.get("geometry"), dict):
+            try:
+                geom = shapely.geometry.shape(feat["geometry"])
+                if transformer is not None and not geom.is_empty:
+                    geom = shapely.ops.transform(transformer.transform, geom)
+            except Exception:
+                geom = None
+        latlon.append(_point_latlon(geom))
+    return _frame_from_records(records, latlon)
+
+
+def _parse_gpkg(data: bytes, name: str):
+    import pyogrio
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "upload.gpkg"
+        path.write_bytes(data)
+        try:
+            layers = pyogrio.list_layers(path)
+            if len(layers) == 0:
+                raise InputError(f"{name}: Das GeoPackage enthält keine Ebene.")
+            spatial = [row[0] for row in layers if row[1]]
+            layer = spatial[0] if spatial else layers[0][0]
+            gdf = pyogrio.read_dataframe(path, layer=layer)
+        except InputError:
+            raise
+        except Exception as exc:
+            raise InputError(f"{name}: Kein lesbares GeoPackage ({type(exc).__name__}).") \
+                from exc
+    geoms: list = [None] * len(gdf)
+    if isinstance(gdf, gpd.GeoDataFrame) and gdf.geometry.name in gdf.columns:
+        g = gdf.geometry
+        if g.crs is not None and not g.crs.equals(settings.CRS_DISPLAY):
+            g = g.to_crs(settings.CRS_DISPLAY)
+        geoms = list(g)
+        gdf = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    records = gdf.astype(object).where(gdf.notna(), None).to_dict("records")
+    return _frame_from_records(records, [_point_latlon(g) for g in geoms])
+
+
+def _normalise_postcode_text(value: str) -> str:
+    m = re.fullmatch(r"(\d{4,5})(?:\.0+)?", value)
+    return m.group(1).zfill(5) if m else value
+
+
+def _build_frame(header: list[str], rows: list[list[str]], name: str,
+                 latlon: list[tuple[str, str]] | None = None) -> pd.DataFrame:
+    """Canonicalise headers, tidy cells and return the raw string table."""
+    if len(rows) > MAX_ROWS:
+        raise InputError(f"{name}: Mehr als {MAX_ROWS} Zeilen; bitte aufteilen.")
+    header = [_undefuse(str(h).strip().lstrip("\ufeff")) for h in header]
+    width = len(header)
+    columns: list[str] = []
+    used: set[str] = set()
+    for i, h in enumerate(header):
+        label = h or f"Spalte {i + 1}"
+        canon = HEADER_ALIASES.get(_header_key(label))
+        if canon and canon not in used:
+            label = canon
+        base, k = label, 2
+        while label in used:
+            label, k = f"{base} ({k})", k + 1
+        used.add(label)
+        columns.append(label)
+
+    data: dict[str, list[str]] = {c: [] for c in columns}
+    problems: list[str] = []
+    index: list[int] = []
+    coords: list[tuple[str, str]] = []
+    for r, row in enumerate(rows, start=1):
+        cells = [_undefuse(str(c).strip()) for c in row]
+        extra = [c for c in cells[width:] if c]
+        cells = (cells + [""] * width)[:width]
+        has_geom = bool(latlon and latlon[r - 1][0])
+        if not any(cells) and not extra and not has_geom:
+            continue  # blank line
+        index.append(r)
+        for c, v in zip(columns, cells, strict=True):
+            data[c].append(v)
+        problems.append(
+            f"Zeile hat {width + len(cells[width:]) + len(extra)} Felder, die Kopfzeile nur "
+            f"{width}; überzählige Werte ({', '.join(extra[:3])}) nicht übernommen. "
+            "Bitte Trennzeichen und Anführungszeichen prüfen." if extra else "")
+        if latlon:
+            coords.append(latlon[r - 1])
+
+    df = pd.DataFrame(data, index=pd.Index(index, name="row"), dtype="str")
+    # Columns without a header and without values are dropped.
+    df = df[[c for c, h in zip(columns, header, strict=True)
+             if h or df[c].str.len().gt(0).any()]]
+    if latlon and any(a for a, _ in coords):
+        lat = [a for a, _ in coords]
+        lon = [b for _, b in coords]
+        has = np.array([bool(a) for a in lat])
+        for col, vals in (("lat", lat), ("lon", lon)):
+            if col not in df.columns:
+                df[col] = ""
+            df.loc[has, col] = np.array(vals, dtype=object)[has]
+    if any(problems):
+        df["_problem"] = problems
+    _require_columns(df.columns, name)
+    if "postcode" in df.columns:
+        df["postcode"] = df["postcode"].map(_normalise_postcode_text)
+    for col in SCHEMA_COLUMNS:
+        if col not in df.columns:
+            df[col] = ""
+    order = list(SCHEMA_COLUMNS) + [c for c in df.columns if c not in SCHEMA_COLUMNS]
+    df = df[order].astype("str").replace("", np.nan)
+    return df
+
+
+def _missing_columns(columns) -> list[Problem]:
+    cols = set(columns)
+    out: list[Problem] = []
+    for col, what in (("id", "Kennung"), ("name", "Name")):
+        if col not in cols:
+            out.append(Problem(f"Pflichtspalte „{col}“ ({what}) fehlt. Erlaubte Überschriften "
+                               f"z. B.: {', '.join((col, *_ALIASES[col][:3]))}.", column=col))
+    if not cols & {"category", "subcategory"}:
+        out.append(Problem("Spalte „category“ (Kategorie) oder „subcategory“ (Unterkategorie) "
+                           "fehlt; eine von beiden ist Pflicht.", column="category"))
+    if not ({"lat", "lon"} <= cols or cols & {"town", "postcode"}):
+        out.append(Problem("Keine Ortsangabe: erwartet werden die Spalten „lat“ und „lon“ "
+                           "(Breite/Länge) oder „town“ (Ort) oder „postcode“ (PLZ).",
+                           column="town"))
+    return out
+
+
+def _require_columns(columns, name: str) -> None:
+    missing = _missing_columns(columns)
+    if missing:
+        for p in missing:
+            p.file = name
+        raise InputError(f"{name}: Pflichtspalten fehlen.", missing)
+
+
+def read_services(path_or_bytes: str | os.PathLike | bytes | IO[bytes],
+                  filename: str | None = None) -> pd.DataFrame:
+    """Read a service list into a raw, schema-normalised string table.
+
+    Parameters
+    ----------
+    path_or_bytes : path, bytes or binary file-like
+        CSV (UTF-8 with/without BOM or Windows-1252; comma, semicolon or tab),
+        XLSX, GeoJSON or GeoPackage. Point geometry gives ``lat``/``lon``.
+    filename : str, optional
+        Name used in messages and for the format (by suffix); needed for
+        uploads given as bytes.
+
+    Returns
+    -------
+    DataFrame
+        All schema columns first (missing ones empty), then unknown columns in
+        file order. All values are strings or missing; formulas are kept as
+        text. The index (named ``row``) is the 1-based data row of the file;
+        blank lines are skipped. A ``_problem`` column carries row-level
+        parsing problems (e.g. too many fields) for :func:`validate_services`.
+
+    Raises
+    ------
+    InputError
+        File too big, unreadable, wrong encoding, no data or required columns
+        missing (German message).
+    """
+    data, name = _read_source(path_or_bytes, filename)
+    if not data.strip():
+        raise InputError(f"{name}: Die Datei ist leer.")
+    fmt = _detect_format(data, name)
+    latlon = None
+    if fmt == "csv":
+        header, rows = _parse_csv(data, name)
+    elif fmt == "xlsx":
+        header, rows = _parse_xlsx(data, name)
+    elif fmt == "geojson":
+        header, rows, latlon = _parse_geojson(data, name)
+    else:
+        header, rows, latlon = _parse_gpkg(data, name)
+    if not rows:
+        raise InputError(f"{name}: Keine Datenzeilen unter der Kopfzeile gefunden.")
+    df = _build_frame(header, rows, name, latlon)
+    if df.empty:
+        raise InputError(f"{name}: Keine Datenzeilen unter der Kopfzeile gefunden.")
+    df.attrs["source_file"] = name
+    return df
+
+
+# ---------------------------------------------------------------------------
+# Taxonomy
+# ---------------------------------------------------------------------------
+def category_from_subcategory(subcategory: object) -> str | None:
+    """Category of a subcategory by ``settings.SUBCATEGORY_RULES`` (first match)."""
+    if subcategory is None or (isinstance(subcategory, float) and math.isnan(subcategory)):
+        return None
+    text = unicodedata.normalize("NFC", str(subcategory)).lower()
+    for keyword, category in settings.SUBCATEGORY_RULES:
+        if keyword in text:
+            return category
+    return None
+
+
+def match_category(value: object) -> str | None:
+    """The ``settings.CATEGORIES`` code named by ``value`` (code or label, any case)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    key = _header_key(str(value))
+    for code, cat in settings.CATEGORIES.items():
+        if key and key in {_header_key(code), _header_key(cat.label_de),
+                           _header_key(cat.label_en)}:
+            return code
+    return None
+
+
+def resolve_category(subcategory: object, category: object) -> str | None:
+    """Resolve a row's category: subcategory rule, else a valid file category."""
+    return category_from_subcategory(subcategory) or match_category(category)
+
+
+# ---------------------------------------------------------------------------
+# Validation
+# ---------------------------------------------------------------------------
+def _texts(df: pd.DataFrame, col: str) -> list[str]:
+    if col not in df.columns:
+        return [""] * len(df)
+    return ["" if geocode._is_blank(v) else str(v).strip() for v in df[col].tolist()]
+
+
+def _row_numbers(df: pd.DataFrame) -> list[int]:
+    if df.index.name == "row" and pd.api.types.is_integer_dtype(df.index):
+        return [int(i) for i in df.index]
+    return list(range(1, len(df) + 1))
+
+
+def _short(text: str, n: int = 40) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _empty_result() -> gpd.GeoDataFrame:
+    cols = list(SCHEMA_COLUMNS) + list(DERIVED_COLUMNS)
+    return gpd.GeoDataFrame({c: pd.Series(dtype="str") for c in cols},
+                            geometry=gpd.GeoSeries([], crs=settings.CRS_METRIC),
+                            crs=settings.CRS_METRIC)
+
+
+def validate_services(df: pd.DataFrame, gemeinden_gdf_3035: gpd.GeoDataFrame | None,
+                      region_outline_3035: shapely.Geometry | None,
+                      buffer_m: float = settings.REGION_BUFFER_M,
+                      ) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+    """Check every row and return the clean services and the problems.
+
+    Parameters
+    ----------
+    df : DataFrame or GeoDataFrame
+        Raw table from :func:`read_services`, or its geocoded form from
+        :func:`geo.geocode.geocode_services` (then its ``precision``,
+        ``geocode_note`` and geometry are used).
+    gemeinden_gdf_3035 : GeoDataFrame or None
+        Region Gemeinden (used to name the Gemeinde in messages).
+    region_outline_3035 : shapely geometry or None
+        Region outline in EPSG:3035; ``None`` skips the region check.
+    buffer_m : float
+        Located services may lie this far outside the outline.
+
+    Returns
+    -------
+    (GeoDataFrame, list of Problem)
+        Clean rows (EPSG:3035; schema columns with ``lat``/``lon``/``capacity``
+        as floats, unknown columns, ``category_source``, ``precision``,
+        ``geocode_note``; the index keeps the data row). Rows without a
+        location are kept with ``precision == "not_found"`` and no geometry.
+        Problems are errors only: each names row and column and the excluded
+        row; file-level problems have ``row=None``.
+    """
+    del gemeinden_gdf_3035  # reserved: messages name places via geocode_note
+    missing = _missing_columns(df.columns)
+    if missing:
+        return _empty_result(), missing
+    n = len(df)
+    rows = _row_numbers(df)
+    errors: list[list[Problem]] = [[] for _ in range(n)]
+
+    def err(i: int, column: str | None, message: str) -> None:
+        errors[i].append(Problem(message, rows[i], column))
+
+    for i, msg in enumerate(_texts(df, "_problem")):
+        if msg:
+            err(i, None, msg)
+
+    ids, names = _texts(df, "id"), _texts(df, "name")
+    first_seen: dict[str, int] = {}
+    for i, ident in enumerate(ids):
+        if not ident:
+            err(i, "id", "Kennung (id) fehlt; jede Zeile braucht eine eindeutige Kennung.")
+        elif ident in first_seen:
+            err(i, "id", f"Kennung „{_short(ident)}“ ist doppelt: schon in Zeile "
+                         f"{rows[first_seen[ident]]} vergeben; Zeile {rows[i]} wird nicht "
+                         "übernommen. Bitte eindeutige Kennungen vergeben.")
+        else:
+            first_seen[ident] = i
+        if not names[i]:
+            err(i, "name", "Name fehlt; erwartet wird die Bezeichnung des Angebots.")
+
+    # Category
+    subs, cats = _texts(df, "subcategory"), _texts(df, "category")
+    allowed = ", ".join(settings.CATEGORIES)
+    resolved: list[str | None] = []
+    for i in range(n):
+        cat = resolve_category(subs[i], cats[i])
+        resolved.append(cat)
+        if cat is None:
+            if cats[i]:
+                err(i, "category", f"Kategorie „{_short(cats[i])}“ unbekannt; erwartet eine von: "
+                                   f"{allowed} (oder eine zuordenbare Unterkategorie).")
+            elif subs[i]:
+                err(i, "subcategory", f"Unterkategorie „{_short(subs[i])}“ lässt sich keiner "
+                                      f"Kategorie zuordnen und „category“ ist leer; erwartet: "
+                                      f"{allowed}.")
+            else:
+                err(i, "category", f"Kategorie fehlt; erwartet eine von: {allowed}.")
+    category_source = [c if c and match_category(c) != r else "" for c, r in zip(
+        cats, resolved, strict=True)]
+    prev_source = _texts(df, "category_source")
+    category_source = [cs or (ps if match_category(c) == r else "")
+                       for cs, ps, c, r in zip(category_source, prev_source, cats, resolved,
+                                               strict=True)]
+
+    # Coordinates
+    lat, lon, status = geocode.parse_coordinates(df)
+    lat_txt, lon_txt = _texts(df, "lat"), _texts(df, "lon")
+    for i, st in enumerate(status):
+        if st == "half":
+            col = "lon" if lat_txt[i] else "lat"
+            err(i, col, ("Länge (lon) fehlt, Breite (lat) ist angegeben" if col == "lon" else
+                         "Breite (lat) fehlt, Länge (lon) ist angegeben")
+                + "; erwartet beide oder keine.")
+        elif st == "unparsable_lat":
+            err(i, "lat", f"Breite (lat) „{_short(lat_txt[i])}“ ist keine Zahl; erwartet "
+                          "Dezimalgrad, z. B. 51,37 oder 51.37.")
+        elif st == "unparsable_lon":
+            err(i, "lon", f"Länge (lon) „{_short(lon_txt[i])}“ ist keine Zahl; erwartet "
+                          "Dezimalgrad, z. B. 10,87 oder 10.87.")
+        elif st == "nonfinite":
+            err(i, "lat" if not math.isfinite(lat[i]) else "lon",
+                "Koordinate ist keine endliche Zahl (NaN/unendlich); erwartet Dezimalgrad.")
+        elif st == "range":
+            col = "lat" if abs(lat[i]) > 90 else "lon"
+            swapped = abs(lon[i]) <= 90 and abs(lat[i]) <= 180 and col == "lat"
+            err(i, col, ("Breite und Länge vertauscht? " if swapped else "")
+                + f"Breite {lat_txt[i]} / Länge {lon_txt[i]} außerhalb des gültigen Bereichs "
+                "(Breite −90…90, Länge −180…180); erwartet WGS84-Dezimalgrad, keine Meter.")
+
+    # Capacity
+    cap = np.full(n, np.nan)
+    for i, text in enumerate(_texts(df, "capacity")):
+        if not text:
+            continue
+        try:
+            value = geocode.parse_number(text)
+        except ValueError:
+            value = None
+        if value is None or not math.isfinite(value) or value < 0:
+            err(i, "capacity", f"Kapazität „{_short(text)}“ ist keine Zahl ≥ 0; erwartet z. B. "
+                               "12 oder 12,5 (leer lassen, wenn unbekannt).")
+        else:
+            cap[i] = value
+
+    # Location: from geocoding if done, else only the file's coordinates.
+    if isinstance(df, gpd.GeoDataFrame) and "precision" in df.columns:
+        geo_s = df.geometry.to_crs(settings.CRS_METRIC) if df.crs else df.geometry
+        geoms = np.array(list(geo_s), dtype=object)
+        precision = np.array(_texts(df, "precision"), dtype=object)
+        notes = np.array(_texts(df, "geocode_note"), dtype=object)
+    else:
+        geoms = np.full(n, None, dtype=object)
+        precision = np.full(n, "not_found", dtype=object)
+        notes = np.full(n, "Nicht geokodiert: keine gültigen Koordinaten in der Datei.",
+                        dtype=object)
+        ok = status == "ok"
+        if ok.any():
+            pts = gpd.GeoSeries(gpd.points_from_xy(lon[ok], lat[ok]),
+                                crs=settings.CRS_DISPLAY).to_crs(settings.CRS_METRIC)
+            geoms[ok] = np.array(list(pts), dtype=object)
+            precision[ok] = "coordinates"
+            notes[ok] = "Koordinaten aus der Datei"
+    bad_prec = ~np.isin(precision, list(settings.PRECISIONS))
+    precision[bad_prec] = "not_found"
+    located = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+    precision[~located] = "not_found"
+    geoms[~located] = None
+
+    if region_outline_3035 is not None and located.any():
+        _check_region(df, geoms, located, precision, lat, lon, status, region_outline_3035,
+                      buffer_m, err)
+
+    # Assemble the clean table
+    keep = np.array([not e for e in errors], dtype=bool)
+    problems = [p for e in errors for p in e]
+    out = df.loc[keep, [c for c in df.columns
+                        if not str(c).startswith("_") and c not in DERIVED_COLUMNS
+                        and c != getattr(df, "_geometry_column_name", None)]].copy()
+    out = pd.DataFrame(out)
+    out["category"] = pd.Series(np.array(resolved, dtype=object)[keep], index=out.index,
+                                dtype="str")
+    # Coordinates: exact from the file, else the geocoded point (6 decimals ≈ 0.1 m).
+    wgs = gpd.GeoSeries(list(geoms), crs=settings.CRS_METRIC).to_crs(settings.CRS_DISPLAY)
+    geo_lat = np.where(located, np.round(wgs.y.to_numpy(), 6), np.nan)
+    geo_lon = np.where(located, np.round(wgs.x.to_numpy(), 6), np.nan)
+    own = (status == "ok") & located
+    out["lat"] = np.where(own, lat, geo_lat)[keep]
+    out["lon"] = np.where(own, lon, geo_lon)[keep]
+    out["capacity"] = cap[keep]
+    out["category_source"] = pd.Series(np.array(category_source, dtype=object)[keep],
+                                       index=out.index, dtype="str").replace("", np.nan)
+    out["precision"] = pd.Series(precision[keep], index=out.index, dtype="str")
+    out["geocode_note"] = pd.Series(notes[keep], index=out.index, dtype="str").replace("",
+                                                                                       np.nan)
+    text_cols = [c for c in out.columns if c not in NUMERIC_COLUMNS]
+    out[text_cols] = out[text_cols].astype("str")
+    gdf = gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(list(geoms[keep]), index=out.index,
+                                                       crs=settings.CRS_METRIC))
+    return gdf, problems
+
+
+def _check_region(df, geoms, located, precision, lat, lon, status, outline, buffer_m,
+                  err) -> None:
+    """Flag located rows farther than ``buffer_m`` from the region outline."""
+    idx = np.flatnonzero(located)
+    dist = shapely.distance(np.array(list(geoms[idx]), dtype=object), outline)
+    towns = _texts(df, "town")
+    for i, d in zip(idx, dist, strict=True):
+        if not d > buffer_m:
+            continue
+        km = f"{d / 1000:.1f}".replace(".", ",")
+        allowed = f"{buffer_m / 1000:g}".replace(".", ",")
+        if precision[i] == "coordinates" and status[i] == "ok":
+            swapped = gpd.GeoSeries(gpd.points_from_xy([lat[i]], [lon[i]]),
+                                    crs=settings.CRS_DISPLAY).to_crs(settings.CRS_METRIC)
+            sw_dist = shapely.distance(swapped.iloc[0], outline) if abs(lon[i]) <= 90 \
+                else math.inf
+            if sw_dist <= buffer_m or (5 <= lat[i] <= 16 and 47 <= lon[i] <= 56):
+                err(i, "lat", f"Breite und Länge vertauscht? Breite {lat[i]:g} / Länge "
+                              f"{lon[i]:g} liegt {km} km außerhalb der Region; in Thüringen ist "
+                              "die Breite etwa 50–52 und die Länge etwa 10–12.")
+            else:
+                err(i, "lat", f"Koordinaten (Breite {lat[i]:g}, Länge {lon[i]:g}) liegen {km} km "
+                              f"außerhalb der Region (erlaubt: {allowed} km Puffer). Bitte "
+                              "Koordinaten prüfen.")
+        else:
+            label = settings.PRECISIONS.get(str(precision[i]), ("",))[0]
+            err(i, "town", f"Ort „{_short(towns[i])}“ wurde gefunden ({label}), liegt aber {km} "
+                           f"km außerhalb der Region (erlaubt: {allowed} km Puffer).")
+
+
+# ---------------------------------------------------------------------------
+# Import result
+# ---------------------------------------------------------------------------
+@dataclass
+class ImportResult:
+    """Services imported from one file, with the problems found.
+
+    Attributes
+    ----------
+    services : GeoDataFrame
+        Clean rows, EPSG:3035, with ``precision`` and ``geocode_note``.
+        Rows with ``precision == "not_found"`` have no geometry; use
+        :func:`located` before spatial analysis.
+    problems : list of Problem
+        Errors: rows listed here were not imported.
+    file : str or None
+        File name (for messages).
+    """
+
+    services: gpd.GeoDataFrame
+    problems: list[Problem] = field(default_factory=list)
+    file: str | None = None
+
+    @property
+    def not_found(self) -> list[Problem]:
+        """Imported rows without a location, each with the German reason."""
+        sv = self.services
+        lost = sv[sv["precision"] == "not_found"]
+        rows = _row_numbers(sv)
+        pos = {k: r for k, r in zip(sv.index, rows, strict=True)}
+        return [Problem(f"{r['id']} „{r['name']}“ nicht verortet: {r['geocode_note']}",
+                        pos[k], "town", self.file) for k, r in lost.iterrows()]
+
+    def summary(self) -> dict:
+        """Counts for the user: imported rows, rows per precision, errors, not found."""
+        counts = self.services["precision"].value_counts()
+        return {
+            "file": self.file,
+            "imported": int(len(self.services)),
+            "by_precision": {k: int(counts.get(k, 0)) for k in settings.PRECISIONS},
+            "errors": [{"row": p.row, "column": p.column, "message": p.message}
+                       for p in self.problems],
+            "not_found": [{"row": p.row, "column": p.column, "message": p.message}
+                          for p in self.not_found],
+        }
+
+
+def located(services: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The services that have a location (drops ``not_found`` rows)."""
+    mask = services.geometry.notna() & ~services.geometry.is_empty
+    return services[mask & (services["precision"] != "not_found")]
+
+
+def import_services(path: str | os.PathLike | bytes | IO[bytes] | None,
+                    gemeinden: gpd.GeoDataFrame, outline: shapely.Geometry | None,
+                    data_dir: str | os.PathLike | None = None, *, filename: str | None = None,
+                    places: gpd.GeoDataFrame | None = None, postcodes: pd.DataFrame | None = None,
+                    buffer_m: float = settings.REGION_BUFFER_M) -> ImportResult:
+    """Read, geocode and validate a service list for a region.
+
+    Parameters
+    ----------
+    path : path, bytes, file-like or None
+        The service list; ``None`` reads ``DEFAULT_SERVICES_FILE`` from the
+        data directory.
+    gemeinden : GeoDataFrame
+        Region Gemeinden in EPSG:3035 (``ags``, ``name``, polygons).
+    outline : shapely geometry or None
+        Region outline in EPSG:3035.
+    data_dir : path, optional
+        Raw data directory (GeoNames files); default ``settings.data_dir()``.
+    filename : str, optional
+        Name of an upload given as bytes.
+    places, postcodes : optional
+        Preloaded :func:`geo.geocode.load_places` / ``load_postcodes`` tables.
+    buffer_m : float
+        Tolerance outside the outline.
+
+    Returns
+    -------
+    ImportResult
+
+    Raises
+    ------
+    InputError
+        For file-level problems (see :func:`read_services`).
+    """
+    if path is None:
+        path = settings.data_dir(data_dir) / DEFAULT_SERVICES_FILE
+    raw = read_services(path, filename)
+    name = raw.attrs.get("source_file")
+    if places is None:
+        places = geocode.load_places(data_dir)
+    if postcodes is None:
+        postcodes = geocode.load_postcodes(data_dir)
+    coded = geocode.geocode_services(raw, gemeinden, places, postcodes)
+    services, problems = validate_services(coded, gemeinden, outline, buffer_m)
+    for p in problems:
+        p.file = name
+    services.attrs["source_file"] = name
+    return ImportResult(services, problems, name)
+
+
+# ---------------------------------------------------------------------------
+# Export
+# ---------------------------------------------------------------------------
+def _export_table(gdf: pd.DataFrame) -> pd.DataFrame:
+    """Columns for export: schema, unknown columns, derived; lat/lon filled."""
+    geom_col = gdf.geometry.name if isinstance(gdf, gpd.GeoDataFrame) else None
+    extras = [c for c in gdf.columns if c not in SCHEMA_COLUMNS and c not in DERIVED_COLUMNS
+              and c != geom_col and not str(c).startswith("_")]
+    cols = list(SCHEMA_COLUMNS) + extras + [c for c in DERIVED_COLUMNS if c in gdf.columns]
+    table = pd.DataFrame(index=gdf.index)
+    for c in cols:
+        table[c] = gdf[c] if c in gdf.columns else np.nan
+    for c in NUMERIC_COLUMNS:
+        table[c] = [geocode.parse_number(v) if not geocode._is_blank(v) else np.nan
+                    for v in table[c].tolist()] if table[c].dtype == object or \
+            pd.api.types.is_string_dtype(table[c]) else table[c].astype(float)
+    if geom_col and gdf.crs is not None:
+        geo = gdf.geometry
+        has = geo.notna().to_numpy() & ~geo.is_empty.to_numpy()
+        fill = has & (table["lat"].isna().to_numpy() | table["lon"].isna().to_numpy())
+        if fill.any():
+            wgs = geo[fill].to_crs(settings.CRS_DISPLAY)
+            table.loc[fill, "lat"] = np.round(wgs.y.to_numpy(), 6)
+            table.loc[fill, "lon"] = np.round(wgs.x.to_numpy(), 6)
+    return table
+
+
+def _text_cell(value: object) -> str:
+    return "" if geocode._is_blank(value) else str(value)
+
+
+def _number_text(value: float) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return _cell_text(float(value))
+
+
+def _csv_bytes(table: pd.DataFrame) -> bytes:
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow([defuse_formula(str(c)) for c in table.columns])
+    for rec in table.itertuples(index=False, name=None):
+        writer.writerow([_number_text(v) if c in NUMERIC_COLUMNS else defuse_formula(
+            _text_cell(v)) for c, v in zip(table.columns, rec, strict=True)])
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def _xlsx_bytes(table: pd.DataFrame) -> bytes:
+    import openpyxl
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    def clean(text: str) -> str:
+        return defuse_formula(ILLEGAL_CHARACTERS_RE.sub("", text))
+
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("Angebote")
+    ws.append([clean(str(c)) for c in table.columns])
+    for rec in table.itertuples(index=False, name=None):
+        ws.append([(None if math.isnan(v) else float(v)) if c in NUMERIC_COLUMNS
+                   else (clean(_text_cell(v)) or None)
+                   for c, v in zip(table.columns, rec, strict=True)])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _geojson_bytes(table: pd.DataFrame) -> bytes:
+    features = []
+    for rec in table.to_dict("records"):
+        props = {k: (None if (isinstance(v, float) and math.isnan(v)) or v is None
+                     or (not isinstance(v, float) and geocode._is_blank(v)) else v)
+                 for k, v in rec.items()}
+        geom = None
+        if props.get("lat") is not None and props.get("lon") is not None:
+            geom = {"type": "Point", "coordinates": [props["lon"], props["lat"]]}
+        features.append({"type": "Feature", "properties": props, "geometry": geom})
+    fc = {"type": "FeatureCollection", "features": features}
+    return json.dumps(fc, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def export_services(gdf: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Write services to CSV, XLSX, GeoJSON or GeoPackage (by file suffix).
+
+    CSV is UTF-8 with BOM (so that Excel recognises the encoding) and comma
+    delimiter; GeoJSON and GeoPackage are in EPSG:4326. All schema and unknown
+    columns are written, plus ``category_source``, ``precision`` and
+    ``geocode_note``; ``lat``/``lon`` hold each service's location. In CSV and
+    XLSX, text starting with ``=``, ``+``, ``-`` or ``@`` gets a leading
+    apostrophe so that spreadsheets never evaluate it; :func:`read_services`
+    removes it again, so exports re-import unchanged.
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in EXPORT_SUFFIXES:
+        raise InputError(f"Unbekanntes Exportformat „{suffix or path.name}“; erwartet: "
+                         f"{', '.join(EXPORT_SUFFIXES)}.")
+    table = _export_table(gdf)
+    if suffix == ".csv":
+        write_bytes_atomic(path, _csv_bytes(table))
+    elif suffix == ".xlsx":
+        write_bytes_atomic(path, _xlsx_bytes(table))
+    elif suffix in (".geojson", ".json"):
+        write_bytes_atomic(path, _geojson_bytes(table))
+    else:
+        has = table["lat"].notna() & table["lon"].notna()
+        geoms = [shapely.Point(x, y) if h else None
+                 for x, y, h in zip(table["lon"], table["lat"], has, strict=True)]
+        text_cols = [c for c in table.columns if c not in NUMERIC_COLUMNS]
+        out = table.copy()
+        out[text_cols] = out[text_cols].astype(object).where(out[text_cols].notna(), None)
+        out = gpd.GeoDataFrame(out.reset_index(drop=True), geometry=geoms,
+                               crs=settings.CRS_DISPLAY)
+        with atomic_path(path) as tmp:
+            tmp.unlink()
+            out.to_file(tmp, driver="GPKG", layer="services", engine="pyogrio")
+    return path

@@ -1,0 +1,296 @@
+"""Single source of truth for Nahraum's parameters.
+
+Speeds, thresholds, the service taxonomy, target groups, colours, coordinate
+reference systems, file locations and attribution lines live here and nowhere
+else. Every other module imports them from this module.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+# ---------------------------------------------------------------------------
+# Paths
+# ---------------------------------------------------------------------------
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DATA_ENV_VAR = "NAHRAUM_DATA"
+CACHE_ENV_VAR = "NAHRAUM_CACHE"
+DEFAULT_DATA_DIR = (REPO_ROOT / ".." / "shared" / "data").resolve()
+DEFAULT_CACHE_DIR = REPO_ROOT / "data" / "cache"
+REGIONS_DIR = REPO_ROOT / "data" / "regions"
+
+
+def data_dir(override: str | os.PathLike | None = None) -> Path:
+    """Return the raw data directory (argument, then ``NAHRAUM_DATA``, then default)."""
+    if override:
+        return Path(override).expanduser().resolve()
+    env = os.environ.get(DATA_ENV_VAR)
+    return Path(env).expanduser().resolve() if env else DEFAULT_DATA_DIR
+
+
+def cache_dir(override: str | os.PathLike | None = None) -> Path:
+    """Return the build cache directory (argument, then ``NAHRAUM_CACHE``, then default)."""
+    if override:
+        return Path(override).expanduser().resolve()
+    env = os.environ.get(CACHE_ENV_VAR)
+    return Path(env).expanduser().resolve() if env else DEFAULT_CACHE_DIR
+
+
+# ---------------------------------------------------------------------------
+# Coordinate reference systems and grid
+# ---------------------------------------------------------------------------
+CRS_METRIC = "EPSG:3035"  # ETRS89-LAEA, metres: all computation
+CRS_DISPLAY = "EPSG:4326"  # WGS84 lon/lat: display and exchange
+CELL_SIZE_M = 100  # Census 2022 fine grid
+COARSE_CELL_SIZE_M = 1000  # Census 2022 1 km grid
+REGION_BUFFER_M = 5000  # services and stops this far outside a region still count
+
+# ---------------------------------------------------------------------------
+# Travel modes (km/h) and default thresholds (minutes)
+# ---------------------------------------------------------------------------
+WALK_SPEED_KMH = 4.5
+WALK_SLOW_SPEED_KMH = 3.5  # pram / senior profile
+BIKE_SPEED_KMH = 15.0
+
+
+@dataclass(frozen=True)
+class Mode:
+    """A travel mode: its code, German/English labels and default threshold."""
+
+    code: str
+    label_de: str
+    label_en: str
+    default_threshold_min: int
+    speed_kmh: float | None  # None: speed per road class (car)
+
+
+MODES: dict[str, Mode] = {
+    m.code: m
+    for m in (
+        Mode("walk", "zu Fuß", "walking", 15, WALK_SPEED_KMH),
+        Mode("walk_slow", "zu Fuß, langsam (Kinderwagen/Senior:innen)", "walking, slow", 15,
+             WALK_SLOW_SPEED_KMH),
+        Mode("bike", "Fahrrad", "bicycle", 30, BIKE_SPEED_KMH),
+        Mode("car", "Auto", "car", 20, None),
+    )
+}
+DEFAULT_MODE = "walk"
+THRESHOLD_CHOICES_MIN = (5, 10, 15, 20, 30, 45, 60)
+ISOCHRONE_BANDS_MIN = (5, 10, 15, 20, 30, 45, 60)
+
+# German default car speeds (km/h) by OSM highway class when maxspeed is absent.
+CAR_SPEED_DEFAULTS_KMH: dict[str, float] = {
+    "motorway": 120.0,
+    "motorway_link": 60.0,
+    "trunk": 90.0,
+    "trunk_link": 50.0,
+    "primary": 80.0,
+    "primary_link": 50.0,
+    "secondary": 70.0,
+    "secondary_link": 40.0,
+    "tertiary": 60.0,
+    "tertiary_link": 40.0,
+    "unclassified": 50.0,
+    "residential": 30.0,
+    "living_street": 7.0,
+    "service": 20.0,
+    "road": 40.0,
+    "track": 15.0,
+}
+# Named maxspeed values used in Germany.
+MAXSPEED_NAMED_KMH: dict[str, float] = {
+    "DE:urban": 50.0,
+    "DE:rural": 100.0,
+    "DE:motorway": 130.0,
+    "DE:living_street": 7.0,
+    "DE:bicycle_road": 30.0,
+    "DE:zone30": 30.0,
+    "DE:zone:30": 30.0,
+    "walk": 7.0,
+    "none": 130.0,
+}
+
+# Maximum distance from a cell centre or service to the nearest routable node
+# before it is flagged as off the network (metres).
+SNAP_LIMIT_M = 1000.0
+
+# Straight-line fallback: network distance = straight-line distance × detour
+# factor. Calibrated on the real rural OSM network north of Bayreuth (see
+# docs/method.md and ``nahraum calibrate``). Replaced by measured values when
+# the calibration is run; these are the figures it produced.
+DETOUR_FACTORS: dict[str, float] = {"walk": 1.3, "walk_slow": 1.3, "bike": 1.3, "car": 1.3}
+FALLBACK_CAR_SPEED_KMH = 50.0  # average car speed for the straight-line model
+
+# ---------------------------------------------------------------------------
+# Target groups (Zielgruppen)
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TargetGroup:
+    """A target group of the population surface.
+
+    ``source_100m`` names the Census 2022 100 m file (without ``.parquet``)
+    that gives counts per cell; ``source_1km`` names the 1 km share column
+    (percent of inhabitants). Groups with both use 100 m counts where present
+    and the 1 km share otherwise.
+    """
+
+    code: str
+    label_de: str
+    label_en: str
+    life_phase: str
+    unit_de: str
+    source_100m: str | None = None
+    source_1km: str | None = None
+
+
+LIFE_PHASES: dict[str, tuple[str, str]] = {
+    "all": ("Alle Lebensphasen", "All life phases"),
+    "early": ("Frühe Kindheit", "Early childhood"),
+    "youth": ("Kindheit und Jugend", "Childhood and youth"),
+    "family": ("Familie", "Family"),
+    "adult": ("Erwachsenenleben", "Adult life"),
+    "senior": ("Alter", "Old age"),
+}
+
+TARGET_GROUPS: dict[str, TargetGroup] = {
+    g.code: g
+    for g in (
+        TargetGroup("pop", "Einwohner:innen insgesamt", "All inhabitants", "all", "Personen"),
+        TargetGroup("u10", "Kinder unter 10 Jahren", "Children under 10", "early", "Personen",
+                    source_100m="demography_ALTER_10JG_1"),
+        TargetGroup("u18", "Kinder und Jugendliche unter 18", "Under 18", "youth", "Personen",
+                    source_1km="unter18_A"),
+        TargetGroup("single_parent_hh", "Haushalte Alleinerziehender", "Single-parent households",
+                    "family", "Haushalte", source_100m="households_HHTYP_FAM_4"),
+        TargetGroup("foreign", "Ausländische Staatsangehörige", "Foreign nationals", "adult",
+                    "Personen", source_100m="demography_STAATSANGE_KURZ_2",
+                    source_1km="Auslaender_A"),
+        TargetGroup("age65", "Menschen ab 65 Jahren", "People aged 65+", "senior", "Personen",
+                    source_1km="ab65_A"),
+        TargetGroup("age80", "Menschen ab 80 Jahren", "People aged 80+", "senior", "Personen",
+                    source_100m="demography_ALTER_10JG_9"),
+    )
+}
+DEFAULT_TARGET_GROUP = "pop"
+
+# ---------------------------------------------------------------------------
+# Population surface (dasymetric mapping)
+# ---------------------------------------------------------------------------
+# Residential weight per 100 m cell: dwellings (sum of the room-count classes);
+# where a cell has no dwelling count, the number of residential buildings
+# (sum of construction-period classes); where neither, a cell that appears in
+# any other 100 m file gets this token weight.
+DWELLING_FILES = tuple(f"dwellings_RAUMANZAHL_{i}" for i in (1, 2, 3, 5, 6, 7))
+BUILDING_FILES = tuple(f"buildings_BAUJAHR_MZ_{i}" for i in range(1, 11))
+TOKEN_WEIGHT = 0.5
+SMALL_COUNT_LIMIT = 3  # counts below this are shown as "<3"
+
+# ---------------------------------------------------------------------------
+# Service taxonomy
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Category:
+    """A top-level service category with label, colour and map symbol."""
+
+    code: str
+    label_de: str
+    label_en: str
+    color: str
+    symbol: str  # Font Awesome icon name
+
+
+# Okabe-Ito palette: colour-blind safe.
+CATEGORIES: dict[str, Category] = {
+    c.code: c
+    for c in (
+        Category("Beratung", "Beratung", "Counselling", "#0072B2", "comments"),
+        Category("Jugend", "Jugend", "Youth", "#E69F00", "users"),
+        Category("Familie", "Familie", "Family", "#009E73", "house-user"),
+        Category("Bildung", "Bildung", "Education", "#56B4E9", "graduation-cap"),
+        Category("Senioren", "Senioren", "Seniors", "#CC79A7", "person-cane"),
+        Category("Integration", "Integration", "Integration", "#D55E00", "globe"),
+        Category("Behörde", "Behörde", "Authority", "#555555", "landmark"),
+    )
+}
+
+# Subcategory → category rules: the first rule whose keyword occurs in the
+# lower-cased subcategory wins. Order matters (specific before general).
+SUBCATEGORY_RULES: tuple[tuple[str, str], ...] = (
+    ("seniorenbüro", "Senioren"),
+    ("senior", "Senioren"),
+    ("jugendpflege", "Jugend"),  # "Bereichsjugendpflege" is youth work, not care
+    ("kindertagespflege", "Familie"),
+    ("pflege", "Senioren"),
+    ("migration", "Integration"),
+    ("integration", "Integration"),
+    ("flüchtling", "Integration"),
+    ("landratsamt", "Behörde"),
+    ("jugendamt", "Behörde"),
+    ("gesundheitsamt", "Behörde"),
+    ("jobcenter", "Behörde"),
+    ("amt", "Behörde"),
+    ("schuldner", "Beratung"),
+    ("schwangerschaft", "Beratung"),
+    ("erziehungs", "Beratung"),
+    ("sucht", "Beratung"),
+    ("lebensberatung", "Beratung"),
+    ("beratung", "Beratung"),
+    ("schulsozialarbeit", "Jugend"),
+    ("jugend", "Jugend"),
+    ("streetwork", "Jugend"),
+    ("freizeit", "Jugend"),
+    ("schüler", "Jugend"),
+    ("kita", "Familie"),
+    ("thekiz", "Familie"),
+    ("kindergarten", "Familie"),
+    ("familie", "Familie"),
+    ("mehrgeneration", "Familie"),
+    ("dorfkümmerer", "Familie"),
+    ("schule", "Bildung"),
+    ("bildung", "Bildung"),
+    ("volkshochschule", "Bildung"),
+    ("bibliothek", "Bildung"),
+)
+
+# Geocoding precision levels, best first.
+PRECISIONS: dict[str, tuple[str, str]] = {
+    "coordinates": ("Koordinaten", "Coordinates"),
+    "village": ("Ort/Ortsteil", "Village"),
+    "postcode": ("Postleitzahl", "Postcode"),
+    "gemeinde": ("Gemeinde-Mittelpunkt", "Municipality centroid"),
+    "not_found": ("nicht gefunden", "Not found"),
+}
+
+# ---------------------------------------------------------------------------
+# Colours for travel-time bands (minutes), colour-blind safe (viridis-like)
+# ---------------------------------------------------------------------------
+BAND_COLORS: tuple[str, ...] = (
+    "#1a9850", "#66bd63", "#a6d96a", "#fee08b", "#fdae61", "#f46d43", "#d73027", "#7f0000",
+)
+POPULATION_COLORS: tuple[str, ...] = (
+    "#fff7bc", "#fee391", "#fec44f", "#fe9929", "#ec7014", "#cc4c02", "#8c2d04",
+)
+
+# ---------------------------------------------------------------------------
+# Attribution (shown with every map and export)
+# ---------------------------------------------------------------------------
+ATTRIBUTION: dict[str, str] = {
+    "vg250": "© GeoBasis-DE / BKG (2025), dl-de/by-2-0, Daten verändert",
+    "gv100ad": "Quelle: Statistisches Bundesamt (Destatis), GV-ISys, Stand 30.11.2023, dl-de/by-2-0",
+    "zensus": "© Statistisches Bundesamt (Destatis), Zensus 2022, dl-de/by-2-0",
+    "geonames": "GeoNames (geonames.org), CC BY 4.0",
+    "stops": "DB InfraGO (CC BY 4.0), OpenStreetMap contributors (ODbL)",
+    "osm": "© OpenStreetMap contributors, ODbL 1.0",
+    "services": "Angebote: öffentliche Webseiten und Presse (Quellen je Eintrag)",
+}
+
+# ---------------------------------------------------------------------------
+# Limits
+# ---------------------------------------------------------------------------
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # imported files larger than this are rejected

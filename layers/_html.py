@@ -1,0 +1,131 @@
+"""Small helpers shared by the layer modules: escaping, German numbers, GeoJSON."""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo import settings
+
+COORD_DECIMALS = 5  # about 1 m: enough for display, keeps the page small
+
+
+def esc(value: Any) -> str:
+    """Return ``value`` as HTML-escaped text; missing values become an empty string."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and math.isnan(value):
+        return ""
+    try:
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    return html.escape(str(value).strip(), quote=True)
+
+
+def format_int(value: Any) -> str:
+    """Format a number as a German integer (``143.012``); missing values as ``–``."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "–"
+    if math.isnan(number):
+        return "–"
+    return f"{round(number):,}".replace(",", ".")
+
+
+def safe_url(value: Any) -> str | None:
+    """Return the URL if it is an absolute ``http(s)`` link, else ``None``.
+
+    Links in popups are only rendered for these schemes, so a ``javascript:`` URL from
+    an imported file can never become clickable.
+    """
+    text = "" if value is None else str(value).strip()
+    if not text or any(ch.isspace() for ch in text):
+        return None
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return text
+
+
+def link_html(url: Any, text: str | None = None) -> str:
+    """Return an escaped link that opens in a new tab, or the escaped text if unsafe."""
+    target = safe_url(url)
+    if target is None:
+        return esc(url)
+    label = text if text is not None else (urlsplit(target).hostname or target)
+    return (f'<a href="{html.escape(target, quote=True)}" target="_blank" '
+            f'rel="noopener noreferrer">{esc(label)}</a>')
+
+
+def table_html(rows: Iterable[tuple[str, str]]) -> str:
+    """Return a two-column table; keys are escaped, values must already be HTML."""
+    body = "".join(f"<tr><th>{esc(k)}</th><td>{v}</td></tr>" for k, v in rows if v)
+    return f'<table class="nahraum-popup-table">{body}</table>'
+
+
+def to_display(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Reproject to the display CRS (EPSG:4326)."""
+    if gdf.crs is None:
+        raise ValueError("GeoDataFrame ohne Koordinatenbezugssystem")
+    return gdf.to_crs(settings.CRS_DISPLAY)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        v = float(value)
+        return None if math.isnan(v) else v
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if value is None:
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+def feature_collection(geometries: Iterable[Any],
+                       properties: Iterable[Mapping[str, Any]]) -> dict:
+    """Build a GeoJSON FeatureCollection with coordinates rounded for display.
+
+    Parameters
+    ----------
+    geometries : iterable of shapely geometries (EPSG:4326)
+        Missing or empty geometries are skipped together with their properties.
+    properties : iterable of mappings
+        One mapping per geometry; values must be JSON-serialisable scalars.
+
+    Returns
+    -------
+    dict
+        A GeoJSON FeatureCollection.
+    """
+    features = []
+    for geom, props in zip(geometries, properties, strict=True):
+        if geom is None or shapely.is_empty(geom):
+            continue
+        geom = shapely.set_precision(geom, 10.0 ** -COORD_DECIMALS, mode="pointwise")
+        features.append({
+            "type": "Feature",
+            "geometry": shapely.geometry.mapping(geom),
+            "properties": {k: _json_value(v) for k, v in props.items()},
+        })
+    return {"type": "FeatureCollection", "features": features}

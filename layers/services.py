@@ -1,0 +1,221 @@
+"""Service sites as category markers (colour + Font Awesome symbol) in one GeoJSON layer.
+
+Markers of services whose position is only known to the village, postcode or Gemeinde
+are drawn hollow with a dashed ring. Services sharing one position (typical for
+village-level geocoding) are fanned out around it by a fixed pixel offset, so every
+marker stays clickable at every zoom level while its anchor remains the true point.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+
+import folium
+import geopandas as gpd
+from folium.utilities import JsCode
+
+from geo import settings
+from layers._assets import symbol_svg
+from layers._html import esc, feature_collection, link_html, table_html, to_display
+from layers.legend import LegendEntry, LegendSection
+
+LAYER_SERVICES = "Angebote"
+UNKNOWN_COLOR = "#777777"
+UNKNOWN_SYMBOL = "circle-question"
+MARKER_PX = 28  # marker diameter in pixels
+RING_STEP_PX = 30  # distance between rings of markers sharing one position
+IMPRECISE_LABEL = "Lage ungenau (Ort/PLZ/Gemeinde)"
+PRECISE = "coordinates"
+
+
+def _category(code: str) -> tuple[str, str, str]:
+    """Return (label, colour, symbol) of a category code, with a neutral fallback."""
+    cat = settings.CATEGORIES.get(str(code))
+    if cat is None:
+        return (str(code) if code else "ohne Kategorie"), UNKNOWN_COLOR, UNKNOWN_SYMBOL
+    return cat.label_de, cat.color, cat.symbol
+
+
+def precision_label(precision: str | None) -> str:
+    """German label of a geocoding precision key (``settings.PRECISIONS``)."""
+    if precision in settings.PRECISIONS:
+        return settings.PRECISIONS[precision][0]
+    return "unbekannt"
+
+
+def fan_offsets(n: int) -> list[tuple[int, int]]:
+    """Pixel offsets for ``n`` markers at one position: centre, then rings.
+
+    Parameters
+    ----------
+    n : int
+        Number of markers sharing the position.
+
+    Returns
+    -------
+    list of (dx, dy)
+        Offsets in screen pixels; the first is ``(0, 0)``.
+    """
+    out = [(0, 0)]
+    ring = 1
+    while len(out) < n:
+        radius = ring * RING_STEP_PX
+        slots = max(int(2 * math.pi * radius // RING_STEP_PX), 1)
+        for k in range(slots):
+            if len(out) >= n:
+                break
+            angle = -math.pi / 2 + 2 * math.pi * k / slots
+            out.append((round(radius * math.cos(angle)), round(radius * math.sin(angle))))
+        ring += 1
+    return out[:n]
+
+
+def popup_html(row: Mapping) -> str:
+    """Escaped popup HTML of one service.
+
+    Parameters
+    ----------
+    row : mapping
+        One service (schema of ``geo/services.py`` plus ``precision``).
+
+    Returns
+    -------
+    str
+        HTML; every value from the data is escaped, links only for http(s) URLs.
+    """
+    label, color, _ = _category(row.get("category"))
+    sub = esc(row.get("subcategory"))
+    kind = esc(label) + (f" – {sub}" if sub else "")
+    street = esc(row.get("street"))
+    town = " ".join(p for p in (esc(row.get("postcode")), esc(row.get("town"))) if p)
+    ortsteil = esc(row.get("ortsteil"))
+    if ortsteil:
+        town = f"{town} (OT {ortsteil})" if town else ortsteil
+    address = ", ".join(p for p in (street, town) if p)
+    precision = row.get("precision")
+    lage = esc(precision_label(precision))
+    if precision != PRECISE:
+        lage += ' – <span class="nahraum-imprecise">Lage ungenau</span>'
+    rows = [
+        ("Angebot", kind),
+        ("Träger", esc(row.get("provider"))),
+        ("Adresse", address),
+        ("Lage", lage),
+        ("Status", esc(row.get("status"))),
+        ("Quelle", link_html(row.get("source")) if row.get("source") else ""),
+    ]
+    return (f'<div class="nahraum-popup"><h4><span class="nahraum-dot" '
+            f'style="background:{color};border-color:{color}"></span>{esc(row.get("name"))}</h4>'
+            f"{table_html(rows)}</div>")
+
+
+def services_geojson(services: gpd.GeoDataFrame) -> dict:
+    """Services as display GeoJSON with marker style and escaped popup HTML.
+
+    Services without a position (``precision == "not_found"`` or empty geometry) are
+    left out; count them with :func:`geo` results, not here.
+
+    Parameters
+    ----------
+    services : GeoDataFrame
+        ``region.services``.
+
+    Returns
+    -------
+    dict
+        FeatureCollection, EPSG:4326; properties ``id``, ``name``, ``category``,
+        ``color``, ``precise``, ``dx``, ``dy``, ``popup``.
+    """
+    shown = services[services.geometry.notna() & ~services.geometry.is_empty]
+    shown = to_display(shown)
+    keys = [(round(g.x, 5), round(g.y, 5)) for g in shown.geometry]
+    groups: dict[tuple[float, float], list[int]] = {}
+    for i, key in enumerate(keys):
+        groups.setdefault(key, []).append(i)
+    offsets: list[tuple[int, int]] = [(0, 0)] * len(keys)
+    for members in groups.values():
+        for i, off in zip(members, fan_offsets(len(members)), strict=True):
+            offsets[i] = off
+    props = []
+    for (_, row), (dx, dy) in zip(shown.iterrows(), offsets, strict=True):
+        record = row.to_dict()
+        _, color, _ = _category(record.get("category"))
+        props.append({
+            "id": str(record.get("id", "")),
+            "name": str(record.get("name", "")),
+            "category": str(record.get("category", "")),
+            "color": color,
+            "precise": record.get("precision") == PRECISE,
+            "dx": dx,
+            "dy": dy,
+            "popup": popup_html(record),
+        })
+    return feature_collection(shown.geometry, props)
+
+
+def _symbols() -> dict[str, str]:
+    out = {code: symbol_svg(cat.symbol) for code, cat in settings.CATEGORIES.items()}
+    out[""] = symbol_svg(UNKNOWN_SYMBOL)
+    return out
+
+
+def marker_html(color: str, symbol: str | None, precise: bool) -> str:
+    """Static marker HTML (used by the legend; the map builds the same in the browser)."""
+    cls = "nahraum-marker" + ("" if precise else " nahraum-marker-imprecise")
+    inner = symbol_svg(symbol) if symbol else ""
+    return f'<span class="{cls}" style="--c:{color}">{inner}</span>'
+
+
+
+def services_layer(geojson: dict, pane: str, show: bool = True) -> folium.GeoJson:
+    """Service markers: ``L.divIcon`` per feature, tooltip with the name, popup on click.
+
+    Parameters
+    ----------
+    geojson : dict
+        Output of :func:`services_geojson`.
+    pane : str
+        Map pane name.
+    show : bool
+        Initially visible.
+    """
+    half = MARKER_PX // 2
+    point_to_layer = JsCode(
+        """function(feature, latlng) {
+            var p = feature.properties;
+            var symbols = %s;
+            var el = document.createElement('span');
+            el.className = 'nahraum-marker' + (p.precise ? '' : ' nahraum-marker-imprecise');
+            el.style.setProperty('--c', p.color);
+            el.setAttribute('data-id', p.id);
+            el.innerHTML = symbols[p.category] || symbols[''];
+            return L.marker(latlng, {
+                pane: %s, riseOnHover: true, keyboard: true,
+                icon: L.divIcon({html: el, className: 'nahraum-service-marker',
+                                 iconSize: [%d, %d], iconAnchor: [%d - p.dx, %d - p.dy],
+                                 popupAnchor: [p.dx, p.dy - %d], tooltipAnchor: [p.dx + %d, p.dy]})
+            });
+        }""" % (json.dumps(_symbols()), json.dumps(pane), MARKER_PX, MARKER_PX, half, half,
+                half, half)
+    )
+    on_each = JsCode(
+        """function(feature, layer) {
+            var name = document.createElement('span');
+            name.textContent = feature.properties.name;
+            layer.bindTooltip(name, {direction: 'right', className: 'nahraum-tooltip'});
+            layer.bindPopup(feature.properties.popup, {maxWidth: 380});
+        }"""
+    )
+    return folium.GeoJson(geojson, name=LAYER_SERVICES, show=show, pane=pane,
+                          pointToLayer=point_to_layer, on_each_feature=on_each,
+                          attribution=settings.ATTRIBUTION["services"])
+
+
+def legend_section(name: str = LAYER_SERVICES) -> LegendSection:
+    """Legend rows: one per category, plus the hollow marker for imprecise positions."""
+    entries = [LegendEntry(cat.label_de, marker_html(cat.color, cat.symbol, True))
+               for cat in settings.CATEGORIES.values()]
+    entries.append(LegendEntry(IMPRECISE_LABEL, marker_html("#444444", None, False)))
+    return LegendSection(title="Angebote", entries=tuple(entries), layer_name=name)

@@ -1,0 +1,106 @@
+"""Public-transport stops as one GeoJSON layer of circle markers (off by default)."""
+
+from __future__ import annotations
+
+import json
+
+import folium
+import geopandas as gpd
+from folium.utilities import JsCode
+
+from geo import settings
+from layers._html import esc, feature_collection, to_display
+from layers.legend import LegendEntry, LegendSection, circle_swatch
+
+LAYER_STOPS = "Haltestellen (ÖPNV)"
+STOP_COLOR = "#1f3a93"
+RAIL_COLOR = "#b30000"
+PRODUCTS: tuple[tuple[str, str], ...] = (
+    ("national", "Fernverkehr"), ("regional", "Regionalverkehr"), ("suburban", "S-Bahn"),
+    ("tram", "Straßenbahn"), ("bus", "Bus"),
+)
+
+
+def _truthy(value: object) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "ja", "yes")
+    try:
+        return bool(value) and value == value  # NaN is falsy here
+    except (TypeError, ValueError):
+        return False
+
+
+def stops_geojson(stops: gpd.GeoDataFrame) -> dict:
+    """Stops as display GeoJSON: escaped tooltip, rail flag, radius from ``weight``.
+
+    Parameters
+    ----------
+    stops : GeoDataFrame
+        ``region.stops`` (``id``, ``name``, ``weight`` and product flags).
+
+    Returns
+    -------
+    dict
+        FeatureCollection, EPSG:4326; properties ``tooltip``, ``rail``, ``r``.
+    """
+    shown = to_display(stops[stops.geometry.notna() & ~stops.geometry.is_empty])
+    props = []
+    for _, row in shown.iterrows():
+        served = [label for key, label in PRODUCTS if key in row and _truthy(row[key])]
+        rail = any(key in row and _truthy(row[key]) for key in ("national", "regional", "suburban"))
+        try:
+            weight = float(row.get("weight", 0) or 0)
+        except (TypeError, ValueError):
+            weight = 0.0
+        radius = 3.0 + min(max(weight, 0.0), 1.0) * 5.0
+        products = esc(", ".join(served)) if served else "–"
+        props.append({
+            "tooltip": f"<b>{esc(row.get('name'))}</b><br>{products}",
+            "rail": bool(rail),
+            "r": round(radius, 1),
+        })
+    return feature_collection(shown.geometry, props)
+
+
+def stops_layer(geojson: dict, pane: str, show: bool = False) -> folium.GeoJson:
+    """Circle markers (SVG paths, no DOM markers); rail stations red, others blue.
+
+    Parameters
+    ----------
+    geojson : dict
+        Output of :func:`stops_geojson`.
+    pane : str
+        Map pane name.
+    show : bool
+        Initially visible (default off: about a thousand points).
+    """
+    point_to_layer = JsCode(
+        """function(feature, latlng) {
+            var p = feature.properties;
+            return L.circleMarker(latlng, {
+                pane: %s, radius: p.r, weight: 1, color: '#ffffff', opacity: 0.9,
+                fillColor: p.rail ? %s : %s, fillOpacity: 0.85, className: 'nahraum-stop'
+            });
+        }""" % (json.dumps(pane), json.dumps(RAIL_COLOR), json.dumps(STOP_COLOR))
+    )
+    on_each = JsCode(
+        """function(feature, layer) {
+            layer.bindTooltip(feature.properties.tooltip, {className: 'nahraum-tooltip'});
+        }"""
+    )
+    return folium.GeoJson(geojson, name=LAYER_STOPS, show=show, pane=pane,
+                          pointToLayer=point_to_layer, on_each_feature=on_each,
+                          attribution=settings.ATTRIBUTION["stops"])
+
+
+def legend_section(name: str = LAYER_STOPS) -> LegendSection:
+    """Legend rows for stops."""
+    return LegendSection(
+        title="Haltestellen",
+        entries=(
+            LegendEntry("Bahnhof/Bahnhaltepunkt", circle_swatch("#ffffff", RAIL_COLOR, 5)),
+            LegendEntry("Bus-/Straßenbahnhaltestelle", circle_swatch("#ffffff", STOP_COLOR, 4)),
+        ),
+        layer_name=name,
+        note="Größe: relative Bedienhäufigkeit (kein Fahrplan)",
+    )
