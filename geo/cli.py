@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from . import settings
-from ._errors import NahraumError
+from ._errors import InputError, NahraumError
 
 
 def _print_json(obj) -> None:
@@ -123,6 +123,77 @@ def _cmd_services_export(args) -> int:
 
 
 # ---------------------------------------------------------------------------
+# network and travel time
+# ---------------------------------------------------------------------------
+
+
+def _cmd_network_build(args) -> int:
+    from . import network, region
+
+    if not args.osm and not args.download:
+        raise InputError("Bitte eine OSM-Datei (--osm DATEI) oder --download angeben.")
+    reg = region.load_region(args.region, args.data, args.cache)
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    nets = network.build_for_region(reg.cache_path, osm_path=args.osm, download=args.download,
+                                    outline_3035=reg.outline, modes=modes, force=args.force)
+    rows = network.summary_table(nets)
+    if args.json:
+        _print_json({"region": reg.name, "networks": rows})
+    else:
+        for r in rows:
+            print("  ".join(f"{k}={v}" for k, v in r.items()))
+    return 0
+
+
+def _cmd_traveltime(args) -> int:
+    from . import network, region, traveltime
+
+    net = None
+    if args.osm:
+        net = network.build_networks(Path(args.osm), modes=[args.mode])[args.mode]
+    elif args.region:
+        net = region.load_region(args.region, args.data, args.cache).networks([args.mode]).get(args.mode)
+    od = traveltime.od_from_csv(args.from_csv, args.to_csv, args.mode, net)
+    if args.out:
+        from ._io import atomic_path
+
+        with atomic_path(args.out) as tmp:
+            od.to_csv(tmp, encoding="utf-8")
+    if args.json:
+        _print_json({"mode": args.mode, "model": od.attrs.get("model"), "unit": "Minuten",
+                     "off_network": od.attrs.get("off_network", []),
+                     "matrix": {str(o): {str(d): (None if v != v else v) for d, v in row.items()}
+                                for o, row in od.to_dict("index").items()}})
+    elif not args.out:
+        print(f"# {od.attrs.get('model')}; Minuten")
+        print(od.to_csv(), end="")
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# analysis
+# ---------------------------------------------------------------------------
+
+
+def _cmd_analyze(args) -> int:
+    from . import analysis, region
+
+    reg = region.load_region(args.region, args.data, args.cache)
+    params = analysis.AnalysisParams(kinds=args.kind or (), target=args.target, mode=args.mode,
+                                     threshold_min=args.threshold)
+    payload = analysis.cli_payload(reg, params)
+    if args.json:
+        _print_json(payload)
+        return 0
+    t = payload["totals"]
+    print(f"{payload['label']}: {payload['model']}")
+    for key, label in payload["columns"].items():
+        if key in t:
+            print(f"  {label}: {t[key]}")
+    return 0
+
+
+# ---------------------------------------------------------------------------
 # app
 # ---------------------------------------------------------------------------
 
@@ -180,6 +251,40 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--out", required=True)
     p.set_defaults(func=_cmd_services_export)
+
+    net = sub.add_parser("network", help="Straßennetze aus OpenStreetMap")
+    net_sub = net.add_subparsers(dest="action", required=True)
+    p = net_sub.add_parser("build", help="Fuß-, Rad- und Autonetz für eine Region bauen")
+    _region_arg(p)
+    _common(p)
+    p.add_argument("--osm", help="OSM-Datei (.osm, .osm.gz, .osm.bz2, .osm.pbf)")
+    p.add_argument("--download", action="store_true",
+                   help="Netz über die Overpass-API herunterladen (braucht Internet)")
+    p.add_argument("--modes", default="walk,walk_slow,bike,car")
+    p.add_argument("--force", action="store_true")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_network_build)
+
+    p = sub.add_parser("traveltime", help="Fahrzeitmatrix (Minuten) zwischen zwei Punktlisten")
+    p.add_argument("--region", help="Straßennetz dieser Region verwenden (sonst Luftlinie × Umwegfaktor)")
+    p.add_argument("--osm", help="Straßennetz aus dieser OSM-Datei bauen")
+    _common(p)
+    p.add_argument("--mode", required=True, choices=list(settings.MODES))
+    p.add_argument("--from", dest="from_csv", required=True, help="CSV mit Spalten id, lat, lon")
+    p.add_argument("--to", dest="to_csv", required=True, help="CSV mit Spalten id, lat, lon")
+    p.add_argument("--out", help="Matrix als CSV hierhin schreiben")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_traveltime)
+
+    p = sub.add_parser("analyze", help="Erreichbarkeit und Versorgungslücken je Gemeinde")
+    _region_arg(p)
+    _common(p)
+    p.add_argument("--kind", help="Kategorie(n) oder Unterkategorie(n), kommagetrennt (leer = alle)")
+    p.add_argument("--target", default=settings.DEFAULT_TARGET_GROUP, choices=list(settings.TARGET_GROUPS))
+    p.add_argument("--mode", default=settings.DEFAULT_MODE, choices=list(settings.MODES))
+    p.add_argument("--threshold", type=float, help="Schwellenwert in Minuten (Standard je Verkehrsart)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_analyze)
 
     p = sub.add_parser("app", help="Die Planungsoberfläche starten (lokal, offline)")
     _region_arg(p)

@@ -16,6 +16,7 @@ from phone numbers or e-mail addresses.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -168,9 +169,16 @@ def normalize_name(text: object, umlauts: str = "ae") -> str:
     punctuation. The prefix "Bad" is kept: "Bad Frankenhausen" is not
     "Frankenhausen".
     """
+    if isinstance(text, str):
+        return _normalize_cached(text, umlauts)
     if text is None or (isinstance(text, float) and math.isnan(text)):
         return ""
-    s = unicodedata.normalize("NFC", str(text)).casefold()
+    return _normalize_cached(str(text), umlauts)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _normalize_cached(text: str, umlauts: str) -> str:
+    s = unicodedata.normalize("NFC", text).casefold()
     s, _ = strip_parenthetical(s)
     s = s.split(",")[0]
     s = s.translate(_UMLAUTS_AE if umlauts == "ae" else _UMLAUTS_A)
@@ -351,8 +359,7 @@ class _Gazetteer:
 
         def score(i: int) -> tuple:
             ags = self.pl_ags[i]
-            seat = normalize_name(self.pl_name[i]) in {
-                normalize_name(n) for n in [self.gem_name.get(ags, "")]}
+            seat = bool(set(_name_keys(self.pl_name[i])) & self.gem_keys.get(ags, set()))
             return (ags in self.region_ags, ags in within, ags[:5] in pc_kreise, seat,
                     self.pl_pop[i])
 
@@ -437,32 +444,34 @@ def _geocode_row(gz: _Gazetteer, town_raw: str, ortsteil_raw: str, postcode_raw:
         town = ""
 
     within = gz.gemeinden_named(town) if town else []
+    if town and not within:  # a town that is a place but not a Gemeinde (e.g. "Roßleben")
+        idx, _ = gz.best_place(town, [], postcode)
+        within = [gz.pl_ags[idx]] if idx is not None else []
     precision, point = "not_found", None
+
+    def place_note(i: int) -> str:
+        return (f"GeoNames-Ort „{gz.pl_name[i]}“ "
+                f"(Gemeinde {gz.gem_name.get(gz.pl_ags[i], gz.pl_ags[i])})")
 
     # (a) GeoNames place: Ortsteil first (inside the town's Gemeinde), then the town.
     if ortsteil:
         idx, amb = gz.best_place(ortsteil, within, postcode)
-        if idx is not None and within and gz.pl_ags[idx] not in within:
-            notes.append(f"Ortsteil „{ortsteil}“ liegt laut GeoNames nicht in der Gemeinde "
-                         f"„{town}“; nicht verwendet")
-            idx = None
-        if idx is not None:
-            precision, point = "village", gz.pl_geom[idx]
-            notes += [n for n in [amb] if n]
-            notes.append(f"GeoNames-Ort „{gz.pl_name[idx]}“ "
-                         f"(Gemeinde {gz.gem_name.get(gz.pl_ags[idx], gz.pl_ags[idx])})")
-        elif not any("nicht verwendet" in n for n in notes):
+        if idx is None:
             notes.append(f"Ortsteil „{ortsteil}“ nicht im Ortsverzeichnis (GeoNames, Orte ab "
                          "500 Einw. und Gemeindesitze)")
+        elif within and gz.pl_ags[idx] not in within:
+            notes.append(f"Ortsteil „{ortsteil}“ liegt laut GeoNames nicht in der Gemeinde "
+                         f"„{town}“; nicht verwendet")
+        else:
+            precision, point = "village", gz.pl_geom[idx]
+            notes += [n for n in (amb, place_note(idx)) if n]
     if precision == "not_found" and town:
         idx, amb = gz.best_place(town, within, postcode)
         if idx is None and len(within) == 1:  # e.g. "Bad Frankenhausen/Kyffhäuser, Stadt"
             idx = gz.seat(within[0])
         if idx is not None:
             precision, point = "village", gz.pl_geom[idx]
-            notes += [n for n in [amb] if n]
-            notes.append(f"GeoNames-Ort „{gz.pl_name[idx]}“ "
-                         f"(Gemeinde {gz.gem_name.get(gz.pl_ags[idx], gz.pl_ags[idx])})")
+            notes += [n for n in (amb, place_note(idx)) if n]
             if ortsteil:
                 notes.append(f"Lage des Orts „{gz.pl_name[idx]}“ statt des Ortsteils verwendet")
     # (b) postcode

@@ -510,9 +510,8 @@ def build_for_region(region_cache_dir: str | Path, osm_path: str | Path | None =
     if outline_3035 is not None:
         clip = _as_clip(outline_3035).buffer(settings.REGION_BUFFER_M)
     if download:
-        from shapely.ops import transform
-
-        poly = transform(lambda x, y, z=None: _to_display().transform(x, y), clip)
+        poly = shapely.transform(clip, lambda c: np.column_stack(
+            _to_display().transform(c[:, 0], c[:, 1])))
         source = _osm.download(poly, cache_folder=folder / "overpass")
     else:
         source = osm_path

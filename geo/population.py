@@ -157,7 +157,6 @@ def dasymetric(coarse: pd.DataFrame, fine: pd.DataFrame) -> pd.DataFrame:
     fine = fine.copy()
     fine["px"] = parent_centre(fine["x"].to_numpy())
     fine["py"] = parent_centre(fine["y"].to_numpy())
-    share_cols = [c for c in coarse.columns if c not in ("x", "y", "pop")]
     co = coarse.rename(columns={"x": "px", "y": "py", "pop": "pop_coarse"})
     merged = fine.merge(co, on=["px", "py"], how="inner")
     wsum = merged.groupby(["px", "py"])["weight"].transform("sum").to_numpy(float)

@@ -86,10 +86,11 @@ class Region:
     def has_official_gemeinden(self) -> bool:
         return bool(self.meta.get("official_gemeinden", True))
 
-    @property
-    def network_dir(self) -> Path:
-        """Folder for this region's road networks (kept across bundle rebuilds)."""
-        return self.cache_path.parent / "networks" / self.name
+    def networks(self, modes=None) -> dict:
+        """Road networks stored with this region (``{}`` when none was built)."""
+        from . import network
+
+        return network.load_networks(self.cache_path, modes)
 
     def info(self) -> dict:
         """Summary for ``nahraum region info`` (see module docstring)."""
@@ -264,17 +265,21 @@ def _source_notes(defn: RegionDef, official: bool) -> list[dict]:
 
 
 def _load_services(defn: RegionDef, data_dir: Path, units: gpd.GeoDataFrame,
-                   outline: shapely.Geometry) -> tuple[gpd.GeoDataFrame, list[dict]]:
+                   outline: shapely.Geometry, places: gpd.GeoDataFrame
+                   ) -> tuple[gpd.GeoDataFrame, list[dict]]:
     if defn.services_from_osm and defn.osm:
         from . import osmpoi
 
-        raw = osmpoi.services_from_osm(data_dir / defn.osm)
-        res = services.import_frame(raw, units, outline, data_dir, filename=Path(defn.osm).name)
-    elif defn.services:
-        res = services.import_services(data_dir / defn.services, units, outline, data_dir)
+        raw = osmpoi.read_osm_services(data_dir / defn.osm)
+        postcodes = pd.DataFrame({"postcode": pd.Series([], dtype=str), "place_name": pd.Series([], dtype=str),
+                                  "kreis": pd.Series([], dtype=str), "lat": pd.Series([], dtype=float),
+                                  "lon": pd.Series([], dtype=float)})
+        coded = geocode.geocode_services(raw, units, places, postcodes)
+        svc, problems = services.validate_services(coded, units, outline)
     else:
-        return services.empty_services(), []
-    return res.services, [p.to_dict() for p in res.problems]
+        res = services.import_services(data_dir / defn.services, units, outline, data_dir)
+        svc, problems = res.services, res.problems
+    return svc, [p.to_dict() for p in problems]
 
 
 def build_region(name: str = "default", data_dir: str | os.PathLike | None = None,
@@ -299,6 +304,7 @@ def build_region(name: str = "default", data_dir: str | os.PathLike | None = Non
     if not force and meta_path.is_file():
         try:
             if json.loads(meta_path.read_text("utf-8")).get("content_hash") == digest:
+                _ensure_networks(defn, ddir, target)
                 return target
         except (OSError, json.JSONDecodeError):
             pass  # damaged bundle: rebuild
@@ -309,9 +315,10 @@ def build_region(name: str = "default", data_dir: str | os.PathLike | None = Non
     if official:
         places = geocode.load_places(ddir, set(units["ags"]))
     else:
-        places = gpd.GeoDataFrame({"name": [], "ags": [], "population": [], "feature_code": []},
+        places = gpd.GeoDataFrame({"name": [], "ags": [], "kreis": [], "population": [],
+                                   "feature_code": [], "geonameid": []},
                                   geometry=gpd.GeoSeries([], crs=settings.CRS_METRIC))
-    svc, svc_problems = _load_services(defn, ddir, units, outline)
+    svc, svc_problems = _load_services(defn, ddir, units, outline, places)
     stop_gdf = stops.read_stops(ddir, outline) if defn.stops else stops.empty_stops()
     meta = {
         "bundle_version": BUNDLE_VERSION,
@@ -336,7 +343,20 @@ def build_region(name: str = "default", data_dir: str | os.PathLike | None = Non
     }
     _write_bundle(target, {"gemeinden": units, "cells": cells, "services": svc,
                            "stops": stop_gdf, "places": places}, meta)
+    _ensure_networks(defn, ddir, target, outline)
     return target
+
+
+def _ensure_networks(defn: RegionDef, data_dir: Path, target: Path,
+                     outline: shapely.Geometry | None = None) -> None:
+    """Build the road networks of a region whose definition names an OSM file."""
+    if not defn.osm:
+        return
+    from . import network
+
+    if outline is None:
+        outline = shapely.union_all(gpd.read_parquet(target / "gemeinden.parquet").geometry.values)
+    network.build_for_region(target, osm_path=data_dir / defn.osm, outline_3035=outline)
 
 
 def _write_bundle(target: Path, layers: dict, meta: dict) -> None:
@@ -357,6 +377,8 @@ def _write_bundle(target: Path, layers: dict, meta: dict) -> None:
                 df.to_parquet(tmp / f"{key}.parquet", index=False)
         write_json_atomic(tmp / "meta.json", meta)
         old = None
+        if (target / "network").is_dir():  # road networks survive a bundle rebuild
+            os.replace(target / "network", tmp / "network")
         if target.exists():
             old = target.parent / f".{target.name}.old-{os.getpid()}-{time.time_ns()}"
             os.replace(target, old)

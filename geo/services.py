@@ -134,6 +134,8 @@ def _read_source(source: str | os.PathLike | bytes | IO[bytes],
         name = filename or "Upload"
     elif hasattr(source, "read"):
         name = filename or Path(str(getattr(source, "name", "Upload"))).name
+        if getattr(source, "seekable", lambda: False)():
+            source.seek(0)
         size = getattr(source, "size", None)
         if isinstance(size, int) and size > limit:
             raise InputError(f"{name}: {too_big}")
@@ -370,7 +372,7 @@ def _build_frame(header: list[str], rows: list[list[str]], name: str,
         for c, v in zip(columns, cells, strict=True):
             data[c].append(v)
         problems.append(
-            f"Zeile hat {width + len(cells[width:]) + len(extra)} Felder, die Kopfzeile nur "
+            f"Zeile hat {len(row)} Felder, die Kopfzeile nur "
             f"{width}; überzählige Werte ({', '.join(extra[:3])}) nicht übernommen. "
             "Bitte Trennzeichen und Anführungszeichen prüfen." if extra else "")
         if latlon:
@@ -546,9 +548,10 @@ def validate_services(df: pd.DataFrame, gemeinden_gdf_3035: gpd.GeoDataFrame | N
         :func:`geo.geocode.geocode_services` (then its ``precision``,
         ``geocode_note`` and geometry are used).
     gemeinden_gdf_3035 : GeoDataFrame or None
-        Region Gemeinden (used to name the Gemeinde in messages).
+        Region Gemeinden; their union is the outline if none is given.
     region_outline_3035 : shapely geometry or None
-        Region outline in EPSG:3035; ``None`` skips the region check.
+        Region outline in EPSG:3035. With neither outline nor Gemeinden the
+        region check is skipped.
     buffer_m : float
         Located services may lie this far outside the outline.
 
@@ -562,7 +565,10 @@ def validate_services(df: pd.DataFrame, gemeinden_gdf_3035: gpd.GeoDataFrame | N
         Problems are errors only: each names row and column and the excluded
         row; file-level problems have ``row=None``.
     """
-    del gemeinden_gdf_3035  # reserved: messages name places via geocode_note
+    if region_outline_3035 is None and gemeinden_gdf_3035 is not None \
+            and len(gemeinden_gdf_3035):
+        region_outline_3035 = shapely.union_all(
+            gemeinden_gdf_3035.to_crs(settings.CRS_METRIC).geometry.to_numpy())
     missing = _missing_columns(df.columns)
     if missing:
         return _empty_result(), missing
@@ -608,12 +614,14 @@ def validate_services(df: pd.DataFrame, gemeinden_gdf_3035: gpd.GeoDataFrame | N
                                       f"{allowed}.")
             else:
                 err(i, "category", f"Kategorie fehlt; erwartet eine von: {allowed}.")
-    category_source = [c if c and match_category(c) != r else "" for c, r in zip(
-        cats, resolved, strict=True)]
-    prev_source = _texts(df, "category_source")
-    category_source = [cs or (ps if match_category(c) == r else "")
-                       for cs, ps, c, r in zip(category_source, prev_source, cats, resolved,
-                                               strict=True)]
+    # The file's own category, where it differs from the resolved one. A re-imported
+    # export carries it in "category_source" (its "category" is already resolved).
+    category_source = []
+    for c, prev, r in zip(cats, _texts(df, "category_source"), resolved, strict=True):
+        if c and match_category(c) != r:
+            category_source.append(c)
+        else:
+            category_source.append(prev if prev and match_category(prev) != r else "")
 
     # Coordinates
     lat, lon, status = geocode.parse_coordinates(df)
@@ -858,9 +866,9 @@ def _export_table(gdf: pd.DataFrame) -> pd.DataFrame:
     for c in cols:
         table[c] = gdf[c] if c in gdf.columns else np.nan
     for c in NUMERIC_COLUMNS:
-        table[c] = [geocode.parse_number(v) if not geocode._is_blank(v) else np.nan
-                    for v in table[c].tolist()] if table[c].dtype == object or \
-            pd.api.types.is_string_dtype(table[c]) else table[c].astype(float)
+        if not pd.api.types.is_numeric_dtype(table[c]):
+            table[c] = [_to_float(v) for v in table[c].tolist()]
+        table[c] = table[c].astype(float)
     if geom_col and gdf.crs is not None:
         geo = gdf.geometry
         has = geo.notna().to_numpy() & ~geo.is_empty.to_numpy()
@@ -870,6 +878,13 @@ def _export_table(gdf: pd.DataFrame) -> pd.DataFrame:
             table.loc[fill, "lat"] = np.round(wgs.y.to_numpy(), 6)
             table.loc[fill, "lon"] = np.round(wgs.x.to_numpy(), 6)
     return table
+
+
+def _to_float(value: object) -> float:
+    try:
+        return geocode.parse_number(value)
+    except ValueError:
+        return math.nan
 
 
 def _text_cell(value: object) -> str:
@@ -963,6 +978,10 @@ def export_services(gdf: pd.DataFrame, path: str | os.PathLike) -> Path:
         out = gpd.GeoDataFrame(out.reset_index(drop=True), geometry=geoms,
                                crs=settings.CRS_DISPLAY)
         with atomic_path(path) as tmp:
-            tmp.unlink()
-            out.to_file(tmp, driver="GPKG", layer="services", engine="pyogrio")
+            staging = tmp.with_name(tmp.name + ".gpkg")  # the driver wants a .gpkg name
+            try:
+                out.to_file(staging, driver="GPKG", layer="services", engine="pyogrio")
+                os.replace(staging, tmp)
+            finally:
+                staging.unlink(missing_ok=True)
     return path

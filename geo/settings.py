@@ -118,10 +118,12 @@ SNAP_LIMIT_M = 1000.0
 
 # Straight-line fallback: network distance = straight-line distance × detour
 # factor. Calibrated on the real rural OSM network north of Bayreuth (see
-# docs/method.md and ``nahraum calibrate``). Replaced by measured values when
-# the calibration is run; these are the figures it produced.
-DETOUR_FACTORS: dict[str, float] = {"walk": 1.3, "walk_slow": 1.3, "bike": 1.3, "car": 1.3}
-FALLBACK_CAR_SPEED_KMH = 50.0  # average car speed for the straight-line model
+# docs/traveltime.md; reproduce with ``python benchmarks/calibrate.py``):
+# median of network ÷ straight-line distance over 6,000 random node pairs.
+DETOUR_FACTORS: dict[str, float] = {"walk": 1.28, "walk_slow": 1.28, "bike": 1.28, "car": 1.32}
+# Effective car speed for the straight-line model (km/h), so that straight-line
+# × DETOUR_FACTORS["car"] ÷ speed matches the median OSM car time (calibrated).
+FALLBACK_CAR_SPEED_KMH = 40.0
 
 # ---------------------------------------------------------------------------
 # Target groups (Zielgruppen)
@@ -266,6 +268,56 @@ PRECISIONS: dict[str, tuple[str, str]] = {
     "gemeinde": ("Gemeinde-Mittelpunkt", "Municipality centroid"),
     "not_found": ("nicht gefunden", "Not found"),
 }
+
+# ---------------------------------------------------------------------------
+# Accessibility measures (geo/analysis.py, docs/measures.md)
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A per-cell accessibility measure that the gap map can show."""
+
+    code: str
+    label_de: str
+    label_en: str
+    unit_de: str
+
+
+MEASURES: dict[str, Measure] = {
+    m.code: m
+    for m in (
+        Measure("minutes", "Wegezeit zum nächsten Angebot", "Travel time to the nearest service",
+                "min"),
+        Measure("within", "Angebot innerhalb des Schwellenwerts", "Service within the threshold",
+                "ja/nein"),
+        Measure("count", "Angebote innerhalb des Schwellenwerts", "Services within the threshold",
+                "Anzahl"),
+        Measure("2sfca", "Versorgungsquote 2SFCA", "2SFCA supply ratio", "Kapazität je 1.000"),
+        Measure("e2sfca", "Versorgungsquote E2SFCA (distanzgewichtet)", "E2SFCA supply ratio",
+                "Kapazität je 1.000"),
+        Measure("gap", "Versorgungslücke (bedarfsgewichtet)", "Need-weighted gap",
+                "Personen-Minuten"),
+    )
+}
+DEFAULT_MEASURE = "gap"
+
+# Distance decay of the E2SFCA (both steps). "step": zones of equal width
+# (0, T/3], (T/3, 2T/3], (2T/3, T] with these weights (Luo & Qi 2009);
+# "gaussian": w(t) = (exp(-½(t/T)²) − exp(-½)) / (1 − exp(-½)) for t ≤ T
+# (Dai 2010), 1 at 0 minutes and 0 at the threshold; None: no decay (= 2SFCA).
+DECAYS: dict[str, tuple[str, str]] = {
+    "step": ("Stufen 1,00 / 0,68 / 0,22 (Luo & Qi 2009)", "Steps 1.00 / 0.68 / 0.22"),
+    "gaussian": ("Gauß-Kurve, 0 am Schwellenwert (Dai 2010)", "Gaussian, 0 at the threshold"),
+}
+DEFAULT_DECAY = "step"
+E2SFCA_STEP_WEIGHTS: tuple[float, ...] = (1.0, 0.68, 0.22)
+ACCESS_PER_PEOPLE = 1000  # 2SFCA/E2SFCA reported as capacity per 1,000 of the target group
+DEFAULT_CAPACITY = 1.0  # capacity of a service whose capacity is unknown
+# Gap score: minutes beyond the threshold count up to GAP_CAP_FACTOR × threshold
+# (travel time capped there); cells without any reachable service count as the cap.
+GAP_CAP_FACTOR = 3.0
+WORST_GEMEINDEN_N = 5  # Gemeinden listed as most underserved (largest gap score)
 
 # ---------------------------------------------------------------------------
 # Colours for travel-time bands (minutes), colour-blind safe (viridis-like)

@@ -299,3 +299,20 @@ def localize(m: folium.Map) -> folium.Map:
         element.default_js = js
         element.default_css = css
     return m
+
+
+def main() -> int:
+    """Set-up entry point (``python -m layers._assets``): copy and report, German messages."""
+    try:
+        vendor = ensure_assets()
+    except AssetError as exc:
+        print(f"Fehler: {exc}")
+        return 1
+    files = [p for p in vendor.rglob("*") if p.is_file()]
+    size = sum(p.stat().st_size for p in files) / 1024
+    print(f"Kartenbibliotheken bereit: {len(files)} Dateien, {size:.0f} KiB in {vendor}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import html
+import json
 import math
 from collections.abc import Iterable, Mapping
+from string import Template
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -75,6 +77,15 @@ def table_html(rows: Iterable[tuple[str, str]]) -> str:
     """Return a two-column table; keys are escaped, values must already be HTML."""
     body = "".join(f"<tr><th>{esc(k)}</th><td>{v}</td></tr>" for k, v in rows if v)
     return f'<table class="nahraum-popup-table">{body}</table>'
+
+
+def js_code(template: str, **values: Any) -> str:
+    """Fill ``$name`` placeholders of a JavaScript snippet with JSON literals.
+
+    Every value is inserted through ``json.dumps``, so strings are always quoted and
+    escaped (never spliced into code). ``$`` does not occur otherwise in Nahraum's snippets.
+    """
+    return Template(template).substitute({k: json.dumps(v) for k, v in values.items()})
 
 
 def to_display(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -7,14 +7,15 @@ import geopandas as gpd
 from folium.utilities import JsCode
 
 from geo import settings
-from layers._html import esc, feature_collection, format_int, table_html, to_display
+from layers._html import esc, feature_collection, format_int, js_code, table_html
 from layers.legend import LegendEntry, LegendSection, fill_swatch, line_swatch
 
 LAYER_GEMEINDEN = "Gemeinden"
 LAYER_KREISE = "Kreisgrenzen"
 LAYER_PLACES = "Ortsnamen"
 
-SIMPLIFY_M = 20.0  # display tolerance in metres (EPSG:3035)
+SIMPLIFY_M = 20.0
+LARGE_GEMEINDE = 5000  # inhabitants: labelled already at overview zoom levels  # display tolerance in metres (EPSG:3035)
 
 LAND_COLOR = "#f7f5ef"
 GEMEINDE_LINE = "#6b6b6b"
@@ -84,11 +85,21 @@ def kreise_geojson(gemeinden: gpd.GeoDataFrame) -> dict:
     return feature_collection(geoms, props)
 
 
+def _num(value: object) -> float:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0.0
+    return 0.0 if number != number else number
+
+
 def label_points_geojson(gemeinden: gpd.GeoDataFrame,
                          places: gpd.GeoDataFrame | None = None) -> dict:
-    """Label anchors: one per Gemeinde (inside its polygon) and one per settlement.
+    """Label anchors: one per Gemeinde and one per further settlement.
 
-    Settlements named like their own Gemeinde are left out (the Gemeinde label names them).
+    A Gemeinde is labelled at its settlement of the same name (the seat, where people
+    look for it) when there is one, else at a point inside its polygon. Settlements
+    named like their own Gemeinde are not labelled twice.
 
     Parameters
     ----------
@@ -100,19 +111,32 @@ def label_points_geojson(gemeinden: gpd.GeoDataFrame,
     Returns
     -------
     dict
-        FeatureCollection of points with ``name`` and ``kind`` (``"gemeinde"``/``"ort"``).
+        FeatureCollection of points with ``name`` and ``kind`` (``"gemeinde-gross"``,
+        ``"gemeinde"`` or ``"ort"``); CSS shows them from different zoom levels on.
     """
     metric = gemeinden.to_crs(settings.CRS_METRIC)
-    anchors = metric.geometry.representative_point()
-    geoms = list(gpd.GeoSeries(anchors, crs=settings.CRS_METRIC).to_crs(settings.CRS_DISPLAY))
-    props = [{"name": str(n), "kind": "gemeinde"} for n in gemeinden["name"]]
+    anchors = list(metric.geometry.representative_point())
+    names = [str(n) for n in gemeinden["name"]]
+    ags = [str(a) for a in gemeinden["ags"]]
+    extra: list[tuple[str, object]] = []
     if places is not None and len(places):
-        own = dict(zip(gemeinden["ags"].astype(str), gemeinden["name"].astype(str), strict=True))
-        keep = [str(n) != own.get(str(a)) for n, a in zip(places["name"], places["ags"], strict=True)]
-        shown = to_display(places[keep])
-        geoms += list(shown.geometry)
-        props += [{"name": str(n), "kind": "ort"} for n in shown["name"]]
-    return feature_collection(geoms, props)
+        seats = {}
+        pm = places.to_crs(settings.CRS_METRIC)
+        for name, key, geom in zip(pm["name"], pm["ags"], pm.geometry, strict=True):
+            seats.setdefault((str(key), str(name)), geom)
+        own = set(zip(ags, names, strict=True))
+        for i, (key, name) in enumerate(zip(ags, names, strict=True)):
+            seat = seats.get((key, name))
+            if seat is not None and metric.geometry.iloc[i].contains(seat):
+                anchors[i] = seat
+        extra = [(str(n), g) for n, k, g in zip(pm["name"], pm["ags"], pm.geometry, strict=True)
+                 if (str(k), str(n)) not in own]
+    pops = gemeinden["pop"] if "pop" in gemeinden else [0] * len(gemeinden)
+    props = [{"name": n, "kind": "gemeinde-gross" if _num(p) >= LARGE_GEMEINDE else "gemeinde"}
+             for n, p in zip(names, pops, strict=True)]
+    props += [{"name": n, "kind": "ort"} for n, _ in extra]
+    geoms = gpd.GeoSeries(anchors + [g for _, g in extra], crs=settings.CRS_METRIC)
+    return feature_collection(geoms.to_crs(settings.CRS_DISPLAY), props)
 
 
 def basemap_layer(gemeinden: dict, pane: str) -> folium.GeoJson:
@@ -125,10 +149,10 @@ def basemap_layer(gemeinden: dict, pane: str) -> folium.GeoJson:
     pane : str
         Map pane name.
     """
-    style = JsCode(
-        "function(f) { return {stroke: false, fill: true, fillColor: %r, fillOpacity: 1}; }"
-        % LAND_COLOR
-    )
+    style = JsCode(js_code(
+        "function(f) { return {stroke: false, fill: true, fillColor: $fill, fillOpacity: 1}; }",
+        fill=LAND_COLOR,
+    ))
     return folium.GeoJson(gemeinden, name="Hintergrund", control=False, pane=pane,
                           interactive=False, style=style)
 
@@ -145,27 +169,29 @@ def gemeinden_layer(gemeinden: dict, pane: str, show: bool = True) -> folium.Geo
     show : bool
         Initially visible.
     """
-    style = JsCode(
-        "function(f) { return {color: %r, weight: 1.2, opacity: 0.9, fill: true, "
-        "fillColor: '#000000', fillOpacity: 0, className: 'nahraum-gemeinde'}; }" % GEMEINDE_LINE
-    )
-    on_each = JsCode(
+    style = JsCode(js_code(
+        "function(f) { return {color: $line, weight: 1.2, opacity: 0.9, fill: true, "
+        "fillColor: '#000000', fillOpacity: 0, className: 'nahraum-gemeinde'}; }",
+        line=GEMEINDE_LINE,
+    ))
+    on_each = JsCode(js_code(
         """function(feature, layer) {
             layer.bindTooltip(feature.properties.tooltip, {sticky: true, className: 'nahraum-tooltip'});
             layer.bindPopup(feature.properties.popup, {maxWidth: 360});
-            layer.on('mouseover', function() { layer.setStyle({weight: 3, color: %r}); });
-            layer.on('mouseout', function() { layer.setStyle({weight: 1.2, color: %r}); });
-        }""" % (HIGHLIGHT, GEMEINDE_LINE)
-    )
+            layer.on('mouseover', function() { layer.setStyle({weight: 3, color: $hi}); });
+            layer.on('mouseout', function() { layer.setStyle({weight: 1.2, color: $line}); });
+        }""", hi=HIGHLIGHT, line=GEMEINDE_LINE,
+    ))
     return folium.GeoJson(gemeinden, name=LAYER_GEMEINDEN, show=show, pane=pane, style=style,
                           on_each_feature=on_each, attribution=ATTRIBUTION_GEMEINDEN)
 
 
 def kreise_layer(kreise: dict, pane: str, show: bool = True) -> folium.GeoJson:
     """Kreis outlines, thicker, not interactive."""
-    style = JsCode(
-        "function(f) { return {color: %r, weight: 2.6, opacity: 0.9, fill: false}; }" % KREIS_LINE
-    )
+    style = JsCode(js_code(
+        "function(f) { return {color: $line, weight: 2.6, opacity: 0.9, fill: false}; }",
+        line=KREIS_LINE,
+    ))
     return folium.GeoJson(kreise, name=LAYER_KREISE, show=show, pane=pane, style=style,
                           interactive=False)
 
@@ -175,17 +201,17 @@ def labels_layer(points: dict, pane: str, show: bool = True) -> folium.GeoJson:
 
     Names are set with ``textContent`` in the browser, so no markup from data is interpreted.
     """
-    point_to_layer = JsCode(
+    point_to_layer = JsCode(js_code(
         """function(feature, latlng) {
             var span = document.createElement('span');
             span.textContent = feature.properties.name;
             return L.marker(latlng, {
-                pane: %r, interactive: false, keyboard: false,
+                pane: $pane, interactive: false, keyboard: false,
                 icon: L.divIcon({html: span, iconSize: null,
                                  className: 'nahraum-label nahraum-label-' + feature.properties.kind})
             });
-        }""" % pane
-    )
+        }""", pane=pane,
+    ))
     return folium.GeoJson(points, name=LAYER_PLACES, show=show, pane=pane,
                           pointToLayer=point_to_layer, attribution=settings.ATTRIBUTION["geonames"])
 

@@ -126,6 +126,10 @@ class Legend(MacroElement):
         Leaflet control corner, default ``"bottomleft"`` (above the scale bar).
     title : str
     footer : str, optional
+    hidden_layers : sequence of str
+        Layers initially switched off (their sections start hidden).
+    collapse_below_px : int
+        The legend starts collapsed on maps narrower than this.
     """
 
     _template = Template(
@@ -137,6 +141,9 @@ class Legend(MacroElement):
             control.onAdd = function() {
                 var div = L.DomUtil.create('div', 'nahraum-legend-control leaflet-control');
                 div.innerHTML = {{ this.html|tojson }};
+                if (map.getSize().x < {{ this.collapse_below_px|tojson }}) {
+                    div.querySelector('details').open = false;
+                }
                 L.DomEvent.disableClickPropagation(div);
                 L.DomEvent.disableScrollPropagation(div);
                 return div;
@@ -162,10 +169,11 @@ class Legend(MacroElement):
 
     def __init__(self, sections: Sequence[LegendSection], position: str = "bottomleft",
                  title: str = "Legende", footer: str | None = None,
-                 hidden_layers: Sequence[str] = ()):
+                 hidden_layers: Sequence[str] = (), collapse_below_px: int = 1100):
         super().__init__()
         self._name = "Legend"
         self.sections = list(sections)
         self.position = position
         self.html = legend_html(self.sections, title=title, footer=footer)
         self.hidden = list(hidden_layers)
+        self.collapse_below_px = int(collapse_below_px)

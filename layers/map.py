@@ -11,10 +11,12 @@ Later issues add layers (travel-time bands, gaps, scenarios) by extending
 from __future__ import annotations
 
 from dataclasses import dataclass
+from string import Template as TextTemplate
 from typing import Any
 
 import folium
 from folium.elements import JSCSSMixin
+from folium.utilities import JsCode
 from jinja2 import Template
 
 from geo import settings
@@ -32,16 +34,17 @@ PANES: dict[str, tuple[int, bool]] = {
     "nahraum-gemeinden": (400, True),
     "nahraum-kreise": (410, False),
     "nahraum-stops": (450, True),
-    "nahraum-labels": (500, False),
+    "nahraum-labels": (620, False),  # above markers: names stay readable, clicks pass
     "nahraum-services": (600, True),
 }
 
 LAYER_ONLINE = "Online-Hintergrundkarte (OpenStreetMap)"
-LABEL_MIN_ZOOM = {"gemeinde": 10, "ort": 12}
+COMPACT_BELOW_PX = 1100  # maps narrower than this start with legend and layer list collapsed
+LABEL_MIN_ZOOM = {"gemeinde-gross": 9, "gemeinde": 11, "ort": 13}
 FONT_STACK = '"Source Sans Pro", "Source Sans 3", "Helvetica Neue", Arial, sans-serif'
 
-MAP_CSS = """
-.leaflet-container { background: #dde3e8; font-family: %(font)s; font-size: 14px; }
+MAP_CSS = TextTemplate("""
+.leaflet-container { background: #dde3e8; font-family: $font; font-size: 14px; }
 .leaflet-container a { color: #0b5cad; }
 .nahraum-raster { image-rendering: crisp-edges; image-rendering: pixelated; }
 .leaflet-control-layers { font-size: 14px; line-height: 1.5; }
@@ -49,16 +52,19 @@ MAP_CSS = """
 .leaflet-control-attribution { font-size: 11px; line-height: 1.35; max-width: 62vw;
   white-space: normal; background: rgba(255,255,255,0.88) !important; }
 .leaflet-control-scale-line { font-size: 12px; background: rgba(255,255,255,0.85); }
+.leaflet-control-scale-line + .leaflet-control-scale-line { display: none; }
 .nahraum-label { background: none; border: none; display: none; }
-.nahraum-label span { position: absolute; transform: translate(-50%%, -50%%); white-space: nowrap;
+.nahraum-label span { position: absolute; transform: translate(-50%, -50%); white-space: nowrap;
   pointer-events: none; text-shadow: 0 0 2px #fff, 0 0 3px #fff, 0 0 4px #fff, 0 0 5px #fff; }
+.nahraum-label-gemeinde-gross span { font-size: 15px; font-weight: 700; color: #1f1f1f; }
 .nahraum-label-gemeinde span { font-size: 13px; font-weight: 600; color: #2b2b2b; }
 .nahraum-label-ort span { font-size: 12px; font-style: italic; color: #4a4a4a; }
-.nahraum-zmin-%(zg)d .nahraum-label-gemeinde { display: block; }
-.nahraum-zmin-%(zo)d .nahraum-label-ort { display: block; }
+.nahraum-zmin-$zgg .nahraum-label-gemeinde-gross { display: block; }
+.nahraum-zmin-$zg .nahraum-label-gemeinde { display: block; }
+.nahraum-zmin-$zo .nahraum-label-ort { display: block; }
 .nahraum-service-marker { background: none; border: none; }
 .nahraum-marker { box-sizing: border-box; display: inline-flex; align-items: center;
-  justify-content: center; width: 28px; height: 28px; border-radius: 50%%;
+  justify-content: center; width: 28px; height: 28px; border-radius: 50%;
   background: var(--c); color: #fff; border: 2px solid #fff;
   box-shadow: 0 1px 4px rgba(0,0,0,0.55); }
 .nahraum-marker svg { width: 15px; height: 15px; }
@@ -73,7 +79,7 @@ MAP_CSS = """
 .nahraum-imprecise { color: #a04000; font-weight: 600; }
 .nahraum-legend-control { background: rgba(255,255,255,0.95); border-radius: 6px;
   box-shadow: 0 1px 5px rgba(0,0,0,0.4); padding: 6px 10px; color: #222;
-  font-size: 13px; line-height: 1.35; max-width: 290px; max-height: 62vh; overflow-y: auto; }
+  font-size: 13px; line-height: 1.35; max-width: 290px; max-height: calc(100vh - 130px); overflow-y: auto; }
 .nahraum-legend > summary { font-weight: 700; font-size: 14px; cursor: pointer; }
 .nahraum-legend-section { margin-top: 6px; }
 .nahraum-legend-title { font-weight: 600; margin-bottom: 2px; }
@@ -84,10 +90,11 @@ MAP_CSS = """
 .nahraum-swatch { display: inline-block; flex: none; width: 18px; height: 14px;
   border: 1px solid #555; }
 .nahraum-line { display: inline-block; flex: none; width: 20px; height: 0; }
-.nahraum-dot { display: inline-block; flex: none; border-radius: 50%%; border: 1px solid #fff;
+.nahraum-dot { display: inline-block; flex: none; border-radius: 50%; border: 1px solid #fff;
   vertical-align: middle; margin-right: 6px; width: 10px; height: 10px; }
 .nahraum-legend .nahraum-dot { margin-right: 0; }
-""" % {"font": FONT_STACK, "zg": LABEL_MIN_ZOOM["gemeinde"], "zo": LABEL_MIN_ZOOM["ort"]}
+""").substitute(font=FONT_STACK, zgg=LABEL_MIN_ZOOM["gemeinde-gross"],
+                zg=LABEL_MIN_ZOOM["gemeinde"], zo=LABEL_MIN_ZOOM["ort"])
 
 
 class MapStyle(JSCSSMixin):
@@ -259,9 +266,13 @@ def build_map(data: MapData, options: MapOptions | None = None) -> folium.Map:
     if not opts.services:
         hidden.append(services.LAYER_SERVICES)
 
-    folium.LayerControl(position="topright", collapsed=False).add_to(m)
+    control = folium.LayerControl(position="topright", collapsed=False)
+    # Expanded on wide maps (projector, big screen), an icon on narrow ones.
+    control.options["collapsed"] = JsCode(
+        f"(document.documentElement.clientWidth < {COMPACT_BELOW_PX})")
+    control.add_to(m)
     Legend(sections, position="bottomleft", footer="Symbole: Font Awesome Free (CC BY 4.0)",
-           hidden_layers=hidden).add_to(m)
+           hidden_layers=hidden, collapse_below_px=COMPACT_BELOW_PX).add_to(m)
     MapStyle().add_to(m)
     return localize(m)
 

@@ -8,7 +8,6 @@ marker stays clickable at every zoom level while its anchor remains the true poi
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 
@@ -18,7 +17,7 @@ from folium.utilities import JsCode
 
 from geo import settings
 from layers._assets import symbol_svg
-from layers._html import esc, feature_collection, link_html, table_html, to_display
+from layers._html import esc, feature_collection, js_code, link_html, table_html, to_display
 from layers.legend import LegendEntry, LegendSection
 
 LAYER_SERVICES = "Angebote"
@@ -182,24 +181,24 @@ def services_layer(geojson: dict, pane: str, show: bool = True) -> folium.GeoJso
         Initially visible.
     """
     half = MARKER_PX // 2
-    point_to_layer = JsCode(
+    point_to_layer = JsCode(js_code(
         """function(feature, latlng) {
             var p = feature.properties;
-            var symbols = %s;
+            var symbols = $symbols;
             var el = document.createElement('span');
             el.className = 'nahraum-marker' + (p.precise ? '' : ' nahraum-marker-imprecise');
             el.style.setProperty('--c', p.color);
             el.setAttribute('data-id', p.id);
             el.innerHTML = symbols[p.category] || symbols[''];
             return L.marker(latlng, {
-                pane: %s, riseOnHover: true, keyboard: true,
+                pane: $pane, riseOnHover: true, keyboard: true,
                 icon: L.divIcon({html: el, className: 'nahraum-service-marker',
-                                 iconSize: [%d, %d], iconAnchor: [%d - p.dx, %d - p.dy],
-                                 popupAnchor: [p.dx, p.dy - %d], tooltipAnchor: [p.dx + %d, p.dy]})
+                                 iconSize: [$size, $size], iconAnchor: [$half - p.dx, $half - p.dy],
+                                 popupAnchor: [p.dx, p.dy - $half],
+                                 tooltipAnchor: [p.dx + $half, p.dy]})
             });
-        }""" % (json.dumps(_symbols()), json.dumps(pane), MARKER_PX, MARKER_PX, half, half,
-                half, half)
-    )
+        }""", symbols=_symbols(), pane=pane, size=MARKER_PX, half=half,
+    ))
     on_each = JsCode(
         """function(feature, layer) {
             var name = document.createElement('span');

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import folium
 import geopandas as gpd
 from folium.utilities import JsCode
 
 from geo import settings
-from layers._html import esc, feature_collection, to_display
+from layers._html import esc, feature_collection, js_code, to_display
 from layers.legend import LegendEntry, LegendSection, circle_swatch
 
 LAYER_STOPS = "Haltestellen (ÖPNV)"
@@ -74,15 +72,15 @@ def stops_layer(geojson: dict, pane: str, show: bool = False) -> folium.GeoJson:
     show : bool
         Initially visible (default off: about a thousand points).
     """
-    point_to_layer = JsCode(
+    point_to_layer = JsCode(js_code(
         """function(feature, latlng) {
             var p = feature.properties;
             return L.circleMarker(latlng, {
-                pane: %s, radius: p.r, weight: 1, color: '#ffffff', opacity: 0.9,
-                fillColor: p.rail ? %s : %s, fillOpacity: 0.85, className: 'nahraum-stop'
+                pane: $pane, radius: p.r, weight: 1, color: '#ffffff', opacity: 0.9,
+                fillColor: p.rail ? $rail : $other, fillOpacity: 0.85, className: 'nahraum-stop'
             });
-        }""" % (json.dumps(pane), json.dumps(RAIL_COLOR), json.dumps(STOP_COLOR))
-    )
+        }""", pane=pane, rail=RAIL_COLOR, other=STOP_COLOR,
+    ))
     on_each = JsCode(
         """function(feature, layer) {
             layer.bindTooltip(feature.properties.tooltip, {className: 'nahraum-tooltip'});

@@ -7,7 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from geo import population, settings
 from geo._errors import DataFileError
