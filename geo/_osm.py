@@ -18,6 +18,7 @@ import socket
 from array import array
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -330,8 +331,11 @@ def read_pyosmium(path: str | Path) -> OsmWays:
         v = np.frombuffer(seg_v, dtype=np.int64)
         needed = np.unique(np.concatenate([u, v]))
         ids, lons, lats = array("q"), array("d"), array("d")
+        # feed the ids in chunks: no 10-million-element Python list for a state extract
+        id_stream = chain.from_iterable(needed[i:i + 1_000_000].tolist()
+                                        for i in range(0, needed.size, 1_000_000))
         nodes = osmium.FileProcessor(str(path), osmium.osm.NODE).with_filter(
-            osmium.filter.IdFilter(needed.tolist()))
+            osmium.filter.IdFilter(id_stream))
         for node in nodes:
             loc = node.location
             if loc.valid():

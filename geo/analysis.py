@@ -40,6 +40,8 @@ from ._errors import InputError
 
 #: Weighted quantiles reported besides the mean (median, 90th percentile).
 QUANTILES: tuple[float, ...] = (0.5, 0.9)
+#: Catchment demand below this counts as none (R_j = 0), so R_j cannot overflow.
+MIN_DEMAND = 1e-12
 #: How a suppressed small count is shown.
 SUPPRESSED = f"<{settings.SMALL_COUNT_LIMIT}"
 
@@ -338,7 +340,8 @@ def floating_catchment(catchment: sp.spmatrix, demand: np.ndarray, capacity: np.
     access : array (cells,)
         ``A_i = Σ_j w_ij R_j`` (capacity per person).
     ratio : array (services,)
-        ``R_j = S_j / Σ_i w_ij D_i``; 0 where no demand lies in the catchment.
+        ``R_j = S_j / Σ_i w_ij D_i``; 0 where no demand lies in the catchment
+        (below ``MIN_DEMAND``).
     catchment_demand : array (services,)
         ``Σ_i w_ij D_i``.
     """
@@ -347,7 +350,7 @@ def floating_catchment(catchment: sp.spmatrix, demand: np.ndarray, capacity: np.
     W = sp.csr_matrix((w, cm.indices, cm.indptr), shape=cm.shape)
     dj = np.asarray(W.T @ np.asarray(demand, dtype=float)).ravel()
     ratio = np.zeros(cm.shape[1])
-    np.divide(np.asarray(capacity, dtype=float), dj, out=ratio, where=dj > 0)
+    np.divide(np.asarray(capacity, dtype=float), dj, out=ratio, where=dj > MIN_DEMAND)
     access = np.asarray(W @ ratio).ravel()
     return access, ratio, dj
 
@@ -414,7 +417,7 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray, q: Iterable[floa
     base = np.where(first > 0, cum[np.maximum(first - 1, 0)], 0.0)
     total = np.where(has, cum[np.maximum(last, 0)] - base, 0.0)
     for k, qk in enumerate(qs):
-        target = base + qk * total + 1e-9 * total  # tolerance for rounding of the running sum
+        target = base + qk * total - 1e-9 * total  # tolerance for rounding of the running sum
         idx = np.clip(np.searchsorted(cum, target, side="left"), first, np.maximum(last, first))
         out[has, k] = v[idx[has]]
     return out

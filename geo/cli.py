@@ -180,7 +180,7 @@ def _cmd_analyze(args) -> int:
 
     reg = region.load_region(args.region, args.data, args.cache)
     params = analysis.AnalysisParams(kinds=args.kind or (), target=args.target, mode=args.mode,
-                                     threshold_min=args.threshold)
+                                     threshold_min=args.threshold, decay=args.decay)
     payload = analysis.cli_payload(reg, params)
     if args.json:
         _print_json(payload)
@@ -190,6 +190,9 @@ def _cmd_analyze(args) -> int:
     for key, label in payload["columns"].items():
         if key in t:
             print(f"  {label}: {t[key]}")
+    worst = t.get("worst_gemeinden") or []
+    if worst:
+        print("  Größte Versorgungslücken: " + ", ".join(w["name"] for w in worst))
     return 0
 
 
@@ -283,6 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", default=settings.DEFAULT_TARGET_GROUP, choices=list(settings.TARGET_GROUPS))
     p.add_argument("--mode", default=settings.DEFAULT_MODE, choices=list(settings.MODES))
     p.add_argument("--threshold", type=float, help="Schwellenwert in Minuten (Standard je Verkehrsart)")
+    p.add_argument("--decay", default=settings.DEFAULT_DECAY, choices=[*settings.DECAYS, "none"],
+                   help="Distanzgewichtung der E2SFCA")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_analyze)
 

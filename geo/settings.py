@@ -320,13 +320,41 @@ GAP_CAP_FACTOR = 3.0
 WORST_GEMEINDEN_N = 5  # Gemeinden listed as most underserved (largest gap score)
 
 # ---------------------------------------------------------------------------
-# Colours for travel-time bands (minutes), colour-blind safe (viridis-like)
+# Colours for travel-time bands (minutes), colour-blind safe: viridis reversed,
+# lightness falls monotonically (near = light yellow, far = dark violet), so the
+# order also survives protanopia/deuteranopia and greyscale print. One colour per
+# band of ISOCHRONE_BANDS_MIN plus one for "beyond the last band".
 # ---------------------------------------------------------------------------
 BAND_COLORS: tuple[str, ...] = (
-    "#1a9850", "#66bd63", "#a6d96a", "#fee08b", "#fdae61", "#f46d43", "#d73027", "#7f0000",
+    "#ece51b", "#8ed645", "#40bd72", "#1e9d89", "#287c8e", "#38598c", "#46307e", "#440154",
 )
 POPULATION_COLORS: tuple[str, ...] = (
     "#fff7bc", "#fee391", "#fec44f", "#fe9929", "#ec7014", "#cc4c02", "#8c2d04",
+)
+
+# ---------------------------------------------------------------------------
+# Static maps and report exports (geo/export.py, docs/exports.md)
+# ---------------------------------------------------------------------------
+# Paper sizes, landscape, in millimetres (width, height).
+MAP_PAPERS_MM: dict[str, tuple[float, float]] = {
+    "A4": (297.0, 210.0), "A3": (420.0, 297.0), "16:9": (338.67, 190.5),
+}
+MAP_DPI = 200
+# Matplotlib marker per service category (the web map uses Category.symbol).
+CATEGORY_MARKERS: dict[str, str] = {
+    "Beratung": "o", "Jugend": "^", "Familie": "s", "Bildung": "D", "Senioren": "v",
+    "Integration": "P", "Behörde": "X",
+}
+# Colour-blind safe class colours of the other measures (Okabe-Ito, ColorBrewer).
+COVERAGE_COLORS: tuple[str, str] = ("#0072B2", "#D55E00")  # within / beyond the threshold
+GAP_COLORS: tuple[str, ...] = (  # no gap, then 5 classes of people-minutes
+    "#c6dbef", "#fed976", "#feb24c", "#fd8d3c", "#e31a1c", "#800026",
+)
+ACCESS_COLORS: tuple[str, ...] = (  # 0 (nothing within the threshold), then 5 classes
+    "#D55E00", "#deebf7", "#9ecae1", "#4292c6", "#2171b5", "#08306b",
+)
+CHOROPLETH_COLORS: tuple[str, ...] = (  # Gemeinde indicator, 5 quantile classes
+    "#f2f0f7", "#dadaeb", "#bcbddc", "#9e9ac8", "#756bb1",
 )
 
 # ---------------------------------------------------------------------------
@@ -341,6 +369,29 @@ ATTRIBUTION: dict[str, str] = {
     "osm": "© OpenStreetMap contributors, ODbL 1.0",
     "services": "Angebote: öffentliche Webseiten und Presse (Quellen je Eintrag)",
 }
+
+# ---------------------------------------------------------------------------
+# Scenarios and suggested sites (geo/scenario.py, geo/optimize.py, docs/scenarios.md)
+# ---------------------------------------------------------------------------
+# Weekly hours of a full-time site: an outreach day or a mobile stop open h hours
+# a week counts in the 2SFCA with capacity × h / FULL_TIME_HOURS.
+FULL_TIME_HOURS = 39.0
+WEEKDAYS: dict[str, str] = {"Mo": "Montag", "Di": "Dienstag", "Mi": "Mittwoch",
+                            "Do": "Donnerstag", "Fr": "Freitag", "Sa": "Samstag",
+                            "So": "Sonntag"}
+PLAN_ID_PREFIX = "plan-"  # ids of planned sites: plan-1, plan-2, … (mobile stops plan-3-1, …)
+PIN_KINDS: dict[str, str] = {"missing": "hier fehlt ein Angebot", "known": "Angebot bekannt",
+                             "too_far": "Weg zu weit"}
+PIN_TEXT_MAX = 500  # characters of a participant pin's text (stored verbatim)
+SCENARIO_NAME_MAX = 120  # characters of a scenario name
+SCENARIO_MAX_CHANGES = 500
+SCENARIO_MAX_PINS = 2000
+MOBILE_MAX_STOPS = 20
+SCENARIO_UNDO_STEPS = 200  # undo depth of a ScenarioHistory
+SESSIONS_DIRNAME = "sessions"  # per-session scenario folders: <cache>/sessions/<session-id>/
+MCLP_MAX_K = 5  # at most this many suggested sites at once
+MCLP_TIME_LIMIT_S = 10.0  # time limit of the exact (CBC) solution
+MCLP_CELL_GRID_M = 1000  # grid-cell candidates thinned to one per 1 km cell (None: all 100 m)
 
 # ---------------------------------------------------------------------------
 # Limits

@@ -537,8 +537,9 @@ def calibrate_detour(networks: Mapping[str, Network], n_sources: int = 300,
     rng = np.random.default_rng(seed)
     rows, detour, car_speed = [], {}, None
     for mode, net in networks.items():
-        src = rng.choice(net.n_nodes, size=min(n_sources, net.n_nodes), replace=False)
-        tgt = rng.integers(0, net.n_nodes, size=(src.size, targets_per_source))
+        by_id = np.argsort(net.osm_ids, kind="stable")  # independent of the node numbering
+        src = by_id[rng.choice(net.n_nodes, size=min(n_sources, net.n_nodes), replace=False)]
+        tgt = by_id[rng.integers(0, net.n_nodes, size=(src.size, targets_per_source))]
         shortest_metres = shortest_times(net, src, lengths=True)
         dist = np.take_along_axis(shortest_metres, tgt, axis=1).ravel()
         s = np.repeat(src, targets_per_source)

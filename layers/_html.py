@@ -83,9 +83,15 @@ def js_code(template: str, **values: Any) -> str:
     """Fill ``$name`` placeholders of a JavaScript snippet with JSON literals.
 
     Every value is inserted through ``json.dumps``, so strings are always quoted and
-    escaped (never spliced into code). ``$`` does not occur otherwise in Nahraum's snippets.
+    escaped (never spliced into code); ``<``, ``>`` and ``&`` become ``\\u`` escapes, so a
+    value can never close the surrounding ``<script>`` element. ``$`` does not occur
+    otherwise in Nahraum's snippets.
     """
-    return Template(template).substitute({k: json.dumps(v) for k, v in values.items()})
+    def literal(value: Any) -> str:
+        text = json.dumps(value, ensure_ascii=False)
+        return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+    return Template(template).substitute({k: literal(v) for k, v in values.items()})
 
 
 def to_display(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

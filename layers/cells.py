@@ -31,6 +31,7 @@ CRS_WEB_MERCATOR = "EPSG:3857"
 # settings.POPULATION_COLORS. TODO(lead): move to geo/settings.py as POPULATION_BREAKS.
 POPULATION_BREAKS: tuple[float, ...] = (0, 5, 10, 20, 40, 80, 160)
 OPACITY = 0.75
+MAX_PIXELS = 6_000_000  # output size cap: large regions get fewer pixels per cell (at least 1)
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def classify(values: np.ndarray, breaks: Sequence[float]) -> np.ndarray:
 def population_raster(cells: pd.DataFrame, column: str = "pop",
                       breaks: Sequence[float] = POPULATION_BREAKS,
                       colors: Sequence[str] = settings.POPULATION_COLORS,
-                      oversample: int = 3) -> RasterImage:
+                      oversample: int = 3, max_pixels: int = MAX_PIXELS) -> RasterImage:
     """Rasterise a cell column into a classed RGBA PNG for ``ImageOverlay``.
 
     Parameters
@@ -106,6 +107,8 @@ def population_raster(cells: pd.DataFrame, column: str = "pop",
         ``#rrggbb`` colour per class.
     oversample : int
         Output pixels per cell edge (higher gives crisper cell edges, larger PNG).
+    max_pixels : int
+        Upper bound of the image size; ``oversample`` is lowered (not below 1) to meet it.
 
     Returns
     -------
@@ -131,6 +134,9 @@ def population_raster(cells: pd.DataFrame, column: str = "pop",
     height_src, width_src = grid.shape
     x1 = x0 + width_src * size
     y0 = y1 - height_src * size
+    # Mercator stretches cells by about 1/cos(latitude), i.e. 1.6 x 1.6 here.
+    affordable = int(np.sqrt(max_pixels / (2.6 * width_src * height_src)))
+    oversample = max(1, min(int(oversample), affordable))
 
     # Web-Mercator extent of the source grid (edges densified: projections curve).
     to_merc = Transformer.from_crs(settings.CRS_METRIC, CRS_WEB_MERCATOR, always_xy=True)

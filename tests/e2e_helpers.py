@@ -201,7 +201,11 @@ MAP_READY_JS = """() => {
     const g = document.querySelectorAll('.leaflet-nahraum-gemeinden-pane path.nahraum-gemeinde');
     const img = document.querySelector('img.nahraum-raster');
     const markers = document.querySelectorAll('.nahraum-service-marker');
-    return g.length > 0 && markers.length > 0 && img !== null && img.complete
+    const map = document.querySelector('.leaflet-container');
+    // The iframe has its final height once the whole map is inside its viewport.
+    const sized = map !== null && window.innerHeight > 300
+        && map.getBoundingClientRect().bottom <= window.innerHeight + 2;
+    return sized && g.length > 0 && markers.length > 0 && img !== null && img.complete
         && img.naturalWidth > 0;
 }"""
 
@@ -219,6 +223,7 @@ def wait_for_map(page, recorder: OutsideRecorder | None = None):
         try:
             frame = map_frame(page)
             if frame.evaluate(MAP_READY_JS):
+                page.wait_for_timeout(500)  # let Leaflet finish fitting and fading in
                 return frame
         except AssertionError:
             raise

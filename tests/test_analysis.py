@@ -397,7 +397,7 @@ def test_property_shares_and_people_add_up(cells, services, threshold, mode, dec
     people = res.cells["people"].to_numpy()
     for col in ("2sfca", "e2sfca"):
         demand = res.services[f"demand_{col}"].to_numpy()
-        supplied = res.services["capacity_used"].to_numpy()[demand > 0].sum()
+        supplied = res.services["capacity_used"].to_numpy()[demand > analysis.MIN_DEMAND].sum()
         assert (people * res.cells[col]).sum() / 1000 == pytest.approx(supplied, rel=1e-9, abs=1e-9)
     # the catchment count agrees with the independent count_within
     xy = res.cells[["x", "y"]].to_numpy(float)

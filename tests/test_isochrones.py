@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import shapely
 
-from geo import isochrones as iso, settings
+from geo import isochrones as iso
+from geo import settings
 from geo._errors import InputError
 from geo.traveltime import nearest_field
 

@@ -167,6 +167,14 @@ def test_stops_tooltip_escaped(region: SimpleNamespace) -> None:
     assert gj["features"][1]["properties"]["rail"] is False
 
 
+def test_js_code_values_are_inert() -> None:
+    from layers._html import js_code
+
+    code = js_code("var a = $a, b = $b;", a='x"</script><b>&', b=["<svg>"])
+    assert "</script>" not in code and "<" not in code and "&" not in code
+    assert code == 'var a = "x\\"\\u003c/script\\u003e\\u003cb\\u003e\\u0026", b = ["\\u003csvg\\u003e"];'
+
+
 def test_legend_escapes_labels() -> None:
     section = legend.LegendSection("Titel <i>", (legend.LegendEntry(EVIL, ""),), layer_name='a"b')
     out = legend.legend_html([section])

@@ -1,0 +1,422 @@
+"""Drawing helpers for static maps (matplotlib, Agg; used by :mod:`geo.export`).
+
+Class breaks and colours of the measures, the 100 m cells as one raster image,
+scale bar, north arrow, greedy non-colliding labels, spreading of services that
+share a location, and the cached outline of Thuringia's Kreise for the inset.
+Everything works in EPSG:3035 metres.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from matplotlib import patheffects
+from matplotlib.axes import Axes
+from matplotlib.patches import FancyArrow, Rectangle
+from matplotlib.text import Text
+from matplotlib.transforms import Bbox
+from shapely.ops import polylabel
+
+from . import settings
+from ._io import atomic_path
+
+HALO = [patheffects.withStroke(linewidth=2.2, foreground="white")]
+
+
+# ---------------------------------------------------------------------------
+# Numbers
+# ---------------------------------------------------------------------------
+def de_number(value: float, decimals: int | None = None) -> str:
+    """German number text: ``12345.6`` → ``"12.345,6"`` (``decimals=None``: automatic)."""
+    if value is None or not math.isfinite(value):
+        return "–"
+    if decimals is None:
+        a = abs(value)
+        decimals = 0 if a >= 100 or float(value).is_integer() else (1 if a >= 1 else 2)
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def nice_number(value: float) -> float:
+    """Round to 1, 2, 2.5 or 5 × 10^k (nearest)."""
+    if value <= 0 or not math.isfinite(value):
+        return 0.0
+    exp = math.floor(math.log10(value))
+    base = value / 10**exp
+    best = min((1.0, 2.0, 2.5, 5.0, 10.0), key=lambda m: abs(m - base))
+    return best * 10**exp
+
+
+def nice_breaks(values: np.ndarray, n_classes: int = 5) -> list[float]:
+    """Up to ``n_classes - 1`` rounded, increasing inner breaks from quantiles of ``values``."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return []
+    qs = np.quantile(v, np.linspace(0, 1, n_classes + 1)[1:-1])
+    out: list[float] = []
+    for q in qs:
+        b = nice_number(float(q))
+        if b > 0 and (not out or b > out[-1]) and b < float(v.max()):
+            out.append(b)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Classes of a measure
+# ---------------------------------------------------------------------------
+@dataclass
+class Classes:
+    """Class of each value, with colours, labels and a legend title."""
+
+    codes: np.ndarray  # int, -1 = not drawn
+    colors: list[str]
+    labels: list[str]
+    title: str
+
+    def used(self) -> list[int]:
+        """Classes that occur (legend shows all classes; this is for tests and notes)."""
+        return sorted({int(c) for c in self.codes if c >= 0})
+
+
+def classify_breaks(values: np.ndarray, breaks: Sequence[float]) -> np.ndarray:
+    """Class index: 0 for ``v <= breaks[0]``, …, ``len(breaks)`` above the last break."""
+    return np.searchsorted(np.asarray(breaks, dtype=float), np.asarray(values, float),
+                           side="left").astype(np.int64)
+
+
+def _range_labels(breaks: Sequence[float], unit: str = "", decimals: int | None = None
+                  ) -> list[str]:
+    u = f" {unit}" if unit else ""
+    if not breaks:
+        return [f"alle Werte{u}"]
+    labels = [f"bis {de_number(breaks[0], decimals)}{u}"]
+    labels += [f"{de_number(a, decimals)}–{de_number(b, decimals)}{u}"
+               for a, b in zip(breaks[:-1], breaks[1:], strict=True)]
+    labels.append(f"über {de_number(breaks[-1], decimals)}{u}")
+    return labels
+
+
+def measure_classes(measure: str, values: np.ndarray, threshold: float, unit_people: str
+                    ) -> Classes:
+    """Classes, colours and labels of a per-cell measure for the map.
+
+    ``minutes``: the travel-time bands ``settings.ISOCHRONE_BANDS_MIN`` with
+    ``settings.BAND_COLORS`` (unreachable cells in the last band); ``within``:
+    two classes; ``count``: 0, 1, 2, 3–4, 5+; ``2sfca``/``e2sfca``: 0 plus
+    rounded quantile classes of the positive values; ``gap``: no gap plus
+    rounded quantile classes of the positive values.
+    """
+    v = np.asarray(values, dtype=float)
+    T = de_number(threshold)
+    m = settings.MEASURES[measure]
+    if measure == "minutes":
+        bands = list(settings.ISOCHRONE_BANDS_MIN)
+        codes = classify_breaks(np.where(np.isfinite(v), v, np.inf), bands)
+        labels = _range_labels(bands, "min")
+        if np.isinf(v).any():
+            labels[-1] += " oder kein Angebot"
+        return Classes(codes, list(settings.BAND_COLORS[:len(bands) + 1]), labels,
+                       f"{m.label_de} (min)\nSchwellenwert: {T} min")
+    if measure == "within":
+        codes = np.where(v.astype(bool), 0, 1)
+        return Classes(codes, list(settings.COVERAGE_COLORS),
+                       [f"bis {T} min erreichbar", f"über {T} min"],
+                       f"{m.label_de}\n(Schwellenwert {T} min)")
+    if measure == "count":
+        codes = classify_breaks(v, [0, 1, 2, 4])
+        return Classes(codes, list(settings.ACCESS_COLORS[:5]),
+                       ["keins", "1", "2", "3–4", "5 und mehr"],
+                       f"Angebote bis {T} min (Anzahl)")
+    if measure in ("2sfca", "e2sfca"):
+        pos = v[v > 0]
+        breaks = nice_breaks(pos, len(settings.ACCESS_COLORS) - 1)
+        codes = np.where(v > 0, 1 + classify_breaks(v, breaks), 0)
+        per = de_number(settings.ACCESS_PER_PEOPLE)
+        labels = [f"0 (kein Angebot bis {T} min)", *_range_labels(breaks)]
+        return Classes(codes, list(settings.ACCESS_COLORS[:len(labels)]), labels,
+                       f"{m.label_de}\n(Kapazität je {per} {unit_people})")
+    if measure == "gap":
+        pos = v[v > 0]
+        breaks = nice_breaks(pos, len(settings.GAP_COLORS) - 1)
+        codes = np.where(v > 0, 1 + classify_breaks(v, breaks), 0)
+        labels = [f"keine Lücke (bis {T} min)", *_range_labels(breaks)]
+        unit = "Haushalts-Minuten" if unit_people == "Haushalte" else "Personen-Minuten"
+        return Classes(codes, list(settings.GAP_COLORS[:len(labels)]), labels,
+                       f"{m.label_de}\n({unit} je 100-m-Zelle)")
+    raise ValueError(measure)
+
+
+# ---------------------------------------------------------------------------
+# Raster of the 100 m cells
+# ---------------------------------------------------------------------------
+def cell_raster(x: np.ndarray, y: np.ndarray, codes: np.ndarray, colors: Sequence[str],
+                bounds: tuple[float, float, float, float], cell: float = settings.CELL_SIZE_M
+                ) -> tuple[np.ndarray, tuple[float, float, float, float]]:
+    """RGBA image (rows north → south) of classified cell centres, transparent elsewhere.
+
+    Returns
+    -------
+    (image, extent)
+        ``extent`` = (left, right, bottom, top) in metres for ``imshow``.
+    """
+    from matplotlib.colors import to_rgba_array
+
+    x0 = math.floor(bounds[0] / cell) * cell
+    y0 = math.floor(bounds[1] / cell) * cell
+    x1 = math.ceil(bounds[2] / cell) * cell
+    y1 = math.ceil(bounds[3] / cell) * cell
+    nx = max(int(round((x1 - x0) / cell)), 1)
+    ny = max(int(round((y1 - y0) / cell)), 1)
+    img = np.zeros((ny, nx, 4), dtype=np.uint8)
+    col = np.floor((np.asarray(x, float) - x0) / cell).astype(np.int64)
+    row = np.floor((y1 - np.asarray(y, float)) / cell).astype(np.int64)
+    ok = (codes >= 0) & (col >= 0) & (col < nx) & (row >= 0) & (row < ny)
+    lut = (to_rgba_array(list(colors)) * 255).round().astype(np.uint8)
+    img[row[ok], col[ok]] = lut[np.asarray(codes)[ok]]
+    return img, (x0, x1, y0, y1)
+
+
+# ---------------------------------------------------------------------------
+# Scale bar and north arrow
+# ---------------------------------------------------------------------------
+def scale_length_m(width_m: float, fraction: float = 0.22) -> float:
+    """A round length (1, 2, 2.5, 5 × 10^k m, ≥ 1 km when possible) near ``fraction`` of the width."""
+    target = max(width_m * fraction, 1.0)
+    exp = math.floor(math.log10(target))
+    candidates = [m * 10**e for e in (exp - 1, exp, exp + 1) for m in (1, 2, 2.5, 5)]
+    fit = [c for c in candidates if c <= target]
+    return max(fit) if fit else min(candidates)
+
+
+def draw_scalebar(ax: Axes, fontsize: float, pad_frac: float = 0.03) -> list:
+    """Two-segment black/white scale bar in the lower left; labels in km (or m)."""
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    w, h = x1 - x0, y1 - y0
+    length = scale_length_m(w)
+    bx = x0 + pad_frac * w
+    by = y0 + pad_frac * h * 1.4
+    bh = 0.009 * h
+    half = length / 2
+    artists = [
+        ax.add_patch(Rectangle((bx, by), half, bh, facecolor="black", edgecolor="black",
+                               lw=0.6, zorder=20)),
+        ax.add_patch(Rectangle((bx + half, by), half, bh, facecolor="white",
+                               edgecolor="black", lw=0.6, zorder=20)),
+    ]
+    km = length >= 1000
+
+    def label(v: float) -> str:
+        return de_number(v / 1000 if km else v)
+
+    for pos, val in ((0, 0), (half, half), (length, length)):
+        artists.append(ax.text(bx + pos, by + bh * 1.6, label(val), ha="center", va="bottom",
+                               fontsize=fontsize, zorder=21, path_effects=HALO))
+    artists.append(ax.text(bx + length + 0.012 * w, by + bh / 2, "km" if km else "m",
+                           ha="left", va="center", fontsize=fontsize, zorder=21,
+                           path_effects=HALO))
+    return artists
+
+
+def draw_north_arrow(ax: Axes, fontsize: float) -> list:
+    """North arrow in the upper right (grid north of EPSG:3035, ≈ true north here)."""
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    w, h = x1 - x0, y1 - y0
+    cx = x1 - 0.045 * w
+    top = y1 - 0.04 * h
+    length = 0.075 * h
+    arrow = FancyArrow(cx, top - length, 0, length * 0.9, width=0.012 * w,
+                       head_width=0.035 * w, head_length=0.035 * h, length_includes_head=True,
+                       color="black", zorder=20)
+    ax.add_patch(arrow)
+    text = ax.text(cx, top - length - 0.008 * h, "N", ha="center", va="top",
+                   fontsize=fontsize, fontweight="bold", zorder=21, path_effects=HALO)
+    return [arrow, text]
+
+
+# ---------------------------------------------------------------------------
+# Labels
+# ---------------------------------------------------------------------------
+def label_point(geom: shapely.Geometry) -> shapely.Point:
+    """Visual centre of a (multi)polygon: pole of inaccessibility of its largest part."""
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon"]
+    if not parts:
+        return geom.representative_point()
+    largest = max(parts, key=lambda p: p.area)
+    try:
+        return polylabel(largest, tolerance=max(largest.length / 500.0, 10.0))
+    except Exception:  # degenerate rings
+        return largest.representative_point()
+
+
+def wrap_name(name: str, width: int = 16) -> str:
+    """Break a long name once, after ``/`` or ``-`` or at a blank near the middle."""
+    if len(name) <= width:
+        return name
+    cands = [i + 1 for i, ch in enumerate(name) if ch in "/-"]
+    cands += [i for i, ch in enumerate(name) if ch == " "]
+    if not cands:
+        return name
+    mid = len(name) / 2
+    i = min(cands, key=lambda k: abs(k - mid))
+    return (name[:i].rstrip() + "\n" + name[i:].lstrip()).strip()
+
+
+def _overlaps(a: Bbox, others: Sequence[Bbox]) -> bool:
+    for b in others:
+        if a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1:
+            return True
+    return False
+
+
+def place_labels(ax: Axes, xs: Sequence[float], ys: Sequence[float], texts: Sequence[str],
+                 priority: Sequence[float], fontsizes: Sequence[float],
+                 obstacles: Sequence[Bbox] = (), bold: Sequence[bool] | None = None,
+                 offset_pt: float = 7.0, pad_px: float = 1.5) -> list[Text]:
+    """Greedy label placement: highest priority first, never overlapping.
+
+    Each label tries its anchor (centred), then above, below, right, left and
+    the four diagonals (``offset_pt`` away). A position is taken when its
+    bounding box (grown by ``pad_px``) lies inside the axes and overlaps neither
+    a placed label nor an obstacle; a label without such a position is left out.
+
+    Returns
+    -------
+    list of Text
+        The placed labels (their window extents do not overlap pairwise).
+    """
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    d = offset_pt
+    positions = [((0, 0), "center", "center"), ((0, d), "center", "bottom"),
+                 ((0, -d), "center", "top"), ((d, 0), "left", "center"),
+                 ((-d, 0), "right", "center"), ((d, d), "left", "bottom"),
+                 ((-d, d), "right", "bottom"), ((d, -d), "left", "top"),
+                 ((-d, -d), "right", "top")]
+    placed: list[Text] = []
+    boxes: list[Bbox] = []
+    blocked = list(obstacles)
+    order = np.argsort(-np.asarray(priority, dtype=float), kind="stable")
+    for i in order:
+        weight = "bold" if bold is not None and bold[i] else "normal"
+        ann = ax.annotate(texts[i], (xs[i], ys[i]), xytext=(0, 0), textcoords="offset points",
+                          fontsize=fontsizes[i], fontweight=weight, color="#222222",
+                          ha="center", va="center", zorder=15, path_effects=HALO,
+                          annotation_clip=False, linespacing=0.95)
+        ok = False
+        for (dx, dy), ha, va in positions:
+            ann.set_position((dx, dy))
+            ann.set_ha(ha)
+            ann.set_va(va)
+            bb = ann.get_window_extent(renderer).expanded(1.0, 1.0)
+            bb = Bbox.from_extents(bb.x0 - pad_px, bb.y0 - pad_px, bb.x1 + pad_px,
+                                   bb.y1 + pad_px)
+            inside = (bb.x0 >= frame.x0 and bb.x1 <= frame.x1 and bb.y0 >= frame.y0
+                      and bb.y1 <= frame.y1)
+            if inside and not _overlaps(bb, boxes) and not _overlaps(bb, blocked):
+                ok = True
+                boxes.append(bb)
+                break
+        if ok:
+            placed.append(ann)
+        else:
+            ann.remove()
+    return placed
+
+
+def marker_boxes(ax: Axes, x: np.ndarray, y: np.ndarray, size_pt: float) -> list[Bbox]:
+    """Window-space boxes of point markers (``size_pt`` wide), as label obstacles."""
+    if len(x) == 0:
+        return []
+    pts = ax.transData.transform(np.column_stack([x, y]))
+    r = size_pt * ax.figure.dpi / 72.0 / 2.0
+    return [Bbox.from_extents(px - r, py - r, px + r, py + r) for px, py in pts]
+
+
+def artist_boxes(artists: Sequence) -> list[Bbox]:
+    """Window extents of drawn artists (scale bar, north arrow)."""
+    renderer = artists[0].figure.canvas.get_renderer() if artists else None
+    out = []
+    for a in artists:
+        try:
+            out.append(a.get_window_extent(renderer))
+        except Exception:  # some patches need a draw first; skip them
+            continue
+    return out
+
+
+def spread_duplicates(ax: Axes, x: np.ndarray, y: np.ndarray, radius_pt: float
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Move points that share a location onto a small circle (display space) around it."""
+    x = np.asarray(x, float).copy()
+    y = np.asarray(y, float).copy()
+    if x.size < 2:
+        return x, y
+    key = pd.Series(list(zip(np.round(x), np.round(y), strict=True)))
+    groups = key.groupby(key).indices
+    to_disp = ax.transData
+    inv = to_disp.inverted()
+    r = radius_pt * ax.figure.dpi / 72.0
+    for idx in groups.values():
+        if len(idx) < 2:
+            continue
+        cx, cy = to_disp.transform((x[idx[0]], y[idx[0]]))
+        ang = np.pi / 2 + 2 * np.pi * np.arange(len(idx)) / len(idx)
+        rr = r * max(1.0, len(idx) / 6.0)
+        pts = inv.transform(np.column_stack([cx + rr * np.cos(ang), cy + rr * np.sin(ang)]))
+        x[idx], y[idx] = pts[:, 0], pts[:, 1]
+    return x, y
+
+
+# ---------------------------------------------------------------------------
+# Thuringia for the inset (cached)
+# ---------------------------------------------------------------------------
+_KREISE_MEMO: dict[str, gpd.GeoDataFrame] = {}
+
+
+def thuringia_kreise(data_dir: str | os.PathLike | None = None,
+                     cache_dir: str | os.PathLike | None = None) -> gpd.GeoDataFrame | None:
+    """Thuringia's Gemeinden (VG250) dissolved by Kreis, simplified (EPSG:3035).
+
+    Cached in memory and as GeoParquet in the cache folder, keyed by the size
+    and modification time of the VG250 file. ``None`` when the file is missing.
+    """
+    from . import boundaries
+
+    ddir = settings.data_dir(data_dir)
+    src = ddir / boundaries.VG250_FILE
+    if not src.is_file():
+        return None
+    st = src.stat()
+    key = hashlib.sha1(f"{src.resolve()}|{st.st_size}|{st.st_mtime_ns}|v1".encode()).hexdigest()
+    if key in _KREISE_MEMO:
+        return _KREISE_MEMO[key]
+    path = settings.cache_dir(cache_dir) / "_shared" / f"thueringen_kreise_{key[:16]}.parquet"
+    gdf = None
+    if path.is_file():
+        try:
+            gdf = gpd.read_parquet(path)
+        except Exception:  # damaged cache file: rebuild
+            gdf = None
+    if gdf is None:
+        gem = boundaries.read_gemeinden(ddir)
+        gdf = gem[["kreis", "kreis_name", "geometry"]].dissolve(by="kreis", as_index=False)
+        gdf["geometry"] = gdf.geometry.simplify(200.0)
+        try:
+            with atomic_path(path) as tmp:
+                gdf.to_parquet(tmp, index=False)
+        except Exception:  # a read-only cache must not stop the map
+            pass
+    _KREISE_MEMO[key] = gdf
+    return gdf

@@ -1,0 +1,2281 @@
+"""Planning scenarios for workshop mode: changes, undo/redo, comparison, storage, exchange.
+
+A :class:`Scenario` is a name and an ordered tuple of immutable changes to the
+status quo (``region.services``), plus the participants' pins:
+
+- :class:`AddSite` – a planned site at a position (``plan-1``, ``plan-2``, …),
+- :class:`MoveSite` – an existing or planned site to a new position,
+- :class:`CloseSite` – a site closes,
+- :class:`OutreachDay` – an Außensprechtag open ``hours`` a week at an existing
+  site or a new position: its place counts in the nearest-service time, its
+  capacity in the 2SFCA pro rata (``hours / settings.FULL_TIME_HOURS``),
+- :class:`MobileService` – stops on given weekdays, each a site with pro-rata capacity,
+- :class:`Pin` – a participant's note on the map (``settings.PIN_KINDS``).
+
+Scenarios are frozen values: every edit returns a new one, so a
+:class:`ScenarioHistory` (undo/redo) is just a list of them. A Streamlit app
+keeps one history per session in ``st.session_state``::
+
+    store = ScenarioStore.for_session(session_id, extent=Extent.from_region(region))
+    history = store.open("Variante Nord")            # loads or creates; auto-saves
+    history.add(AddSite.at(lon=10.86, lat=51.26, name="Familienzentrum", category="Familie"))
+    cmp = compare(region, params, history.current, base_result=base)   # ~5 ms
+    cmp.totals["newly_within"], cmp.gemeinden, cmp.cells               # figures, before/after map
+    history.undo()
+
+``compare`` reuses the status-quo result and updates only what a change
+touches (incremental path, equal to a full :func:`geo.analysis.analyze` of the
+changed service list; see ``docs/scenarios.md``).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import math
+import os
+import re
+import tempfile
+import time
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, ClassVar
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import shapely
+
+from . import analysis, settings, traveltime
+from ._errors import InputError, Problem
+from ._io import atomic_path, write_bytes_atomic
+
+SCHEMA_VERSION = 1
+FORMAT = "nahraum-scenario"
+DAMAGED_MARK = ".beschädigt-"
+#: Per-cell change classes of the before/after map.
+CELL_CHANGES: dict[str, str] = {
+    "newly_within": "neu erreichbar",
+    "newly_beyond": "nicht mehr erreichbar",
+    "faster": "schneller",
+    "slower": "langsamer",
+    "unchanged": "unverändert",
+}
+#: Minutes below which a change of the nearest time counts as "unchanged".
+MINUTES_EPS = 0.05
+_SESSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
+class ScenarioFileError(InputError):
+    """A scenario file or upload is damaged or does not fit; the message is German."""
+
+    def __init__(self, message: str, problems: list[Problem] | None = None,
+                 file: str | None = None, moved_to: str | None = None):
+        super().__init__(message, problems)
+        self.file = file
+        self.moved_to = moved_to
+
+
+# ---------------------------------------------------------------------------
+# Small helpers
+# ---------------------------------------------------------------------------
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _de(value: float, decimals: int = 1) -> str:
+    text = f"{value:.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
+def _type_de(value: Any) -> str:
+    return {bool: "Wahrheitswert", str: "Text", list: "Liste", tuple: "Liste", dict: "Objekt",
+            type(None): "leer"}.get(type(value), type(value).__name__)
+
+
+def _number(value: Any, what: str, *, lo: float | None = None, hi: float | None = None,
+            lo_open: bool = False, optional: bool = False) -> float | None:
+    """A finite float from a JSON number (no strings, no booleans)."""
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise InputError(f"{what}: Zahl erwartet, gefunden {_type_de(value)} ({value!r:.40}).")
+    v = float(value)
+    if not math.isfinite(v):
+        raise InputError(f"{what}: keine gültige Zahl ({value}).")
+    if lo is not None and (v <= lo if lo_open else v < lo):
+        raise InputError(f"{what}: muss {'größer als' if lo_open else 'mindestens'} {_de(lo)} "
+                         f"sein (angegeben: {_de(v, 3)}).")
+    if hi is not None and v > hi:
+        raise InputError(f"{what}: höchstens {_de(hi)} (angegeben: {_de(v, 3)}).")
+    return v
+
+
+def _text(value: Any, what: str, max_len: int = 200, *, required: bool = False,
+          strip: bool = True) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise InputError(f"{what}: Text erwartet, gefunden {_type_de(value)}.")
+    text = value.strip() if strip else value
+    if required and not text.strip():
+        raise InputError(f"{what}: darf nicht leer sein.")
+    if len(text) > max_len:
+        raise InputError(f"{what}: höchstens {max_len} Zeichen (angegeben: {len(text)}).")
+    return text
+
+
+def _codes(value: Any, allowed: Mapping[str, Any], what: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [v for v in re.split(r"[,;]\s*", value) if v.strip()]
+    if not isinstance(value, (list, tuple)):
+        raise InputError(f"{what}: Liste erwartet, gefunden {_type_de(value)}.")
+    out = []
+    for v in value:
+        if not isinstance(v, str) or v.strip() not in allowed:
+            raise InputError(f"{what}: unbekannter Eintrag {v!r} (möglich: {', '.join(allowed)}).")
+        out.append(v.strip())
+    return tuple(dict.fromkeys(out))
+
+
+def resolve_kind(category: str | None, subcategory: str | None = None) -> tuple[str, str]:
+    """Category code and subcategory of a planned site.
+
+    ``category`` may be a code or label of ``settings.CATEGORIES``; without it,
+    the category follows from the subcategory (``settings.SUBCATEGORY_RULES``).
+    """
+    cat = _text(category, "Kategorie", 60)
+    sub = _text(subcategory, "Angebotsart", 200)
+    if cat:
+        key = cat.casefold()
+        for code, c in settings.CATEGORIES.items():
+            if key in (code.casefold(), c.label_de.casefold(), c.label_en.casefold()):
+                return code, sub
+        raise InputError(f"Kategorie: unbekannt „{cat}“ (möglich: {', '.join(settings.CATEGORIES)}).")
+    if sub:
+        for keyword, code in settings.SUBCATEGORY_RULES:
+            if keyword in sub.casefold():
+                return code, sub
+        raise InputError(f"Angebotsart „{sub}“: keine Kategorie bekannt, bitte eine Kategorie "
+                         f"angeben ({', '.join(settings.CATEGORIES)}).")
+    raise InputError("Kategorie: bitte eine Kategorie oder Angebotsart angeben.")
+
+
+@lru_cache(maxsize=2)
+def _transformer(to_display: bool):
+    from pyproj import Transformer
+
+    a, b = settings.CRS_METRIC, settings.CRS_DISPLAY
+    return Transformer.from_crs(a, b, always_xy=True) if to_display else \
+        Transformer.from_crs(b, a, always_xy=True)
+
+
+def to_lonlat(x, y) -> tuple[np.ndarray, np.ndarray]:
+    """EPSG:3035 → WGS84 lon/lat."""
+    lon, lat = _transformer(True).transform(np.asarray(x, float), np.asarray(y, float))
+    return np.asarray(lon, float), np.asarray(lat, float)
+
+
+def to_xy(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """WGS84 lon/lat → EPSG:3035."""
+    x, y = _transformer(False).transform(np.asarray(lon, float), np.asarray(lat, float))
+    return np.asarray(x, float), np.asarray(y, float)
+
+
+def _position(x, y, lon, lat, what: str) -> tuple[float, float]:
+    if lon is not None or lat is not None:
+        if x is not None or y is not None:
+            raise InputError(f"{what}: entweder x/y oder lon/lat angeben, nicht beides.")
+        lo = _number(lon, f"{what}: Länge (lon)", lo=-180, hi=180)
+        la = _number(lat, f"{what}: Breite (lat)", lo=-90, hi=90)
+        xs, ys = to_xy([lo], [la])
+        return float(xs[0]), float(ys[0])
+    return (_number(x, f"{what}: x (EPSG:3035)"), _number(y, f"{what}: y (EPSG:3035)"))
+
+
+# ---------------------------------------------------------------------------
+# Changes (immutable records, JSON-serialisable)
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class Change:
+    """Base of all changes. ``id`` is assigned by :meth:`Scenario.with_change`.
+
+    The id of a change that creates a site is also the id of that site
+    (``plan-3``; the stops of a mobile service are ``plan-3-1``, ``plan-3-2``, …).
+    """
+
+    TYPE: ClassVar[str] = ""
+    LABEL: ClassVar[str] = ""
+    id: str = ""
+    created: str = ""
+
+    def __post_init__(self) -> None:
+        put = object.__setattr__
+        put(self, "id", _text(self.id, "id", 40))
+        put(self, "created", _text(self.created, "created", 40))
+
+    def site_ids(self) -> tuple[str, ...]:
+        """Ids of the sites this change creates."""
+        return ()
+
+    def refers_to(self) -> tuple[str, ...]:
+        """Ids of existing sites this change needs."""
+        return ()
+
+    def points(self) -> list[tuple[float, float]]:
+        """Positions (EPSG:3035) this change puts on the map."""
+        return []
+
+    def describe(self) -> str:
+        """German one-line description."""
+        return self.LABEL
+
+    def to_dict(self) -> dict:
+        out: dict[str, Any] = {"type": self.TYPE}
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, tuple):
+                v = [s.to_dict() if isinstance(s, MobileStop) else s for s in v]
+            out[f.name] = v
+        return out
+
+    @staticmethod
+    def from_dict(data: Any) -> Change:
+        """Build and validate a change from its JSON form (German errors)."""
+        if not isinstance(data, Mapping):
+            raise InputError(f"Objekt erwartet, gefunden {_type_de(data)}.")
+        kind = data.get("type")
+        cls = CHANGE_TYPES.get(kind) if isinstance(kind, str) else None
+        if cls is None:
+            raise InputError(f"Unbekannte Art der Änderung „{kind}“ "
+                             f"(möglich: {', '.join(CHANGE_TYPES)}).")
+        return _construct(cls, data, ignore=("type",))
+
+
+def _construct(cls, data: Mapping, ignore: tuple[str, ...] = ()):
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = [k for k in data if k not in fields and k not in ignore]
+    if unknown:
+        raise InputError(f"Unbekanntes Feld „{unknown[0]}“.")
+    missing = [n for n, f in fields.items() if n not in data
+               and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    if missing:
+        raise InputError(f"Feld „{missing[0]}“ fehlt.")
+    kwargs = {}
+    for k, v in data.items():
+        if k in ignore:
+            continue
+        if k == "stops" and isinstance(v, list):
+            stops = []
+            for i, s in enumerate(v, start=1):
+                if not isinstance(s, Mapping):
+                    raise InputError(f"Halt {i}: Objekt erwartet.")
+                try:
+                    stops.append(_construct(MobileStop, s))
+                except InputError as exc:
+                    raise InputError(f"Halt {i}: {exc.message}") from exc
+            v = tuple(stops)
+        elif isinstance(v, list):
+            v = tuple(v)
+        kwargs[k] = v
+    return cls(**kwargs)
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Kind(Change):
+    """Fields of a planned service: name, kind, target groups, capacity."""
+
+    name: str
+    category: str = ""
+    subcategory: str = ""
+    target_groups: tuple[str, ...] = ()
+    capacity: float | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        put = object.__setattr__
+        put(self, "name", _text(self.name, "Name", 200, required=True))
+        cat, sub = resolve_kind(self.category, self.subcategory)
+        put(self, "category", cat)
+        put(self, "subcategory", sub)
+        put(self, "target_groups", _codes(self.target_groups, settings.TARGET_GROUPS, "Zielgruppen"))
+        put(self, "capacity", _number(self.capacity, "Kapazität", lo=0.0, optional=True))
+
+    @property
+    def kind_label(self) -> str:
+        return self.subcategory or settings.CATEGORIES[self.category].label_de
+
+
+def _hours(value: Any, what: str = "Stunden je Woche") -> float:
+    return _number(value, what, lo=0.0, lo_open=True, hi=settings.FULL_TIME_HOURS)
+
+
+def _weekday_text(days: tuple[str, ...]) -> str:
+    return ", ".join(days)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddSite(_Kind):
+    """A planned site at ``x``/``y`` (EPSG:3035); see :meth:`at` for lon/lat."""
+
+    TYPE: ClassVar[str] = "add_site"
+    LABEL: ClassVar[str] = "Neuer Standort"
+    x: float
+    y: float
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        x, y = _position(self.x, self.y, None, None, "Standort")
+        object.__setattr__(self, "x", x)
+        object.__setattr__(self, "y", y)
+
+    @classmethod
+    def at(cls, *, x: float | None = None, y: float | None = None, lon: float | None = None,
+           lat: float | None = None, **kw) -> AddSite:
+        """A planned site from x/y (EPSG:3035) or lon/lat (WGS84)."""
+        px, py = _position(x, y, lon, lat, "Standort")
+        return cls(x=px, y=py, **kw)
+
+    def site_ids(self) -> tuple[str, ...]:
+        return (self.id,)
+
+    def points(self) -> list[tuple[float, float]]:
+        return [(self.x, self.y)]
+
+    def describe(self) -> str:
+        return f"Neuer Standort „{self.name}“ ({self.kind_label})"
+
+
+@dataclass(frozen=True, kw_only=True)
+class MoveSite(Change):
+    """An existing or planned site moves to ``x``/``y`` (EPSG:3035)."""
+
+    TYPE: ClassVar[str] = "move_site"
+    LABEL: ClassVar[str] = "Standort verlegt"
+    service_id: str
+    x: float
+    y: float
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "service_id", _text(self.service_id, "Angebots-id", 80,
+                                                     required=True))
+        x, y = _position(self.x, self.y, None, None, "Neuer Standort")
+        object.__setattr__(self, "x", x)
+        object.__setattr__(self, "y", y)
+
+    @classmethod
+    def to(cls, service_id: str, *, x: float | None = None, y: float | None = None,
+           lon: float | None = None, lat: float | None = None, **kw) -> MoveSite:
+        px, py = _position(x, y, lon, lat, "Neuer Standort")
+        return cls(service_id=service_id, x=px, y=py, **kw)
+
+    def refers_to(self) -> tuple[str, ...]:
+        return (self.service_id,)
+
+    def points(self) -> list[tuple[float, float]]:
+        return [(self.x, self.y)]
+
+    def describe(self) -> str:
+        return f"Standort {self.service_id} verlegt"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CloseSite(Change):
+    """A site (existing or planned) closes."""
+
+    TYPE: ClassVar[str] = "close_site"
+    LABEL: ClassVar[str] = "Standort geschlossen"
+    service_id: str
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "service_id", _text(self.service_id, "Angebots-id", 80,
+                                                     required=True))
+
+    def refers_to(self) -> tuple[str, ...]:
+        return (self.service_id,)
+
+    def describe(self) -> str:
+        return f"Standort {self.service_id} geschlossen"
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutreachDay(_Kind):
+    """An Außensprechtag: ``hours`` a week at an existing site (``at_site``) or at x/y.
+
+    ``capacity`` is the full-time capacity of the service (unknown:
+    ``settings.DEFAULT_CAPACITY``); the 2SFCA counts ``capacity × hours /
+    settings.FULL_TIME_HOURS``. The place counts in the nearest-service time.
+    """
+
+    TYPE: ClassVar[str] = "outreach_day"
+    LABEL: ClassVar[str] = "Außensprechtag"
+    hours: float
+    weekdays: tuple[str, ...] = ()
+    place: str = ""
+    at_site: str | None = None
+    x: float | None = None
+    y: float | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        put = object.__setattr__
+        put(self, "hours", _hours(self.hours))
+        put(self, "weekdays", _codes(self.weekdays, settings.WEEKDAYS, "Wochentage"))
+        put(self, "place", _text(self.place, "Ort", 200))
+        at = _text(self.at_site, "Ort (Angebots-id)", 80) or None
+        put(self, "at_site", at)
+        if at is None:
+            x, y = _position(self.x, self.y, None, None, "Ort des Sprechtags")
+            put(self, "x", x)
+            put(self, "y", y)
+        elif self.x is not None or self.y is not None:
+            raise InputError("Ort des Sprechtags: entweder at_site oder x/y angeben, nicht beides.")
+
+    def site_ids(self) -> tuple[str, ...]:
+        return (self.id,)
+
+    def refers_to(self) -> tuple[str, ...]:
+        return (self.at_site,) if self.at_site else ()
+
+    def points(self) -> list[tuple[float, float]]:
+        return [] if self.x is None else [(self.x, self.y)]
+
+    @property
+    def share(self) -> float:
+        return self.hours / settings.FULL_TIME_HOURS
+
+    def describe(self) -> str:
+        where = self.place or (f"bei {self.at_site}" if self.at_site else "neuer Ort")
+        days = f", {_weekday_text(self.weekdays)}" if self.weekdays else ""
+        return (f"Außensprechtag „{self.name}“ ({self.kind_label}) {where}{days}: "
+                f"{_de(self.hours)} h/Woche, Kapazität anteilig {_de(self.hours)}/"
+                f"{_de(settings.FULL_TIME_HOURS)}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class MobileStop:
+    """One stop of a mobile service: position, hours a week, weekdays, place name."""
+
+    x: float
+    y: float
+    hours: float
+    weekdays: tuple[str, ...] = ()
+    place: str = ""
+
+    def __post_init__(self) -> None:
+        put = object.__setattr__
+        x, y = _position(self.x, self.y, None, None, "Halt")
+        put(self, "x", x)
+        put(self, "y", y)
+        put(self, "hours", _hours(self.hours))
+        put(self, "weekdays", _codes(self.weekdays, settings.WEEKDAYS, "Wochentage"))
+        put(self, "place", _text(self.place, "Ort", 200))
+
+    @classmethod
+    def at(cls, *, x: float | None = None, y: float | None = None, lon: float | None = None,
+           lat: float | None = None, **kw) -> MobileStop:
+        px, py = _position(x, y, lon, lat, "Halt")
+        return cls(x=px, y=py, **kw)
+
+    def to_dict(self) -> dict:
+        return {"x": self.x, "y": self.y, "hours": self.hours, "weekdays": list(self.weekdays),
+                "place": self.place}
+
+
+@dataclass(frozen=True, kw_only=True)
+class MobileService(_Kind):
+    """A mobile service: every stop is a site with capacity × hours / FULL_TIME_HOURS."""
+
+    TYPE: ClassVar[str] = "mobile_service"
+    LABEL: ClassVar[str] = "Mobiles Angebot"
+    stops: tuple[MobileStop, ...]
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        stops = self.stops
+        if not isinstance(stops, (list, tuple)) or not stops:
+            raise InputError("Halte: mindestens ein Halt angeben.")
+        if len(stops) > settings.MOBILE_MAX_STOPS:
+            raise InputError(f"Halte: höchstens {settings.MOBILE_MAX_STOPS} (angegeben: "
+                             f"{len(stops)}).")
+        if not all(isinstance(s, MobileStop) for s in stops):
+            raise InputError("Halte: jeder Halt braucht Position und Stunden.")
+        object.__setattr__(self, "stops", tuple(stops))
+
+    def site_ids(self) -> tuple[str, ...]:
+        return tuple(f"{self.id}-{i}" for i in range(1, len(self.stops) + 1))
+
+    def points(self) -> list[tuple[float, float]]:
+        return [(s.x, s.y) for s in self.stops]
+
+    def describe(self) -> str:
+        hours = sum(s.hours for s in self.stops)
+        return (f"Mobiles Angebot „{self.name}“ ({self.kind_label}): {len(self.stops)} Halte, "
+                f"{_de(hours)} h/Woche")
+
+
+CHANGE_TYPES: dict[str, type[Change]] = {
+    c.TYPE: c for c in (AddSite, MoveSite, CloseSite, OutreachDay, MobileService)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pin:
+    """A participant's pin: position (EPSG:3035), kind (``settings.PIN_KINDS``), text.
+
+    The text is stored verbatim (at most ``settings.PIN_TEXT_MAX`` characters);
+    escaping it is the map's job.
+    """
+
+    x: float
+    y: float
+    kind: str
+    text: str = ""
+    id: str = ""
+    created: str = ""
+
+    def __post_init__(self) -> None:
+        put = object.__setattr__
+        x, y = _position(self.x, self.y, None, None, "Pin")
+        put(self, "x", x)
+        put(self, "y", y)
+        if not isinstance(self.kind, str) or self.kind not in settings.PIN_KINDS:
+            raise InputError(f"Pin-Art: unbekannt {self.kind!r} (möglich: "
+                             f"{', '.join(settings.PIN_KINDS)}).")
+        put(self, "text", _text(self.text, "Pin-Text", settings.PIN_TEXT_MAX, strip=False))
+        put(self, "id", _text(self.id, "Pin-id", 40))
+        put(self, "created", _text(self.created, "created", 40))
+
+    @classmethod
+    def at(cls, *, x: float | None = None, y: float | None = None, lon: float | None = None,
+           lat: float | None = None, **kw) -> Pin:
+        px, py = _position(x, y, lon, lat, "Pin")
+        return cls(x=px, y=py, **kw)
+
+    @property
+    def label(self) -> str:
+        return settings.PIN_KINDS[self.kind]
+
+    def to_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    @staticmethod
+    def from_dict(data: Any) -> Pin:
+        if not isinstance(data, Mapping):
+            raise InputError(f"Objekt erwartet, gefunden {_type_de(data)}.")
+        return _construct(Pin, data)
+
+
+# ---------------------------------------------------------------------------
+# Scenario
+# ---------------------------------------------------------------------------
+def _check_name(name: Any) -> str:
+    text = _text(name, "Name des Szenarios", settings.SCENARIO_NAME_MAX, required=True)
+    text = unicodedata.normalize("NFC", text)
+    if any(unicodedata.category(ch).startswith("C") for ch in text):
+        raise InputError("Name des Szenarios: Steuerzeichen sind nicht erlaubt.")
+    return text
+
+
+def _number_of(ident: str, prefix: str) -> int:
+    m = re.fullmatch(re.escape(prefix) + r"(\d+)", ident or "")
+    return int(m.group(1)) if m else 0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named, ordered set of changes to the status quo, plus participant pins.
+
+    Frozen: the ``with_*``/``without_*`` methods return a new scenario.
+
+    Parameters
+    ----------
+    name : str
+    changes : tuple of Change
+    pins : tuple of Pin
+    region : str, optional
+        Region name the coordinates belong to.
+    params : dict, optional
+        Analysis parameters the scenario was made with (``AnalysisParams.to_dict()``).
+    description : str
+    created, modified : str
+        ISO timestamps (UTC).
+    next_number : int
+        Number of the next ``plan-N`` id.
+    """
+
+    name: str
+    changes: tuple[Change, ...] = ()
+    pins: tuple[Pin, ...] = ()
+    region: str | None = None
+    params: dict | None = field(default=None, hash=False)
+    description: str = ""
+    created: str = ""
+    modified: str = ""
+    next_number: int = 1
+
+    def __post_init__(self) -> None:
+        put = object.__setattr__
+        put(self, "name", _check_name(self.name))
+        put(self, "changes", tuple(self.changes))
+        put(self, "pins", tuple(self.pins))
+        put(self, "description", _text(self.description, "Beschreibung", 2000, strip=False))
+        if self.region is not None:
+            put(self, "region", _text(self.region, "Region", 120))
+        if self.params is not None and not isinstance(self.params, Mapping):
+            raise InputError("Parameter: Objekt erwartet.")
+        put(self, "params", None if self.params is None else dict(self.params))
+        put(self, "created", self.created or _now())
+        put(self, "modified", self.modified or self.created)
+        if len(self.changes) > settings.SCENARIO_MAX_CHANGES:
+            raise InputError(f"Höchstens {settings.SCENARIO_MAX_CHANGES} Änderungen je Szenario.")
+        if len(self.pins) > settings.SCENARIO_MAX_PINS:
+            raise InputError(f"Höchstens {settings.SCENARIO_MAX_PINS} Pins je Szenario.")
+        n = self.next_number
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise InputError("next_number: ganze Zahl ≥ 1 erwartet.")
+        prefix = settings.PLAN_ID_PREFIX
+        used = [_number_of(c.id, prefix) for c in self.changes] + \
+               [_number_of(p.id, "pin-") for p in self.pins]
+        put(self, "next_number", max([n, *(u + 1 for u in used)]))
+        self._check_references()
+
+    # -- consistency -------------------------------------------------------
+    def _check_references(self) -> None:
+        ids: set[str] = set()
+        created: set[str] = set()
+        for i, c in enumerate(self.changes, start=1):
+            if not isinstance(c, Change):
+                raise InputError(f"Änderung {i}: keine Änderung ({_type_de(c)}).")
+            if not c.id:
+                raise InputError(f"Änderung {i}: id fehlt (mit Scenario.with_change hinzufügen).")
+            if c.id in ids:
+                raise InputError(f"Änderung {i}: id „{c.id}“ kommt doppelt vor.")
+            ids.add(c.id)
+            for ref in c.refers_to():
+                if ref.startswith(settings.PLAN_ID_PREFIX) and ref not in created:
+                    raise InputError(f"Änderung {i} ({c.describe()}): der geplante Standort "
+                                     f"„{ref}“ wird erst später oder nie angelegt.")
+            created.update(c.site_ids())
+        pin_ids = [p.id for p in self.pins]
+        if any(not p for p in pin_ids) or len(set(pin_ids)) != len(pin_ids):
+            raise InputError("Pins: jede Pin-id muss vorhanden und eindeutig sein.")
+
+    def site_ids(self) -> tuple[str, ...]:
+        """Ids of all sites the changes create."""
+        return tuple(s for c in self.changes for s in c.site_ids())
+
+    def change(self, change_id: str) -> Change:
+        for c in self.changes:
+            if c.id == change_id:
+                return c
+        raise InputError(f"Änderung „{change_id}“ gibt es in diesem Szenario nicht.")
+
+    # -- edits (all return a new Scenario) ---------------------------------
+    def _replace(self, **kw) -> Scenario:
+        return dataclasses.replace(self, modified=_now(), **kw)
+
+    def with_change(self, change: Change) -> Scenario:
+        """Append a change, giving it the id ``plan-N`` (and a timestamp) if it has none."""
+        if not isinstance(change, Change):
+            raise InputError("Nur Änderungen (AddSite, MoveSite, …) können hinzugefügt werden.")
+        n = self.next_number
+        if not change.id:
+            change = dataclasses.replace(change, id=f"{settings.PLAN_ID_PREFIX}{n}")
+            n += 1
+        if not change.created:
+            change = dataclasses.replace(change, created=_now())
+        return self._replace(changes=(*self.changes, change), next_number=n)
+
+    def with_changes(self, changes: Iterable[Change]) -> Scenario:
+        out = self
+        for c in changes:
+            out = out.with_change(c)
+        return out
+
+    def replacing(self, change: Change) -> Scenario:
+        """Replace the change with the same id (an edit)."""
+        self.change(change.id)
+        return self._replace(changes=tuple(change if c.id == change.id else c
+                                           for c in self.changes))
+
+    def without_change(self, change_id: str) -> Scenario:
+        """Remove a change and the later changes that refer to the sites it created."""
+        self.change(change_id)
+        gone: set[str] = set()
+        keep = []
+        for c in self.changes:
+            if c.id == change_id or gone.intersection(c.refers_to()):
+                gone.update(c.site_ids())
+                continue
+            keep.append(c)
+        return self._replace(changes=tuple(keep))
+
+    def with_pin(self, pin: Pin) -> Scenario:
+        """Add a pin (id ``pin-N`` and timestamp assigned if missing)."""
+        if not isinstance(pin, Pin):
+            raise InputError("Nur Pins können als Pin hinzugefügt werden.")
+        n = self.next_number
+        if not pin.id:
+            pin = dataclasses.replace(pin, id=f"pin-{n}")
+            n += 1
+        if not pin.created:
+            pin = dataclasses.replace(pin, created=_now())
+        return self._replace(pins=(*self.pins, pin), next_number=n)
+
+    def pin(self, pin_id: str) -> Pin:
+        for p in self.pins:
+            if p.id == pin_id:
+                return p
+        raise InputError(f"Pin „{pin_id}“ gibt es in diesem Szenario nicht.")
+
+    def editing_pin(self, pin_id: str, **fields: Any) -> Pin | Scenario:
+        """Change a pin's ``text``, ``kind`` or position (``x``/``y``)."""
+        bad = set(fields) - {"text", "kind", "x", "y"}
+        if bad:
+            raise InputError(f"Pin: unbekanntes Feld „{sorted(bad)[0]}“.")
+        new = dataclasses.replace(self.pin(pin_id), **fields)
+        return self._replace(pins=tuple(new if p.id == pin_id else p for p in self.pins))
+
+    def without_pin(self, pin_id: str) -> Scenario:
+        self.pin(pin_id)
+        return self._replace(pins=tuple(p for p in self.pins if p.id != pin_id))
+
+    def renamed(self, name: str) -> Scenario:
+        return self._replace(name=name)
+
+    # -- validation and JSON -------------------------------------------------
+    def problems(self, extent: Extent | None) -> list[Problem]:
+        """Positions outside the region (+ buffer); empty if all fit or no extent."""
+        if extent is None:
+            return []
+        out = []
+        for i, c in enumerate(self.changes, start=1):
+            for x, y in c.points():
+                if not extent.contains(x, y):
+                    out.append(Problem(f"Änderung {i} ({c.describe()}): Position ({x:.0f}, "
+                                       f"{y:.0f}) liegt außerhalb {extent.label}."))
+        for i, p in enumerate(self.pins, start=1):
+            if not extent.contains(p.x, p.y):
+                out.append(Problem(f"Pin {i}: Position ({p.x:.0f}, {p.y:.0f}) liegt außerhalb "
+                                   f"{extent.label}."))
+        if extent.region and self.region and extent.region != self.region:
+            out.insert(0, Problem(f"Das Szenario gehört zur Region „{self.region}“, geöffnet ist "
+                                  f"„{extent.region}“."))
+        return out
+
+    def to_dict(self) -> dict:
+        return {"format": FORMAT, "version": SCHEMA_VERSION, "name": self.name,
+                "region": self.region, "params": self.params, "description": self.description,
+                "created": self.created, "modified": self.modified,
+                "next_number": self.next_number,
+                "changes": [c.to_dict() for c in self.changes],
+                "pins": [p.to_dict() for p in self.pins]}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2, allow_nan=False)
+
+    @classmethod
+    def from_dict(cls, data: Any, *, source: str | None = None,
+                  extent: Extent | None = None) -> Scenario:
+        """Validate and build a scenario; all problems are reported at once.
+
+        Raises
+        ------
+        ScenarioFileError
+            German message naming ``source`` and every problem found.
+        """
+        where = f"Szenario-Datei „{source}“" if source else "Szenario"
+        problems: list[Problem] = []
+
+        def bad(msg: str) -> None:
+            problems.append(Problem(msg, file=source))
+
+        if not isinstance(data, Mapping):
+            raise ScenarioFileError(f"{where}: Objekt erwartet, gefunden {_type_de(data)}.",
+                                    file=source)
+        if data.get("format", FORMAT) != FORMAT:
+            bad(f"Feld „format“: „{FORMAT}“ erwartet.")
+        version = data.get("version")
+        if isinstance(version, bool) or not isinstance(version, int):
+            bad("Feld „version“: ganze Zahl erwartet.")
+        elif version > SCHEMA_VERSION:
+            raise ScenarioFileError(
+                f"{where} stammt aus einer neueren Programmversion (Format {version}, unterstützt "
+                f"bis {SCHEMA_VERSION}); bitte Nahraum aktualisieren.", file=source)
+        elif version < 1:
+            bad(f"Feld „version“: {version} ist keine gültige Version.")
+        known = {"format", "version", "name", "region", "params", "description", "created",
+                 "modified", "next_number", "changes", "pins"}
+        for k in data:
+            if k not in known:
+                bad(f"Unbekanntes Feld „{k}“.")
+        changes, pins = [], []
+        for key, build, label, out in (("changes", Change.from_dict, "Änderung", changes),
+                                       ("pins", Pin.from_dict, "Pin", pins)):
+            items = data.get(key, [])
+            if not isinstance(items, list):
+                bad(f"Feld „{key}“: Liste erwartet, gefunden {_type_de(items)}.")
+                continue
+            for i, item in enumerate(items, start=1):
+                kind = item.get("type") if isinstance(item, Mapping) else None
+                tag = f"{label} {i}" + (f" ({kind})" if isinstance(kind, str) else "")
+                try:
+                    out.append(build(item))
+                except InputError as exc:
+                    bad(f"{tag}: {exc.message}")
+                except (TypeError, ValueError) as exc:
+                    bad(f"{tag}: ungültige Angaben ({exc}).")
+        scenario = None
+        if not problems:
+            try:
+                kw = {k: data[k] for k in ("region", "params", "description", "created",
+                                           "modified", "next_number") if k in data}
+                for k in ("created", "modified"):
+                    kw[k] = _text(kw.get(k), k, 40)
+                scenario = cls(name=data.get("name"), changes=tuple(changes), pins=tuple(pins),
+                               **kw)
+            except InputError as exc:
+                bad(exc.message)
+        if scenario is not None:
+            problems.extend(dataclasses.replace(p, file=source) for p in scenario.problems(extent))
+        if problems:
+            raise ScenarioFileError(f"{where} ist fehlerhaft: " + "; ".join(
+                p.message for p in problems[:5]) + (" …" if len(problems) > 5 else ""),
+                problems, file=source)
+        return scenario
+
+    @classmethod
+    def from_json(cls, text: str | bytes, *, source: str | None = None,
+                  extent: Extent | None = None) -> Scenario:
+        return cls.from_dict(_loads(text, source), source=source, extent=extent)
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"ungültiger Zahlenwert {name}")
+
+
+def _loads(text: str | bytes, source: str | None) -> Any:
+    where = f"Szenario-Datei „{source}“" if source else "Szenario"
+    try:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8-sig")
+        return json.loads(text, parse_constant=_reject_constant)
+    except UnicodeDecodeError as exc:
+        raise ScenarioFileError(f"{where} ist beschädigt: keine UTF-8-Textdatei (Byte "
+                                f"{exc.start}).", file=source) from exc
+    except (ValueError, RecursionError) as exc:
+        detail = (f"Zeile {exc.lineno}, Spalte {exc.colno}: {exc.msg}"
+                  if isinstance(exc, json.JSONDecodeError) else str(exc))
+        raise ScenarioFileError(f"{where} ist beschädigt (kein gültiges JSON, {detail}).",
+                                file=source) from exc
+
+
+# ---------------------------------------------------------------------------
+# Region extent (validation of positions)
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class Extent:
+    """Where scenario positions may lie: the region outline plus a buffer (EPSG:3035)."""
+
+    geometry: shapely.Geometry
+    region: str | None = None
+    label: str = "der Region"
+
+    def __post_init__(self) -> None:
+        shapely.prepare(self.geometry)
+
+    @classmethod
+    def from_region(cls, region: Any, buffer_m: float = settings.REGION_BUFFER_M) -> Extent:
+        """Outline of ``region`` buffered by ``buffer_m`` (default ``REGION_BUFFER_M``)."""
+        outline = getattr(region, "outline", None)
+        if outline is None:
+            outline = shapely.union_all(region.gemeinden.geometry.values)
+        geom = shapely.simplify(outline, 50.0).buffer(buffer_m, quad_segs=4)
+        return cls(geom, getattr(region, "name", None),
+                   f"der Region (mit {_de(buffer_m / 1000)} km Rand)")
+
+    def contains(self, x: float, y: float) -> bool:
+        return bool(shapely.contains_xy(self.geometry, float(x), float(y)))
+
+
+# ---------------------------------------------------------------------------
+# Undo / redo
+# ---------------------------------------------------------------------------
+class ScenarioHistory:
+    """Undo/redo over scenario states; one per app session (``st.session_state``).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The starting state.
+    on_change : callable(new, previous), optional
+        Called after every change, undo and redo (auto-save). If it raises,
+        the history returns to the previous state and the error propagates.
+    extent : Extent, optional
+        New states with positions outside it are refused (InputError).
+    max_steps : int
+        Undo depth.
+    """
+
+    def __init__(self, scenario: Scenario,
+                 on_change: Callable[[Scenario, Scenario], None] | None = None,
+                 extent: Extent | None = None, max_steps: int = settings.SCENARIO_UNDO_STEPS):
+        if not isinstance(scenario, Scenario):
+            raise InputError("ScenarioHistory braucht ein Scenario.")
+        self._states: list[Scenario] = [scenario]
+        self._index = 0
+        self.on_change = on_change
+        self.extent = extent
+        self.max_steps = max(1, int(max_steps))
+
+    @property
+    def current(self) -> Scenario:
+        return self._states[self._index]
+
+    @property
+    def can_undo(self) -> bool:
+        return self._index > 0
+
+    @property
+    def can_redo(self) -> bool:
+        return self._index < len(self._states) - 1
+
+    def _move(self, index: int) -> Scenario:
+        old = self.current
+        self._index = index
+        self._notify(old, lambda: setattr(self, "_index", old_index), old_index := self._index)
+        return self.current
+
+    def _notify(self, old: Scenario, rollback: Callable[[], None], _unused=None) -> None:
+        if self.on_change is None:
+            return
+        try:
+            self.on_change(self.current, old)
+        except BaseException:
+            rollback()
+            raise
+
+    def do(self, scenario: Scenario) -> Scenario:
+        """Make ``scenario`` the current state (drops the redo steps)."""
+        if not isinstance(scenario, Scenario):
+            raise InputError("Nur ein Scenario kann der neue Stand sein.")
+        problems = scenario.problems(self.extent)
+        if problems:
+            raise InputError(problems[0].message, problems)
+        old, old_states, old_index = self.current, list(self._states), self._index
+        self._states = self._states[:self._index + 1] + [scenario]
+        if len(self._states) > self.max_steps + 1:
+            self._states = self._states[-(self.max_steps + 1):]
+        self._index = len(self._states) - 1
+
+        def rollback() -> None:
+            self._states, self._index = old_states, old_index
+
+        self._notify(old, rollback)
+        return self.current
+
+    def undo(self) -> Scenario:
+        if not self.can_undo:
+            raise InputError("Es gibt nichts rückgängig zu machen.")
+        return self._step(-1)
+
+    def redo(self) -> Scenario:
+        if not self.can_redo:
+            raise InputError("Es gibt nichts wiederherzustellen.")
+        return self._step(+1)
+
+    def _step(self, delta: int) -> Scenario:
+        old, old_index = self.current, self._index
+        self._index += delta
+
+        def rollback() -> None:
+            self._index = old_index
+
+        self._notify(old, rollback)
+        return self.current
+
+    def reset(self, scenario: Scenario) -> Scenario:
+        """Start over from ``scenario`` (e.g. after loading another one); no callback."""
+        self._states, self._index = [scenario], 0
+        return scenario
+
+    # conveniences for the app
+    def add(self, change: Change) -> Scenario:
+        return self.do(self.current.with_change(change))
+
+    def edit(self, change: Change) -> Scenario:
+        return self.do(self.current.replacing(change))
+
+    def remove(self, change_id: str) -> Scenario:
+        return self.do(self.current.without_change(change_id))
+
+    def add_pin(self, pin: Pin) -> Scenario:
+        return self.do(self.current.with_pin(pin))
+
+    def edit_pin(self, pin_id: str, **fields: Any) -> Scenario:
+        return self.do(self.current.editing_pin(pin_id, **fields))
+
+    def remove_pin(self, pin_id: str) -> Scenario:
+        return self.do(self.current.without_pin(pin_id))
+
+    def rename(self, name: str) -> Scenario:
+        return self.do(self.current.renamed(name))
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+
+# ---------------------------------------------------------------------------
+# Persistence
+# ---------------------------------------------------------------------------
+def session_folder(session_id: str, cache_dir: str | os.PathLike | None = None) -> Path:
+    """``<cache>/sessions/<session-id>/`` after validating the id as a safe file name."""
+    if not isinstance(session_id, str) or not _SESSION_ID.fullmatch(session_id):
+        raise InputError("Ungültige Sitzungskennung: erlaubt sind 1–64 Buchstaben, Ziffern, "
+                         "„-“ und „_“ (kein Pfad).")
+    root = (settings.cache_dir(cache_dir) / settings.SESSIONS_DIRNAME).resolve()
+    folder = (root / session_id).resolve()
+    if folder.parent != root:
+        raise InputError("Ungültige Sitzungskennung.")
+    return folder
+
+
+def file_stem(name: str) -> str:
+    """Safe file stem of a scenario name: ASCII slug + 8 hex digits of its hash."""
+    name = _check_name(name)
+    s = name.casefold().translate(str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"}))
+    s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", s).strip("-")[:40].strip("-") or "szenario"
+    return f"{slug}-{hashlib.sha256(name.encode('utf-8')).hexdigest()[:8]}"
+
+
+@dataclass(frozen=True)
+class ScenarioInfo:
+    """One entry of :meth:`ScenarioStore.list`."""
+
+    name: str
+    file: str
+    modified: str | None = None
+    changes: int = 0
+    pins: int = 0
+    region: str | None = None
+    error: str | None = None
+
+
+class ScenarioStore:
+    """Named scenarios as JSON files in one folder (one folder per session).
+
+    Writes are atomic (temporary file + ``os.replace``) and validated first, so
+    a good file is never replaced by a bad one. A file that turns out to be
+    damaged when read (broken JSON, wrong types, NaN or out-of-region
+    coordinates, unknown change types) is rejected with a German message and
+    moved aside as ``<file>.beschädigt-<YYYYmmdd-HHMMSS>.json``; the caller
+    keeps its previous state. Files from a newer format version or another
+    region are refused but left untouched.
+
+    Parameters
+    ----------
+    folder : path
+        The store's folder (created when needed).
+    extent : Extent, optional
+        Region + buffer that every position must lie in.
+    """
+
+    def __init__(self, folder: str | os.PathLike, extent: Extent | None = None):
+        self.folder = Path(folder)
+        self.extent = extent
+
+    @classmethod
+    def for_session(cls, session_id: str, cache_dir: str | os.PathLike | None = None,
+                    extent: Extent | None = None) -> ScenarioStore:
+        """The store of one browser session (``<cache>/sessions/<session-id>/``)."""
+        return cls(session_folder(session_id, cache_dir), extent)
+
+    def path_for(self, name: str) -> Path:
+        return self.folder / f"{file_stem(name)}.json"
+
+    def exists(self, name: str) -> bool:
+        return self.path_for(name).is_file()
+
+    def _files(self) -> list[Path]:
+        if not self.folder.is_dir():
+            return []
+        return sorted(p for p in self.folder.glob("*.json")
+                      if DAMAGED_MARK not in p.name and not p.name.startswith("."))
+
+    def _read(self, path: Path, move_damaged: bool = True) -> Scenario:
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError as exc:
+            raise ScenarioFileError(f"Szenario-Datei „{path.name}“ gibt es nicht (mehr).",
+                                    file=path.name) from exc
+        except OSError as exc:
+            raise ScenarioFileError(f"Szenario-Datei „{path.name}“ kann nicht gelesen werden "
+                                    f"({exc.strerror}).", file=path.name) from exc
+        try:
+            if len(data) > settings.MAX_UPLOAD_BYTES:
+                raise ScenarioFileError(f"Szenario-Datei „{path.name}“ ist zu groß.",
+                                        file=path.name)
+            obj = _loads(data, path.name)
+            version = obj.get("version") if isinstance(obj, Mapping) else None
+            if isinstance(version, int) and not isinstance(version, bool) \
+                    and version > SCHEMA_VERSION:
+                move_damaged = False
+            extent = self.extent
+            if extent is not None and extent.region and isinstance(obj, Mapping) \
+                    and obj.get("region") not in (None, extent.region):
+                raise ScenarioFileError(
+                    f"Szenario-Datei „{path.name}“ gehört zur Region „{obj.get('region')}“, "
+                    f"geöffnet ist „{extent.region}“.", file=path.name)
+            return Scenario.from_dict(obj, source=path.name, extent=extent)
+        except ScenarioFileError as exc:
+            if move_damaged and "gehört zur Region" not in exc.message:
+                moved = self._move_aside(path, data)
+                if moved:
+                    exc.moved_to = moved
+                    exc.message += (f" Die Datei wurde als „{moved}“ beiseitegelegt; der bisherige "
+                                    "Stand bleibt erhalten.")
+                    exc.args = (exc.message,)
+            raise
+
+    def _move_aside(self, path: Path, seen: bytes) -> str | None:
+        """Rename a damaged file unless it changed since it was read."""
+        try:
+            if path.read_bytes() != seen:
+                return None
+            stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+            target = path.with_name(f"{path.stem}{DAMAGED_MARK}{stamp}.json")
+            k = 1
+            while target.exists():
+                k += 1
+                target = path.with_name(f"{path.stem}{DAMAGED_MARK}{stamp}-{k}.json")
+            os.replace(path, target)
+            return target.name
+        except OSError:
+            return None
+
+    def list(self) -> list[ScenarioInfo]:
+        """Stored scenarios, by name; damaged files are moved aside and listed with ``error``."""
+        out = []
+        for path in self._files():
+            try:
+                s = self._read(path)
+                out.append(ScenarioInfo(s.name, path.name, s.modified, len(s.changes),
+                                        len(s.pins), s.region))
+            except ScenarioFileError as exc:
+                out.append(ScenarioInfo(path.stem, path.name, error=exc.message))
+        return sorted(out, key=lambda i: (i.error is not None, i.name.casefold()))
+
+    def names(self) -> list[str]:
+        return [i.name for i in self.list() if i.error is None]
+
+    def damaged(self) -> list[str]:
+        """File names of the damaged scenario files moved aside."""
+        if not self.folder.is_dir():
+            return []
+        return sorted(p.name for p in self.folder.glob(f"*{DAMAGED_MARK}*.json"))
+
+    def load(self, name: str) -> Scenario:
+        """Load and validate a scenario (ScenarioFileError if missing or damaged)."""
+        path = self.path_for(name)
+        if not path.is_file():
+            raise ScenarioFileError(f"Ein Szenario „{name}“ gibt es nicht.", file=path.name)
+        scenario = self._read(path)
+        if scenario.name != _check_name(name):
+            raise ScenarioFileError(f"Szenario-Datei „{path.name}“ enthält „{scenario.name}“ "
+                                    f"statt „{name}“.", file=path.name)
+        return scenario
+
+    def save(self, scenario: Scenario) -> Path:
+        """Validate, then write atomically (``<slug>-<hash>.json``)."""
+        if not isinstance(scenario, Scenario):
+            raise InputError("Nur ein Scenario kann gespeichert werden.")
+        text = scenario.to_json()
+        Scenario.from_dict(json.loads(text), source=self.path_for(scenario.name).name,
+                           extent=self.extent)  # never write what could not be read back
+        path = self.path_for(scenario.name)
+        write_bytes_atomic(path, text.encode("utf-8"))
+        return path
+
+    def delete(self, name: str) -> None:
+        path = self.path_for(name)
+        if not path.is_file():
+            raise InputError(f"Ein Szenario „{name}“ gibt es nicht.")
+        path.unlink()
+
+    def duplicate(self, name: str, new_name: str) -> Scenario:
+        if self.exists(new_name):
+            raise InputError(f"Ein Szenario „{new_name}“ gibt es schon.")
+        now = _now()
+        copy_ = dataclasses.replace(self.load(name), name=new_name, created=now, modified=now)
+        self.save(copy_)
+        return copy_
+
+    def rename(self, name: str, new_name: str) -> Scenario:
+        """Write under the new name first, then remove the old file."""
+        if _check_name(new_name) == _check_name(name):
+            return self.load(name)
+        if self.exists(new_name):
+            raise InputError(f"Ein Szenario „{new_name}“ gibt es schon.")
+        renamed = self.load(name).renamed(new_name)
+        self.save(renamed)
+        self.path_for(name).unlink(missing_ok=True)
+        return renamed
+
+    def autosave(self, new: Scenario, previous: Scenario | None = None) -> None:
+        """``on_change`` callback of a history: save, and drop the old file after a rename."""
+        self.save(new)
+        if previous is not None and previous.name != new.name:
+            self.path_for(previous.name).unlink(missing_ok=True)
+
+    def open(self, name: str, *, create: bool = True, region: str | None = None,
+             params: Mapping | None = None) -> ScenarioHistory:
+        """An auto-saving history of a stored scenario (created empty if missing)."""
+        if self.exists(name):
+            scenario = self.load(name)
+        elif create:
+            region = region or (self.extent.region if self.extent else None)
+            scenario = Scenario(name=name, region=region, params=params)
+            self.save(scenario)
+        else:
+            raise ScenarioFileError(f"Ein Szenario „{name}“ gibt es nicht.")
+        return ScenarioHistory(scenario, on_change=self.autosave, extent=self.extent)
+
+
+# ---------------------------------------------------------------------------
+# Applying a scenario to the service list
+# ---------------------------------------------------------------------------
+def _kind_row(change: _Kind, site_id: str, x: float, y: float, capacity: float | None,
+              scenario: Scenario, text: str, hours: float | None = None,
+              weekdays: tuple[str, ...] = (), place: str = "") -> dict:
+    groups = ", ".join(settings.TARGET_GROUPS[g].label_de for g in change.target_groups)
+    return {"id": site_id, "name": change.name, "category": change.category,
+            "subcategory": change.subcategory or None, "town": place or None,
+            "capacity": np.nan if capacity is None else float(capacity),
+            "opening_hours": None if hours is None else f"{_de(hours)} h/Woche",
+            "outreach_days": _weekday_text(weekdays) or None,
+            "target_groups": groups or None, "source": f"Szenario „{scenario.name}“",
+            "status": "geplant", "category_source": "scenario", "precision": "coordinates",
+            "geocode_note": "im Szenario gesetzt", "scenario_change": text,
+            "change_id": change.id, "_x": x, "_y": y}
+
+
+def apply(services: gpd.GeoDataFrame, scenario: Scenario, *, strict: bool = True
+          ) -> gpd.GeoDataFrame:
+    """The service list after the scenario's changes, in order.
+
+    Closed sites are dropped; moved sites keep their id and get the new
+    position (precision ``"coordinates"``); added sites, outreach days and
+    mobile stops are appended with ids ``plan-N`` (``plan-N-k``). The
+    columns ``scenario_change`` (German description, empty for untouched
+    rows) and ``change_id`` are added; lat/lon follow the geometry.
+
+    Parameters
+    ----------
+    services : GeoDataFrame
+        Status quo (``region.services``, EPSG:3035) with an ``id`` column.
+    scenario : Scenario
+    strict : bool
+        Raise InputError for a change that refers to an unknown or closed
+        site; otherwise skip it (listed in ``result.attrs["skipped"]``).
+    """
+    if "id" not in services.columns:
+        raise InputError("Die Angebotsliste braucht eine Spalte „id“.")
+    base = services
+    ids = base["id"].astype(str).to_numpy(dtype=object)
+    pos = {}
+    for i, s in enumerate(ids):
+        pos.setdefault(s, i)
+    n = len(base)
+    alive = np.ones(n, dtype=bool)
+    moved: dict[int, tuple[float, float]] = {}
+    text = np.full(n, None, dtype=object)
+    cid = np.full(n, None, dtype=object)
+    planned: dict[str, dict] = {}
+    skipped: list[str] = []
+    geom = base.geometry.values
+
+    def where(site: str) -> tuple[float, float]:
+        if site in planned:
+            return planned[site]["_x"], planned[site]["_y"]
+        i = pos.get(site)
+        if i is None or not alive[i]:
+            raise InputError(f"Standort „{site}“ gibt es nicht (mehr).")
+        if i in moved:
+            return moved[i]
+        g = geom[i]
+        if g is None or g.is_empty:
+            raise InputError(f"Standort „{site}“ hat keine Koordinaten.")
+        return float(shapely.get_x(g)), float(shapely.get_y(g))
+
+    for k, change in enumerate(scenario.changes, start=1):
+        try:
+            if isinstance(change, AddSite):
+                planned[change.id] = _kind_row(change, change.id, change.x, change.y,
+                                               change.capacity, scenario, change.describe())
+            elif isinstance(change, OutreachDay):
+                x, y = (change.x, change.y) if change.at_site is None else where(change.at_site)
+                full = settings.DEFAULT_CAPACITY if change.capacity is None else change.capacity
+                planned[change.id] = _kind_row(
+                    change, change.id, x, y, full * change.share, scenario, change.describe(),
+                    change.hours, change.weekdays, change.place)
+            elif isinstance(change, MobileService):
+                full = settings.DEFAULT_CAPACITY if change.capacity is None else change.capacity
+                for j, (site, stop) in enumerate(zip(change.site_ids(), change.stops,
+                                                     strict=True), start=1):
+                    days = f", {_weekday_text(stop.weekdays)}" if stop.weekdays else ""
+                    label = (f"Mobiles Angebot „{change.name}“: Halt {j} von "
+                             f"{len(change.stops)}{days}, {_de(stop.hours)} h/Woche")
+                    planned[site] = _kind_row(
+                        change, site, stop.x, stop.y,
+                        full * stop.hours / settings.FULL_TIME_HOURS, scenario, label,
+                        stop.hours, stop.weekdays, stop.place)
+            elif isinstance(change, MoveSite):
+                x0, y0 = where(change.service_id)
+                label = (f"Verlegt um {_de(math.hypot(change.x - x0, change.y - y0) / 1000, 2)} "
+                         "km")
+                if change.service_id in planned:
+                    row = planned[change.service_id]
+                    row.update(_x=change.x, _y=change.y, scenario_change=row["scenario_change"]
+                               + f"; {label}", change_id=change.id)
+                else:
+                    i = pos[change.service_id]
+                    moved[i] = (change.x, change.y)
+                    text[i] = label if text[i] is None else f"{text[i]}; {label}"
+                    cid[i] = change.id
+            elif isinstance(change, CloseSite):
+                where(change.service_id)
+                if change.service_id in planned:
+                    del planned[change.service_id]
+                else:
+                    alive[pos[change.service_id]] = False
+            else:  # pragma: no cover - all types handled above
+                raise InputError(f"Unbekannte Art der Änderung {type(change).__name__}.")
+        except InputError as exc:
+            msg = f"Änderung {k} ({change.describe()}): {exc.message}"
+            if strict:
+                raise InputError(msg) from exc
+            skipped.append(msg)
+
+    out = base.loc[alive].copy()
+    out["scenario_change"] = pd.array(text[alive], dtype=object)
+    out["change_id"] = pd.array(cid[alive], dtype=object)
+    if moved:
+        rows = np.flatnonzero(alive)
+        sel = np.array([i for i in rows if i in moved], dtype=np.int64)
+        loc = np.searchsorted(rows, sel)
+        xy = np.array([moved[i] for i in sel], dtype=float)
+        geo_col = out.geometry.name
+        values = out[geo_col].values.copy()
+        values[loc] = shapely.points(xy)
+        out[geo_col] = gpd.GeoSeries(values, index=out.index, crs=base.crs)
+        lon, lat = to_lonlat(xy[:, 0], xy[:, 1])
+        for col, v in (("lon", lon), ("lat", lat)):
+            if col in out.columns:
+                out.iloc[loc, out.columns.get_loc(col)] = v
+        if "precision" in out.columns:
+            out.iloc[loc, out.columns.get_loc("precision")] = "coordinates"
+    if planned:
+        rows = list(planned.values())
+        xy = np.array([[r.pop("_x"), r.pop("_y")] for r in rows], dtype=float)
+        lon, lat = to_lonlat(xy[:, 0], xy[:, 1])
+        new = pd.DataFrame(rows)
+        new["lon"], new["lat"] = lon, lat
+        cols = [c for c in out.columns if c != out.geometry.name]
+        extra = [c for c in new.columns if c not in cols]
+        new = new[[c for c in cols if c in new.columns] + extra]
+        new = gpd.GeoDataFrame(new, geometry=shapely.points(xy), crs=base.crs)
+        new = new.rename_geometry(out.geometry.name) if out.geometry.name != "geometry" else new
+        out = pd.concat([out, new[[c for c in new.columns if c in out.columns]]],
+                        ignore_index=True)
+        out = gpd.GeoDataFrame(out, geometry=base.geometry.name, crs=base.crs)
+    else:
+        out = out.reset_index(drop=True)
+    out.attrs["skipped"] = skipped
+    out.attrs["scenario"] = scenario.name
+    return out
+
+
+def changes_frame(services: gpd.GeoDataFrame, scenario: Scenario) -> gpd.GeoDataFrame:
+    """The sites a scenario touches (added, moved, outreach, mobile stops and closed).
+
+    For the map: columns id, name, category, subcategory, capacity, change_id,
+    change_type, scenario_change, geometry (closed sites at their old position).
+    """
+    after = apply(services, scenario, strict=False)
+    touched = after.loc[after["change_id"].notna()].copy()
+    types = {sid: c.TYPE for c in scenario.changes for sid in c.site_ids()}
+    touched["change_type"] = [types.get(i, "move_site") for i in touched["id"].astype(str)]
+    closed_ids = [c.service_id for c in scenario.changes if isinstance(c, CloseSite)]
+    closed = services.loc[services["id"].astype(str).isin(closed_ids)].copy()
+    closed["change_id"] = [next(c.id for c in scenario.changes if isinstance(c, CloseSite)
+                                and c.service_id == i) for i in closed["id"].astype(str)]
+    closed["change_type"] = "close_site"
+    closed["scenario_change"] = "geschlossen"
+    cols = ["id", "name", "category", "subcategory", "capacity", "change_id", "change_type",
+            "scenario_change"]
+    frames = [f[[c for c in cols if c in f.columns] + [f.geometry.name]]
+              for f in (touched, closed) if len(f)]
+    if not frames:
+        return gpd.GeoDataFrame({c: [] for c in cols}, geometry=gpd.GeoSeries(
+            [], crs=services.crs))
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=services.crs)
+
+
+# ---------------------------------------------------------------------------
+# Comparison with the status quo
+# ---------------------------------------------------------------------------
+@dataclass
+class _State:
+    """Everything the measures need for one service selection (incremental updates)."""
+
+    ids: np.ndarray  # object, unique
+    xy: np.ndarray  # (m, 2)
+    capacity: np.ndarray  # (m,)
+    minutes: np.ndarray  # (n,)
+    nearest: np.ndarray  # (n,) index into ids, -1 = none
+    catchment: sp.csr_matrix  # (n, m) minutes within the threshold
+
+    @classmethod
+    def from_result(cls, result: analysis.AnalysisResult) -> _State | None:
+        svc = result.services
+        ids = svc["id"].astype(str).to_numpy(dtype=object) if "id" in svc.columns else None
+        if ids is None or len(set(ids)) != len(ids):
+            return None
+        sid = result.cells["service_id"]
+        cat = getattr(sid, "cat", None)
+        if cat is not None and list(cat.categories) == list(ids):
+            nearest = cat.codes.to_numpy(dtype=np.int64)
+        else:
+            nearest = pd.Index(ids).get_indexer(sid.astype(object).where(sid.notna(), None))
+        return cls(ids, analysis._points_xy(svc), svc["capacity_used"].to_numpy(dtype=float),
+                   result.cells["minutes"].to_numpy(dtype=float), np.asarray(nearest, np.int64),
+                   sp.csr_matrix(result.catchment))
+
+
+def _update(state: _State, selection: gpd.GeoDataFrame, cells_xy: np.ndarray,
+            params: analysis.AnalysisParams, net: Any) -> _State | None:
+    """The state for ``selection``, recomputing only the sites that differ from ``state``."""
+    ids = selection["id"].astype(str).to_numpy(dtype=object) if len(selection) else \
+        np.empty(0, dtype=object)
+    if len(set(ids)) != len(ids):
+        return None
+    xy = analysis._points_xy(selection)
+    cap = analysis.service_capacity(selection)[0] if len(selection) else np.empty(0)
+    old = {s: i for i, s in enumerate(state.ids)}
+    kept_old, kept_new, added = [], [], []
+    for j, s in enumerate(ids):
+        i = old.get(s)
+        if i is not None and state.xy[i, 0] == xy[j, 0] and state.xy[i, 1] == xy[j, 1] \
+                and state.capacity[i] == cap[j]:
+            kept_old.append(i)
+            kept_new.append(j)
+        else:
+            added.append(j)
+    kept_old_a = np.asarray(kept_old, dtype=np.int64)
+    added_a = np.asarray(added, dtype=np.int64)
+    n_kept, n = kept_old_a.size, len(cells_xy)
+    T, mode = params.threshold_min, params.mode
+    # catchment: kept columns + new columns
+    cols = state.catchment[:, kept_old_a] if n_kept < state.ids.size else state.catchment
+    if added_a.size:
+        new_cols = traveltime.catchment_matrix(cells_xy, xy[added_a], mode, T, net)
+        cols = sp.hstack([cols, new_cols], format="csr")
+    catchment = sp.csr_matrix(cols)
+    catchment.sort_indices()
+    # nearest: drop removed sites, then the added ones compete
+    remap = np.full(state.ids.size + 1, -1, dtype=np.int64)
+    remap[kept_old_a] = np.arange(n_kept)
+    nearest = np.where(state.nearest >= 0, remap[state.nearest], -1)
+    minutes = state.minutes.copy()
+    lost = (state.nearest >= 0) & (nearest < 0)
+    if lost.any():
+        if n_kept:
+            f = traveltime.nearest_field(cells_xy[lost], xy[np.asarray(kept_new, np.int64)],
+                                         mode, net)
+            minutes[lost], nearest[lost] = f.minutes, f.nearest
+        else:
+            minutes[lost], nearest[lost] = np.inf, -1
+    if added_a.size:
+        f = traveltime.nearest_field(cells_xy, xy[added_a], mode, net)
+        better = f.minutes < minutes
+        minutes[better] = f.minutes[better]
+        nearest[better] = n_kept + f.nearest[better]
+    order = np.concatenate([np.asarray(kept_new, np.int64), added_a])
+    assert catchment.shape == (n, order.size)
+    return _State(ids[order], xy[order] if order.size else np.empty((0, 2)), cap[order],
+                  minutes, nearest, catchment)
+
+
+#: Figures compared per Gemeinde and for the region (before, after, delta).
+FIGURES: tuple[str, ...] = ("people_within", "share_within", "people_unreachable",
+                            "minutes_mean", "gap", "2sfca_mean", "e2sfca_mean")
+
+
+def _figures(codes: np.ndarray, n: int, people: np.ndarray, minutes: np.ndarray,
+             within: np.ndarray, a2: np.ndarray, ae: np.ndarray, gap: np.ndarray
+             ) -> dict[str, np.ndarray]:
+    """Per-group sums and means as in ``analysis`` (2SFCA arrays per 1,000 already)."""
+    ok = codes >= 0
+    g = codes[ok]
+
+    def tot(v):
+        return np.bincount(g, weights=np.asarray(v, dtype=float)[ok], minlength=n)[:n]
+
+    def div(a, b):
+        out = np.full(n, np.nan)
+        np.divide(a, b, out=out, where=b > 0)
+        return out
+
+    reach = np.isfinite(minutes)
+    people_all = tot(people)
+    p_within = tot(people * within)
+    return {
+        "people": people_all,
+        "people_within": p_within,
+        "share_within": div(p_within, people_all),
+        "people_unreachable": tot(people * ~reach),
+        "minutes_mean": div(tot(people * np.where(reach, minutes, 0.0)), tot(people * reach)),
+        "gap": tot(gap),
+        "2sfca_mean": div(tot(people * a2), people_all),
+        "e2sfca_mean": div(tot(people * ae), people_all),
+    }
+
+
+@dataclass(eq=False)
+class Comparison:
+    """A scenario against the status quo.
+
+    Attributes
+    ----------
+    scenario : Scenario
+    params : AnalysisParams
+    totals : dict
+        Region figures: ``people``, ``newly_within``, ``newly_beyond`` and, for
+        each of ``FIGURES``, ``<fig>_before``, ``<fig>_after``, ``<fig>_delta``;
+        ``services_before``/``services_after`` (selected sites).
+    gemeinden : DataFrame
+        The same per Gemeinde (``ags``, ``name`` first; order of ``region.gemeinden``).
+    cells : DataFrame
+        Per cell (index of ``region.cells``): x, y, ags, people, minutes_before,
+        minutes_after, minutes_delta (NaN unless both finite), within_before,
+        within_after, change (``CELL_CHANGES`` label), count_before/after,
+        2sfca_before/after, e2sfca_before/after, gap_before/after, service_id_after.
+    services : GeoDataFrame
+        The whole service list after the scenario (:func:`apply`).
+    selection : GeoDataFrame
+        The selected services after the scenario (what the measures used).
+    base : AnalysisResult
+        The status quo.
+    method : str
+        ``"incremental"`` or ``"full"``.
+    metadata : dict
+        Parameters, model, scenario, notes (changes without effect), timings (ms).
+    """
+
+    scenario: Scenario
+    params: analysis.AnalysisParams
+    totals: dict
+    gemeinden: pd.DataFrame
+    cells: pd.DataFrame
+    services: gpd.GeoDataFrame
+    selection: gpd.GeoDataFrame
+    base: analysis.AnalysisResult
+    method: str
+    metadata: dict
+    _after: _State | None = field(default=None, repr=False)
+
+    def headline(self) -> str:
+        """German one-line summary for the workshop screen."""
+        t = self.totals
+        unit = settings.TARGET_GROUPS[self.params.target].unit_de
+        T = _de(self.params.threshold_min)
+        share = (f"{_de(100 * (t['share_within_before'] or 0))} % → "
+                 f"{_de(100 * (t['share_within_after'] or 0))} %")
+        text = (f"+{_count(t['newly_within'])} {unit} neu innerhalb von {T} min "
+                f"(Anteil {share})")
+        if t["newly_beyond"] >= 0.5:
+            text += f", {_count(t['newly_beyond'])} {unit} nicht mehr"
+        return text
+
+
+def _count(v: float) -> str:
+    r = int(math.floor(v + 0.5))
+    if 0 < r < settings.SMALL_COUNT_LIMIT:
+        return f"<{settings.SMALL_COUNT_LIMIT}"
+    return f"{r:,}".replace(",", ".")
+
+
+def with_services(region: Any, services: gpd.GeoDataFrame) -> Any:
+    """A shallow copy of ``region`` whose ``services`` are replaced (for ``analyze``)."""
+    out = copy.copy(region)
+    out.services = services
+    return out
+
+
+def _base_ok(base: Any, region: Any, params: analysis.AnalysisParams) -> bool:
+    return (isinstance(base, analysis.AnalysisResult) and base.params == params
+            and len(base.cells) == len(region.cells)
+            and base.metadata.get("content_hash") == (getattr(region, "meta", None) or {}).get(
+                "content_hash"))
+
+
+def compare(region: Any, params: analysis.AnalysisParams, scenario: Scenario,
+            networks: Mapping[str, Any] | None = None,
+            base_result: analysis.AnalysisResult | None = None, *,
+            previous: Comparison | None = None, incremental: bool = True) -> Comparison:
+    """Compare a scenario with the status quo.
+
+    Parameters
+    ----------
+    region : Region
+    params : AnalysisParams
+    scenario : Scenario
+    networks : mapping mode → Network, optional
+        As for :func:`geo.analysis.analyze` (fallback without).
+    base_result : AnalysisResult, optional
+        The status quo for ``params`` (computed when missing or not matching).
+    previous : Comparison, optional
+        An earlier comparison with the same parameters and status quo: only the
+        sites that differ from it are recomputed (workshop: one change at a time).
+    incremental : bool
+        False forces a full :func:`geo.analysis.analyze` of the changed list.
+
+    Returns
+    -------
+    Comparison
+    """
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    if not isinstance(params, analysis.AnalysisParams):
+        raise TypeError("params must be an AnalysisParams")
+    base = base_result if _base_ok(base_result, region, params) else \
+        analysis.analyze(region, params, networks)
+    timings["base_ms"] = (time.perf_counter() - t0) * 1000
+    t1 = time.perf_counter()
+    services = apply(region.services, scenario)
+    try:
+        selection = analysis.service_selection(services, params.kinds)
+    except InputError:  # every site of the kind closed
+        selection = services.iloc[:0].copy()
+    cells = region.cells
+    people = base.cells["people"].to_numpy(dtype=float)
+    T = params.threshold_min
+    state = None
+    if incremental or len(selection) == 0:
+        start = None
+        if previous is not None and previous.base is base and previous._after is not None \
+                and previous.params == params:
+            start = previous._after
+        start = start or _State.from_result(base)
+        if start is not None:
+            net = (networks or {}).get(params.mode)
+            state = _update(start, selection, cells[["x", "y"]].to_numpy(dtype=float), params,
+                            net)
+    if state is not None:
+        m = analysis.cell_measures(state.minutes, state.catchment, people, state.capacity, T,
+                                   params.decay, params.gap_cap_factor)
+        per = settings.ACCESS_PER_PEOPLE
+        after = {"minutes": m.minutes, "within": m.within, "count": m.count,
+                 "2sfca": m.access_2sfca * per, "e2sfca": m.access_e2sfca * per, "gap": m.gap}
+        ids = state.ids
+        service_after = pd.Categorical.from_codes(state.nearest, categories=pd.Index(ids)) \
+            if len(ids) else pd.Categorical([None] * len(people))
+        method = "incremental"
+    else:
+        res = analysis.analyze(with_services(region, services), params, networks)
+        after = {k: res.cells[k].to_numpy() for k in ("minutes", "within", "count", "2sfca",
+                                                      "e2sfca", "gap")}
+        service_after = res.cells["service_id"].array
+        method = "full"
+    timings["scenario_ms"] = (time.perf_counter() - t1) * 1000
+    bc = base.cells
+    before = {k: bc[k].to_numpy() for k in ("minutes", "within", "count", "2sfca", "e2sfca",
+                                            "gap")}
+    gem = region.gemeinden
+    codes = np.asarray(pd.Index(gem["ags"].astype(str)).get_indexer(bc["ags"].astype(str)),
+                       dtype=np.int64)
+    args = ("minutes", "within", "2sfca", "e2sfca", "gap")
+    fb = _figures(codes, len(gem), people, *(before[k] for k in args))
+    fa = _figures(codes, len(gem), people, *(after[k] for k in args))
+    zeros = np.zeros(len(people), dtype=np.int64)
+    rb = _figures(zeros, 1, people, *(before[k] for k in args))
+    ra = _figures(zeros, 1, people, *(after[k] for k in args))
+    wb, wa = before["within"].astype(bool), after["within"].astype(bool)
+    new_in, new_out = people * (wa & ~wb), people * (wb & ~wa)
+    ok = codes >= 0
+
+    def by_gem(v):
+        return np.bincount(codes[ok], weights=v[ok], minlength=len(gem))[:len(gem)]
+
+    table = {"ags": gem["ags"].astype(str).to_numpy(), "name": gem["name"].astype(str).to_numpy(),
+             "people": fb["people"], "newly_within": by_gem(new_in),
+             "newly_beyond": by_gem(new_out)}
+    totals: dict[str, Any] = {"people": float(rb["people"][0]),
+                              "newly_within": float(new_in.sum()),
+                              "newly_beyond": float(new_out.sum())}
+    for f in FIGURES:
+        table[f"{f}_before"], table[f"{f}_after"] = fb[f], fa[f]
+        table[f"{f}_delta"] = fa[f] - fb[f]
+        for suffix, v in (("before", rb[f][0]), ("after", ra[f][0]),
+                          ("delta", ra[f][0] - rb[f][0])):
+            totals[f"{f}_{suffix}"] = analysis._py(v)
+    totals["services_before"] = int(len(base.services))
+    totals["services_after"] = int(len(selection))
+    gemeinden = pd.DataFrame(table, index=gem.index)
+
+    mb, ma = before["minutes"].astype(float), after["minutes"].astype(float)
+    both = np.isfinite(mb) & np.isfinite(ma)
+    delta = np.where(both, ma - np.where(both, mb, 0.0), np.nan)
+    change = np.full(len(people), "unchanged", dtype=object)
+    change[both & (delta < -MINUTES_EPS) | (~np.isfinite(mb) & np.isfinite(ma))] = "faster"
+    change[both & (delta > MINUTES_EPS) | (np.isfinite(mb) & ~np.isfinite(ma))] = "slower"
+    change[wa & ~wb] = "newly_within"
+    change[wb & ~wa] = "newly_beyond"
+    labels = list(CELL_CHANGES)
+    out_cells = pd.DataFrame({
+        "x": bc["x"].to_numpy(), "y": bc["y"].to_numpy(), "ags": bc["ags"].array,
+        "people": people, "minutes_before": mb, "minutes_after": ma, "minutes_delta": delta,
+        "within_before": wb, "within_after": wa,
+        "change": pd.Categorical.from_codes(pd.Index(labels).get_indexer(change),
+                                            categories=[CELL_CHANGES[k] for k in labels]),
+        "count_before": before["count"], "count_after": after["count"],
+        "2sfca_before": before["2sfca"], "2sfca_after": after["2sfca"],
+        "e2sfca_before": before["e2sfca"], "e2sfca_after": after["e2sfca"],
+        "gap_before": before["gap"], "gap_after": after["gap"],
+        "service_id_after": service_after,
+    }, index=bc.index)
+
+    kinds_ids = set(selection["id"].astype(str)) if len(selection) else set()
+    base_ids = set(base.services["id"].astype(str)) if "id" in base.services else set()
+    notes = []
+    for c in scenario.changes:
+        touched = set(c.site_ids()) | set(c.refers_to())
+        if touched and not touched & (kinds_ids | base_ids):
+            notes.append(f"{c.describe()}: nicht in der gewählten Angebotsart, ohne Wirkung "
+                         "auf die Kennzahlen")
+    timings["total_ms"] = (time.perf_counter() - t0) * 1000
+    metadata = {
+        "scenario": scenario.name, "region": getattr(region, "name", None),
+        "params": params.to_dict(), "model": base.model, "method": method,
+        "method_label": "inkrementell (nur geänderte Standorte neu berechnet)"
+        if method == "incremental" else "vollständige Neuberechnung",
+        "changes": [c.describe() for c in scenario.changes], "notes": notes,
+        "timings": {k: round(v, 2) for k, v in timings.items()},
+        "sources": base.metadata.get("sources", []),
+    }
+    return Comparison(scenario, params, totals, gemeinden, out_cells, services, selection, base,
+                      method, metadata, state)
+
+
+def comparison_table(comparison: Comparison, suppress: bool = True) -> pd.DataFrame:
+    """Planner-facing table per Gemeinde plus a region row (German labels, rounded).
+
+    Counts of people are whole numbers, 1–2 shown as ``"<3"`` with ``suppress``;
+    shares in percent.
+    """
+    c = comparison
+    total = {"ags": "", "name": "Region insgesamt", "people": c.totals["people"],
+             "newly_within": c.totals["newly_within"], "newly_beyond": c.totals["newly_beyond"]}
+    for f in FIGURES:
+        for s in ("before", "after", "delta"):
+            v = c.totals[f"{f}_{s}"]
+            total[f"{f}_{s}"] = np.nan if v is None else v
+    df = pd.concat([c.gemeinden, pd.DataFrame([total])], ignore_index=True)
+    unit = settings.TARGET_GROUPS[c.params.target].unit_de
+    T = _de(c.params.threshold_min)
+    counts = ["people", "newly_within", "newly_beyond", "people_within_before",
+              "people_within_after", "people_unreachable_before", "people_unreachable_after"]
+    for col in ("share_within_before", "share_within_after", "share_within_delta"):
+        df[col] = np.round(df[col].to_numpy(dtype=float) * 100, 1)
+    for col in ("minutes_mean_before", "minutes_mean_after", "minutes_mean_delta"):
+        df[col] = np.round(df[col].to_numpy(dtype=float), 1)
+    for col in ("2sfca_mean_before", "2sfca_mean_after", "2sfca_mean_delta",
+                "e2sfca_mean_before", "e2sfca_mean_after", "e2sfca_mean_delta"):
+        df[col] = np.round(df[col].to_numpy(dtype=float), 3)
+    for col in ("gap_before", "gap_after", "gap_delta", "people_within_delta",
+                "people_unreachable_delta"):
+        df[col] = np.round(df[col].to_numpy(dtype=float))
+    if suppress:
+        df = analysis.suppress_small(df, counts)
+    else:
+        for col in counts:
+            df[col] = np.round(df[col].to_numpy(dtype=float))
+    per = f"{settings.ACCESS_PER_PEOPLE:,}".replace(",", ".")
+    labels = {
+        "ags": "AGS", "name": "Gemeinde", "people": f"Zielgruppe ({unit})",
+        "newly_within": f"neu bis {T} min ({unit})",
+        "newly_beyond": f"nicht mehr bis {T} min ({unit})",
+        "people_within_before": f"bis {T} min vorher ({unit})",
+        "people_within_after": f"bis {T} min nachher ({unit})",
+        "people_within_delta": f"bis {T} min Änderung ({unit})",
+        "share_within_before": "Anteil erreichbar vorher (%)",
+        "share_within_after": "Anteil erreichbar nachher (%)",
+        "share_within_delta": "Anteil erreichbar Änderung (Prozentpunkte)",
+        "people_unreachable_before": f"ohne erreichbares Angebot vorher ({unit})",
+        "people_unreachable_after": f"ohne erreichbares Angebot nachher ({unit})",
+        "people_unreachable_delta": f"ohne erreichbares Angebot Änderung ({unit})",
+        "minutes_mean_before": "Fahrzeit Mittel vorher (min)",
+        "minutes_mean_after": "Fahrzeit Mittel nachher (min)",
+        "minutes_mean_delta": "Fahrzeit Mittel Änderung (min)",
+        "gap_before": "Lückenwert vorher", "gap_after": "Lückenwert nachher",
+        "gap_delta": "Lückenwert Änderung",
+        "2sfca_mean_before": f"2SFCA vorher (je {per})",
+        "2sfca_mean_after": f"2SFCA nachher (je {per})",
+        "2sfca_mean_delta": f"2SFCA Änderung (je {per})",
+        "e2sfca_mean_before": f"E2SFCA vorher (je {per})",
+        "e2sfca_mean_after": f"E2SFCA nachher (je {per})",
+        "e2sfca_mean_delta": f"E2SFCA Änderung (je {per})",
+    }
+    df = df[list(labels)].rename(columns=labels)
+    df.attrs.update(title=f"Szenario „{c.scenario.name}“ im Vergleich zum Bestand",
+                    model=c.base.model, params=c.params.to_dict(),
+                    changes=list(c.metadata["changes"]), notes=list(c.metadata["notes"]))
+    return df
+
+
+# ---------------------------------------------------------------------------
+# Exchange: GeoJSON and GeoPackage
+# ---------------------------------------------------------------------------
+SITE_COLUMNS: tuple[str, ...] = (
+    "nahraum_type", "seq", "change_id", "site_id", "service_id", "name", "category",
+    "subcategory", "target_groups", "capacity", "hours", "weekdays", "stop", "place",
+    "pin_kind", "text", "created", "description", "x", "y",
+)
+SITE_TYPES: tuple[str, ...] = ("add_site", "move_site", "close_site", "outreach_day",
+                               "mobile_stop", "pin")
+META_KEYS: tuple[str, ...] = ("format", "version", "name", "region", "params", "description",
+                              "created", "modified", "next_number", "exported")
+
+
+def _site_rows(scenario: Scenario, services: gpd.GeoDataFrame | None
+               ) -> list[tuple[dict, tuple[float, float] | None]]:
+    known: dict[str, tuple[float, float]] = {}
+    if services is not None and len(services):
+        g = services.geometry.values
+        ok = ~(shapely.is_missing(g) | shapely.is_empty(g))
+        for sid, x, y in zip(services["id"].astype(str)[ok], shapely.get_x(g[ok]),
+                             shapely.get_y(g[ok]), strict=True):
+            known.setdefault(sid, (float(x), float(y)))
+    rows = []
+
+    def row(seq, c, **kw):
+        base = dict.fromkeys(SITE_COLUMNS)
+        base.update(nahraum_type=c.TYPE, seq=seq, change_id=c.id, created=c.created or None,
+                    description=c.describe())
+        if isinstance(c, _Kind):
+            base.update(name=c.name, category=c.category, subcategory=c.subcategory or None,
+                        target_groups=",".join(c.target_groups) or None, capacity=c.capacity)
+        base.update(kw)
+        return base
+
+    for seq, c in enumerate(scenario.changes, start=1):
+        if isinstance(c, AddSite):
+            rows.append((row(seq, c, site_id=c.id, x=c.x, y=c.y), (c.x, c.y)))
+        elif isinstance(c, MoveSite):
+            rows.append((row(seq, c, service_id=c.service_id, x=c.x, y=c.y), (c.x, c.y)))
+        elif isinstance(c, CloseSite):
+            rows.append((row(seq, c, service_id=c.service_id), known.get(c.service_id)))
+        elif isinstance(c, OutreachDay):
+            pos = (c.x, c.y) if c.at_site is None else known.get(c.at_site)
+            rows.append((row(seq, c, site_id=c.id, service_id=c.at_site, hours=c.hours,
+                             weekdays=",".join(c.weekdays) or None, place=c.place or None,
+                             x=c.x, y=c.y), pos))
+        elif isinstance(c, MobileService):
+            for k, (sid, s) in enumerate(zip(c.site_ids(), c.stops, strict=True), start=1):
+                rows.append((row(seq, c, nahraum_type="mobile_stop", site_id=sid, stop=k,
+                                 hours=s.hours, weekdays=",".join(s.weekdays) or None,
+                                 place=s.place or None, x=s.x, y=s.y), (s.x, s.y)))
+    for seq, p in enumerate(scenario.pins, start=1):
+        r = dict.fromkeys(SITE_COLUMNS)
+        r.update(nahraum_type="pin", seq=seq, change_id=p.id, pin_kind=p.kind, text=p.text,
+                 created=p.created or None, description=p.label, x=p.x, y=p.y)
+        rows.append((r, (p.x, p.y)))
+    return rows
+
+
+def _meta(scenario: Scenario) -> dict:
+    d = scenario.to_dict()
+    return {"format": FORMAT, "version": SCHEMA_VERSION, "name": d["name"], "region": d["region"],
+            "params": d["params"], "description": d["description"], "created": d["created"],
+            "modified": d["modified"], "next_number": d["next_number"], "exported": _now()}
+
+
+def to_geojson(scenario: Scenario, services: gpd.GeoDataFrame | None = None) -> dict:
+    """FeatureCollection (WGS84) of the touched sites and pins + a ``nahraum`` member.
+
+    ``services`` (the status quo) places closed sites and outreach days at
+    existing sites; without it their geometry is null.
+    """
+    rows = _site_rows(scenario, services)
+    pts = [p for _, p in rows if p is not None]
+    lon, lat = to_lonlat([p[0] for p in pts], [p[1] for p in pts]) if pts else ([], [])
+    features, k = [], 0
+    for props, p in rows:
+        geom = None
+        if p is not None:
+            geom = {"type": "Point", "coordinates": [round(float(lon[k]), 8),
+                                                     round(float(lat[k]), 8)]}
+            k += 1
+        features.append({"type": "Feature", "geometry": geom, "properties": props})
+    return {"type": "FeatureCollection", "nahraum": _meta(scenario), "features": features}
+
+
+def export_scenario(scenario: Scenario, path: str | os.PathLike,
+                    services: gpd.GeoDataFrame | None = None) -> Path:
+    """Write a scenario as GeoJSON (``.geojson``/``.json``) or GeoPackage (``.gpkg``), atomically.
+
+    GeoPackage: layer ``scenario_sites`` (points, EPSG:4326, columns
+    ``SITE_COLUMNS``) and table ``scenario_meta`` (key, value; values JSON).
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in (".geojson", ".json"):
+        data = json.dumps(to_geojson(scenario, services), ensure_ascii=False, indent=1,
+                          allow_nan=False).encode("utf-8")
+        write_bytes_atomic(path, data)
+        return path
+    if suffix != ".gpkg":
+        raise InputError(f"{path.name}: Format nicht unterstützt (.geojson, .json oder .gpkg).")
+    write_bytes_atomic(path, geopackage_bytes(scenario, services))
+    return path
+
+
+def geopackage_bytes(scenario: Scenario, services: gpd.GeoDataFrame | None = None) -> bytes:
+    """The GeoPackage export as bytes (for a download button)."""
+    import pyogrio
+
+    rows = _site_rows(scenario, services)
+    df = pd.DataFrame([r for r, _ in rows], columns=list(SITE_COLUMNS))
+    for col in ("seq", "stop"):
+        df[col] = pd.array(df[col], dtype="Int64")
+    for col in ("capacity", "hours", "x", "y"):
+        df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
+    for col in SITE_COLUMNS:
+        if col not in ("seq", "stop", "capacity", "hours", "x", "y"):
+            df[col] = df[col].astype(object)
+    pts = [shapely.Point(p) if p is not None else None for _, p in rows]
+    sites = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(pts, crs=settings.CRS_METRIC))
+    sites = sites.to_crs(settings.CRS_DISPLAY)
+    meta = pd.DataFrame({"key": list(META_KEYS),
+                         "value": [json.dumps(_meta(scenario)[k], ensure_ascii=False)
+                                   for k in META_KEYS]})
+    with tempfile.TemporaryDirectory(prefix="nahraum-gpkg-") as tmp:
+        p = Path(tmp) / "scenario.gpkg"
+        pyogrio.write_dataframe(sites, p, layer="scenario_sites", driver="GPKG",
+                                geometry_type="Point")
+        pyogrio.write_dataframe(meta, p, layer="scenario_meta", driver="GPKG")
+        return p.read_bytes()
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _import_rows(rows: list[tuple[dict, tuple[float, float] | None]], meta: Mapping,
+                 name: str, extent: Extent | None) -> Scenario:
+    problems: list[Problem] = []
+
+    def bad(msg: str, row: int | None = None, column: str | None = None) -> None:
+        problems.append(Problem(msg, row, column, name))
+
+    if not isinstance(meta, Mapping):
+        raise ScenarioFileError(f"{name}: Die Angaben zum Szenario („nahraum“) fehlen; die Datei "
+                                "ist kein Nahraum-Szenario.", file=name)
+    if meta.get("format") != FORMAT:
+        raise ScenarioFileError(f"{name}: kein Nahraum-Szenario (format „{meta.get('format')}“ "
+                                f"statt „{FORMAT}“).", file=name)
+    version = meta.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        bad("„version“: ganze Zahl ≥ 1 erwartet.", column="version")
+    elif version > SCHEMA_VERSION:
+        raise ScenarioFileError(f"{name}: Szenario aus einer neueren Programmversion (Format "
+                                f"{version}); bitte Nahraum aktualisieren.", file=name)
+    groups: dict[str, list[tuple[int, dict, tuple[float, float] | None]]] = {}
+    pins: list[tuple[int, dict, tuple[float, float] | None]] = []
+    order: list[str] = []
+    for r, (props, pos) in enumerate(rows, start=1):
+        kind = props.get("nahraum_type")
+        if kind not in SITE_TYPES:
+            bad(f"unbekannte Art „{kind}“ (möglich: {', '.join(SITE_TYPES)}).", r, "nahraum_type")
+            continue
+        cid = props.get("change_id")
+        if not isinstance(cid, str) or not cid.strip():
+            bad("Text erwartet (id der Änderung bzw. des Pins).", r, "change_id")
+            continue
+        if kind == "pin":
+            pins.append((r, props, pos))
+            continue
+        if cid not in groups:
+            order.append(cid)
+            groups[cid] = []
+        groups[cid].append((r, props, pos))
+
+    def pos_of(r, props, pos, required=True):
+        x, y = props.get("x"), props.get("y")
+        if pos is not None:
+            if isinstance(x, (int, float)) and isinstance(y, (int, float)) \
+                    and not isinstance(x, bool) and math.isfinite(x) and math.isfinite(y) \
+                    and math.hypot(x - pos[0], y - pos[1]) < 0.5:
+                return float(x), float(y)  # exact position of the export
+            return pos
+        if x is None and y is None:
+            if required:
+                bad("Punktgeometrie (oder x/y) fehlt.", r, "geometry")
+            return None
+        return (_number(x, "x (EPSG:3035)"), _number(y, "y (EPSG:3035)"))
+
+    def kind_fields(props):
+        return {"name": props.get("name"), "category": props.get("category") or "",
+                "subcategory": props.get("subcategory") or "",
+                "target_groups": props.get("target_groups") or (),
+                "capacity": props.get("capacity"), "id": props.get("change_id"),
+                "created": props.get("created") or ""}
+
+    def number(props, key):
+        v = props.get(key)
+        return int(v) if isinstance(v, float) and v.is_integer() else v
+
+    changes: list[tuple[int, Change]] = []
+    for cid in order:
+        items = groups[cid]
+        r, props, pos = items[0]
+        kind = props["nahraum_type"]
+        try:
+            seq = number(props, "seq")
+            if isinstance(seq, bool) or not isinstance(seq, int):
+                raise _ColumnError("seq", "ganze Zahl erwartet (Reihenfolge der Änderungen).")
+            if kind == "mobile_stop":
+                stops = []
+                for rr, pp, ps in sorted(items, key=lambda t: (number(t[1], "stop") or 0)):
+                    r = rr
+                    xy = pos_of(rr, pp, ps)
+                    if xy is None:
+                        raise _Skip
+                    stops.append(MobileStop(x=xy[0], y=xy[1], hours=number(pp, "hours"),
+                                            weekdays=pp.get("weekdays") or (),
+                                            place=pp.get("place") or ""))
+                change = MobileService(stops=tuple(stops), **kind_fields(props))
+            elif len(items) > 1:
+                raise _ColumnError("change_id", f"„{cid}“ kommt mehrfach vor.")
+            elif kind == "add_site":
+                xy = pos_of(r, props, pos)
+                if xy is None:
+                    raise _Skip
+                change = AddSite(x=xy[0], y=xy[1], **kind_fields(props))
+            elif kind == "outreach_day":
+                at = props.get("service_id")
+                xy = None if at else pos_of(r, props, pos)
+                if not at and xy is None:
+                    raise _Skip
+                change = OutreachDay(hours=number(props, "hours"),
+                                     weekdays=props.get("weekdays") or (),
+                                     place=props.get("place") or "", at_site=at or None,
+                                     x=None if xy is None else xy[0],
+                                     y=None if xy is None else xy[1], **kind_fields(props))
+            elif kind == "move_site":
+                xy = pos_of(r, props, pos)
+                if xy is None:
+                    raise _Skip
+                change = MoveSite(service_id=props.get("service_id"), x=xy[0], y=xy[1],
+                                  id=cid, created=props.get("created") or "")
+            else:
+                change = CloseSite(service_id=props.get("service_id"), id=cid,
+                                   created=props.get("created") or "")
+            changes.append((seq, change))
+        except _Skip:
+            continue
+        except _ColumnError as exc:
+            bad(exc.message, r, exc.column)
+        except InputError as exc:
+            bad(exc.message, r, _guess_column(exc.message))
+    pin_objs = []
+    for r, props, pos in sorted(pins, key=lambda t: number(t[1], "seq") or 0):
+        try:
+            xy = pos_of(r, props, pos)
+            if xy is None:
+                continue
+            pin_objs.append(Pin(x=xy[0], y=xy[1], kind=props.get("pin_kind"),
+                                text=props.get("text") or "", id=props.get("change_id"),
+                                created=props.get("created") or ""))
+        except InputError as exc:
+            bad(exc.message, r, _guess_column(exc.message) or "pin_kind")
+    scenario = None
+    if not problems:
+        try:
+            scenario = Scenario(
+                name=meta.get("name"), changes=tuple(c for _, c in sorted(
+                    changes, key=lambda t: t[0])), pins=tuple(pin_objs),
+                region=meta.get("region"), params=meta.get("params"),
+                description=meta.get("description") or "", created=meta.get("created") or "",
+                modified=meta.get("modified") or "",
+                next_number=meta.get("next_number") if isinstance(meta.get("next_number"), int)
+                else 1)
+        except InputError as exc:
+            bad(exc.message)
+    if scenario is not None:
+        problems.extend(dataclasses.replace(p, file=name) for p in scenario.problems(extent))
+    if problems:
+        raise ScenarioFileError(f"{name}: Das Szenario kann nicht eingelesen werden "
+                                f"({len(problems)} Problem(e)).", problems, file=name)
+    return scenario
+
+
+class _Skip(Exception):
+    pass
+
+
+class _ColumnError(Exception):
+    def __init__(self, column: str, message: str):
+        super().__init__(message)
+        self.column, self.message = column, message
+
+
+_COLUMN_HINTS = (("Kategorie", "category"), ("Angebotsart", "subcategory"),
+                 ("Zielgruppen", "target_groups"), ("Kapazität", "capacity"),
+                 ("Stunden", "hours"), ("Wochentage", "weekdays"), ("Name", "name"),
+                 ("Pin-Text", "text"), ("Pin-Art", "pin_kind"), ("Angebots-id", "service_id"),
+                 ("x (EPSG", "x"), ("y (EPSG", "y"), ("Ort", "place"))
+
+
+def _guess_column(message: str) -> str | None:
+    for hint, col in _COLUMN_HINTS:
+        if hint in message:
+            return col
+    return None
+
+
+def import_scenario(source: str | os.PathLike | bytes, filename: str | None = None,
+                    extent: Extent | None = None) -> Scenario:
+    """Read a scenario exported as GeoJSON or GeoPackage.
+
+    Raises
+    ------
+    ScenarioFileError
+        German message with one problem per row (feature) and column (property).
+    """
+    if isinstance(source, bytes):
+        data, name = source, filename or "Upload"
+    else:
+        path = Path(source)
+        name = filename or path.name
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ScenarioFileError(f"{name}: Datei kann nicht gelesen werden ({exc.strerror}).",
+                                    file=name) from exc
+    if len(data) > settings.MAX_UPLOAD_BYTES:
+        raise ScenarioFileError(f"{name}: Datei ist größer als "
+                                f"{settings.MAX_UPLOAD_BYTES // 2**20} MB.", file=name)
+    if data[:16].startswith(b"SQLite format 3"):
+        return _import_gpkg(data, name, extent)
+    obj = _loads(data, name)
+    if not isinstance(obj, Mapping) or obj.get("type") != "FeatureCollection" \
+            or not isinstance(obj.get("features"), list):
+        raise ScenarioFileError(f"{name}: GeoJSON-FeatureCollection erwartet.", file=name)
+    rows, problems = [], []
+    for r, feat in enumerate(obj["features"], start=1):
+        props = feat.get("properties") if isinstance(feat, Mapping) else None
+        if not isinstance(props, Mapping):
+            problems.append(Problem("Feature ohne Eigenschaften (properties).", r, None, name))
+            continue
+        unknown = [k for k in props if k not in SITE_COLUMNS]
+        for k in unknown[:1]:
+            problems.append(Problem(f"unbekannte Spalte „{k}“.", r, k, name))
+        geom = feat.get("geometry")
+        pos = None
+        if geom is not None:
+            coords = geom.get("coordinates") if isinstance(geom, Mapping) else None
+            if not (isinstance(geom, Mapping) and geom.get("type") == "Point"
+                    and isinstance(coords, list) and len(coords) >= 2
+                    and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                            and math.isfinite(v) for v in coords[:2])
+                    and -180 <= coords[0] <= 180 and -90 <= coords[1] <= 90):
+                problems.append(Problem("Punkt mit Länge/Breite (WGS84) erwartet.", r,
+                                        "geometry", name))
+                continue
+            x, y = to_xy([coords[0]], [coords[1]])
+            pos = (float(x[0]), float(y[0]))
+        rows.append(({k: _cell(props.get(k)) for k in SITE_COLUMNS}, pos))
+    if problems:
+        raise ScenarioFileError(f"{name}: Das Szenario kann nicht eingelesen werden "
+                                f"({len(problems)} Problem(e)).", problems, file=name)
+    return _import_rows(rows, obj.get("nahraum"), name, extent)
+
+
+def _import_gpkg(data: bytes, name: str, extent: Extent | None) -> Scenario:
+    import pyogrio
+
+    with tempfile.TemporaryDirectory(prefix="nahraum-gpkg-") as tmp:
+        p = Path(tmp) / "upload.gpkg"
+        p.write_bytes(data)
+        try:
+            layers = {str(row[0]) for row in pyogrio.list_layers(p)}
+            missing = [x for x in ("scenario_sites", "scenario_meta") if x not in layers]
+            if missing:
+                raise ScenarioFileError(f"{name}: Ebene „{missing[0]}“ fehlt; die Datei ist kein "
+                                        "Nahraum-Szenario.", file=name)
+            sites = pyogrio.read_dataframe(p, layer="scenario_sites")
+            meta_df = pyogrio.read_dataframe(p, layer="scenario_meta", read_geometry=False)
+        except ScenarioFileError:
+            raise
+        except Exception as exc:
+            raise ScenarioFileError(f"{name}: kein lesbares GeoPackage ({type(exc).__name__}).",
+                                    file=name) from exc
+    meta: dict[str, Any] = {}
+    if not {"key", "value"} <= set(meta_df.columns):
+        raise ScenarioFileError(f"{name}: Tabelle „scenario_meta“ braucht die Spalten key und "
+                                "value.", file=name)
+    for r, (k, v) in enumerate(zip(meta_df["key"], meta_df["value"], strict=True), start=1):
+        try:
+            meta[str(k)] = json.loads(v, parse_constant=_reject_constant) if isinstance(v, str) \
+                else None
+        except ValueError as exc:
+            raise ScenarioFileError(f"{name}: scenario_meta Zeile {r} („{k}“): kein gültiger "
+                                    "Wert.", [Problem("kein gültiger JSON-Wert.", r, "value", name)],
+                                    file=name) from exc
+    unknown = [c for c in sites.columns if c not in SITE_COLUMNS and c != sites.geometry.name]
+    if unknown:
+        raise ScenarioFileError(f"{name}: unbekannte Spalte „{unknown[0]}“ in scenario_sites.",
+                                [Problem(f"unbekannte Spalte „{unknown[0]}“.", None, unknown[0],
+                                         name)], file=name)
+    g = sites.geometry
+    if g.crs is not None and not g.crs.equals(settings.CRS_METRIC):
+        g = g.to_crs(settings.CRS_METRIC)
+    rows = []
+    records = sites.drop(columns=sites.geometry.name).to_dict("records")
+    for rec, geom in zip(records, g.values, strict=True):
+        pos = None if geom is None or geom.is_empty else (float(geom.x), float(geom.y))
+        rows.append(({k: _cell(rec.get(k)) for k in SITE_COLUMNS}, pos))
+    return _import_rows(rows, meta, name, extent)
+
+
+__all__ = [
+    "Change", "AddSite", "MoveSite", "CloseSite", "OutreachDay", "MobileService", "MobileStop",
+    "Pin", "Scenario", "ScenarioHistory", "ScenarioStore", "ScenarioInfo", "ScenarioFileError",
+    "Extent", "Comparison", "apply", "changes_frame", "compare", "comparison_table",
+    "with_services", "session_folder", "file_stem", "to_geojson", "export_scenario",
+    "geopackage_bytes", "import_scenario", "resolve_kind", "to_lonlat", "to_xy", "CHANGE_TYPES",
+    "CELL_CHANGES", "FIGURES",
+]
