@@ -155,6 +155,25 @@ def measure_classes(measure: str, values: np.ndarray, threshold: float, unit_peo
     raise ValueError(measure)
 
 
+def fit_extent(bounds: Sequence[float], box_w_in: float, box_h_in: float,
+               pad_frac: float = 0.03) -> tuple[float, float, float, float]:
+    """Data extent (x0, x1, y0, y1) around ``bounds`` with the aspect of the axes box.
+
+    The shorter side is widened symmetrically, so that ``set_aspect("equal")``
+    needs no further adjustment and the region is centred.
+    """
+    minx, miny, maxx, maxy = (float(b) for b in bounds)
+    pad = pad_frac * max(maxx - minx, maxy - miny)
+    w, h = maxx - minx + 2 * pad, maxy - miny + 2 * pad
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    target = box_w_in / box_h_in
+    if w / h < target:
+        w = h * target
+    else:
+        h = w / target
+    return cx - w / 2, cx + w / 2, cy - h / 2, cy + h / 2
+
+
 # ---------------------------------------------------------------------------
 # Raster of the 100 m cells
 # ---------------------------------------------------------------------------
@@ -273,10 +292,7 @@ def wrap_name(name: str, width: int = 16) -> str:
 
 
 def _overlaps(a: Bbox, others: Sequence[Bbox]) -> bool:
-    for b in others:
-        if a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1:
-            return True
-    return False
+    return any(a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1 for b in others)
 
 
 def place_labels(ax: Axes, xs: Sequence[float], ys: Sequence[float], texts: Sequence[str],

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -116,6 +117,7 @@ class Network:
 
     def __post_init__(self) -> None:
         self._snaps: OrderedDict[tuple, Snap] = OrderedDict()
+        self._lock = threading.Lock()  # the app may call from several threads
 
     # -- basic properties ------------------------------------------------
     @property
@@ -176,10 +178,11 @@ class Network:
         xy = np.ascontiguousarray(np.asarray(xy, dtype=float).reshape(-1, 2))
         limit = settings.SNAP_LIMIT_M if limit_m is None else float(limit_m)
         key = (xy.shape[0], limit, hashlib.blake2b(xy.tobytes(), digest_size=16).digest())
-        hit = self._snaps.get(key)
-        if hit is not None:
-            self._snaps.move_to_end(key)
-            return hit
+        with self._lock:
+            hit = self._snaps.get(key)
+            if hit is not None:
+                self._snaps.move_to_end(key)
+                return hit
         if xy.shape[0] == 0:
             snap = Snap(np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool))
         else:
@@ -189,9 +192,10 @@ class Network:
             snap = Snap(node, dist, off)
         for arr in (snap.node, snap.dist_m, snap.off):
             arr.setflags(write=False)
-        self._snaps[key] = snap
-        if len(self._snaps) > _SNAP_CACHE_SIZE:
-            self._snaps.popitem(last=False)
+        with self._lock:
+            self._snaps[key] = snap
+            if len(self._snaps) > _SNAP_CACHE_SIZE:
+                self._snaps.popitem(last=False)
         return snap
 
     # -- persistence -----------------------------------------------------

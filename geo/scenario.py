@@ -55,7 +55,7 @@ import shapely
 
 from . import analysis, settings, traveltime
 from ._errors import InputError, Problem
-from ._io import atomic_path, write_bytes_atomic
+from ._io import write_bytes_atomic
 
 SCHEMA_VERSION = 1
 FORMAT = "nahraum-scenario"
@@ -647,9 +647,23 @@ class Scenario:
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise InputError("next_number: ganze Zahl ≥ 1 erwartet.")
         prefix = settings.PLAN_ID_PREFIX
-        used = [_number_of(c.id, prefix) for c in self.changes] + \
-               [_number_of(p.id, "pin-") for p in self.pins]
-        put(self, "next_number", max([n, *(u + 1 for u in used)]))
+        used = [_number_of(getattr(c, "id", ""), prefix) for c in self.changes] + \
+               [_number_of(getattr(p, "id", ""), "pin-") for p in self.pins]
+        n = max([n, *(u + 1 for u in used)])
+        changes, pins = [], []
+        for c in self.changes:  # changes and pins without id get the next numbers
+            if isinstance(c, Change) and not c.id:
+                c = dataclasses.replace(c, id=f"{prefix}{n}", created=c.created or _now())
+                n += 1
+            changes.append(c)
+        for p in self.pins:
+            if isinstance(p, Pin) and not p.id:
+                p = dataclasses.replace(p, id=f"pin-{n}", created=p.created or _now())
+                n += 1
+            pins.append(p)
+        put(self, "changes", tuple(changes))
+        put(self, "pins", tuple(pins))
+        put(self, "next_number", n)
         self._check_references()
 
     # -- consistency -------------------------------------------------------
@@ -691,13 +705,7 @@ class Scenario:
         """Append a change, giving it the id ``plan-N`` (and a timestamp) if it has none."""
         if not isinstance(change, Change):
             raise InputError("Nur Änderungen (AddSite, MoveSite, …) können hinzugefügt werden.")
-        n = self.next_number
-        if not change.id:
-            change = dataclasses.replace(change, id=f"{settings.PLAN_ID_PREFIX}{n}")
-            n += 1
-        if not change.created:
-            change = dataclasses.replace(change, created=_now())
-        return self._replace(changes=(*self.changes, change), next_number=n)
+        return self._replace(changes=(*self.changes, change))
 
     def with_changes(self, changes: Iterable[Change]) -> Scenario:
         out = self
@@ -727,13 +735,7 @@ class Scenario:
         """Add a pin (id ``pin-N`` and timestamp assigned if missing)."""
         if not isinstance(pin, Pin):
             raise InputError("Nur Pins können als Pin hinzugefügt werden.")
-        n = self.next_number
-        if not pin.id:
-            pin = dataclasses.replace(pin, id=f"pin-{n}")
-            n += 1
-        if not pin.created:
-            pin = dataclasses.replace(pin, created=_now())
-        return self._replace(pins=(*self.pins, pin), next_number=n)
+        return self._replace(pins=(*self.pins, pin))
 
     def pin(self, pin_id: str) -> Pin:
         for p in self.pins:
@@ -741,7 +743,7 @@ class Scenario:
                 return p
         raise InputError(f"Pin „{pin_id}“ gibt es in diesem Szenario nicht.")
 
-    def editing_pin(self, pin_id: str, **fields: Any) -> Pin | Scenario:
+    def editing_pin(self, pin_id: str, **fields: Any) -> Scenario:
         """Change a pin's ``text``, ``kind`` or position (``x``/``y``)."""
         bad = set(fields) - {"text", "kind", "x", "y"}
         if bad:
@@ -953,13 +955,7 @@ class ScenarioHistory:
     def can_redo(self) -> bool:
         return self._index < len(self._states) - 1
 
-    def _move(self, index: int) -> Scenario:
-        old = self.current
-        self._index = index
-        self._notify(old, lambda: setattr(self, "_index", old_index), old_index := self._index)
-        return self.current
-
-    def _notify(self, old: Scenario, rollback: Callable[[], None], _unused=None) -> None:
+    def _notify(self, old: Scenario, rollback: Callable[[], None]) -> None:
         if self.on_change is None:
             return
         try:
@@ -1137,12 +1133,13 @@ class ScenarioStore:
             extent = self.extent
             if extent is not None and extent.region and isinstance(obj, Mapping) \
                     and obj.get("region") not in (None, extent.region):
+                move_damaged = False
                 raise ScenarioFileError(
                     f"Szenario-Datei „{path.name}“ gehört zur Region „{obj.get('region')}“, "
                     f"geöffnet ist „{extent.region}“.", file=path.name)
             return Scenario.from_dict(obj, source=path.name, extent=extent)
         except ScenarioFileError as exc:
-            if move_damaged and "gehört zur Region" not in exc.message:
+            if move_damaged:
                 moved = self._move_aside(path, data)
                 if moved:
                     exc.moved_to = moved
@@ -1370,18 +1367,19 @@ def apply(services: gpd.GeoDataFrame, scenario: Scenario, *, strict: bool = True
                 raise InputError(msg) from exc
             skipped.append(msg)
 
-    out = base.loc[alive].copy()
-    out["scenario_change"] = pd.array(text[alive], dtype=object)
-    out["change_id"] = pd.array(cid[alive], dtype=object)
+    gname = base.geometry.name
+    out = base.loc[alive] if not alive.all() else base.copy()
+    out["scenario_change"] = text[alive]
+    out["change_id"] = cid[alive]
+    columns = set(out.columns)
     if moved:
         rows = np.flatnonzero(alive)
         sel = np.array([i for i in rows if i in moved], dtype=np.int64)
         loc = np.searchsorted(rows, sel)
         xy = np.array([moved[i] for i in sel], dtype=float)
-        geo_col = out.geometry.name
-        values = out[geo_col].values.copy()
+        values = out[gname].values.copy()
         values[loc] = shapely.points(xy)
-        out[geo_col] = gpd.GeoSeries(values, index=out.index, crs=base.crs)
+        out[gname] = gpd.GeoSeries(values, index=out.index, crs=base.crs)
         lon, lat = to_lonlat(xy[:, 0], xy[:, 1])
         for col, v in (("lon", lon), ("lat", lat)):
             if col in out.columns:
@@ -1394,14 +1392,10 @@ def apply(services: gpd.GeoDataFrame, scenario: Scenario, *, strict: bool = True
         lon, lat = to_lonlat(xy[:, 0], xy[:, 1])
         new = pd.DataFrame(rows)
         new["lon"], new["lat"] = lon, lat
-        cols = [c for c in out.columns if c != out.geometry.name]
-        extra = [c for c in new.columns if c not in cols]
-        new = new[[c for c in cols if c in new.columns] + extra]
-        new = gpd.GeoDataFrame(new, geometry=shapely.points(xy), crs=base.crs)
-        new = new.rename_geometry(out.geometry.name) if out.geometry.name != "geometry" else new
-        out = pd.concat([out, new[[c for c in new.columns if c in out.columns]]],
-                        ignore_index=True)
-        out = gpd.GeoDataFrame(out, geometry=base.geometry.name, crs=base.crs)
+        new = new[[c for c in new.columns if c in columns]]
+        new[gname] = shapely.points(xy)
+        out = gpd.GeoDataFrame(pd.concat([pd.DataFrame(out), new], ignore_index=True),
+                               geometry=gname, crs=base.crs)
     else:
         out = out.reset_index(drop=True)
     out.attrs["skipped"] = skipped
@@ -1520,6 +1514,9 @@ def _update(state: _State, selection: gpd.GeoDataFrame, cells_xy: np.ndarray,
                   minutes, nearest, catchment)
 
 
+#: Service columns the measures need (the comparison applies the scenario to these only).
+LIGHT_COLUMNS: tuple[str, ...] = ("id", "name", "category", "subcategory", "capacity",
+                                  "precision")
 #: Figures compared per Gemeinde and for the region (before, after, delta).
 FIGURES: tuple[str, ...] = ("people_within", "share_within", "people_unreachable",
                             "minutes_mean", "gap", "2sfca_mean", "e2sfca_mean")
@@ -1574,10 +1571,11 @@ class Comparison:
         minutes_after, minutes_delta (NaN unless both finite), within_before,
         within_after, change (``CELL_CHANGES`` label), count_before/after,
         2sfca_before/after, e2sfca_before/after, gap_before/after, service_id_after.
-    services : GeoDataFrame
-        The whole service list after the scenario (:func:`apply`).
     selection : GeoDataFrame
-        The selected services after the scenario (what the measures used).
+        The selected services after the scenario (what the measures used):
+        ``LIGHT_COLUMNS`` + scenario_change, change_id, geometry.
+    services : GeoDataFrame
+        The whole service list after the scenario (property, all columns).
     base : AnalysisResult
         The status quo.
     method : str
@@ -1591,12 +1589,20 @@ class Comparison:
     totals: dict
     gemeinden: pd.DataFrame
     cells: pd.DataFrame
-    services: gpd.GeoDataFrame
     selection: gpd.GeoDataFrame
     base: analysis.AnalysisResult
     method: str
     metadata: dict
     _after: _State | None = field(default=None, repr=False)
+    _status_quo: gpd.GeoDataFrame | None = field(default=None, repr=False)
+    _services: gpd.GeoDataFrame | None = field(default=None, repr=False)
+
+    @property
+    def services(self) -> gpd.GeoDataFrame:
+        """The whole service list after the scenario (:func:`apply`, computed on first use)."""
+        if self._services is None:
+            self._services = apply(self._status_quo, self.scenario)
+        return self._services
 
     def headline(self) -> str:
         """German one-line summary for the workshop screen."""
@@ -1666,7 +1672,10 @@ def compare(region: Any, params: analysis.AnalysisParams, scenario: Scenario,
         analysis.analyze(region, params, networks)
     timings["base_ms"] = (time.perf_counter() - t0) * 1000
     t1 = time.perf_counter()
-    services = apply(region.services, scenario)
+    status_quo = region.services
+    light = status_quo[[c for c in status_quo.columns if c in LIGHT_COLUMNS]
+                       + [status_quo.geometry.name]]
+    services = apply(light, scenario)
     try:
         selection = analysis.service_selection(services, params.kinds)
     except InputError:  # every site of the kind closed
@@ -1777,8 +1786,8 @@ def compare(region: Any, params: analysis.AnalysisParams, scenario: Scenario,
         "timings": {k: round(v, 2) for k, v in timings.items()},
         "sources": base.metadata.get("sources", []),
     }
-    return Comparison(scenario, params, totals, gemeinden, out_cells, services, selection, base,
-                      method, metadata, state)
+    return Comparison(scenario, params, totals, gemeinden, out_cells, selection, base, method,
+                      metadata, state, status_quo)
 
 
 def comparison_table(comparison: Comparison, suppress: bool = True) -> pd.DataFrame:
@@ -2072,7 +2081,7 @@ def _import_rows(rows: list[tuple[dict, tuple[float, float] | None]], meta: Mapp
                     r = rr
                     xy = pos_of(rr, pp, ps)
                     if xy is None:
-                        raise _Skip
+                        raise _SkipError
                     stops.append(MobileStop(x=xy[0], y=xy[1], hours=number(pp, "hours"),
                                             weekdays=pp.get("weekdays") or (),
                                             place=pp.get("place") or ""))
@@ -2082,13 +2091,13 @@ def _import_rows(rows: list[tuple[dict, tuple[float, float] | None]], meta: Mapp
             elif kind == "add_site":
                 xy = pos_of(r, props, pos)
                 if xy is None:
-                    raise _Skip
+                    raise _SkipError
                 change = AddSite(x=xy[0], y=xy[1], **kind_fields(props))
             elif kind == "outreach_day":
                 at = props.get("service_id")
                 xy = None if at else pos_of(r, props, pos)
                 if not at and xy is None:
-                    raise _Skip
+                    raise _SkipError
                 change = OutreachDay(hours=number(props, "hours"),
                                      weekdays=props.get("weekdays") or (),
                                      place=props.get("place") or "", at_site=at or None,
@@ -2097,14 +2106,14 @@ def _import_rows(rows: list[tuple[dict, tuple[float, float] | None]], meta: Mapp
             elif kind == "move_site":
                 xy = pos_of(r, props, pos)
                 if xy is None:
-                    raise _Skip
+                    raise _SkipError
                 change = MoveSite(service_id=props.get("service_id"), x=xy[0], y=xy[1],
                                   id=cid, created=props.get("created") or "")
             else:
                 change = CloseSite(service_id=props.get("service_id"), id=cid,
                                    created=props.get("created") or "")
             changes.append((seq, change))
-        except _Skip:
+        except _SkipError:
             continue
         except _ColumnError as exc:
             bad(exc.message, r, exc.column)
@@ -2142,7 +2151,7 @@ def _import_rows(rows: list[tuple[dict, tuple[float, float] | None]], meta: Mapp
     return scenario
 
 
-class _Skip(Exception):
+class _SkipError(Exception):
     pass
 
 

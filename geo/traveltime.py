@@ -37,7 +37,7 @@ from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
 
 from . import settings
-from ._errors import InputError, Report
+from ._errors import InputError, NetworkError, Report
 from ._io import decode_text
 from .network import Network, access_speed_mps, lonlat_to_xy, shortest_times
 
@@ -209,16 +209,25 @@ def node_field(net: Network, services_xy: np.ndarray, max_seconds: float = np.in
     return seconds, service, snap.off.copy()
 
 
-def _cell_access(net: Network, cells_xy: np.ndarray):
+def _cell_access(net: Network, cells_xy: np.ndarray, what: str = "Zellen"):
+    """Snap cells; raise if none of them is near the network (region outside it)."""
     snap = net.snap(cells_xy)
+    if snap.off.size and snap.off.all():
+        x0, y0, x1, y1 = (f"{v:,.0f}".replace(",", ".") for v in net.bounds)
+        raise NetworkError(
+            f"Alle {what} liegen mehr als {_de(settings.SNAP_LIMIT_M, 0)} m vom Straßennetz "
+            f"({net.source}, „{settings.MODES[net.mode].label_de}“) entfernt: Das Gebiet liegt "
+            f"außerhalb des Netzes (Netz-Ausdehnung x {x0}–{x1} m, y {y0}–{y1} m, EPSG:3035). "
+            "Bitte ein passendes Straßennetz laden."
+        )
     return snap, snap.dist_m / access_speed_mps(net.mode)
 
 
 def _network_nearest(cells_xy, services_xy, net: Network, max_minutes: float | None,
                      mode: str) -> TravelField:
     limit = np.inf if max_minutes is None else float(max_minutes) * 60.0
-    node_s, node_service, svc_off = node_field(net, services_xy, limit)
     snap, access = _cell_access(net, cells_xy)
+    node_s, node_service, svc_off = node_field(net, services_xy, limit)
     seconds = np.full(len(cells_xy), np.inf)
     nearest = np.full(len(cells_xy), -1, np.int64)
     on = ~snap.off
@@ -384,8 +393,8 @@ def od_matrix(from_xy: np.ndarray, to_xy: np.ndarray, mode: str,
         for s in range(0, len(a), rows):
             out[s:s + rows] = cdist(a[s:s + rows], b) / mpm
         return out
-    sa, acc_a = _cell_access(network, a)
-    sb, acc_b = _cell_access(network, b)
+    sa, acc_a = _cell_access(network, a, "Startpunkte")
+    sb, acc_b = _cell_access(network, b, "Zielpunkte")
     ia, ib = np.flatnonzero(~sa.off), np.flatnonzero(~sb.off)
     if ia.size == 0 or ib.size == 0:
         return out
@@ -428,6 +437,8 @@ def read_points_csv(source: str | os.PathLike | bytes, name: str | None = None) 
         name = name or path.name
         try:
             data = path.read_bytes()
+        except FileNotFoundError as exc:
+            raise InputError(f"{name}: Datei nicht gefunden ({path}).") from exc
         except OSError as exc:
             raise InputError(f"{name}: Datei kann nicht gelesen werden ({exc.strerror}).") from exc
     text, _ = decode_text(data, name)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from geo import settings
 from geo import traveltime as tt
-from geo._errors import InputError
+from geo._errors import InputError, NetworkError
 from geo.network import Network, access_speed_mps, lonlat_to_xy
 
 from ._osmdata import nb_networks, require_nb
@@ -113,6 +113,16 @@ def test_snap_flagging_services_and_cells(line):
     assert np.isinf(od[3]).all() and np.isinf(od[:, 2]).all()
     empty = tt.nearest_field(CELLS, np.zeros((0, 2)), "walk", line)
     assert np.isinf(empty.minutes).all() and (empty.nearest == -1).all()
+
+
+def test_region_outside_network_is_an_error(line):
+    far = np.array([[50_000.0, 0.0], [60_000.0, 0.0]])
+    with pytest.raises(NetworkError, match="außerhalb des Netzes"):
+        tt.nearest_field(far, SERVICES, "walk", line)
+    with pytest.raises(NetworkError, match="Zielpunkte"):
+        tt.od_matrix(CELLS, far, "walk", line)
+    with pytest.raises(NetworkError):
+        tt.catchment_matrix(far, SERVICES, "walk", 10, line)
 
 
 def test_mode_and_input_checks(line):
