@@ -20,7 +20,9 @@ import pandas as pd
 import shapely
 from matplotlib import patheffects
 from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.patches import FancyArrow, Rectangle
+from matplotlib.path import Path as MplPath
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 from shapely.ops import polylabel
@@ -172,6 +174,66 @@ def fit_extent(bounds: Sequence[float], box_w_in: float, box_h_in: float,
     else:
         h = w / target
     return cx - w / 2, cx + w / 2, cy - h / 2, cy + h / 2
+
+
+# ---------------------------------------------------------------------------
+# Geometries as matplotlib collections (no geopandas.plot: it redraws the canvas)
+# ---------------------------------------------------------------------------
+def _ring_codes(n: int) -> list[int]:
+    return [MplPath.MOVETO] + [MplPath.LINETO] * (n - 2) + [MplPath.CLOSEPOLY]
+
+
+def polygon_path(geom: shapely.Geometry) -> MplPath | None:
+    """A compound path of a (multi)polygon with holes (even-odd filling)."""
+    verts: list[np.ndarray] = []
+    codes: list[int] = []
+    for poly in shapely.get_parts(geom):
+        if poly.geom_type != "Polygon" or poly.is_empty:
+            continue
+        for ring in (poly.exterior, *poly.interiors):
+            xy = np.asarray(ring.coords)
+            if len(xy) < 3:
+                continue
+            verts.append(xy)
+            codes += _ring_codes(len(xy))
+    if not verts:
+        return None
+    return MplPath(np.concatenate(verts), codes)
+
+
+def add_polygons(ax: Axes, geoms: Sequence[shapely.Geometry], facecolors: Sequence[str] | str,
+                 zorder: float, edgecolor: str = "none", linewidth: float = 0.0
+                 ) -> PathCollection:
+    """Fill (multi)polygons as one PathCollection."""
+    paths, faces = [], []
+    fc = [facecolors] * len(geoms) if isinstance(facecolors, str) else list(facecolors)
+    for geom, color in zip(geoms, fc, strict=True):
+        path = polygon_path(geom) if geom is not None else None
+        if path is not None:
+            paths.append(path)
+            faces.append(color)
+    coll = PathCollection(paths, facecolors=faces, edgecolors=edgecolor, linewidths=linewidth,
+                          zorder=zorder)
+    ax.add_collection(coll, autolim=False)
+    return coll
+
+
+def add_outlines(ax: Axes, geoms: Sequence[shapely.Geometry], color: str, linewidth: float,
+                 zorder: float) -> LineCollection:
+    """Draw the rings of (multi)polygons as one LineCollection."""
+    segs = []
+    for geom in geoms:
+        if geom is None:
+            continue
+        for line in shapely.get_parts(shapely.boundary(geom)):
+            for part in shapely.get_parts(line):
+                xy = np.asarray(part.coords)
+                if len(xy) > 1:
+                    segs.append(xy)
+    coll = LineCollection(segs, colors=color, linewidths=linewidth, zorder=zorder,
+                          capstyle="round", joinstyle="round")
+    ax.add_collection(coll, autolim=False)
+    return coll
 
 
 # ---------------------------------------------------------------------------

@@ -76,6 +76,17 @@ def _format(path: Path, fmt: str | None, allowed: Sequence[str]) -> str:
     return f
 
 
+def _readable(path: Path) -> Path:
+    """Give a written export the usual permissions (temp files are created 0600)."""
+    try:
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(path, 0o666 & ~mask)
+    except OSError:
+        pass
+    return path
+
+
 def _today(created: dt.date | None) -> str:
     return (created or dt.date.today()).strftime("%d.%m.%Y")
 
@@ -231,7 +242,7 @@ def render_map(region: Any, result: Any, path: str | os.PathLike, fmt: str | Non
         meta = _file_metadata(region, result, fig.get_label(), fmt, created)
         with atomic_path(path) as tmp:
             fig.savefig(tmp, format=fmt, dpi=dpi, metadata=meta)
-    return path
+    return _readable(path)
 
 
 def _file_metadata(region: Any, result: Any, title: str, fmt: str,
@@ -288,7 +299,7 @@ def build_figure(region: Any, result: Any, paper: str = "A4", dpi: int = setting
     footer_top = t_foot.get_window_extent(renderer).y1 / fig.bbox.height + 0.012
 
     # --- map axes ------------------------------------------------------------
-    panel_w = 0.265  # of the figure width
+    panel_w = 0.225  # of the figure width
     gap = 0.015
     ax_rect = [mx, footer_top, 1 - 2 * mx - panel_w - gap, header_bottom - footer_top]
     ax = fig.add_axes(ax_rect)
@@ -311,15 +322,13 @@ def build_figure(region: Any, result: Any, paper: str = "A4", dpi: int = setting
         colors = list(settings.CHOROPLETH_COLORS)
         face = [colors[c] if np.isfinite(v) else "#ffffff" for c, v in zip(codes, vals,
                                                                           strict=True)]
-        gpd.GeoSeries(simple.values, crs=gem.crs).plot(ax=ax, color=face, linewidth=0,
-                                                       zorder=1, aspect=None)
+        md.add_polygons(ax, list(simple.values), face, zorder=1)
         labels = md._range_labels(breaks)
         legends.append((f"Gemeinden: {clabel}", [Patch(facecolor=colors[i], edgecolor="#777777",
                                                        linewidth=0.3)
                                                  for i in range(len(labels))], labels))
     else:
-        gpd.GeoSeries([outline], crs=gem.crs).plot(ax=ax, color="#eeeeee", linewidth=0,
-                                                   zorder=1, aspect=None)
+        md.add_polygons(ax, [outline], "#eeeeee", zorder=1)
     # cells as one raster image
     classes = None
     if show_cells:
@@ -337,14 +346,13 @@ def build_figure(region: Any, result: Any, paper: str = "A4", dpi: int = setting
         legends.insert(0, (title_cells, [Patch(facecolor=c, edgecolor="#777777", linewidth=0.3)
                                          for c in classes.colors], classes.labels))
     # outlines: Gemeinden thin, Kreise and region thick
-    simple.boundary.plot(ax=ax, color="#6e6e6e", linewidth=0.35 * s, zorder=5, aspect=None)
+    md.add_outlines(ax, list(simple.values), "#6e6e6e", 0.35 * s, zorder=5)
     if "kreis" in gem.columns and gem["kreis"].nunique() > 1:
-        kreise = gpd.GeoDataFrame({"kreis": gem["kreis"].to_numpy()}, geometry=simple.values,
-                                  crs=gem.crs).dissolve(by="kreis")
-        kreise.boundary.plot(ax=ax, color="#222222", linewidth=1.0 * s, zorder=6, aspect=None)
-    gpd.GeoSeries([outline], crs=gem.crs).boundary.plot(ax=ax, color="#111111",
-                                                        linewidth=1.2 * s, zorder=6,
-                                                        aspect=None)
+        kreis_codes = gem["kreis"].astype(str).to_numpy()
+        kreise = [shapely.union_all(np.asarray(simple.values)[kreis_codes == k])
+                  for k in dict.fromkeys(kreis_codes)]
+        md.add_outlines(ax, kreise, "#222222", 1.0 * s, zorder=6)
+    md.add_outlines(ax, [outline], "#111111", 1.2 * s, zorder=6)
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_aspect("equal", adjustable="box")
@@ -358,14 +366,21 @@ def build_figure(region: Any, result: Any, paper: str = "A4", dpi: int = setting
     ms = 6.5 * s  # marker size (points)
     svc = result.services
     svc_handles, svc_labels = [], []
+    stacked = False
     if len(svc):
-        sx = shapely.get_x(np.asarray(svc.geometry.values))
-        sy = shapely.get_y(np.asarray(svc.geometry.values))
-        sx, sy = md.spread_duplicates(ax, sx, sy, ms * 0.75)
         cats = svc["category"].astype(str).to_numpy() if "category" in svc else np.full(
             len(svc), "")
+        sym = pd.DataFrame({"x": np.round(shapely.get_x(np.asarray(svc.geometry.values)), 0),
+                            "y": np.round(shapely.get_y(np.asarray(svc.geometry.values)), 0),
+                            "cat": cats})
+        # one symbol per location and category, with the number of services at it
+        sym = sym.groupby(["x", "y", "cat"], sort=False).size().rename("n").reset_index()
+        sx, sy = md.spread_duplicates(ax, sym["x"].to_numpy(float), sym["y"].to_numpy(float),
+                                      ms * 0.75)
+        sym_cats = sym["cat"].to_numpy()
+        counts = sym["n"].to_numpy()
         for code in [*settings.CATEGORIES, *sorted(set(cats) - set(settings.CATEGORIES))]:
-            sel = cats == code
+            sel = sym_cats == code
             if not sel.any():
                 continue
             cat = settings.CATEGORIES.get(code)
@@ -375,10 +390,18 @@ def build_figure(region: Any, result: Any, paper: str = "A4", dpi: int = setting
                        linewidths=0.7 * s, zorder=12)
             svc_handles.append(Line2D([], [], linestyle="", marker=marker, markersize=ms,
                                       markerfacecolor=color, markeredgecolor="white"))
-            n = int(sel.sum())
+            n = int((cats == code).sum())
             svc_labels.append(f"{cat.label_de if cat else code} ({n} "
                               f"{'Angebot' if n == 1 else 'Angebote'})")
         obstacles += md.marker_boxes(ax, sx, sy, ms * 1.1)
+        renderer_now = fig.canvas.get_renderer()
+        for i in np.flatnonzero(counts > 1):
+            stacked = True
+            t = ax.annotate(str(int(counts[i])), (sx[i], sy[i]), xytext=(ms * 0.55, ms * 0.3),
+                            textcoords="offset points", fontsize=6.4 * s, fontweight="bold",
+                            ha="left", va="bottom", zorder=14, path_effects=md.HALO,
+                            color="#111111")
+            obstacles.append(t.get_window_extent(renderer_now))
     if sites is not None and len(sites):
         st = sites.to_crs(settings.CRS_METRIC) if sites.crs else sites
         px = shapely.get_x(np.asarray(st.geometry.values))
@@ -390,11 +413,19 @@ def build_figure(region: Any, result: Any, paper: str = "A4", dpi: int = setting
         svc_labels.append(f"Szenario: Standort ({len(st)})")
         obstacles += md.marker_boxes(ax, px, py, ms * 1.7)
     if svc_handles:
-        legends.append(("Angebote (Auswahl)", svc_handles, svc_labels))
+        title_svc = "Angebote (Auswahl)"
+        if len(svc) and "precision" in getattr(region, "services", pd.DataFrame()).columns:
+            prec = region.services["precision"].reindex(svc.index).astype(str)
+            rough = int((prec != "coordinates").sum())
+            if rough:
+                title_svc += (f"\nLage von {rough} der {len(svc)} Angebote nur orts- "
+                              "oder PLZ-genau")
+        if stacked:
+            title_svc += "\nZahl am Symbol: Angebote am selben Ort"
+        legends.append((title_svc, svc_handles, svc_labels))
 
     # --- scale bar, north arrow, labels ----------------------------------------
     deco = md.draw_scalebar(ax, 7 * s) + md.draw_north_arrow(ax, 9 * s)
-    fig.canvas.draw()  # extents of patches need a draw
     obstacles += md.artist_boxes(deco)
     pts = [md.label_point(g) for g in gem.geometry.values]
     pop = gem["pop"].to_numpy(dtype=float) if "pop" in gem else np.ones(len(gem))
@@ -408,7 +439,9 @@ def build_figure(region: Any, result: Any, paper: str = "A4", dpi: int = setting
     px0 = 1 - mx - panel_w
     y = header_bottom
     legend_texts: list[str] = []
+    title_chars = int(panel_w * W * 72 / (7.8 * s * 0.6))
     for ltitle, handles, labels in legends:
+        ltitle = "\n".join(textwrap.fill(part, title_chars) for part in ltitle.split("\n"))
         leg = fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(px0, y),
                          bbox_transform=fig.transFigure, frameon=False, fontsize=7.4 * s,
                          title=ltitle, title_fontsize=7.8 * s, alignment="left",
@@ -428,6 +461,17 @@ def build_figure(region: Any, result: Any, paper: str = "A4", dpi: int = setting
         f"über {T} min: {_count_text(tot.get('people_beyond'))} "
         f"({_percent(tot.get('share_beyond'))})",
     ]
+    per = md.de_number(settings.ACCESS_PER_PEOPLE)
+    if measure == "gap":
+        pm = "Haushalts-Minuten" if unit == "Haushalte" else "Personen-Minuten"
+        key_lines.append(f"Lückenwert: {md.de_number(tot.get('gap') or 0, 0)} {pm} "
+                         f"({md.de_number(tot.get('gap_per_1000') or 0, 0)} je {per})")
+    elif measure in ("2sfca", "e2sfca"):
+        key_lines.append(f"{measure.upper()} im Mittel: "
+                         f"{md.de_number(tot.get(measure + '_mean') or 0, 2)} je {per} {unit}")
+    elif measure == "count":
+        key_lines.append(f"Angebote bis {T} min im Mittel: "
+                         f"{md.de_number(tot.get('services_within_mean') or 0, 2)}")
     worst = [w["name"] for w in tot.get("worst_gemeinden", [])][:3]
     if worst:
         key_lines.append("größte Lücken: " + ", ".join(worst))
@@ -454,10 +498,10 @@ def build_figure(region: Any, result: Any, paper: str = "A4", dpi: int = setting
                 ih = y - footer_top
                 iw = ih * H / aspect / W
             iax = fig.add_axes([px0, y - ih, iw, ih])
-            kreise_th.plot(ax=iax, color="#e3e3e3", edgecolor="white", linewidth=0.4,
-                           aspect=None)
-            gpd.GeoSeries([outline]).plot(ax=iax, color="#0072B2", edgecolor="#003c5e",
-                                          linewidth=0.6, aspect=None)
+            md.add_polygons(iax, list(kreise_th.geometry.values), "#e3e3e3", zorder=1,
+                            edgecolor="white", linewidth=0.4)
+            md.add_polygons(iax, [outline], "#0072B2", zorder=2, edgecolor="#003c5e",
+                            linewidth=0.6)
             iax.set_xlim(bounds[0], bounds[2])
             iax.set_ylim(bounds[1], bounds[3])
             iax.set_aspect("equal", adjustable="box", anchor="NW")
@@ -641,13 +685,14 @@ def export_table(result: Any, path: str | os.PathLike, fmt: str | None = None,
                            False))
         data = _xlsx.workbook_bytes(sheets, _notes(result, labels, planning, created))
         write_bytes_atomic(path, data)
-        return path
+        return _readable(path)
     german = fmt == "csv"
     write_bytes_atomic(path, _csv_bytes(tabs["Gemeinden"], german))
     if planning is not None:
         second = path.with_name(path.stem + PLANNING_CSV_SUFFIX + path.suffix)
         write_bytes_atomic(second, _csv_bytes(tabs["Planungsräume"], german))
-    return path
+        _readable(second)
+    return _readable(path)
 
 
 # ---------------------------------------------------------------------------
@@ -862,7 +907,7 @@ def export_geopackage(region: Any, result: Any, path: str | os.PathLike,
                                     dataset_metadata=dataset_meta if first else None)
             first = False
         pyogrio.write_dataframe(meta_df, tmp, layer=METADATA_TABLE, driver="GPKG")
-    return path
+    return _readable(path)
 
 
 # ---------------------------------------------------------------------------

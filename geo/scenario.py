@@ -41,6 +41,7 @@ import re
 import tempfile
 import time
 import unicodedata
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -1639,6 +1640,52 @@ def _base_ok(base: Any, region: Any, params: analysis.AnalysisParams) -> bool:
                 "content_hash"))
 
 
+_CELL_KEYS = ("minutes", "within", "count", "2sfca", "e2sfca", "gap")
+_FIGURE_KEYS = ("minutes", "within", "2sfca", "e2sfca", "gap")
+
+
+@dataclass(eq=False)
+class _BaseCache:
+    """What every comparison against one status-quo result shares."""
+
+    people: np.ndarray
+    cells_xy: np.ndarray
+    codes: np.ndarray
+    zeros: np.ndarray
+    ags: np.ndarray
+    names: np.ndarray
+    before: dict
+    figures: dict
+    region_figures: dict
+    state: _State | None
+
+
+_BASE_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _base_cache(base: analysis.AnalysisResult, region: Any) -> _BaseCache:
+    hit = _BASE_CACHE.get(base)
+    gem = region.gemeinden
+    if hit is not None and len(hit.ags) == len(gem):
+        return hit
+    bc = base.cells
+    people = bc["people"].to_numpy(dtype=float)
+    before = {k: bc[k].to_numpy() for k in _CELL_KEYS}
+    before["minutes"] = before["minutes"].astype(float)
+    before["within"] = before["within"].astype(bool)
+    codes = np.asarray(pd.Index(gem["ags"].astype(str)).get_indexer(bc["ags"].astype(str)),
+                       dtype=np.int64)
+    zeros = np.zeros(len(people), dtype=np.int64)
+    args = [before[k] for k in _FIGURE_KEYS]
+    hit = _BaseCache(people, bc[["x", "y"]].to_numpy(dtype=float), codes, zeros,
+                     gem["ags"].astype(str).to_numpy(dtype=object),
+                     gem["name"].astype(str).to_numpy(dtype=object), before,
+                     _figures(codes, len(gem), people, *args), _figures(zeros, 1, people, *args),
+                     _State.from_result(base))
+    _BASE_CACHE[base] = hit
+    return hit
+
+
 def compare(region: Any, params: analysis.AnalysisParams, scenario: Scenario,
             networks: Mapping[str, Any] | None = None,
             base_result: analysis.AnalysisResult | None = None, *,
@@ -1670,6 +1717,7 @@ def compare(region: Any, params: analysis.AnalysisParams, scenario: Scenario,
         raise TypeError("params must be an AnalysisParams")
     base = base_result if _base_ok(base_result, region, params) else \
         analysis.analyze(region, params, networks)
+    b = _base_cache(base, region)
     timings["base_ms"] = (time.perf_counter() - t0) * 1000
     t1 = time.perf_counter()
     status_quo = region.services
@@ -1680,20 +1728,17 @@ def compare(region: Any, params: analysis.AnalysisParams, scenario: Scenario,
         selection = analysis.service_selection(services, params.kinds)
     except InputError:  # every site of the kind closed
         selection = services.iloc[:0].copy()
-    cells = region.cells
-    people = base.cells["people"].to_numpy(dtype=float)
+    people = b.people
     T = params.threshold_min
     state = None
     if incremental or len(selection) == 0:
-        start = None
+        start = b.state
         if previous is not None and previous.base is base and previous._after is not None \
                 and previous.params == params:
             start = previous._after
-        start = start or _State.from_result(base)
         if start is not None:
-            net = (networks or {}).get(params.mode)
-            state = _update(start, selection, cells[["x", "y"]].to_numpy(dtype=float), params,
-                            net)
+            state = _update(start, selection, b.cells_xy, params,
+                            (networks or {}).get(params.mode))
     if state is not None:
         m = analysis.cell_measures(state.minutes, state.catchment, people, state.capacity, T,
                                    params.decay, params.gap_cap_factor)
@@ -1706,33 +1751,23 @@ def compare(region: Any, params: analysis.AnalysisParams, scenario: Scenario,
         method = "incremental"
     else:
         res = analysis.analyze(with_services(region, services), params, networks)
-        after = {k: res.cells[k].to_numpy() for k in ("minutes", "within", "count", "2sfca",
-                                                      "e2sfca", "gap")}
+        after = {k: res.cells[k].to_numpy() for k in _CELL_KEYS}
         service_after = res.cells["service_id"].array
         method = "full"
     timings["scenario_ms"] = (time.perf_counter() - t1) * 1000
-    bc = base.cells
-    before = {k: bc[k].to_numpy() for k in ("minutes", "within", "count", "2sfca", "e2sfca",
-                                            "gap")}
-    gem = region.gemeinden
-    codes = np.asarray(pd.Index(gem["ags"].astype(str)).get_indexer(bc["ags"].astype(str)),
-                       dtype=np.int64)
-    args = ("minutes", "within", "2sfca", "e2sfca", "gap")
-    fb = _figures(codes, len(gem), people, *(before[k] for k in args))
-    fa = _figures(codes, len(gem), people, *(after[k] for k in args))
-    zeros = np.zeros(len(people), dtype=np.int64)
-    rb = _figures(zeros, 1, people, *(before[k] for k in args))
-    ra = _figures(zeros, 1, people, *(after[k] for k in args))
-    wb, wa = before["within"].astype(bool), after["within"].astype(bool)
+    before, codes, n_gem = b.before, b.codes, len(b.ags)
+    fb, rb = b.figures, b.region_figures
+    fa = _figures(codes, n_gem, people, *(after[k] for k in _FIGURE_KEYS))
+    ra = _figures(b.zeros, 1, people, *(after[k] for k in _FIGURE_KEYS))
+    wb, wa = before["within"], after["within"].astype(bool)
     new_in, new_out = people * (wa & ~wb), people * (wb & ~wa)
     ok = codes >= 0
 
     def by_gem(v):
-        return np.bincount(codes[ok], weights=v[ok], minlength=len(gem))[:len(gem)]
+        return np.bincount(codes[ok], weights=v[ok], minlength=n_gem)[:n_gem]
 
-    table = {"ags": gem["ags"].astype(str).to_numpy(), "name": gem["name"].astype(str).to_numpy(),
-             "people": fb["people"], "newly_within": by_gem(new_in),
-             "newly_beyond": by_gem(new_out)}
+    table = {"ags": b.ags, "name": b.names, "people": fb["people"],
+             "newly_within": by_gem(new_in), "newly_beyond": by_gem(new_out)}
     totals: dict[str, Any] = {"people": float(rb["people"][0]),
                               "newly_within": float(new_in.sum()),
                               "newly_beyond": float(new_out.sum())}
@@ -1744,23 +1779,23 @@ def compare(region: Any, params: analysis.AnalysisParams, scenario: Scenario,
             totals[f"{f}_{suffix}"] = analysis._py(v)
     totals["services_before"] = int(len(base.services))
     totals["services_after"] = int(len(selection))
-    gemeinden = pd.DataFrame(table, index=gem.index)
+    gemeinden = pd.DataFrame(table, index=region.gemeinden.index)
 
-    mb, ma = before["minutes"].astype(float), after["minutes"].astype(float)
-    both = np.isfinite(mb) & np.isfinite(ma)
+    mb, ma = before["minutes"], after["minutes"].astype(float)
+    fin_b, fin_a = np.isfinite(mb), np.isfinite(ma)
+    both = fin_b & fin_a
     delta = np.where(both, ma - np.where(both, mb, 0.0), np.nan)
-    change = np.full(len(people), "unchanged", dtype=object)
-    change[both & (delta < -MINUTES_EPS) | (~np.isfinite(mb) & np.isfinite(ma))] = "faster"
-    change[both & (delta > MINUTES_EPS) | (np.isfinite(mb) & ~np.isfinite(ma))] = "slower"
-    change[wa & ~wb] = "newly_within"
-    change[wb & ~wa] = "newly_beyond"
-    labels = list(CELL_CHANGES)
+    change = np.full(len(people), 4, dtype=np.int8)  # codes of CELL_CHANGES
+    change[(both & (delta < -MINUTES_EPS)) | (~fin_b & fin_a)] = 2
+    change[(both & (delta > MINUTES_EPS)) | (fin_b & ~fin_a)] = 3
+    change[wa & ~wb] = 0
+    change[wb & ~wa] = 1
+    bc = base.cells
     out_cells = pd.DataFrame({
         "x": bc["x"].to_numpy(), "y": bc["y"].to_numpy(), "ags": bc["ags"].array,
         "people": people, "minutes_before": mb, "minutes_after": ma, "minutes_delta": delta,
         "within_before": wb, "within_after": wa,
-        "change": pd.Categorical.from_codes(pd.Index(labels).get_indexer(change),
-                                            categories=[CELL_CHANGES[k] for k in labels]),
+        "change": pd.Categorical.from_codes(change, categories=list(CELL_CHANGES.values())),
         "count_before": before["count"], "count_after": after["count"],
         "2sfca_before": before["2sfca"], "2sfca_after": after["2sfca"],
         "e2sfca_before": before["e2sfca"], "e2sfca_after": after["e2sfca"],
@@ -1768,14 +1803,7 @@ def compare(region: Any, params: analysis.AnalysisParams, scenario: Scenario,
         "service_id_after": service_after,
     }, index=bc.index)
 
-    kinds_ids = set(selection["id"].astype(str)) if len(selection) else set()
-    base_ids = set(base.services["id"].astype(str)) if "id" in base.services else set()
-    notes = []
-    for c in scenario.changes:
-        touched = set(c.site_ids()) | set(c.refers_to())
-        if touched and not touched & (kinds_ids | base_ids):
-            notes.append(f"{c.describe()}: nicht in der gewählten Angebotsart, ohne Wirkung "
-                         "auf die Kennzahlen")
+    notes = _no_effect_notes(scenario, light, selection, base, params)
     timings["total_ms"] = (time.perf_counter() - t0) * 1000
     metadata = {
         "scenario": scenario.name, "region": getattr(region, "name", None),
@@ -1788,6 +1816,31 @@ def compare(region: Any, params: analysis.AnalysisParams, scenario: Scenario,
     }
     return Comparison(scenario, params, totals, gemeinden, out_cells, selection, base, method,
                       metadata, state, status_quo)
+
+
+def _no_effect_notes(scenario: Scenario, light: gpd.GeoDataFrame, selection: gpd.GeoDataFrame,
+                     base: analysis.AnalysisResult, params: analysis.AnalysisParams) -> list[str]:
+    """German notes on changes that do not touch the selected kind of service."""
+    prefix = settings.PLAN_ID_PREFIX
+    probe = set(selection["id"].astype(str)) if len(selection) else set()
+    if any(isinstance(c, CloseSite) and c.service_id.startswith(prefix)
+           for c in scenario.changes):  # judge closed planned sites as if they stayed open
+        kept = tuple(c for c in scenario.changes
+                     if not (isinstance(c, CloseSite) and c.service_id.startswith(prefix)))
+        try:
+            opened = apply(light, dataclasses.replace(scenario, changes=kept), strict=False)
+            probe = set(analysis.service_selection(opened, params.kinds)["id"].astype(str))
+        except InputError:
+            probe = set()
+    base_ids = set(base.services["id"].astype(str)) if "id" in base.services else set()
+    notes = []
+    for c in scenario.changes:
+        sites = set(c.site_ids()) or set(c.refers_to())
+        known = {s for s in sites if s.startswith(prefix)} & probe | (sites & base_ids)
+        if sites and not known:
+            notes.append(f"{c.describe()}: nicht in der gewählten Angebotsart, ohne Wirkung "
+                         "auf die Kennzahlen")
+    return notes
 
 
 def comparison_table(comparison: Comparison, suppress: bool = True) -> pd.DataFrame:

@@ -348,7 +348,7 @@ CATEGORY_MARKERS: dict[str, str] = {
 # Colour-blind safe class colours of the other measures (Okabe-Ito, ColorBrewer).
 COVERAGE_COLORS: tuple[str, str] = ("#0072B2", "#D55E00")  # within / beyond the threshold
 GAP_COLORS: tuple[str, ...] = (  # no gap, then 5 classes of people-minutes
-    "#c6dbef", "#fed976", "#feb24c", "#fd8d3c", "#e31a1c", "#800026",
+    "#9ecae1", "#fed976", "#feb24c", "#fd8d3c", "#e31a1c", "#800026",
 )
 ACCESS_COLORS: tuple[str, ...] = (  # 0 (nothing within the threshold), then 5 classes
     "#D55E00", "#deebf7", "#9ecae1", "#4292c6", "#2171b5", "#08306b",
