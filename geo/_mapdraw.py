@@ -48,12 +48,12 @@ def de_number(value: float, decimals: int | None = None) -> str:
 
 
 def nice_number(value: float) -> float:
-    """Round to 1, 2, 2.5 or 5 × 10^k (nearest)."""
+    """Round to a legend-friendly number: 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k (nearest)."""
     if value <= 0 or not math.isfinite(value):
         return 0.0
     exp = math.floor(math.log10(value))
     base = value / 10**exp
-    best = min((1.0, 2.0, 2.5, 5.0, 10.0), key=lambda m: abs(m - base))
+    best = min((1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0), key=lambda m: abs(m - base))
     return best * 10**exp
 
 
@@ -67,7 +67,7 @@ def nice_breaks(values: np.ndarray, n_classes: int = 5) -> list[float]:
     out: list[float] = []
     for q in qs:
         b = nice_number(float(q))
-        if b > 0 and (not out or b > out[-1]) and b < float(v.max()):
+        if b > 0 and (not out or b > out[-1]) and float(v.min()) <= b < float(v.max()):
             out.append(b)
     return out
 
@@ -179,6 +179,21 @@ def fit_extent(bounds: Sequence[float], box_w_in: float, box_h_in: float,
 # ---------------------------------------------------------------------------
 # Geometries as matplotlib collections (no geopandas.plot: it redraws the canvas)
 # ---------------------------------------------------------------------------
+def simplify_coverage(geoms: gpd.GeoSeries, tolerance: float) -> gpd.GeoSeries:
+    """Simplify polygons that share edges without opening gaps between them.
+
+    ``shapely.coverage_simplify`` keeps shared borders identical, so unions of
+    the result (Kreise, the region outline) have no slivers; invalid coverages
+    fall back to simplifying each polygon.
+    """
+    arr = np.asarray(geoms.values)
+    try:
+        out = shapely.coverage_simplify(arr, tolerance)
+    except Exception:  # GEOS rejects invalid coverages
+        out = shapely.simplify(arr, tolerance)
+    return gpd.GeoSeries(out, index=geoms.index, crs=geoms.crs)
+
+
 def _ring_codes(n: int) -> list[int]:
     return [MplPath.MOVETO] + [MplPath.LINETO] * (n - 2) + [MplPath.CLOSEPOLY]
 
@@ -305,6 +320,8 @@ def draw_scalebar(ax: Axes, fontsize: float, pad_frac: float = 0.03) -> list:
     artists.append(ax.text(bx + length + 0.012 * w, by + bh / 2, "km" if km else "m",
                            ha="left", va="center", fontsize=fontsize, zorder=21,
                            path_effects=HALO))
+    for a in artists[2:]:
+        text_twin(a)
     return artists
 
 
@@ -322,6 +339,7 @@ def draw_north_arrow(ax: Axes, fontsize: float) -> list:
     ax.add_patch(arrow)
     text = ax.text(cx, top - length - 0.008 * h, "N", ha="center", va="top",
                    fontsize=fontsize, fontweight="bold", zorder=21, path_effects=HALO)
+    text_twin(text)
     return [arrow, text]
 
 
@@ -408,9 +426,30 @@ def place_labels(ax: Axes, xs: Sequence[float], ys: Sequence[float], texts: Sequ
                 break
         if ok:
             placed.append(ann)
+            text_twin(ann)
         else:
             ann.remove()
     return placed
+
+
+def text_twin(text: Text) -> Text:
+    """Keep the halo as a path underneath and put the same text on top as real text.
+
+    Path effects turn text into outlines; with the twin, SVG/PDF keep every
+    label as searchable, selectable text.
+    """
+    text.set_path_effects([patheffects.Stroke(linewidth=2.2, foreground="white")])
+    ax = text.axes
+    kw = {"fontsize": text.get_fontsize(), "fontweight": text.get_fontweight(),
+          "color": text.get_color(), "ha": text.get_ha(), "va": text.get_va(),
+          "zorder": text.get_zorder() + 0.1, "linespacing": text._linespacing}
+    if hasattr(text, "xyann"):
+        twin = ax.annotate(text.get_text(), text.xy, xytext=text.xyann,
+                           textcoords=text.anncoords, annotation_clip=False, **kw)
+    else:
+        twin = ax.text(*text.get_position(), text.get_text(), transform=text.get_transform(),
+                       **kw)
+    return twin
 
 
 def marker_boxes(ax: Axes, x: np.ndarray, y: np.ndarray, size_pt: float) -> list[Bbox]:

@@ -22,7 +22,7 @@ TOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
 THIN = Side(style="thin", color="A6A6A6")
 #: Excel number format per kind of column.
 NUMBER_FORMATS = {"count": "#,##0", "decimal1": "0.0", "decimal2": "0.00", "decimal3": "0.000",
-                  "int": "0"}
+                  "int": "0", "text": "@"}
 MAX_SHEET_NAME = 31
 
 
@@ -72,9 +72,9 @@ def write_table_sheet(wb: Workbook, title: str, table: pd.DataFrame,
         for j, col in enumerate(columns):
             c = _put(ws, i + 2, j + 1, values[i, j])
             fmt = formats.get(col)
-            if fmt and not isinstance(c.value, str):
+            if fmt == "text" or (fmt and not isinstance(c.value, str)):
                 c.number_format = NUMBER_FORMATS[fmt]
-            if isinstance(c.value, str) and fmt:  # "<3" in a numeric column
+            elif isinstance(c.value, str) and fmt:  # "<3" in a numeric column
                 c.alignment = Alignment(horizontal="right")
             if is_total:
                 c.font = Font(bold=True)

@@ -26,9 +26,12 @@ in tables (NULL in the GeoPackage); see docs/exports.md.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
+import shutil
+import tempfile
 import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -78,12 +81,15 @@ def _format(path: Path, fmt: str | None, allowed: Sequence[str]) -> str:
 
 def _readable(path: Path) -> Path:
     """Give a written export the usual permissions (temp files are created 0600)."""
-    try:
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(path, 0o666 & ~mask)
-    except OSError:
+    mask = 0o022
+    try:  # read the umask without changing it (os.umask would race with other threads)
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                mask = int(line.split()[1], 8)
+    except (OSError, ValueError):
         pass
+    with contextlib.suppress(OSError):
+        os.chmod(path, 0o666 & ~mask)
     return path
 
 
@@ -157,7 +163,8 @@ def _footer(fig: Figure, renderer: Any, lines: Sequence[str], x: float, y: float
     text = fig.text(x, y, "", ha="left", va="bottom", fontsize=fontsize, color="#333333",
                     linespacing=1.25)
     for _ in range(12):
-        text.set_text("\n".join(textwrap.fill(line, chars, break_long_words=False)
+        text.set_text("\n".join(textwrap.fill(line, chars, break_long_words=False,
+                                              break_on_hyphens=False)
                                 for line in lines))
         if text.get_window_extent(renderer).width <= avail or chars < 40:
             break
@@ -272,6 +279,8 @@ def build_figure(region: Any, result: Any, paper: str = "A4", dpi: int = setting
     """
     measure = measure or result.params.measure
     W, H = _paper(paper)
+    # whole pixels: A4 at 150 dpi is 1754 × 1240 (matplotlib would truncate to 1753)
+    W, H = round(W * dpi) / dpi, round(H * dpi) / dpi
     s = W / _A4_WIDTH_IN  # font scale relative to A4
     fig = Figure(figsize=(W, H), dpi=dpi)
     FigureCanvasAgg(fig)
@@ -311,13 +320,15 @@ def build_figure(region: Any, result: Any, paper: str = "A4", dpi: int = setting
     gem = region.gemeinden
     x0, x1, y0, y1 = md.fit_extent(gem.total_bounds, ax_rect[2] * W, ax_rect[3] * H)
 
-    simple = gem.geometry.simplify(20.0)
+    simple = md.simplify_coverage(gem.geometry, 20.0)
     outline = shapely.union_all(np.asarray(simple.values))
     legends: list[tuple[str, list, list[str]]] = []
     # background of the region, or the Gemeinde choropleth
     if choropleth:
         vals, clabel = _gemeinde_indicator(result, choropleth)
-        breaks = md.nice_breaks(vals, len(settings.CHOROPLETH_COLORS))
+        n_cls = len(settings.CHOROPLETH_COLORS)
+        breaks = (list(np.linspace(0, 100, n_cls + 1)[1:-1]) if choropleth.startswith("share_")
+                  else md.nice_breaks(vals, n_cls))
         codes = md.classify_breaks(vals, breaks)
         colors = list(settings.CHOROPLETH_COLORS)
         face = [colors[c] if np.isfinite(v) else "#ffffff" for c, v in zip(codes, vals,
@@ -401,6 +412,7 @@ def build_figure(region: Any, result: Any, paper: str = "A4", dpi: int = setting
                             textcoords="offset points", fontsize=6.4 * s, fontweight="bold",
                             ha="left", va="bottom", zorder=14, path_effects=md.HALO,
                             color="#111111")
+            md.text_twin(t)
             obstacles.append(t.get_window_extent(renderer_now))
     if sites is not None and len(sites):
         st = sites.to_crs(settings.CRS_METRIC) if sites.crs else sites
@@ -561,6 +573,11 @@ def _column_formats(table: pd.DataFrame, labels: Mapping[str, str]) -> dict[str,
             out[col] = _FORMAT_BY_CODE[code]
     if "Gemeinden (Anzahl)" in table.columns:
         out["Gemeinden (Anzahl)"] = "int"
+    for col in (labels["ags"], "AGS der Gemeinden"):
+        if col in table.columns:
+            out[col] = "text"
+    if "Angebote im Planungsraum (Anzahl)" in table.columns:
+        out["Angebote im Planungsraum (Anzahl)"] = "count"
     return out
 
 
@@ -585,8 +602,10 @@ def _notes(result: Any, labels: Mapping[str, str], planning: PlanningRegions | N
         ("Datenstand (Prüfsumme)", str(meta.get("content_hash") or "")),
         ("Exportiert", f"{_today(created)} mit Nahraum"),
     ]
+    formula_of = {"2sfca_mean": "2sfca", "e2sfca_mean": "e2sfca", "gap": "gap"}
     cols = [(labels.get(code, code), _COLUMN_HELP[code]
-             + (f" Formel: {formulas[code]}" if code in formulas else ""))
+             + (f" Formel: {formulas[formula_of[code]]}" if formula_of.get(code) in formulas
+                else ""))
             for code in analysis.GEMEINDE_COLUMNS if code in _COLUMN_HELP]
     if planning is not None:
         cols += [("Planungsraum", "Name des Planungsraums (Sozialraum)."),
@@ -613,10 +632,12 @@ def _notes(result: Any, labels: Mapping[str, str], planning: PlanningRegions | N
         method.append(("Planungsräume", f"{planning.method} (Quelle: {planning.source})."))
         for w in planning.warnings:
             method.append(("Hinweis Planungsräume", w))
-    sources = [(str(s.get("name", "")), f"{s.get('attribution', '')} (Stand: "
-                f"{s.get('date', '')})") for s in meta.get("sources") or []]
+    sources = [(str(s.get("name", "")), f"{s.get('attribution', '')} ({s.get('date', '')})")
+               for s in meta.get("sources") or []]
+    formula_rows = [(k, v) for k, v in formulas.items()]
     return [(title, []), ("Parameter", params), ("Spalten", cols), ("Methode", method),
-            ("Quellen und Lizenzen", sources)]
+            ("Formeln (T = Schwellenwert, t = Wegezeit, D = Zielgruppe, S = Kapazität)",
+             formula_rows), ("Quellen und Lizenzen", sources)]
 
 
 def _defuse(value: object) -> object:
@@ -681,8 +702,8 @@ def export_table(result: Any, path: str | os.PathLike, fmt: str | None = None,
         if planning is not None:
             pt = tabs["Planungsräume"]
             sheets.append(("Planungsräume", pt, _column_formats(pt, labels), 1, True))
-            sheets.append(("Zuordnung", tabs["Zuordnung"], {"Flächenanteil": "decimal2"}, 2,
-                           False))
+            sheets.append(("Zuordnung", tabs["Zuordnung"], {"Flächenanteil": "decimal2",
+                                                            "AGS": "text"}, 2, False))
         data = _xlsx.workbook_bytes(sheets, _notes(result, labels, planning, created))
         write_bytes_atomic(path, data)
         return _readable(path)
@@ -794,7 +815,7 @@ def metadata_rows(region: Any, result: Any, planning: PlanningRegions | None = N
              ("column:zellen.minutes", "Wegezeit zum nächsten Angebot (min); NULL = keins")]
     for s in (getattr(region, "meta", None) or {}).get("sources") or meta.get("sources") or []:
         rows.append((f"source:{s.get('name', '')}",
-                     f"{s.get('attribution', '')} (Stand: {s.get('date', '')})"))
+                     f"{s.get('attribution', '')} ({s.get('date', '')})"))
     if planning is not None:
         rows += [("planning_source", planning.source), ("planning_method", planning.method)]
         rows += [(f"planning_warning:{i}", w) for i, w in enumerate(planning.warnings, 1)]
@@ -899,14 +920,20 @@ def export_geopackage(region: Any, result: Any, path: str | os.PathLike,
                         (getattr(region, "meta", None) or {}).get("sources") or []),
                     "NAHRAUM_EXPORTED": (created or dt.date.today()).isoformat()}
     with atomic_path(path) as tmp:
-        tmp.unlink()
-        first = True
-        for name, gdf, description in layers:
-            pyogrio.write_dataframe(_gis_safe(gdf), tmp, layer=name, driver="GPKG",
-                                    layer_metadata={"DESCRIPTION": description},
-                                    dataset_metadata=dataset_meta if first else None)
-            first = False
-        pyogrio.write_dataframe(meta_df, tmp, layer=METADATA_TABLE, driver="GPKG")
+        # GDAL wants the .gpkg extension: write into a private folder next to the target
+        work = Path(tempfile.mkdtemp(prefix=".nahraum-gpkg-", dir=path.parent))
+        try:
+            gpkg = work / "export.gpkg"
+            first = True
+            for name, gdf, description in layers:
+                pyogrio.write_dataframe(_gis_safe(gdf), gpkg, layer=name, driver="GPKG",
+                                        layer_metadata={"DESCRIPTION": description},
+                                        dataset_metadata=dataset_meta if first else None)
+                first = False
+            pyogrio.write_dataframe(meta_df, gpkg, layer=METADATA_TABLE, driver="GPKG")
+            os.replace(gpkg, tmp)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
     return _readable(path)
 
 

@@ -29,6 +29,7 @@ import io
 import os
 import re
 import unicodedata
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -281,7 +282,9 @@ def read_planning(source: str | os.PathLike | bytes | IO[bytes], region: Any,
         try:
             import pyogrio
 
-            gdf = gpd.GeoDataFrame(pyogrio.read_dataframe(io.BytesIO(data)))
+            with warnings.catch_warnings():  # in-memory GeoPackage: "non conformant extension"
+                warnings.simplefilter("ignore", RuntimeWarning)
+                gdf = gpd.GeoDataFrame(pyogrio.read_dataframe(io.BytesIO(data)))
         except Exception as exc:  # GDAL raises several types
             raise InputError(f"{name}: Geodatei kann nicht gelesen werden ({exc}).") from exc
         return from_polygons(gdf, region, name_column, by=by,
@@ -614,14 +617,15 @@ def planning_table(result: Any, planning: PlanningRegions, suppress: bool = True
     table = analysis.gemeinde_table(pseudo, suppress=suppress, total_row=total_row)
     labels = analysis.table_labels(result.params.target, result.params.threshold_min)
     table = table.rename(columns={labels["name"]: "Planungsraum",
-                                  labels["ags"]: "AGS der Gemeinden"})
+                                  labels["ags"]: "AGS der Gemeinden",
+                                  labels["services_in_gemeinde"]:
+                                  "Angebote im Planungsraum (Anzahl)"})
     counts = list(agg["n_gemeinden"].astype(int))
     if total_row:
         counts.append(int(agg["n_gemeinden"].sum()))
-    table.insert(1, "Gemeinden (Anzahl)", pd.array(counts, dtype="Int64"))
-    cols = list(table.columns)
-    cols.insert(0, cols.pop(cols.index("Planungsraum")))
-    table = table[cols]
+    table["Gemeinden (Anzahl)"] = pd.array(counts, dtype="Int64")
+    first = ["Planungsraum", "Gemeinden (Anzahl)", "AGS der Gemeinden"]
+    table = table[first + [c for c in table.columns if c not in first]]
     table.attrs["planning_source"] = planning.source
     table.attrs["planning_method"] = planning.method
     return table

@@ -1485,7 +1485,8 @@ def _update(state: _State, selection: gpd.GeoDataFrame, cells_xy: np.ndarray,
     n_kept, n = kept_old_a.size, len(cells_xy)
     T, mode = params.threshold_min, params.mode
     # catchment: kept columns + new columns
-    cols = state.catchment[:, kept_old_a] if n_kept < state.ids.size else state.catchment
+    identity = n_kept == state.ids.size and bool((kept_old_a == np.arange(n_kept)).all())
+    cols = state.catchment if identity else state.catchment[:, kept_old_a]
     if added_a.size:
         new_cols = traveltime.catchment_matrix(cells_xy, xy[added_a], mode, T, net)
         cols = sp.hstack([cols, new_cols], format="csr")
@@ -1746,8 +1747,9 @@ def compare(region: Any, params: analysis.AnalysisParams, scenario: Scenario,
         after = {"minutes": m.minutes, "within": m.within, "count": m.count,
                  "2sfca": m.access_2sfca * per, "e2sfca": m.access_e2sfca * per, "gap": m.gap}
         ids = state.ids
-        service_after = pd.Categorical.from_codes(state.nearest, categories=pd.Index(ids)) \
-            if len(ids) else pd.Categorical([None] * len(people))
+        service_after = pd.Categorical.from_codes(
+            state.nearest, categories=pd.Index(ids, dtype="str")) if len(ids) else \
+            pd.Categorical([None] * len(people), categories=pd.Index([], dtype="str"))
         method = "incremental"
     else:
         res = analysis.analyze(with_services(region, services), params, networks)

@@ -331,6 +331,9 @@ BAND_COLORS: tuple[str, ...] = (
 POPULATION_COLORS: tuple[str, ...] = (
     "#fff7bc", "#fee391", "#fec44f", "#fe9929", "#ec7014", "#cc4c02", "#8c2d04",
 )
+# Lower class bounds of inhabitants per 100 m cell (= per hectare), one per colour of
+# POPULATION_COLORS (the population raster of the map).
+POPULATION_BREAKS: tuple[float, ...] = (0, 5, 10, 20, 40, 80, 160)
 
 # ---------------------------------------------------------------------------
 # Static maps and report exports (geo/export.py, docs/exports.md)
@@ -397,3 +400,15 @@ MCLP_CELL_GRID_M = 1000  # grid-cell candidates thinned to one per 1 km cell (No
 # Limits
 # ---------------------------------------------------------------------------
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # imported files larger than this are rejected
+
+# ---------------------------------------------------------------------------
+# Social indicators per Gemeinde (geo/indicators.py, docs/indicators.md)
+# ---------------------------------------------------------------------------
+# Cell texts the BA/Destatis statistics use for suppressed or unavailable values
+# ("*" Geheimhaltung, "-" nichts vorhanden/keine Angabe, "." unbekannt oder geheim,
+# "x" gesperrt/nicht sinnvoll, "…" später, "/" zu unsicher): read as missing, with a note.
+INDICATOR_MISSING_MARKERS: tuple[str, ...] = (
+    "*", "-", "–", "—", ".", "x", "…", "...", "/", "k. A.", "n. v.",
+)
+INDICATOR_HEADER_SEARCH_ROWS = 30  # the header row (with an AGS-like column) is sought here
+INDICATOR_MAX_COLUMNS = 200  # wider tables are rejected before the cells are parsed

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping
 from string import Template
 from typing import Any
@@ -146,3 +147,34 @@ def feature_collection(geometries: Iterable[Any],
             "properties": {k: _json_value(v) for k, v in props.items()},
         })
     return {"type": "FeatureCollection", "features": features}
+
+
+# ---------------------------------------------------------------------------
+# Object references in tooltips (how a map click tells the app what was clicked)
+# ---------------------------------------------------------------------------
+# st_folium reports the text of the clicked object's tooltip. Tooltips carry a hidden
+# reference such as "⟦ags:16068051⟧" (not displayed, but part of the text content).
+REF_OPEN, REF_CLOSE = "\u27e6", "\u27e7"
+_REF_RE = re.compile(f"{REF_OPEN}(ags|svc):([^{REF_CLOSE}]*){REF_CLOSE}")
+
+
+def ref_html(kind: str, key: Any) -> str:
+    """A hidden, escaped reference to an object, appended to its tooltip HTML.
+
+    Parameters
+    ----------
+    kind : {"ags", "svc"}
+        Gemeinde (AGS) or service (id).
+    key : str
+        The AGS or the service id.
+    """
+    text = str(key).replace(REF_OPEN, "").replace(REF_CLOSE, "")
+    return f'<span class="nahraum-ref" hidden>{REF_OPEN}{kind}:{esc(text)}{REF_CLOSE}</span>'
+
+
+def parse_ref(text: Any) -> tuple[str, str] | None:
+    """``(kind, key)`` of the reference in a clicked tooltip's text, or ``None``."""
+    if not isinstance(text, str):
+        return None
+    match = _REF_RE.search(text)
+    return (match.group(1), match.group(2)) if match else None

@@ -1,21 +1,41 @@
-"""Gemeinden and Kreise: the offline base map and the interactive boundary layer."""
+"""Gemeinden and Kreise: the offline base map, the interactive boundary layer, choropleths.
+
+The Gemeinde polygons travel to the browser once, in the interactive boundary layer.
+The land fill of the base map and the choropleth of an indicator are drawn in the
+browser from the same features (``window.nahraum.features``, see :mod:`layers.map`),
+so a new indicator only sends one colour per Gemeinde.
+"""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
 import folium
 import geopandas as gpd
+import numpy as np
+from branca.element import MacroElement
 from folium.utilities import JsCode
+from jinja2 import Template
 
 from geo import settings
-from layers._html import esc, feature_collection, format_int, js_code, table_html
+from layers import i18n
+from layers._html import esc, feature_collection, js_code, ref_html
+from layers.cells import nice_breaks, range_labels
 from layers.legend import LegendEntry, LegendSection, fill_swatch, line_swatch
+from layers.roads import ROAD_LINE
 
 LAYER_GEMEINDEN = "Gemeinden"
 LAYER_KREISE = "Kreisgrenzen"
 LAYER_PLACES = "Ortsnamen"
 
-SIMPLIFY_M = 20.0
-LARGE_GEMEINDE = 5000  # inhabitants: labelled already at overview zoom levels  # display tolerance in metres (EPSG:3035)
+SIMPLIFY_M = 20.0  # display tolerance in metres (EPSG:3035)
+LARGE_GEMEINDE = 5000  # inhabitants: labelled already at overview zoom levels
+CHOROPLETH_OPACITY = 0.8
+# Gemeinde indicators that can colour the Gemeinden (keys of analysis.SUMMARY_COLUMNS).
+INDICATORS: tuple[str, ...] = ("share_beyond", "gap_per_1000", "2sfca_mean", "e2sfca_mean",
+                               "minutes_mean")
 
 LAND_COLOR = "#f7f5ef"
 GEMEINDE_LINE = "#6b6b6b"
@@ -31,35 +51,22 @@ def _simplified(gemeinden: gpd.GeoDataFrame) -> gpd.GeoSeries:
 
 
 def gemeinden_geojson(gemeinden: gpd.GeoDataFrame) -> dict:
-    """Gemeinden as display GeoJSON with escaped tooltip and popup HTML.
+    """Gemeinden as display GeoJSON with an escaped tooltip (name and hidden AGS reference).
 
     Parameters
     ----------
     gemeinden : GeoDataFrame
-        ``region.gemeinden`` (columns ``ags``, ``name``, ``kreis_name``, ``pop``, ``area_km2``).
+        ``region.gemeinden`` (columns ``ags``, ``name``).
 
     Returns
     -------
     dict
-        FeatureCollection, EPSG:4326; properties ``ags``, ``name``, ``tooltip``, ``popup``.
+        FeatureCollection, EPSG:4326; properties ``ags``, ``name``, ``tooltip``.
     """
     geoms = _simplified(gemeinden)
-    props = []
-    for row in gemeinden.itertuples(index=False):
-        name = esc(row.name)
-        area = getattr(row, "area_km2", None)
-        rows = [
-            ("AGS", esc(row.ags)),
-            ("Kreis", esc(getattr(row, "kreis_name", ""))),
-            ("Einwohner:innen (amtlich)", format_int(row.pop)),
-            ("Fläche", f"{float(area):.1f} km²".replace(".", ",") if area is not None else ""),
-        ]
-        props.append({
-            "ags": str(row.ags),
-            "name": str(row.name),
-            "tooltip": f"<b>{name}</b>",
-            "popup": f'<div class="nahraum-popup"><h4>{name}</h4>{table_html(rows)}</div>',
-        })
+    props = [{"ags": str(row.ags), "name": str(row.name),
+              "tooltip": f"<b>{esc(row.name)}</b>{ref_html('ags', row.ags)}"}
+             for row in gemeinden.itertuples(index=False)]
     return feature_collection(geoms, props)
 
 
@@ -139,26 +146,42 @@ def label_points_geojson(gemeinden: gpd.GeoDataFrame,
     return feature_collection(geoms.to_crs(settings.CRS_DISPLAY), props)
 
 
-def basemap_layer(gemeinden: dict, pane: str) -> folium.GeoJson:
-    """The offline base map: land fill of the region, not interactive, always on.
+class BasemapFill(MacroElement):
+    """The offline base map: the region's land, drawn from the Gemeinde features.
 
-    Parameters
-    ----------
-    gemeinden : dict
-        Output of :func:`gemeinden_geojson`.
-    pane : str
-        Map pane name.
+    Add it after :func:`gemeinden_layer` (whose features it reuses) to the map.
     """
-    style = JsCode(js_code(
-        "function(f) { return {stroke: false, fill: true, fillColor: $fill, fillOpacity: 1}; }",
-        fill=LAND_COLOR,
-    ))
-    return folium.GeoJson(gemeinden, name="Hintergrund", control=False, pane=pane,
-                          interactive=False, style=style)
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        L.geoJSON({type: 'FeatureCollection', features: window.nahraum.features}, {
+            pane: {{ this.pane|tojson }}, interactive: false,
+            style: function() { return {stroke: false, fill: true,
+                                        fillColor: {{ this.fill|tojson }}, fillOpacity: 1}; }
+        }).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, pane: str, fill: str = LAND_COLOR):
+        super().__init__()
+        self._name = "BasemapFill"
+        self.pane = pane
+        self.fill = fill
 
 
-def gemeinden_layer(gemeinden: dict, pane: str, show: bool = True) -> folium.GeoJson:
-    """Gemeinde outlines with hover tooltip (name) and click popup (name, AGS, population).
+def basemap_layer(pane: str) -> BasemapFill:
+    """The offline base map fill (land of the region), not interactive, always on."""
+    return BasemapFill(pane)
+
+
+def gemeinden_layer(gemeinden: dict, pane: str, show: bool = True,
+                    name: str = LAYER_GEMEINDEN) -> folium.GeoJson:
+    """Gemeinde outlines with hover tooltip; a click selects the Gemeinde in the app.
+
+    The features register with ``window.nahraum`` (:class:`layers.map.MapRuntime`),
+    which styles them (hover, selection) and sets indicator lines in their tooltips.
 
     Parameters
     ----------
@@ -168,35 +191,32 @@ def gemeinden_layer(gemeinden: dict, pane: str, show: bool = True) -> folium.Geo
         Map pane name.
     show : bool
         Initially visible.
+    name : str
+        Layer name in the layer control.
     """
     style = JsCode(js_code(
         "function(f) { return {color: $line, weight: 1.2, opacity: 0.9, fill: true, "
         "fillColor: '#000000', fillOpacity: 0, className: 'nahraum-gemeinde'}; }",
         line=GEMEINDE_LINE,
     ))
-    on_each = JsCode(js_code(
-        """function(feature, layer) {
-            layer.bindTooltip(feature.properties.tooltip, {sticky: true, className: 'nahraum-tooltip'});
-            layer.bindPopup(feature.properties.popup, {maxWidth: 360});
-            layer.on('mouseover', function() { layer.setStyle({weight: 3, color: $hi}); });
-            layer.on('mouseout', function() { layer.setStyle({weight: 1.2, color: $line}); });
-        }""", hi=HIGHLIGHT, line=GEMEINDE_LINE,
-    ))
-    return folium.GeoJson(gemeinden, name=LAYER_GEMEINDEN, show=show, pane=pane, style=style,
+    on_each = JsCode("function(feature, layer) { window.nahraum.addGemeinde(feature, layer); }")
+    return folium.GeoJson(gemeinden, name=name, show=show, pane=pane, style=style,
                           on_each_feature=on_each, attribution=ATTRIBUTION_GEMEINDEN)
 
 
-def kreise_layer(kreise: dict, pane: str, show: bool = True) -> folium.GeoJson:
+def kreise_layer(kreise: dict, pane: str, show: bool = True,
+                 name: str = LAYER_KREISE) -> folium.GeoJson:
     """Kreis outlines, thicker, not interactive."""
     style = JsCode(js_code(
         "function(f) { return {color: $line, weight: 2.6, opacity: 0.9, fill: false}; }",
         line=KREIS_LINE,
     ))
-    return folium.GeoJson(kreise, name=LAYER_KREISE, show=show, pane=pane, style=style,
+    return folium.GeoJson(kreise, name=name, show=show, pane=pane, style=style,
                           interactive=False)
 
 
-def labels_layer(points: dict, pane: str, show: bool = True) -> folium.GeoJson:
+def labels_layer(points: dict, pane: str, show: bool = True,
+                 name: str = LAYER_PLACES) -> folium.GeoJson:
     """Gemeinde and settlement names as text labels; CSS hides them at small zoom levels.
 
     Names are set with ``textContent`` in the browser, so no markup from data is interpreted.
@@ -212,17 +232,151 @@ def labels_layer(points: dict, pane: str, show: bool = True) -> folium.GeoJson:
             });
         }""", pane=pane,
     ))
-    return folium.GeoJson(points, name=LAYER_PLACES, show=show, pane=pane,
+    return folium.GeoJson(points, name=name, show=show, pane=pane,
                           pointToLayer=point_to_layer, attribution=settings.ATTRIBUTION["geonames"])
 
 
-def legend_section() -> LegendSection:
+def legend_section(lang: str = i18n.DEFAULT_LANG, roads: bool = False) -> LegendSection:
     """Legend rows for the base map and boundaries."""
-    return LegendSection(
-        title="Gebiete",
-        entries=(
-            LegendEntry("Gemeindegrenze", line_swatch(GEMEINDE_LINE, 1.2)),
-            LegendEntry("Kreisgrenze", line_swatch(KREIS_LINE, 2.6)),
-            LegendEntry("Planungsregion", fill_swatch(LAND_COLOR, border="#bbbbbb")),
-        ),
+    rows = [
+        LegendEntry(i18n.t("lg_gemeinde", lang), line_swatch(GEMEINDE_LINE, 1.2)),
+        LegendEntry(i18n.t("lg_kreis", lang), line_swatch(KREIS_LINE, 2.6)),
+        LegendEntry(i18n.t("lg_region", lang), fill_swatch(LAND_COLOR, border="#bbbbbb")),
+    ]
+    if roads:
+        rows.append(LegendEntry(i18n.t("lg_roads", lang), line_swatch(ROAD_LINE, 1.0)))
+    return LegendSection(title=i18n.t("lg_areas", lang), entries=tuple(rows))
+
+
+# ---------------------------------------------------------------------------
+# Gemeinde indicator: choropleth and tooltip lines
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Choropleth:
+    """Colours of one Gemeinde indicator (plain data, cacheable).
+
+    Attributes
+    ----------
+    colors : dict
+        AGS → ``#rrggbb`` (Gemeinden without a value are left out: not filled).
+    tips : dict
+        AGS → escaped HTML line for the tooltip (``"Anteil …: 12,3 %"``).
+    legend : LegendSection
+    """
+
+    colors: dict[str, str]
+    tips: dict[str, str]
+    legend: LegendSection
+
+
+def indicator_label(indicator: str, target: str, lang: str = i18n.DEFAULT_LANG) -> str:
+    """Label of a Gemeinde indicator with its unit."""
+    return i18n.t(f"ind_{indicator}", lang, unit_minutes=i18n.unit_minutes(target, lang))
+
+
+def indicator_text(indicator: str, value: float, lang: str = i18n.DEFAULT_LANG) -> str:
+    """A Gemeinde indicator value as text (shares in percent, minutes with one decimal)."""
+    if value is None or not math.isfinite(float(value)):
+        return "–"
+    if indicator.startswith("share"):
+        return i18n.percent(value, lang)
+    if indicator == "minutes_mean":
+        return i18n.minutes(value, lang)
+    if indicator.endswith("sfca_mean"):
+        return i18n.number(value, 3, lang)
+    return i18n.number(value, 0, lang)
+
+
+def choropleth(values: Mapping[str, float], indicator: str, target: str, name: str,
+               lang: str = i18n.DEFAULT_LANG,
+               colors: Sequence[str] = settings.CHOROPLETH_COLORS) -> Choropleth:
+    """Classify a Gemeinde indicator into rounded quantile classes.
+
+    Parameters
+    ----------
+    values : mapping
+        AGS → value (shares as 0…1); NaN/None = no value (e.g. no target group).
+    indicator : str
+        One of :data:`INDICATORS`.
+    target : str
+        Target group code (unit of the gap score).
+    name : str
+        Name of the map layer (legend section follows it).
+    lang : {"de", "en"}
+    colors : sequence of str
+        One colour per class, light to dark.
+
+    Returns
+    -------
+    Choropleth
+    """
+    keys = list(values)
+    v = np.array([np.nan if values[k] is None else float(values[k]) for k in keys], dtype=float)
+    finite = np.isfinite(v)
+    scale = 100.0 if indicator.startswith("share") else 1.0
+    breaks = nice_breaks(v[finite] * scale, len(colors))
+    codes = np.searchsorted(np.asarray(breaks, dtype=float), v * scale, side="left")
+    label = indicator_label(indicator, target, lang)
+    fill = {k: colors[int(c)] for k, c, ok in zip(keys, codes, finite, strict=True) if ok}
+    tips = {k: esc(i18n.t("tip_value", lang, indicator=label,
+                          value=indicator_text(indicator, x, lang)))
+            for k, x in zip(keys, v, strict=True)}
+    labels = range_labels(breaks, lang)
+    rows = [LegendEntry(text, fill_swatch(col, border="#777777", opacity=CHOROPLETH_OPACITY))
+            for text, col in zip(labels, colors, strict=False)]
+    if not finite.all():
+        rows.append(LegendEntry(i18n.t("lg_no_value", lang), fill_swatch(LAND_COLOR,
+                                                                          border="#777777")))
+    return Choropleth(colors=fill, tips=tips,
+                      legend=LegendSection(title=label, entries=tuple(rows), layer_name=name))
+
+
+class ChoroplethFill(MacroElement):
+    """Fills the Gemeinden (features of ``window.nahraum``) with one colour per AGS.
+
+    Add it to a ``FeatureGroup``: the fill is part of that layer.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var colors = {{ this.colors|tojson }};
+            L.geoJSON({type: 'FeatureCollection', features: window.nahraum.features}, {
+                pane: {{ this.pane|tojson }}, interactive: false,
+                filter: function(f) { return colors.hasOwnProperty(f.properties.ags); },
+                style: function(f) {
+                    return {stroke: false, fill: true, fillColor: colors[f.properties.ags],
+                            fillOpacity: {{ this.opacity|tojson }}};
+                }
+            }).addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+        """
     )
+
+    def __init__(self, colors: Mapping[str, str], pane: str,
+                 opacity: float = CHOROPLETH_OPACITY):
+        super().__init__()
+        self._name = "ChoroplethFill"
+        self.colors = dict(colors)
+        self.pane = pane
+        self.opacity = float(opacity)
+
+
+class GemeindeState(MacroElement):
+    """Sets the tooltip lines and the selected Gemeinde of the boundary layer."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        window.nahraum.setGemeinden({{ this.tips|tojson }}, {{ this.selected|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, tips: Mapping[str, str] | None = None, selected: str | None = None):
+        super().__init__()
+        self._name = "GemeindeState"
+        self.tips = dict(tips or {})
+        self.selected = selected

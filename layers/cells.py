@@ -1,37 +1,49 @@
-"""Population surface (100 m cells) as one coloured raster image overlay.
+"""100 m cells as one coloured raster image overlay: population and accessibility measures.
 
 Thousands of 100 m squares as GeoJSON make the browser crawl. Instead the cells are
 rasterised in their own grid (EPSG:3035) and resampled, nearest neighbour, onto a
 Web-Mercator pixel grid, which is exactly how Leaflet stretches an ``ImageOverlay``
 between its south-west and north-east corners. Each output pixel looks up the 100 m
 cell that contains its centre, so cells keep their true position at every zoom level.
+
+The lookup (:class:`CellGrid`) depends only on the cells, so it is computed once per
+region; a new measure or parameter set only re-colours it (:func:`paint`), which takes
+milliseconds. Class breaks and colours of the measures (:func:`measure_classes`) come
+from ``geo.settings``: travel-time bands ``ISOCHRONE_BANDS_MIN`` in ``BAND_COLORS``,
+coverage in ``COVERAGE_COLORS``, counts and 2SFCA/E2SFCA in ``ACCESS_COLORS``, the gap
+score in ``GAP_COLORS``, people in ``POPULATION_COLORS`` - all colour-blind safe.
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import folium
 import numpy as np
 import pandas as pd
+import shapely
 from PIL import Image
 from pyproj import Transformer
 
 from geo import settings
-from layers._html import format_int
-from layers.legend import LegendEntry, LegendSection, fill_swatch
+from layers import i18n
+from layers._html import feature_collection, format_int, js_code
+from layers.legend import LegendEntry, LegendSection, fill_swatch, line_swatch
 
 LAYER_POPULATION = "Bevölkerung (100-m-Raster)"
 CRS_WEB_MERCATOR = "EPSG:3857"
 
-# Lower class bounds of inhabitants per 100 m cell (= per hectare), one per colour of
-# settings.POPULATION_COLORS. TODO(lead): move to geo/settings.py as POPULATION_BREAKS.
-POPULATION_BREAKS: tuple[float, ...] = (0, 5, 10, 20, 40, 80, 160)
+# Kept for callers of the former module constant; the value lives in settings.
+POPULATION_BREAKS: tuple[float, ...] = settings.POPULATION_BREAKS
 OPACITY = 0.75
 MAX_PIXELS = 6_000_000  # output size cap: large regions get fewer pixels per cell (at least 1)
+BEYOND_LINE = settings.COVERAGE_COLORS[1]  # outline of cells beyond the threshold
+MAP_MEASURES: tuple[str, ...] = (*settings.MEASURES, "people")  # "people": the target group
+N_QUANTILE_CLASSES = 5
 
 
 @dataclass(frozen=True)
@@ -41,7 +53,7 @@ class RasterImage:
     Attributes
     ----------
     png : bytes
-        RGBA PNG; transparent where there is no populated cell.
+        PNG (palette with transparency); transparent where no cell is drawn.
     bounds : tuple
         ``((south, west), (north, east))`` in degrees, as ``folium.ImageOverlay`` wants them.
     width, height : int
@@ -60,6 +72,35 @@ class RasterImage:
     def data_url(self) -> str:
         """The PNG as a ``data:`` URL."""
         return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
+
+
+@dataclass(frozen=True)
+class CellGrid:
+    """Which cell each pixel of a Web-Mercator image shows (computed once per region).
+
+    Attributes
+    ----------
+    index : ndarray of int32, shape (height, width)
+        Row of the cell table shown by each pixel; -1 where there is no cell.
+    bounds : tuple
+        ``((south, west), (north, east))`` of the image in degrees.
+    n_cells : int
+        Number of cells (rows of the cell table).
+    """
+
+    index: np.ndarray
+    bounds: tuple[tuple[float, float], tuple[float, float]]
+    n_cells: int
+
+    @property
+    def width(self) -> int:
+        """Image width in pixels."""
+        return int(self.index.shape[1])
+
+    @property
+    def height(self) -> int:
+        """Image height in pixels."""
+        return int(self.index.shape[0])
 
 
 def _hex_to_rgba(color: str, alpha: int = 255) -> tuple[int, int, int, int]:
@@ -89,22 +130,13 @@ def classify(values: np.ndarray, breaks: Sequence[float]) -> np.ndarray:
     return np.where(np.isfinite(v) & (v > 0), idx, -1)
 
 
-def population_raster(cells: pd.DataFrame, column: str = "pop",
-                      breaks: Sequence[float] = POPULATION_BREAKS,
-                      colors: Sequence[str] = settings.POPULATION_COLORS,
-                      oversample: int = 3, max_pixels: int = MAX_PIXELS) -> RasterImage:
-    """Rasterise a cell column into a classed RGBA PNG for ``ImageOverlay``.
+def cell_grid(cells: pd.DataFrame, oversample: int = 3, max_pixels: int = MAX_PIXELS) -> CellGrid:
+    """Pixel → cell lookup for the cells' bounding box in Web Mercator.
 
     Parameters
     ----------
     cells : DataFrame
-        ``region.cells``: ``x``, ``y`` (EPSG:3035 cell centres) and ``column``.
-    column : str
-        Value column, default inhabitants (``"pop"``).
-    breaks : sequence of float
-        Lower class bounds, one per colour.
-    colors : sequence of str
-        ``#rrggbb`` colour per class.
+        ``x``, ``y``: EPSG:3035 cell centres (e.g. ``region.cells``), one row per cell.
     oversample : int
         Output pixels per cell edge (higher gives crisper cell edges, larger PNG).
     max_pixels : int
@@ -112,25 +144,25 @@ def population_raster(cells: pd.DataFrame, column: str = "pop",
 
     Returns
     -------
-    RasterImage
+    CellGrid
+
+    Raises
+    ------
+    ValueError
+        If there is no cell.
     """
-    if len(breaks) != len(colors):
-        raise ValueError("Anzahl der Klassengrenzen und Farben unterscheidet sich")
     size = float(settings.CELL_SIZE_M)
-    data = cells[["x", "y", column]].to_numpy(dtype=float)
-    cls = classify(data[:, 2], breaks)
-    keep = cls >= 0
-    data, cls = data[keep], cls[keep]
-    if len(data) == 0:
+    xy = cells[["x", "y"]].to_numpy(dtype=float)
+    if len(xy) == 0:
         raise ValueError("keine besiedelten Zellen")
 
-    # Source grid (EPSG:3035), row 0 at the top.
-    x0 = data[:, 0].min() - size / 2
-    y1 = data[:, 1].max() + size / 2
-    cols = np.floor((data[:, 0] - x0) / size).astype(int)
-    rows = np.floor((y1 - data[:, 1]) / size).astype(int)
-    grid = np.full((rows.max() + 1, cols.max() + 1), -1, dtype=np.int16)
-    grid[rows, cols] = cls
+    # Source grid (EPSG:3035), row 0 at the top; value = row of the cell table.
+    x0 = xy[:, 0].min() - size / 2
+    y1 = xy[:, 1].max() + size / 2
+    cols = np.floor((xy[:, 0] - x0) / size).astype(int)
+    rows = np.floor((y1 - xy[:, 1]) / size).astype(int)
+    grid = np.full((rows.max() + 1, cols.max() + 1), -1, dtype=np.int32)
+    grid[rows, cols] = np.arange(len(xy), dtype=np.int32)
     height_src, width_src = grid.shape
     x1 = x0 + width_src * size
     y0 = y1 - height_src * size
@@ -149,7 +181,7 @@ def population_raster(cells: pd.DataFrame, column: str = "pop",
     mx0, mx1, my0, my1 = float(np.min(mx)), float(np.max(mx)), float(np.min(my)), float(np.max(my))
 
     # Output pixel size: a cell's size in Mercator units at the centre, / oversample.
-    cx, cy = to_merc.transform([(x0 + x1) / 2, (x0 + x1) / 2 + size], [(y0 + y1) / 2] * 2)
+    cx, _ = to_merc.transform([(x0 + x1) / 2, (x0 + x1) / 2 + size], [(y0 + y1) / 2] * 2)
     pixel = abs(cx[1] - cx[0]) / max(int(oversample), 1)
     width = max(int(np.ceil((mx1 - mx0) / pixel)), 1)
     height = max(int(np.ceil((my1 - my0) / pixel)), 1)
@@ -165,58 +197,131 @@ def population_raster(cells: pd.DataFrame, column: str = "pop",
     c = np.floor((np.asarray(sx) - x0) / size).astype(np.int64)
     r = np.floor((y1 - np.asarray(sy)) / size).astype(np.int64)
     inside = (c >= 0) & (c < width_src) & (r >= 0) & (r < height_src)
-    out_cls = np.full(c.shape, -1, dtype=np.int16)
-    out_cls[inside] = grid[r[inside], c[inside]]
-
-    palette = np.array([_hex_to_rgba(col) for col in colors] + [(0, 0, 0, 0)], dtype=np.uint8)
-    rgba = palette[out_cls.reshape(height, width)]  # -1 picks the transparent last entry
-    buffer = io.BytesIO()
-    Image.fromarray(rgba, mode="RGBA").save(buffer, format="PNG", optimize=True)
+    index = np.full(c.shape, -1, dtype=np.int32)
+    index[inside] = grid[r[inside], c[inside]]
 
     to_deg = Transformer.from_crs(CRS_WEB_MERCATOR, settings.CRS_DISPLAY, always_xy=True)
     west, south = to_deg.transform(mx0, my0)
     east, north = to_deg.transform(mx1, my1)
-    return RasterImage(png=buffer.getvalue(), bounds=((south, west), (north, east)),
-                       width=width, height=height, n_cells=int(len(data)))
+    return CellGrid(index=index.reshape(height, width), bounds=((south, west), (north, east)),
+                    n_cells=len(xy))
+
+
+def paint(grid: CellGrid, codes: np.ndarray, colors: Sequence[str]) -> RasterImage:
+    """Colour a :class:`CellGrid`: class ``codes[i]`` of cell ``i`` in ``colors``.
+
+    Parameters
+    ----------
+    grid : CellGrid
+        Lookup of the same cells (same order) as ``codes``.
+    codes : ndarray of int, shape (n_cells,)
+        Class per cell, -1 (or any value outside ``colors``) = not drawn.
+    colors : sequence of str
+        ``#rrggbb`` colour per class (at most 255).
+
+    Returns
+    -------
+    RasterImage
+        A palette PNG (small and fast to encode) with a transparent background.
+    """
+    codes = np.asarray(codes, dtype=np.int64)
+    if codes.shape != (grid.n_cells,):
+        raise ValueError("Klassen und Zellen passen nicht zusammen")
+    n = len(colors)
+    if n > 255:
+        raise ValueError("höchstens 255 Farben")
+    transparent = n
+    lut = np.where((codes >= 0) & (codes < n), codes, transparent).astype(np.uint8)
+    lut = np.append(lut, np.uint8(transparent))  # index -1 picks the transparent entry
+    pixels = lut[grid.index]
+    palette = [v for col in colors for v in _hex_to_rgba(col)[:3]] + [0, 0, 0]
+    image = Image.fromarray(pixels, mode="P")
+    image.putpalette(palette)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", transparency=transparent, compress_level=6)
+    return RasterImage(png=buffer.getvalue(), bounds=grid.bounds, width=grid.width,
+                       height=grid.height, n_cells=int((lut[:-1] != transparent).sum()))
+
+
+def population_raster(cells: pd.DataFrame, column: str = "pop",
+                      breaks: Sequence[float] = settings.POPULATION_BREAKS,
+                      colors: Sequence[str] = settings.POPULATION_COLORS,
+                      oversample: int = 3, max_pixels: int = MAX_PIXELS) -> RasterImage:
+    """Rasterise a cell column into a classed PNG for ``ImageOverlay``.
+
+    Parameters
+    ----------
+    cells : DataFrame
+        ``region.cells``: ``x``, ``y`` (EPSG:3035 cell centres) and ``column``.
+    column : str
+        Value column, default inhabitants (``"pop"``).
+    breaks : sequence of float
+        Lower class bounds, one per colour.
+    colors : sequence of str
+        ``#rrggbb`` colour per class.
+    oversample : int
+        Output pixels per cell edge.
+    max_pixels : int
+        Upper bound of the image size.
+
+    Returns
+    -------
+    RasterImage
+    """
+    if len(breaks) != len(colors):
+        raise ValueError("Anzahl der Klassengrenzen und Farben unterscheidet sich")
+    cls = classify(cells[column].to_numpy(dtype=float), breaks)
+    keep = cls >= 0
+    if not keep.any():
+        raise ValueError("keine besiedelten Zellen")
+    grid = cell_grid(cells.loc[keep], oversample=oversample, max_pixels=max_pixels)
+    return paint(grid, cls[keep], colors)
 
 
 def population_layer(raster: RasterImage, pane: str, show: bool = True,
-                     name: str = LAYER_POPULATION) -> folium.raster_layers.ImageOverlay:
+                     name: str = LAYER_POPULATION,
+                     attribution: str = settings.ATTRIBUTION["zensus"]
+                     ) -> folium.raster_layers.ImageOverlay:
     """The raster as a folium ``ImageOverlay`` (pixelated, not interactive).
 
     Parameters
     ----------
     raster : RasterImage
-        Output of :func:`population_raster`.
+        Output of :func:`population_raster` or :func:`paint`.
     pane : str
         Map pane name.
     show : bool
         Initially visible.
     name : str
         Layer name in the layer control.
+    attribution : str
+        Shown in the map's attribution line while the layer is on.
     """
     return folium.raster_layers.ImageOverlay(
         image=raster.data_url,
         bounds=[list(raster.bounds[0]), list(raster.bounds[1])],
         name=name, show=show, opacity=OPACITY, pane=pane, interactive=False,
-        class_name="nahraum-raster", attribution=settings.ATTRIBUTION["zensus"],
+        class_name="nahraum-raster", attribution=attribution,
     )
 
 
-def class_labels(breaks: Sequence[float] = POPULATION_BREAKS) -> list[str]:
-    """German class labels such as ``"unter 5"``, ``"5 bis unter 10"``, ``"160 und mehr"``."""
+def class_labels(breaks: Sequence[float] = settings.POPULATION_BREAKS,
+                 lang: str = i18n.DEFAULT_LANG) -> list[str]:
+    """Class labels such as ``"unter 5"``, ``"5 bis unter 10"``, ``"160 und mehr"``."""
+    en = i18n.lang_of(lang) == "en"
     labels = []
     for i, low in enumerate(breaks):
         if i == len(breaks) - 1:
-            labels.append(f"{format_int(low)} und mehr")
+            labels.append(f"{format_int(low)} {'or more' if en else 'und mehr'}")
         elif i == 0 and low <= 0:
-            labels.append(f"unter {format_int(breaks[1])}")
+            labels.append(f"{'under' if en else 'unter'} {format_int(breaks[1])}")
         else:
-            labels.append(f"{format_int(low)} bis unter {format_int(breaks[i + 1])}")
+            labels.append(f"{format_int(low)} {'to under' if en else 'bis unter'} "
+                          f"{format_int(breaks[i + 1])}")
     return labels
 
 
-def legend_section(breaks: Sequence[float] = POPULATION_BREAKS,
+def legend_section(breaks: Sequence[float] = settings.POPULATION_BREAKS,
                    colors: Sequence[str] = settings.POPULATION_COLORS,
                    name: str = LAYER_POPULATION) -> LegendSection:
     """Legend rows for the population raster."""
@@ -224,3 +329,218 @@ def legend_section(breaks: Sequence[float] = POPULATION_BREAKS,
                     for label, color in zip(class_labels(breaks), colors, strict=True))
     return LegendSection(title="Einwohner:innen je Hektar (100-m-Zelle)", entries=entries,
                          layer_name=name, note="Zensus 2022, auf amtliche Gemeindesummen skaliert")
+
+
+# ---------------------------------------------------------------------------
+# Classes of the accessibility measures
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CellClasses:
+    """Class of each cell with colours, labels and a legend title.
+
+    Attributes
+    ----------
+    codes : ndarray of int
+        Class per cell; -1 = not drawn.
+    colors, labels : tuple of str
+        One per class, in legend order.
+    title : str
+        Legend title with the unit.
+    """
+
+    codes: np.ndarray
+    colors: tuple[str, ...]
+    labels: tuple[str, ...]
+    title: str
+
+    def legend(self, name: str | None = None, note: str | None = None,
+               extra: Sequence[LegendEntry] = ()) -> LegendSection:
+        """The legend section of these classes (``extra`` rows appended)."""
+        rows = tuple(LegendEntry(label, fill_swatch(color, border=color, opacity=OPACITY))
+                     for label, color in zip(self.labels, self.colors, strict=True))
+        return LegendSection(title=self.title, entries=rows + tuple(extra), layer_name=name,
+                             note=note)
+
+
+def nice_number(value: float) -> float:
+    """Round to 1, 2, 2.5 or 5 × 10^k (nearest), e.g. ``0.37 → 0.25``, ``180 → 200``."""
+    if not math.isfinite(value) or value <= 0:
+        return 0.0
+    exp = math.floor(math.log10(value))
+    base = value / 10**exp
+    best = min((1.0, 2.0, 2.5, 5.0, 10.0), key=lambda m: abs(m - base))
+    return float(f"{best * 10**exp:.12g}")
+
+
+def nice_breaks(values: np.ndarray, n_classes: int = N_QUANTILE_CLASSES) -> list[float]:
+    """Upper class limits from quantiles of ``values``, rounded to nice numbers.
+
+    Parameters
+    ----------
+    values : ndarray
+        The values to classify (non-finite ones are ignored).
+    n_classes : int
+        Wanted number of classes; fewer result when rounded quantiles coincide.
+
+    Returns
+    -------
+    list of float
+        Up to ``n_classes - 1`` strictly increasing inner limits, each below the maximum:
+        class ``k`` holds ``breaks[k-1] < v <= breaks[k]``.
+    """
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return []
+    out: list[float] = []
+    for q in np.quantile(v, np.linspace(0, 1, n_classes + 1)[1:-1]):
+        b = nice_number(float(q))
+        if b > 0 and (not out or b > out[-1]) and b < float(v.max()):
+            out.append(b)
+    return out
+
+
+def classify_upper(values: np.ndarray, breaks: Sequence[float]) -> np.ndarray:
+    """Class index by upper limits: 0 for ``v <= breaks[0]``, …, ``len(breaks)`` above the last."""
+    return np.searchsorted(np.asarray(breaks, dtype=float), np.asarray(values, dtype=float),
+                           side="left").astype(np.int64)
+
+
+def range_labels(breaks: Sequence[float], lang: str = i18n.DEFAULT_LANG,
+                 unit: str = "") -> list[str]:
+    """Labels of :func:`classify_upper` classes: ``bis 5``, ``5–10``, …, ``über 60``."""
+    u = f" {unit}" if unit else ""
+    if not breaks:
+        return [i18n.t("cls_all", lang)]
+    fmt = [i18n.auto_number(b, lang) for b in breaks]
+    labels = [i18n.t("cls_upto", lang, b=fmt[0]) + u]
+    labels += [i18n.t("cls_range", lang, a=a, b=b) + u for a, b in zip(fmt[:-1], fmt[1:],
+                                                                       strict=True)]
+    labels.append(i18n.t("cls_over", lang, b=fmt[-1]) + u)
+    return labels
+
+
+def measure_classes(measure: str, values: np.ndarray, threshold: float, target: str,
+                    lang: str = i18n.DEFAULT_LANG) -> CellClasses:
+    """Classes, colours and labels of a per-cell measure for the map.
+
+    Parameters
+    ----------
+    measure : str
+        ``minutes`` (travel-time bands ``settings.ISOCHRONE_BANDS_MIN``, the last class
+        also holds cells without a reachable service), ``within`` (two classes),
+        ``count`` (0, 1, 2, 3–4, 5+), ``2sfca``/``e2sfca`` (0, then rounded quantile
+        classes of the positive values), ``gap`` (no gap, then rounded quantile classes)
+        or ``people`` (target group per cell: ``settings.POPULATION_BREAKS`` for all
+        inhabitants, rounded quantile classes for the other groups; 0 not drawn).
+    values : ndarray
+        The measure per cell (``result.cells[measure]``, or the target group).
+    threshold : float
+        Minutes.
+    target : str
+        Target group code (its unit goes into the legend title).
+    lang : {"de", "en"}
+
+    Returns
+    -------
+    CellClasses
+    """
+    v = np.asarray(values, dtype=float)
+    T = i18n.auto_number(threshold, lang)
+    label = i18n.measure_label(measure, lang)
+    unit = i18n.unit_label(target, lang)
+    if measure == "minutes":
+        bands = list(settings.ISOCHRONE_BANDS_MIN)
+        codes = classify_upper(np.where(np.isnan(v), np.inf, v), bands)
+        labels = range_labels(bands, lang, "min")
+        labels[-1] = i18n.t("cls_min_last", lang, b=i18n.auto_number(bands[-1], lang))
+        colors = settings.BAND_COLORS[:len(labels)]
+        return CellClasses(codes, tuple(colors), tuple(labels),
+                           i18n.t("minutes_title", lang, measure=label))
+    if measure == "within":
+        codes = np.where(v.astype(bool), 0, 1)
+        return CellClasses(codes, tuple(settings.COVERAGE_COLORS),
+                           (i18n.t("cls_within", lang, T=T), i18n.t("cls_beyond", lang, T=T)),
+                           i18n.t("within_title", lang, measure=label, T=T))
+    if measure == "count":
+        codes = classify_upper(v, [0, 1, 2, 4])
+        labels = (i18n.t("cls_count_none", lang), "1", "2", i18n.t("cls_range", lang, a=3, b=4),
+                  i18n.t("cls_count_more", lang, n=5))
+        return CellClasses(codes, tuple(settings.ACCESS_COLORS[:5]), labels,
+                           i18n.t("count_title", lang, T=T))
+    if measure in ("2sfca", "e2sfca"):
+        breaks = nice_breaks(v[v > 0], len(settings.ACCESS_COLORS) - 1)
+        codes = np.where(v > 0, 1 + classify_upper(v, breaks), 0)
+        labels = [i18n.t("cls_zero_access", lang, T=T), *range_labels(breaks, lang)]
+        return CellClasses(codes, tuple(settings.ACCESS_COLORS[:len(labels)]), tuple(labels),
+                           i18n.t("access_title", lang, measure=label, unit=unit))
+    if measure == "gap":
+        breaks = nice_breaks(v[v > 0], len(settings.GAP_COLORS) - 1)
+        codes = np.where(v > 0, 1 + classify_upper(v, breaks), 0)
+        labels = [i18n.t("cls_no_gap", lang, T=T), *range_labels(breaks, lang)]
+        return CellClasses(codes, tuple(settings.GAP_COLORS[:len(labels)]), tuple(labels),
+                           i18n.t("gap_title", lang, measure=label,
+                                  unit_minutes=i18n.unit_minutes(target, lang)))
+    if measure == "people":
+        title = i18n.t("pop_title", lang, target=i18n.target_label(target, lang), unit=unit)
+        if target == "pop":
+            breaks = settings.POPULATION_BREAKS
+            return CellClasses(classify(v, breaks), tuple(settings.POPULATION_COLORS),
+                               tuple(class_labels(breaks, lang)), title)
+        n = len(settings.POPULATION_COLORS)
+        upper = nice_breaks(v[v > 0], n)
+        codes = np.where(v > 0, classify_upper(v, upper), -1)
+        labels = range_labels(upper, lang)
+        return CellClasses(codes, tuple(settings.POPULATION_COLORS[:len(labels)]),
+                           tuple(labels), title)
+    raise ValueError(f"unbekanntes Maß: {measure}")
+
+
+# ---------------------------------------------------------------------------
+# Outline of cells beyond the threshold
+# ---------------------------------------------------------------------------
+def cells_outline_geojson(cells_xy: np.ndarray, mask: np.ndarray,
+                          cell_size: float = settings.CELL_SIZE_M) -> dict:
+    """The union of the selected 100 m squares as display GeoJSON (one (multi)polygon).
+
+    Parameters
+    ----------
+    cells_xy : ndarray (n, 2)
+        EPSG:3035 cell centres.
+    mask : ndarray of bool (n,)
+        Cells to outline.
+    cell_size : float
+        Edge length in metres.
+
+    Returns
+    -------
+    dict
+        FeatureCollection in EPSG:4326 (empty if no cell is selected).
+    """
+    xy = np.asarray(cells_xy, dtype=float)[np.asarray(mask, dtype=bool)]
+    if len(xy) == 0:
+        return {"type": "FeatureCollection", "features": []}
+    h = float(cell_size) / 2.0
+    boxes = shapely.box(xy[:, 0] - h, xy[:, 1] - h, xy[:, 0] + h, xy[:, 1] + h)
+    union = shapely.coverage_union_all(boxes)
+    to_deg = Transformer.from_crs(settings.CRS_METRIC, settings.CRS_DISPLAY, always_xy=True)
+    union = shapely.transform(union, lambda c: np.column_stack(to_deg.transform(c[:, 0],
+                                                                                 c[:, 1])))
+    return feature_collection([union], [{}])
+
+
+def outline_layer(geojson: dict, pane: str, color: str = BEYOND_LINE) -> folium.GeoJson:
+    """A crisp outline, not interactive; CSS (``nahraum-outline``) adds a white halo."""
+    style = js_code(
+        "function(f) { return {color: $color, weight: 2.2, opacity: 1, fill: false, "
+        "className: 'nahraum-outline'}; }",
+        color=color,
+    )
+    return folium.GeoJson(geojson, pane=pane, interactive=False, control=False,
+                          style=folium.utilities.JsCode(style))
+
+
+def beyond_legend_entry(threshold: float, lang: str = i18n.DEFAULT_LANG) -> LegendEntry:
+    """Legend row of the outline of cells beyond the threshold."""
+    return LegendEntry(i18n.t("lg_beyond_line", lang, T=i18n.auto_number(threshold, lang)),
+                       line_swatch(BEYOND_LINE, 2.5))

@@ -137,15 +137,18 @@ class Legend(MacroElement):
         {% macro script(this, kwargs) %}
         (function() {
             var map = {{ this._parent.get_name() }};
+            var ns = window.nahraum;
             var control = L.control({position: {{ this.position|tojson }}});
             control.onAdd = function() {
                 var div = L.DomUtil.create('div', 'nahraum-legend-control leaflet-control');
-                div.innerHTML = {{ this.html|tojson }};
+                div.innerHTML = (ns && ns.legendHtml) || {{ this.html|tojson }};
                 if (map.getSize().x < {{ this.collapse_below_px|tojson }}) {
-                    div.querySelector('details').open = false;
+                    var details = div.querySelector('details');
+                    if (details) { details.open = false; }
                 }
                 L.DomEvent.disableClickPropagation(div);
                 L.DomEvent.disableScrollPropagation(div);
+                if (ns) { ns.legendDiv = div; }
                 return div;
             };
             control.addTo(map);
@@ -162,6 +165,7 @@ class Legend(MacroElement):
             {%- for name in this.hidden %}
             sync({{ name|tojson }}, false);
             {%- endfor %}
+            if (ns && ns.syncLegend) { ns.syncLegend(); }
         })();
         {% endmacro %}
         """

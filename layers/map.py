@@ -1,38 +1,51 @@
-"""Assemble the planning map from a region: panes, layers, layer control, legend, style.
+"""Assemble the planning map: a static base map per region and dynamic overlays per analysis.
 
-The map is drawn entirely from the region's own data (Gemeinden, cells, services,
-stops, settlements) and embeds its libraries (:mod:`layers._assets`), so it works
-offline and sends no request anywhere. An online tile layer is strictly opt-in.
+The base map is drawn entirely from the region's own data (Gemeinden, settlements,
+stops, roads of a loaded network) and embeds its libraries (:mod:`layers._assets`),
+so it works offline and sends no request anywhere. An online tile layer is strictly
+opt-in.
 
-Later issues add layers (travel-time bands, gaps, scenarios) by extending
-:class:`MapData`, :class:`MapOptions` and :data:`PANES`.
+What changes with the controls (the measure raster, the Gemeinde choropleth, the
+selected services, a clicked service's catchment, the legend) is built as a list of
+``folium.FeatureGroup`` (:func:`overlay_groups`). ``st_folium`` swaps these into the
+running map (``feature_group_to_add``) without reloading it, so a new threshold redraws
+in a fraction of a second and the zoom and centre stay where the user left them.
+A small browser runtime (:class:`MapRuntime`, ``window.nahraum``) connects both parts:
+the overlays restyle the Gemeinden, fill the choropleth from the Gemeinde features
+already in the page and replace the legend.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from string import Template as TextTemplate
 from typing import Any
 
 import folium
+from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from folium.utilities import JsCode
 from jinja2 import Template
 
 from geo import settings
-from layers import boundaries, cells, services, stops
+from layers import boundaries, catchment, cells, i18n, roads, services, stops
 from layers._assets import css_data_url, localize
 from layers._html import to_display
 from layers.cells import RasterImage
-from layers.legend import Legend
+from layers.legend import Legend, LegendSection, legend_html
 
 # Pane name -> (z-index, receives pointer events). Leaflet: tiles 200, overlays 400,
 # markers 600, tooltips 650, popups 700.
 PANES: dict[str, tuple[int, bool]] = {
     "nahraum-basemap": (250, False),
+    "nahraum-roads": (260, False),
+    "nahraum-choropleth": (300, False),
     "nahraum-raster": (350, False),
+    "nahraum-outline": (380, False),
     "nahraum-gemeinden": (400, True),
     "nahraum-kreise": (410, False),
+    "nahraum-catchment": (420, False),
     "nahraum-stops": (450, True),
     "nahraum-labels": (620, False),  # above markers: names stay readable, clicks pass
     "nahraum-services": (600, True),
@@ -42,6 +55,7 @@ LAYER_ONLINE = "Online-Hintergrundkarte (OpenStreetMap)"
 COMPACT_BELOW_PX = 1100  # maps narrower than this start with legend and layer list collapsed
 LABEL_MIN_ZOOM = {"gemeinde-gross": 9, "gemeinde": 11, "ort": 13}
 FONT_STACK = '"Source Sans Pro", "Source Sans 3", "Helvetica Neue", Arial, sans-serif'
+GEMEINDE_SELECTED = "#000000"
 
 MAP_CSS = TextTemplate("""
 .leaflet-container { background: #dde3e8; font-family: $font; font-size: 14px; }
@@ -93,6 +107,9 @@ MAP_CSS = TextTemplate("""
 .nahraum-dot { display: inline-block; flex: none; border-radius: 50%; border: 1px solid #fff;
   vertical-align: middle; margin-right: 6px; width: 10px; height: 10px; }
 .nahraum-legend .nahraum-dot { margin-right: 0; }
+.nahraum-outline { filter: drop-shadow(0 0 1px #fff) drop-shadow(0 0 1px #fff); }
+.nahraum-catchment { filter: drop-shadow(0 0 1.5px #fff); }
+.nahraum-marker-selected { box-shadow: 0 0 0 3px #111, 0 0 0 5px #fff; }
 """).substitute(font=FONT_STACK, zgg=LABEL_MIN_ZOOM["gemeinde-gross"],
                 zg=LABEL_MIN_ZOOM["gemeinde"], zo=LABEL_MIN_ZOOM["ort"])
 
@@ -128,18 +145,142 @@ class MapStyle(JSCSSMixin):
         self._name = "MapStyle"
 
 
+class MapRuntime(MacroElement):
+    """``window.nahraum``: the link between the static base map and the dynamic overlays.
+
+    Add it to the map before any layer. It keeps the Gemeinde features and layers
+    (hover and selection style, tooltip lines), the static layers by name (so the
+    legend hides the sections of layers that are switched off) and the legend.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var map = {{ this._parent.get_name() }};
+            var styles = {{ this.styles|tojson }};
+            var ns = window.nahraum = {
+                map: map, features: [], gemeinden: {}, tooltips: {}, tips: {}, selected: null,
+                layers: {}, legendDiv: null, legendHtml: null
+            };
+            function style(ags, hover) {
+                if (hover) { return styles.hover; }
+                return ags === ns.selected ? styles.selected : styles.normal;
+            }
+            ns.register = function(name, layer) { ns.layers[name] = layer; };
+            ns.addGemeinde = function(feature, layer) {
+                var ags = feature.properties.ags;
+                ns.features.push(feature);
+                ns.gemeinden[ags] = layer;
+                ns.tooltips[ags] = feature.properties.tooltip;
+                layer.bindTooltip(feature.properties.tooltip,
+                                  {sticky: true, className: 'nahraum-tooltip'});
+                layer.on('mouseover', function() { layer.setStyle(style(ags, true)); });
+                layer.on('mouseout', function() { layer.setStyle(style(ags, false)); });
+            };
+            ns.setGemeinden = function(tips, selected) {
+                ns.tips = tips || {};
+                ns.selected = selected || null;
+                Object.keys(ns.gemeinden).forEach(function(ags) {
+                    var layer = ns.gemeinden[ags], tip = ns.tips[ags];
+                    layer.setTooltipContent(tip ? ns.tooltips[ags] + '<br>' + tip : ns.tooltips[ags]);
+                    layer.setStyle(style(ags, false));
+                    if (ags === ns.selected && layer.bringToFront && layer._map) {
+                        layer.bringToFront();
+                    }
+                });
+            };
+            ns.syncLegend = function() {
+                if (!ns.legendDiv) { return; }
+                ns.legendDiv.querySelectorAll('[data-layer]').forEach(function(node) {
+                    var layer = ns.layers[node.getAttribute('data-layer')];
+                    if (layer) { node.style.display = map.hasLayer(layer) ? '' : 'none'; }
+                });
+            };
+            ns.setLegend = function(html) {
+                ns.legendHtml = html;
+                var div = ns.legendDiv;
+                if (!div) { return; }
+                var old = div.querySelector('details');
+                var open = old ? old.open : true;
+                var scroll = div.scrollTop;
+                div.innerHTML = html;
+                var details = div.querySelector('details');
+                if (details) { details.open = open; }
+                div.scrollTop = scroll;
+                ns.syncLegend();
+            };
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "MapRuntime"
+        normal = {"color": boundaries.GEMEINDE_LINE, "weight": 1.2, "opacity": 0.9}
+        self.styles = {
+            "normal": normal,
+            "hover": {"color": boundaries.HIGHLIGHT, "weight": 3, "opacity": 1},
+            "selected": {"color": GEMEINDE_SELECTED, "weight": 4, "opacity": 1},
+        }
+
+
+class RegisterLayers(MacroElement):
+    """Registers static layers by their control name with ``window.nahraum``."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {%- for name, layer in this.layers %}
+        window.nahraum.register({{ name|tojson }}, {{ layer.get_name() }});
+        {%- endfor %}
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, layers: Sequence[tuple[str, Any]]):
+        super().__init__()
+        self._name = "RegisterLayers"
+        self.layers = list(layers)
+
+
+class LegendUpdate(MacroElement):
+    """Replaces the legend's content (used inside an overlay group)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        window.nahraum.setLegend({{ this.html|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, html: str):
+        super().__init__()
+        self._name = "LegendUpdate"
+        self.html = html
+
+
+# ---------------------------------------------------------------------------
+# Data of the base map (per region and language) and of the overlays (per analysis)
+# ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class MapData:
-    """Everything the map shows, prepared from a region (plain data, picklable).
+    """Everything the base map shows, prepared from a region (plain data, picklable).
 
     Attributes
     ----------
     bounds : tuple
         ``((south, west), (north, east))`` of the region in degrees.
     gemeinden, kreise, labels, services, stops : dict
-        Display GeoJSON from the layer modules.
+        Display GeoJSON from the layer modules (``services``: all located services).
     population : RasterImage or None
         The population raster (``None`` if the region has no populated cell).
+    roads : dict or None
+        Roads of the region's network, ``None`` without a network.
+    lang : str
+        Language of the prepared texts (popups).
     """
 
     bounds: tuple[tuple[float, float], tuple[float, float]]
@@ -149,11 +290,13 @@ class MapData:
     services: dict
     stops: dict
     population: RasterImage | None
+    roads: dict | None = None
+    lang: str = i18n.DEFAULT_LANG
 
 
 @dataclass(frozen=True)
 class MapOptions:
-    """What the map shows when it opens (layers can be toggled in the map as well)."""
+    """What the base map shows when it opens (layers can be toggled in the map as well)."""
 
     gemeinden: bool = True
     population: bool = True
@@ -161,6 +304,56 @@ class MapOptions:
     labels: bool = True
     stops: bool = False
     online_tiles: bool = False
+    roads: bool = True
+
+
+@dataclass(frozen=True)
+class Overlays:
+    """The dynamic part of the map for one analysis (plain data, picklable, cacheable).
+
+    Attributes
+    ----------
+    measure_name : str
+        Layer name of the measure raster.
+    raster : RasterImage or None
+        The classed cells.
+    raster_attribution : str
+        Sources and the travel-time model (shown in the map's attribution line).
+    measure_legend : LegendSection
+    outline : dict or None
+        Outline of the cells beyond the threshold (display GeoJSON).
+    services_name : str
+    services : dict
+        Display GeoJSON of the selected services.
+    services_legend : LegendSection
+    choropleth_name : str or None
+    choropleth : boundaries.Choropleth or None
+    catchment_name : str or None
+    catchment : dict or None
+        Catchment bands of the selected service (display GeoJSON).
+    catchment_legend : LegendSection or None
+    cell : dict or None
+        The clicked 100 m cell (display GeoJSON).
+    selected_ags, selected_service : str or None
+    """
+
+    measure_name: str
+    raster: RasterImage | None
+    raster_attribution: str
+    measure_legend: LegendSection
+    services_name: str
+    services: dict
+    services_legend: LegendSection
+    outline: dict | None = None
+    choropleth_name: str | None = None
+    choropleth: boundaries.Choropleth | None = None
+    catchment_name: str | None = None
+    catchment: dict | None = None
+    catchment_legend: LegendSection | None = None
+    cell: dict | None = None
+    selected_ags: str | None = None
+    selected_service: str | None = None
+    tips: dict = field(default_factory=dict)
 
 
 def region_bounds(region: Any) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -169,8 +362,9 @@ def region_bounds(region: Any) -> tuple[tuple[float, float], tuple[float, float]
     return (float(south), float(west)), (float(north), float(east))
 
 
-def map_data(region: Any, population_column: str = "pop") -> MapData:
-    """Prepare all map layers of a region (the slow part; cache it per region).
+def map_data(region: Any, population_column: str = "pop", networks: dict | None = None,
+             lang: str = i18n.DEFAULT_LANG) -> MapData:
+    """Prepare all base-map layers of a region (the slow part; cache it per region).
 
     Parameters
     ----------
@@ -178,6 +372,9 @@ def map_data(region: Any, population_column: str = "pop") -> MapData:
         As returned by ``geo.region.load_region``.
     population_column : str
         Cell column drawn as the population raster.
+    networks : dict, optional
+        ``region.networks()``: with a network, its roads are drawn.
+    lang : {"de", "en"}
 
     Returns
     -------
@@ -191,15 +388,18 @@ def map_data(region: Any, population_column: str = "pop") -> MapData:
             raster = None
     places = getattr(region, "places", None)
     stops_gdf = getattr(region, "stops", None)
+    network = roads.pick_network(networks or {})
     return MapData(
         bounds=region_bounds(region),
         gemeinden=boundaries.gemeinden_geojson(region.gemeinden),
         kreise=boundaries.kreise_geojson(region.gemeinden),
         labels=boundaries.label_points_geojson(region.gemeinden, places),
-        services=services.services_geojson(region.services),
+        services=services.services_geojson(region.services, lang),
         stops=(stops.stops_geojson(stops_gdf) if stops_gdf is not None and len(stops_gdf)
                else {"type": "FeatureCollection", "features": []}),
         population=raster,
+        roads=roads.roads_geojson(network) if network is not None else None,
+        lang=lang,
     )
 
 
@@ -215,15 +415,157 @@ def base_map(bounds: tuple[tuple[float, float], tuple[float, float]]) -> folium.
     return m
 
 
-def build_map(data: MapData, options: MapOptions | None = None) -> folium.Map:
-    """Build the folium map from prepared data.
+def static_sections(data: MapData, options: MapOptions,
+                    lang: str = i18n.DEFAULT_LANG) -> list[LegendSection]:
+    """Legend sections of the base map (areas, roads, stops)."""
+    sections = [boundaries.legend_section(lang, roads=data.roads is not None and options.roads)]
+    if data.stops["features"] and options.stops:
+        sections.append(stops.legend_section(i18n.t("layer_stops", lang), lang))
+    return sections
+
+
+def build_base_map(data: MapData, options: MapOptions | None = None,
+                   lang: str = i18n.DEFAULT_LANG) -> folium.Map:
+    """The static base map of a region: everything that does not change with the analysis.
 
     Parameters
     ----------
     data : MapData
         Output of :func:`map_data`.
     options : MapOptions, optional
-        Initially visible layers; default :class:`MapOptions()`.
+        ``stops``, ``online_tiles``, ``roads``, ``labels``, ``gemeinden`` are used here.
+    lang : {"de", "en"}
+
+    Returns
+    -------
+    folium.Map
+        Self-contained (no CDN link), without layer control (see :func:`layer_control`).
+    """
+    opts = options or MapOptions()
+    m = base_map(data.bounds)
+    MapRuntime().add_to(m)
+    registered: list[tuple[str, Any]] = []
+
+    gemeinden = boundaries.gemeinden_layer(data.gemeinden, pane="nahraum-gemeinden",
+                                           show=opts.gemeinden,
+                                           name=i18n.t("layer_gemeinden", lang))
+    if opts.online_tiles:
+        tiles = folium.TileLayer("OpenStreetMap", name=i18n.t("layer_online", lang),
+                                 overlay=True, control=True, show=True, max_zoom=19)
+        tiles.add_to(m)
+        registered.append((tiles.layer_name, tiles))
+    if data.roads is not None and opts.roads and data.roads["features"]:
+        road_layer = roads.roads_layer(data.roads, pane="nahraum-roads",
+                                       name=i18n.t("layer_roads", lang))
+        road_layer.add_to(m)
+        registered.append((road_layer.layer_name, road_layer))
+    gemeinden.add_to(m)
+    registered.append((gemeinden.layer_name, gemeinden))
+    if not opts.online_tiles:
+        boundaries.basemap_layer(pane="nahraum-basemap").add_to(m)
+    kreise = boundaries.kreise_layer(data.kreise, pane="nahraum-kreise", show=opts.gemeinden,
+                                     name=i18n.t("layer_kreise", lang))
+    kreise.add_to(m)
+    labels = boundaries.labels_layer(data.labels, pane="nahraum-labels", show=opts.labels,
+                                     name=i18n.t("layer_places", lang))
+    labels.add_to(m)
+    registered += [(kreise.layer_name, kreise), (labels.layer_name, labels)]
+    if data.stops["features"] and opts.stops:
+        stop_layer = stops.stops_layer(data.stops, pane="nahraum-stops", show=True,
+                                       name=i18n.t("layer_stops", lang))
+        stop_layer.add_to(m)
+        registered.append((stop_layer.layer_name, stop_layer))
+    RegisterLayers(registered).add_to(m)
+
+    Legend(static_sections(data, opts, lang), position="bottomleft", title=i18n.t("legend", lang),
+           footer=i18n.t("legend_footer", lang),
+           collapse_below_px=COMPACT_BELOW_PX).add_to(m)
+    MapStyle().add_to(m)
+    return localize(m)
+
+
+def layer_control() -> folium.LayerControl:
+    """The layer control: expanded on wide maps (projector), an icon on narrow ones."""
+    control = folium.LayerControl(position="topright", collapsed=False)
+    control.options["collapsed"] = JsCode(
+        f"(document.documentElement.clientWidth < {COMPACT_BELOW_PX})")
+    return control
+
+
+def overlay_groups(ov: Overlays, sections: Sequence[LegendSection] = (),
+                   lang: str = i18n.DEFAULT_LANG) -> list[folium.FeatureGroup]:
+    """The dynamic layers of one analysis as feature groups (for ``st_folium``).
+
+    Parameters
+    ----------
+    ov : Overlays
+        Prepared data of the overlays.
+    sections : sequence of LegendSection
+        Static legend sections (areas, stops) to keep at the end of the legend.
+    lang : {"de", "en"}
+
+    Returns
+    -------
+    list of folium.FeatureGroup
+        Measure (with the legend and the Gemeinde state), choropleth (if any), services,
+        catchment/selection (if any). Every group is localized (no remote resource).
+    """
+    groups = []
+    legend_sections: list[LegendSection] = []
+
+    measure = folium.FeatureGroup(name=ov.measure_name, overlay=True, control=True)
+    if ov.raster is not None:
+        cells.population_layer(ov.raster, pane="nahraum-raster", name=ov.measure_name,
+                               attribution=ov.raster_attribution).add_to(measure)
+    if ov.outline is not None and ov.outline["features"]:
+        cells.outline_layer(ov.outline, pane="nahraum-outline").add_to(measure)
+    legend_sections.append(ov.measure_legend)
+    groups.append(measure)
+
+    if ov.choropleth is not None and ov.choropleth_name:
+        choro = folium.FeatureGroup(name=ov.choropleth_name, overlay=True, control=True)
+        boundaries.ChoroplethFill(ov.choropleth.colors, pane="nahraum-choropleth").add_to(choro)
+        legend_sections.append(ov.choropleth.legend)
+        groups.append(choro)
+
+    svc = folium.FeatureGroup(name=ov.services_name, overlay=True, control=True)
+    services.services_layer(ov.services, pane="nahraum-services", name=ov.services_name,
+                            selected=ov.selected_service).add_to(svc)
+    legend_sections.insert(0, ov.services_legend)
+    groups.append(svc)
+
+    if ov.catchment is not None or ov.cell is not None:
+        name = ov.catchment_name or i18n.t("layer_selection", lang)
+        sel = folium.FeatureGroup(name=name, overlay=True, control=True)
+        if ov.catchment is not None and ov.catchment["features"]:
+            catchment.catchment_layer(ov.catchment, pane="nahraum-catchment").add_to(sel)
+            if ov.catchment_legend is not None:
+                legend_sections.append(ov.catchment_legend)
+        if ov.cell is not None:
+            cells.outline_layer(ov.cell, pane="nahraum-catchment", color="#111111").add_to(sel)
+        groups.append(sel)
+
+    html = legend_html([*legend_sections, *sections], title=i18n.t("legend", lang),
+                       footer=i18n.t("legend_footer", lang))
+    LegendUpdate(html).add_to(measure)
+    boundaries.GemeindeState(ov.choropleth.tips if ov.choropleth else ov.tips,
+                             ov.selected_ags).add_to(measure)
+    return [localize(g) for g in groups]
+
+
+def build_map(data: MapData, options: MapOptions | None = None,
+              overlays: Overlays | None = None, lang: str = i18n.DEFAULT_LANG) -> folium.Map:
+    """A complete standalone map: base map, overlays and layer control in one document.
+
+    Without ``overlays`` the population raster and all services are shown, so the
+    map is useful on its own (tests, HTML export).
+
+    Parameters
+    ----------
+    data : MapData
+    options : MapOptions, optional
+    overlays : Overlays, optional
+    lang : {"de", "en"}
 
     Returns
     -------
@@ -231,57 +573,27 @@ def build_map(data: MapData, options: MapOptions | None = None) -> folium.Map:
         Self-contained (no CDN link; see :func:`layers._assets.localize`).
     """
     opts = options or MapOptions()
-    m = base_map(data.bounds)
-    sections = []
-    hidden = []
-
-    if opts.online_tiles:
-        folium.TileLayer("OpenStreetMap", name=LAYER_ONLINE, overlay=True, control=True,
-                         show=True, max_zoom=19).add_to(m)
-    else:
-        boundaries.basemap_layer(data.gemeinden, pane="nahraum-basemap").add_to(m)
-
-    if data.population is not None:
-        cells.population_layer(data.population, pane="nahraum-raster",
-                               show=opts.population).add_to(m)
-        sections.append(cells.legend_section())
-        if not opts.population:
-            hidden.append(cells.LAYER_POPULATION)
-
-    boundaries.gemeinden_layer(data.gemeinden, pane="nahraum-gemeinden",
-                               show=opts.gemeinden).add_to(m)
-    boundaries.kreise_layer(data.kreise, pane="nahraum-kreise", show=opts.gemeinden).add_to(m)
-    boundaries.labels_layer(data.labels, pane="nahraum-labels", show=opts.labels).add_to(m)
-    sections.append(boundaries.legend_section())
-
-    if data.stops["features"]:
-        stops.stops_layer(data.stops, pane="nahraum-stops", show=opts.stops).add_to(m)
-        sections.append(stops.legend_section())
-        if not opts.stops:
-            hidden.append(stops.LAYER_STOPS)
-
-    services.services_layer(data.services, pane="nahraum-services",
-                            show=opts.services).add_to(m)
-    sections.insert(0, services.legend_section())
-    if not opts.services:
-        hidden.append(services.LAYER_SERVICES)
-
-    control = folium.LayerControl(position="topright", collapsed=False)
-    # Expanded on wide maps (projector, big screen), an icon on narrow ones.
-    control.options["collapsed"] = JsCode(
-        f"(document.documentElement.clientWidth < {COMPACT_BELOW_PX})")
-    control.add_to(m)
-    Legend(sections, position="bottomleft", footer="Symbole: Font Awesome Free (CC BY 4.0)",
-           hidden_layers=hidden, collapse_below_px=COMPACT_BELOW_PX).add_to(m)
-    MapStyle().add_to(m)
+    m = build_base_map(data, opts, lang)
+    if overlays is None:
+        name = cells.LAYER_POPULATION if lang == "de" else "Population (100 m grid)"
+        legend = cells.legend_section(name=name)
+        overlays = Overlays(
+            measure_name=name, raster=data.population if opts.population else None,
+            raster_attribution=settings.ATTRIBUTION["zensus"], measure_legend=legend,
+            services_name=i18n.t("layer_services", lang), services=data.services,
+            services_legend=services.legend_section(i18n.t("layer_services", lang), lang),
+        )
+    for group in overlay_groups(overlays, static_sections(data, opts, lang), lang):
+        group.add_to(m)
+    layer_control().add_to(m)
     return localize(m)
 
 
-def attribution_lines(online_tiles: bool = False) -> list[str]:
+def attribution_lines(online_tiles: bool = False, roads_shown: bool = False) -> list[str]:
     """All attribution lines of the data shown on the map (for captions and exports)."""
     keys = ["vg250", "gv100ad", "zensus", "geonames", "stops", "services"]
     lines = [settings.ATTRIBUTION[k] for k in keys]
-    if online_tiles:
+    if online_tiles or roads_shown:
         lines.append(settings.ATTRIBUTION["osm"])
     return lines
 

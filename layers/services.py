@@ -9,15 +9,24 @@ marker stays clickable at every zoom level while its anchor remains the true poi
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import folium
 import geopandas as gpd
 from folium.utilities import JsCode
 
 from geo import settings
+from layers import i18n
 from layers._assets import symbol_svg
-from layers._html import esc, feature_collection, js_code, link_html, table_html, to_display
+from layers._html import (
+    esc,
+    feature_collection,
+    js_code,
+    link_html,
+    ref_html,
+    table_html,
+    to_display,
+)
 from layers.legend import LegendEntry, LegendSection
 
 LAYER_SERVICES = "Angebote"
@@ -25,23 +34,20 @@ UNKNOWN_COLOR = "#777777"
 UNKNOWN_SYMBOL = "circle-question"
 MARKER_PX = 28  # marker diameter in pixels
 RING_STEP_PX = 30  # distance between rings of markers sharing one position
-IMPRECISE_LABEL = "Lage ungenau (Ort/PLZ/Gemeinde)"
 PRECISE = "coordinates"
 
 
-def _category(code: str) -> tuple[str, str, str]:
+def _category(code: str, lang: str = i18n.DEFAULT_LANG) -> tuple[str, str, str]:
     """Return (label, colour, symbol) of a category code, with a neutral fallback."""
     cat = settings.CATEGORIES.get(str(code))
     if cat is None:
-        return (str(code) if code else "ohne Kategorie"), UNKNOWN_COLOR, UNKNOWN_SYMBOL
-    return cat.label_de, cat.color, cat.symbol
+        return i18n.category_label(code, lang), UNKNOWN_COLOR, UNKNOWN_SYMBOL
+    return i18n.category_label(code, lang), cat.color, cat.symbol
 
 
-def precision_label(precision: str | None) -> str:
-    """German label of a geocoding precision key (``settings.PRECISIONS``)."""
-    if precision in settings.PRECISIONS:
-        return settings.PRECISIONS[precision][0]
-    return "unbekannt"
+def precision_label(precision: str | None, lang: str = i18n.DEFAULT_LANG) -> str:
+    """Label of a geocoding precision key (``settings.PRECISIONS``)."""
+    return i18n.precision_label(precision, lang)
 
 
 def fan_offsets(n: int) -> list[tuple[int, int]]:
@@ -71,20 +77,22 @@ def fan_offsets(n: int) -> list[tuple[int, int]]:
     return out[:n]
 
 
-def popup_html(row: Mapping) -> str:
+def popup_html(row: Mapping, lang: str = i18n.DEFAULT_LANG) -> str:
     """Escaped popup HTML of one service.
 
     Parameters
     ----------
     row : mapping
         One service (schema of ``geo/services.py`` plus ``precision``).
+    lang : {"de", "en"}
+        Language of the field names.
 
     Returns
     -------
     str
         HTML; every value from the data is escaped, links only for http(s) URLs.
     """
-    label, color, _ = _category(row.get("category"))
+    label, color, _ = _category(row.get("category"), lang)
     sub = esc(row.get("subcategory"))
     kind = esc(label) + (f" – {sub}" if sub else "")
     street = esc(row.get("street"))
@@ -94,24 +102,24 @@ def popup_html(row: Mapping) -> str:
         town = f"{town} (OT {ortsteil})" if town else ortsteil
     address = ", ".join(p for p in (street, town) if p)
     precision = row.get("precision")
-    lage = esc(precision_label(precision))
+    lage = esc(precision_label(precision, lang))
     if precision != PRECISE:
-        lage += ' – <span class="nahraum-imprecise">Lage ungenau</span>'
+        lage += f' – <span class="nahraum-imprecise">{esc(i18n.t("sp_imprecise", lang))}</span>'
     rows = [
-        ("Angebot", kind),
-        ("Träger", esc(row.get("provider"))),
-        ("Adresse", address),
-        ("Lage", lage),
-        ("Status", esc(row.get("status"))),
-        ("Quelle", link_html(row.get("source")) if row.get("source") else ""),
+        (i18n.t("sp_kind", lang), kind),
+        (i18n.t("sp_provider", lang), esc(row.get("provider"))),
+        (i18n.t("sp_address", lang), address),
+        (i18n.t("sp_precision", lang), lage),
+        (i18n.t("sp_status", lang), esc(row.get("status"))),
+        (i18n.t("sp_source", lang), link_html(row.get("source")) if row.get("source") else ""),
     ]
     return (f'<div class="nahraum-popup"><h4><span class="nahraum-dot" '
             f'style="background:{color};border-color:{color}"></span>{esc(row.get("name"))}</h4>'
             f"{table_html(rows)}</div>")
 
 
-def services_geojson(services: gpd.GeoDataFrame) -> dict:
-    """Services as display GeoJSON with marker style and escaped popup HTML.
+def services_geojson(services: gpd.GeoDataFrame, lang: str = i18n.DEFAULT_LANG) -> dict:
+    """Services as display GeoJSON with marker style and escaped popup and tooltip HTML.
 
     Services without a position (``precision == "not_found"`` or empty geometry) are
     left out; count them with :func:`geo` results, not here.
@@ -119,15 +127,19 @@ def services_geojson(services: gpd.GeoDataFrame) -> dict:
     Parameters
     ----------
     services : GeoDataFrame
-        ``region.services``.
+        ``region.services`` or a selection of it.
+    lang : {"de", "en"}
 
     Returns
     -------
     dict
         FeatureCollection, EPSG:4326; properties ``id``, ``name``, ``category``,
-        ``color``, ``precise``, ``dx``, ``dy``, ``popup``.
+        ``color``, ``precise``, ``dx``, ``dy``, ``popup``, ``tooltip`` (escaped name and
+        a hidden reference ``⟦svc:id⟧`` that tells the app which service was clicked).
     """
     shown = services[services.geometry.notna() & ~services.geometry.is_empty]
+    if "precision" in shown.columns:
+        shown = shown[shown["precision"] != "not_found"]
     shown = to_display(shown)
     keys = [(round(g.x, 5), round(g.y, 5)) for g in shown.geometry]
     groups: dict[tuple[float, float], list[int]] = {}
@@ -140,16 +152,18 @@ def services_geojson(services: gpd.GeoDataFrame) -> dict:
     props = []
     for (_, row), (dx, dy) in zip(shown.iterrows(), offsets, strict=True):
         record = row.to_dict()
-        _, color, _ = _category(record.get("category"))
+        _, color, _ = _category(record.get("category"), lang)
+        sid = str(record.get("id", ""))
         props.append({
-            "id": str(record.get("id", "")),
+            "id": sid,
             "name": str(record.get("name", "")),
             "category": str(record.get("category", "")),
             "color": color,
             "precise": record.get("precision") == PRECISE,
             "dx": dx,
             "dy": dy,
-            "popup": popup_html(record),
+            "popup": popup_html(record, lang),
+            "tooltip": f"<b>{esc(record.get('name'))}</b>{ref_html('svc', sid)}",
         })
     return feature_collection(shown.geometry, props)
 
@@ -168,7 +182,8 @@ def marker_html(color: str, symbol: str | None, precise: bool) -> str:
 
 
 
-def services_layer(geojson: dict, pane: str, show: bool = True) -> folium.GeoJson:
+def services_layer(geojson: dict, pane: str, show: bool = True, name: str = LAYER_SERVICES,
+                   selected: str | None = None) -> folium.GeoJson:
     """Service markers: ``L.divIcon`` per feature, tooltip with the name, popup on click.
 
     Parameters
@@ -179,6 +194,11 @@ def services_layer(geojson: dict, pane: str, show: bool = True) -> folium.GeoJso
         Map pane name.
     show : bool
         Initially visible.
+    name : str
+        Layer name in the layer control.
+    selected : str, optional
+        Id of the selected service: its marker is ringed and its popup opens again
+        when the layer is redrawn (after the app reran for the click).
     """
     half = MARKER_PX // 2
     point_to_layer = JsCode(js_code(
@@ -186,35 +206,46 @@ def services_layer(geojson: dict, pane: str, show: bool = True) -> folium.GeoJso
             var p = feature.properties;
             var symbols = $symbols;
             var el = document.createElement('span');
-            el.className = 'nahraum-marker' + (p.precise ? '' : ' nahraum-marker-imprecise');
+            el.className = 'nahraum-marker' + (p.precise ? '' : ' nahraum-marker-imprecise')
+                + (p.id === $selected ? ' nahraum-marker-selected' : '');
             el.style.setProperty('--c', p.color);
             el.setAttribute('data-id', p.id);
             el.innerHTML = symbols[p.category] || symbols[''];
             return L.marker(latlng, {
                 pane: $pane, riseOnHover: true, keyboard: true,
+                zIndexOffset: p.id === $selected ? 1000 : 0,
                 icon: L.divIcon({html: el, className: 'nahraum-service-marker',
                                  iconSize: [$size, $size], iconAnchor: [$half - p.dx, $half - p.dy],
                                  popupAnchor: [p.dx, p.dy - $half],
                                  tooltipAnchor: [p.dx + $half, p.dy]})
             });
-        }""", symbols=_symbols(), pane=pane, size=MARKER_PX, half=half,
+        }""", symbols=_symbols(), pane=pane, size=MARKER_PX, half=half, selected=selected,
     ))
-    on_each = JsCode(
+    on_each = JsCode(js_code(
         """function(feature, layer) {
-            var name = document.createElement('span');
-            name.textContent = feature.properties.name;
-            layer.bindTooltip(name, {direction: 'right', className: 'nahraum-tooltip'});
-            layer.bindPopup(feature.properties.popup, {maxWidth: 380});
-        }"""
-    )
-    return folium.GeoJson(geojson, name=LAYER_SERVICES, show=show, pane=pane,
+            layer.bindTooltip(feature.properties.tooltip,
+                              {direction: 'right', className: 'nahraum-tooltip'});
+            layer.bindPopup(feature.properties.popup, {maxWidth: 380, autoPan: false});
+            if (feature.properties.id === $selected) {
+                layer.on('add', function() {
+                    setTimeout(function() { if (layer._map) { layer.openPopup(); } }, 0);
+                });
+            }
+        }""", selected=selected,
+    ))
+    return folium.GeoJson(geojson, name=name, show=show, pane=pane,
                           pointToLayer=point_to_layer, on_each_feature=on_each,
                           attribution=settings.ATTRIBUTION["services"])
 
 
-def legend_section(name: str = LAYER_SERVICES) -> LegendSection:
-    """Legend rows: one per category, plus the hollow marker for imprecise positions."""
-    entries = [LegendEntry(cat.label_de, marker_html(cat.color, cat.symbol, True))
-               for cat in settings.CATEGORIES.values()]
-    entries.append(LegendEntry(IMPRECISE_LABEL, marker_html("#444444", None, False)))
-    return LegendSection(title="Angebote", entries=tuple(entries), layer_name=name)
+def legend_section(name: str = LAYER_SERVICES, lang: str = i18n.DEFAULT_LANG,
+                   categories: Sequence[str] | None = None) -> LegendSection:
+    """Legend rows: one per category (``categories``: only these), plus the hollow marker."""
+    codes = [c for c in settings.CATEGORIES if categories is None or c in categories]
+    entries = [LegendEntry(i18n.category_label(code, lang),
+                           marker_html(settings.CATEGORIES[code].color,
+                                       settings.CATEGORIES[code].symbol, True))
+               for code in codes]
+    entries.append(LegendEntry(i18n.t("lg_imprecise", lang), marker_html("#444444", None, False)))
+    return LegendSection(title=i18n.t("lg_services", lang), entries=tuple(entries),
+                         layer_name=name)

@@ -7,6 +7,7 @@ import geopandas as gpd
 from folium.utilities import JsCode
 
 from geo import settings
+from layers import i18n
 from layers._html import esc, feature_collection, js_code, to_display
 from layers.legend import LegendEntry, LegendSection, circle_swatch
 
@@ -60,7 +61,8 @@ def stops_geojson(stops: gpd.GeoDataFrame) -> dict:
     return feature_collection(shown.geometry, props)
 
 
-def stops_layer(geojson: dict, pane: str, show: bool = False) -> folium.GeoJson:
+def stops_layer(geojson: dict, pane: str, show: bool = False,
+                name: str = LAYER_STOPS) -> folium.GeoJson:
     """Circle markers (SVG paths, no DOM markers); rail stations red, others blue.
 
     Parameters
@@ -71,6 +73,8 @@ def stops_layer(geojson: dict, pane: str, show: bool = False) -> folium.GeoJson:
         Map pane name.
     show : bool
         Initially visible (default off: about a thousand points).
+    name : str
+        Layer name in the layer control.
     """
     point_to_layer = JsCode(js_code(
         """function(feature, latlng) {
@@ -86,19 +90,19 @@ def stops_layer(geojson: dict, pane: str, show: bool = False) -> folium.GeoJson:
             layer.bindTooltip(feature.properties.tooltip, {className: 'nahraum-tooltip'});
         }"""
     )
-    return folium.GeoJson(geojson, name=LAYER_STOPS, show=show, pane=pane,
+    return folium.GeoJson(geojson, name=name, show=show, pane=pane,
                           pointToLayer=point_to_layer, on_each_feature=on_each,
                           attribution=settings.ATTRIBUTION["stops"])
 
 
-def legend_section(name: str = LAYER_STOPS) -> LegendSection:
+def legend_section(name: str = LAYER_STOPS, lang: str = i18n.DEFAULT_LANG) -> LegendSection:
     """Legend rows for stops."""
     return LegendSection(
-        title="Haltestellen",
+        title=i18n.t("lg_stops", lang),
         entries=(
-            LegendEntry("Bahnhof/Bahnhaltepunkt", circle_swatch("#ffffff", RAIL_COLOR, 5)),
-            LegendEntry("Bus-/Straßenbahnhaltestelle", circle_swatch("#ffffff", STOP_COLOR, 4)),
+            LegendEntry(i18n.t("lg_rail", lang), circle_swatch("#ffffff", RAIL_COLOR, 5)),
+            LegendEntry(i18n.t("lg_bus", lang), circle_swatch("#ffffff", STOP_COLOR, 4)),
         ),
         layer_name=name,
-        note="Größe: relative Bedienhäufigkeit (kein Fahrplan)",
+        note=i18n.t("lg_stops_note", lang),
     )

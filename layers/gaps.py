@@ -1,0 +1,154 @@
+"""The gap map of one analysis: the measure raster with its legend, and the other overlays.
+
+Turns an ``AnalysisResult`` (``geo.analysis``) into :class:`layers.map.Overlays`:
+the chosen measure as classed 100 m cells (:mod:`layers.cells`), for travel times the
+outline of the target group beyond the threshold, the selected services, the Gemeinde
+choropleth and a clicked service's catchment. No figure is computed here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+
+from geo import settings
+from layers import boundaries, catchment, cells, i18n, services
+from layers.legend import LegendSection
+from layers.map import Overlays
+
+
+@dataclass(frozen=True)
+class MeasureOverlay:
+    """The measure raster of one analysis (plain data, cacheable)."""
+
+    name: str
+    raster: cells.RasterImage
+    legend: LegendSection
+    outline: dict | None
+    attribution: str
+
+
+def model_text(result: Any, lang: str = i18n.DEFAULT_LANG) -> str:
+    """The travel-time model of a result in the UI language."""
+    meta = result.metadata or {}
+    return i18n.model_text(result.model, meta.get("model_kind"), result.params.mode, lang,
+                           source=_network_source(result.model))
+
+
+def _network_source(model: str) -> str | None:
+    if "(" in model and ")" in model:
+        return model[model.index("(") + 1:model.index(")")]
+    return None
+
+
+def measure_name(measure: str, lang: str = i18n.DEFAULT_LANG) -> str:
+    """Layer name of a measure raster (also its legend key)."""
+    return i18n.t("layer_measure", lang, measure=i18n.measure_label(measure, lang))
+
+
+def measure_overlay(result: Any, grid: cells.CellGrid, measure: str,
+                    lang: str = i18n.DEFAULT_LANG) -> MeasureOverlay:
+    """Classify and paint one measure of a result.
+
+    Parameters
+    ----------
+    result : geo.analysis.AnalysisResult
+        ``result.cells`` is aligned with the cells of ``grid``.
+    grid : CellGrid
+        ``cells.cell_grid(region.cells)``.
+    measure : str
+        A key of ``settings.MEASURES`` or ``"people"`` (the target group per cell).
+    lang : {"de", "en"}
+
+    Returns
+    -------
+    MeasureOverlay
+    """
+    p = result.params
+    c = result.cells
+    values = c["people"] if measure == "people" else c[measure]
+    classes = cells.measure_classes(measure, values.to_numpy(dtype=float), p.threshold_min,
+                                    p.target, lang)
+    raster = cells.paint(grid, classes.codes, classes.colors)
+    name = measure_name(measure, lang)
+    model = model_text(result, lang)
+    T = i18n.auto_number(p.threshold_min, lang)
+    outline, extra = None, ()
+    if measure == "minutes":
+        mask = (~c["within"].to_numpy(dtype=bool)) & (c["people"].to_numpy(dtype=float) > 0)
+        outline = cells.cells_outline_geojson(c[["x", "y"]].to_numpy(dtype=float), mask)
+        extra = (cells.beyond_legend_entry(p.threshold_min, lang),)
+    note = (f"{i18n.t('lg_threshold', lang, T=T)} · {i18n.target_label(p.target, lang)} · "
+            f"{i18n.t('lg_model', lang, model=model)}")
+    legend = classes.legend(name=name, note=note, extra=extra)
+    attribution = (f"{settings.ATTRIBUTION['zensus']}; "
+                   f"{i18n.t('attr_model', lang, model=model)}")
+    return MeasureOverlay(name=name, raster=raster, legend=legend, outline=outline,
+                          attribution=attribution)
+
+
+def selected_services(region_services: gpd.GeoDataFrame, result: Any,
+                      lang: str = i18n.DEFAULT_LANG) -> dict:
+    """Display GeoJSON of the services used by a result (full rows: popups)."""
+    ids = set(result.services["id"].astype(str)) if "id" in result.services else set()
+    chosen = region_services.loc[region_services["id"].astype(str).isin(ids)]
+    return services.services_geojson(chosen, lang)
+
+
+def gemeinde_choropleth(result: Any, indicator: str,
+                        lang: str = i18n.DEFAULT_LANG) -> tuple[str, boundaries.Choropleth]:
+    """Layer name and colours of a Gemeinde indicator of a result."""
+    g = result.gemeinden
+    values = dict(zip(g["ags"].astype(str), g[indicator].astype(float), strict=True))
+    label = boundaries.indicator_label(indicator, result.params.target, lang)
+    name = i18n.t("layer_choropleth", lang, indicator=label)
+    return name, boundaries.choropleth(values, indicator, result.params.target, name, lang)
+
+
+def overlays(measure: MeasureOverlay, services_geojson: dict, result: Any,
+             lang: str = i18n.DEFAULT_LANG,
+             choropleth: tuple[str, boundaries.Choropleth] | None = None,
+             catchment_geojson: dict | None = None, catchment_title: str | None = None,
+             cell_geojson: dict | None = None, selected_ags: str | None = None,
+             selected_service: str | None = None) -> Overlays:
+    """Collect the prepared parts into :class:`layers.map.Overlays`.
+
+    Parameters
+    ----------
+    measure : MeasureOverlay
+    services_geojson : dict
+        Output of :func:`selected_services`.
+    result : AnalysisResult
+        For the categories in the services legend and the threshold.
+    lang : {"de", "en"}
+    choropleth : (name, Choropleth), optional
+    catchment_geojson : dict, optional
+        ``catchment.catchment_geojson`` of the clicked service.
+    catchment_title : str, optional
+        Name of the clicked service.
+    cell_geojson : dict, optional
+        The clicked cell's square.
+    selected_ags, selected_service : str, optional
+    """
+    svc_name = i18n.t("layer_services", lang)
+    categories = (sorted(set(result.services["category"].astype(str)))
+                  if "category" in result.services else None)
+    svc_legend = services.legend_section(svc_name, lang, categories=categories)
+    c_name = c_legend = None
+    if catchment_geojson is not None:
+        c_name = i18n.t("layer_catchment", lang, name=catchment_title or "")
+        c_legend = catchment.legend_section(result.params.threshold_min, c_name, lang,
+                                            inner=len(catchment_geojson["features"]) > 1)
+    return Overlays(
+        measure_name=measure.name, raster=measure.raster,
+        raster_attribution=measure.attribution, measure_legend=measure.legend,
+        outline=measure.outline, services_name=svc_name, services=services_geojson,
+        services_legend=svc_legend,
+        choropleth_name=choropleth[0] if choropleth else None,
+        choropleth=choropleth[1] if choropleth else None,
+        catchment_name=c_name, catchment=catchment_geojson, catchment_legend=c_legend,
+        cell=cell_geojson, selected_ags=selected_ags, selected_service=selected_service,
+    )
+
