@@ -51,10 +51,13 @@ def _median_ms(fn, runs: int = RUNS, warmup: int = 1) -> float:
     return statistics.median(out) * 1000
 
 
-def bench_compare(reg, params) -> None:
-    base = analysis.analyze(reg, params)
-    xs, ys = reg.places.geometry.x.to_numpy(), reg.places.geometry.y.to_numpy()
-    cat = params.kinds[0]
+def bench_compare(reg, params, networks=None) -> None:
+    base = analysis.analyze(reg, params, networks)
+    rng = np.random.default_rng(0)
+    pick = rng.choice(len(reg.cells), 200, replace=False)  # new sites at populated cells
+    xs = reg.cells["x"].to_numpy(dtype=float)[pick]
+    ys = reg.cells["y"].to_numpy(dtype=float)[pick]
+    cat = params.kinds[0] if params.kinds else "Familie"
 
     def scen(i: int) -> scenario.Scenario:
         j = (7 * i) % len(xs)
@@ -62,17 +65,19 @@ def bench_compare(reg, params) -> None:
             scenario.AddSite(x=xs[j], y=ys[j], name=f"Neu {j}", category=cat))
 
     scenarios = [scen(i) for i in range(RUNS + 1)]
-    inc = _median_ms(lambda i: scenario.compare(reg, params, scenarios[i], base_result=base))
-    full = _median_ms(lambda i: scenario.compare(reg, params, scenarios[i], base_result=base,
-                                                 incremental=False))
-    analyze = _median_ms(lambda i: analysis.analyze(reg, params), runs=7)
-    first = scenario.compare(reg, params, scenarios[0], base_result=base)
+    inc = _median_ms(lambda i: scenario.compare(reg, params, scenarios[i], networks,
+                                                base_result=base))
+    full = _median_ms(lambda i: scenario.compare(reg, params, scenarios[i], networks,
+                                                 base_result=base, incremental=False))
+    analyze = _median_ms(lambda i: analysis.analyze(reg, params, networks), runs=7)
+    first = scenario.compare(reg, params, scenarios[0], networks, base_result=base)
     more = [scenarios[0].with_change(scenario.AddSite(x=xs[(7 * i + 3) % len(xs)],
                                                       y=ys[(7 * i + 3) % len(xs)], name="Zwei",
                                                       category=cat)) for i in range(RUNS + 1)]
-    chain = _median_ms(lambda i: scenario.compare(reg, params, more[i], base_result=base,
-                                                  previous=first))
-    label = f"{params.kinds[0]}/{params.target}/{params.mode} {params.threshold_min:g} min"
+    chain = _median_ms(lambda i: scenario.compare(reg, params, more[i], networks,
+                                                  base_result=base, previous=first))
+    label = (f"{reg.name}: {cat if params.kinds else 'alle'}/{params.target}/{params.mode} "
+             f"{params.threshold_min:g} min")
     print(f"compare [{label}]: cells={len(reg.cells):,} services={len(base.services)} "
           f"model: {base.model}")
     print(f"  add site → updated figures (incremental): {inc:.1f} ms (median of {RUNS}, "
@@ -149,6 +154,15 @@ def main() -> None:
     for params in (analysis.AnalysisParams(kinds=("Familie",), target="u10", mode="walk"),
                    analysis.AnalysisParams(kinds=("Jugend",), target="u18", mode="car")):
         bench_compare(reg, params)
+    try:  # a real OSM road network: the incremental path saves the per-service Dijkstras
+        net_reg = region.load_region("bayreuth-nord")
+        nets = net_reg.networks(("car", "walk"))
+        for mode in ("car", "walk"):
+            if mode in nets:
+                bench_compare(net_reg, analysis.AnalysisParams(kinds=(), target="pop",
+                                                               mode=mode), nets)
+    except Exception as exc:  # pragma: no cover - the bundle may not be buildable here
+        print(f"bayreuth-nord (network): not run ({exc.__class__.__name__}: {exc})")
     p = analysis.AnalysisParams(kinds=("Familie",), target="u10", mode="walk")
     for candidates in ("villages", "cells"):
         bench_suggest(reg, p, candidates)

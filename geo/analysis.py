@@ -35,7 +35,7 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 
-from . import settings, traveltime
+from . import indicators, settings, traveltime
 from ._errors import InputError
 
 #: Weighted quantiles reported besides the mean (median, 90th percentile).
@@ -680,7 +680,8 @@ def _nearest_ids(selection: pd.DataFrame, nearest: np.ndarray) -> pd.Categorical
 
 
 def analyze(region: Any, params: AnalysisParams,
-            networks: Mapping[str, Any] | None = None) -> AnalysisResult:
+            networks: Mapping[str, Any] | None = None,
+            need_weights: Mapping[str, float] | None = None) -> AnalysisResult:
     """Compute all accessibility measures for one parameter set.
 
     Parameters
@@ -692,6 +693,11 @@ def analyze(region: Any, params: AnalysisParams,
     networks : mapping of mode → Network, optional
         E.g. ``region.networks()``. Without a network for ``params.mode`` the
         straight-line × detour fallback is used (stated in ``result.model``).
+    need_weights : mapping of AGS → weight, optional
+        Need weights per Gemeinde (``geo.indicators.need_weights``, e.g. the
+        SGB II quota relative to the region mean). The gap score of each cell
+        is multiplied by its Gemeinde's weight; Gemeinden without a weight
+        count with 1. All other measures are unweighted.
 
     Returns
     -------
@@ -716,6 +722,8 @@ def analyze(region: Any, params: AnalysisParams,
     capacity, n_unknown = service_capacity(selection)
     m = cell_measures(field_.minutes, catchment, people, capacity, T, params.decay,
                       params.gap_cap_factor)
+    if need_weights is not None:
+        m.gap = m.gap * indicators.cell_weights(cells["ags"].astype(str).to_numpy(), need_weights)
 
     gem = region.gemeinden
     codes = pd.Index(gem["ags"].astype(str)).get_indexer(cells["ags"].astype(str))
@@ -765,6 +773,15 @@ def analyze(region: Any, params: AnalysisParams,
     n_unlocated = int((kind_mask & ~located).sum())
     metadata = _metadata(region, params, selection, n_unknown, n_unlocated, field_,
                          int((svc_gem < 0).sum()))
+    if need_weights is not None:
+        formula = getattr(need_weights, "formula", "Gewicht je Gemeinde")
+        metadata["need_weighting"] = {
+            "formula": formula,
+            "reference": getattr(need_weights, "reference", None),
+            "weights": {str(k): float(v) for k, v in need_weights.items()},
+        }
+        metadata["formulas"]["gap"] += f"; bedarfsgewichtet: × w_Gemeinde ({formula})"
+        metadata["notes"].append(f"Lückenwert bedarfsgewichtet: {formula}")
     return AnalysisResult(params=params, cells=out_cells, gemeinden=per_gem, totals=totals,
                           services=svc, model=field_.model, metadata=metadata, catchment=catchment)
 
@@ -899,7 +916,8 @@ def _records(df: pd.DataFrame) -> list[dict]:
 
 
 def cli_payload(region: Any, params: AnalysisParams,
-                networks: Mapping[str, Any] | None = None) -> dict:
+                networks: Mapping[str, Any] | None = None,
+                need_weights: Mapping[str, float] | None = None) -> dict:
     """JSON-serialisable result for ``nahraum analyze --json`` (suppression applied).
 
     Uses the region's stored road network for ``params.mode`` when there is
@@ -915,7 +933,7 @@ def cli_payload(region: Any, params: AnalysisParams,
     """
     if networks is None:
         networks = region.networks([params.mode]) if hasattr(region, "networks") else {}
-    result = analyze(region, params, networks)
+    result = analyze(region, params, networks, need_weights)
     table = suppress_small(_rounded(_with_total(result)), COUNT_COLUMNS)
     rows = _records(table)
     total = rows.pop()

@@ -175,13 +175,32 @@ def _cmd_traveltime(args) -> int:
 # ---------------------------------------------------------------------------
 
 
+def _need_weights(args, reg):
+    """Need weights per Gemeinde from ``--need FILE [--need-indicator NAME]`` (or None)."""
+    if not getattr(args, "need", None):
+        return None
+    from . import indicators
+
+    table = indicators.import_indicators(Path(args.need), reg.gemeinden)
+    for p in [*table.problems, *table.warnings]:
+        print(f"Hinweis Indikatortabelle: {p}", file=sys.stderr)
+    if not table.indicators:
+        raise InputError(f"{Path(args.need).name}: keine Indikatorspalte mit Zahlen gefunden.")
+    name = args.need_indicator or table.indicators[0]
+    if name not in table.indicators:
+        raise InputError(f"Indikator „{name}“ nicht in der Tabelle (vorhanden: "
+                         f"{', '.join(table.indicators)}).")
+    return indicators.need_weights(table, name, reg.gemeinden)
+
+
 def _cmd_analyze(args) -> int:
     from . import analysis, region
 
     reg = region.load_region(args.region, args.data, args.cache)
     params = analysis.AnalysisParams(kinds=args.kind or (), target=args.target, mode=args.mode,
                                      threshold_min=args.threshold, decay=args.decay)
-    payload = analysis.cli_payload(reg, params)
+    weights = _need_weights(args, reg)
+    payload = analysis.cli_payload(reg, params, need_weights=weights)
     if args.json:
         _print_json(payload)
         return 0
@@ -288,6 +307,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threshold", type=float, help="Schwellenwert in Minuten (Standard je Verkehrsart)")
     p.add_argument("--decay", default=settings.DEFAULT_DECAY, choices=[*settings.DECAYS, "none"],
                    help="Distanzgewichtung der E2SFCA")
+    p.add_argument("--need", help="Indikatortabelle je Gemeinde (CSV/XLSX mit AGS) als Bedarfsgewicht")
+    p.add_argument("--need-indicator", help="Spalte der Indikatortabelle (Standard: die erste)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_analyze)
 

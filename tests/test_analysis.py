@@ -512,3 +512,24 @@ def test_default_recompute_is_fast(default_region):
     t0 = time.perf_counter()
     analyze(default_region, p)
     assert time.perf_counter() - t0 < 1.0
+
+
+def test_need_weights_scale_gap_per_gemeinde(unit_speed):
+    """Need weights multiply the gap score of each Gemeinde's cells and nothing else."""
+    gem = [("16065001", "A", _box(-2, 7)), ("16065002", "B", _box(7, 35))]
+    region = make_region([(0.0, 0.0, "16065001", 10.0), (12 * M, 0.0, "16065001", 20.0),
+                          (20 * M, 0.0, "16065002", 30.0)],
+                         [{"id": "s0", "x": 0.0, "y": 0.0}], gem)
+    params = analysis.AnalysisParams(kinds=("Familie",), target="pop", mode="walk", threshold_min=5)
+    plain = analysis.analyze(region, params)
+    weighted = analysis.analyze(region, params, need_weights={"16065002": 2.0})
+    a = plain.cells.groupby("ags")["gap"].sum()
+    b = weighted.cells.groupby("ags")["gap"].sum()
+    # By hand: 20 people × (12 − 5) min = 140; 30 × (15 − 5) = 300, weighted × 2 = 600.
+    assert a["16065001"] == pytest.approx(140.0) and a["16065002"] == pytest.approx(300.0)
+    assert b["16065002"] == pytest.approx(600.0)
+    assert b["16065001"] == pytest.approx(140.0)  # no weight given: counts with 1
+    assert (weighted.cells["minutes"] == plain.cells["minutes"]).all()
+    assert weighted.totals["gap"] == pytest.approx(740.0)
+    assert "bedarfsgewichtet" in weighted.metadata["formulas"]["gap"]
+    assert weighted.metadata["need_weighting"]["weights"] == {"16065002": 2.0}
