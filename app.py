@@ -37,7 +37,7 @@ MAP_KEY = "karte"
 MAP_HEIGHT_PX = 620
 RETURNED = ["last_object_clicked", "last_object_clicked_tooltip"]
 PAGE_CSS = """<style>
-[data-testid="stMainBlockContainer"] { padding-top: 1.2rem; padding-bottom: 2rem; }
+[data-testid="stMainBlockContainer"] { padding-top: 2.6rem; padding-bottom: 2rem; }
 [data-testid="stMetricValue"] { font-size: 1.75rem; }
 .nahraum-worst { font-size: 0.95rem; line-height: 1.35; }
 .nahraum-worst ol { margin: 0.15rem 0 0 1.1rem; padding: 0; }
@@ -101,25 +101,25 @@ def get_result(name: str, content_hash: str,
 
 @st.cache_data(show_spinner=False, max_entries=128)
 def get_measure_overlay(name: str, content_hash: str, params: analysis.AnalysisParams,
-                        measure: str, lang: str) -> gaps.MeasureOverlay:
-    """The classed measure raster with legend."""
-    return gaps.measure_overlay(get_result(name, content_hash, params),
-                                get_cell_grid(name, content_hash), measure, lang)
+                        measure: str, lang: str,
+                        _result: analysis.AnalysisResult) -> gaps.MeasureOverlay:
+    """The classed measure raster with legend (``_result``: the result of ``params``)."""
+    return gaps.measure_overlay(_result, get_cell_grid(name, content_hash), measure, lang)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def get_services_geojson(name: str, content_hash: str, params: analysis.AnalysisParams,
-                         lang: str) -> dict:
+                         lang: str, _result: analysis.AnalysisResult) -> dict:
     """The selected services as display GeoJSON."""
-    return gaps.selected_services(get_region(name).services,
-                                  get_result(name, content_hash, params), lang)
+    return gaps.selected_services(get_region(name).services, _result, lang)
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
 def get_choropleth(name: str, content_hash: str, params: analysis.AnalysisParams,
-                   indicator: str, lang: str) -> tuple[str, boundaries.Choropleth]:
+                   indicator: str, lang: str,
+                   _result: analysis.AnalysisResult) -> tuple[str, boundaries.Choropleth]:
     """Colours of a Gemeinde indicator."""
-    return gaps.gemeinde_choropleth(get_result(name, content_hash, params), indicator, lang)
+    return gaps.gemeinde_choropleth(_result, indicator, lang)
 
 
 @st.cache_data(show_spinner="Einzugsbereich wird berechnet …", max_entries=64)
@@ -134,18 +134,18 @@ def get_catchment(name: str, content_hash: str, mode: str, threshold: float,
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def get_screen_table(name: str, content_hash: str, params: analysis.AnalysisParams,
-                     lang: str) -> tuple[Any, list[str], dict[str, int]]:
+                     lang: str, _result: analysis.AnalysisResult
+                     ) -> tuple[Any, list[str], dict[str, int]]:
     """The sortable Gemeinde table (numbers numeric, small counts missing)."""
-    result = get_result(name, content_hash, params)
-    df, suppressed = tables.screen_table(result, lang)
-    return df, suppressed, tables.decimals_of(result, lang)
+    df, suppressed = tables.screen_table(_result, lang)
+    return df, suppressed, tables.decimals_of(_result, lang)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def get_csv(name: str, content_hash: str, params: analysis.AnalysisParams, style: str,
-            lang: str) -> bytes:
+            lang: str, _result: analysis.AnalysisResult) -> bytes:
     """The Gemeinde table as CSV bytes."""
-    return tables.csv_bytes(get_result(name, content_hash, params), style, lang)
+    return tables.csv_bytes(_result, style, lang)
 
 
 @st.cache_resource(show_spinner=False)
@@ -313,18 +313,18 @@ def gemeinde_table(name: str, content_hash: str, params: analysis.AnalysisParams
                    result: analysis.AnalysisResult, lang: str) -> None:
     """Sortable table per Gemeinde and downloads (CSV German/international, XLSX)."""
     st.subheader(i18n.t("table_heading", lang), anchor=False)
-    df, suppressed, decimals = get_screen_table(name, content_hash, params, lang)
+    df, suppressed, decimals = get_screen_table(name, content_hash, params, lang, result)
     st.caption(i18n.t("table_caption", lang, model=gaps.model_text(result, lang)))
     st.dataframe(tables.styled(df, suppressed, decimals, lang), hide_index=True,
                  key="table", height=380)
     stem = i18n.t("file_stem", lang)
     c1, c2, c3 = st.columns(3)
     c1.download_button(i18n.t("download_csv_de", lang),
-                       get_csv(name, content_hash, params, "de", lang),
+                       get_csv(name, content_hash, params, "de", lang, result),
                        file_name=f"{stem}.csv", mime="text/csv", on_click="ignore",
                        key="download_csv_de", icon=":material/download:")
     c2.download_button(i18n.t("download_csv_en", lang),
-                       get_csv(name, content_hash, params, "en", lang),
+                       get_csv(name, content_hash, params, "en", lang, result),
                        file_name=f"{stem}_international.csv", mime="text/csv",
                        on_click="ignore", key="download_csv_en", icon=":material/download:")
     c3.download_button(i18n.t("download_xlsx", lang),
@@ -422,9 +422,9 @@ def main() -> None:
     selection = update_selection(name)
     extra, blocks = selection_overlay(selection, region, name, content_hash, result, lang)
     overlays = gaps.overlays(
-        get_measure_overlay(name, content_hash, params, measure, lang),
-        get_services_geojson(name, content_hash, params, lang), result, lang,
-        choropleth=(get_choropleth(name, content_hash, params, indicator, lang)
+        get_measure_overlay(name, content_hash, params, measure, lang, result),
+        get_services_geojson(name, content_hash, params, lang, result), result, lang,
+        choropleth=(get_choropleth(name, content_hash, params, indicator, lang, result)
                     if indicator != "none" else None),
         **extra)
 
@@ -440,9 +440,10 @@ def main() -> None:
                                       lang)
     map_col, panel_col = st.columns([3.2, 1])
     with map_col:
+        # render=False: st_folium renders the map's elements once itself (same output).
         st_folium(base, key=MAP_KEY, height=MAP_HEIGHT_PX, use_container_width=True,
                   returned_objects=RETURNED, feature_group_to_add=groups,
-                  layer_control=maplayers.layer_control())
+                  layer_control=maplayers.layer_control(), render=False)
     with panel_col:
         selection_panel(blocks, lang)
 

@@ -215,6 +215,16 @@ def _cmd_analyze(args) -> int:
     return 0
 
 
+def _cmd_export(args) -> int:
+    from . import export, region
+
+    if args.need:
+        args.need_weights = _need_weights(args, region.load_region(args.region, args.data, args.cache))
+    path = export.cli_export(args)
+    print(f"Geschrieben: {path}")
+    return 0
+
+
 # ---------------------------------------------------------------------------
 # app
 # ---------------------------------------------------------------------------
@@ -311,6 +321,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--need-indicator", help="Spalte der Indikatortabelle (Standard: die erste)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_analyze)
+
+    p = sub.add_parser("export", help="Karte (PNG/PDF/SVG), Tabelle (XLSX/CSV) oder GeoPackage schreiben")
+    _region_arg(p)
+    _common(p)
+    p.add_argument("--kind", help="Kategorie(n) oder Unterkategorie(n), kommagetrennt (leer = alle)")
+    p.add_argument("--target", default=settings.DEFAULT_TARGET_GROUP, choices=list(settings.TARGET_GROUPS))
+    p.add_argument("--mode", default=settings.DEFAULT_MODE, choices=list(settings.MODES))
+    p.add_argument("--threshold", type=float, help="Schwellenwert in Minuten (Standard je Verkehrsart)")
+    p.add_argument("--measure", default=settings.DEFAULT_MEASURE, choices=list(settings.MEASURES))
+    p.add_argument("--format", choices=["png", "pdf", "svg", "xlsx", "csv", "csv-int", "gpkg"],
+                   help="Ausgabeformat (Standard: aus der Dateiendung)")
+    p.add_argument("--out", required=True, help="Zieldatei")
+    p.add_argument("--paper", default="A4", choices=list(settings.MAP_PAPERS_MM))
+    p.add_argument("--dpi", type=int, default=settings.MAP_DPI)
+    p.add_argument("--title", help="eigener Kartentitel")
+    p.add_argument("--planning", help="Planungsräume (GeoJSON/GPKG-Polygone oder CSV/XLSX mit AGS-Listen)")
+    p.add_argument("--choropleth", help="Gemeinde-Kennzahl als Flächenfarbe")
+    p.add_argument("--need", help="Indikatortabelle je Gemeinde (CSV/XLSX mit AGS) als Bedarfsgewicht")
+    p.add_argument("--need-indicator", help="Spalte der Indikatortabelle (Standard: die erste)")
+    p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser("app", help="Die Planungsoberfläche starten (lokal, offline)")
     _region_arg(p)

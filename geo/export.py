@@ -12,7 +12,7 @@
   decimal comma, UTF-8 with BOM; international: ``,``, decimal point, UTF-8).
 - :func:`export_geopackage` writes all layers for QGIS: gemeinden, zellen,
   angebote, planungsraeume, szenario_standorte, markierungen and the
-  parameters as the table ``nahraum_metadata`` and as GeoPackage metadata.
+  parameters as the table ``nahraum_metadata``.
 - :func:`cli_export` is ``nahraum export``: load, analyse, write.
 
 All files are written atomically. Small counts (1–2) are suppressed as "<3"
@@ -190,7 +190,9 @@ def render_map(region: Any, result: Any, path: str | os.PathLike, fmt: str | Non
                paper: str = "A4", dpi: int = settings.MAP_DPI, title: str | None = None,
                scenario_name: str | None = None, *, measure: str | None = None,
                choropleth: str | None = None, show_cells: bool = True,
-               sites: gpd.GeoDataFrame | None = None, data_dir: str | os.PathLike | None = None,
+               sites: gpd.GeoDataFrame | None = None,
+               planning: PlanningRegions | None = None,
+               data_dir: str | os.PathLike | None = None,
                cache_dir: str | os.PathLike | None = None, created: dt.date | None = None
                ) -> Path:
     """Draw an analysis view as a report-ready map (PNG, PDF or SVG), landscape.
@@ -221,6 +223,8 @@ def render_map(region: Any, result: Any, path: str | os.PathLike, fmt: str | Non
         Draw the 100 m cells (where the target group lives).
     sites : GeoDataFrame, optional
         Scenario sites (points), drawn as stars.
+    planning : PlanningRegions, optional
+        Their outlines are drawn as dashed lines.
     data_dir, cache_dir : path, optional
         For the Thuringia inset (VG250 file; cached outline).
     created : date, optional
@@ -244,8 +248,8 @@ def render_map(region: Any, result: Any, path: str | os.PathLike, fmt: str | Non
     with matplotlib.rc_context(RC):
         fig = build_figure(region, result, paper=paper, dpi=dpi, title=title,
                            scenario_name=scenario_name, measure=measure, choropleth=choropleth,
-                           show_cells=show_cells, sites=sites, data_dir=data_dir,
-                           cache_dir=cache_dir, created=created)
+                           show_cells=show_cells, sites=sites, planning=planning,
+                           data_dir=data_dir, cache_dir=cache_dir, created=created)
         meta = _file_metadata(region, result, fig.get_label(), fmt, created)
         with atomic_path(path) as tmp:
             fig.savefig(tmp, format=fmt, dpi=dpi, metadata=meta)
@@ -269,6 +273,7 @@ def build_figure(region: Any, result: Any, paper: str = "A4", dpi: int = setting
                  title: str | None = None, scenario_name: str | None = None,
                  measure: str | None = None, choropleth: str | None = None,
                  show_cells: bool = True, sites: gpd.GeoDataFrame | None = None,
+                 planning: PlanningRegions | None = None,
                  data_dir: str | os.PathLike | None = None,
                  cache_dir: str | os.PathLike | None = None,
                  created: dt.date | None = None) -> Figure:
@@ -364,6 +369,12 @@ def build_figure(region: Any, result: Any, paper: str = "A4", dpi: int = setting
                   for k in dict.fromkeys(kreis_codes)]
         md.add_outlines(ax, kreise, "#222222", 1.0 * s, zorder=6)
     md.add_outlines(ax, [outline], "#111111", 1.2 * s, zorder=6)
+    plan_handle = None
+    if planning is not None and len(planning.regions):
+        coll = md.add_outlines(ax, [g for g in planning.regions.geometry.values
+                                    if g is not None], "#7a0177", 1.5 * s, zorder=7)
+        coll.set_linestyle((0, (4, 2)))
+        plan_handle = Line2D([], [], color="#7a0177", linewidth=1.5 * s, linestyle=(0, (4, 2)))
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_aspect("equal", adjustable="box")
@@ -435,6 +446,9 @@ def build_figure(region: Any, result: Any, paper: str = "A4", dpi: int = setting
         if stacked:
             title_svc += "\nZahl am Symbol: Angebote am selben Ort"
         legends.append((title_svc, svc_handles, svc_labels))
+    if plan_handle is not None:
+        legends.append(("Planungsräume", [plan_handle],
+                        [f"Grenze ({len(planning.regions)} Planungsräume)"]))
 
     # --- scale bar, north arrow, labels ----------------------------------------
     deco = md.draw_scalebar(ax, 7 * s) + md.draw_north_arrow(ax, 9 * s)
@@ -477,7 +491,7 @@ def build_figure(region: Any, result: Any, paper: str = "A4", dpi: int = setting
     if measure == "gap":
         pm = "Haushalts-Minuten" if unit == "Haushalte" else "Personen-Minuten"
         key_lines.append(f"Lückenwert: {md.de_number(tot.get('gap') or 0, 0)} {pm} "
-                         f"({md.de_number(tot.get('gap_per_1000') or 0, 0)} je {per})")
+                         f"({md.de_number(tot.get('gap_per_1000') or 0, 0)} je\u00a0{per})")
     elif measure in ("2sfca", "e2sfca"):
         key_lines.append(f"{measure.upper()} im Mittel: "
                          f"{md.de_number(tot.get(measure + '_mean') or 0, 2)} je {per} {unit}")
@@ -835,8 +849,9 @@ def export_geopackage(region: Any, result: Any, path: str | os.PathLike,
     ``angebote`` (all services of the region, ``ausgewaehlt`` and the
     catchment ratios of the selection), ``planungsraeume``,
     ``szenario_standorte`` and ``markierungen`` when given, and the
-    non-spatial table ``nahraum_metadata`` (key, value); the parameters are
-    also stored as GeoPackage metadata (``NAHRAUM_*``).
+    non-spatial table ``nahraum_metadata`` (key, value: parameters, model,
+    formulas, notes, column labels, sources); every layer has a description
+    (``gpkg_contents.description``).
 
     Parameters
     ----------
@@ -913,23 +928,16 @@ def export_geopackage(region: Any, result: Any, path: str | os.PathLike,
                        "Markierungen aus dem Workshop"))
     rows = metadata_rows(region, result, planning, created)
     meta_df = pd.DataFrame(rows, columns=["key", "value"])
-    dataset_meta = {"NAHRAUM_PARAMS": json.dumps(result.params.to_dict(), ensure_ascii=False),
-                    "NAHRAUM_MODEL": result.model,
-                    "NAHRAUM_ATTRIBUTION": " · ".join(
-                        str(s.get("attribution", "")) for s in
-                        (getattr(region, "meta", None) or {}).get("sources") or []),
-                    "NAHRAUM_EXPORTED": (created or dt.date.today()).isoformat()}
     with atomic_path(path) as tmp:
         # GDAL wants the .gpkg extension: write into a private folder next to the target
         work = Path(tempfile.mkdtemp(prefix=".nahraum-gpkg-", dir=path.parent))
         try:
             gpkg = work / "export.gpkg"
-            first = True
+            # Parameters go into the table, not into GDAL dataset metadata: that one
+            # makes every later read-only open by GDAL write a .gpkg.aux.xml sidecar.
             for name, gdf, description in layers:
                 pyogrio.write_dataframe(_gis_safe(gdf), gpkg, layer=name, driver="GPKG",
-                                        layer_metadata={"DESCRIPTION": description},
-                                        dataset_metadata=dataset_meta if first else None)
-                first = False
+                                        layer_metadata={"DESCRIPTION": description})
             pyogrio.write_dataframe(meta_df, gpkg, layer=METADATA_TABLE, driver="GPKG")
             os.replace(gpkg, tmp)
         finally:
@@ -986,14 +994,14 @@ def cli_export(args: Any) -> Path:
         threshold_min=_arg(args, "threshold", "threshold_min"),
         measure=_arg(args, "measure", default=settings.DEFAULT_MEASURE))
     networks = reg.networks([mode]) if hasattr(reg, "networks") else {}
-    result = analysis.analyze(reg, params, networks)
+    result = analysis.analyze(reg, params, networks, _arg(args, "need_weights"))
     planning_file = _arg(args, "planning")
     planning = read_planning(planning_file, reg) if planning_file else None
     if fmt in MAP_FORMATS:
         return render_map(reg, result, out, fmt=fmt, paper=_arg(args, "paper", default="A4"),
                           dpi=_arg(args, "dpi", default=settings.MAP_DPI),
                           title=_arg(args, "title"), choropleth=_arg(args, "choropleth"),
-                          data_dir=data_dir, cache_dir=cache_dir)
+                          planning=planning, data_dir=data_dir, cache_dir=cache_dir)
     if fmt in TABLE_FORMATS:
         return export_table(result, out, fmt=fmt, planning=planning)
     return export_geopackage(reg, result, out, planning=planning)

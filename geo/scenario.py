@@ -54,7 +54,7 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 
-from . import analysis, settings, traveltime
+from . import analysis, indicators, settings, traveltime
 from ._errors import InputError, Problem
 from ._io import write_bytes_atomic
 
@@ -671,6 +671,7 @@ class Scenario:
     def _check_references(self) -> None:
         ids: set[str] = set()
         created: set[str] = set()
+        closed: set[str] = set()
         for i, c in enumerate(self.changes, start=1):
             if not isinstance(c, Change):
                 raise InputError(f"Änderung {i}: keine Änderung ({_type_de(c)}).")
@@ -683,6 +684,11 @@ class Scenario:
                 if ref.startswith(settings.PLAN_ID_PREFIX) and ref not in created:
                     raise InputError(f"Änderung {i} ({c.describe()}): der geplante Standort "
                                      f"„{ref}“ wird erst später oder nie angelegt.")
+                if ref in closed:
+                    raise InputError(f"Änderung {i} ({c.describe()}): der Standort „{ref}“ "
+                                     "ist zu diesem Zeitpunkt schon geschlossen.")
+            if isinstance(c, CloseSite):
+                closed.add(c.service_id)
             created.update(c.site_ids())
         pin_ids = [p.id for p in self.pins]
         if any(not p for p in pin_ids) or len(set(pin_ids)) != len(pin_ids):
@@ -1271,40 +1277,31 @@ def _kind_row(change: _Kind, site_id: str, x: float, y: float, capacity: float |
             "change_id": change.id, "_x": x, "_y": y}
 
 
-def apply(services: gpd.GeoDataFrame, scenario: Scenario, *, strict: bool = True
-          ) -> gpd.GeoDataFrame:
-    """The service list after the scenario's changes, in order.
+@dataclass
+class _Resolved:
+    """The outcome of a scenario's changes on a status quo (before building tables)."""
 
-    Closed sites are dropped; moved sites keep their id and get the new
-    position (precision ``"coordinates"``); added sites, outreach days and
-    mobile stops are appended with ids ``plan-N`` (``plan-N-k``). The
-    columns ``scenario_change`` (German description, empty for untouched
-    rows) and ``change_id`` are added; lat/lon follow the geometry.
+    alive: np.ndarray  # status-quo rows kept
+    moved: dict[int, tuple[float, float]]  # status-quo row → new position
+    text: np.ndarray  # scenario_change of status-quo rows (None = untouched)
+    change_id: np.ndarray
+    planned: dict[str, dict]  # new sites in order: _kind_row dicts with _x/_y
+    skipped: list[str]
 
-    Parameters
-    ----------
-    services : GeoDataFrame
-        Status quo (``region.services``, EPSG:3035) with an ``id`` column.
-    scenario : Scenario
-    strict : bool
-        Raise InputError for a change that refers to an unknown or closed
-        site; otherwise skip it (listed in ``result.attrs["skipped"]``).
-    """
-    if "id" not in services.columns:
-        raise InputError("Die Angebotsliste braucht eine Spalte „id“.")
-    base = services
-    ids = base["id"].astype(str).to_numpy(dtype=object)
-    pos = {}
+
+def _resolve(ids: np.ndarray, xy: np.ndarray, scenario: Scenario, strict: bool = True
+             ) -> _Resolved:
+    """Apply the changes in order to status-quo ids and positions (NaN = no location)."""
+    pos: dict[str, int] = {}
     for i, s in enumerate(ids):
         pos.setdefault(s, i)
-    n = len(base)
+    n = len(ids)
     alive = np.ones(n, dtype=bool)
     moved: dict[int, tuple[float, float]] = {}
     text = np.full(n, None, dtype=object)
     cid = np.full(n, None, dtype=object)
     planned: dict[str, dict] = {}
     skipped: list[str] = []
-    geom = base.geometry.values
 
     def where(site: str) -> tuple[float, float]:
         if site in planned:
@@ -1314,10 +1311,9 @@ def apply(services: gpd.GeoDataFrame, scenario: Scenario, *, strict: bool = True
             raise InputError(f"Standort „{site}“ gibt es nicht (mehr).")
         if i in moved:
             return moved[i]
-        g = geom[i]
-        if g is None or g.is_empty:
+        if not (math.isfinite(xy[i, 0]) and math.isfinite(xy[i, 1])):
             raise InputError(f"Standort „{site}“ hat keine Koordinaten.")
-        return float(shapely.get_x(g)), float(shapely.get_y(g))
+        return float(xy[i, 0]), float(xy[i, 1])
 
     for k, change in enumerate(scenario.changes, start=1):
         try:
@@ -1367,11 +1363,47 @@ def apply(services: gpd.GeoDataFrame, scenario: Scenario, *, strict: bool = True
             if strict:
                 raise InputError(msg) from exc
             skipped.append(msg)
+    return _Resolved(alive, moved, text, cid, planned, skipped)
 
+
+def _ids_xy(services: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    if "id" not in services.columns:
+        raise InputError("Die Angebotsliste braucht eine Spalte „id“.")
+    ids = services["id"].astype(str).to_numpy(dtype=object)
+    g = services.geometry.values
+    bad = shapely.is_missing(g) | shapely.is_empty(g)
+    xy = np.full((len(services), 2), np.nan)
+    if (~bad).any():
+        xy[~bad, 0], xy[~bad, 1] = shapely.get_x(g[~bad]), shapely.get_y(g[~bad])
+    return ids, xy
+
+
+def apply(services: gpd.GeoDataFrame, scenario: Scenario, *, strict: bool = True
+          ) -> gpd.GeoDataFrame:
+    """The service list after the scenario's changes, in order.
+
+    Closed sites are dropped; moved sites keep their id and get the new
+    position (precision ``"coordinates"``); added sites, outreach days and
+    mobile stops are appended with ids ``plan-N`` (``plan-N-k``). The
+    columns ``scenario_change`` (German description, empty for untouched
+    rows) and ``change_id`` are added; lat/lon follow the geometry.
+
+    Parameters
+    ----------
+    services : GeoDataFrame
+        Status quo (``region.services``, EPSG:3035) with an ``id`` column.
+    scenario : Scenario
+    strict : bool
+        Raise InputError for a change that refers to an unknown or closed
+        site; otherwise skip it (listed in ``result.attrs["skipped"]``).
+    """
+    base = services
+    res = _resolve(*_ids_xy(base), scenario, strict)
+    alive, moved = res.alive, res.moved
     gname = base.geometry.name
     out = base.loc[alive] if not alive.all() else base.copy()
-    out["scenario_change"] = text[alive]
-    out["change_id"] = cid[alive]
+    out["scenario_change"] = res.text[alive]
+    out["change_id"] = res.change_id[alive]
     columns = set(out.columns)
     if moved:
         rows = np.flatnonzero(alive)
@@ -1387,8 +1419,8 @@ def apply(services: gpd.GeoDataFrame, scenario: Scenario, *, strict: bool = True
                 out.iloc[loc, out.columns.get_loc(col)] = v
         if "precision" in out.columns:
             out.iloc[loc, out.columns.get_loc("precision")] = "coordinates"
-    if planned:
-        rows = list(planned.values())
+    if res.planned:
+        rows = [dict(r) for r in res.planned.values()]
         xy = np.array([[r.pop("_x"), r.pop("_y")] for r in rows], dtype=float)
         lon, lat = to_lonlat(xy[:, 0], xy[:, 1])
         new = pd.DataFrame(rows)
@@ -1399,7 +1431,7 @@ def apply(services: gpd.GeoDataFrame, scenario: Scenario, *, strict: bool = True
                                geometry=gname, crs=base.crs)
     else:
         out = out.reset_index(drop=True)
-    out.attrs["skipped"] = skipped
+    out.attrs["skipped"] = res.skipped
     out.attrs["scenario"] = scenario.name
     return out
 
@@ -1428,6 +1460,21 @@ def changes_frame(services: gpd.GeoDataFrame, scenario: Scenario) -> gpd.GeoData
         return gpd.GeoDataFrame({c: [] for c in cols}, geometry=gpd.GeoSeries(
             [], crs=services.crs))
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=services.crs)
+
+
+def pins_frame(scenario: Scenario) -> gpd.GeoDataFrame:
+    """The participants' pins for the map and exports (EPSG:3035).
+
+    Columns id, kind, label (German), text (verbatim: escape when rendering), created,
+    geometry.
+    """
+    pins = scenario.pins
+    return gpd.GeoDataFrame(
+        {"id": [p.id for p in pins], "kind": [p.kind for p in pins],
+         "label": [p.label for p in pins], "text": [p.text for p in pins],
+         "created": [p.created for p in pins]},
+        geometry=shapely.points(np.array([[p.x, p.y] for p in pins], dtype=float).reshape(-1, 2)),
+        crs=settings.CRS_METRIC)
 
 
 # ---------------------------------------------------------------------------
@@ -1461,15 +1508,13 @@ class _State:
                    sp.csr_matrix(result.catchment))
 
 
-def _update(state: _State, selection: gpd.GeoDataFrame, cells_xy: np.ndarray,
-            params: analysis.AnalysisParams, net: Any) -> _State | None:
-    """The state for ``selection``, recomputing only the sites that differ from ``state``."""
-    ids = selection["id"].astype(str).to_numpy(dtype=object) if len(selection) else \
-        np.empty(0, dtype=object)
+def _update(state: _State, ids: np.ndarray, xy: np.ndarray, cap: np.ndarray,
+            cells_xy: np.ndarray, params: analysis.AnalysisParams, net: Any) -> _State | None:
+    """The state for the selected sites (ids, positions, capacity used), recomputing
+    only the sites that differ from ``state``; None if ids are not unique."""
     if len(set(ids)) != len(ids):
         return None
-    xy = analysis._points_xy(selection)
-    cap = analysis.service_capacity(selection)[0] if len(selection) else np.empty(0)
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     old = {s: i for i, s in enumerate(state.ids)}
     kept_old, kept_new, added = [], [], []
     for j, s in enumerate(ids):
@@ -1516,9 +1561,105 @@ def _update(state: _State, selection: gpd.GeoDataFrame, cells_xy: np.ndarray,
                   minutes, nearest, catchment)
 
 
-#: Service columns the measures need (the comparison applies the scenario to these only).
+#: Service columns of ``Comparison.selection``.
 LIGHT_COLUMNS: tuple[str, ...] = ("id", "name", "category", "subcategory", "capacity",
                                   "precision")
+
+
+@dataclass(eq=False)
+class _Sites:
+    """A service list as arrays (what the measures need), before or after a scenario."""
+
+    ids: np.ndarray
+    names: np.ndarray
+    category: np.ndarray
+    subcategory: np.ndarray
+    precision: np.ndarray
+    capacity: np.ndarray  # raw: NaN = unknown
+    xy: np.ndarray  # NaN = no location
+    text: np.ndarray
+    change_id: np.ndarray
+
+    @classmethod
+    def from_services(cls, services: gpd.GeoDataFrame) -> _Sites:
+        ids, xy = _ids_xy(services)
+        n = len(services)
+
+        def col(name: str) -> np.ndarray:
+            if name not in services.columns:
+                return np.full(n, None, dtype=object)
+            v = services[name]
+            return v.astype(object).where(v.notna(), None).to_numpy(dtype=object)
+
+        cap = (pd.to_numeric(services["capacity"], errors="coerce").to_numpy(dtype=float)
+               if "capacity" in services.columns else np.full(n, np.nan))
+        none = np.full(n, None, dtype=object)
+        return cls(ids, col("name"), col("category"), col("subcategory"), col("precision"), cap,
+                   xy, none, none.copy())
+
+    def after(self, scenario: Scenario, strict: bool = True) -> _Sites:
+        """The sites after the scenario (same semantics as :func:`apply`)."""
+        res = _resolve(self.ids, self.xy, scenario, strict)
+        idx = np.flatnonzero(res.alive)
+        xy, prec = self.xy[idx].copy(), self.precision[idx].copy()
+        for i, p in res.moved.items():
+            j = int(np.searchsorted(idx, i))
+            xy[j], prec[j] = p, "coordinates"
+        rows = list(res.planned.values())
+
+        def cat(a: np.ndarray, key: str) -> np.ndarray:
+            return np.concatenate([a, np.array([r[key] for r in rows], dtype=object)])
+
+        return _Sites(
+            cat(self.ids[idx], "id"), cat(self.names[idx], "name"),
+            cat(self.category[idx], "category"), cat(self.subcategory[idx], "subcategory"),
+            np.concatenate([prec, np.full(len(rows), "coordinates", dtype=object)]),
+            np.concatenate([self.capacity[idx], np.array([r["capacity"] for r in rows],
+                                                         dtype=float)]),
+            np.concatenate([xy, np.array([[r["_x"], r["_y"]] for r in rows],
+                                         dtype=float).reshape(-1, 2)]),
+            cat(res.text[idx], "scenario_change"), cat(res.change_id[idx], "change_id"))
+
+    def selected(self, kinds: tuple[str, ...]) -> np.ndarray:
+        """Rows ``analysis.service_selection`` would keep (located, of the kinds)."""
+        located = np.isfinite(self.xy).all(axis=1) & (self.precision != "not_found")
+        return located & _kind_mask(kinds, self.category, self.subcategory)
+
+    def frame(self, mask: np.ndarray) -> gpd.GeoDataFrame:
+        return gpd.GeoDataFrame(
+            {"id": self.ids[mask], "name": self.names[mask], "category": self.category[mask],
+             "subcategory": self.subcategory[mask], "capacity": self.capacity[mask],
+             "precision": self.precision[mask], "scenario_change": self.text[mask],
+             "change_id": self.change_id[mask]},
+            geometry=shapely.points(self.xy[mask]), crs=settings.CRS_METRIC)
+
+
+_KIND_CACHE: dict[tuple, frozenset] = {}
+
+
+def _kind_mask(kinds: tuple[str, ...], category: np.ndarray, subcategory: np.ndarray
+               ) -> np.ndarray:
+    """Kind filter of ``analysis.service_selection``, evaluated once per distinct
+    (category, subcategory) pair set and cached (a kind that matches nothing: empty)."""
+    pairs = list(zip((c if isinstance(c, str) else None for c in category),
+                     (c if isinstance(c, str) else None for c in subcategory), strict=True))
+    distinct = tuple(dict.fromkeys(pairs))
+    key = (kinds, distinct)
+    hit = _KIND_CACHE.get(key)
+    if hit is None:
+        probe = gpd.GeoDataFrame(
+            {"category": [p[0] for p in distinct], "subcategory": [p[1] for p in distinct],
+             "precision": "coordinates"},
+            geometry=shapely.points(np.zeros((len(distinct), 2))), crs=settings.CRS_METRIC)
+        try:
+            chosen = analysis.service_selection(probe, kinds).index
+        except InputError:
+            chosen = []
+        hit = frozenset(distinct[i] for i in chosen)
+        if len(_KIND_CACHE) > 512:
+            _KIND_CACHE.clear()
+        _KIND_CACHE[key] = hit
+    return np.fromiter((p in hit for p in pairs), dtype=bool, count=len(pairs))
 #: Figures compared per Gemeinde and for the region (before, after, delta).
 FIGURES: tuple[str, ...] = ("people_within", "share_within", "people_unreachable",
                             "minutes_mean", "gap", "2sfca_mean", "e2sfca_mean")
@@ -1591,13 +1732,22 @@ class Comparison:
     totals: dict
     gemeinden: pd.DataFrame
     cells: pd.DataFrame
-    selection: gpd.GeoDataFrame
     base: analysis.AnalysisResult
     method: str
     metadata: dict
     _after: _State | None = field(default=None, repr=False)
     _status_quo: gpd.GeoDataFrame | None = field(default=None, repr=False)
+    _sites: _Sites | None = field(default=None, repr=False)
+    _mask: np.ndarray | None = field(default=None, repr=False)
     _services: gpd.GeoDataFrame | None = field(default=None, repr=False)
+    _selection: gpd.GeoDataFrame | None = field(default=None, repr=False)
+
+    @property
+    def selection(self) -> gpd.GeoDataFrame:
+        """The selected services after the scenario (computed on first use)."""
+        if self._selection is None:
+            self._selection = self._sites.frame(self._mask)
+        return self._selection
 
     @property
     def services(self) -> gpd.GeoDataFrame:
@@ -1634,11 +1784,21 @@ def with_services(region: Any, services: gpd.GeoDataFrame) -> Any:
     return out
 
 
-def _base_ok(base: Any, region: Any, params: analysis.AnalysisParams) -> bool:
-    return (isinstance(base, analysis.AnalysisResult) and base.params == params
-            and len(base.cells) == len(region.cells)
-            and base.metadata.get("content_hash") == (getattr(region, "meta", None) or {}).get(
-                "content_hash"))
+def _weights_key(need_weights: Mapping[str, float] | None) -> dict | None:
+    return None if need_weights is None else {str(k): float(v) for k, v in need_weights.items()}
+
+
+def _base_ok(base: Any, region: Any, params: analysis.AnalysisParams,
+             need_weights: Mapping[str, float] | None = None) -> bool:
+    """Whether ``base`` is the status quo of ``region`` for ``params`` and ``need_weights``."""
+    if not (isinstance(base, analysis.AnalysisResult) and base.params == params
+            and len(base.cells) == len(region.cells)):
+        return False
+    if base.metadata.get("content_hash") != (getattr(region, "meta", None) or {}).get(
+            "content_hash"):
+        return False
+    used = (base.metadata.get("need_weighting") or {}).get("weights")
+    return used == _weights_key(need_weights)
 
 
 _CELL_KEYS = ("minutes", "within", "count", "2sfca", "e2sfca", "gap")
@@ -1659,6 +1819,13 @@ class _BaseCache:
     figures: dict
     region_figures: dict
     state: _State | None
+    services: gpd.GeoDataFrame | None = None
+    sites: _Sites | None = None
+
+    def status_quo(self, services: gpd.GeoDataFrame) -> _Sites:
+        if self.sites is None or self.services is not services:
+            self.services, self.sites = services, _Sites.from_services(services)
+        return self.sites
 
 
 _BASE_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -1690,7 +1857,8 @@ def _base_cache(base: analysis.AnalysisResult, region: Any) -> _BaseCache:
 def compare(region: Any, params: analysis.AnalysisParams, scenario: Scenario,
             networks: Mapping[str, Any] | None = None,
             base_result: analysis.AnalysisResult | None = None, *,
-            previous: Comparison | None = None, incremental: bool = True) -> Comparison:
+            previous: Comparison | None = None, incremental: bool = True,
+            need_weights: Mapping[str, float] | None = None) -> Comparison:
     """Compare a scenario with the status quo.
 
     Parameters
@@ -1707,6 +1875,9 @@ def compare(region: Any, params: analysis.AnalysisParams, scenario: Scenario,
         sites that differ from it are recomputed (workshop: one change at a time).
     incremental : bool
         False forces a full :func:`geo.analysis.analyze` of the changed list.
+    need_weights : mapping AGS → weight, optional
+        As for :func:`geo.analysis.analyze`: the gap score of each cell is
+        multiplied by its Gemeinde's weight (before and after alike).
 
     Returns
     -------
@@ -1716,43 +1887,43 @@ def compare(region: Any, params: analysis.AnalysisParams, scenario: Scenario,
     timings: dict[str, float] = {}
     if not isinstance(params, analysis.AnalysisParams):
         raise TypeError("params must be an AnalysisParams")
-    base = base_result if _base_ok(base_result, region, params) else \
-        analysis.analyze(region, params, networks)
+    base = base_result if _base_ok(base_result, region, params, need_weights) else \
+        analysis.analyze(region, params, networks, need_weights)
     b = _base_cache(base, region)
     timings["base_ms"] = (time.perf_counter() - t0) * 1000
     t1 = time.perf_counter()
     status_quo = region.services
-    light = status_quo[[c for c in status_quo.columns if c in LIGHT_COLUMNS]
-                       + [status_quo.geometry.name]]
-    services = apply(light, scenario)
-    try:
-        selection = analysis.service_selection(services, params.kinds)
-    except InputError:  # every site of the kind closed
-        selection = services.iloc[:0].copy()
+    sq = b.status_quo(status_quo)
+    sites = sq.after(scenario)
+    mask = sites.selected(params.kinds)
     people = b.people
     T = params.threshold_min
     state = None
-    if incremental or len(selection) == 0:
+    if incremental or not mask.any():
         start = b.state
         if previous is not None and previous.base is base and previous._after is not None \
                 and previous.params == params:
             start = previous._after
         if start is not None:
-            state = _update(start, selection, b.cells_xy, params,
+            cap = analysis.service_capacity(pd.DataFrame({"capacity": sites.capacity[mask]}))[0]
+            state = _update(start, sites.ids[mask], sites.xy[mask], cap, b.cells_xy, params,
                             (networks or {}).get(params.mode))
     if state is not None:
         m = analysis.cell_measures(state.minutes, state.catchment, people, state.capacity, T,
                                    params.decay, params.gap_cap_factor)
         per = settings.ACCESS_PER_PEOPLE
+        gap = m.gap if need_weights is None else m.gap * indicators.cell_weights(
+            base.cells["ags"].astype(str).to_numpy(), need_weights)
         after = {"minutes": m.minutes, "within": m.within, "count": m.count,
-                 "2sfca": m.access_2sfca * per, "e2sfca": m.access_e2sfca * per, "gap": m.gap}
+                 "2sfca": m.access_2sfca * per, "e2sfca": m.access_e2sfca * per, "gap": gap}
         ids = state.ids
         service_after = pd.Categorical.from_codes(
             state.nearest, categories=pd.Index(ids, dtype="str")) if len(ids) else \
             pd.Categorical([None] * len(people), categories=pd.Index([], dtype="str"))
         method = "incremental"
     else:
-        res = analysis.analyze(with_services(region, services), params, networks)
+        res = analysis.analyze(with_services(region, apply(status_quo, scenario)), params,
+                               networks, need_weights)
         after = {k: res.cells[k].to_numpy() for k in _CELL_KEYS}
         service_after = res.cells["service_id"].array
         method = "full"
@@ -1780,7 +1951,7 @@ def compare(region: Any, params: analysis.AnalysisParams, scenario: Scenario,
                           ("delta", ra[f][0] - rb[f][0])):
             totals[f"{f}_{suffix}"] = analysis._py(v)
     totals["services_before"] = int(len(base.services))
-    totals["services_after"] = int(len(selection))
+    totals["services_after"] = int(mask.sum())
     gemeinden = pd.DataFrame(table, index=region.gemeinden.index)
 
     mb, ma = before["minutes"], after["minutes"].astype(float)
@@ -1805,7 +1976,7 @@ def compare(region: Any, params: analysis.AnalysisParams, scenario: Scenario,
         "service_id_after": service_after,
     }, index=bc.index)
 
-    notes = _no_effect_notes(scenario, light, selection, base, params)
+    notes = _no_effect_notes(scenario, sq, set(sites.ids[mask]), base, params)
     timings["total_ms"] = (time.perf_counter() - t0) * 1000
     metadata = {
         "scenario": scenario.name, "region": getattr(region, "name", None),
@@ -1814,26 +1985,24 @@ def compare(region: Any, params: analysis.AnalysisParams, scenario: Scenario,
         if method == "incremental" else "vollständige Neuberechnung",
         "changes": [c.describe() for c in scenario.changes], "notes": notes,
         "timings": {k: round(v, 2) for k, v in timings.items()},
+        "need_weighting": base.metadata.get("need_weighting"),
         "sources": base.metadata.get("sources", []),
     }
-    return Comparison(scenario, params, totals, gemeinden, out_cells, selection, base, method,
-                      metadata, state, status_quo)
+    return Comparison(scenario, params, totals, gemeinden, out_cells, base, method, metadata,
+                      state, status_quo, sites, mask)
 
 
-def _no_effect_notes(scenario: Scenario, light: gpd.GeoDataFrame, selection: gpd.GeoDataFrame,
+def _no_effect_notes(scenario: Scenario, sq: _Sites, selected: set[str],
                      base: analysis.AnalysisResult, params: analysis.AnalysisParams) -> list[str]:
     """German notes on changes that do not touch the selected kind of service."""
     prefix = settings.PLAN_ID_PREFIX
-    probe = set(selection["id"].astype(str)) if len(selection) else set()
+    probe = selected
     if any(isinstance(c, CloseSite) and c.service_id.startswith(prefix)
            for c in scenario.changes):  # judge closed planned sites as if they stayed open
         kept = tuple(c for c in scenario.changes
                      if not (isinstance(c, CloseSite) and c.service_id.startswith(prefix)))
-        try:
-            opened = apply(light, dataclasses.replace(scenario, changes=kept), strict=False)
-            probe = set(analysis.service_selection(opened, params.kinds)["id"].astype(str))
-        except InputError:
-            probe = set()
+        opened = sq.after(dataclasses.replace(scenario, changes=kept), strict=False)
+        probe = set(opened.ids[opened.selected(params.kinds)])
     base_ids = set(base.services["id"].astype(str)) if "id" in base.services else set()
     notes = []
     for c in scenario.changes:
@@ -2338,7 +2507,8 @@ def _import_gpkg(data: bytes, name: str, extent: Extent | None) -> Scenario:
 __all__ = [
     "Change", "AddSite", "MoveSite", "CloseSite", "OutreachDay", "MobileService", "MobileStop",
     "Pin", "Scenario", "ScenarioHistory", "ScenarioStore", "ScenarioInfo", "ScenarioFileError",
-    "Extent", "Comparison", "apply", "changes_frame", "compare", "comparison_table",
+    "Extent", "Comparison", "apply", "changes_frame", "pins_frame", "compare",
+    "comparison_table",
     "with_services", "session_folder", "file_stem", "to_geojson", "export_scenario",
     "geopackage_bytes", "import_scenario", "resolve_kind", "to_lonlat", "to_xy", "CHANGE_TYPES",
     "CELL_CHANGES", "FIGURES",

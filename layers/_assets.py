@@ -11,8 +11,11 @@ leak every map view to third parties. Nahraum therefore
 * embeds them as ``data:`` URLs into every map (:func:`localize`), so the map needs no
   server route: the st_folium iframe, an exported HTML file and the unit tests all see
   the same self-contained document,
-* drops what it does not use (Bootstrap, Glyphicons, Leaflet.awesome-markers): service
-  symbols are inline SVG from Font Awesome, drawn in ``L.divIcon`` markers,
+* drops what it does not use (Bootstrap, Glyphicons, Leaflet.awesome-markers, jQuery):
+  service symbols are inline SVG from Font Awesome, drawn in ``L.divIcon`` markers, and
+  popups and tooltips are bound in Leaflet itself (folium needs jQuery only for its own
+  ``Popup``/``Tooltip`` elements and ``objects_to_stay_in_front``, which Nahraum does not
+  use). Every byte embedded here is sent again with each map update in the app,
 * refuses to render a map that still references any remote script or style sheet.
 """
 
@@ -174,7 +177,7 @@ def leaflet_js() -> str:
 
 @lru_cache(maxsize=1)
 def jquery_js() -> str:
-    """Return jQuery as a ``data:`` URL (folium's ``Popup`` uses it)."""
+    """Return jQuery as a ``data:`` URL (only for folium ``Popup`` elements; maps drop it)."""
     return _data_url("text/javascript", _vendor_file("jquery/jquery.min.js").read_bytes())
 
 
@@ -224,9 +227,9 @@ def css_data_url(css: str) -> str:
 
 
 # Names of folium's default resources: replaced by local copies or dropped.
-_LOCAL_JS = {"leaflet": leaflet_js, "jquery": jquery_js}
+_LOCAL_JS = {"leaflet": leaflet_js}
 _LOCAL_CSS = {"leaflet_css": leaflet_css}
-_UNUSED = {"bootstrap", "awesome_markers", "bootstrap_css", "glyphicons_css",
+_UNUSED = {"jquery", "bootstrap", "awesome_markers", "bootstrap_css", "glyphicons_css",
            "awesome_markers_font_css", "awesome_markers_css", "awesome_rotate_css"}
 
 

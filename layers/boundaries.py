@@ -36,6 +36,8 @@ CHOROPLETH_OPACITY = 0.8
 # Gemeinde indicators that can colour the Gemeinden (keys of analysis.SUMMARY_COLUMNS).
 INDICATORS: tuple[str, ...] = ("share_beyond", "gap_per_1000", "2sfca_mean", "e2sfca_mean",
                                "minutes_mean")
+# Shares are classed with fixed limits (percent), so maps of different parameters compare.
+SHARE_BREAKS: tuple[float, ...] = (10.0, 25.0, 50.0, 75.0)
 
 LAND_COLOR = "#f7f5ef"
 GEMEINDE_LINE = "#6b6b6b"
@@ -313,15 +315,16 @@ def choropleth(values: Mapping[str, float], indicator: str, target: str, name: s
     keys = list(values)
     v = np.array([np.nan if values[k] is None else float(values[k]) for k in keys], dtype=float)
     finite = np.isfinite(v)
-    scale = 100.0 if indicator.startswith("share") else 1.0
-    breaks = nice_breaks(v[finite] * scale, len(colors))
+    share = indicator.startswith("share")
+    scale = 100.0 if share else 1.0
+    breaks = list(SHARE_BREAKS) if share else nice_breaks(v[finite] * scale, len(colors))
     codes = np.searchsorted(np.asarray(breaks, dtype=float), v * scale, side="left")
     label = indicator_label(indicator, target, lang)
     fill = {k: colors[int(c)] for k, c, ok in zip(keys, codes, finite, strict=True) if ok}
     tips = {k: esc(i18n.t("tip_value", lang, indicator=label,
                           value=indicator_text(indicator, x, lang)))
             for k, x in zip(keys, v, strict=True)}
-    labels = range_labels(breaks, lang)
+    labels = range_labels(breaks, lang, "%" if share else "")
     rows = [LegendEntry(text, fill_swatch(col, border="#777777", opacity=CHOROPLETH_OPACITY))
             for text, col in zip(labels, colors, strict=False)]
     if not finite.all():

@@ -44,6 +44,8 @@ MAX_PIXELS = 6_000_000  # output size cap: large regions get fewer pixels per ce
 BEYOND_LINE = settings.COVERAGE_COLORS[1]  # outline of cells beyond the threshold
 MAP_MEASURES: tuple[str, ...] = (*settings.MEASURES, "people")  # "people": the target group
 N_QUANTILE_CLASSES = 5
+OUTLINE_MARGIN_M = 40.0  # the outline of cells beyond the threshold runs this far outside
+OUTLINE_MAX_CELLS = 15_000  # more cells beyond the threshold: no outline (too slow, too heavy)
 
 
 @dataclass(frozen=True)
@@ -500,8 +502,13 @@ def measure_classes(measure: str, values: np.ndarray, threshold: float, target: 
 # Outline of cells beyond the threshold
 # ---------------------------------------------------------------------------
 def cells_outline_geojson(cells_xy: np.ndarray, mask: np.ndarray,
-                          cell_size: float = settings.CELL_SIZE_M) -> dict:
-    """The union of the selected 100 m squares as display GeoJSON (one (multi)polygon).
+                          cell_size: float = settings.CELL_SIZE_M,
+                          margin_m: float = OUTLINE_MARGIN_M) -> dict:
+    """Outline around the selected 100 m squares as display GeoJSON (one (multi)polygon).
+
+    The squares are merged and the outline is drawn ``margin_m`` outside them, so the
+    line frames the cells without covering their colour; squares closer than twice the
+    margin are framed together (a village, not each cell).
 
     Parameters
     ----------
@@ -511,6 +518,8 @@ def cells_outline_geojson(cells_xy: np.ndarray, mask: np.ndarray,
         Cells to outline.
     cell_size : float
         Edge length in metres.
+    margin_m : float
+        Distance of the line from the cells (0: on the cell edges).
 
     Returns
     -------
@@ -523,6 +532,10 @@ def cells_outline_geojson(cells_xy: np.ndarray, mask: np.ndarray,
     h = float(cell_size) / 2.0
     boxes = shapely.box(xy[:, 0] - h, xy[:, 1] - h, xy[:, 0] + h, xy[:, 1] + h)
     union = shapely.coverage_union_all(boxes)
+    if margin_m > 0:
+        union = shapely.buffer(union, 2 * margin_m, quad_segs=2, join_style="mitre")
+        union = shapely.buffer(union, -margin_m, quad_segs=2, join_style="mitre")
+        union = shapely.simplify(union, margin_m / 4, preserve_topology=True)
     to_deg = Transformer.from_crs(settings.CRS_METRIC, settings.CRS_DISPLAY, always_xy=True)
     union = shapely.transform(union, lambda c: np.column_stack(to_deg.transform(c[:, 0],
                                                                                  c[:, 1])))
@@ -532,7 +545,7 @@ def cells_outline_geojson(cells_xy: np.ndarray, mask: np.ndarray,
 def outline_layer(geojson: dict, pane: str, color: str = BEYOND_LINE) -> folium.GeoJson:
     """A crisp outline, not interactive; CSS (``nahraum-outline``) adds a white halo."""
     style = js_code(
-        "function(f) { return {color: $color, weight: 2.2, opacity: 1, fill: false, "
+        "function(f) { return {color: $color, weight: 1.8, opacity: 1, fill: false, "
         "className: 'nahraum-outline'}; }",
         color=color,
     )

@@ -18,6 +18,8 @@ from layers import boundaries, catchment, cells, i18n, services
 from layers.legend import LegendSection
 from layers.map import Overlays
 
+CATCHMENT_TITLE_MAX = 32  # characters of a service name in the layer control
+
 
 @dataclass(frozen=True)
 class MeasureOverlay:
@@ -78,8 +80,9 @@ def measure_overlay(result: Any, grid: cells.CellGrid, measure: str,
     outline, extra = None, ()
     if measure == "minutes":
         mask = (~c["within"].to_numpy(dtype=bool)) & (c["people"].to_numpy(dtype=float) > 0)
-        outline = cells.cells_outline_geojson(c[["x", "y"]].to_numpy(dtype=float), mask)
-        extra = (cells.beyond_legend_entry(p.threshold_min, lang),)
+        if 0 < mask.sum() <= cells.OUTLINE_MAX_CELLS:
+            outline = cells.cells_outline_geojson(c[["x", "y"]].to_numpy(dtype=float), mask)
+            extra = (cells.beyond_legend_entry(p.threshold_min, lang),)
     note = (f"{i18n.t('lg_threshold', lang, T=T)} · {i18n.target_label(p.target, lang)} · "
             f"{i18n.t('lg_model', lang, model=model)}")
     legend = classes.legend(name=name, note=note, extra=extra)
@@ -138,7 +141,9 @@ def overlays(measure: MeasureOverlay, services_geojson: dict, result: Any,
     svc_legend = services.legend_section(svc_name, lang, categories=categories)
     c_name = c_legend = None
     if catchment_geojson is not None:
-        c_name = i18n.t("layer_catchment", lang, name=catchment_title or "")
+        title = catchment_title or ""
+        title = title if len(title) <= CATCHMENT_TITLE_MAX else title[:CATCHMENT_TITLE_MAX - 1] + "…"
+        c_name = i18n.t("layer_catchment", lang, name=title)
         c_legend = catchment.legend_section(result.params.threshold_min, c_name, lang,
                                             inner=len(catchment_geojson["features"]) > 1)
     return Overlays(

@@ -107,7 +107,7 @@ MAP_CSS = TextTemplate("""
 .nahraum-dot { display: inline-block; flex: none; border-radius: 50%; border: 1px solid #fff;
   vertical-align: middle; margin-right: 6px; width: 10px; height: 10px; }
 .nahraum-legend .nahraum-dot { margin-right: 0; }
-.nahraum-outline { filter: drop-shadow(0 0 1px #fff) drop-shadow(0 0 1px #fff); }
+.nahraum-outline { filter: drop-shadow(0 0 1px #fff); }
 .nahraum-catchment { filter: drop-shadow(0 0 1.5px #fff); }
 .nahraum-marker-selected { box-shadow: 0 0 0 3px #111, 0 0 0 5px #fff; }
 """).substitute(font=FONT_STACK, zgg=LABEL_MIN_ZOOM["gemeinde-gross"],
@@ -243,6 +243,33 @@ class RegisterLayers(MacroElement):
         super().__init__()
         self._name = "RegisterLayers"
         self.layers = list(layers)
+
+
+class FitRegion(MacroElement):
+    """Fits the map to the region once, leaving room for an expanded legend on the left."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var map = {{ this._parent.get_name() }};
+            var left = 10;
+            var legend = map.getContainer().querySelector('.nahraum-legend-control');
+            var details = legend ? legend.querySelector('details') : null;
+            if (details && details.open) { left = legend.offsetWidth + 20; }
+            if (map.getSize().x - left < 320) { left = 10; }
+            map.fitBounds({{ this.bounds|tojson }},
+                          {paddingTopLeft: [left, 10], paddingBottomRight: [10, 10],
+                           animate: false});
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, bounds: tuple[tuple[float, float], tuple[float, float]]):
+        super().__init__()
+        self._name = "FitRegion"
+        self.bounds = [list(bounds[0]), list(bounds[1])]
 
 
 class LegendUpdate(MacroElement):
@@ -408,7 +435,7 @@ def base_map(bounds: tuple[tuple[float, float], tuple[float, float]]) -> folium.
     (south, west), (north, east) = bounds
     m = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=10,
                    tiles=None, control_scale=True, min_zoom=7, max_zoom=17,
-                   width="100%", height="100%")
+                   width="100%", height="100%", zoom_snap=0.25)
     for name, (z_index, events) in PANES.items():
         folium.map.CustomPane(name, z_index=z_index, pointer_events=events).add_to(m)
     m.fit_bounds([[south, west], [north, east]], padding=(8, 8))
@@ -480,6 +507,7 @@ def build_base_map(data: MapData, options: MapOptions | None = None,
     Legend(static_sections(data, opts, lang), position="bottomleft", title=i18n.t("legend", lang),
            footer=i18n.t("legend_footer", lang),
            collapse_below_px=COMPACT_BELOW_PX).add_to(m)
+    FitRegion(data.bounds).add_to(m)
     MapStyle().add_to(m)
     return localize(m)
 

@@ -93,15 +93,11 @@ def decimals_of(result: Any, lang: str = i18n.DEFAULT_LANG) -> dict[str, int]:
 def styled(df: pd.DataFrame, suppressed: list[str], decimals: Mapping[str, int],
            lang: str = i18n.DEFAULT_LANG):
     """A pandas ``Styler``: localized numbers, ``"<3"`` in suppressed count cells."""
-    styler = df.style
-    for col, d in decimals.items():
-        if col not in df.columns:
-            continue
-        if col in suppressed:
-            styler = styler.format(number_formatter(d, lang), subset=[col], na_rep=SUPPRESSED)
-        else:
-            styler = styler.format(number_formatter(d, lang), subset=[col], na_rep="–")
-    return styler
+    formats = {col: number_formatter(d, lang) for col, d in decimals.items() if col in df}
+    counts = {c: f for c, f in formats.items() if c in suppressed}
+    others = {c: f for c, f in formats.items() if c not in suppressed}
+    styler = df.style.format(others, na_rep="–")
+    return styler.format(counts, na_rep=SUPPRESSED)
 
 
 def csv_bytes(result: Any, style: str = "de", lang: str = i18n.DEFAULT_LANG) -> bytes:

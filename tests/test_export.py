@@ -27,12 +27,13 @@ from geo.analysis import AnalysisParams
 
 DAY = dt.date(2025, 11, 21)
 EXAMPLE = settings.REPO_ROOT / "data" / "planning" / "kyf_lsz_regionen.csv"
-pytestmark = pytest.mark.skipif(not (settings.data_dir() / "th").is_dir(),
-                                reason="real data not available")
+HAVE_DATA = (settings.data_dir() / "th").is_dir()
 
 
 @pytest.fixture(scope="module")
 def region():
+    if not HAVE_DATA:
+        pytest.skip("real data not available")
     from geo import region as region_mod
 
     return region_mod.load_region("default")
@@ -179,16 +180,17 @@ def test_every_measure_renders_with_its_legend(region, result, measure, tmp_path
     assert len(classes.used()) >= 2
 
 
-def test_choropleth_scenario_sites_and_missing_inset_data(region, result, tmp_path):
+def test_choropleth_scenario_sites_and_missing_inset_data(region, result, plan, tmp_path):
     sites = gpd.GeoDataFrame({"name": ["Neu"]}, geometry=[shapely.Point(11.0, 51.3)],
                              crs=settings.CRS_DISPLAY)
     with matplotlib.rc_context(export.RC):
         fig = export.build_figure(region, result, dpi=50, choropleth="share_beyond",
                                   scenario_name="Familienzentrum Artern", sites=sites,
-                                  data_dir=tmp_path, cache_dir=tmp_path)
+                                  planning=plan, data_dir=tmp_path, cache_dir=tmp_path)
     legend = fig.nahraum["legend_labels"]
     assert any(t.startswith("Gemeinden: Anteil über Schwellenwert") for t in legend)
     assert "Szenario: Standort (1)" in legend
+    assert "Grenze (4 Planungsräume)" in legend
     assert "Szenario: Familienzentrum Artern" in fig.nahraum["subtitle"]
     assert "Lage in Thüringen" not in [t.get_text() for t in fig.texts]
 
@@ -218,6 +220,23 @@ def test_helpers():
     assert img.shape == (1, 3, 4) and extent == (100, 400, 0, 100)
     assert tuple(img[0, 0]) == (255, 0, 0, 255) and img[0, 1, 3] == 0
     assert tuple(img[0, 2]) == (0, 0, 255, 255)
+
+
+def test_map_of_a_region_without_kreise_population_or_thuringia(tmp_path):
+    """A bounding-box region (like bayreuth-nord): one unit, no population, no inset."""
+    from tests.test_planning import make_region
+
+    reg = make_region()
+    reg.gemeinden = reg.gemeinden.dissolve().assign(ags="bbox", name="Testgebiet",
+                                                    pop=np.nan, kreis="")
+    reg.cells = reg.cells.assign(ags="bbox")
+    res = analysis.analyze(reg, AnalysisParams(kinds=("Familie",), target="pop", mode="walk",
+                                               threshold_min=15, measure="minutes"))
+    path = export.render_map(reg, res, tmp_path / "k.svg", data_dir=tmp_path,
+                             cache_dir=tmp_path, created=DAY)
+    svg = path.read_text("utf-8")
+    assert "Testdaten" in svg and "Testgebiet" in svg and "Lage in Thüringen" not in svg
+    assert "Familie (2 Angebote)" in svg
 
 
 # ---------------------------------------------------------------------------
@@ -358,9 +377,9 @@ def test_geopackage_layers_rows_and_metadata(region, result, plan, tmp_path):
     assert kv["exported"] == "2025-11-21"
     assert kv["planning_source"] == "kyf_lsz_regionen.csv"
     assert all(f"source:{s['name']}" in kv for s in region.meta["sources"])
-    ds = pyogrio.read_info(path, layer="gemeinden")["dataset_metadata"]
-    assert json.loads(ds["NAHRAUM_PARAMS"]) == result.params.to_dict()
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp left
+    info = pyogrio.read_info(path, layer="planungsraeume")
+    assert info["layer_metadata"]["DESCRIPTION"].startswith("Planungsräume")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nahraum.gpkg"]  # no temp, no aux
 
 
 def test_geopackage_points_and_people_on_request(region, result, tmp_path):
@@ -394,6 +413,7 @@ def test_cli_export_writes_each_format(region, monkeypatch, tmp_path):
                                           out=str(tmp_path / "x.png")))
 
 
+@pytest.mark.skipif(not HAVE_DATA, reason="real data not available")
 def test_cli_export_end_to_end(tmp_path):
     out = export.cli_export(SimpleNamespace(region="default", kind="Familie",
                                             target="single_parent_hh", mode="bike",

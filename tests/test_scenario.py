@@ -46,6 +46,7 @@ from geo.scenario import (
     comparison_table,
     export_scenario,
     import_scenario,
+    pins_frame,
     session_folder,
     to_geojson,
 )
@@ -302,6 +303,8 @@ def test_changes_validate_in_german():
     assert 4.3e6 < site.x < 4.5e6 and 3.0e6 < site.y < 3.2e6
     with pytest.raises(InputError, match="erst später"):
         Scenario("S", changes=(MoveSite(service_id="plan-5", x=0.0, y=0.0),))
+    with pytest.raises(InputError, match="schon geschlossen"):
+        scen(CloseSite(service_id="s1"), MoveSite(service_id="s1", x=0.0, y=0.0))
 
 
 # ---------------------------------------------------------------------------
@@ -377,6 +380,26 @@ def test_incremental_equals_full_on_default(default_region, kinds, target, mode)
         sc = sc.with_change(ch)
         prev = compare(reg, p, sc, base_result=base, previous=prev)
     _assert_same(prev, full, inc.selection)
+
+
+def test_need_weighted_gap_incremental_equals_full(default_region):
+    reg = default_region
+    p = AnalysisParams(kinds=("Familie",), target="single_parent_hh", mode="car")
+    weights = {"16065003": 2.0, "16068051": 0.5}
+    s = _workshop(reg, ("Familie",))
+    plain = analysis.analyze(reg, p)
+    inc = compare(reg, p, s, base_result=plain, need_weights=weights)  # plain base not reused
+    assert inc.base is not plain and inc.base.metadata["need_weighting"]
+    full = compare(reg, p, s, base_result=inc.base, need_weights=weights, incremental=False)
+    assert full.base is inc.base
+    _assert_same(inc, full, inc.selection)
+    unweighted = compare(reg, p, s, base_result=plain)
+    g = inc.gemeinden.set_index("ags")
+    u = unweighted.gemeinden.set_index("ags")
+    assert g.loc["16065003", "gap_after"] == pytest.approx(2 * u.loc["16065003", "gap_after"])
+    assert g.loc["16068051", "gap_before"] == pytest.approx(0.5 * u.loc["16068051", "gap_before"])
+    assert g.loc["16065001", "gap_after"] == pytest.approx(u.loc["16065001", "gap_after"])
+    assert inc.totals["newly_within"] == unweighted.totals["newly_within"]
 
 
 def test_add_site_is_fast_on_default(default_region):
@@ -555,6 +578,9 @@ def test_pins_add_edit_remove_verbatim():
         Pin(x=0.0, y=0.0, kind="egal")
     assert s2.without_pin("pin-1").pins == ()
     assert Scenario.from_dict(json.loads(s.to_json())).pins[0].text == text
+    frame = pins_frame(s)
+    assert frame["text"].tolist() == [text] and frame.geometry.iloc[0].equals(shapely.Point(1, 2))
+    assert len(pins_frame(Scenario("leer"))) == 0
 
 
 # ---------------------------------------------------------------------------
