@@ -258,6 +258,7 @@ class FitRegion(MacroElement):
             var details = legend ? legend.querySelector('details') : null;
             if (details && details.open) { left = legend.offsetWidth + 20; }
             if (map.getSize().x - left < 320) { left = 10; }
+            console.log("FIT", JSON.stringify(map.getSize()), left);
             map.fitBounds({{ this.bounds|tojson }},
                           {paddingTopLeft: [left, 10], paddingBottomRight: [10, 10],
                            animate: false});

@@ -96,8 +96,9 @@ def styled(df: pd.DataFrame, suppressed: list[str], decimals: Mapping[str, int],
     formats = {col: number_formatter(d, lang) for col, d in decimals.items() if col in df}
     counts = {c: f for c, f in formats.items() if c in suppressed}
     others = {c: f for c, f in formats.items() if c not in suppressed}
-    styler = df.style.format(others, na_rep="–")
-    return styler.format(counts, na_rep=SUPPRESSED)
+    # Each call formats only its subset (without one, pandas resets all other columns).
+    styler = df.style.format(others, subset=list(others), na_rep="–")
+    return styler.format(counts, subset=list(counts), na_rep=SUPPRESSED)
 
 
 def csv_bytes(result: Any, style: str = "de", lang: str = i18n.DEFAULT_LANG) -> bytes:
