@@ -38,9 +38,19 @@ MAP_HEIGHT_PX = 620
 RETURNED = ["last_object_clicked", "last_object_clicked_tooltip"]
 PAGE_CSS = """<style>
 [data-testid="stMainBlockContainer"] { padding-top: 2.6rem; padding-bottom: 2rem; }
-[data-testid="stMetricValue"] { font-size: 1.75rem; }
-.nahraum-worst { font-size: 0.95rem; line-height: 1.35; }
-.nahraum-worst ol { margin: 0.15rem 0 0 1.1rem; padding: 0; }
+[data-testid="stMetricValue"] { font-size: 1.6rem; }
+/* The map fills the window below the key figures (projector and laptop alike). */
+iframe[title="streamlit_folium.st_folium"] { height: max(430px, calc(100vh - 262px)) !important; }
+/* Narrow windows: the selection panel moves below the map. */
+@media (max-width: 1450px) {
+  [data-testid="stHorizontalBlock"]:has(iframe[title="streamlit_folium.st_folium"]) {
+    flex-wrap: wrap; }
+  [data-testid="stHorizontalBlock"]:has(iframe[title="streamlit_folium.st_folium"])
+    > [data-testid="stColumn"] { flex: 1 1 100% !important; width: 100% !important;
+    min-width: 100% !important; }
+}
+.nahraum-worst { font-size: 0.9rem; line-height: 1.3; }
+.nahraum-worst ol { margin: 0.1rem 0 0 1.1rem; padding: 0; }
 .nahraum-worst .label { font-size: 0.875rem; color: rgb(49, 51, 63); }
 .nahraum-panel h4 { margin: 0 0 0.4rem 0; padding: 0; font-size: 1.15rem; }
 .nahraum-panel table { border-collapse: collapse; font-size: 0.9rem; width: 100%; }
@@ -164,6 +174,7 @@ def sidebar() -> tuple[str, str]:
         "Sprache / Language", list(i18n.LANGS), default=i18n.DEFAULT_LANG, key="lang",
         format_func=lambda c: i18n.LANG_NAMES[c], label_visibility="collapsed")
     lang = i18n.lang_of(choice)
+    carry_over_language(lang)
     st.sidebar.caption(i18n.t("app_subtitle", lang))
     choices = get_region_choices()
     names = list(choices) or [DEFAULT_REGION]
@@ -174,6 +185,32 @@ def sidebar() -> tuple[str, str]:
     return lang, name
 
 
+def lkey(base: str, lang: str) -> str:
+    """Widget key per language for widgets whose option texts are translated.
+
+    A select box keeps showing the option text it was given when the value was chosen;
+    a new key per language makes it show the translated text. The chosen values are
+    carried over by :func:`carry_over_language`.
+    """
+    return f"{base}__{lang}"
+
+
+def carry_over_language(lang: str) -> None:
+    """Copy the choices of the language-keyed widgets when the language changes."""
+    state = st.session_state
+    previous = state.get("_lang_previous")
+    if previous and previous != lang:
+        suffix = f"__{previous}"
+        for key in [k for k in state if isinstance(k, str) and k.endswith(suffix)]:
+            state[key[:-len(suffix)] + f"__{lang}"] = state[key]
+    state["_lang_previous"] = lang
+
+
+def initial(key: str, **default: Any) -> dict:
+    """``default`` unless the widget's value is already in the session state."""
+    return {} if key in st.session_state else default
+
+
 def analysis_controls(lang: str, region: georegion.Region, name: str,
                       networks: dict) -> tuple[analysis.AnalysisParams, str, str]:
     """Services, target group, mode, threshold, measure, indicator."""
@@ -181,7 +218,7 @@ def analysis_controls(lang: str, region: georegion.Region, name: str,
     sb.subheader(i18n.t("services_heading", lang), anchor=False)
     counts = panel.category_counts(region.services)
     categories = sb.multiselect(
-        i18n.t("categories", lang), list(counts), key=f"categories_{name}",
+        i18n.t("categories", lang), list(counts), key=lkey(f"categories_{name}", lang),
         format_func=lambda c: f"{i18n.category_label(c, lang)} ({counts.get(c, 0)})",
         placeholder=i18n.t("all_services", lang), help=i18n.t("categories_help", lang))
     sub_counts = panel.subcategory_counts(region.services, categories)
@@ -192,30 +229,35 @@ def analysis_controls(lang: str, region: georegion.Region, name: str,
         placeholder=i18n.t("all_services", lang), help=i18n.t("subcategories_help", lang))
 
     targets = panel.target_options()
-    target = sb.selectbox(i18n.t("target", lang), targets,
-                          index=targets.index(settings.DEFAULT_TARGET_GROUP), key="target",
+    key = lkey("target", lang)
+    target = sb.selectbox(i18n.t("target", lang), targets, key=key,
+                          **initial(key, index=targets.index(settings.DEFAULT_TARGET_GROUP)),
                           format_func=lambda c: panel.target_option_label(c, lang),
                           help=i18n.t("target_help", lang))
     modes = list(settings.MODES)
-    mode = sb.selectbox(i18n.t("mode", lang), modes, index=modes.index(settings.DEFAULT_MODE),
-                        key="mode", format_func=lambda m: i18n.mode_label(m, lang))
+    key = lkey("mode", lang)
+    mode = sb.selectbox(i18n.t("mode", lang), modes, key=key,
+                        **initial(key, index=modes.index(settings.DEFAULT_MODE)),
+                        format_func=lambda m: i18n.mode_label(m, lang))
     sb.caption(i18n.t("model_network" if networks.get(mode) is not None else "model_fallback",
                       lang))
     defaults = ", ".join(f"{i18n.mode_label(m, lang)} {md.default_threshold_min} min"
                          for m, md in settings.MODES.items())
+    key = f"threshold_{mode}"
     threshold = sb.slider(i18n.t("threshold", lang), min_value=5, max_value=60, step=5,
-                          value=int(settings.MODES[mode].default_threshold_min),
-                          key=f"threshold_{mode}",
+                          key=key,
+                          **initial(key, value=int(settings.MODES[mode].default_threshold_min)),
                           help=i18n.t("threshold_help", lang, defaults=defaults))
     measures = list(cells.MAP_MEASURES)
-    measure = sb.selectbox(i18n.t("measure", lang), measures,
-                           index=measures.index(settings.DEFAULT_MEASURE), key="measure",
+    key = lkey("measure", lang)
+    measure = sb.selectbox(i18n.t("measure", lang), measures, key=key,
+                           **initial(key, index=measures.index(settings.DEFAULT_MEASURE)),
                            format_func=lambda m: i18n.measure_label(m, lang))
     indicators = ["none", *boundaries.INDICATORS]
     indicator = sb.selectbox(
-        i18n.t("indicator", lang), indicators, key="indicator",
+        i18n.t("indicator", lang), indicators, key=lkey("indicator", lang),
         format_func=lambda k: (i18n.t("ind_none", lang) if k == "none"
-                               else boundaries.indicator_label(k, target, lang)))
+                               else boundaries.indicator_label(k, None, lang)))
     params = analysis.AnalysisParams(
         kinds=panel.kinds(categories, subcategories), target=target, mode=mode,
         threshold_min=float(threshold),

@@ -26,7 +26,6 @@ Run: ``.venv/bin/python benchmarks/analysis.py``
 from __future__ import annotations
 
 import math
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -36,30 +35,17 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _timing import median_seconds  # noqa: E402
+
 from geo import analysis, region, settings, traveltime  # noqa: E402
 
 REPEAT = 7
 LOOP_SAMPLE = 400
 
 
-def _timed(fn, repeat: int = REPEAT) -> float:
-    """Median of ``repeat`` runs after one warm-up (seconds)."""
-    fn()
-    runs = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - t)
-    return statistics.median(runs)
-
-
-def _mpm(mode: str) -> float:
-    return traveltime.fallback_speed_kmh(mode) / 3.6 * 60.0 / traveltime.detour_factor(mode)
-
-
 def naive_loop(cells_xy, services_xy, demand, capacity, T, mode, sample: int) -> float:
     """Seconds of the per-cell Python loop, extrapolated from ``sample`` cells."""
-    mpm = _mpm(mode)
+    mpm = traveltime.metres_per_minute(mode)
     n = len(cells_xy)
     idx = np.linspace(0, n - 1, min(sample, n)).astype(int)
     cx, cy = cells_xy[idx, 0].tolist(), cells_xy[idx, 1].tolist()
@@ -90,7 +76,7 @@ def dense(cells_xy, services_xy, demand, capacity, T, mode, network=None) -> Non
     """Cell measures with a dense cells × services matrix (OD matrix with a network)."""
     if network is None:
         diff = cells_xy[:, None, :] - services_xy[None, :, :]
-        t = np.sqrt((diff ** 2).sum(axis=2)) / _mpm(mode)
+        t = np.sqrt((diff ** 2).sum(axis=2)) / traveltime.metres_per_minute(mode)
     else:
         t = traveltime.od_matrix(cells_xy, services_xy, mode, network)
     nearest = t.min(axis=1) if t.shape[1] else np.full(len(t), np.inf)
@@ -107,16 +93,17 @@ def bench(label: str, reg, params: analysis.AnalysisParams, networks=None,
           baselines: bool = True) -> None:
     cells_xy = reg.cells[["x", "y"]].to_numpy(dtype=float)
     sel = analysis.service_selection(reg.services, params.kinds)
-    services_xy = analysis._points_xy(sel)
+    services_xy = analysis.points_xy(sel)
     demand = reg.cells[params.target].to_numpy(dtype=float)
     capacity, _ = analysis.service_capacity(sel)
     net = (networks or {}).get(params.mode)
     T = params.threshold_min
 
-    total = _timed(lambda: analysis.analyze(reg, params, networks))
-    t_field = _timed(lambda: traveltime.nearest_field(cells_xy, services_xy, params.mode, net))
-    t_catch = _timed(lambda: traveltime.catchment_matrix(cells_xy, services_xy, params.mode, T,
-                                                        net))
+    total = median_seconds(lambda: analysis.analyze(reg, params, networks), REPEAT)
+    t_field = median_seconds(
+        lambda: traveltime.nearest_field(cells_xy, services_xy, params.mode, net), REPEAT)
+    t_catch = median_seconds(
+        lambda: traveltime.catchment_matrix(cells_xy, services_xy, params.mode, T, net), REPEAT)
     res = analysis.analyze(reg, params, networks)
     rest = max(total - t_field - t_catch, 0.0)
     model = res.model
@@ -130,15 +117,15 @@ def bench(label: str, reg, params: analysis.AnalysisParams, networks=None,
     if not baselines:
         return
     if net is not None:
-        t_od = _timed(lambda: dense(cells_xy, services_xy, demand, capacity, T, params.mode, net),
-                      repeat=3)
+        t_od = median_seconds(
+            lambda: dense(cells_xy, services_xy, demand, capacity, T, params.mode, net), 3)
         print(f"{label}:   baseline dense OD (one unlimited Dijkstra per service, dense "
               f"cells × services, cell measures only): {t_od:.4f} s → ratio baseline/full = "
               f"{t_od / total:.2f}")
         return
     t_loop = naive_loop(cells_xy, services_xy, demand, capacity, T, params.mode, LOOP_SAMPLE)
-    t_dense = _timed(lambda: dense(cells_xy, services_xy, demand, capacity, T, params.mode),
-                     repeat=3)
+    t_dense = median_seconds(
+        lambda: dense(cells_xy, services_xy, demand, capacity, T, params.mode), 3)
     print(f"{label}:   baseline loop (per-cell Python loop, {LOOP_SAMPLE} cells extrapolated, "
           f"cell measures only): {t_loop:.3f} s → ratio baseline/full = {t_loop / total:.1f}")
     print(f"{label}:   baseline dense (NumPy cells × services matrix, cell measures only): "

@@ -18,7 +18,6 @@ Run: ``.venv/bin/python benchmarks/export.py``; files go to benchmarks/out/.
 
 from __future__ import annotations
 
-import statistics
 import sys
 import tempfile
 import time
@@ -31,23 +30,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import geopandas as gpd  # noqa: E402
 import shapely  # noqa: E402
+from _timing import median_seconds  # noqa: E402
 
 from geo import _mapdraw as md  # noqa: E402
 from geo import analysis, export, region, settings  # noqa: E402
 
 REPEAT = 5
 OUT = Path(__file__).resolve().parent / "out"
-
-
-def _timed(fn, repeat: int = REPEAT) -> float:
-    """Median of ``repeat`` runs after one warm-up (seconds)."""
-    fn()
-    runs = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - t)
-    return statistics.median(runs)
 
 
 def naive_map(reg, result, path: Path, dpi: int = 200) -> None:
@@ -85,16 +74,17 @@ def main() -> int:
           f"{len(result.services)} Angebote (Laden {t_load:.1f} s, nicht mitgemessen)")
 
     with tempfile.TemporaryDirectory() as empty_cache:
-        md._KREISE_MEMO.clear()
+        md.forget_kreise()
         t = time.perf_counter()
         export.render_map(reg, result, OUT / "bench_cold.png", dpi=200, cache_dir=empty_cache)
         cold = time.perf_counter() - t
 
-    png = _timed(lambda: export.render_map(reg, result, OUT / "bench_a4_200dpi.png", dpi=200))
-    pdf = _timed(lambda: export.render_map(reg, result, OUT / "bench_a4.pdf"), 3)
-    svg = _timed(lambda: export.render_map(reg, result, OUT / "bench_a4.svg"), 3)
-    naive = _timed(lambda: naive_map(reg, result, OUT / "bench_naive_a4_200dpi.png"), 3)
-    naive_svg = _timed(lambda: naive_map(reg, result, OUT / "bench_naive_a4.svg"), 3)
+    png = median_seconds(
+        lambda: export.render_map(reg, result, OUT / "bench_a4_200dpi.png", dpi=200), REPEAT)
+    pdf = median_seconds(lambda: export.render_map(reg, result, OUT / "bench_a4.pdf"), 3)
+    svg = median_seconds(lambda: export.render_map(reg, result, OUT / "bench_a4.svg"), 3)
+    naive = median_seconds(lambda: naive_map(reg, result, OUT / "bench_naive_a4_200dpi.png"), 3)
+    naive_svg = median_seconds(lambda: naive_map(reg, result, OUT / "bench_naive_a4.svg"), 3)
     kb = {p: (OUT / p).stat().st_size / 1024 for p in ("bench_a4.svg", "bench_naive_a4.svg")}
 
     print(f"A4 PNG 200 dpi (render_map)            {png:6.2f} s   Ziel < 3 s: "

@@ -130,7 +130,7 @@ def bench_suggest(reg, params, candidates: str) -> None:
         cand_xy = s.candidates[["x", "y"]].to_numpy(dtype=float)
         cells_xy = reg.cells[["x", "y"]].to_numpy(dtype=float)
         sel = analysis.service_selection(reg.services, params.kinds)
-        near = traveltime.nearest_field(cells_xy, analysis._points_xy(sel), params.mode)
+        near = traveltime.nearest_field(cells_xy, analysis.points_xy(sel), params.mode)
         demand = np.flatnonzero(~(near.minutes <= params.threshold_min)
                                 & (reg.cells[params.target].to_numpy(float) > 0))
         cost = traveltime.od_matrix(cells_xy[demand], cand_xy, params.mode)

@@ -29,6 +29,7 @@ from shapely.ops import polylabel
 
 from . import settings
 from ._io import atomic_path
+from ._text import de_number
 
 HALO = [patheffects.withStroke(linewidth=2.2, foreground="white")]
 
@@ -36,17 +37,6 @@ HALO = [patheffects.withStroke(linewidth=2.2, foreground="white")]
 # ---------------------------------------------------------------------------
 # Numbers
 # ---------------------------------------------------------------------------
-def de_number(value: float, decimals: int | None = None) -> str:
-    """German number text: ``12345.6`` → ``"12.345,6"`` (``decimals=None``: automatic)."""
-    if value is None or not math.isfinite(value):
-        return "–"
-    if decimals is None:
-        a = abs(value)
-        decimals = 0 if a >= 100 or float(value).is_integer() else (1 if a >= 1 else 2)
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-
-
 def nice_number(value: float) -> float:
     """Round to a legend-friendly number: 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k (nearest)."""
     if value <= 0 or not math.isfinite(value):
@@ -95,8 +85,9 @@ def classify_breaks(values: np.ndarray, breaks: Sequence[float]) -> np.ndarray:
                            side="left").astype(np.int64)
 
 
-def _range_labels(breaks: Sequence[float], unit: str = "", decimals: int | None = None
-                  ) -> list[str]:
+def range_labels(breaks: Sequence[float], unit: str = "", decimals: int | None = None
+                 ) -> list[str]:
+    """Legend labels of the classes of ``breaks``: "bis a", "a–b", …, "über z"."""
     u = f" {unit}" if unit else ""
     if not breaks:
         return [f"alle Werte{u}"]
@@ -123,7 +114,7 @@ def measure_classes(measure: str, values: np.ndarray, threshold: float, unit_peo
     if measure == "minutes":
         bands = list(settings.ISOCHRONE_BANDS_MIN)
         codes = classify_breaks(np.where(np.isfinite(v), v, np.inf), bands)
-        labels = _range_labels(bands, "min")
+        labels = range_labels(bands, "min")
         if np.isinf(v).any():
             labels[-1] += " oder kein Angebot"
         return Classes(codes, list(settings.BAND_COLORS[:len(bands) + 1]), labels,
@@ -143,14 +134,14 @@ def measure_classes(measure: str, values: np.ndarray, threshold: float, unit_peo
         breaks = nice_breaks(pos, len(settings.ACCESS_COLORS) - 1)
         codes = np.where(v > 0, 1 + classify_breaks(v, breaks), 0)
         per = de_number(settings.ACCESS_PER_PEOPLE)
-        labels = [f"0 (kein Angebot bis {T} min)", *_range_labels(breaks)]
+        labels = [f"0 (kein Angebot bis {T} min)", *range_labels(breaks)]
         return Classes(codes, list(settings.ACCESS_COLORS[:len(labels)]), labels,
                        f"{m.label_de}\n(Kapazität je {per} {unit_people})")
     if measure == "gap":
         pos = v[v > 0]
         breaks = nice_breaks(pos, len(settings.GAP_COLORS) - 1)
         codes = np.where(v > 0, 1 + classify_breaks(v, breaks), 0)
-        labels = [f"keine Lücke (bis {T} min)", *_range_labels(breaks)]
+        labels = [f"keine Lücke (bis {T} min)", *range_labels(breaks)]
         unit = "Haushalts-Minuten" if unit_people == "Haushalte" else "Personen-Minuten"
         return Classes(codes, list(settings.GAP_COLORS[:len(labels)]), labels,
                        f"{m.label_de}\n({unit} je 100-m-Zelle)")
@@ -537,3 +528,8 @@ def thuringia_kreise(data_dir: str | os.PathLike | None = None,
             pass
     _KREISE_MEMO[key] = gdf
     return gdf
+
+
+def forget_kreise() -> None:
+    """Drop the in-memory copy of :func:`thuringia_kreise` (e.g. to time a cold first map)."""
+    _KREISE_MEMO.clear()

@@ -37,6 +37,7 @@ import shapely
 
 from . import indicators, settings, traveltime
 from ._errors import InputError
+from ._text import de_decimal, de_number
 
 #: Weighted quantiles reported besides the mean (median, 90th percentile).
 QUANTILES: tuple[float, ...] = (0.5, 0.9)
@@ -270,7 +271,8 @@ def _capacity_known(selection: pd.DataFrame) -> np.ndarray:
     return np.isfinite(raw) & (raw >= 0)
 
 
-def _points_xy(gdf: gpd.GeoDataFrame) -> np.ndarray:
+def points_xy(gdf: gpd.GeoDataFrame) -> np.ndarray:
+    """(n, 2) array of the x/y of point geometries (EPSG:3035 metres for region data)."""
     if len(gdf) == 0:
         return np.empty((0, 2))
     geom = gdf.geometry.values
@@ -472,14 +474,24 @@ def cell_measures(minutes: np.ndarray, catchment: sp.spmatrix, demand: np.ndarra
     )
 
 
-def _summaries(groups: np.ndarray, n: int, people: np.ndarray, cells: CellMeasures,
-               catchment: sp.csr_matrix, service_group: np.ndarray,
-               order: np.ndarray | None = None) -> pd.DataFrame:
+def group_summaries(groups: np.ndarray, n: int, people: np.ndarray, cells: Any,
+                    catchment: sp.csr_matrix, service_group: np.ndarray,
+                    order: np.ndarray | None = None,
+                    access_scale: float | None = None) -> pd.DataFrame:
     """Per-group figures (one row per group 0…n-1), see ``SUMMARY_COLUMNS``.
 
-    ``groups`` < 0 marks cells outside every group; ``order`` is the stable
-    argsort of the minutes (shared between calls).
+    Used per Gemeinde, for the region and per planning region (``geo.planning``).
+    ``cells`` has the per-cell arrays ``minutes``, ``within``, ``count``,
+    ``access_2sfca``, ``access_e2sfca`` and ``gap`` (a :class:`CellMeasures`);
+    the access means are multiplied by ``access_scale`` (default
+    ``settings.ACCESS_PER_PEOPLE``; 1 for access already given per
+    ``ACCESS_PER_PEOPLE``, as in ``AnalysisResult.cells``).
+    ``groups`` < 0 marks cells outside every group; ``service_group`` is the
+    group of each service (-1: none); ``order`` is the stable argsort of the
+    minutes (shared between calls).
     """
+    if access_scale is None:
+        access_scale = settings.ACCESS_PER_PEOPLE
     ok = groups >= 0
     all_ok = bool(ok.all())
     g = groups if all_ok else groups[ok]
@@ -523,8 +535,8 @@ def _summaries(groups: np.ndarray, n: int, people: np.ndarray, cells: CellMeasur
         "services_in_gemeinde": in_gemeinde.astype(np.int64),
         "services_reachable": np.asarray(reachable, dtype=np.int64),
         "services_within_mean": per(total(people * cells.count), tot),
-        "2sfca_mean": per(total(people * cells.access_2sfca), tot, settings.ACCESS_PER_PEOPLE),
-        "e2sfca_mean": per(total(people * cells.access_e2sfca), tot, settings.ACCESS_PER_PEOPLE),
+        "2sfca_mean": per(total(people * cells.access_2sfca), tot, access_scale),
+        "e2sfca_mean": per(total(people * cells.access_e2sfca), tot, access_scale),
         "gap": gap,
         "gap_per_1000": per(gap, tot, 1000.0),
     })
@@ -580,20 +592,15 @@ class AnalysisResult:
         return self.cells[code]
 
 
-def _de_number(value: float) -> str:
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return text.replace(".", ",")
-
-
 def _angebote(n: int) -> str:
     return f"{n} Angebot" if n == 1 else f"{n} Angebote"
 
 
 def _formulas(params: AnalysisParams) -> dict[str, str]:
-    T = _de_number(params.threshold_min)
-    cap = _de_number(params.cap_minutes)
-    per = f"{settings.ACCESS_PER_PEOPLE:,}".replace(",", ".")
-    steps = " / ".join(f"{w:.2f}".replace(".", ",") for w in settings.E2SFCA_STEP_WEIGHTS)
+    T = de_decimal(params.threshold_min)
+    cap = de_decimal(params.cap_minutes)
+    per = de_number(settings.ACCESS_PER_PEOPLE, 0)
+    steps = " / ".join(de_number(w, 2) for w in settings.E2SFCA_STEP_WEIGHTS)
     decay = {
         None: "keine Distanzgewichtung (E2SFCA = 2SFCA)",
         "step": f"Stufen {steps} für 0–T/3, T/3–2T/3, 2T/3–T (Luo & Qi 2009; obere Grenze "
@@ -610,7 +617,7 @@ def _formulas(params: AnalysisParams) -> dict[str, str]:
                  "Einzugsbereich: R_j = 0)",
         "e2sfca": f"wie 2SFCA, in beiden Schritten gewichtet mit w(t_ij): {decay}",
         "gap": f"Lücke_i = D_i × max(0, min(t_i, {cap}) − {T}) Personen-Minuten; Zellen ohne "
-               f"erreichbares Angebot zählen mit t = {cap} min ({_de_number(params.gap_cap_factor)}"
+               f"erreichbares Angebot zählen mit t = {cap} min ({de_decimal(params.gap_cap_factor)}"
                " × Schwellenwert)",
         "gemeinde_mean": "Mittel der Wegezeit, gewichtet mit der Zielgruppe, über alle Personen "
                          "mit erreichbarem Angebot",
@@ -629,7 +636,7 @@ def _metadata(region: Any, params: AnalysisParams, selection: gpd.GeoDataFrame, 
     group = settings.TARGET_GROUPS[params.target]
     notes = []
     if n_unknown:
-        notes.append(f"Kapazität unbekannt: je Angebot {_de_number(settings.DEFAULT_CAPACITY)} "
+        notes.append(f"Kapazität unbekannt: je Angebot {de_decimal(settings.DEFAULT_CAPACITY)} "
                      f"angesetzt ({_angebote(n_unknown)})")
     if n_unlocated:
         notes.append(f"{_angebote(n_unlocated)} der Auswahl ohne Standort (nicht gefunden) "
@@ -715,7 +722,7 @@ def analyze(region: Any, params: AnalysisParams,
     selection = region.services.loc[kind_mask & located].copy()
     T = params.threshold_min
     cells_xy = cells[["x", "y"]].to_numpy(dtype=float)
-    services_xy = _points_xy(selection)
+    services_xy = points_xy(selection)
     net = (networks or {}).get(params.mode)
     field_ = traveltime.nearest_field(cells_xy, services_xy, params.mode, net)
     catchment = traveltime.catchment_matrix(cells_xy, services_xy, params.mode, T, net).tocsr()
@@ -730,20 +737,21 @@ def analyze(region: Any, params: AnalysisParams,
     codes = np.asarray(codes, dtype=np.int64)
     svc_gem = _service_gemeinde(selection, gem)
     order = np.argsort(m.minutes, kind="stable")
-    per_gem = _summaries(codes, len(gem), people, m, catchment, svc_gem, order)
+    per_gem = group_summaries(codes, len(gem), people, m, catchment, svc_gem, order)
     per_gem.insert(0, "name", gem["name"].astype(str).to_numpy())
     per_gem.insert(0, "ags", gem["ags"].astype(str).to_numpy())
     per_gem.index = gem.index
 
-    region_row = _summaries(np.zeros(len(cells), np.int64), 1, people, m, catchment,
+    region_row = group_summaries(np.zeros(len(cells), np.int64), 1, people, m, catchment,
                             np.where(svc_gem >= 0, 0, -1), order)
-    totals = {k: _py(v) for k, v in region_row.to_dict("records")[0].items()}
+    totals = {k: json_value(v) for k, v in region_row.to_dict("records")[0].items()}
     totals["services_in_region"] = totals.pop("services_in_gemeinde")
     totals["cells"] = int(len(cells))
     totals["services"] = int(len(selection))
     worst = per_gem.loc[per_gem["gap"] > 0].sort_values(["gap", "ags"], ascending=[False, True])
     totals["worst_gemeinden"] = [
-        {k: _py(r[k]) for k in ("ags", "name", "people", "gap", "gap_per_1000", "share_beyond")}
+        {k: json_value(r[k])
+         for k in ("ags", "name", "people", "gap", "gap_per_1000", "share_beyond")}
         for _, r in worst.head(settings.WORST_GEMEINDEN_N).iterrows()
     ]
 
@@ -789,7 +797,7 @@ def analyze(region: Any, params: AnalysisParams,
 # ---------------------------------------------------------------------------
 # Tables and exports
 # ---------------------------------------------------------------------------
-def _py(value: Any) -> Any:
+def json_value(value: Any) -> Any:
     """Plain Python value for JSON: NaN/inf/NA → None, NumPy scalars → int/float."""
     if value is None or value is pd.NA:
         return None
@@ -808,6 +816,16 @@ def _int_or_none(value: float | None) -> int | None:
 
 def _round_half_up(values: np.ndarray) -> np.ndarray:
     return np.floor(np.asarray(values, dtype=float) + 0.5)
+
+
+def count_text(value: float | None, unit: str = "") -> str:
+    """A count of people for a sentence: rounded half up, ``"12.345"``, 1 … limit-1 as
+    ``SUPPRESSED`` (as :func:`suppress_small` does in tables), ``"–"`` when missing."""
+    if value is None or not math.isfinite(value):
+        return "–"
+    r = int(math.floor(value + 0.5))
+    text = SUPPRESSED if 0 < r < settings.SMALL_COUNT_LIMIT else de_number(r, 0)
+    return f"{text} {unit}".strip()
 
 
 def suppress_small(df: pd.DataFrame, columns: Iterable[str],
@@ -859,8 +877,8 @@ def table_labels(target: str, threshold_min: float) -> dict[str, str]:
     unit = settings.TARGET_GROUPS[target].unit_de
     one = _UNIT_SINGULAR.get(unit, unit)
     pm = _UNIT_MINUTES.get(unit, f"{unit}-Minuten")
-    T = _de_number(threshold_min)
-    per = f"{settings.ACCESS_PER_PEOPLE:,}".replace(",", ".")
+    T = de_decimal(threshold_min)
+    per = de_number(settings.ACCESS_PER_PEOPLE, 0)
     return {
         "ags": "AGS",
         "name": "Gemeinde",
@@ -902,7 +920,7 @@ def gemeinde_table(result: AnalysisResult, suppress: bool = True,
     meta = result.metadata
     df.attrs.update(
         title=(f"{meta['target_label']} – Angebote: {', '.join(p.kinds) or 'alle'} – "
-               f"{meta['mode_label']}, bis {_de_number(p.threshold_min)} min"),
+               f"{meta['mode_label']}, bis {de_decimal(p.threshold_min)} min"),
         model=result.model, params=p.to_dict(), notes=list(meta["notes"]),
         formulas=dict(meta["formulas"]), sources=list(meta["sources"]),
         suppression=(f"Zählwerte 1–{settings.SMALL_COUNT_LIMIT - 1} als „{SUPPRESSED}“"
@@ -912,7 +930,7 @@ def gemeinde_table(result: AnalysisResult, suppress: bool = True,
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
-    return [{k: _py(v) for k, v in row.items()} for row in df.to_dict("records")]
+    return [{k: json_value(v) for k, v in row.items()} for row in df.to_dict("records")]
 
 
 def cli_payload(region: Any, params: AnalysisParams,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from . import settings
 from ._errors import InputError, NahraumError
+from ._text import de_number
 
 
 def _print_json(obj) -> None:
@@ -30,6 +31,20 @@ def _common(p: argparse.ArgumentParser) -> None:
 def _region_arg(p: argparse.ArgumentParser, required: bool = False) -> None:
     p.add_argument("--region", default=None if required else "default", required=required,
                    help="Regionsname (default, thueringen, bayreuth-nord) oder Kreis-/Gemeindeschlüssel")
+
+
+def _analysis_args(p: argparse.ArgumentParser) -> None:
+    """Which services, target group, mode and threshold (``analyze`` and ``export``)."""
+    p.add_argument("--kind", help="Kategorie(n) oder Unterkategorie(n), kommagetrennt (leer = alle)")
+    p.add_argument("--target", default=settings.DEFAULT_TARGET_GROUP, choices=list(settings.TARGET_GROUPS))
+    p.add_argument("--mode", default=settings.DEFAULT_MODE, choices=list(settings.MODES))
+    p.add_argument("--threshold", type=float, help="Schwellenwert in Minuten (Standard je Verkehrsart)")
+
+
+def _need_args(p: argparse.ArgumentParser) -> None:
+    """Need weights from an indicator table (``analyze`` and ``export``)."""
+    p.add_argument("--need", help="Indikatortabelle je Gemeinde (CSV/XLSX mit AGS) als Bedarfsgewicht")
+    p.add_argument("--need-indicator", help="Spalte der Indikatortabelle (Standard: die erste)")
 
 
 # ---------------------------------------------------------------------------
@@ -60,11 +75,11 @@ def _cmd_region_info(args) -> int:
     print(f"{info['label']} ({info['region']})")
     if info["gemeinden"]:
         print(f"  Gemeinden: {info['gemeinden']}  Kreise: {', '.join(info['kreise'])}")
-        print(f"  Einwohner amtlich (VG250-EW): {info['population_official']:,}".replace(",", "."))
-    print(f"  Einwohner Bevölkerungsraster: {info['population_surface']:,.0f} in {info['cells']:,} Zellen"
-          .replace(",", "."))
+        print(f"  Einwohner amtlich (VG250-EW): {de_number(info['population_official'], 0)}")
+    print(f"  Einwohner Bevölkerungsraster: {de_number(info['population_surface'], 0)} in "
+          f"{de_number(info['cells'], 0)} Zellen")
     for code, total in info["target_groups"].items():
-        print(f"    {settings.TARGET_GROUPS[code].label_de}: {total:,.0f}".replace(",", "."))
+        print(f"    {settings.TARGET_GROUPS[code].label_de}: {de_number(total, 0)}")
     s = info["services"]
     prec = ", ".join(f"{settings.PRECISIONS[k][0]} {v}" for k, v in s["by_precision"].items())
     print(f"  Angebote: {s['total']} ({prec})")
@@ -311,24 +326,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("analyze", help="Erreichbarkeit und Versorgungslücken je Gemeinde")
     _region_arg(p)
     _common(p)
-    p.add_argument("--kind", help="Kategorie(n) oder Unterkategorie(n), kommagetrennt (leer = alle)")
-    p.add_argument("--target", default=settings.DEFAULT_TARGET_GROUP, choices=list(settings.TARGET_GROUPS))
-    p.add_argument("--mode", default=settings.DEFAULT_MODE, choices=list(settings.MODES))
-    p.add_argument("--threshold", type=float, help="Schwellenwert in Minuten (Standard je Verkehrsart)")
+    _analysis_args(p)
     p.add_argument("--decay", default=settings.DEFAULT_DECAY, choices=[*settings.DECAYS, "none"],
                    help="Distanzgewichtung der E2SFCA")
-    p.add_argument("--need", help="Indikatortabelle je Gemeinde (CSV/XLSX mit AGS) als Bedarfsgewicht")
-    p.add_argument("--need-indicator", help="Spalte der Indikatortabelle (Standard: die erste)")
+    _need_args(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_analyze)
 
     p = sub.add_parser("export", help="Karte (PNG/PDF/SVG), Tabelle (XLSX/CSV) oder GeoPackage schreiben")
     _region_arg(p)
     _common(p)
-    p.add_argument("--kind", help="Kategorie(n) oder Unterkategorie(n), kommagetrennt (leer = alle)")
-    p.add_argument("--target", default=settings.DEFAULT_TARGET_GROUP, choices=list(settings.TARGET_GROUPS))
-    p.add_argument("--mode", default=settings.DEFAULT_MODE, choices=list(settings.MODES))
-    p.add_argument("--threshold", type=float, help="Schwellenwert in Minuten (Standard je Verkehrsart)")
+    _analysis_args(p)
     p.add_argument("--measure", default=settings.DEFAULT_MEASURE, choices=list(settings.MEASURES))
     p.add_argument("--format", choices=["png", "pdf", "svg", "xlsx", "csv", "csv-int", "gpkg"],
                    help="Ausgabeformat (Standard: aus der Dateiendung)")
@@ -338,8 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--title", help="eigener Kartentitel")
     p.add_argument("--planning", help="Planungsräume (GeoJSON/GPKG-Polygone oder CSV/XLSX mit AGS-Listen)")
     p.add_argument("--choropleth", help="Gemeinde-Kennzahl als Flächenfarbe")
-    p.add_argument("--need", help="Indikatortabelle je Gemeinde (CSV/XLSX mit AGS) als Bedarfsgewicht")
-    p.add_argument("--need-indicator", help="Spalte der Indikatortabelle (Standard: die erste)")
+    _need_args(p)
     p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser("app", help="Die Planungsoberfläche starten (lokal, offline)")

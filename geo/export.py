@@ -51,6 +51,7 @@ from . import _mapdraw as md
 from . import _xlsx, analysis, settings
 from ._errors import InputError
 from ._io import atomic_path, write_bytes_atomic
+from ._text import de_number
 from .planning import PlanningRegions, aggregate, planning_table
 
 MAP_FORMATS: tuple[str, ...] = ("png", "pdf", "svg")
@@ -102,16 +103,8 @@ def _kinds_text(result: Any) -> str:
     return ", ".join(kinds) if kinds else "alle Angebote"
 
 
-def _count_text(value: float | None, unit: str = "") -> str:
-    if value is None or not np.isfinite(value):
-        return "–"
-    r = int(np.floor(value + 0.5))
-    text = analysis.SUPPRESSED if 0 < r < settings.SMALL_COUNT_LIMIT else md.de_number(r, 0)
-    return f"{text} {unit}".strip()
-
-
 def _percent(value: float | None) -> str:
-    return "–" if value is None or not np.isfinite(value) else f"{md.de_number(value * 100, 1)} %"
+    return "–" if value is None or not np.isfinite(value) else f"{de_number(value * 100, 1)} %"
 
 
 def subtitle(result: Any, scenario_name: str | None = None) -> str:
@@ -120,7 +113,7 @@ def subtitle(result: Any, scenario_name: str | None = None) -> str:
     parts = [f"Angebote: {_kinds_text(result)} ({result.totals.get('services', 0)})",
              f"Zielgruppe: {meta['target_label']}",
              f"Verkehrsmittel: {meta['mode_label']}",
-             f"Schwellenwert: {md.de_number(result.params.threshold_min)} min"]
+             f"Schwellenwert: {de_number(result.params.threshold_min)} min"]
     if scenario_name:
         parts.append(f"Szenario: {scenario_name}")
     return " · ".join(parts)
@@ -339,7 +332,7 @@ def build_figure(region: Any, result: Any, paper: str = "A4", dpi: int = setting
         face = [colors[c] if np.isfinite(v) else "#ffffff" for c, v in zip(codes, vals,
                                                                           strict=True)]
         md.add_polygons(ax, list(simple.values), face, zorder=1)
-        labels = md._range_labels(breaks)
+        labels = md.range_labels(breaks)
         legends.append((f"Gemeinden: {clabel}", [Patch(facecolor=colors[i], edgecolor="#777777",
                                                        linewidth=0.3)
                                                  for i in range(len(labels))], labels))
@@ -479,25 +472,25 @@ def build_figure(region: Any, result: Any, paper: str = "A4", dpi: int = setting
     # key figures
     tot = result.totals
     unit = group.unit_de
-    T = md.de_number(result.params.threshold_min)
+    T = de_number(result.params.threshold_min)
     key_lines = [
-        f"Zielgruppe: {_count_text(tot.get('people'), unit)}",
-        f"bis {T} min: {_count_text(tot.get('people_within'))} "
+        f"Zielgruppe: {analysis.count_text(tot.get('people'), unit)}",
+        f"bis {T} min: {analysis.count_text(tot.get('people_within'))} "
         f"({_percent(tot.get('share_within'))})",
-        f"über {T} min: {_count_text(tot.get('people_beyond'))} "
+        f"über {T} min: {analysis.count_text(tot.get('people_beyond'))} "
         f"({_percent(tot.get('share_beyond'))})",
     ]
-    per = md.de_number(settings.ACCESS_PER_PEOPLE)
+    per = de_number(settings.ACCESS_PER_PEOPLE)
     if measure == "gap":
         pm = "Haushalts-Minuten" if unit == "Haushalte" else "Personen-Minuten"
-        key_lines.append(f"Lückenwert: {md.de_number(tot.get('gap') or 0, 0)} {pm} "
-                         f"({md.de_number(tot.get('gap_per_1000') or 0, 0)} je\u00a0{per})")
+        key_lines.append(f"Lückenwert: {de_number(tot.get('gap') or 0, 0)} {pm} "
+                         f"({de_number(tot.get('gap_per_1000') or 0, 0)} je\u00a0{per})")
     elif measure in ("2sfca", "e2sfca"):
         key_lines.append(f"{measure.upper()} im Mittel: "
-                         f"{md.de_number(tot.get(measure + '_mean') or 0, 2)} je {per} {unit}")
+                         f"{de_number(tot.get(measure + '_mean') or 0, 2)} je {per} {unit}")
     elif measure == "count":
         key_lines.append(f"Angebote bis {T} min im Mittel: "
-                         f"{md.de_number(tot.get('services_within_mean') or 0, 2)}")
+                         f"{de_number(tot.get('services_within_mean') or 0, 2)}")
     worst = [w["name"] for w in tot.get("worst_gemeinden", [])][:3]
     if worst:
         key_lines.append("größte Lücken: " + ", ".join(worst))
@@ -601,18 +594,18 @@ def _notes(result: Any, labels: Mapping[str, str], planning: PlanningRegions | N
     p = result.params
     formulas = meta.get("formulas", {})
     title = (f"{meta['target_label']}: Erreichbarkeit ({meta['mode_label']}) bis "
-             f"{md.de_number(p.threshold_min)} min – {meta.get('region_label') or ''}")
+             f"{de_number(p.threshold_min)} min – {meta.get('region_label') or ''}")
     params = [
         ("Region", f"{meta.get('region_label') or ''} ({meta.get('region') or ''})"),
         ("Angebote", f"{_kinds_text(result)} ({meta.get('services_used', 0)} mit Standort)"),
         ("Zielgruppe", f"{meta['target_label']} ({meta['target_unit']})"),
         ("Verkehrsmittel", meta["mode_label"]),
-        ("Schwellenwert", f"{md.de_number(p.threshold_min)} min"),
+        ("Schwellenwert", f"{de_number(p.threshold_min)} min"),
         ("Wegezeitmodell", result.model),
         ("Distanzgewichtung (E2SFCA)", meta.get("decay_label", "")),
-        ("Kappung der Lücke", f"{md.de_number(meta.get('gap_cap_min', 0))} min"),
+        ("Kappung der Lücke", f"{de_number(meta.get('gap_cap_min', 0))} min"),
         ("Kapazität unbekannt", f"{meta.get('capacity_unknown', 0)} Angebot(e): je "
-                                f"{md.de_number(settings.DEFAULT_CAPACITY)} angesetzt"),
+                                f"{de_number(settings.DEFAULT_CAPACITY)} angesetzt"),
         ("Datenstand (Prüfsumme)", str(meta.get("content_hash") or "")),
         ("Exportiert", f"{_today(created)} mit Nahraum"),
     ]
@@ -800,7 +793,7 @@ def metadata_rows(region: Any, result: Any, planning: PlanningRegions | None = N
     labels = analysis.table_labels(result.params.target, result.params.threshold_min)
     rows = [
         ("title", f"{meta['target_label']}: {_kinds_text(result)}, {meta['mode_label']}, "
-                  f"{md.de_number(result.params.threshold_min)} min"),
+                  f"{de_number(result.params.threshold_min)} min"),
         ("region", str(meta.get("region") or getattr(region, "name", ""))),
         ("region_label", str(meta.get("region_label") or getattr(region, "label", ""))),
         ("content_hash", str(meta.get("content_hash") or "")),
@@ -810,7 +803,7 @@ def metadata_rows(region: Any, result: Any, planning: PlanningRegions | None = N
         ("target_label", meta["target_label"]),
         ("target_unit", meta["target_unit"]),
         ("mode_label", meta["mode_label"]),
-        ("threshold_min", md.de_number(result.params.threshold_min)),
+        ("threshold_min", de_number(result.params.threshold_min)),
         ("services_used", str(meta.get("services_used", ""))),
         ("suppression", f"Zählwerte 1–{settings.SMALL_COUNT_LIMIT - 1} in gemeinden/"
                         "planungsraeume als NULL; Zellen ohne Personenzahlen"),

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import settings
+from . import _tables, settings
 from ._errors import DataFileError
 from ._io import require_file
 
@@ -70,8 +70,15 @@ def parse_number(value: object) -> float:
     is not a number. ``"51,37"``, ``"51.37"``, ``"1.234,5"`` and ``"1,234.5"``
     are understood; ``"nan"`` and ``"inf"`` are returned as such (the caller
     decides whether non-finite values are allowed).
+
+    Deliberately not :func:`geo.indicators.parse_value`: coordinates and
+    capacities are read one cell at a time, and a lone dot is a decimal point
+    (``"51.372"`` is a latitude, never 51372). Indicator tables from official
+    statistics write thousands with dots, so ``parse_value`` reads ``"1.234"``
+    as 1234 unless the column shows decimal points, and it knows suppression
+    markers (``*``, ``-``) that would be errors here.
     """
-    if _is_blank(value):
+    if _tables.is_blank(value):
         return math.nan
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
@@ -88,17 +95,6 @@ def parse_number(value: object) -> float:
     if not _NUMBER_RE.fullmatch(text):
         raise ValueError(text)
     return float(text)
-
-
-def _is_blank(value: object) -> bool:
-    """True for None, NaN (a missing cell) and whitespace-only strings."""
-    if value is None:
-        return True
-    if isinstance(value, float):
-        return math.isnan(value)
-    if isinstance(value, str):
-        return not value.strip()
-    return bool(pd.isna(value)) if np.ndim(value) == 0 else False
 
 
 def parse_coordinates(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -119,7 +115,7 @@ def parse_coordinates(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndar
     lat_raw = df["lat"].tolist() if "lat" in df.columns else [None] * n
     lon_raw = df["lon"].tolist() if "lon" in df.columns else [None] * n
     for i, (a, b) in enumerate(zip(lat_raw, lon_raw, strict=True)):
-        blank_a, blank_b = _is_blank(a), _is_blank(b)
+        blank_a, blank_b = _tables.is_blank(a), _tables.is_blank(b)
         if blank_a and blank_b:
             continue
         if blank_a or blank_b:
@@ -294,12 +290,6 @@ def load_postcodes(data_dir: str | Path | None = None) -> pd.DataFrame:
 # ---------------------------------------------------------------------------
 # Geocoder
 # ---------------------------------------------------------------------------
-def _text(df: pd.DataFrame, col: str) -> list[str]:
-    if col not in df.columns:
-        return [""] * len(df)
-    return ["" if _is_blank(v) else str(v).strip() for v in df[col].tolist()]
-
-
 class _Gazetteer:
     """Lookup tables over places, postcodes and Gemeinden (all EPSG:3035)."""
 
@@ -417,7 +407,7 @@ def normalize_postcode(value: object) -> str:
     Restores the leading zero that spreadsheets drop (``6556`` → ``06556``)
     and accepts ``"99706.0"`` and ``"D-99706"``.
     """
-    if _is_blank(value):
+    if _tables.is_blank(value):
         return ""
     text = str(value).strip()
     m = re.fullmatch(r"(\d{4,5})(?:\.0+)?", text)
@@ -546,16 +536,16 @@ def geocode_services(df: pd.DataFrame, gemeinden_gdf_3035: gpd.GeoDataFrame,
         precision[ok] = "coordinates"
         notes[ok] = "Koordinaten aus der Datei"
         # Coordinates written by an earlier export keep their original precision.
-        prev = _text(df, "precision")
-        prev_note = _text(df, "geocode_note")
+        prev = _tables.column_texts(df, "precision")
+        prev_note = _tables.column_texts(df, "geocode_note")
         for i in np.flatnonzero(ok):
             if prev[i] in _CARRIED_PRECISIONS:
                 precision[i], notes[i] = prev[i], prev_note[i]
     bad = (status != "ok") & (status != "empty")
     notes[bad] = "Koordinaten ungültig (siehe Fehlerliste); nicht verortet"
 
-    towns, ortsteile = _text(df, "town"), _text(df, "ortsteil")
-    postcodes, streets = _text(df, "postcode"), _text(df, "street")
+    towns, ortsteile = _tables.column_texts(df, "town"), _tables.column_texts(df, "ortsteil")
+    postcodes, streets = _tables.column_texts(df, "postcode"), _tables.column_texts(df, "street")
     for i in np.flatnonzero(status == "empty"):
         precision[i], geoms[i], notes[i] = _geocode_row(gz, towns[i], ortsteile[i],
                                                         postcodes[i], streets[i])

@@ -4,7 +4,7 @@ Planners get SGB-II-Quoten, Kinderarmut (SGB-II-Quote unter 15 Jahren) or
 Arbeitslosenquoten per Gemeinde from the Statistik der Bundesagentur für Arbeit
 (BA) or the Regionalstatistik, as CSV or Excel tables keyed by the Amtlicher
 Gemeindeschlüssel (AGS). This module reads such tables with the upload readers
-of :mod:`geo.services` (size limit before parsing, UTF-8/Windows-1252,
+of :mod:`geo._tables` (size limit before parsing, UTF-8/Windows-1252,
 delimiter sniffing, XLSX without evaluating formulas), finds the header row
 below title lines, normalises the keys (AGS that lost a leading zero, 12-digit
 Regionalschlüssel), parses German numbers (decimal comma, thousands dots,
@@ -40,26 +40,15 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from . import settings
+from . import _tables, settings
 from ._errors import CacheError, InputError, Problem
 from ._io import write_bytes_atomic, write_json_atomic
-from .services import (
-    FORMULA_PREFIXES,
-    MAX_ROWS,
-    _cell_text,
-    _detect_format,
-    _header_key,
-    _parse_csv,
-    _parse_xlsx,
-    _read_source,
-    _undefuse,
-)
-from .services import _decode as _decode_upload
+from ._tables import SourceLike, header_key, short
 
 METHODS: dict[str, str] = {
     "relative": "Gewicht = Indikatorwert ÷ Mittelwert der Region",
@@ -71,18 +60,17 @@ FORMAT_VERSION = 1
 _OUTSIDE_PER_ROW = 20  # more rows outside the region are reported in one warning
 _CLEANUP_AGE_S = 60.0  # older unreferenced parquet files are removed on save
 
-SourceLike = str | os.PathLike | bytes | IO[bytes]
 
 # ---------------------------------------------------------------------------
 # Column roles
 # ---------------------------------------------------------------------------
-_NAME_KEYS = frozenset(_header_key(a) for a in (
+_NAME_KEYS = frozenset(header_key(a) for a in (
     "name", "gemeinde", "gemeindename", "gemeindenamen", "gemeindebezeichnung", "bezeichnung",
     "region", "regionalname", "regionalbezeichnung", "gebiet", "gebietseinheit", "ort",
     "kreise und gemeinden", "gemeinden",
 ))
 # Descriptive columns that are never indicators, even when they hold numbers.
-_META_KEYS = frozenset(_header_key(a) for a in (
+_META_KEYS = frozenset(header_key(a) for a in (
     "kreis", "kreisname", "landkreis", "land", "bundesland", "regierungsbezirk", "rb", "vg",
     "verwaltungsgemeinschaft", "gemeindeverband", "verband", "jahr", "stand", "datum",
     "berichtsmonat", "berichtsjahr", "monat", "stichtag", "plz", "postleitzahl", "bemerkung",
@@ -101,7 +89,7 @@ def _key_rank(label: object) -> int | None:
     (ARS), 3: Kennziffer / Schlüssel.
     """
     text = unicodedata.normalize("NFC", str(label)).casefold()
-    key = _header_key(text)
+    key = header_key(text)
     if not key:
         return None
     tokens = set(re.findall(r"[0-9a-zäöüß]+", text))
@@ -131,11 +119,6 @@ def _no_header(name: str, xlsx: bool = False) -> InputError:
         f"den ersten {settings.INDICATOR_HEADER_SEARCH_ROWS} Zeilen eine Kopfzeile mit einer "
         "Spalte „AGS“, „Gemeindeschlüssel“, „Regionalschlüssel“ (ARS), „Kennziffer“ oder "
         "„Schlüssel“ und mindestens einer Indikatorspalte.")
-
-
-def _short(text: object, n: int = 40) -> str:
-    s = re.sub(r"[\x00-\x1f\x7f]+", " ", str(text)).strip()
-    return s if len(s) <= n else s[: n - 1] + "…"
 
 
 def _safe_name(name: object) -> str:
@@ -222,6 +205,11 @@ def parse_value(text: str, dot_thousands: bool = True) -> tuple[str, float, bool
     markers of suppressed values (``settings.INDICATOR_MISSING_MARKERS``) are
     missing. Nothing is ever evaluated.
 
+    Deliberately not :func:`geo.geocode.parse_number`: official statistics write
+    thousands with dots, so ``"1.234"`` is 1234 here unless the column uses
+    decimal points (:func:`_column_style`), and suppression markers are
+    missing values, not errors.
+
     Returns
     -------
     (status, value, percent)
@@ -260,7 +248,7 @@ def parse_value(text: str, dot_thousands: bool = True) -> tuple[str, float, bool
     elif dot_thousands and _AMBIGUOUS_RE.fullmatch(t):
         t = t.replace(".", "")
     if not ok_form or not _FLOAT_RE.fullmatch(t):
-        return ("formula" if s.startswith(FORMULA_PREFIXES) else "invalid"), math.nan, pct
+        return ("formula" if s.startswith(_tables.FORMULA_PREFIXES) else "invalid"), math.nan, pct
     value = float(t)
     if not math.isfinite(value):
         return "nonfinite", math.nan, pct
@@ -306,7 +294,7 @@ _LINE_RE = re.compile(r"\r\n|\r|\n")
 
 def _csv_table(data: bytes, name: str) -> tuple[list[str], list[list[str]], int]:
     """Header, rows and number of preamble lines of a CSV file."""
-    text = _decode_upload(data, name)
+    text = _tables.decode(data, name)
     n = settings.INDICATOR_HEADER_SEARCH_ROWS
     lines = _LINE_RE.split(text, maxsplit=n)
     start = None
@@ -325,12 +313,12 @@ def _csv_table(data: bytes, name: str) -> tuple[list[str], list[list[str]], int]
         raise _no_header(name)
     # Hand the table from the header line on to the shared CSV reader (it sniffs
     # the delimiter on its first line, which is now the header).
-    header, rows = _parse_csv("\n".join(lines[start:]).encode("utf-8"), name)
+    header, rows = _tables.parse_csv("\n".join(lines[start:]).encode("utf-8"), name)
     return header, rows, start
 
 
 def _xlsx_table(data: bytes, name: str) -> tuple[list[str], list[list[str]], int]:
-    header, rows = _parse_xlsx(data, name)
+    header, rows = _tables.parse_xlsx(data, name)
     table = [header, *rows]
     for i, row in enumerate(table[: settings.INDICATOR_HEADER_SEARCH_ROWS]):
         if _is_header(row):
@@ -342,13 +330,8 @@ def _column_labels(header: Sequence[object]) -> list[str]:
     labels: list[str] = []
     used: set[str] = set()
     for i, h in enumerate(header):
-        label = re.sub(r"\s+", " ", _undefuse(str(h).strip().lstrip("\ufeff"))).strip()
-        label = label or f"Spalte {i + 1}"
-        base, k = label, 2
-        while label in used:
-            label, k = f"{base} ({k})", k + 1
-        used.add(label)
-        labels.append(label)
+        label = re.sub(r"\s+", " ", _tables.undefuse(str(h).strip().lstrip("\ufeff"))).strip()
+        labels.append(_tables.unique_label(label or f"Spalte {i + 1}", used))
     return labels
 
 
@@ -387,11 +370,11 @@ def read_indicators(source: SourceLike, filename: str | None = None) -> pd.DataF
         empty, unreadable, wrong encoding or format, no header row, too many
         rows or columns (German message).
     """
-    data, name = _read_source(source, _safe_name(filename) if filename else None)
+    data, name = _tables.read_source(source, _safe_name(filename) if filename else None)
     name = _safe_name(name)
     if not data.strip():
         raise InputError(f"{name}: Die Datei ist leer.")
-    fmt = _detect_format(data, name)
+    fmt = _tables.detect_format(data, name)
     if fmt == "csv":
         header, rows, preamble = _csv_table(data, name)
     elif fmt == "xlsx":
@@ -399,8 +382,8 @@ def read_indicators(source: SourceLike, filename: str | None = None) -> pd.DataF
     else:
         raise InputError(f"{name}: Indikatortabellen werden als CSV- oder Excel-Datei (.xlsx) "
                          f"erwartet, nicht als {fmt.upper()}.")
-    if len(rows) > MAX_ROWS:
-        raise InputError(f"{name}: Mehr als {MAX_ROWS} Zeilen; bitte aufteilen.")
+    if len(rows) > _tables.MAX_ROWS:
+        raise InputError(f"{name}: Mehr als {_tables.MAX_ROWS} Zeilen; bitte aufteilen.")
     if len(header) > settings.INDICATOR_MAX_COLUMNS:
         raise InputError(f"{name}: Die Kopfzeile hat {len(header)} Spalten, erlaubt sind "
                          f"höchstens {settings.INDICATOR_MAX_COLUMNS}. Bitte nur die "
@@ -410,19 +393,12 @@ def read_indicators(source: SourceLike, filename: str | None = None) -> pd.DataF
     columns: dict[str, list[str]] = {c: [] for c in labels}
     index: list[int] = []
     row_problems: dict[int, str] = {}
-    for r, row in enumerate(rows, start=1):
-        cells = [_undefuse(str(c).strip()) for c in row]
-        extra = [c for c in cells[width:] if c]
-        cells = (cells + [""] * width)[:width]
-        if not any(cells) and not extra:
-            continue
+    for r, cells, extra, n_fields in _tables.data_rows(rows, width):
         index.append(r)
         for c, v in zip(labels, cells, strict=True):
             columns[c].append(v)
         if extra:
-            row_problems[r] = (f"Zeile hat {len(row)} Felder, die Kopfzeile nur {width}; "
-                               f"überzählige Werte ({_short(', '.join(extra[:3]))}) nicht "
-                               "übernommen. Bitte Trennzeichen und Anführungszeichen prüfen.")
+            row_problems[r] = _tables.extra_fields_message(n_fields, width, extra)
     df = pd.DataFrame(columns, index=pd.Index(index, name="row", dtype="int64"), dtype="str")
     unnamed = [c for c, h in zip(labels, header, strict=True) if not str(h).strip()]
     df = df.drop(columns=[c for c in unnamed if not df[c].str.len().gt(0).any()])
@@ -517,7 +493,7 @@ def _region_frame(gemeinden: pd.DataFrame) -> pd.DataFrame:
 def _cell(value: object) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return ""
-    return _cell_text(value).strip()
+    return _tables.cell_text(value).strip()
 
 
 def _column_roles(columns: Sequence[str]) -> tuple[str | None, str | None, list[str]]:
@@ -525,13 +501,13 @@ def _column_roles(columns: Sequence[str]) -> tuple[str | None, str | None, list[
     ranked = [(r, i) for i, c in enumerate(columns) if (r := _key_rank(c)) is not None]
     ags_col = columns[min(ranked)[1]] if ranked else None
     name_col = next((c for c in columns if c != ags_col and (
-        _header_key(c) in _NAME_KEYS or _header_key(c).startswith("name"))), None)
+        header_key(c) in _NAME_KEYS or header_key(c).startswith("name"))), None)
     rest = [c for c in columns if c not in (ags_col, name_col)]
     return ags_col, name_col, rest
 
 
 def _names_match(a: str, b: str) -> bool:
-    ka, kb = _header_key(a), _header_key(b)
+    ka, kb = header_key(a), header_key(b)
     return bool(ka and kb) and (ka in kb or kb in ka)
 
 
@@ -573,8 +549,7 @@ def validate_indicators(df: pd.DataFrame, gemeinden: pd.DataFrame) -> IndicatorT
         raise _no_header(name)
     problems: list[Problem] = []
     warnings: list[Problem] = []
-    rows = ([int(i) for i in frame.index] if frame.index.name == "row"
-            and pd.api.types.is_integer_dtype(frame.index) else list(range(1, len(frame) + 1)))
+    rows = _tables.row_numbers(frame)
 
     def problem(message: str, row: int | None = None, column: str | None = None) -> None:
         problems.append(Problem(message, row, column, name))
@@ -607,18 +582,18 @@ def validate_indicators(df: pd.DataFrame, gemeinden: pd.DataFrame) -> IndicatorT
                         row, ags_col)
             else:
                 label = _cell(frame[name_col].iloc[i]) if name_col else ""
-                warn(f"Zeile ohne Schlüssel und ohne Werte übersprungen („{_short(label)}“).",
+                warn(f"Zeile ohne Schlüssel und ohne Werte übersprungen („{short(label)}“).",
                      row)
             continue
         kind, key = normalize_key(raw)
         if kind == "invalid":
             if filled:
-                problem(f"„{_short(raw)}“ ist kein gültiger Gemeindeschlüssel; erwartet 8 Ziffern "
+                problem(f"„{short(raw)}“ ist kein gültiger Gemeindeschlüssel; erwartet 8 Ziffern "
                         "(AGS, z. B. 16065003) oder 12 Ziffern (Regionalschlüssel, z. B. "
                         "160650003003). Zeile nicht übernommen.", row, ags_col)
             else:
                 warn(f"Zeile ohne Werte übersprungen (Erläuterung oder Fußnote?): "
-                     f"„{_short(raw)}“.", row)
+                     f"„{short(raw)}“.", row)
             continue
         if kind == "aggregate":
             warn(f"Schlüssel {key} bezeichnet {_LEVELS[len(key)]}, keine Gemeinde; "
@@ -633,7 +608,7 @@ def validate_indicators(df: pd.DataFrame, gemeinden: pd.DataFrame) -> IndicatorT
                 outside.append((row, key))
             continue
         if key in first:
-            problem(f"Gemeindeschlüssel {key} ({_short(region.at[key, 'name'])}) ist doppelt: "
+            problem(f"Gemeindeschlüssel {key} ({short(region.at[key, 'name'])}) ist doppelt: "
                     f"schon in Zeile {first[key]}; diese Zeile wird nicht übernommen.",
                     row, ags_col)
             continue
@@ -661,7 +636,7 @@ def validate_indicators(df: pd.DataFrame, gemeinden: pd.DataFrame) -> IndicatorT
             text = _cell(frame[name_col].iloc[i])
             official = str(region.at[key, "name"])
             if text and not _names_match(text, official):
-                warn(f"Name „{_short(text)}“ passt nicht zu Gemeinde {key} „{_short(official)}“ "
+                warn(f"Name „{short(text)}“ passt nicht zu Gemeinde {key} „{short(official)}“ "
                      "der Region; bitte den Gemeindeschlüssel prüfen.", rows[i], name_col)
 
     # --- columns: indicators ----------------------------------------------------
@@ -671,7 +646,7 @@ def validate_indicators(df: pd.DataFrame, gemeinden: pd.DataFrame) -> IndicatorT
     population = None
     ignored: list[str] = []
     for c, texts_all in zip(others, other_text, strict=True):
-        key = _header_key(c)
+        key = header_key(c)
         if key in _META_KEYS or _key_rank(c) is not None:
             ignored.append(c)
             continue
@@ -690,13 +665,13 @@ def validate_indicators(df: pd.DataFrame, gemeinden: pd.DataFrame) -> IndicatorT
                 example = next((t for t, p in zip(texts, parsed, strict=True)
                                 if p[0] in _MESSAGES), "")
                 warn(f"Spalte enthält überwiegend keine Zahlen ({n_bad} von {n_ok + n_bad} "
-                     f"Werten, z. B. „{_short(example)}“) und wird nicht als Indikator "
+                     f"Werten, z. B. „{short(example)}“) und wird nicht als Indikator "
                      "übernommen.", None, c)
             continue
         arr = np.array([p[1] for p in parsed], dtype=float)
         for t, p, i in zip(texts, parsed, kept, strict=True):
             if p[0] in _MESSAGES:
-                problem(_MESSAGES[p[0]].format(v=_short(t)), rows[i], c)
+                problem(_MESSAGES[p[0]].format(v=short(t)), rows[i], c)
         marked = [(rows[i], t) for t, p, i in zip(texts, parsed, kept, strict=True)
                   if p[0] == "marker"]
         if marked:
@@ -726,7 +701,7 @@ def validate_indicators(df: pd.DataFrame, gemeinden: pd.DataFrame) -> IndicatorT
         labels[c] = c
     if ignored:
         warn("Spalten nicht als Indikator übernommen (Schlüssel oder Beschreibung): "
-             + ", ".join(f"„{_short(c)}“" for c in ignored) + ".")
+             + ", ".join(f"„{short(c)}“" for c in ignored) + ".")
     if not values:
         raise InputError(f"{name}: Keine Indikatorspalte mit Zahlen gefunden. Erwartet wird "
                          "neben der Schlüsselspalte mindestens eine Spalte mit Zahlen, z. B. "
@@ -734,7 +709,7 @@ def validate_indicators(df: pd.DataFrame, gemeinden: pd.DataFrame) -> IndicatorT
 
     missing = {a: str(n) for a, n in region["name"].items() if a not in first}
     if missing:
-        listed = ", ".join(f"{_short(n, 30)} ({a})" for a, n in list(missing.items())[:10])
+        listed = ", ".join(f"{short(n, 30)} ({a})" for a, n in list(missing.items())[:10])
         more = f" und {len(missing) - 10} weitere" if len(missing) > 10 else ""
         warn(f"{len(missing)} von {len(region)} Gemeinden der Region fehlen in der Datei: "
              f"{listed}{more}. Sie haben keinen Indikatorwert (Bedarfsgewicht 1,0).")
@@ -829,11 +804,11 @@ def _resolve_indicator(table: IndicatorTable, indicator: str) -> str:
     cols = [str(c) for c in table.values.columns]
     if indicator in cols:
         return indicator
-    key = _header_key(indicator)
+    key = header_key(indicator)
     for c in cols:
-        if key and key in (_header_key(c), _header_key(table.labels.get(c, c))):
+        if key and key in (header_key(c), header_key(table.labels.get(c, c))):
             return c
-    raise InputError(f"Indikator „{_short(indicator)}“ ist nicht in der Tabelle "
+    raise InputError(f"Indikator „{short(indicator)}“ ist nicht in der Tabelle "
                      f"{table.file or ''}; vorhanden: {', '.join(cols) or 'keine'}.")
 
 
@@ -905,7 +880,7 @@ def need_weights(table: IndicatorTable, indicator: str, gemeinden: pd.DataFrame,
         Unknown indicator or method, negative values, or no usable value.
     """
     if method not in METHODS:
-        raise InputError(f"Unbekannte Gewichtungsmethode „{_short(method)}“ (möglich: "
+        raise InputError(f"Unbekannte Gewichtungsmethode „{short(method)}“ (möglich: "
                          f"{', '.join(METHODS)}).")
     col = _resolve_indicator(table, indicator)
     label = table.labels.get(col, col)
@@ -913,17 +888,17 @@ def need_weights(table: IndicatorTable, indicator: str, gemeinden: pd.DataFrame,
     ags = list(region.index)
     x = _aligned(table, col, ags)
     if (x[np.isfinite(x)] < 0).any():
-        raise InputError(f"Indikator „{_short(label)}“ hat negative Werte und taugt nicht als "
+        raise InputError(f"Indikator „{short(label)}“ hat negative Werte und taugt nicht als "
                          "Bedarfsgewicht; erwartet Quoten oder Anzahlen ≥ 0.")
     p, weighted_by = _population(table, population, region, ags)
     has = np.isfinite(x)
     use = has & np.isfinite(p) & (p > 0)
     if not use.any():
-        raise InputError(f"Indikator „{_short(label)}“ hat für keine Gemeinde der Region einen "
+        raise InputError(f"Indikator „{short(label)}“ hat für keine Gemeinde der Region einen "
                          "Wert (mit Einwohnerzahl); ein Bedarfsgewicht ist nicht bestimmbar.")
     reference = float(np.sum(p[use] * x[use]) / np.sum(p[use]))
     if not reference > 0:
-        raise InputError(f"Der Mittelwert von „{_short(label)}“ in der Region ist 0; ein "
+        raise InputError(f"Der Mittelwert von „{short(label)}“ in der Region ist 0; ein "
                          "relatives Bedarfsgewicht ist nicht bestimmbar.")
     w = np.where(has, x / reference, 1.0)
     out = NeedWeights({a: float(v) for a, v in zip(ags, w, strict=True)})
@@ -934,7 +909,7 @@ def need_weights(table: IndicatorTable, indicator: str, gemeinden: pd.DataFrame,
     names = region["name"]
     out.missing = [a for a, h in zip(ags, has, strict=True) if not h]
     if out.missing:
-        listed = ", ".join(_short(names[a], 30) for a in out.missing[:10])
+        listed = ", ".join(short(names[a], 30) for a in out.missing[:10])
         more = f" und {len(out.missing) - 10} weitere" if len(out.missing) > 10 else ""
         out.notes.append(f"{len(out.missing)} Gemeinde(n) ohne Wert erhalten das Gewicht 1,0 "
                          f"(wie der Mittelwert der Region): {listed}{more}.")
@@ -975,7 +950,7 @@ def _population(table: IndicatorTable, population: str | Mapping[str, float] | N
         return _aligned(table, population, ags), f"gewichtet mit „{population}“"
     if population == "pop" and region["pop"].notna().any():
         return region["pop"].to_numpy(dtype=float), "gewichtet mit den Einwohnerzahlen der Region"
-    raise InputError(f"Einwohnerspalte „{_short(population)}“ nicht gefunden.")
+    raise InputError(f"Einwohnerspalte „{short(population)}“ nicht gefunden.")
 
 
 def cell_weights(cells_ags: Any, weights: Mapping[Any, float],

@@ -19,7 +19,7 @@ import shapely
 from . import settings
 from ._errors import InputError
 from .network import Network, access_speed_mps
-from .traveltime import _check_mode, _metres_per_minute, _points, nearest_field, node_field
+from .traveltime import as_points, check_mode, metres_per_minute, nearest_field, node_field
 
 COLUMNS = ["band_min_from", "band_min_to", "geometry"]
 MAX_GRID_CELLS = 250_000  # auto grids are coarsened above this many cells
@@ -58,7 +58,7 @@ def band_polygons(cells_xy: np.ndarray, minutes: np.ndarray,
         Columns ``band_min_from``, ``band_min_to``, ``geometry``; one row per
         non-empty band, EPSG:3035.
     """
-    xy = _points(cells_xy, "Zellen")
+    xy = as_points(cells_xy, "Zellen")
     minutes = np.asarray(minutes, dtype=float)
     limits = _bands(bands)
     idx = np.searchsorted(limits, np.nan_to_num(minutes, nan=np.inf), side="left")
@@ -116,8 +116,8 @@ def nearest_isochrones(services_xy: np.ndarray, mode: str,
     GeoDataFrame
         ``band_min_from``, ``band_min_to``, ``geometry``.
     """
-    _check_mode(mode, network)
-    services_xy = _points(services_xy, "Angebote")
+    check_mode(mode, network)
+    services_xy = as_points(services_xy, "Angebote")
     limits = _bands(bands)
     max_min = float(limits[-1])
     if len(services_xy) == 0:
@@ -127,7 +127,7 @@ def nearest_isochrones(services_xy: np.ndarray, mode: str,
         node_s, _, _ = node_field(network, services_xy, max_min * 60.0)
     if cells_xy is None:
         if network is None:
-            reach = max_min * _metres_per_minute(mode)
+            reach = max_min * metres_per_minute(mode)
             lo, hi = services_xy.min(axis=0) - reach, services_xy.max(axis=0) + reach
         else:
             hit = np.isfinite(node_s)
@@ -136,7 +136,7 @@ def nearest_isochrones(services_xy: np.ndarray, mode: str,
             lo, hi = pts.min(axis=0) - pad, pts.max(axis=0) + pad
         cells_xy, cell_size = _grid(lo[0], lo[1], hi[0], hi[1], cell_size)
     else:
-        cells_xy = _points(cells_xy, "Zellen")
+        cells_xy = as_points(cells_xy, "Zellen")
         cell_size = float(cell_size or settings.CELL_SIZE_M)
     if network is None:
         minutes = nearest_field(cells_xy, services_xy, mode, None, max_min).minutes
@@ -158,7 +158,7 @@ def service_isochrones(services_xy: np.ndarray, mode: str,
     ``services_xy``) plus ``band_min_from``, ``band_min_to``, ``geometry``.
     By default polygons are cumulative ("within 15 min" = ``[0, 15]``).
     """
-    services_xy = _points(services_xy, "Angebote")
+    services_xy = as_points(services_xy, "Angebote")
     parts = []
     for j in range(len(services_xy)):
         gdf = nearest_isochrones(services_xy[j:j + 1], mode, bands, network,

@@ -32,6 +32,7 @@ from scipy.spatial import cKDTree
 from . import _osm, settings
 from ._errors import CacheError, NetworkError
 from ._io import atomic_path, file_digest, write_json_atomic
+from ._text import de_decimal, de_number
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +58,21 @@ def _to_display():
     return Transformer.from_crs(settings.CRS_METRIC, settings.CRS_DISPLAY, always_xy=True)
 
 
+def to_xy(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """WGS84 lon/lat → EPSG:3035 x, y."""
+    x, y = _to_metric().transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+
+
+def to_lonlat(x, y) -> tuple[np.ndarray, np.ndarray]:
+    """EPSG:3035 x, y → WGS84 lon/lat."""
+    lon, lat = _to_display().transform(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+    return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+
+
 def lonlat_to_xy(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """Project WGS84 lon/lat to EPSG:3035; returns an (n, 2) array."""
-    x, y = _to_metric().transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
-    return np.column_stack([x, y])
+    return np.column_stack(to_xy(lon, lat))
 
 
 def access_speed_mps(mode: str) -> float:
@@ -442,14 +454,13 @@ def build_networks(source, modes: Iterable[str] = ALL_MODES, clip=None) -> dict[
 
 def _pct(share: float) -> str:
     """German percentage with one decimal, trailing ",0" dropped: 0.948 → "94,8 %"."""
-    text = f"{share * 100:.1f}".removesuffix(".0").replace(".", ",")
-    return f"{text} %"
+    return f"{de_decimal(share * 100, 1)} %"
 
 
 def _extent_text(xy: np.ndarray) -> str:
-    lon, lat = _to_display().transform(xy[:, 0], xy[:, 1])
-    return (f"{np.min(lon):.3f}–{np.max(lon):.3f} °O, {np.min(lat):.3f}–{np.max(lat):.3f} °N"
-            .replace(".", ","))
+    lon, lat = to_lonlat(xy[:, 0], xy[:, 1])
+    return (f"{de_number(np.min(lon), 3)}–{de_number(np.max(lon), 3)} °O, "
+            f"{de_number(np.min(lat), 3)}–{de_number(np.max(lat), 3)} °N")
 
 
 # ---------------------------------------------------------------------------

@@ -39,7 +39,9 @@ import shapely
 
 from . import analysis, settings, traveltime
 from ._errors import InputError
-from .scenario import AddSite, resolve_kind, to_lonlat
+from ._text import de_decimal, de_number
+from .network import to_lonlat
+from .scenario import AddSite, resolve_kind
 
 CANDIDATE_KINDS: dict[str, str] = {"villages": "Orte (GeoNames)",
                                    "cells": "Rasterzellen (100 m, bewohnt)",
@@ -596,7 +598,7 @@ def suggest(region: Any, params: analysis.AnalysisParams, k: int,
     T, mode = params.threshold_min, params.mode
     net = (networks or {}).get(mode)
     cells_xy = cells[["x", "y"]].to_numpy(dtype=float)
-    field_ = traveltime.nearest_field(cells_xy, analysis._points_xy(existing), mode, net,
+    field_ = traveltime.nearest_field(cells_xy, analysis.points_xy(existing), mode, net,
                                       max_minutes=T)
     covered = field_.minutes <= T
     people_beyond = float(people[~covered].sum())
@@ -635,15 +637,16 @@ def suggest(region: Any, params: analysis.AnalysisParams, k: int,
                 "same_sites": set(g.sites) == set(e.sites)}
     unit = group.unit_de
     notes = [f"Kandidaten: {CANDIDATE_KINDS[candidates]} ({len(cand)})",
-             f"Bereits versorgt (bis {_de(T)} min zu einem bestehenden Angebot): zählt nicht",
-             f"Noch nicht versorgt: {people_beyond:,.0f} {unit}".replace(",", ".")]
+             f"Bereits versorgt (bis {de_decimal(T, 1)} min zu einem bestehenden Angebot): "
+             "zählt nicht",
+             f"Noch nicht versorgt: {de_number(people_beyond, 0)} {unit}"]
     if need_weights:
         notes.append("Bedarfsgewichtet: Zielgruppe × Gewicht je Gemeinde (übrige Gemeinden 1)")
     if len(g.sites) < k:
         notes.append(f"Nur {len(g.sites)} Standort(e) erreichen noch jemanden Unversorgten")
     if status == "time_limit":
-        notes.append(f"Exakte Lösung nicht innerhalb von {_de(time_limit_s)} s bewiesen: "
-                     "Greedy-Ergebnis gezeigt")
+        notes.append(f"Exakte Lösung nicht innerhalb von {de_decimal(time_limit_s, 1)} s "
+                     "bewiesen: Greedy-Ergebnis gezeigt")
     metadata = {
         "params": params.to_dict(), "k": k, "candidates": candidates,
         "candidate_label": CANDIDATE_KINDS[candidates], "cell_grid_m": cell_grid_m,
@@ -657,11 +660,6 @@ def suggest(region: Any, params: analysis.AnalysisParams, k: int,
     }
     return Suggestion(params, k, candidates, cand, g, e, status, people_beyond, people_, diff,
                       metadata, u, cov)
-
-
-def _de(value: float) -> str:
-    text = f"{value:.1f}".rstrip("0").rstrip(".")
-    return text.replace(".", ",")
 
 
 __all__ = ["Solution", "Reduced", "Suggestion", "greedy", "exact", "brute_force",

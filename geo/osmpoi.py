@@ -16,13 +16,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from . import services
 from ._errors import DataFileError
 
-SCHEMA_COLUMNS = [
-    "id", "name", "category", "subcategory", "provider", "street", "postcode", "town",
-    "ortsteil", "lat", "lon", "capacity", "opening_hours", "outreach_days", "target_groups",
-    "source", "status",
-]
+SCHEMA_COLUMNS = list(services.SCHEMA_COLUMNS)  # the service schema, in its order
 SOURCE = "OpenStreetMap"
 STATUS = "ungeprüft"  # OSM entries must be checked by the planner
 POI_KEYS = ("amenity", "healthcare", "office", "social_facility")
@@ -36,6 +33,20 @@ _GOVERNMENT = {
     "social_services": "Sozialamt", "tax": "Finanzamt", "register_office": "Standesamt",
     "youth_welfare": "Jugendamt", "health": "Gesundheitsamt", "education": "Schulamt",
     "administrative": "Verwaltung", "employment_agency": "Arbeitsagentur",
+}
+#: ``amenity`` values with one (category, subcategory) each.
+_AMENITY: dict[str, tuple[str, str]] = {
+    "nursing_home": ("Senioren", "Pflegeheim"),
+    "kindergarten": ("Familie", "Kita"),
+    "childcare": ("Familie", "Kinderbetreuung"),
+    "school": ("Bildung", "Schule"),
+    "library": ("Bildung", "Bibliothek"),
+    "college": ("Bildung", "Berufs- oder Volkshochschule"),
+    "townhall": ("Behörde", "Rathaus"),
+    "youth_centre": ("Jugend", "Jugendzentrum"),
+    "family_centre": ("Familie", "Familienzentrum"),
+    "social_centre": ("Familie", "Soziales Zentrum"),
+    "refugee_site": ("Integration", "Flüchtlingsunterkunft"),
 }
 _COUNSELLING = {
     "addiction": "Suchtberatung", "drugs": "Suchtberatung", "family": "Familienberatung",
@@ -69,20 +80,8 @@ def classify(tags: Mapping[str, str]) -> tuple[str, str] | None:
             return "Familie", "Familienhilfe"
         return "Beratung", {"food_bank": "Tafel", "shelter": "Notunterkunft",
                             "outreach": "Aufsuchende Sozialarbeit"}.get(sf, "Soziale Einrichtung")
-    if amenity == "nursing_home":
-        return "Senioren", "Pflegeheim"
-    if amenity == "kindergarten":
-        return "Familie", "Kita"
-    if amenity == "childcare":
-        return "Familie", "Kinderbetreuung"
-    if amenity == "school":
-        return "Bildung", "Schule"
-    if amenity == "library":
-        return "Bildung", "Bibliothek"
-    if amenity == "college":
-        return "Bildung", "Berufs- oder Volkshochschule"
-    if amenity == "townhall":
-        return "Behörde", "Rathaus"
+    if amenity in _AMENITY:
+        return _AMENITY[amenity]
     if amenity == "community_centre":
         cc, cc_for = tags.get("community_centre"), tags.get("community_centre:for")
         if cc == "youth_centre" or _has(cc_for, "juvenile", "child", "youth"):
@@ -92,14 +91,6 @@ def classify(tags: Mapping[str, str]) -> tuple[str, str] | None:
         if cc == "family_centre" or _has(cc_for, "family"):
             return "Familie", "Familienzentrum"
         return "Familie", "Gemeinschaftszentrum"
-    if amenity == "youth_centre":
-        return "Jugend", "Jugendzentrum"
-    if amenity == "family_centre":
-        return "Familie", "Familienzentrum"
-    if amenity == "social_centre":
-        return "Familie", "Soziales Zentrum"
-    if amenity == "refugee_site":
-        return "Integration", "Flüchtlingsunterkunft"
     if tags.get("healthcare") == "counselling":
         kind = (tags.get("healthcare:counselling") or "").split(";")[0].strip()
         sub = _COUNSELLING.get(kind, "Beratungsstelle")

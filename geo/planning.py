@@ -23,16 +23,14 @@ averaged from Gemeinden).
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import io
 import os
 import re
-import unicodedata
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from types import SimpleNamespace
 from typing import IO, Any
 
 import geopandas as gpd
@@ -41,9 +39,10 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 
-from . import analysis, settings
+from . import _tables, analysis, settings
 from ._errors import InputError, Report
-from ._io import decode_text
+from ._text import de_number
+from .indicators import normalize_key
 
 #: Name of the group that collects Gemeinden/cells without a planning region
 #: (only with ``allow_incomplete=True``).
@@ -147,13 +146,6 @@ def _points_in(x: np.ndarray, y: np.ndarray, polygons: gpd.GeoDataFrame,
 # ---------------------------------------------------------------------------
 # Reading
 # ---------------------------------------------------------------------------
-def _key(text: object) -> str:
-    t = unicodedata.normalize("NFKC", str(text)).strip().casefold()
-    for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
-        t = t.replace(a, b)
-    return re.sub(r"[^a-z0-9]", "", t)
-
-
 def _find_column(columns: Iterable[str], keys: tuple[str, ...], given: str | None,
                  what: str, file: str, exclude: Iterable[str] = ()) -> str:
     cols = [str(c) for c in columns]
@@ -161,7 +153,7 @@ def _find_column(columns: Iterable[str], keys: tuple[str, ...], given: str | Non
         if given in cols:
             return given
         raise InputError(f"{file}: Spalte „{given}“ fehlt (vorhanden: {', '.join(cols) or '–'}).")
-    by_key = {_key(c): c for c in reversed(cols) if c not in set(exclude)}
+    by_key = {_tables.header_key(c): c for c in reversed(cols) if c not in set(exclude)}
     for k in keys:
         if k in by_key:
             return by_key[k]
@@ -175,66 +167,35 @@ def _find_column(columns: Iterable[str], keys: tuple[str, ...], given: str | Non
     )
 
 
-def _read_bytes(source: str | os.PathLike | bytes | IO[bytes], name: str | None
-                ) -> tuple[bytes, str]:
-    if isinstance(source, bytes):
-        return source, name or "Datei"
-    if hasattr(source, "read"):
-        data = source.read()
-        return (data if isinstance(data, bytes) else str(data).encode("utf-8"),
-                name or Path(str(getattr(source, "name", "Datei"))).name)
-    path = Path(source)
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise InputError(f"{path.name}: Datei nicht gefunden oder nicht lesbar.") from exc
-    if size > settings.MAX_UPLOAD_BYTES:
-        raise InputError(f"{path.name}: Datei ist größer als "
-                         f"{settings.MAX_UPLOAD_BYTES // 2**20} MB.")
-    return path.read_bytes(), name or path.name
-
-
 def _table_from_bytes(data: bytes, name: str) -> pd.DataFrame:
-    """Read a CSV (``;``, ``,`` or tab; UTF-8 or Windows-1252) or XLSX as text columns."""
-    if data.startswith(b"PK\x03\x04") or name.lower().endswith((".xlsx", ".xlsm")):
-        try:
-            df = pd.read_excel(io.BytesIO(data), dtype=object, engine="openpyxl")
-        except Exception as exc:  # openpyxl raises many types for damaged files
-            raise InputError(f"{name}: Keine gültige Excel-Datei (.xlsx) "
-                             f"({type(exc).__name__}).") from exc
+    """A CSV (``;``, ``,`` or tab; UTF-8 or Windows-1252) or XLSX as text columns."""
+    if _tables.detect_format(data, name) == "xlsx":
+        header, rows = _tables.parse_xlsx(data, name)
     else:
-        try:
-            text, _ = decode_text(data, name)
-        except Exception as exc:
-            raise InputError(str(exc)) from exc
-        text = text.lstrip("\ufeff")
-        header = next((ln for ln in text.splitlines() if ln.strip()), "")
-        counts = {d: header.count(d) for d in (";", "\t", ",")}
-        delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
-        try:
-            rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-        except csv.Error as exc:
-            raise InputError(f"{name}: CSV-Datei ist nicht lesbar ({exc}).") from exc
-        rows = [r for r in rows if any(c.strip() for c in r)]
-        if not rows:
-            raise InputError(f"{name}: Die Datei ist leer.")
-        width = len(rows[0])
-        df = pd.DataFrame([(r + [""] * width)[:width] for r in rows[1:]],
-                          columns=[c.strip() for c in rows[0]], dtype=object)
-    df.columns = [str(c).strip() for c in df.columns]
-    return df
+        header, rows = _tables.parse_csv(data, name)
+    rows = [r for r in [header, *rows] if any(str(c).strip() for c in r)]
+    if not rows:
+        raise InputError(f"{name}: Die Datei ist leer.")
+    width = len(rows[0])
+    return pd.DataFrame([(list(r) + [""] * width)[:width] for r in rows[1:]],
+                        columns=[str(c).strip() for c in rows[0]], dtype=object)
 
 
 def _ags_text(value: object) -> list[str]:
     """AGS in a cell: one or several, separated by commas, semicolons or blanks."""
     if value is None or (isinstance(value, float) and not np.isfinite(value)):
         return []
-    if isinstance(value, (int, np.integer)):
-        return [str(int(value)).zfill(8)]
-    if isinstance(value, (float, np.floating)):
-        return [str(int(value)).zfill(8)] if float(value).is_integer() else [str(value)]
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return [_ags_or_text(value)]
     parts = [p.strip() for p in re.split(r"[,;\s]+", str(value)) if p.strip()]
-    return [p.zfill(8) if p.isdigit() and 5 < len(p) < 8 else p for p in parts]
+    return [_ags_or_text(p) for p in parts]
+
+
+def _ags_or_text(value: object) -> str:
+    """The 8-digit AGS of a key (leading zero restored, Regionalschlüssel shortened,
+    see :func:`geo.indicators.normalize_key`), else the key as given (reported)."""
+    kind, key = normalize_key(value)
+    return key if kind == "ags" else str(value)
 
 
 def _text(value: object) -> str:
@@ -274,7 +235,7 @@ def read_planning(source: str | os.PathLike | bytes | IO[bytes], region: Any,
         With one :class:`~geo._errors.Problem` per unknown AGS, repeated AGS,
         empty name or unassigned Gemeinde.
     """
-    data, name = _read_bytes(source, file_name)
+    data, name = _tables.read_source(source, file_name)
     is_polygon = (name.lower().endswith(_POLYGON_SUFFIXES)
                   or data.startswith(b"SQLite format 3\x00")
                   or data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"))
@@ -431,9 +392,8 @@ def from_polygons(gdf: gpd.GeoDataFrame, region: Any, name_column: str | None = 
         if lost.any():
             n_people = float(pop[lost].sum())
             affected = sorted(set(cells.loc[lost, "ags"].astype(str)))
-            people_text = f"{n_people:,.0f}".replace(",", ".")
-            text = (f"{int(lost.sum())} bewohnte Zellen ({people_text} Einwohner:innen) liegen "
-                    "in keinem Planungsraum (Gemeinden: "
+            text = (f"{int(lost.sum())} bewohnte Zellen ({de_number(n_people, 0)} "
+                    "Einwohner:innen) liegen in keinem Planungsraum (Gemeinden: "
                     + ", ".join(gem_names.get(a, a) for a in affected[:8])
                     + (" …" if len(affected) > 8 else "") + ").")
             if allow_incomplete:
@@ -534,73 +494,34 @@ def aggregate(result: Any, planning: PlanningRegions) -> pd.DataFrame:
     -------
     DataFrame
         One row per planning region: ``name``, ``ags`` (comma-separated AGS),
-        ``n_gemeinden`` and ``analysis.SUMMARY_COLUMNS`` (same definitions as
-        per Gemeinde: sums for counts, means weighted with the target group,
+        ``n_gemeinden`` and ``analysis.SUMMARY_COLUMNS`` (the same code as per
+        Gemeinde, :func:`geo.analysis.group_summaries`: sums for counts, means weighted with the target group,
         weighted median and 90th percentile from the cells, distinct services
         reachable from the region's cells with target-group people).
     """
     cells = result.cells
     names = planning.names
-    n = len(names)
     g = planning.groups(cells["x"].to_numpy(float), cells["y"].to_numpy(float),
                         cells["ags"].astype(str))
     people = cells["people"].to_numpy(float)
-    minutes = cells["minutes"].to_numpy(float)
-    within = cells["within"].to_numpy(bool)
-    reach = np.isfinite(minutes)
-    ok = g >= 0
-    gg = g[ok]
-
-    def total(values: np.ndarray) -> np.ndarray:
-        return np.bincount(gg, weights=np.asarray(values, float)[ok], minlength=n)[:n]
-
-    def per(num: np.ndarray, den: np.ndarray, scale: float = 1.0) -> np.ndarray:
-        out = np.full(n, np.nan)
-        np.divide(num * scale, den, out=out, where=den > 0)
-        return out
-
-    tot = total(people)
-    p_reach = total(people * reach)
-    p_within = total(people * within)
-    p_beyond = total(people * ~within)
-    q = analysis.weighted_quantiles(minutes, people, analysis.QUANTILES, g, n)
     svc = result.services
     if len(svc):
-        sx = shapely.get_x(np.asarray(svc.geometry.values))
-        sy = shapely.get_y(np.asarray(svc.geometry.values))
-        sg = planning.groups(sx, sy, svc["ags"].astype(object).where(svc["ags"].notna(), ""))
+        sxy = analysis.points_xy(svc)
+        sg = planning.groups(sxy[:, 0], sxy[:, 1],
+                             svc["ags"].astype(object).where(svc["ags"].notna(), ""))
     else:
         sg = np.empty(0, dtype=np.int64)
-    in_region = np.bincount(sg[sg >= 0], minlength=n)[:n]
-    has = ok & (people > 0)
-    ind = sp.csr_matrix((np.ones(int(has.sum())), (g[has], np.flatnonzero(has))),
-                        shape=(n, len(cells)))
-    cm = sp.csr_matrix(result.catchment)
-    pattern = sp.csr_matrix((np.ones(cm.nnz), cm.indices, cm.indptr), shape=cm.shape)
-    reachable = np.asarray((ind @ pattern).getnnz(axis=1), dtype=np.int64)
-    gap = total(cells["gap"].to_numpy(float))
-    out = pd.DataFrame({
-        "name": names,
-        "ags": planning.regions["ags"].astype(str).to_numpy(),
-        "n_gemeinden": planning.regions["n_gemeinden"].to_numpy(dtype=np.int64),
-        "people": tot,
-        "minutes_mean": per(total(people * np.where(reach, minutes, 0.0)), p_reach),
-        "minutes_median": q[:, 0],
-        "minutes_p90": q[:, 1],
-        "people_within": p_within,
-        "share_within": np.clip(per(p_within, tot), 0.0, 1.0),
-        "people_beyond": p_beyond,
-        "share_beyond": np.clip(per(p_beyond, tot), 0.0, 1.0),
-        "people_unreachable": total(people * ~reach),
-        "services_in_gemeinde": in_region.astype(np.int64),
-        "services_reachable": reachable,
-        "services_within_mean": per(total(people * cells["count"].to_numpy(float)), tot),
-        "2sfca_mean": per(total(people * cells["2sfca"].to_numpy(float)), tot),
-        "e2sfca_mean": per(total(people * cells["e2sfca"].to_numpy(float)), tot),
-        "gap": gap,
-        "gap_per_1000": per(gap, tot, 1000.0),
-    })
-    out.attrs["unassigned_people"] = float(people[~ok].sum())
+    # The cells of a result hold 2SFCA/E2SFCA per ACCESS_PER_PEOPLE already: scale 1.
+    measures = SimpleNamespace(
+        minutes=cells["minutes"].to_numpy(float), within=cells["within"].to_numpy(bool),
+        count=cells["count"].to_numpy(float), access_2sfca=cells["2sfca"].to_numpy(float),
+        access_e2sfca=cells["e2sfca"].to_numpy(float), gap=cells["gap"].to_numpy(float))
+    out = analysis.group_summaries(g, len(names), people, measures,
+                                   sp.csr_matrix(result.catchment), sg, access_scale=1.0)
+    out.insert(0, "n_gemeinden", planning.regions["n_gemeinden"].to_numpy(dtype=np.int64))
+    out.insert(0, "ags", planning.regions["ags"].astype(str).to_numpy())
+    out.insert(0, "name", names)
+    out.attrs["unassigned_people"] = float(people[g < 0].sum())
     return out
 
 

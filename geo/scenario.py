@@ -1,4 +1,4 @@
-"""Planning scenarios for workshop mode: changes, undo/redo, comparison, storage, exchange.
+"""Planning scenarios for workshop mode: changes, undo/redo, applying, comparison.
 
 A :class:`Scenario` is a name and an ordered tuple of immutable changes to the
 status quo (``region.services``), plus the participants' pins:
@@ -16,6 +16,7 @@ Scenarios are frozen values: every edit returns a new one, so a
 :class:`ScenarioHistory` (undo/redo) is just a list of them. A Streamlit app
 keeps one history per session in ``st.session_state``::
 
+    from geo.scenario_store import ScenarioStore
     store = ScenarioStore.for_session(session_id, extent=Extent.from_region(region))
     history = store.open("Variante Nord")            # loads or creates; auto-saves
     history.add(AddSite.at(lon=10.86, lat=51.26, name="Familienzentrum", category="Familie"))
@@ -26,6 +27,10 @@ keeps one history per session in ``st.session_state``::
 ``compare`` reuses the status-quo result and updates only what a change
 touches (incremental path, equal to a full :func:`geo.analysis.analyze` of the
 changed service list; see ``docs/scenarios.md``).
+
+Storage and exchange build on this module: :mod:`geo.scenario_store` keeps
+named scenarios as JSON files per session (damaged files moved aside), and
+:mod:`geo._scenario_io` writes and reads GeoJSON and GeoPackage.
 """
 
 from __future__ import annotations
@@ -33,19 +38,15 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
-import hashlib
+import importlib
 import json
 import math
-import os
 import re
-import tempfile
 import time
 import unicodedata
 import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 from typing import Any, ClassVar
 
 import geopandas as gpd
@@ -56,11 +57,11 @@ import shapely
 
 from . import analysis, indicators, settings, traveltime
 from ._errors import InputError, Problem
-from ._io import write_bytes_atomic
+from ._text import de_decimal, de_number
+from .network import to_lonlat, to_xy
 
 SCHEMA_VERSION = 1
 FORMAT = "nahraum-scenario"
-DAMAGED_MARK = ".beschädigt-"
 #: Per-cell change classes of the before/after map.
 CELL_CHANGES: dict[str, str] = {
     "newly_within": "neu erreichbar",
@@ -71,7 +72,6 @@ CELL_CHANGES: dict[str, str] = {
 }
 #: Minutes below which a change of the nearest time counts as "unchanged".
 MINUTES_EPS = 0.05
-_SESSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 
 class ScenarioFileError(InputError):
@@ -87,15 +87,9 @@ class ScenarioFileError(InputError):
 # ---------------------------------------------------------------------------
 # Small helpers
 # ---------------------------------------------------------------------------
-def _now() -> str:
+def now_iso() -> str:
+    """The current time (UTC) as an ISO timestamp in seconds: created/modified stamps."""
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def _de(value: float, decimals: int = 1) -> str:
-    text = f"{value:.{decimals}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text.replace(".", ",")
 
 
 def _type_de(value: Any) -> str:
@@ -103,9 +97,9 @@ def _type_de(value: Any) -> str:
             type(None): "leer"}.get(type(value), type(value).__name__)
 
 
-def _number(value: Any, what: str, *, lo: float | None = None, hi: float | None = None,
-            lo_open: bool = False, optional: bool = False) -> float | None:
-    """A finite float from a JSON number (no strings, no booleans)."""
+def check_number(value: Any, what: str, *, lo: float | None = None, hi: float | None = None,
+                 lo_open: bool = False, optional: bool = False) -> float | None:
+    """A finite float from a JSON number (no strings, no booleans); InputError naming ``what``."""
     if value is None and optional:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
@@ -114,10 +108,11 @@ def _number(value: Any, what: str, *, lo: float | None = None, hi: float | None 
     if not math.isfinite(v):
         raise InputError(f"{what}: keine gültige Zahl ({value}).")
     if lo is not None and (v <= lo if lo_open else v < lo):
-        raise InputError(f"{what}: muss {'größer als' if lo_open else 'mindestens'} {_de(lo)} "
-                         f"sein (angegeben: {_de(v, 3)}).")
+        raise InputError(f"{what}: muss {'größer als' if lo_open else 'mindestens'} "
+                         f"{de_decimal(lo, 1)} sein (angegeben: {de_decimal(v, 3)}).")
     if hi is not None and v > hi:
-        raise InputError(f"{what}: höchstens {_de(hi)} (angegeben: {_de(v, 3)}).")
+        raise InputError(f"{what}: höchstens {de_decimal(hi, 1)} "
+                         f"(angegeben: {de_decimal(v, 3)}).")
     return v
 
 
@@ -173,36 +168,15 @@ def resolve_kind(category: str | None, subcategory: str | None = None) -> tuple[
     raise InputError("Kategorie: bitte eine Kategorie oder Angebotsart angeben.")
 
 
-@lru_cache(maxsize=2)
-def _transformer(to_display: bool):
-    from pyproj import Transformer
-
-    a, b = settings.CRS_METRIC, settings.CRS_DISPLAY
-    return Transformer.from_crs(a, b, always_xy=True) if to_display else \
-        Transformer.from_crs(b, a, always_xy=True)
-
-
-def to_lonlat(x, y) -> tuple[np.ndarray, np.ndarray]:
-    """EPSG:3035 → WGS84 lon/lat."""
-    lon, lat = _transformer(True).transform(np.asarray(x, float), np.asarray(y, float))
-    return np.asarray(lon, float), np.asarray(lat, float)
-
-
-def to_xy(lon, lat) -> tuple[np.ndarray, np.ndarray]:
-    """WGS84 lon/lat → EPSG:3035."""
-    x, y = _transformer(False).transform(np.asarray(lon, float), np.asarray(lat, float))
-    return np.asarray(x, float), np.asarray(y, float)
-
-
 def _position(x, y, lon, lat, what: str) -> tuple[float, float]:
     if lon is not None or lat is not None:
         if x is not None or y is not None:
             raise InputError(f"{what}: entweder x/y oder lon/lat angeben, nicht beides.")
-        lo = _number(lon, f"{what}: Länge (lon)", lo=-180, hi=180)
-        la = _number(lat, f"{what}: Breite (lat)", lo=-90, hi=90)
+        lo = check_number(lon, f"{what}: Länge (lon)", lo=-180, hi=180)
+        la = check_number(lat, f"{what}: Breite (lat)", lo=-90, hi=90)
         xs, ys = to_xy([lo], [la])
         return float(xs[0]), float(ys[0])
-    return (_number(x, f"{what}: x (EPSG:3035)"), _number(y, f"{what}: y (EPSG:3035)"))
+    return (check_number(x, f"{what}: x (EPSG:3035)"), check_number(y, f"{what}: y (EPSG:3035)"))
 
 
 # ---------------------------------------------------------------------------
@@ -294,7 +268,7 @@ def _construct(cls, data: Mapping, ignore: tuple[str, ...] = ()):
 
 
 @dataclass(frozen=True, kw_only=True)
-class _Kind(Change):
+class PlannedService(Change):
     """Fields of a planned service: name, kind, target groups, capacity."""
 
     name: str
@@ -311,7 +285,7 @@ class _Kind(Change):
         put(self, "category", cat)
         put(self, "subcategory", sub)
         put(self, "target_groups", _codes(self.target_groups, settings.TARGET_GROUPS, "Zielgruppen"))
-        put(self, "capacity", _number(self.capacity, "Kapazität", lo=0.0, optional=True))
+        put(self, "capacity", check_number(self.capacity, "Kapazität", lo=0.0, optional=True))
 
     @property
     def kind_label(self) -> str:
@@ -319,7 +293,7 @@ class _Kind(Change):
 
 
 def _hours(value: Any, what: str = "Stunden je Woche") -> float:
-    return _number(value, what, lo=0.0, lo_open=True, hi=settings.FULL_TIME_HOURS)
+    return check_number(value, what, lo=0.0, lo_open=True, hi=settings.FULL_TIME_HOURS)
 
 
 def _weekday_text(days: tuple[str, ...]) -> str:
@@ -327,7 +301,7 @@ def _weekday_text(days: tuple[str, ...]) -> str:
 
 
 @dataclass(frozen=True, kw_only=True)
-class AddSite(_Kind):
+class AddSite(PlannedService):
     """A planned site at ``x``/``y`` (EPSG:3035); see :meth:`at` for lon/lat."""
 
     TYPE: ClassVar[str] = "add_site"
@@ -413,7 +387,7 @@ class CloseSite(Change):
 
 
 @dataclass(frozen=True, kw_only=True)
-class OutreachDay(_Kind):
+class OutreachDay(PlannedService):
     """An Außensprechtag: ``hours`` a week at an existing site (``at_site``) or at x/y.
 
     ``capacity`` is the full-time capacity of the service (unknown:
@@ -462,8 +436,8 @@ class OutreachDay(_Kind):
         where = self.place or (f"bei {self.at_site}" if self.at_site else "neuer Ort")
         days = f", {_weekday_text(self.weekdays)}" if self.weekdays else ""
         return (f"Außensprechtag „{self.name}“ ({self.kind_label}) {where}{days}: "
-                f"{_de(self.hours)} h/Woche, Kapazität anteilig {_de(self.hours)}/"
-                f"{_de(settings.FULL_TIME_HOURS)}")
+                f"{de_decimal(self.hours, 1)} h/Woche, Kapazität anteilig "
+                f"{de_decimal(self.hours, 1)}/{de_decimal(settings.FULL_TIME_HOURS, 1)}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -497,7 +471,7 @@ class MobileStop:
 
 
 @dataclass(frozen=True, kw_only=True)
-class MobileService(_Kind):
+class MobileService(PlannedService):
     """A mobile service: every stop is a site with capacity × hours / FULL_TIME_HOURS."""
 
     TYPE: ClassVar[str] = "mobile_service"
@@ -525,7 +499,7 @@ class MobileService(_Kind):
     def describe(self) -> str:
         hours = sum(s.hours for s in self.stops)
         return (f"Mobiles Angebot „{self.name}“ ({self.kind_label}): {len(self.stops)} Halte, "
-                f"{_de(hours)} h/Woche")
+                f"{de_decimal(hours, 1)} h/Woche")
 
 
 CHANGE_TYPES: dict[str, type[Change]] = {
@@ -582,7 +556,8 @@ class Pin:
 # ---------------------------------------------------------------------------
 # Scenario
 # ---------------------------------------------------------------------------
-def _check_name(name: Any) -> str:
+def check_name(name: Any) -> str:
+    """A valid scenario name (NFC, no control characters), else InputError."""
     text = _text(name, "Name des Szenarios", settings.SCENARIO_NAME_MAX, required=True)
     text = unicodedata.normalize("NFC", text)
     if any(unicodedata.category(ch).startswith("C") for ch in text):
@@ -629,7 +604,7 @@ class Scenario:
 
     def __post_init__(self) -> None:
         put = object.__setattr__
-        put(self, "name", _check_name(self.name))
+        put(self, "name", check_name(self.name))
         put(self, "changes", tuple(self.changes))
         put(self, "pins", tuple(self.pins))
         put(self, "description", _text(self.description, "Beschreibung", 2000, strip=False))
@@ -638,7 +613,7 @@ class Scenario:
         if self.params is not None and not isinstance(self.params, Mapping):
             raise InputError("Parameter: Objekt erwartet.")
         put(self, "params", None if self.params is None else dict(self.params))
-        put(self, "created", self.created or _now())
+        put(self, "created", self.created or now_iso())
         put(self, "modified", self.modified or self.created)
         if len(self.changes) > settings.SCENARIO_MAX_CHANGES:
             raise InputError(f"Höchstens {settings.SCENARIO_MAX_CHANGES} Änderungen je Szenario.")
@@ -654,12 +629,12 @@ class Scenario:
         changes, pins = [], []
         for c in self.changes:  # changes and pins without id get the next numbers
             if isinstance(c, Change) and not c.id:
-                c = dataclasses.replace(c, id=f"{prefix}{n}", created=c.created or _now())
+                c = dataclasses.replace(c, id=f"{prefix}{n}", created=c.created or now_iso())
                 n += 1
             changes.append(c)
         for p in self.pins:
             if isinstance(p, Pin) and not p.id:
-                p = dataclasses.replace(p, id=f"pin-{n}", created=p.created or _now())
+                p = dataclasses.replace(p, id=f"pin-{n}", created=p.created or now_iso())
                 n += 1
             pins.append(p)
         put(self, "changes", tuple(changes))
@@ -706,7 +681,7 @@ class Scenario:
 
     # -- edits (all return a new Scenario) ---------------------------------
     def _replace(self, **kw) -> Scenario:
-        return dataclasses.replace(self, modified=_now(), **kw)
+        return dataclasses.replace(self, modified=now_iso(), **kw)
 
     def with_change(self, change: Change) -> Scenario:
         """Append a change, giving it the id ``plan-N`` (and a timestamp) if it has none."""
@@ -869,19 +844,25 @@ class Scenario:
     @classmethod
     def from_json(cls, text: str | bytes, *, source: str | None = None,
                   extent: Extent | None = None) -> Scenario:
-        return cls.from_dict(_loads(text, source), source=source, extent=extent)
+        return cls.from_dict(load_json(text, source), source=source, extent=extent)
 
 
 def _reject_constant(name: str):
     raise ValueError(f"ungültiger Zahlenwert {name}")
 
 
-def _loads(text: str | bytes, source: str | None) -> Any:
+def strict_json(text: str) -> Any:
+    """``json.loads`` that refuses ``NaN`` and ``Infinity`` (ValueError)."""
+    return json.loads(text, parse_constant=_reject_constant)
+
+
+def load_json(text: str | bytes, source: str | None) -> Any:
+    """The JSON of a scenario file or upload (UTF-8); ScenarioFileError naming ``source``."""
     where = f"Szenario-Datei „{source}“" if source else "Szenario"
     try:
         if isinstance(text, bytes):
             text = text.decode("utf-8-sig")
-        return json.loads(text, parse_constant=_reject_constant)
+        return strict_json(text)
     except UnicodeDecodeError as exc:
         raise ScenarioFileError(f"{where} ist beschädigt: keine UTF-8-Textdatei (Byte "
                                 f"{exc.start}).", file=source) from exc
@@ -914,7 +895,7 @@ class Extent:
             outline = shapely.union_all(region.gemeinden.geometry.values)
         geom = shapely.simplify(outline, 50.0).buffer(buffer_m, quad_segs=4)
         return cls(geom, getattr(region, "name", None),
-                   f"der Region (mit {_de(buffer_m / 1000)} km Rand)")
+                   f"der Region (mit {de_decimal(buffer_m / 1000, 1)} km Rand)")
 
     def contains(self, x: float, y: float) -> bool:
         return bool(shapely.contains_xy(self.geometry, float(x), float(y)))
@@ -1042,234 +1023,16 @@ class ScenarioHistory:
 
 
 # ---------------------------------------------------------------------------
-# Persistence
-# ---------------------------------------------------------------------------
-def session_folder(session_id: str, cache_dir: str | os.PathLike | None = None) -> Path:
-    """``<cache>/sessions/<session-id>/`` after validating the id as a safe file name."""
-    if not isinstance(session_id, str) or not _SESSION_ID.fullmatch(session_id):
-        raise InputError("Ungültige Sitzungskennung: erlaubt sind 1–64 Buchstaben, Ziffern, "
-                         "„-“ und „_“ (kein Pfad).")
-    root = (settings.cache_dir(cache_dir) / settings.SESSIONS_DIRNAME).resolve()
-    folder = (root / session_id).resolve()
-    if folder.parent != root:
-        raise InputError("Ungültige Sitzungskennung.")
-    return folder
-
-
-def file_stem(name: str) -> str:
-    """Safe file stem of a scenario name: ASCII slug + 8 hex digits of its hash."""
-    name = _check_name(name)
-    s = name.casefold().translate(str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"}))
-    s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", s).strip("-")[:40].strip("-") or "szenario"
-    return f"{slug}-{hashlib.sha256(name.encode('utf-8')).hexdigest()[:8]}"
-
-
-@dataclass(frozen=True)
-class ScenarioInfo:
-    """One entry of :meth:`ScenarioStore.list`."""
-
-    name: str
-    file: str
-    modified: str | None = None
-    changes: int = 0
-    pins: int = 0
-    region: str | None = None
-    error: str | None = None
-
-
-class ScenarioStore:
-    """Named scenarios as JSON files in one folder (one folder per session).
-
-    Writes are atomic (temporary file + ``os.replace``) and validated first, so
-    a good file is never replaced by a bad one. A file that turns out to be
-    damaged when read (broken JSON, wrong types, NaN or out-of-region
-    coordinates, unknown change types) is rejected with a German message and
-    moved aside as ``<file>.beschädigt-<YYYYmmdd-HHMMSS>.json``; the caller
-    keeps its previous state. Files from a newer format version or another
-    region are refused but left untouched.
-
-    Parameters
-    ----------
-    folder : path
-        The store's folder (created when needed).
-    extent : Extent, optional
-        Region + buffer that every position must lie in.
-    """
-
-    def __init__(self, folder: str | os.PathLike, extent: Extent | None = None):
-        self.folder = Path(folder)
-        self.extent = extent
-
-    @classmethod
-    def for_session(cls, session_id: str, cache_dir: str | os.PathLike | None = None,
-                    extent: Extent | None = None) -> ScenarioStore:
-        """The store of one browser session (``<cache>/sessions/<session-id>/``)."""
-        return cls(session_folder(session_id, cache_dir), extent)
-
-    def path_for(self, name: str) -> Path:
-        return self.folder / f"{file_stem(name)}.json"
-
-    def exists(self, name: str) -> bool:
-        return self.path_for(name).is_file()
-
-    def _files(self) -> list[Path]:
-        if not self.folder.is_dir():
-            return []
-        return sorted(p for p in self.folder.glob("*.json")
-                      if DAMAGED_MARK not in p.name and not p.name.startswith("."))
-
-    def _read(self, path: Path, move_damaged: bool = True) -> Scenario:
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError as exc:
-            raise ScenarioFileError(f"Szenario-Datei „{path.name}“ gibt es nicht (mehr).",
-                                    file=path.name) from exc
-        except OSError as exc:
-            raise ScenarioFileError(f"Szenario-Datei „{path.name}“ kann nicht gelesen werden "
-                                    f"({exc.strerror}).", file=path.name) from exc
-        try:
-            if len(data) > settings.MAX_UPLOAD_BYTES:
-                raise ScenarioFileError(f"Szenario-Datei „{path.name}“ ist zu groß.",
-                                        file=path.name)
-            obj = _loads(data, path.name)
-            version = obj.get("version") if isinstance(obj, Mapping) else None
-            if isinstance(version, int) and not isinstance(version, bool) \
-                    and version > SCHEMA_VERSION:
-                move_damaged = False
-            extent = self.extent
-            if extent is not None and extent.region and isinstance(obj, Mapping) \
-                    and obj.get("region") not in (None, extent.region):
-                move_damaged = False
-                raise ScenarioFileError(
-                    f"Szenario-Datei „{path.name}“ gehört zur Region „{obj.get('region')}“, "
-                    f"geöffnet ist „{extent.region}“.", file=path.name)
-            return Scenario.from_dict(obj, source=path.name, extent=extent)
-        except ScenarioFileError as exc:
-            if move_damaged:
-                moved = self._move_aside(path, data)
-                if moved:
-                    exc.moved_to = moved
-                    exc.message += (f" Die Datei wurde als „{moved}“ beiseitegelegt; der bisherige "
-                                    "Stand bleibt erhalten.")
-                    exc.args = (exc.message,)
-            raise
-
-    def _move_aside(self, path: Path, seen: bytes) -> str | None:
-        """Rename a damaged file unless it changed since it was read."""
-        try:
-            if path.read_bytes() != seen:
-                return None
-            stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-            target = path.with_name(f"{path.stem}{DAMAGED_MARK}{stamp}.json")
-            k = 1
-            while target.exists():
-                k += 1
-                target = path.with_name(f"{path.stem}{DAMAGED_MARK}{stamp}-{k}.json")
-            os.replace(path, target)
-            return target.name
-        except OSError:
-            return None
-
-    def list(self) -> list[ScenarioInfo]:
-        """Stored scenarios, by name; damaged files are moved aside and listed with ``error``."""
-        out = []
-        for path in self._files():
-            try:
-                s = self._read(path)
-                out.append(ScenarioInfo(s.name, path.name, s.modified, len(s.changes),
-                                        len(s.pins), s.region))
-            except ScenarioFileError as exc:
-                out.append(ScenarioInfo(path.stem, path.name, error=exc.message))
-        return sorted(out, key=lambda i: (i.error is not None, i.name.casefold()))
-
-    def names(self) -> list[str]:
-        return [i.name for i in self.list() if i.error is None]
-
-    def damaged(self) -> list[str]:
-        """File names of the damaged scenario files moved aside."""
-        if not self.folder.is_dir():
-            return []
-        return sorted(p.name for p in self.folder.glob(f"*{DAMAGED_MARK}*.json"))
-
-    def load(self, name: str) -> Scenario:
-        """Load and validate a scenario (ScenarioFileError if missing or damaged)."""
-        path = self.path_for(name)
-        if not path.is_file():
-            raise ScenarioFileError(f"Ein Szenario „{name}“ gibt es nicht.", file=path.name)
-        scenario = self._read(path)
-        if scenario.name != _check_name(name):
-            raise ScenarioFileError(f"Szenario-Datei „{path.name}“ enthält „{scenario.name}“ "
-                                    f"statt „{name}“.", file=path.name)
-        return scenario
-
-    def save(self, scenario: Scenario) -> Path:
-        """Validate, then write atomically (``<slug>-<hash>.json``)."""
-        if not isinstance(scenario, Scenario):
-            raise InputError("Nur ein Scenario kann gespeichert werden.")
-        text = scenario.to_json()
-        Scenario.from_dict(json.loads(text), source=self.path_for(scenario.name).name,
-                           extent=self.extent)  # never write what could not be read back
-        path = self.path_for(scenario.name)
-        write_bytes_atomic(path, text.encode("utf-8"))
-        return path
-
-    def delete(self, name: str) -> None:
-        path = self.path_for(name)
-        if not path.is_file():
-            raise InputError(f"Ein Szenario „{name}“ gibt es nicht.")
-        path.unlink()
-
-    def duplicate(self, name: str, new_name: str) -> Scenario:
-        if self.exists(new_name):
-            raise InputError(f"Ein Szenario „{new_name}“ gibt es schon.")
-        now = _now()
-        copy_ = dataclasses.replace(self.load(name), name=new_name, created=now, modified=now)
-        self.save(copy_)
-        return copy_
-
-    def rename(self, name: str, new_name: str) -> Scenario:
-        """Write under the new name first, then remove the old file."""
-        if _check_name(new_name) == _check_name(name):
-            return self.load(name)
-        if self.exists(new_name):
-            raise InputError(f"Ein Szenario „{new_name}“ gibt es schon.")
-        renamed = self.load(name).renamed(new_name)
-        self.save(renamed)
-        self.path_for(name).unlink(missing_ok=True)
-        return renamed
-
-    def autosave(self, new: Scenario, previous: Scenario | None = None) -> None:
-        """``on_change`` callback of a history: save, and drop the old file after a rename."""
-        self.save(new)
-        if previous is not None and previous.name != new.name:
-            self.path_for(previous.name).unlink(missing_ok=True)
-
-    def open(self, name: str, *, create: bool = True, region: str | None = None,
-             params: Mapping | None = None) -> ScenarioHistory:
-        """An auto-saving history of a stored scenario (created empty if missing)."""
-        if self.exists(name):
-            scenario = self.load(name)
-        elif create:
-            region = region or (self.extent.region if self.extent else None)
-            scenario = Scenario(name=name, region=region, params=params)
-            self.save(scenario)
-        else:
-            raise ScenarioFileError(f"Ein Szenario „{name}“ gibt es nicht.")
-        return ScenarioHistory(scenario, on_change=self.autosave, extent=self.extent)
-
-
-# ---------------------------------------------------------------------------
 # Applying a scenario to the service list
 # ---------------------------------------------------------------------------
-def _kind_row(change: _Kind, site_id: str, x: float, y: float, capacity: float | None,
+def _kind_row(change: PlannedService, site_id: str, x: float, y: float, capacity: float | None,
               scenario: Scenario, text: str, hours: float | None = None,
               weekdays: tuple[str, ...] = (), place: str = "") -> dict:
     groups = ", ".join(settings.TARGET_GROUPS[g].label_de for g in change.target_groups)
     return {"id": site_id, "name": change.name, "category": change.category,
             "subcategory": change.subcategory or None, "town": place or None,
             "capacity": np.nan if capacity is None else float(capacity),
-            "opening_hours": None if hours is None else f"{_de(hours)} h/Woche",
+            "opening_hours": None if hours is None else f"{de_decimal(hours, 1)} h/Woche",
             "outreach_days": _weekday_text(weekdays) or None,
             "target_groups": groups or None, "source": f"Szenario „{scenario.name}“",
             "status": "geplant", "category_source": "scenario", "precision": "coordinates",
@@ -1332,15 +1095,15 @@ def _resolve(ids: np.ndarray, xy: np.ndarray, scenario: Scenario, strict: bool =
                                                      strict=True), start=1):
                     days = f", {_weekday_text(stop.weekdays)}" if stop.weekdays else ""
                     label = (f"Mobiles Angebot „{change.name}“: Halt {j} von "
-                             f"{len(change.stops)}{days}, {_de(stop.hours)} h/Woche")
+                             f"{len(change.stops)}{days}, {de_decimal(stop.hours, 1)} h/Woche")
                     planned[site] = _kind_row(
                         change, site, stop.x, stop.y,
                         full * stop.hours / settings.FULL_TIME_HOURS, scenario, label,
                         stop.hours, stop.weekdays, stop.place)
             elif isinstance(change, MoveSite):
                 x0, y0 = where(change.service_id)
-                label = (f"Verlegt um {_de(math.hypot(change.x - x0, change.y - y0) / 1000, 2)} "
-                         "km")
+                km = math.hypot(change.x - x0, change.y - y0) / 1000
+                label = f"Verlegt um {de_decimal(km, 2)} km"
                 if change.service_id in planned:
                     row = planned[change.service_id]
                     row.update(_x=change.x, _y=change.y, scenario_change=row["scenario_change"]
@@ -1366,7 +1129,8 @@ def _resolve(ids: np.ndarray, xy: np.ndarray, scenario: Scenario, strict: bool =
     return _Resolved(alive, moved, text, cid, planned, skipped)
 
 
-def _ids_xy(services: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+def ids_xy(services: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Ids (text) and (n, 2) positions of a service list; NaN where a site has no location."""
     if "id" not in services.columns:
         raise InputError("Die Angebotsliste braucht eine Spalte „id“.")
     ids = services["id"].astype(str).to_numpy(dtype=object)
@@ -1398,7 +1162,7 @@ def apply(services: gpd.GeoDataFrame, scenario: Scenario, *, strict: bool = True
         site; otherwise skip it (listed in ``result.attrs["skipped"]``).
     """
     base = services
-    res = _resolve(*_ids_xy(base), scenario, strict)
+    res = _resolve(*ids_xy(base), scenario, strict)
     alive, moved = res.alive, res.moved
     gname = base.geometry.name
     out = base.loc[alive] if not alive.all() else base.copy()
@@ -1503,7 +1267,7 @@ class _State:
             nearest = cat.codes.to_numpy(dtype=np.int64)
         else:
             nearest = pd.Index(ids).get_indexer(sid.astype(object).where(sid.notna(), None))
-        return cls(ids, analysis._points_xy(svc), svc["capacity_used"].to_numpy(dtype=float),
+        return cls(ids, analysis.points_xy(svc), svc["capacity_used"].to_numpy(dtype=float),
                    result.cells["minutes"].to_numpy(dtype=float), np.asarray(nearest, np.int64),
                    sp.csr_matrix(result.catchment))
 
@@ -1582,7 +1346,7 @@ class _Sites:
 
     @classmethod
     def from_services(cls, services: gpd.GeoDataFrame) -> _Sites:
-        ids, xy = _ids_xy(services)
+        ids, xy = ids_xy(services)
         n = len(services)
 
         def col(name: str) -> np.ndarray:
@@ -1760,21 +1524,14 @@ class Comparison:
         """German one-line summary for the workshop screen."""
         t = self.totals
         unit = settings.TARGET_GROUPS[self.params.target].unit_de
-        T = _de(self.params.threshold_min)
-        share = (f"{_de(100 * (t['share_within_before'] or 0))} % → "
-                 f"{_de(100 * (t['share_within_after'] or 0))} %")
-        text = (f"+{_count(t['newly_within'])} {unit} neu innerhalb von {T} min "
+        T = de_decimal(self.params.threshold_min, 1)
+        share = (f"{de_decimal(100 * (t['share_within_before'] or 0), 1)} % → "
+                 f"{de_decimal(100 * (t['share_within_after'] or 0), 1)} %")
+        text = (f"+{analysis.count_text(t['newly_within'])} {unit} neu innerhalb von {T} min "
                 f"(Anteil {share})")
         if t["newly_beyond"] >= 0.5:
-            text += f", {_count(t['newly_beyond'])} {unit} nicht mehr"
+            text += f", {analysis.count_text(t['newly_beyond'])} {unit} nicht mehr"
         return text
-
-
-def _count(v: float) -> str:
-    r = int(math.floor(v + 0.5))
-    if 0 < r < settings.SMALL_COUNT_LIMIT:
-        return f"<{settings.SMALL_COUNT_LIMIT}"
-    return f"{r:,}".replace(",", ".")
 
 
 def with_services(region: Any, services: gpd.GeoDataFrame) -> Any:
@@ -1949,7 +1706,7 @@ def compare(region: Any, params: analysis.AnalysisParams, scenario: Scenario,
         table[f"{f}_delta"] = fa[f] - fb[f]
         for suffix, v in (("before", rb[f][0]), ("after", ra[f][0]),
                           ("delta", ra[f][0] - rb[f][0])):
-            totals[f"{f}_{suffix}"] = analysis._py(v)
+            totals[f"{f}_{suffix}"] = analysis.json_value(v)
     totals["services_before"] = int(len(base.services))
     totals["services_after"] = int(mask.sum())
     gemeinden = pd.DataFrame(table, index=region.gemeinden.index)
@@ -2029,7 +1786,7 @@ def comparison_table(comparison: Comparison, suppress: bool = True) -> pd.DataFr
             total[f"{f}_{s}"] = np.nan if v is None else v
     df = pd.concat([c.gemeinden, pd.DataFrame([total])], ignore_index=True)
     unit = settings.TARGET_GROUPS[c.params.target].unit_de
-    T = _de(c.params.threshold_min)
+    T = de_decimal(c.params.threshold_min, 1)
     counts = ["people", "newly_within", "newly_beyond", "people_within_before",
               "people_within_after", "people_unreachable_before", "people_unreachable_after"]
     for col in ("share_within_before", "share_within_after", "share_within_delta"):
@@ -2047,7 +1804,7 @@ def comparison_table(comparison: Comparison, suppress: bool = True) -> pd.DataFr
     else:
         for col in counts:
             df[col] = np.round(df[col].to_numpy(dtype=float))
-    per = f"{settings.ACCESS_PER_PEOPLE:,}".replace(",", ".")
+    per = de_number(settings.ACCESS_PER_PEOPLE, 0)
     labels = {
         "ags": "AGS", "name": "Gemeinde", "people": f"Zielgruppe ({unit})",
         "newly_within": f"neu bis {T} min ({unit})",
@@ -2081,435 +1838,31 @@ def comparison_table(comparison: Comparison, suppress: bool = True) -> pd.DataFr
 
 
 # ---------------------------------------------------------------------------
-# Exchange: GeoJSON and GeoPackage
+# Names that moved to geo.scenario_store and geo._scenario_io
 # ---------------------------------------------------------------------------
-SITE_COLUMNS: tuple[str, ...] = (
-    "nahraum_type", "seq", "change_id", "site_id", "service_id", "name", "category",
-    "subcategory", "target_groups", "capacity", "hours", "weekdays", "stop", "place",
-    "pin_kind", "text", "created", "description", "x", "y",
-)
-SITE_TYPES: tuple[str, ...] = ("add_site", "move_site", "close_site", "outreach_day",
-                               "mobile_stop", "pin")
-META_KEYS: tuple[str, ...] = ("format", "version", "name", "region", "params", "description",
-                              "created", "modified", "next_number", "exported")
+#: Those modules import this one, so it cannot import them at load time; the
+#: names are looked up on first use for callers of ``geo.scenario.ScenarioStore``
+#: and the like (new code imports them from their module).
+_MOVED = {
+    **dict.fromkeys(("ScenarioStore", "ScenarioInfo", "session_folder", "file_stem",
+                     "DAMAGED_MARK"), "scenario_store"),
+    **dict.fromkeys(("to_geojson", "export_scenario", "geopackage_bytes", "import_scenario",
+                     "SITE_COLUMNS", "SITE_TYPES", "META_KEYS"), "_scenario_io"),
+}
 
 
-def _site_rows(scenario: Scenario, services: gpd.GeoDataFrame | None
-               ) -> list[tuple[dict, tuple[float, float] | None]]:
-    known: dict[str, tuple[float, float]] = {}
-    if services is not None and len(services):
-        g = services.geometry.values
-        ok = ~(shapely.is_missing(g) | shapely.is_empty(g))
-        for sid, x, y in zip(services["id"].astype(str)[ok], shapely.get_x(g[ok]),
-                             shapely.get_y(g[ok]), strict=True):
-            known.setdefault(sid, (float(x), float(y)))
-    rows = []
-
-    def row(seq, c, **kw):
-        base = dict.fromkeys(SITE_COLUMNS)
-        base.update(nahraum_type=c.TYPE, seq=seq, change_id=c.id, created=c.created or None,
-                    description=c.describe())
-        if isinstance(c, _Kind):
-            base.update(name=c.name, category=c.category, subcategory=c.subcategory or None,
-                        target_groups=",".join(c.target_groups) or None, capacity=c.capacity)
-        base.update(kw)
-        return base
-
-    for seq, c in enumerate(scenario.changes, start=1):
-        if isinstance(c, AddSite):
-            rows.append((row(seq, c, site_id=c.id, x=c.x, y=c.y), (c.x, c.y)))
-        elif isinstance(c, MoveSite):
-            rows.append((row(seq, c, service_id=c.service_id, x=c.x, y=c.y), (c.x, c.y)))
-        elif isinstance(c, CloseSite):
-            rows.append((row(seq, c, service_id=c.service_id), known.get(c.service_id)))
-        elif isinstance(c, OutreachDay):
-            pos = (c.x, c.y) if c.at_site is None else known.get(c.at_site)
-            rows.append((row(seq, c, site_id=c.id, service_id=c.at_site, hours=c.hours,
-                             weekdays=",".join(c.weekdays) or None, place=c.place or None,
-                             x=c.x, y=c.y), pos))
-        elif isinstance(c, MobileService):
-            for k, (sid, s) in enumerate(zip(c.site_ids(), c.stops, strict=True), start=1):
-                rows.append((row(seq, c, nahraum_type="mobile_stop", site_id=sid, stop=k,
-                                 hours=s.hours, weekdays=",".join(s.weekdays) or None,
-                                 place=s.place or None, x=s.x, y=s.y), (s.x, s.y)))
-    for seq, p in enumerate(scenario.pins, start=1):
-        r = dict.fromkeys(SITE_COLUMNS)
-        r.update(nahraum_type="pin", seq=seq, change_id=p.id, pin_kind=p.kind, text=p.text,
-                 created=p.created or None, description=p.label, x=p.x, y=p.y)
-        rows.append((r, (p.x, p.y)))
-    return rows
-
-
-def _meta(scenario: Scenario) -> dict:
-    d = scenario.to_dict()
-    return {"format": FORMAT, "version": SCHEMA_VERSION, "name": d["name"], "region": d["region"],
-            "params": d["params"], "description": d["description"], "created": d["created"],
-            "modified": d["modified"], "next_number": d["next_number"], "exported": _now()}
-
-
-def to_geojson(scenario: Scenario, services: gpd.GeoDataFrame | None = None) -> dict:
-    """FeatureCollection (WGS84) of the touched sites and pins + a ``nahraum`` member.
-
-    ``services`` (the status quo) places closed sites and outreach days at
-    existing sites; without it their geometry is null.
-    """
-    rows = _site_rows(scenario, services)
-    pts = [p for _, p in rows if p is not None]
-    lon, lat = to_lonlat([p[0] for p in pts], [p[1] for p in pts]) if pts else ([], [])
-    features, k = [], 0
-    for props, p in rows:
-        geom = None
-        if p is not None:
-            geom = {"type": "Point", "coordinates": [round(float(lon[k]), 8),
-                                                     round(float(lat[k]), 8)]}
-            k += 1
-        features.append({"type": "Feature", "geometry": geom, "properties": props})
-    return {"type": "FeatureCollection", "nahraum": _meta(scenario), "features": features}
-
-
-def export_scenario(scenario: Scenario, path: str | os.PathLike,
-                    services: gpd.GeoDataFrame | None = None) -> Path:
-    """Write a scenario as GeoJSON (``.geojson``/``.json``) or GeoPackage (``.gpkg``), atomically.
-
-    GeoPackage: layer ``scenario_sites`` (points, EPSG:4326, columns
-    ``SITE_COLUMNS``) and table ``scenario_meta`` (key, value; values JSON).
-    """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix in (".geojson", ".json"):
-        data = json.dumps(to_geojson(scenario, services), ensure_ascii=False, indent=1,
-                          allow_nan=False).encode("utf-8")
-        write_bytes_atomic(path, data)
-        return path
-    if suffix != ".gpkg":
-        raise InputError(f"{path.name}: Format nicht unterstützt (.geojson, .json oder .gpkg).")
-    write_bytes_atomic(path, geopackage_bytes(scenario, services))
-    return path
-
-
-def geopackage_bytes(scenario: Scenario, services: gpd.GeoDataFrame | None = None) -> bytes:
-    """The GeoPackage export as bytes (for a download button)."""
-    import pyogrio
-
-    rows = _site_rows(scenario, services)
-    df = pd.DataFrame([r for r, _ in rows], columns=list(SITE_COLUMNS))
-    for col in ("seq", "stop"):
-        df[col] = pd.array(df[col], dtype="Int64")
-    for col in ("capacity", "hours", "x", "y"):
-        df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
-    for col in SITE_COLUMNS:
-        if col not in ("seq", "stop", "capacity", "hours", "x", "y"):
-            df[col] = df[col].astype(object)
-    pts = [shapely.Point(p) if p is not None else None for _, p in rows]
-    sites = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(pts, crs=settings.CRS_METRIC))
-    sites = sites.to_crs(settings.CRS_DISPLAY)
-    meta = pd.DataFrame({"key": list(META_KEYS),
-                         "value": [json.dumps(_meta(scenario)[k], ensure_ascii=False)
-                                   for k in META_KEYS]})
-    with tempfile.TemporaryDirectory(prefix="nahraum-gpkg-") as tmp:
-        p = Path(tmp) / "scenario.gpkg"
-        pyogrio.write_dataframe(sites, p, layer="scenario_sites", driver="GPKG",
-                                geometry_type="Point")
-        pyogrio.write_dataframe(meta, p, layer="scenario_meta", driver="GPKG")
-        return p.read_bytes()
-
-
-def _cell(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def _import_rows(rows: list[tuple[dict, tuple[float, float] | None]], meta: Mapping,
-                 name: str, extent: Extent | None) -> Scenario:
-    problems: list[Problem] = []
-
-    def bad(msg: str, row: int | None = None, column: str | None = None) -> None:
-        problems.append(Problem(msg, row, column, name))
-
-    if not isinstance(meta, Mapping):
-        raise ScenarioFileError(f"{name}: Die Angaben zum Szenario („nahraum“) fehlen; die Datei "
-                                "ist kein Nahraum-Szenario.", file=name)
-    if meta.get("format") != FORMAT:
-        raise ScenarioFileError(f"{name}: kein Nahraum-Szenario (format „{meta.get('format')}“ "
-                                f"statt „{FORMAT}“).", file=name)
-    version = meta.get("version")
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        bad("„version“: ganze Zahl ≥ 1 erwartet.", column="version")
-    elif version > SCHEMA_VERSION:
-        raise ScenarioFileError(f"{name}: Szenario aus einer neueren Programmversion (Format "
-                                f"{version}); bitte Nahraum aktualisieren.", file=name)
-    groups: dict[str, list[tuple[int, dict, tuple[float, float] | None]]] = {}
-    pins: list[tuple[int, dict, tuple[float, float] | None]] = []
-    order: list[str] = []
-    for r, (props, pos) in enumerate(rows, start=1):
-        kind = props.get("nahraum_type")
-        if kind not in SITE_TYPES:
-            bad(f"unbekannte Art „{kind}“ (möglich: {', '.join(SITE_TYPES)}).", r, "nahraum_type")
-            continue
-        cid = props.get("change_id")
-        if not isinstance(cid, str) or not cid.strip():
-            bad("Text erwartet (id der Änderung bzw. des Pins).", r, "change_id")
-            continue
-        if kind == "pin":
-            pins.append((r, props, pos))
-            continue
-        if cid not in groups:
-            order.append(cid)
-            groups[cid] = []
-        groups[cid].append((r, props, pos))
-
-    def pos_of(r, props, pos, required=True):
-        x, y = props.get("x"), props.get("y")
-        if pos is not None:
-            if isinstance(x, (int, float)) and isinstance(y, (int, float)) \
-                    and not isinstance(x, bool) and math.isfinite(x) and math.isfinite(y) \
-                    and math.hypot(x - pos[0], y - pos[1]) < 0.5:
-                return float(x), float(y)  # exact position of the export
-            return pos
-        if x is None and y is None:
-            if required:
-                bad("Punktgeometrie (oder x/y) fehlt.", r, "geometry")
-            return None
-        return (_number(x, "x (EPSG:3035)"), _number(y, "y (EPSG:3035)"))
-
-    def kind_fields(props):
-        return {"name": props.get("name"), "category": props.get("category") or "",
-                "subcategory": props.get("subcategory") or "",
-                "target_groups": props.get("target_groups") or (),
-                "capacity": props.get("capacity"), "id": props.get("change_id"),
-                "created": props.get("created") or ""}
-
-    def number(props, key):
-        v = props.get(key)
-        return int(v) if isinstance(v, float) and v.is_integer() else v
-
-    changes: list[tuple[int, Change]] = []
-    for cid in order:
-        items = groups[cid]
-        r, props, pos = items[0]
-        kind = props["nahraum_type"]
-        try:
-            seq = number(props, "seq")
-            if isinstance(seq, bool) or not isinstance(seq, int):
-                raise _ColumnError("seq", "ganze Zahl erwartet (Reihenfolge der Änderungen).")
-            if kind == "mobile_stop":
-                stops = []
-                for rr, pp, ps in sorted(items, key=lambda t: (number(t[1], "stop") or 0)):
-                    r = rr
-                    xy = pos_of(rr, pp, ps)
-                    if xy is None:
-                        raise _SkipError
-                    stops.append(MobileStop(x=xy[0], y=xy[1], hours=number(pp, "hours"),
-                                            weekdays=pp.get("weekdays") or (),
-                                            place=pp.get("place") or ""))
-                change = MobileService(stops=tuple(stops), **kind_fields(props))
-            elif len(items) > 1:
-                raise _ColumnError("change_id", f"„{cid}“ kommt mehrfach vor.")
-            elif kind == "add_site":
-                xy = pos_of(r, props, pos)
-                if xy is None:
-                    raise _SkipError
-                change = AddSite(x=xy[0], y=xy[1], **kind_fields(props))
-            elif kind == "outreach_day":
-                at = props.get("service_id")
-                xy = None if at else pos_of(r, props, pos)
-                if not at and xy is None:
-                    raise _SkipError
-                change = OutreachDay(hours=number(props, "hours"),
-                                     weekdays=props.get("weekdays") or (),
-                                     place=props.get("place") or "", at_site=at or None,
-                                     x=None if xy is None else xy[0],
-                                     y=None if xy is None else xy[1], **kind_fields(props))
-            elif kind == "move_site":
-                xy = pos_of(r, props, pos)
-                if xy is None:
-                    raise _SkipError
-                change = MoveSite(service_id=props.get("service_id"), x=xy[0], y=xy[1],
-                                  id=cid, created=props.get("created") or "")
-            else:
-                change = CloseSite(service_id=props.get("service_id"), id=cid,
-                                   created=props.get("created") or "")
-            changes.append((seq, change))
-        except _SkipError:
-            continue
-        except _ColumnError as exc:
-            bad(exc.message, r, exc.column)
-        except InputError as exc:
-            bad(exc.message, r, _guess_column(exc.message))
-    pin_objs = []
-    for r, props, pos in sorted(pins, key=lambda t: number(t[1], "seq") or 0):
-        try:
-            xy = pos_of(r, props, pos)
-            if xy is None:
-                continue
-            pin_objs.append(Pin(x=xy[0], y=xy[1], kind=props.get("pin_kind"),
-                                text=props.get("text") or "", id=props.get("change_id"),
-                                created=props.get("created") or ""))
-        except InputError as exc:
-            bad(exc.message, r, _guess_column(exc.message) or "pin_kind")
-    scenario = None
-    if not problems:
-        try:
-            scenario = Scenario(
-                name=meta.get("name"), changes=tuple(c for _, c in sorted(
-                    changes, key=lambda t: t[0])), pins=tuple(pin_objs),
-                region=meta.get("region"), params=meta.get("params"),
-                description=meta.get("description") or "", created=meta.get("created") or "",
-                modified=meta.get("modified") or "",
-                next_number=meta.get("next_number") if isinstance(meta.get("next_number"), int)
-                else 1)
-        except InputError as exc:
-            bad(exc.message)
-    if scenario is not None:
-        problems.extend(dataclasses.replace(p, file=name) for p in scenario.problems(extent))
-    if problems:
-        raise ScenarioFileError(f"{name}: Das Szenario kann nicht eingelesen werden "
-                                f"({len(problems)} Problem(e)).", problems, file=name)
-    return scenario
-
-
-class _SkipError(Exception):
-    pass
-
-
-class _ColumnError(Exception):
-    def __init__(self, column: str, message: str):
-        super().__init__(message)
-        self.column, self.message = column, message
-
-
-_COLUMN_HINTS = (("Kategorie", "category"), ("Angebotsart", "subcategory"),
-                 ("Zielgruppen", "target_groups"), ("Kapazität", "capacity"),
-                 ("Stunden", "hours"), ("Wochentage", "weekdays"), ("Name", "name"),
-                 ("Pin-Text", "text"), ("Pin-Art", "pin_kind"), ("Angebots-id", "service_id"),
-                 ("x (EPSG", "x"), ("y (EPSG", "y"), ("Ort", "place"))
-
-
-def _guess_column(message: str) -> str | None:
-    for hint, col in _COLUMN_HINTS:
-        if hint in message:
-            return col
-    return None
-
-
-def import_scenario(source: str | os.PathLike | bytes, filename: str | None = None,
-                    extent: Extent | None = None) -> Scenario:
-    """Read a scenario exported as GeoJSON or GeoPackage.
-
-    Raises
-    ------
-    ScenarioFileError
-        German message with one problem per row (feature) and column (property).
-    """
-    if isinstance(source, bytes):
-        data, name = source, filename or "Upload"
-    else:
-        path = Path(source)
-        name = filename or path.name
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise ScenarioFileError(f"{name}: Datei kann nicht gelesen werden ({exc.strerror}).",
-                                    file=name) from exc
-    if len(data) > settings.MAX_UPLOAD_BYTES:
-        raise ScenarioFileError(f"{name}: Datei ist größer als "
-                                f"{settings.MAX_UPLOAD_BYTES // 2**20} MB.", file=name)
-    if data[:16].startswith(b"SQLite format 3"):
-        return _import_gpkg(data, name, extent)
-    obj = _loads(data, name)
-    if not isinstance(obj, Mapping) or obj.get("type") != "FeatureCollection" \
-            or not isinstance(obj.get("features"), list):
-        raise ScenarioFileError(f"{name}: GeoJSON-FeatureCollection erwartet.", file=name)
-    rows, problems = [], []
-    for r, feat in enumerate(obj["features"], start=1):
-        props = feat.get("properties") if isinstance(feat, Mapping) else None
-        if not isinstance(props, Mapping):
-            problems.append(Problem("Feature ohne Eigenschaften (properties).", r, None, name))
-            continue
-        unknown = [k for k in props if k not in SITE_COLUMNS]
-        for k in unknown[:1]:
-            problems.append(Problem(f"unbekannte Spalte „{k}“.", r, k, name))
-        geom = feat.get("geometry")
-        pos = None
-        if geom is not None:
-            coords = geom.get("coordinates") if isinstance(geom, Mapping) else None
-            if not (isinstance(geom, Mapping) and geom.get("type") == "Point"
-                    and isinstance(coords, list) and len(coords) >= 2
-                    and all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                            and math.isfinite(v) for v in coords[:2])
-                    and -180 <= coords[0] <= 180 and -90 <= coords[1] <= 90):
-                problems.append(Problem("Punkt mit Länge/Breite (WGS84) erwartet.", r,
-                                        "geometry", name))
-                continue
-            x, y = to_xy([coords[0]], [coords[1]])
-            pos = (float(x[0]), float(y[0]))
-        rows.append(({k: _cell(props.get(k)) for k in SITE_COLUMNS}, pos))
-    if problems:
-        raise ScenarioFileError(f"{name}: Das Szenario kann nicht eingelesen werden "
-                                f"({len(problems)} Problem(e)).", problems, file=name)
-    return _import_rows(rows, obj.get("nahraum"), name, extent)
-
-
-def _import_gpkg(data: bytes, name: str, extent: Extent | None) -> Scenario:
-    import pyogrio
-
-    with tempfile.TemporaryDirectory(prefix="nahraum-gpkg-") as tmp:
-        p = Path(tmp) / "upload.gpkg"
-        p.write_bytes(data)
-        try:
-            layers = {str(row[0]) for row in pyogrio.list_layers(p)}
-            missing = [x for x in ("scenario_sites", "scenario_meta") if x not in layers]
-            if missing:
-                raise ScenarioFileError(f"{name}: Ebene „{missing[0]}“ fehlt; die Datei ist kein "
-                                        "Nahraum-Szenario.", file=name)
-            sites = pyogrio.read_dataframe(p, layer="scenario_sites")
-            meta_df = pyogrio.read_dataframe(p, layer="scenario_meta", read_geometry=False)
-        except ScenarioFileError:
-            raise
-        except Exception as exc:
-            raise ScenarioFileError(f"{name}: kein lesbares GeoPackage ({type(exc).__name__}).",
-                                    file=name) from exc
-    meta: dict[str, Any] = {}
-    if not {"key", "value"} <= set(meta_df.columns):
-        raise ScenarioFileError(f"{name}: Tabelle „scenario_meta“ braucht die Spalten key und "
-                                "value.", file=name)
-    for r, (k, v) in enumerate(zip(meta_df["key"], meta_df["value"], strict=True), start=1):
-        try:
-            meta[str(k)] = json.loads(v, parse_constant=_reject_constant) if isinstance(v, str) \
-                else None
-        except ValueError as exc:
-            raise ScenarioFileError(f"{name}: scenario_meta Zeile {r} („{k}“): kein gültiger "
-                                    "Wert.", [Problem("kein gültiger JSON-Wert.", r, "value", name)],
-                                    file=name) from exc
-    unknown = [c for c in sites.columns if c not in SITE_COLUMNS and c != sites.geometry.name]
-    if unknown:
-        raise ScenarioFileError(f"{name}: unbekannte Spalte „{unknown[0]}“ in scenario_sites.",
-                                [Problem(f"unbekannte Spalte „{unknown[0]}“.", None, unknown[0],
-                                         name)], file=name)
-    g = sites.geometry
-    if g.crs is not None and not g.crs.equals(settings.CRS_METRIC):
-        g = g.to_crs(settings.CRS_METRIC)
-    rows = []
-    records = sites.drop(columns=sites.geometry.name).to_dict("records")
-    for rec, geom in zip(records, g.values, strict=True):
-        pos = None if geom is None or geom.is_empty else (float(geom.x), float(geom.y))
-        rows.append(({k: _cell(rec.get(k)) for k in SITE_COLUMNS}, pos))
-    return _import_rows(rows, meta, name, extent)
+def __getattr__(name: str) -> Any:
+    module = _MOVED.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__package__}.{module}"), name)
 
 
 __all__ = [
-    "Change", "AddSite", "MoveSite", "CloseSite", "OutreachDay", "MobileService", "MobileStop",
-    "Pin", "Scenario", "ScenarioHistory", "ScenarioStore", "ScenarioInfo", "ScenarioFileError",
+    "Change", "PlannedService", "AddSite", "MoveSite", "CloseSite", "OutreachDay",
+    "MobileService", "MobileStop", "Pin", "Scenario", "ScenarioHistory", "ScenarioFileError",
     "Extent", "Comparison", "apply", "changes_frame", "pins_frame", "compare",
-    "comparison_table",
-    "with_services", "session_folder", "file_stem", "to_geojson", "export_scenario",
-    "geopackage_bytes", "import_scenario", "resolve_kind", "to_lonlat", "to_xy", "CHANGE_TYPES",
-    "CELL_CHANGES", "FIGURES",
+    "comparison_table", "with_services", "resolve_kind", "ids_xy", "check_name", "check_number",
+    "load_json", "strict_json", "now_iso", "to_lonlat", "to_xy", "CHANGE_TYPES",
+    "CELL_CHANGES", "FIGURES", "SCHEMA_VERSION", "FORMAT",
 ]

@@ -2,8 +2,8 @@
 
 Planners keep their service lists in Excel, CSV or a GIS. This module reads
 them (CSV in UTF-8/Windows-1252 with comma or semicolon, XLSX, GeoJSON,
-GeoPackage), maps German column headers to the schema in
-``docs/services_schema.md``, resolves each row's category from its
+GeoPackage, all through :mod:`geo._tables`), maps German column headers to the
+schema in ``docs/services_schema.md``, resolves each row's category from its
 subcategory, validates rows against the region and writes the inventory back
 in any of these formats. A bad row never costs the good ones: it is listed
 with row, column and what was expected, and the rest is imported.
@@ -18,13 +18,11 @@ Typical use::
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
 import math
 import os
 import re
-import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,9 +33,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import geocode, settings
-from ._errors import DataFileError, InputError, Problem
-from ._io import atomic_path, decode_text, write_bytes_atomic
+from . import _tables, geocode, settings
+from ._errors import InputError, Problem
+from ._io import atomic_path, write_bytes_atomic
+from ._tables import column_texts, short
+from ._text import de_decimal, de_number
 
 DEFAULT_SERVICES_FILE = "th/services/services_kyf_soem.csv"
 
@@ -48,9 +48,7 @@ SCHEMA_COLUMNS: tuple[str, ...] = (
 )
 NUMERIC_COLUMNS: tuple[str, ...] = ("lat", "lon", "capacity")
 DERIVED_COLUMNS: tuple[str, ...] = ("category_source", "precision", "geocode_note")
-FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 EXPORT_SUFFIXES: tuple[str, ...] = (".csv", ".xlsx", ".geojson", ".json", ".gpkg")
-MAX_ROWS = 100_000  # safety limit against spreadsheet bombs
 
 # Accepted headers per schema column (matched case-, umlaut- and punctuation-insensitively).
 _ALIASES: dict[str, tuple[str, ...]] = {
@@ -74,265 +72,21 @@ _ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _header_key(text: str) -> str:
-    s = unicodedata.normalize("NFC", str(text)).casefold()
-    s = s.translate(str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"}))
-    return re.sub(r"[^0-9a-z]+", "", s)
-
-
 HEADER_ALIASES: dict[str, str] = {
-    _header_key(alias): col
+    _tables.header_key(alias): col
     for col, aliases in _ALIASES.items() for alias in (col, *aliases)
 }
 
 
 # ---------------------------------------------------------------------------
-# Reading
+# Reading (the file formats are read by geo._tables)
 # ---------------------------------------------------------------------------
-def _cell_text(value: object) -> str:
-    """Text of a spreadsheet/GIS cell, without evaluating anything."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "ja" if value else "nein"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ""
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
-
-
-def _undefuse(text: str) -> str:
-    """Drop the apostrophe that an export put before a formula-like value."""
-    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@":
-        return text[1:]
-    return text
-
-
-def defuse_formula(text: str) -> str:
-    """Prefix formula-like text (``=``, ``+``, ``-``, ``@``) with an apostrophe.
-
-    Spreadsheets would otherwise evaluate such cells (CSV/formula injection).
-    """
-    return "'" + text if text and text.startswith(FORMULA_PREFIXES) else text
-
-
-def _read_source(source: str | os.PathLike | bytes | IO[bytes],
-                 filename: str | None) -> tuple[bytes, str]:
-    """Return the bytes of a path, bytes object or file-like, checking the size first."""
-    limit = settings.MAX_UPLOAD_BYTES
-    too_big = (f"Die Datei ist größer als {limit // (1024 * 1024)} MB und wird nicht "
-               "eingelesen. Bitte die Liste aufteilen oder unnötige Spalten entfernen.")
-    if isinstance(source, bytes | bytearray | memoryview):
-        data = bytes(source)
-        name = filename or "Upload"
-    elif hasattr(source, "read"):
-        name = filename or Path(str(getattr(source, "name", "Upload"))).name
-        if getattr(source, "seekable", lambda: False)():
-            source.seek(0)
-        size = getattr(source, "size", None)
-        if isinstance(size, int) and size > limit:
-            raise InputError(f"{name}: {too_big}")
-        data = source.read(limit + 1)
-        data = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-    else:
-        path = Path(source)
-        name = filename or path.name
-        if not path.is_file():
-            raise InputError(f"{name}: Datei nicht gefunden ({path}).")
-        if path.stat().st_size > limit:
-            raise InputError(f"{name}: {too_big}")
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise InputError(f"{name}: Datei kann nicht gelesen werden ({exc.strerror}).") \
-                from exc
-    if len(data) > limit:
-        raise InputError(f"{name}: {too_big}")
-    return data, name
-
-
-def _detect_format(data: bytes, name: str) -> str:
-    suffix = Path(name).suffix.lower()
-    if data.startswith(b"PK\x03\x04"):
-        return "xlsx"
-    if data.startswith(b"SQLite format 3\x00"):
-        return "gpkg"
-    if suffix == ".xls" or data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise InputError(f"{name}: Das alte Excel-Format (.xls) wird nicht unterstützt. "
-                         "Bitte in Excel als .xlsx oder als CSV speichern.")
-    if suffix in (".xlsx", ".xlsm"):
-        return "xlsx"
-    if suffix == ".gpkg":
-        return "gpkg"
-    if suffix in (".geojson", ".json"):
-        return "geojson"
-    if suffix in (".csv", ".txt", ".tsv"):
-        return "csv"
-    head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
-    return "geojson" if head.startswith(b"{") else "csv"
-
-
-def _decode(data: bytes, name: str) -> str:
-    try:
-        text, _ = decode_text(data, name)
-    except DataFileError as exc:
-        raise InputError(exc.message) from exc
-    return text.lstrip("\ufeff")
-
-
-def _sniff_delimiter(text: str) -> str:
-    """Pick ``;``, ``,`` or tab by counting them in the header line (outside quotes)."""
-    line = next((ln for ln in text.splitlines() if ln.strip()), "")
-    counts = dict.fromkeys((";", ",", "\t"), 0)
-    quoted = False
-    for ch in line:
-        if ch == '"':
-            quoted = not quoted
-        elif not quoted and ch in counts:
-            counts[ch] += 1
-    best = max(counts, key=lambda c: (counts[c], c == ","))
-    return best if counts[best] else ","
-
-
-def _parse_csv(data: bytes, name: str) -> tuple[list[str], list[list[str]]]:
-    text = _decode(data, name)
-    delimiter = _sniff_delimiter(text)
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as exc:
-        raise InputError(f"{name}: CSV-Datei ist nicht lesbar ({exc}). Bitte Anführungszeichen "
-                         "und Trennzeichen prüfen.") from exc
-    if not rows:
-        raise InputError(f"{name}: Die Datei ist leer.")
-    return rows[0], rows[1:]
-
-
-def _parse_xlsx(data: bytes, name: str) -> tuple[list[str], list[list[str]]]:
-    import openpyxl  # local: only needed for Excel files
-
-    try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises many types for damaged files
-        raise InputError(f"{name}: Keine gültige Excel-Datei (.xlsx) ({type(exc).__name__}). "
-                         "Bitte in Excel neu speichern oder als CSV exportieren.") from exc
-    try:
-        for ws in wb.worksheets:
-            rows: list[list[str]] = []
-            for row in ws.iter_rows(values_only=True):
-                if len(rows) > MAX_ROWS:
-                    raise InputError(f"{name}: Mehr als {MAX_ROWS} Zeilen; bitte aufteilen.")
-                rows.append([_cell_text(v) for v in row])
-            while rows and not any(c.strip() for c in rows[0]):
-                rows.pop(0)
-            if rows:
-                return rows[0], rows[1:]
-    except InputError:
-        raise
-    except Exception as exc:
-        raise InputError(f"{name}: Excel-Datei ist beschädigt ({type(exc).__name__}).") from exc
-    finally:
-        wb.close()
-    raise InputError(f"{name}: Die Excel-Datei enthält keine Daten.")
-
-
-def _point_latlon(geom: shapely.Geometry | None) -> tuple[str, str]:
-    """Lat/lon text of a point (or the representative point of another geometry)."""
-    if geom is None or geom.is_empty:
-        return "", ""
-    pt = geom if geom.geom_type == "Point" else geom.representative_point()
-    return repr(float(pt.y)), repr(float(pt.x))
-
-
-def _frame_from_records(records: list[dict], latlon: list[tuple[str, str]]
-                        ) -> tuple[list[str], list[list[str]], list[tuple[str, str]]]:
-    header: list[str] = []
-    for rec in records:
-        for key in rec:
-            if key not in header:
-                header.append(key)
-    rows = [[_cell_text(rec.get(k)) for k in header] for rec in records]
-    return header, rows, latlon
-
-
-def _parse_geojson(data: bytes, name: str):
-    text = _decode(data, name)
-    try:
-        obj = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        raise InputError(f"{name}: Keine gültige GeoJSON-Datei ({exc}).") from exc
-    if isinstance(obj, dict) and obj.get("type") == "Feature":
-        features = [obj]
-    elif isinstance(obj, dict) and obj.get("type") == "FeatureCollection" \
-            and isinstance(obj.get("features"), list):
-        features = obj["features"]
-    else:
-        raise InputError(f"{name}: GeoJSON muss eine FeatureCollection sein "
-                         "(„type“: „FeatureCollection“ mit „features“).")
-    transformer = None
-    crs_name = ((obj.get("crs") or {}).get("properties") or {}).get("name") \
-        if isinstance(obj.get("crs"), dict) else None
-    if crs_name and not re.search(r"CRS84|4326", str(crs_name)):
-        try:
-            from pyproj import CRS, Transformer
-            transformer = Transformer.from_crs(CRS.from_user_input(crs_name),
-                                               settings.CRS_DISPLAY, always_xy=True)
-        except Exception as exc:
-            raise InputError(f"{name}: Koordinatensystem „{crs_name}“ unbekannt.") from exc
-    records, latlon = [], []
-    for feat in features:
-        if not isinstance(feat, dict):
-            raise InputError(f"{name}: Ungültiges Feature in der FeatureCollection.")
-        props = feat.get("properties")
-        records.append(props if isinstance(props, dict) else {})
-        geom = None
-        if isinstance(feat.get("geometry"), dict):
-            try:
-                geom = shapely.geometry.shape(feat["geometry"])
-                if transformer is not None and not geom.is_empty:
-                    geom = shapely.ops.transform(transformer.transform, geom)
-            except Exception:
-                geom = None
-        latlon.append(_point_latlon(geom))
-    return _frame_from_records(records, latlon)
-
-
-def _parse_gpkg(data: bytes, name: str):
-    import pyogrio
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "upload.gpkg"
-        path.write_bytes(data)
-        try:
-            layers = pyogrio.list_layers(path)
-            if len(layers) == 0:
-                raise InputError(f"{name}: Das GeoPackage enthält keine Ebene.")
-            spatial = [row[0] for row in layers if row[1]]
-            layer = spatial[0] if spatial else layers[0][0]
-            gdf = pyogrio.read_dataframe(path, layer=layer)
-        except InputError:
-            raise
-        except Exception as exc:
-            raise InputError(f"{name}: Kein lesbares GeoPackage ({type(exc).__name__}).") \
-                from exc
-    geoms: list = [None] * len(gdf)
-    if isinstance(gdf, gpd.GeoDataFrame) and gdf.geometry.name in gdf.columns:
-        g = gdf.geometry
-        if g.crs is not None and not g.crs.equals(settings.CRS_DISPLAY):
-            g = g.to_crs(settings.CRS_DISPLAY)
-        geoms = list(g)
-        gdf = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-    records = gdf.astype(object).where(gdf.notna(), None).to_dict("records")
-    return _frame_from_records(records, [_point_latlon(g) for g in geoms])
-
-
 def _normalise_postcode_text(value: str) -> str:
+    """Restore the leading zero of a 4-digit postcode; other text stays as written.
+
+    Unlike :func:`geo.geocode.normalize_postcode` (which extracts a postcode for the
+    lookup, or ``""``), the table keeps what the planner wrote.
+    """
     m = re.fullmatch(r"(\d{4,5})(?:\.0+)?", value)
     return m.group(1).zfill(5) if m else value
 
@@ -340,41 +94,29 @@ def _normalise_postcode_text(value: str) -> str:
 def _build_frame(header: list[str], rows: list[list[str]], name: str,
                  latlon: list[tuple[str, str]] | None = None) -> pd.DataFrame:
     """Canonicalise headers, tidy cells and return the raw string table."""
-    if len(rows) > MAX_ROWS:
-        raise InputError(f"{name}: Mehr als {MAX_ROWS} Zeilen; bitte aufteilen.")
-    header = [_undefuse(str(h).strip().lstrip("\ufeff")) for h in header]
+    if len(rows) > _tables.MAX_ROWS:
+        raise InputError(f"{name}: Mehr als {_tables.MAX_ROWS} Zeilen; bitte aufteilen.")
+    header = [_tables.undefuse(str(h).strip().lstrip("\ufeff")) for h in header]
     width = len(header)
     columns: list[str] = []
     used: set[str] = set()
     for i, h in enumerate(header):
         label = h or f"Spalte {i + 1}"
-        canon = HEADER_ALIASES.get(_header_key(label))
+        canon = HEADER_ALIASES.get(_tables.header_key(label))
         if canon and canon not in used:
             label = canon
-        base, k = label, 2
-        while label in used:
-            label, k = f"{base} ({k})", k + 1
-        used.add(label)
-        columns.append(label)
+        columns.append(_tables.unique_label(label, used))
 
     data: dict[str, list[str]] = {c: [] for c in columns}
     problems: list[str] = []
     index: list[int] = []
     coords: list[tuple[str, str]] = []
-    for r, row in enumerate(rows, start=1):
-        cells = [_undefuse(str(c).strip()) for c in row]
-        extra = [c for c in cells[width:] if c]
-        cells = (cells + [""] * width)[:width]
-        has_geom = bool(latlon and latlon[r - 1][0])
-        if not any(cells) and not extra and not has_geom:
-            continue  # blank line
+    has_geom = (lambda r: bool(latlon[r - 1][0])) if latlon else None
+    for r, cells, extra, n_fields in _tables.data_rows(rows, width, keep=has_geom):
         index.append(r)
         for c, v in zip(columns, cells, strict=True):
             data[c].append(v)
-        problems.append(
-            f"Zeile hat {len(row)} Felder, die Kopfzeile nur "
-            f"{width}; überzählige Werte ({', '.join(extra[:3])}) nicht übernommen. "
-            "Bitte Trennzeichen und Anführungszeichen prüfen." if extra else "")
+        problems.append(_tables.extra_fields_message(n_fields, width, extra) if extra else "")
         if latlon:
             coords.append(latlon[r - 1])
 
@@ -456,19 +198,19 @@ def read_services(path_or_bytes: str | os.PathLike | bytes | IO[bytes],
         File too big, unreadable, wrong encoding, no data or required columns
         missing (German message).
     """
-    data, name = _read_source(path_or_bytes, filename)
+    data, name = _tables.read_source(path_or_bytes, filename)
     if not data.strip():
         raise InputError(f"{name}: Die Datei ist leer.")
-    fmt = _detect_format(data, name)
+    fmt = _tables.detect_format(data, name)
     latlon = None
     if fmt == "csv":
-        header, rows = _parse_csv(data, name)
+        header, rows = _tables.parse_csv(data, name)
     elif fmt == "xlsx":
-        header, rows = _parse_xlsx(data, name)
+        header, rows = _tables.parse_xlsx(data, name)
     elif fmt == "geojson":
-        header, rows, latlon = _parse_geojson(data, name)
+        header, rows, latlon = _tables.parse_geojson(data, name)
     else:
-        header, rows, latlon = _parse_gpkg(data, name)
+        header, rows, latlon = _tables.parse_gpkg(data, name)
     if not rows:
         raise InputError(f"{name}: Keine Datenzeilen unter der Kopfzeile gefunden.")
     df = _build_frame(header, rows, name, latlon)
@@ -496,10 +238,10 @@ def match_category(value: object) -> str | None:
     """The ``settings.CATEGORIES`` code named by ``value`` (code or label, any case)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
-    key = _header_key(str(value))
+    key = _tables.header_key(str(value))
     for code, cat in settings.CATEGORIES.items():
-        if key and key in {_header_key(code), _header_key(cat.label_de),
-                           _header_key(cat.label_en)}:
+        if key and key in {_tables.header_key(code), _tables.header_key(cat.label_de),
+                           _tables.header_key(cat.label_en)}:
             return code
     return None
 
@@ -512,22 +254,6 @@ def resolve_category(subcategory: object, category: object) -> str | None:
 # ---------------------------------------------------------------------------
 # Validation
 # ---------------------------------------------------------------------------
-def _texts(df: pd.DataFrame, col: str) -> list[str]:
-    if col not in df.columns:
-        return [""] * len(df)
-    return ["" if geocode._is_blank(v) else str(v).strip() for v in df[col].tolist()]
-
-
-def _row_numbers(df: pd.DataFrame) -> list[int]:
-    if df.index.name == "row" and pd.api.types.is_integer_dtype(df.index):
-        return [int(i) for i in df.index]
-    return list(range(1, len(df) + 1))
-
-
-def _short(text: str, n: int = 40) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
 def _empty_result() -> gpd.GeoDataFrame:
     cols = list(SCHEMA_COLUMNS) + list(DERIVED_COLUMNS)
     return gpd.GeoDataFrame({c: pd.Series(dtype="str") for c in cols},
@@ -573,23 +299,23 @@ def validate_services(df: pd.DataFrame, gemeinden_gdf_3035: gpd.GeoDataFrame | N
     if missing:
         return _empty_result(), missing
     n = len(df)
-    rows = _row_numbers(df)
+    rows = _tables.row_numbers(df)
     errors: list[list[Problem]] = [[] for _ in range(n)]
 
     def err(i: int, column: str | None, message: str) -> None:
         errors[i].append(Problem(message, rows[i], column))
 
-    for i, msg in enumerate(_texts(df, "_problem")):
+    for i, msg in enumerate(column_texts(df, "_problem")):
         if msg:
             err(i, None, msg)
 
-    ids, names = _texts(df, "id"), _texts(df, "name")
+    ids, names = column_texts(df, "id"), column_texts(df, "name")
     first_seen: dict[str, int] = {}
     for i, ident in enumerate(ids):
         if not ident:
             err(i, "id", "Kennung (id) fehlt; jede Zeile braucht eine eindeutige Kennung.")
         elif ident in first_seen:
-            err(i, "id", f"Kennung „{_short(ident)}“ ist doppelt: schon in Zeile "
+            err(i, "id", f"Kennung „{short(ident)}“ ist doppelt: schon in Zeile "
                          f"{rows[first_seen[ident]]} vergeben; Zeile {rows[i]} wird nicht "
                          "übernommen. Bitte eindeutige Kennungen vergeben.")
         else:
@@ -598,7 +324,7 @@ def validate_services(df: pd.DataFrame, gemeinden_gdf_3035: gpd.GeoDataFrame | N
             err(i, "name", "Name fehlt; erwartet wird die Bezeichnung des Angebots.")
 
     # Category
-    subs, cats = _texts(df, "subcategory"), _texts(df, "category")
+    subs, cats = column_texts(df, "subcategory"), column_texts(df, "category")
     allowed = ", ".join(settings.CATEGORIES)
     resolved: list[str | None] = []
     for i in range(n):
@@ -606,10 +332,10 @@ def validate_services(df: pd.DataFrame, gemeinden_gdf_3035: gpd.GeoDataFrame | N
         resolved.append(cat)
         if cat is None:
             if cats[i]:
-                err(i, "category", f"Kategorie „{_short(cats[i])}“ unbekannt; erwartet eine von: "
+                err(i, "category", f"Kategorie „{short(cats[i])}“ unbekannt; erwartet eine von: "
                                    f"{allowed} (oder eine zuordenbare Unterkategorie).")
             elif subs[i]:
-                err(i, "subcategory", f"Unterkategorie „{_short(subs[i])}“ lässt sich keiner "
+                err(i, "subcategory", f"Unterkategorie „{short(subs[i])}“ lässt sich keiner "
                                       f"Kategorie zuordnen und „category“ ist leer; erwartet: "
                                       f"{allowed}.")
             else:
@@ -617,7 +343,7 @@ def validate_services(df: pd.DataFrame, gemeinden_gdf_3035: gpd.GeoDataFrame | N
     # The file's own category, where it differs from the resolved one. A re-imported
     # export carries it in "category_source" (its "category" is already resolved).
     category_source = []
-    for c, prev, r in zip(cats, _texts(df, "category_source"), resolved, strict=True):
+    for c, prev, r in zip(cats, column_texts(df, "category_source"), resolved, strict=True):
         if c and match_category(c) != r:
             category_source.append(c)
         else:
@@ -625,7 +351,7 @@ def validate_services(df: pd.DataFrame, gemeinden_gdf_3035: gpd.GeoDataFrame | N
 
     # Coordinates
     lat, lon, status = geocode.parse_coordinates(df)
-    lat_txt, lon_txt = _texts(df, "lat"), _texts(df, "lon")
+    lat_txt, lon_txt = column_texts(df, "lat"), column_texts(df, "lon")
     for i, st in enumerate(status):
         if st == "half":
             col = "lon" if lat_txt[i] else "lat"
@@ -633,10 +359,10 @@ def validate_services(df: pd.DataFrame, gemeinden_gdf_3035: gpd.GeoDataFrame | N
                          "Breite (lat) fehlt, Länge (lon) ist angegeben")
                 + "; erwartet beide oder keine.")
         elif st == "unparsable_lat":
-            err(i, "lat", f"Breite (lat) „{_short(lat_txt[i])}“ ist keine Zahl; erwartet "
+            err(i, "lat", f"Breite (lat) „{short(lat_txt[i])}“ ist keine Zahl; erwartet "
                           "Dezimalgrad, z. B. 51,37 oder 51.37.")
         elif st == "unparsable_lon":
-            err(i, "lon", f"Länge (lon) „{_short(lon_txt[i])}“ ist keine Zahl; erwartet "
+            err(i, "lon", f"Länge (lon) „{short(lon_txt[i])}“ ist keine Zahl; erwartet "
                           "Dezimalgrad, z. B. 10,87 oder 10.87.")
         elif st == "nonfinite":
             err(i, "lat" if not math.isfinite(lat[i]) else "lon",
@@ -650,7 +376,7 @@ def validate_services(df: pd.DataFrame, gemeinden_gdf_3035: gpd.GeoDataFrame | N
 
     # Capacity
     cap = np.full(n, np.nan)
-    for i, text in enumerate(_texts(df, "capacity")):
+    for i, text in enumerate(column_texts(df, "capacity")):
         if not text:
             continue
         try:
@@ -658,7 +384,7 @@ def validate_services(df: pd.DataFrame, gemeinden_gdf_3035: gpd.GeoDataFrame | N
         except ValueError:
             value = None
         if value is None or not math.isfinite(value) or value < 0:
-            err(i, "capacity", f"Kapazität „{_short(text)}“ ist keine Zahl ≥ 0; erwartet z. B. "
+            err(i, "capacity", f"Kapazität „{short(text)}“ ist keine Zahl ≥ 0; erwartet z. B. "
                                "12 oder 12,5 (leer lassen, wenn unbekannt).")
         else:
             cap[i] = value
@@ -667,8 +393,8 @@ def validate_services(df: pd.DataFrame, gemeinden_gdf_3035: gpd.GeoDataFrame | N
     if isinstance(df, gpd.GeoDataFrame) and "precision" in df.columns:
         geo_s = df.geometry.to_crs(settings.CRS_METRIC) if df.crs else df.geometry
         geoms = np.array(list(geo_s), dtype=object)
-        precision = np.array(_texts(df, "precision"), dtype=object)
-        notes = np.array(_texts(df, "geocode_note"), dtype=object)
+        precision = np.array(column_texts(df, "precision"), dtype=object)
+        notes = np.array(column_texts(df, "geocode_note"), dtype=object)
     else:
         geoms = np.full(n, None, dtype=object)
         precision = np.full(n, "not_found", dtype=object)
@@ -725,12 +451,12 @@ def _check_region(df, geoms, located, precision, lat, lon, status, outline, buff
     """Flag located rows farther than ``buffer_m`` from the region outline."""
     idx = np.flatnonzero(located)
     dist = shapely.distance(np.array(list(geoms[idx]), dtype=object), outline)
-    towns = _texts(df, "town")
+    towns = column_texts(df, "town")
     for i, d in zip(idx, dist, strict=True):
         if not d > buffer_m:
             continue
-        km = f"{d / 1000:.1f}".replace(".", ",")
-        allowed = f"{buffer_m / 1000:g}".replace(".", ",")
+        km = de_number(d / 1000, 1)
+        allowed = de_decimal(buffer_m / 1000, 6)
         if precision[i] == "coordinates" and status[i] == "ok":
             swapped = gpd.GeoSeries(gpd.points_from_xy([lat[i]], [lon[i]]),
                                     crs=settings.CRS_DISPLAY).to_crs(settings.CRS_METRIC)
@@ -746,7 +472,7 @@ def _check_region(df, geoms, located, precision, lat, lon, status, outline, buff
                               "Koordinaten prüfen.")
         else:
             label = settings.PRECISIONS.get(str(precision[i]), ("",))[0]
-            err(i, "town", f"Ort „{_short(towns[i])}“ wurde gefunden ({label}), liegt aber {km} "
+            err(i, "town", f"Ort „{short(towns[i])}“ wurde gefunden ({label}), liegt aber {km} "
                            f"km außerhalb der Region (erlaubt: {allowed} km Puffer).")
 
 
@@ -778,7 +504,7 @@ class ImportResult:
         """Imported rows without a location, each with the German reason."""
         sv = self.services
         lost = sv[sv["precision"] == "not_found"]
-        rows = _row_numbers(sv)
+        rows = _tables.row_numbers(sv)
         pos = {k: r for k, r in zip(sv.index, rows, strict=True)}
         return [Problem(f"{r['id']} „{r['name']}“ nicht verortet: {r['geocode_note']}",
                         pos[k], "town", self.file) for k, r in lost.iterrows()]
@@ -888,21 +614,21 @@ def _to_float(value: object) -> float:
 
 
 def _text_cell(value: object) -> str:
-    return "" if geocode._is_blank(value) else str(value)
+    return "" if _tables.is_blank(value) else str(value)
 
 
 def _number_text(value: float) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    return _cell_text(float(value))
+    return _tables.cell_text(float(value))
 
 
 def _csv_bytes(table: pd.DataFrame) -> bytes:
     buf = io.StringIO(newline="")
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow([defuse_formula(str(c)) for c in table.columns])
+    writer.writerow([_tables.defuse_formula(str(c)) for c in table.columns])
     for rec in table.itertuples(index=False, name=None):
-        writer.writerow([_number_text(v) if c in NUMERIC_COLUMNS else defuse_formula(
+        writer.writerow([_number_text(v) if c in NUMERIC_COLUMNS else _tables.defuse_formula(
             _text_cell(v)) for c, v in zip(table.columns, rec, strict=True)])
     return buf.getvalue().encode("utf-8-sig")
 
@@ -912,7 +638,7 @@ def _xlsx_bytes(table: pd.DataFrame) -> bytes:
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     def clean(text: str) -> str:
-        return defuse_formula(ILLEGAL_CHARACTERS_RE.sub("", text))
+        return _tables.defuse_formula(ILLEGAL_CHARACTERS_RE.sub("", text))
 
     wb = openpyxl.Workbook(write_only=True)
     ws = wb.create_sheet("Angebote")
@@ -930,7 +656,7 @@ def _geojson_bytes(table: pd.DataFrame) -> bytes:
     features = []
     for rec in table.to_dict("records"):
         props = {k: (None if (isinstance(v, float) and math.isnan(v)) or v is None
-                     or (not isinstance(v, float) and geocode._is_blank(v)) else v)
+                     or (not isinstance(v, float) and _tables.is_blank(v)) else v)
                  for k, v in rec.items()}
         geom = None
         if props.get("lat") is not None and props.get("lon") is not None:

@@ -27,7 +27,6 @@ import io
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -36,9 +35,9 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
 
-from . import settings
+from . import _tables, settings
 from ._errors import InputError, NetworkError, Report
-from ._io import decode_text
+from ._text import de_decimal, de_number
 from .network import Network, access_speed_mps, lonlat_to_xy, shortest_times
 
 #: Offset (seconds) on the virtual service arcs, subtracted again afterwards,
@@ -95,22 +94,14 @@ class TravelField:
         share = self.routable_share
         if share >= 1.0:
             return None
-        return (f"{_de(share * 100, 1)} % der Zellen liegen am Straßennetz; "
+        return (f"{de_decimal(share * 100, 1)} % der Zellen liegen am Straßennetz; "
                 f"{int(self.off_network.sum())} Zellen sind weiter als "
-                f"{_de(settings.SNAP_LIMIT_M, 0)} m davon entfernt und ohne Reisezeit.")
-
-
-def _de(value: float, decimals: int = 2) -> str:
-    """Format a number the German way, trailing zeros dropped (1.30 → "1,3")."""
-    text = f"{value:.{decimals}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text.replace(".", ",")
+                f"{de_decimal(settings.SNAP_LIMIT_M, 0)} m davon entfernt und ohne Reisezeit.")
 
 
 def fallback_speed_kmh(mode: str) -> float:
     """Speed of the straight-line model (car: effective average speed)."""
-    _check_mode(mode)
+    check_mode(mode)
     if mode == "car":
         return float(settings.FALLBACK_CAR_SPEED_KMH)
     return float(settings.MODES[mode].speed_kmh)
@@ -118,7 +109,7 @@ def fallback_speed_kmh(mode: str) -> float:
 
 def detour_factor(mode: str) -> float:
     """Calibrated detour factor of ``mode`` (``settings.DETOUR_FACTORS``)."""
-    _check_mode(mode)
+    check_mode(mode)
     return float(settings.DETOUR_FACTORS[mode])
 
 
@@ -128,20 +119,21 @@ def model_label(mode: str, network: Network | None = None) -> str:
     Examples: ``"OSM-Straßennetz (north-bayreuth.osm.gz), Fahrrad 15 km/h"``,
     ``"Luftlinie × Umwegfaktor 1,3, zu Fuß 4,5 km/h"``.
     """
-    _check_mode(mode)
+    check_mode(mode)
     label = settings.MODES[mode].label_de
     if network is not None:
         if mode == "car":
             speed = "Tempo nach maxspeed bzw. Straßenklasse"
         else:
-            speed = f"{_de(settings.MODES[mode].speed_kmh, 1)} km/h"
+            speed = f"{de_decimal(settings.MODES[mode].speed_kmh, 1)} km/h"
         return f"OSM-Straßennetz ({network.source}), {label} {speed}"
-    speed = _de(fallback_speed_kmh(mode), 1)
+    speed = de_decimal(fallback_speed_kmh(mode), 1)
     speed = f"Ø {speed} km/h" if mode == "car" else f"{speed} km/h"
-    return f"Luftlinie × Umwegfaktor {_de(detour_factor(mode))}, {label} {speed}"
+    return f"Luftlinie × Umwegfaktor {de_decimal(detour_factor(mode))}, {label} {speed}"
 
 
-def _check_mode(mode: str, network: Network | None = None) -> None:
+def check_mode(mode: str, network: Network | None = None) -> None:
+    """Raise InputError (German) for an unknown mode or a network of another mode."""
     if mode not in settings.MODES:
         raise InputError(f"Unbekannte Verkehrsart „{mode}“ "
                          f"(möglich: {', '.join(settings.MODES)}).")
@@ -149,7 +141,8 @@ def _check_mode(mode: str, network: Network | None = None) -> None:
         raise InputError(f"Das Straßennetz gilt für „{network.mode}“, angefragt ist „{mode}“.")
 
 
-def _points(xy, what: str) -> np.ndarray:
+def as_points(xy, what: str) -> np.ndarray:
+    """``xy`` as a finite (n, 2) float array; InputError naming ``what`` otherwise."""
     arr = np.asarray(xy, dtype=float)
     if arr.size == 0:
         return arr.reshape(0, 2)
@@ -192,7 +185,7 @@ def node_field(net: Network, services_xy: np.ndarray, max_seconds: float = np.in
     service_off : bool array (n_services,)
         Services too far from the network (not used).
     """
-    services_xy = _points(services_xy, "Angebote")
+    services_xy = as_points(services_xy, "Angebote")
     snap = net.snap(services_xy)
     valid = np.flatnonzero(~snap.off)
     n = net.n_nodes
@@ -213,9 +206,9 @@ def _cell_access(net: Network, cells_xy: np.ndarray, what: str = "Zellen"):
     """Snap cells; raise if none of them is near the network (region outside it)."""
     snap = net.snap(cells_xy)
     if snap.off.size and snap.off.all():
-        x0, y0, x1, y1 = (f"{v:,.0f}".replace(",", ".") for v in net.bounds)
+        x0, y0, x1, y1 = (de_number(v, 0) for v in net.bounds)
         raise NetworkError(
-            f"Alle {what} liegen mehr als {_de(settings.SNAP_LIMIT_M, 0)} m vom Straßennetz "
+            f"Alle {what} liegen mehr als {de_decimal(settings.SNAP_LIMIT_M, 0)} m vom Straßennetz "
             f"({net.source}, „{settings.MODES[net.mode].label_de}“) entfernt: Das Gebiet liegt "
             f"außerhalb des Netzes (Netz-Ausdehnung x {x0}–{x1} m, y {y0}–{y1} m, EPSG:3035). "
             "Bitte ein passendes Straßennetz laden."
@@ -276,7 +269,7 @@ def _to_csr(rows, cols, minutes, n_rows, n_cols) -> sp.csr_matrix:
 # ---------------------------------------------------------------------------
 # Fallback internals (vectorised with cKDTree)
 # ---------------------------------------------------------------------------
-def _metres_per_minute(mode: str) -> float:
+def metres_per_minute(mode: str) -> float:
     """Straight-line metres covered per minute in the fallback model."""
     return fallback_speed_kmh(mode) / 3.6 * 60.0 / detour_factor(mode)
 
@@ -286,7 +279,7 @@ def _fallback_nearest(cells_xy, services_xy, mode, max_minutes) -> TravelField:
     minutes = np.full(n, np.inf)
     nearest = np.full(n, -1, np.int64)
     if len(services_xy) and n:
-        mpm = _metres_per_minute(mode)
+        mpm = metres_per_minute(mode)
         bound = np.inf if max_minutes is None else float(max_minutes) * mpm * (1 + 1e-9)
         d, j = cKDTree(services_xy).query(cells_xy, distance_upper_bound=bound, workers=-1)
         t = d / mpm
@@ -300,7 +293,7 @@ def _fallback_catchment(cells_xy, services_xy, mode, cutoff_min) -> sp.csr_matri
     n, m = len(cells_xy), len(services_xy)
     if n == 0 or m == 0:
         return sp.csr_matrix((n, m))
-    mpm = _metres_per_minute(mode)
+    mpm = metres_per_minute(mode)
     pairs = cKDTree(cells_xy).sparse_distance_matrix(
         cKDTree(services_xy), float(cutoff_min) * mpm * (1 + 1e-9), output_type="ndarray")
     t = pairs["v"] / mpm
@@ -330,9 +323,9 @@ def nearest_field(cells_xy: np.ndarray, services_xy: np.ndarray, mode: str,
     -------
     TravelField
     """
-    _check_mode(mode, network)
-    cells_xy = _points(cells_xy, "Zellen")
-    services_xy = _points(services_xy, "Angebote")
+    check_mode(mode, network)
+    cells_xy = as_points(cells_xy, "Zellen")
+    services_xy = as_points(services_xy, "Angebote")
     if network is None:
         return _fallback_nearest(cells_xy, services_xy, mode, max_minutes)
     return _network_nearest(cells_xy, services_xy, network, max_minutes, mode)
@@ -348,9 +341,9 @@ def catchment_matrix(cells_xy: np.ndarray, services_xy: np.ndarray, mode: str,
     use ``mat.getnnz(axis=1)`` or ``mat.indices`` for membership, not ``mat > 0``
     after arithmetic that may drop explicit zeros.
     """
-    _check_mode(mode, network)
-    cells_xy = _points(cells_xy, "Zellen")
-    services_xy = _points(services_xy, "Angebote")
+    check_mode(mode, network)
+    cells_xy = as_points(cells_xy, "Zellen")
+    services_xy = as_points(services_xy, "Angebote")
     if network is None:
         return _fallback_catchment(cells_xy, services_xy, mode, cutoff_minutes)
     return _network_catchment(cells_xy, services_xy, network, cutoff_minutes)
@@ -359,13 +352,13 @@ def catchment_matrix(cells_xy: np.ndarray, services_xy: np.ndarray, mode: str,
 def count_within(cells_xy: np.ndarray, services_xy: np.ndarray, mode: str, minutes: float,
                  network: Network | None = None) -> np.ndarray:
     """Number of services reachable from each cell within ``minutes``."""
-    _check_mode(mode, network)
-    cells_xy = _points(cells_xy, "Zellen")
-    services_xy = _points(services_xy, "Angebote")
+    check_mode(mode, network)
+    cells_xy = as_points(cells_xy, "Zellen")
+    services_xy = as_points(services_xy, "Angebote")
     if network is None:
         if len(services_xy) == 0 or len(cells_xy) == 0:
             return np.zeros(len(cells_xy), np.int64)
-        radius = float(minutes) * _metres_per_minute(mode)
+        radius = float(minutes) * metres_per_minute(mode)
         return np.asarray(cKDTree(services_xy).query_ball_point(
             cells_xy, radius, return_length=True, workers=-1), dtype=np.int64)
     return _network_catchment(cells_xy, services_xy, network, minutes).getnnz(axis=1).astype(
@@ -378,17 +371,17 @@ def od_matrix(from_xy: np.ndarray, to_xy: np.ndarray, mode: str,
 
     ``inf`` where a point is off the network (or unreachable).
     """
-    _check_mode(mode, network)
-    a = _points(from_xy, "Startpunkte")
-    b = _points(to_xy, "Zielpunkte")
+    check_mode(mode, network)
+    a = as_points(from_xy, "Startpunkte")
+    b = as_points(to_xy, "Zielpunkte")
     if len(a) * len(b) > MAX_OD_PAIRS:
         raise InputError(f"Zu viele Paare ({len(a)} × {len(b)}): höchstens "
-                         f"{MAX_OD_PAIRS:,} Reisezeiten auf einmal.".replace(",", "."))
+                         f"{de_number(MAX_OD_PAIRS, 0)} Reisezeiten auf einmal.")
     out = np.full((len(a), len(b)), np.inf)
     if len(a) == 0 or len(b) == 0:
         return out
     if network is None:
-        mpm = _metres_per_minute(mode)
+        mpm = metres_per_minute(mode)
         rows = max(1, _CHUNK_FLOATS // len(b))
         for s in range(0, len(a), rows):
             out[s:s + rows] = cdist(a[s:s + rows], b) / mpm
@@ -430,23 +423,13 @@ def read_points_csv(source: str | os.PathLike | bytes, name: str | None = None) 
     allowed with semicolons. Problems are collected and raised together as one
     :class:`~geo._errors.InputError` that names file, row and column.
     """
-    if isinstance(source, bytes):
-        data, name = source, name or "CSV"
-    else:
-        path = Path(source)
-        name = name or path.name
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError as exc:
-            raise InputError(f"{name}: Datei nicht gefunden ({path}).") from exc
-        except OSError as exc:
-            raise InputError(f"{name}: Datei kann nicht gelesen werden ({exc.strerror}).") from exc
-    text, _ = decode_text(data, name)
+    data, name = _tables.read_source(source, name, default_name="CSV",
+                                     advice="Bitte die Punktliste aufteilen.")
+    text = _tables.decode(data, name)
     lines = text.splitlines()
     if not lines or not lines[0].strip():
         raise InputError(f"{name}: Die Datei ist leer. Erwartet werden die Spalten id, lat, lon.")
-    head = lines[0]
-    delim = max(",;\t", key=head.count) if any(c in head for c in ",;\t") else ","
+    delim = _tables.sniff_delimiter(text)
     rows = list(csv.reader(io.StringIO(text), delimiter=delim))
     header = [h.strip().lower() for h in rows[0]]
     cols = {}
@@ -503,7 +486,7 @@ def od_from_csv(from_csv: str | os.PathLike, to_csv: str | os.PathLike, mode: st
     network). ``df.attrs`` holds ``model``, ``model_kind``, ``mode`` and the
     ids of points off the network (``off_network``).
     """
-    _check_mode(mode, network)
+    check_mode(mode, network)
     a = read_points_csv(from_csv)
     b = read_points_csv(to_csv)
     minutes = od_matrix(lonlat_to_xy(a["lon"], a["lat"]), lonlat_to_xy(b["lon"], b["lat"]),
@@ -576,5 +559,5 @@ def calibrate_detour(networks: Mapping[str, Network], n_sources: int = 300,
 __all__ = [
     "TravelField", "nearest_field", "count_within", "catchment_matrix", "od_matrix",
     "od_from_csv", "read_points_csv", "model_label", "detour_factor", "fallback_speed_kmh",
-    "calibrate_detour", "node_field",
+    "calibrate_detour", "node_field", "check_mode", "as_points", "metres_per_minute",
 ]

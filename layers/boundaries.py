@@ -32,7 +32,7 @@ LAYER_PLACES = "Ortsnamen"
 
 SIMPLIFY_M = 20.0  # display tolerance in metres (EPSG:3035)
 LARGE_GEMEINDE = 5000  # inhabitants: labelled already at overview zoom levels
-CHOROPLETH_OPACITY = 0.8
+CHOROPLETH_OPACITY = 0.65
 # Gemeinde indicators that can colour the Gemeinden (keys of analysis.SUMMARY_COLUMNS).
 INDICATORS: tuple[str, ...] = ("share_beyond", "gap_per_1000", "2sfca_mean", "e2sfca_mean",
                                "minutes_mean")
@@ -47,9 +47,20 @@ HIGHLIGHT = "#000000"
 ATTRIBUTION_GEMEINDEN = f"{settings.ATTRIBUTION['vg250']}; {settings.ATTRIBUTION['gv100ad']}"
 
 
+def display_tolerance(gemeinden: gpd.GeoDataFrame) -> float:
+    """Simplification tolerance in metres: ``SIMPLIFY_M``, coarser for large regions.
+
+    A region seen whole is about 1,000–2,000 pixels wide, so a tolerance of 1/4,000 of
+    its extent stays below half a pixel (Thuringia: about 60 m; the default region: 20 m).
+    """
+    x0, y0, x1, y1 = gemeinden.to_crs(settings.CRS_METRIC).total_bounds
+    return max(SIMPLIFY_M, max(x1 - x0, y1 - y0) / 4000.0)
+
+
 def _simplified(gemeinden: gpd.GeoDataFrame) -> gpd.GeoSeries:
     metric = gemeinden.geometry.to_crs(settings.CRS_METRIC)
-    return metric.simplify(SIMPLIFY_M, preserve_topology=True).to_crs(settings.CRS_DISPLAY)
+    tolerance = display_tolerance(gemeinden)
+    return metric.simplify(tolerance, preserve_topology=True).to_crs(settings.CRS_DISPLAY)
 
 
 def gemeinden_geojson(gemeinden: gpd.GeoDataFrame) -> dict:
@@ -87,7 +98,7 @@ def kreise_geojson(gemeinden: gpd.GeoDataFrame) -> dict:
     """
     metric = gemeinden.to_crs(settings.CRS_METRIC)
     kreise = metric.dissolve(by="kreis", as_index=False, aggfunc={"kreis_name": "first"})
-    geoms = kreise.geometry.simplify(SIMPLIFY_M, preserve_topology=True)
+    geoms = kreise.geometry.simplify(display_tolerance(gemeinden), preserve_topology=True)
     geoms = gpd.GeoSeries(geoms, crs=settings.CRS_METRIC).to_crs(settings.CRS_DISPLAY)
     props = [{"kreis": str(k), "name": str(n)} for k, n in zip(kreise.kreis, kreise.kreis_name,
                                                                 strict=True)]
@@ -271,9 +282,12 @@ class Choropleth:
     legend: LegendSection
 
 
-def indicator_label(indicator: str, target: str, lang: str = i18n.DEFAULT_LANG) -> str:
-    """Label of a Gemeinde indicator with its unit."""
-    return i18n.t(f"ind_{indicator}", lang, unit_minutes=i18n.unit_minutes(target, lang))
+def indicator_label(indicator: str, target: str | None, lang: str = i18n.DEFAULT_LANG) -> str:
+    """Label of a Gemeinde indicator with its unit (``target=None``: without the target's unit)."""
+    if target is None and i18n.t(f"ind_{indicator}_option", lang) != f"ind_{indicator}_option":
+        return i18n.t(f"ind_{indicator}_option", lang)
+    return i18n.t(f"ind_{indicator}", lang,
+                  unit_minutes=i18n.unit_minutes(target or settings.DEFAULT_TARGET_GROUP, lang))
 
 
 def indicator_text(indicator: str, value: float, lang: str = i18n.DEFAULT_LANG) -> str:

@@ -447,6 +447,8 @@ def measure_classes(measure: str, values: np.ndarray, threshold: float, target: 
     -------
     CellClasses
     """
+    if measure not in MAP_MEASURES:
+        raise ValueError(f"unbekanntes Maß: {measure}")
     v = np.asarray(values, dtype=float)
     T = i18n.auto_number(threshold, lang)
     label = i18n.measure_label(measure, lang)

@@ -52,18 +52,22 @@ PANES: dict[str, tuple[int, bool]] = {
 }
 
 LAYER_ONLINE = "Online-Hintergrundkarte (OpenStreetMap)"
-COMPACT_BELOW_PX = 1100  # maps narrower than this start with legend and layer list collapsed
+COMPACT_BELOW_PX = 1100  # maps narrower than this start with the layer list collapsed
+LEGEND_COMPACT_BELOW_PX = 640  # maps narrower than this start with the legend collapsed
+LEGEND_MAX_PX = 310  # widest legend (CSS max-width 290 px plus padding)
 LABEL_MIN_ZOOM = {"gemeinde-gross": 9, "gemeinde": 11, "ort": 13}
 FONT_STACK = '"Source Sans Pro", "Source Sans 3", "Helvetica Neue", Arial, sans-serif'
 GEMEINDE_SELECTED = "#000000"
 
 MAP_CSS = TextTemplate("""
+#map_div { height: 100vh !important; }  /* st_folium: fill the iframe (sized by the page) */
 .leaflet-container { background: #dde3e8; font-family: $font; font-size: 14px; }
 .leaflet-container a { color: #0b5cad; }
 .nahraum-raster { image-rendering: crisp-edges; image-rendering: pixelated; }
 .leaflet-control-layers { font-size: 14px; line-height: 1.5; }
 .leaflet-control-layers-expanded { padding: 6px 10px 6px 8px; }
-.leaflet-control-attribution { font-size: 11px; line-height: 1.35; max-width: 62vw;
+.leaflet-control-attribution { font-size: 11px; line-height: 1.35;
+  max-width: max(40vw, calc(100vw - 350px));  /* right of the legend (max. 290 px + margins) */
   white-space: normal; background: rgba(255,255,255,0.88) !important; }
 .leaflet-control-scale-line { font-size: 12px; background: rgba(255,255,255,0.85); }
 .leaflet-control-scale-line + .leaflet-control-scale-line { display: none; }
@@ -256,9 +260,11 @@ class FitRegion(MacroElement):
             var left = 10;
             var legend = map.getContainer().querySelector('.nahraum-legend-control');
             var details = legend ? legend.querySelector('details') : null;
-            if (details && details.open) { left = legend.offsetWidth + 20; }
+            // Room for the legend at its widest (its content grows with the overlays).
+            if (details && details.open) {
+                left = Math.max(legend.offsetWidth, {{ this.legend_px|tojson }}) + 20;
+            }
             if (map.getSize().x - left < 320) { left = 10; }
-            console.log("FIT", JSON.stringify(map.getSize()), left);
             map.fitBounds({{ this.bounds|tojson }},
                           {paddingTopLeft: [left, 10], paddingBottomRight: [10, 10],
                            animate: false});
@@ -267,10 +273,12 @@ class FitRegion(MacroElement):
         """
     )
 
-    def __init__(self, bounds: tuple[tuple[float, float], tuple[float, float]]):
+    def __init__(self, bounds: tuple[tuple[float, float], tuple[float, float]],
+                 legend_px: int = LEGEND_MAX_PX):
         super().__init__()
         self._name = "FitRegion"
         self.bounds = [list(bounds[0]), list(bounds[1])]
+        self.legend_px = int(legend_px)
 
 
 class LegendUpdate(MacroElement):
@@ -431,15 +439,21 @@ def map_data(region: Any, population_column: str = "pop", networks: dict | None 
     )
 
 
-def base_map(bounds: tuple[tuple[float, float], tuple[float, float]]) -> folium.Map:
-    """An empty map without tiles, with scale bar, custom panes, fitted to ``bounds``."""
+def base_map(bounds: tuple[tuple[float, float], tuple[float, float]],
+             fit: bool = True) -> folium.Map:
+    """An empty map without tiles, with scale bar, custom panes, fitted to ``bounds``.
+
+    ``fit=False`` leaves the fitting to :class:`FitRegion` (a second, animated fit would
+    undo it when its animation ends).
+    """
     (south, west), (north, east) = bounds
     m = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=10,
                    tiles=None, control_scale=True, min_zoom=7, max_zoom=17,
                    width="100%", height="100%", zoom_snap=0.25)
     for name, (z_index, events) in PANES.items():
         folium.map.CustomPane(name, z_index=z_index, pointer_events=events).add_to(m)
-    m.fit_bounds([[south, west], [north, east]], padding=(8, 8))
+    if fit:
+        m.fit_bounds([[south, west], [north, east]], padding=(8, 8))
     return m
 
 
@@ -470,7 +484,7 @@ def build_base_map(data: MapData, options: MapOptions | None = None,
         Self-contained (no CDN link), without layer control (see :func:`layer_control`).
     """
     opts = options or MapOptions()
-    m = base_map(data.bounds)
+    m = base_map(data.bounds, fit=False)
     MapRuntime().add_to(m)
     registered: list[tuple[str, Any]] = []
 
@@ -507,7 +521,7 @@ def build_base_map(data: MapData, options: MapOptions | None = None,
 
     Legend(static_sections(data, opts, lang), position="bottomleft", title=i18n.t("legend", lang),
            footer=i18n.t("legend_footer", lang),
-           collapse_below_px=COMPACT_BELOW_PX).add_to(m)
+           collapse_below_px=LEGEND_COMPACT_BELOW_PX).add_to(m)
     FitRegion(data.bounds).add_to(m)
     MapStyle().add_to(m)
     return localize(m)

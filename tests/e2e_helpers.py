@@ -51,9 +51,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def app_command(port: int) -> list[str]:
+def app_command(port: int, template: str | None = None) -> list[str]:
     """The command that starts the app (see module docstring)."""
-    template = os.environ.get(APP_CMD_ENV) or APP_COMMAND
+    template = template or os.environ.get(APP_CMD_ENV) or APP_COMMAND
     return [part.format(port=port, python=sys.executable) for part in shlex.split(template)]
 
 
@@ -102,7 +102,7 @@ def _wait_healthy(url: str, process: subprocess.Popen, log_path: Path) -> None:
                        + log_path.read_text(errors="replace")[-4000:])
 
 
-def start_app(workdir: Path, port: int | None = None) -> AppServer:
+def start_app(workdir: Path, port: int | None = None, command: str | None = None) -> AppServer:
     """Start the app with the network guard; wait until it answers.
 
     Parameters
@@ -111,6 +111,8 @@ def start_app(workdir: Path, port: int | None = None) -> AppServer:
         Folder for the server log and the network-guard log.
     port : int, optional
         Default: a free port.
+    command : str, optional
+        Start command template (``{port}``, ``{python}``); default :func:`app_command`.
     """
     port = port or free_port()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -125,7 +127,7 @@ def start_app(workdir: Path, port: int | None = None) -> AppServer:
     for var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
         env.pop(var, None)
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(app_command(port), cwd=REPO_ROOT, env=env, stdout=log,
+        process = subprocess.Popen(app_command(port, command), cwd=REPO_ROOT, env=env, stdout=log,
                                    stderr=subprocess.STDOUT, start_new_session=True)
     server = AppServer(url=f"http://localhost:{port}", process=process, log_path=log_path,
                        netguard_log=netguard_log)
@@ -234,9 +236,34 @@ def wait_for_map(page, recorder: OutsideRecorder | None = None):
         page.wait_for_timeout(250)
 
 
+def wait_for_map_state(page, predicate_js: str, timeout_ms: int = MAP_TIMEOUT_MS):
+    """Wait until the (possibly reloaded) map frame satisfies ``predicate_js``; return the frame.
+
+    The map iframe is replaced when the base map changes (region, language), so the frame
+    is looked up again on every try.
+    """
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        try:
+            frame = map_frame(page)
+            if frame.evaluate(predicate_js):
+                return frame
+        except AssertionError:
+            raise
+        except Exception:  # frame detached or not yet there
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Kartenzustand nicht erreicht: {predicate_js}")
+        page.wait_for_timeout(250)
+
+
 def open_app(browser, url: str, recorder: OutsideRecorder | None = None,
-             viewport: tuple[int, int] = (1920, 1080)):
-    """New context and page on the app; returns ``(context, page, frame)`` with the map drawn."""
+             viewport: tuple[int, int] = (1920, 1080), sent_frames: list | None = None):
+    """New context and page on the app; returns ``(context, page, frame)`` with the map drawn.
+
+    ``sent_frames`` collects every WebSocket message the browser sends to the app server
+    (a script rerun is requested by such a message).
+    """
     context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]},
                                   service_workers="block")
     if recorder is not None:
@@ -244,9 +271,56 @@ def open_app(browser, url: str, recorder: OutsideRecorder | None = None,
     page = context.new_page()
     if recorder is not None:
         recorder.watch_page(page)
+    if sent_frames is not None:
+        page.on("websocket", lambda ws: ws.on("framesent", sent_frames.append))
     page.goto(url, wait_until="domcontentloaded")
     frame = wait_for_map(page, recorder)
     return context, page, frame
+
+
+# ---------------------------------------------------------------------------
+# Streamlit widgets and the state of the page
+# ---------------------------------------------------------------------------
+RASTER_JS = """() => { const i = document.querySelector('img.nahraum-raster');
+    return i ? i.src.length + ':' + i.src.slice(-48) : null; }"""
+RASTER_CHANGED_JS = """(before) => { const i = document.querySelector('img.nahraum-raster');
+    return i !== null && i.complete && i.naturalWidth > 0
+        && (i.src.length + ':' + i.src.slice(-48)) !== before; }"""
+METRIC_JS = """(label) => { const m = [...document.querySelectorAll('[data-testid=stMetric]')]
+    .find(e => e.querySelector('[data-testid=stMetricLabel]').innerText.trim() === label);
+    return m ? m.querySelector('[data-testid=stMetricValue]').innerText.trim() : null; }"""
+METRIC_CHANGED_JS = """([label, before]) => {
+    const m = [...document.querySelectorAll('[data-testid=stMetric]')]
+        .find(e => e.querySelector('[data-testid=stMetricLabel]').innerText.trim() === label);
+    return m !== undefined
+        && m.querySelector('[data-testid=stMetricValue]').innerText.trim() !== before; }"""
+
+
+def metric(page, label: str) -> str | None:
+    """The shown value of the ``st.metric`` with this label."""
+    return page.evaluate(METRIC_JS, label)
+
+
+def select_option(page, label: str, option, open_only: bool = False):
+    """Choose ``option`` (text or regex) in the selectbox/multiselect labelled ``label``.
+
+    With ``open_only`` the list is opened and the option locator returned (click it to
+    trigger the change, e.g. after starting a timer).
+    """
+    page.get_by_role("combobox", name=label, exact=True).click()
+    item = page.get_by_role("option", name=option)
+    if isinstance(option, str):
+        item = page.get_by_role("option", name=option, exact=True)
+    item.first.wait_for(state="visible", timeout=10_000)
+    if open_only:
+        return item.first
+    item.first.click()
+    return None
+
+
+def slider(page, label: str):
+    """The range input of the ``st.slider`` labelled ``label`` (press arrow keys on it)."""
+    return page.locator(f'input[type=range][aria-label="{label}"]')
 
 
 def artifact_path(name: str) -> Path:

@@ -58,14 +58,6 @@ def make_region(cells: list[tuple[float, float, str, float]],
 
 
 @pytest.fixture
-def unit_speed(monkeypatch):
-    """Fallback model with 1 minute = 60 m straight line (3.6 km/h, detour factor 1)."""
-    monkeypatch.setitem(settings.DETOUR_FACTORS, "walk", 1.0)
-    monkeypatch.setitem(settings.MODES, "walk",
-                        dataclasses.replace(settings.MODES["walk"], speed_kmh=3.6))
-
-
-@pytest.fixture
 def line_region(unit_speed):
     """Cells at 0, 4, 10, 18, 30 min; Familie services at 0 (capacity 2) and 10 min (unknown).
 
@@ -436,13 +428,6 @@ def test_property_adding_a_service_never_hurts(cells, services, extra, threshold
 # ---------------------------------------------------------------------------
 # The default region: PySAL access, consistency, speed
 # ---------------------------------------------------------------------------
-@pytest.fixture(scope="session")
-def default_region(tmp_path_factory):
-    from geo import region
-
-    return region.load_region("default", cache_dir=tmp_path_factory.mktemp("analysis-cache"))
-
-
 def _pysal(res, threshold, weight_fn=None):
     from access import Access
 
@@ -468,11 +453,11 @@ def _pysal(res, threshold, weight_fn=None):
     (("Familie", "Beratung"), "single_parent_hh", "car", "gaussian"),
     ((), "pop", "walk", "step"),
 ])
-def test_2sfca_and_e2sfca_equal_pysal_access(default_region, kinds, target, mode, decay):
+def test_2sfca_and_e2sfca_equal_pysal_access(tmp_default_region, kinds, target, mode, decay):
     from access import weights
 
     p = AnalysisParams(kinds=kinds, target=target, mode=mode, decay=decay)
-    res = analyze(default_region, p)
+    res = analyze(tmp_default_region, p)
     T = p.threshold_min
     # PySAL divides by zero for a service whose catchment holds cells but no demand
     in_reach = res.catchment.getnnz(axis=0) > 0
@@ -489,28 +474,28 @@ def test_2sfca_and_e2sfca_equal_pysal_access(default_region, kinds, target, mode
     assert not np.allclose(ours2, ourse)  # the decay matters
 
 
-def test_default_region_consistency(default_region):
+def test_default_region_consistency(tmp_default_region):
     p = AnalysisParams(kinds=("Jugend",), target="u18", mode="bike")
-    res = analyze(default_region, p)
-    assert len(res.cells) == len(default_region.cells)
-    assert res.cells.index.equals(default_region.cells.index)
-    assert len(res.gemeinden) == len(default_region.gemeinden) == 65
-    assert res.gemeinden["people"].sum() == pytest.approx(default_region.cells["u18"].sum())
+    res = analyze(tmp_default_region, p)
+    assert len(res.cells) == len(tmp_default_region.cells)
+    assert res.cells.index.equals(tmp_default_region.cells.index)
+    assert len(res.gemeinden) == len(tmp_default_region.gemeinden) == 65
+    assert res.gemeinden["people"].sum() == pytest.approx(tmp_default_region.cells["u18"].sum())
     assert (res.cells["within"] == (res.cells["count"] > 0)).all()
     assert res.totals["services_in_region"] <= res.totals["services"]
     assert 0 < res.totals["share_within"] < 1
     table = analysis.gemeinde_table(res)
     assert len(table) == 66 and table["Gemeinde"].iloc[-1] == "Region insgesamt"
-    json.dumps(analysis.cli_payload(default_region, p), allow_nan=False)
+    json.dumps(analysis.cli_payload(tmp_default_region, p), allow_nan=False)
 
 
-def test_default_recompute_is_fast(default_region):
+def test_default_recompute_is_fast(tmp_default_region):
     import time
 
     p = AnalysisParams(kinds=("Familie",), target="single_parent_hh", mode="car")
-    analyze(default_region, p)  # warm-up
+    analyze(tmp_default_region, p)  # warm-up
     t0 = time.perf_counter()
-    analyze(default_region, p)
+    analyze(tmp_default_region, p)
     assert time.perf_counter() - t0 < 1.0
 
 

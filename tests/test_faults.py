@@ -11,12 +11,12 @@ import time
 
 import pytest
 
-from geo import scenario, settings
+from geo import scenario_store, settings
 
 WRITER = textwrap.dedent("""
     import sys
-    from geo import scenario
-    store = scenario.ScenarioStore(sys.argv[1])
+    from geo import scenario, scenario_store
+    store = scenario_store.ScenarioStore(sys.argv[1])
     history = store.open("Workshop")
     i = 0
     print("ready", flush=True)
@@ -39,7 +39,7 @@ def test_kill_during_save_keeps_last_complete_state(tmp_path, delay):
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
 
-    store = scenario.ScenarioStore(folder)
+    store = scenario_store.ScenarioStore(folder)
     loaded = store.load("Workshop")
     n = len(loaded.changes)
     assert n >= 1

@@ -22,8 +22,8 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from geo import _tables, settings
 from geo import indicators as ind
-from geo import settings
 from geo._errors import CacheError, InputError, Problem
 
 FIX = Path(__file__).parent / "fixtures" / "indicators"
@@ -257,9 +257,9 @@ def test_oversized_file_is_rejected_before_parsing(monkeypatch, kind):
         raise AssertionError("parsed despite the size limit")
 
     monkeypatch.setattr(settings, "MAX_UPLOAD_BYTES", 400)
-    monkeypatch.setattr(ind, "_decode_upload", never)
-    monkeypatch.setattr(ind, "_parse_csv", never)
-    monkeypatch.setattr(ind, "_parse_xlsx", never)
+    monkeypatch.setattr(_tables, "decode", never)
+    monkeypatch.setattr(_tables, "parse_csv", never)
+    monkeypatch.setattr(_tables, "parse_xlsx", never)
 
     class Upload(io.BytesIO):  # like streamlit's UploadedFile: has a size
         name = "gross.csv"

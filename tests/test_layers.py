@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import html
 import io
 import re
 from types import SimpleNamespace
@@ -16,14 +18,33 @@ import shapely
 from PIL import Image
 from pyproj import Transformer
 
-from geo import settings
-from layers import _assets, boundaries, cells, legend, services, stops
+from geo import analysis, settings
+from layers import (
+    _assets,
+    boundaries,
+    catchment,
+    cells,
+    gaps,
+    i18n,
+    legend,
+    panel,
+    roads,
+    services,
+    stops,
+    tables,
+)
 from layers import map as maplayers
+from layers._html import parse_ref, ref_html
 
 EVIL = "<script>alert(1)</script>"
 EVIL_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 SOURCE = "https://example.org/quelle?a=1&b=2"
 X0, Y0 = 4_400_000, 3_120_000  # EPSG:3035, near Sömmerda
+
+
+def _text_of(fragment: str) -> str:
+    """Text content of an HTML fragment, as the browser reports a clicked tooltip."""
+    return html.unescape(re.sub(r"<[^>]+>", "", fragment))
 
 
 def _square(x: float, y: float, size: float = 2000.0) -> shapely.Polygon:
@@ -147,16 +168,14 @@ def test_fan_offsets_are_distinct() -> None:
     assert services.fan_offsets(1) == [(0, 0)]
 
 
-def test_gemeinden_popup_and_tooltip_escaped(region: SimpleNamespace) -> None:
+def test_gemeinden_tooltip_escaped_with_reference(region: SimpleNamespace) -> None:
     gj = boundaries.gemeinden_geojson(region.gemeinden)
     assert len(gj["features"]) == 3
     first = gj["features"][0]["properties"]
-    assert EVIL_ESCAPED in first["popup"] and "<script" not in first["popup"]
-    assert EVIL_ESCAPED in first["tooltip"]
-    assert "16068001" in first["popup"]
-    big = gj["features"][1]["properties"]["popup"]
-    assert "8.000" in big  # official population, German thousands separator
-    assert "Dorf &amp; Co" in gj["features"][2]["properties"]["popup"]
+    assert EVIL_ESCAPED in first["tooltip"] and "<script" not in first["tooltip"]
+    # The hidden reference tells the app which Gemeinde was clicked.
+    assert parse_ref(_text_of(first["tooltip"])) == ("ags", "16068001")
+    assert "Dorf &amp; Co" in gj["features"][2]["properties"]["tooltip"]
 
 
 def test_stops_tooltip_escaped(region: SimpleNamespace) -> None:
@@ -222,7 +241,7 @@ def _pixel_of(raster: cells.RasterImage, x: float, y: float) -> tuple[int, int]:
 def test_raster_three_cells(region: SimpleNamespace) -> None:
     raster = cells.population_raster(region.cells)
     assert raster.n_cells == 3
-    img = np.array(Image.open(io.BytesIO(raster.png)))
+    img = np.array(Image.open(io.BytesIO(raster.png)).convert("RGBA"))
     assert img.shape == (raster.height, raster.width, 4)
 
     # Bounds enclose all three cells, in lat/lon order.
@@ -254,12 +273,349 @@ def test_raster_skips_empty_cells() -> None:
 
 
 def test_classify_and_labels() -> None:
-    breaks = cells.POPULATION_BREAKS
+    breaks = settings.POPULATION_BREAKS
     got = cells.classify(np.array([0, -1, np.nan, 0.1, 4.99, 5, 159.9, 160, 1e6]), breaks)
     assert got.tolist() == [-1, -1, -1, 0, 0, 1, 5, 6, 6]
     labels = cells.class_labels(breaks)
     assert labels[0] == "unter 5" and labels[-1] == "160 und mehr"
     assert len(labels) == len(settings.POPULATION_COLORS)
+
+
+def test_paint_recolours_a_cached_grid(region: SimpleNamespace) -> None:
+    grid = cells.cell_grid(region.cells)
+    assert grid.n_cells == 3 and grid.index.shape == (grid.height, grid.width)
+    # Every cell is looked up by about oversample² pixels; the rest is -1.
+    counts = np.bincount(grid.index[grid.index >= 0], minlength=3)
+    assert (counts >= 4).all() and (grid.index == -1).any()
+    raster = cells.paint(grid, np.array([1, -1, 0]), ["#ff0000", "#0000ff"])
+    img = np.array(Image.open(io.BytesIO(raster.png)).convert("RGBA"))
+    assert raster.n_cells == 2  # cell 1 is not drawn
+    for i, color in ((0, "#0000ff"), (2, "#ff0000")):
+        row, col = _pixel_of(raster, region.cells.x[i], region.cells.y[i])
+        assert tuple(int(v) for v in img[row, col]) == cells._hex_to_rgba(color)
+    row, col = _pixel_of(raster, region.cells.x[1], region.cells.y[1])
+    assert img[row, col, 3] == 0
+    with pytest.raises(ValueError):
+        cells.paint(grid, np.array([0, 1]), ["#ff0000"])
+
+
+# ---------------------------------------------------------------------------
+# Class breaks of the measures
+# ---------------------------------------------------------------------------
+
+
+def test_nice_numbers_and_breaks() -> None:
+    assert [cells.nice_number(v) for v in (0.37, 1.4, 180, 7600)] == [0.25, 1.0, 200.0, 10000.0]
+    assert cells.nice_number(0) == 0.0 and cells.nice_number(float("nan")) == 0.0
+    values = np.arange(1, 1001, dtype=float)
+    breaks = cells.nice_breaks(values, 5)
+    assert breaks == sorted(set(breaks)) and 1 <= len(breaks) <= 4
+    assert all(0 < b < 1000 for b in breaks)
+    assert cells.nice_breaks(np.array([5.0, 5.0, 5.0])) == []  # constant: one class
+    assert cells.nice_breaks(np.array([np.nan, np.inf])) == []
+
+
+def test_classify_upper_and_labels() -> None:
+    codes = cells.classify_upper(np.array([0, 5, 5.01, 60, 61, np.inf]), [5, 10, 60])
+    assert codes.tolist() == [0, 0, 1, 2, 3, 3]  # a limit belongs to the class below it
+    assert cells.range_labels([5, 10, 60], "de", "min") == [
+        "bis 5 min", "5–10 min", "10–60 min", "über 60 min"]
+    assert cells.range_labels([0.25, 2.5], "en") == ["up to 0.25", "0.25–2.5", "over 2.5"]
+    assert cells.range_labels([0.25, 2.5], "de") == ["bis 0,25", "0,25–2,5", "über 2,5"]
+
+
+def test_minutes_classes_use_the_bands() -> None:
+    minutes = np.array([0.0, 5.0, 7.0, 15.0, 59.0, 61.0, np.inf, np.nan])
+    c = cells.measure_classes("minutes", minutes, 15, "pop", "de")
+    assert c.codes.tolist() == [0, 0, 1, 2, 6, 7, 7, 7]
+    assert len(c.labels) == len(c.colors) == len(settings.ISOCHRONE_BANDS_MIN) + 1
+    assert c.colors == tuple(settings.BAND_COLORS)
+    assert c.labels[0] == "bis 5 min" and c.labels[-1] == "über 60 min oder kein Angebot"
+    assert c.title == "Wegezeit zum nächsten Angebot (min)"
+    en = cells.measure_classes("minutes", minutes, 15, "pop", "en")
+    assert en.labels[-1] == "over 60 min or no service"
+
+
+def test_coverage_count_access_gap_classes() -> None:
+    within = cells.measure_classes("within", np.array([True, False]), 20, "pop", "de")
+    assert within.codes.tolist() == [0, 1] and within.colors == settings.COVERAGE_COLORS
+    assert within.labels == ("bis 20 min erreichbar", "über 20 min oder kein Angebot")
+
+    count = cells.measure_classes("count", np.array([0, 1, 2, 3, 4, 5, 9]), 20, "pop", "de")
+    assert count.codes.tolist() == [0, 1, 2, 3, 3, 4, 4]
+    assert count.labels[0] == "keins" and count.labels[-1] == "5 und mehr"
+
+    values = np.concatenate([[0.0, 0.0], np.linspace(0.1, 3.0, 50)])
+    acc = cells.measure_classes("2sfca", values, 20, "single_parent_hh", "de")
+    assert acc.codes[:2].tolist() == [0, 0] and (acc.codes[2:] >= 1).all()
+    assert acc.labels[0] == "0 (kein Angebot bis 20 min)"
+    assert acc.colors[0] == settings.ACCESS_COLORS[0] and len(acc.labels) == len(acc.colors)
+    assert "Kapazität je 1.000 Haushalte" in acc.title  # the unit of the target group
+    assert np.bincount(acc.codes).min() > 0  # every class occurs (quantile classes)
+
+    gap = cells.measure_classes("gap", np.array([0.0, 10.0, 100.0, 1000.0]), 15, "pop", "en")
+    assert gap.codes[0] == 0 and gap.labels[0] == "no gap (within 15 min)"
+    assert gap.colors[0] == settings.GAP_COLORS[0]
+    assert "people-minutes per 100 m cell" in gap.title
+
+
+def test_people_classes() -> None:
+    pop = cells.measure_classes("people", np.array([0.0, 3.0, 200.0]), 15, "pop", "de")
+    assert pop.codes.tolist() == [-1, 0, 6] and pop.colors == settings.POPULATION_COLORS
+    kids = cells.measure_classes("people", np.array([0.0, 0.2, 1.0, 4.0, 9.0]), 15, "u10", "de")
+    assert kids.codes[0] == -1 and (kids.codes[1:] >= 0).all()
+    assert "Kinder unter 10 Jahren" in kids.title
+    with pytest.raises(ValueError):
+        cells.measure_classes("unknown", np.zeros(2), 15, "pop")
+
+
+def test_outline_frames_the_cells() -> None:
+    xy = np.array([[X0 + 50, Y0 + 50], [X0 + 150, Y0 + 50], [X0 + 5050, Y0 + 50]], dtype=float)
+    gj = cells.cells_outline_geojson(xy, np.array([True, True, False]))
+    assert len(gj["features"]) == 1
+    geom = shapely.geometry.shape(gj["features"][0]["geometry"])
+    to_deg = Transformer.from_crs(settings.CRS_METRIC, settings.CRS_DISPLAY, always_xy=True)
+    for x, y in xy[:2]:  # both selected cells inside, the third outside
+        assert geom.contains(shapely.Point(*to_deg.transform(x, y)))
+    assert not geom.contains(shapely.Point(*to_deg.transform(*xy[2])))
+    empty = cells.cells_outline_geojson(xy, np.zeros(3, dtype=bool))
+    assert empty["features"] == []
+
+
+# ---------------------------------------------------------------------------
+# Analysis overlays, legends, panel and tables (on the hand-made region)
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def result(region: SimpleNamespace) -> analysis.AnalysisResult:
+    params = analysis.AnalysisParams(target="pop", mode="walk", threshold_min=15)
+    return analysis.analyze(region, params, {})
+
+
+def test_measure_overlay_legend_names_unit_model_and_threshold(
+        region: SimpleNamespace, result: analysis.AnalysisResult) -> None:
+    grid = cells.cell_grid(region.cells)
+    ov = gaps.measure_overlay(result, grid, "minutes", "de")
+    assert ov.name == "Karte: Wegezeit zum nächsten Angebot"
+    assert ov.legend.layer_name == ov.name and ov.legend.title.endswith("(min)")
+    html_text = legend.legend_html([ov.legend])
+    assert "Schwellenwert: 15 min" in html_text and "Luftlinie × Umwegfaktor 1,28" in html_text
+    assert "Zielgruppe über 15 min (Umriss)" in html_text
+    assert "Wegezeiten: Luftlinie" in ov.attribution and "Zensus 2022" in ov.attribution
+    # Cells beyond the threshold with people are outlined.
+    assert ov.outline is not None and ov.outline["features"]
+    gap = gaps.measure_overlay(result, grid, "gap", "en")
+    assert gap.outline is None and "Model: Straight line × detour factor 1.28" in \
+        legend.legend_html([gap.legend])
+
+
+def test_choropleth_fixed_share_classes_and_escaped_tips(result: analysis.AnalysisResult) -> None:
+    name, choro = gaps.gemeinde_choropleth(result, "share_beyond", "de")
+    assert name == "Gemeinden: Anteil über Schwellenwert (%)"
+    labels = [e.label for e in choro.legend.entries]
+    assert labels[:5] == ["bis 10 %", "10–25 %", "25–50 %", "50–75 %", "über 75 %"]
+    assert set(choro.colors.values()) <= set(settings.CHOROPLETH_COLORS)
+    assert EVIL not in "".join(choro.tips.values())
+    values = {"a": 0.05, "b": 0.3, "c": 1.0, "d": float("nan")}
+    c2 = boundaries.choropleth(values, "share_beyond", "pop", "x", "de")
+    assert c2.colors == {"a": settings.CHOROPLETH_COLORS[0], "b": settings.CHOROPLETH_COLORS[2],
+                         "c": settings.CHOROPLETH_COLORS[4]}
+    assert c2.tips["b"] == "Anteil über Schwellenwert (%): 30,0 %" and c2.tips["d"].endswith("–")
+    assert c2.legend.entries[-1].label == "keine Zielgruppe"
+
+
+def test_services_tooltip_reference_and_selection(region: SimpleNamespace,
+                                                  result: analysis.AnalysisResult) -> None:
+    gj = gaps.selected_services(region.services, result, "en")
+    tips = {f["properties"]["id"]: f["properties"]["tooltip"] for f in gj["features"]}
+    assert set(tips) == {"s1", "s2", "s3"}
+    assert EVIL_ESCAPED in tips["s1"] and "<script" not in tips["s1"]
+    assert parse_ref(_text_of(tips["s1"])) == ("svc", "s1")
+    popup = gj["features"][0]["properties"]["popup"]
+    assert "<th>Provider</th>" in popup and "<th>Träger</th>" not in popup  # English names
+    fam = analysis.analyze(region, analysis.AnalysisParams(kinds=("Familie",)), {})
+    assert [f["properties"]["id"] for f in gaps.selected_services(region.services, fam)
+            ["features"]] == ["s2"]
+
+
+def test_refs_survive_odd_ids() -> None:
+    odd = 'a"<b>&\u27e7x'
+    fragment = ref_html("svc", odd)
+    assert "<b>" not in fragment
+    kind, key = parse_ref(_text_of(fragment))
+    assert kind == "svc" and key == 'a"<b>&x'  # the closing bracket cannot end the reference
+    assert parse_ref("Sömmerda") is None and parse_ref(None) is None
+
+
+def test_services_legend_only_selected_categories() -> None:
+    section = services.legend_section("Angebote", "en", categories=["Familie", "Jugend"])
+    labels = [e.label for e in section.entries]
+    assert labels == ["Youth", "Family", "Imprecise location (village/postcode/municipality)"]
+
+
+def test_overlay_groups_render_offline_and_escaped(region: SimpleNamespace,
+                                                   result: analysis.AnalysisResult) -> None:
+    data = maplayers.map_data(region)
+    grid = cells.cell_grid(region.cells)
+    ov = gaps.overlays(gaps.measure_overlay(result, grid, "minutes"),
+                       gaps.selected_services(region.services, result), result,
+                       choropleth=gaps.gemeinde_choropleth(result, "gap_per_1000"),
+                       cell_geojson=panel.cell_square_geojson(X0 + 50, Y0 + 50),
+                       selected_ags="16068001", selected_service="s1")
+    groups = maplayers.overlay_groups(ov, maplayers.static_sections(data, maplayers.MapOptions()))
+    names = [g.layer_name for g in groups]
+    assert names[0] == ov.measure_name and names[1].startswith("Gemeinden: Lückenwert")
+    assert "Angebote (Auswahl)" in names and "Ausgewählte Zelle" in names
+    m = maplayers.build_map(data, overlays=ov)
+    out = maplayers.map_html(m)
+    assert EVIL not in out and "alert(1)</script>" not in out
+    assert "window.nahraum.setLegend(" in out and "window.nahraum.setGemeinden(" in out
+    hosts = set(re.findall(r"(?:https?:)?//([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})",
+                           out))
+    assert hosts <= ALLOWED_HOSTS
+
+
+def test_catchment_bands_and_geojson() -> None:
+    assert catchment.catchment_bands(20) == (5.0, 10.0, 15.0, 20.0)
+    assert catchment.catchment_bands(25) == (5.0, 10.0, 15.0, 20.0, 25.0)
+    assert catchment.catchment_bands(5) == (5.0,)
+    polys = gpd.GeoDataFrame({"band_min_to": [10.0, 20.0]},
+                             geometry=[shapely.Point(X0, Y0).buffer(500),
+                                       shapely.Point(X0, Y0).buffer(1000)],
+                             crs=settings.CRS_METRIC)
+    gj = catchment.catchment_geojson(polys, 20)
+    props = [f["properties"] for f in gj["features"]]
+    assert props == [{"minutes": 20.0, "outer": True}, {"minutes": 10.0, "outer": False}]
+    section = catchment.legend_section(20, "Einzugsbereich: X", "de")
+    assert section.entries[0].label == "Einzugsbereich bis 20 min"
+
+
+def test_roads_from_a_network() -> None:
+    net = SimpleNamespace(
+        n_nodes=3, x=np.array([X0, X0 + 500, X0 + 1000.0]), y=np.array([Y0, Y0, Y0 + 500.0]),
+        edge_list=lambda: (np.array([0, 1, 1, 2]), np.array([1, 0, 2, 1]), np.ones(4)))
+    gj = roads.roads_geojson(net)
+    geom = shapely.geometry.shape(gj["features"][0]["geometry"])
+    assert geom.geom_type in ("LineString", "MultiLineString")
+    assert geom.length > 0 and len(shapely.get_coordinates(geom)) == 3  # merged, both directions once
+    assert roads.pick_network({"walk": "w", "car": "c"}) == "c"
+    assert roads.pick_network({}) is None
+
+
+def test_key_figures_and_worst_gemeinden(result: analysis.AnalysisResult) -> None:
+    figs = panel.key_figures(result, "de")
+    assert [f.label for f in figs] == ["Zielgruppe über 15 min", "Anteil versorgt",
+                                       "Mittlere Wegezeit", "Größte Lücken (je 1.000)"]
+    assert figs[1].value.endswith(" %")
+    g = pd.DataFrame({"ags": ["1", "2", "3", "4"], "name": ["A", "B", "C", "D"],
+                      "gap": [10.0, 500.0, 0.0, 20.0], "gap_per_1000": [900.0, 50.0, 0.0, 900.0]})
+    assert panel.worst_gemeinden(g) == [("4", "D", 900.0), ("1", "A", 900.0), ("2", "B", 50.0)]
+
+
+def test_click_panel_details(region: SimpleNamespace, result: analysis.AnalysisResult) -> None:
+    to_deg = Transformer.from_crs(settings.CRS_METRIC, settings.CRS_DISPLAY, always_xy=True)
+    lon, lat = to_deg.transform(X0 + 2530, Y0 + 1070)  # inside the cell centred at +2550/+1050
+    pos = panel.cell_at(region.cells, lat, lon)
+    assert pos == 1
+    lon, lat = to_deg.transform(X0 + 1500, Y0 + 1500)
+    assert panel.cell_at(region.cells, lat, lon) is None
+    gem = panel.gemeinde_details(result, "16068002", "de")
+    assert gem.title == "Großstadt" and dict(gem.rows)["Zielgruppe"] == "15 Personen"
+    assert panel.gemeinde_details(result, "nope") is None
+    cell = panel.cell_details(result, 0, "en")
+    assert dict(cell.rows)["Target group"] == "3 people"
+    svc = panel.service_details(region.services, result, "s2", "de")
+    assert svc.title == 'Familienzentrum "Sonne"' and svc.link is None  # javascript: never a link
+    assert dict(svc.rows)["Quelle"] == "javascript:alert(1)"
+    assert panel.service_details(region.services, result, "s1").link == SOURCE
+
+
+def test_target_options_follow_life_phases() -> None:
+    options = panel.target_options()
+    assert set(options) == set(settings.TARGET_GROUPS) and options[0] == "pop"
+    phases = [settings.TARGET_GROUPS[c].life_phase for c in options]
+    order = list(settings.LIFE_PHASES)
+    assert phases == sorted(phases, key=order.index)
+    assert panel.target_option_label("u10", "de") == "Frühe Kindheit – Kinder unter 10 Jahren"
+    assert panel.kinds(["Familie"], []) == ("Familie",)
+    assert panel.kinds(["Familie"], ["Kita"]) == ("Kita",)
+
+
+def test_service_counts_for_labels(region: SimpleNamespace) -> None:
+    assert panel.category_counts(region.services) == {"Beratung": 1, "Jugend": 1, "Familie": 1}
+    subs = panel.subcategory_counts(region.services, ["Familie", "Jugend"])
+    assert subs == {"Familienzentrum": 1, "Jugendclub": 1}
+
+
+def test_csv_german_and_international(result: analysis.AnalysisResult) -> None:
+    de = tables.csv_bytes(result, "de", "de")
+    assert de.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(de.decode("utf-8-sig")), delimiter=";"))
+    assert len(rows) == 1 + 3 and rows[0][:2] == ["AGS", "Gemeinde"]
+    header = rows[0]
+    people = header.index("Zielgruppe (Personen)")
+    assert [r[people] for r in rows[1:]] == ["3", "15", "200"]
+    share = header.index("Anteil erreichbar (%)")
+    assert all("." not in r[share] for r in rows[1:])  # decimal comma
+    en = tables.csv_bytes(result, "en", "en")
+    rows_en = list(csv.reader(io.StringIO(en.decode("utf-8"))))
+    assert rows_en[0][:3] == ["AGS", "Municipality", "Target group (people)"]
+
+
+def test_small_counts_suppressed_in_csv_and_screen_table(region: SimpleNamespace) -> None:
+    small = region.cells.assign(pop=[1.0, 15.0, 2.2])
+    res = analysis.analyze(SimpleNamespace(**{**vars(region), "cells": small}),
+                           analysis.AnalysisParams(), {})
+    rows = list(csv.reader(io.StringIO(tables.csv_bytes(res).decode("utf-8-sig")),
+                           delimiter=";"))
+    people = rows[0].index("Zielgruppe (Personen)")
+    assert [r[people] for r in rows[1:]] == ["<3", "15", "<3"]
+    df, suppressed = tables.screen_table(res, "de")
+    assert "Zielgruppe (Personen)" in suppressed
+    assert df["Zielgruppe (Personen)"].isna().tolist() == [True, False, True]
+    styled = tables.styled(df, suppressed, tables.decimals_of(res, "de"), "de").to_html()
+    assert styled.count(">&lt;3<") + styled.count("><3<") >= 2
+
+
+def test_xlsx_has_table_and_explanation(result: analysis.AnalysisResult) -> None:
+    from openpyxl import load_workbook
+
+    data = tables.xlsx_bytes(result, "de")
+    assert data[:2] == b"PK"
+    book = load_workbook(io.BytesIO(data))
+    assert len(book.sheetnames) >= 2
+    first = book[book.sheetnames[0]]
+    names = [c.value for c in next(first.iter_rows(max_row=1))]
+    assert any(str(n).startswith("Gemeinde") for n in names)
+
+
+# ---------------------------------------------------------------------------
+# UI strings
+# ---------------------------------------------------------------------------
+
+
+def test_ui_strings_complete_in_both_languages() -> None:
+    assert set(i18n.DE) == set(i18n.EN)
+    placeholders = re.compile(r"{(\w+)}")
+    for key in i18n.DE:
+        assert set(placeholders.findall(i18n.DE[key])) == set(placeholders.findall(i18n.EN[key])), key
+    assert i18n.t("threshold", "en") == "Threshold (minutes)"
+    assert i18n.t("kf_beyond", "de", T="20") == "Zielgruppe über 20 min"
+    assert i18n.t("nope", "en") == "nope" and i18n.lang_of("fr") == "de"
+
+
+def test_number_formats() -> None:
+    assert i18n.number(1234.5, 1, "de") == "1.234,5" and i18n.number(1234.5, 1, "en") == "1,234.5"
+    assert i18n.percent(0.321, "de") == "32,1 %" and i18n.percent(0.321, "en") == "32.1%"
+    assert [i18n.count(v) for v in (0, 0.4, 1, 2.4, 2.6, 1234)] == ["0", "0", "<3", "<3", "3",
+                                                                     "1.234"]
+    assert i18n.minutes(float("inf")) == "–" and i18n.minutes(12.34, "en") == "12.3 min"
+    assert i18n.auto_number(1.28, "de") == "1,28" and i18n.auto_number(15.0) == "15"
+    assert i18n.model_text("x", "fallback:straight-line×detour", "bike", "en") == \
+        "Straight line × detour factor 1.28, bicycle 15 km/h"
+    assert i18n.model_text("OSM-Straßennetz (a.osm.gz), zu Fuß 4,5 km/h", "network:osm", "walk",
+                           "de") == "OSM-Straßennetz (a.osm.gz), zu Fuß 4,5 km/h"
 
 
 # ---------------------------------------------------------------------------

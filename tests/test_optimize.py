@@ -3,7 +3,6 @@ hand-computed suggestions on a tiny region, the default region, the scenario han
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import math
 from types import SimpleNamespace
@@ -167,13 +166,6 @@ M = 60.0
 
 
 @pytest.fixture
-def unit_speed(monkeypatch):
-    monkeypatch.setitem(settings.DETOUR_FACTORS, "walk", 1.0)
-    monkeypatch.setitem(settings.MODES, "walk",
-                        dataclasses.replace(settings.MODES["walk"], speed_kmh=3.6))
-
-
-@pytest.fixture
 def tiny(unit_speed):
     """Cells at 0, 10, 20, 30, 40 min (100, 10, 20, 30, 25 people); Gemeinde A = [-5, 15),
     B = [15, 45). An existing Familie site at 0 covers c0. Villages V1 at 10 (covers c1),
@@ -257,20 +249,13 @@ def test_time_limit_falls_back_to_greedy(tiny, monkeypatch):
 # ---------------------------------------------------------------------------
 # The default region
 # ---------------------------------------------------------------------------
-@pytest.fixture(scope="session")
-def default_region(tmp_path_factory):
-    from geo import region
-
-    return region.load_region("default", cache_dir=tmp_path_factory.mktemp("optimize-cache"))
-
-
 @pytest.mark.parametrize("kinds,target,mode,cands,k", [
     (("Familie",), "u10", "walk", "villages", 3),
     (("Jugend",), "u18", "bike", "villages", 3),
     (("Beratung",), "single_parent_hh", "car", "cells", 2),
 ])
-def test_default_region_exact_equals_brute_force(default_region, kinds, target, mode, cands, k):
-    reg = default_region
+def test_default_region_exact_equals_brute_force(tmp_default_region, kinds, target, mode, cands, k):
+    reg = tmp_default_region
     p = AnalysisParams(kinds=kinds, target=target, mode=mode)
     s = suggest(reg, p, k, candidates=cands)
     assert s.exact_status == "optimal"
@@ -285,9 +270,9 @@ def test_default_region_exact_equals_brute_force(default_region, kinds, target, 
     assert cmp.totals["newly_beyond"] == 0.0
 
 
-def test_default_region_greedy_first_pick_is_best_single_site(default_region):
+def test_default_region_greedy_first_pick_is_best_single_site(tmp_default_region):
     p = AnalysisParams(kinds=("Familie",), target="single_parent_hh", mode="walk")
-    s = suggest(default_region, p, 5, candidates="both")
+    s = suggest(tmp_default_region, p, 5, candidates="both")
     reach = s.candidates["reach"].to_numpy()
     assert s.greedy.marginal_gains[0] == pytest.approx(reach.max())
     assert reach[s.greedy.sites[0]] == pytest.approx(reach.max())

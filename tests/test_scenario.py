@@ -25,6 +25,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from geo import analysis, settings
 from geo._errors import InputError
+from geo._scenario_io import export_scenario, import_scenario, to_geojson
 from geo.analysis import AnalysisParams
 from geo.network import Network
 from geo.scenario import (
@@ -39,17 +40,13 @@ from geo.scenario import (
     Scenario,
     ScenarioFileError,
     ScenarioHistory,
-    ScenarioStore,
     apply,
     changes_frame,
     compare,
     comparison_table,
-    export_scenario,
-    import_scenario,
     pins_frame,
-    session_folder,
-    to_geojson,
 )
+from geo.scenario_store import ScenarioStore, session_folder
 
 REPO = Path(__file__).resolve().parents[1]
 M = 60.0  # metres per minute in the hand-computed layout (3.6 km/h, detour factor 1)
@@ -79,13 +76,6 @@ def make_region(cells, services, gemeinden, name="test"):
 
 def _box(x0, x1):
     return shapely.box(x0 * M, -10 * M, x1 * M, 10 * M)
-
-
-@pytest.fixture
-def unit_speed(monkeypatch):
-    monkeypatch.setitem(settings.DETOUR_FACTORS, "walk", 1.0)
-    monkeypatch.setitem(settings.MODES, "walk",
-                        dataclasses.replace(settings.MODES["walk"], speed_kmh=3.6))
 
 
 @pytest.fixture
@@ -310,13 +300,6 @@ def test_changes_validate_in_german():
 # ---------------------------------------------------------------------------
 # The default region: incremental = full recompute
 # ---------------------------------------------------------------------------
-@pytest.fixture(scope="session")
-def default_region(tmp_path_factory):
-    from geo import region
-
-    return region.load_region("default", cache_dir=tmp_path_factory.mktemp("scenario-cache"))
-
-
 def _workshop(reg, kinds):
     sel = analysis.service_selection(reg.services, kinds)
     pl = reg.places
@@ -356,8 +339,8 @@ def _assert_same(a, b, services):
 @pytest.mark.parametrize("kinds,target,mode", [(("Familie",), "u10", "walk"),
                                                (("Jugend",), "u18", "car"),
                                                (("Beratung",), "single_parent_hh", "bike")])
-def test_incremental_equals_full_on_default(default_region, kinds, target, mode):
-    reg = default_region
+def test_incremental_equals_full_on_default(tmp_default_region, kinds, target, mode):
+    reg = tmp_default_region
     p = AnalysisParams(kinds=kinds, target=target, mode=mode)
     base = analysis.analyze(reg, p)
     s = _workshop(reg, kinds)
@@ -382,8 +365,8 @@ def test_incremental_equals_full_on_default(default_region, kinds, target, mode)
     _assert_same(prev, full, inc.selection)
 
 
-def test_need_weighted_gap_incremental_equals_full(default_region):
-    reg = default_region
+def test_need_weighted_gap_incremental_equals_full(tmp_default_region):
+    reg = tmp_default_region
     p = AnalysisParams(kinds=("Familie",), target="single_parent_hh", mode="car")
     weights = {"16065003": 2.0, "16068051": 0.5}
     s = _workshop(reg, ("Familie",))
@@ -402,8 +385,8 @@ def test_need_weighted_gap_incremental_equals_full(default_region):
     assert inc.totals["newly_within"] == unweighted.totals["newly_within"]
 
 
-def test_add_site_is_fast_on_default(default_region):
-    reg = default_region
+def test_add_site_is_fast_on_default(tmp_default_region):
+    reg = tmp_default_region
     p = AnalysisParams(kinds=("Familie",), target="u10", mode="walk")
     base = analysis.analyze(reg, p)
     pl = reg.places
@@ -632,14 +615,14 @@ def test_restart_in_a_subprocess(tmp_path, extent):
     h.add_pin(Pin(x=3.0, y=4.0, kind="missing", text="Hier!"))
     h.add(CloseSite(service_id="s9"))
     h.undo()  # auto-saved as well
-    code = ("import json, sys; from geo.scenario import ScenarioStore; "
+    code = ("import json, sys; from geo.scenario_store import ScenarioStore; "
             f"s = ScenarioStore({str(tmp_path / 's')!r}).load('Werkstatt'); "
             "print(json.dumps(s.to_dict()))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
                          timeout=120, check=True)
     assert Scenario.from_dict(json.loads(out.stdout)) == h.current
     # a write from another process is seen by this one
-    code = ("from geo.scenario import ScenarioStore, Pin; "
+    code = ("from geo.scenario import Pin; from geo.scenario_store import ScenarioStore; "
             f"st = ScenarioStore({str(tmp_path / 's')!r}); s = st.load('Werkstatt'); "
             "st.save(s.with_pin(Pin(x=9.0, y=9.0, kind='too_far', text='aus Prozess 2')))")
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=120)

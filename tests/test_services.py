@@ -18,7 +18,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from geo import geocode, services, settings
+from geo import _tables, geocode, services, settings
 from geo._errors import InputError
 from tests.test_geocode import BOUNDARIES, DATA, build_region
 
@@ -222,7 +222,7 @@ def test_too_big_rejected_before_parsing(monkeypatch, tmp_path):
     def boom(*a, **k):
         raise AssertionError("parsed a file that is too big")
 
-    monkeypatch.setattr(services, "_parse_csv", boom)
+    monkeypatch.setattr(_tables, "parse_csv", boom)
     data = csv_bytes(SAMPLE)
     assert len(data) > 100
     with pytest.raises(InputError, match="größer als"):

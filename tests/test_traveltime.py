@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from geo import settings
 from geo import traveltime as tt
 from geo._errors import InputError, NetworkError
+from geo._text import de_decimal
 from geo.network import Network, access_speed_mps, lonlat_to_xy
 
 from ._osmdata import nb_networks, require_nb
@@ -218,8 +219,8 @@ def test_fallback_uses_settings_detour_factors(monkeypatch):
 
 def test_model_labels():
     assert tt.model_label("bike") == (
-        f"Luftlinie × Umwegfaktor {tt._de(settings.DETOUR_FACTORS['bike'])}, Fahrrad 15 km/h")
-    assert "," in tt._de(1.25) and tt._de(1.30) == "1,3" and tt._de(15.0, 1) == "15"
+        f"Luftlinie × Umwegfaktor {de_decimal(settings.DETOUR_FACTORS['bike'])}, Fahrrad 15 km/h")
+    assert "," in de_decimal(1.25) and de_decimal(1.30) == "1,3" and de_decimal(15.0, 1) == "15"
     net = Network.from_arcs("bike", [0], [1], [1.0], [0.0, 1.0], [0.0, 0.0],
                             meta={"source": "north-bayreuth.osm.gz"})
     assert tt.model_label("bike", net) == "OSM-Straßennetz (north-bayreuth.osm.gz), Fahrrad 15 km/h"
