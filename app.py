@@ -17,7 +17,6 @@ Run with ``./nahraum.sh app`` or ``streamlit run app.py`` (settings in
 
 from __future__ import annotations
 
-import html
 import os
 from typing import Any
 
@@ -65,7 +64,8 @@ iframe[title="streamlit_folium.st_folium"] { height: max(430px, calc(100vh - 262
 # ---------------------------------------------------------------------------
 # Cached access to geo and layers (the boundary between UI and computation)
 # ---------------------------------------------------------------------------
-@st.cache_resource(show_spinner="Planungsregion wird geladen (beim ersten Mal wird sie aufgebaut) …")
+@st.cache_resource(show_spinner="Planungsregion wird geladen (beim ersten Mal aufgebaut) … / "
+                             "Loading the planning region (built on first use) …")
 def get_region(name: str) -> georegion.Region:
     """Load (and if needed build) a region once per server process."""
     return georegion.load_region(name)
@@ -89,7 +89,7 @@ def get_info(name: str, content_hash: str) -> dict:
     return georegion.region_info(get_region(name))
 
 
-@st.cache_data(show_spinner="Karte wird vorbereitet …")
+@st.cache_data(show_spinner="Karte wird vorbereitet … / Preparing the map …")
 def get_map_data(name: str, content_hash: str, lang: str) -> maplayers.MapData:
     """Display data of the base map of a region."""
     return maplayers.map_data(get_region(name), networks=get_networks(name, content_hash),
@@ -102,7 +102,8 @@ def get_cell_grid(name: str, content_hash: str) -> cells.CellGrid:
     return cells.cell_grid(get_region(name).cells)
 
 
-@st.cache_data(show_spinner="Erreichbarkeit wird berechnet …", max_entries=64)
+@st.cache_data(show_spinner="Erreichbarkeit wird berechnet … / Computing accessibility …",
+               max_entries=64)
 def get_result(name: str, content_hash: str,
                params: analysis.AnalysisParams) -> analysis.AnalysisResult:
     """All measures for one parameter set."""
@@ -132,7 +133,8 @@ def get_choropleth(name: str, content_hash: str, params: analysis.AnalysisParams
     return gaps.gemeinde_choropleth(_result, indicator, lang)
 
 
-@st.cache_data(show_spinner="Einzugsbereich wird berechnet …", max_entries=64)
+@st.cache_data(show_spinner="Einzugsbereich wird berechnet … / Computing the catchment …",
+               max_entries=64)
 def get_catchment(name: str, content_hash: str, mode: str, threshold: float,
                   xy: tuple[float, float]) -> dict:
     """Travel-time bands of one service up to the threshold (display GeoJSON)."""
@@ -315,28 +317,8 @@ def key_figures(result: analysis.AnalysisResult, lang: str) -> None:
     cols = st.columns([1, 1, 1, 1.6])
     for col, fig in zip(cols[:3], figures[:3], strict=True):
         col.metric(fig.label, fig.value, help=fig.help)
-    worst = panel.worst_gemeinden(result.gemeinden)
-    items = "".join(f"<li>{html.escape(n)} ({html.escape(i18n.number(v, 0, lang))})</li>"
-                    for _, n, v in worst) or f"<li>{html.escape(figures[3].value)}</li>"
-    cols[3].markdown(
-        f'<div class="nahraum-worst" title="{html.escape(figures[3].help)}">'
-        f'<div class="label">{html.escape(figures[3].label)}</div><ol>{items}</ol></div>',
-        unsafe_allow_html=True)
-
-
-def details_html(details: panel.Details, kind_label: str) -> str:
-    """Escaped HTML of a panel block."""
-    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" if k
-                   else f'<tr><td colspan="2">{html.escape(v)}</td></tr>'
-                   for k, v in details.rows)
-    link = ""
-    if details.link:
-        url = html.escape(details.link, quote=True)
-        link = (f'<p><a href="{url}" target="_blank" rel="noopener noreferrer">'
-                f"{html.escape(details.link[:60])}</a></p>")
-    return (f'<div class="kind">{html.escape(kind_label)}</div>'
-            f'<h4 data-kind="{details.kind}">{html.escape(details.title)}</h4>'
-            f"<table>{rows}</table>{link}")
+    cols[3].markdown(panel.worst_html(figures[3], panel.worst_gemeinden(result.gemeinden), lang),
+                     unsafe_allow_html=True)
 
 
 def selection_panel(blocks: list[tuple[panel.Details, str]], lang: str) -> None:
@@ -346,7 +328,7 @@ def selection_panel(blocks: list[tuple[panel.Details, str]], lang: str) -> None:
         if not blocks:
             st.caption(i18n.t("panel_hint", lang))
             return
-        body = "".join(details_html(d, label) for d, label in blocks)
+        body = "".join(panel.details_html(d, label) for d, label in blocks)
         st.markdown(f'<div class="nahraum-panel">{body}</div>', unsafe_allow_html=True)
         st.button(i18n.t("clear_selection", lang), on_click=clear_selection, key="clear")
 
@@ -385,14 +367,14 @@ def method(result: analysis.AnalysisResult, info: dict, online_tiles: bool, road
         st.json(meta.get("params", {}), expanded=False)
         st.markdown(f"**{i18n.t('m_formulas', lang)}**")
         for key, formula in meta.get("formulas", {}).items():
-            st.markdown(f"- `{key}`: {formula}")
+            st.markdown(f"- `{key}`: {panel.md_escape(formula)}")
         if meta.get("notes"):
             st.markdown(f"**{i18n.t('m_notes', lang)}**")
             for note in meta["notes"]:
-                st.markdown(f"- {note}")
+                st.markdown(f"- {panel.md_escape(note)}")
         st.markdown(f"**{i18n.t('m_sources', lang)}**")
         for line in maplayers.attribution_lines(online_tiles, roads):
-            st.markdown(f"- {line}")
+            st.markdown(f"- {panel.md_escape(line)}")
         st.caption(i18n.t("m_built", lang, built=info.get("built_at", "–"),
                           hash=str(info.get("content_hash", ""))[:12]))
         unresolved = info["services"]["unresolved"]
@@ -443,8 +425,8 @@ def selection_overlay(selection: dict | None, region: georegion.Region, name: st
 
 def main() -> None:
     """Render the page."""
-    st.set_page_config(page_title="Nahraum – Sozialplanung", layout="wide",
-                       initial_sidebar_state="expanded")
+    st.set_page_config(page_title=i18n.t("page_title", i18n.lang_of(st.session_state.get("lang"))),
+                       layout="wide", initial_sidebar_state="expanded")
     st.markdown(PAGE_CSS, unsafe_allow_html=True)
     lang, name = sidebar()
     try:

@@ -1,6 +1,6 @@
 """Workshop mode: "add site → updated figures" and suggested sites (k = 3) on ``default``.
 
-Scenario comparison (``geo.scenario.compare`` with the status quo reused):
+Scenario comparison (``geo.compare.compare`` with the status quo reused):
 
 - ``incremental``: what the app does after a click, the status-quo result at
   hand; only the new site's nearest-time field and catchment column are
@@ -33,7 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from geo import analysis, optimize, region, scenario, traveltime  # noqa: E402
+from geo import analysis, compare, optimize, region, scenario, traveltime  # noqa: E402
 
 RUNS = 25
 K = 3
@@ -65,16 +65,16 @@ def bench_compare(reg, params, networks=None) -> None:
             scenario.AddSite(x=xs[j], y=ys[j], name=f"Neu {j}", category=cat))
 
     scenarios = [scen(i) for i in range(RUNS + 1)]
-    inc = _median_ms(lambda i: scenario.compare(reg, params, scenarios[i], networks,
+    inc = _median_ms(lambda i: compare.compare(reg, params, scenarios[i], networks,
                                                 base_result=base))
-    full = _median_ms(lambda i: scenario.compare(reg, params, scenarios[i], networks,
+    full = _median_ms(lambda i: compare.compare(reg, params, scenarios[i], networks,
                                                  base_result=base, incremental=False))
     analyze = _median_ms(lambda i: analysis.analyze(reg, params, networks), runs=7)
-    first = scenario.compare(reg, params, scenarios[0], networks, base_result=base)
+    first = compare.compare(reg, params, scenarios[0], networks, base_result=base)
     more = [scenarios[0].with_change(scenario.AddSite(x=xs[(7 * i + 3) % len(xs)],
                                                       y=ys[(7 * i + 3) % len(xs)], name="Zwei",
                                                       category=cat)) for i in range(RUNS + 1)]
-    chain = _median_ms(lambda i: scenario.compare(reg, params, more[i], networks,
+    chain = _median_ms(lambda i: compare.compare(reg, params, more[i], networks,
                                                   base_result=base, previous=first))
     label = (f"{reg.name}: {cat if params.kinds else 'alle'}/{params.target}/{params.mode} "
              f"{params.threshold_min:g} min")

@@ -572,7 +572,7 @@ def suggest(region: Any, params: analysis.AnalysisParams, k: int,
         Time limit of the exact solution.
     services : GeoDataFrame, optional
         The sites kept (default ``region.services``; pass a scenario's
-        ``Comparison.services`` to plan on top of it).
+        ``geo.compare.Comparison.services`` to plan on top of it).
     run_exact : bool
         False skips CBC.
 

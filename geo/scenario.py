@@ -1,4 +1,4 @@
-"""Planning scenarios for workshop mode: changes, undo/redo, applying, comparison.
+"""Planning scenarios for workshop mode: changes, undo/redo, applying to the service list.
 
 A :class:`Scenario` is a name and an ordered tuple of immutable changes to the
 status quo (``region.services``), plus the participants' pins:
@@ -16,6 +16,7 @@ Scenarios are frozen values: every edit returns a new one, so a
 :class:`ScenarioHistory` (undo/redo) is just a list of them. A Streamlit app
 keeps one history per session in ``st.session_state``::
 
+    from geo.compare import compare
     from geo.scenario_store import ScenarioStore
     store = ScenarioStore.for_session(session_id, extent=Extent.from_region(region))
     history = store.open("Variante Nord")            # loads or creates; auto-saves
@@ -24,27 +25,22 @@ keeps one history per session in ``st.session_state``::
     cmp.totals["newly_within"], cmp.gemeinden, cmp.cells               # figures, before/after map
     history.undo()
 
-``compare`` reuses the status-quo result and updates only what a change
-touches (incremental path, equal to a full :func:`geo.analysis.analyze` of the
-changed service list; see ``docs/scenarios.md``).
-
-Storage and exchange build on this module: :mod:`geo.scenario_store` keeps
-named scenarios as JSON files per session (damaged files moved aside), and
-:mod:`geo._scenario_io` writes and reads GeoJSON and GeoPackage.
+:func:`apply` gives the service list after a scenario. Modules build on this one:
+:mod:`geo.compare` compares a scenario with the status quo (incremental path, equal
+to a full :func:`geo.analysis.analyze` of the changed service list; see
+``docs/scenarios.md``), :mod:`geo.scenario_store` keeps named scenarios as JSON files
+per session (damaged files moved aside), and :mod:`geo._scenario_io` writes and reads
+GeoJSON and GeoPackage.
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import datetime as dt
-import importlib
 import json
 import math
 import re
-import time
 import unicodedata
-import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -52,26 +48,16 @@ from typing import Any, ClassVar
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 import shapely
 
-from . import analysis, indicators, settings, traveltime
+from . import settings
+from ._checks import check_codes, check_number, check_text, type_de
 from ._errors import InputError, Problem
-from ._text import de_decimal, de_number
+from ._text import de_decimal
 from .network import to_lonlat, to_xy
 
 SCHEMA_VERSION = 1
 FORMAT = "nahraum-scenario"
-#: Per-cell change classes of the before/after map.
-CELL_CHANGES: dict[str, str] = {
-    "newly_within": "neu erreichbar",
-    "newly_beyond": "nicht mehr erreichbar",
-    "faster": "schneller",
-    "slower": "langsamer",
-    "unchanged": "unverändert",
-}
-#: Minutes below which a change of the nearest time counts as "unchanged".
-MINUTES_EPS = 0.05
 
 
 class ScenarioFileError(InputError):
@@ -92,67 +78,14 @@ def now_iso() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def _type_de(value: Any) -> str:
-    return {bool: "Wahrheitswert", str: "Text", list: "Liste", tuple: "Liste", dict: "Objekt",
-            type(None): "leer"}.get(type(value), type(value).__name__)
-
-
-def check_number(value: Any, what: str, *, lo: float | None = None, hi: float | None = None,
-                 lo_open: bool = False, optional: bool = False) -> float | None:
-    """A finite float from a JSON number (no strings, no booleans); InputError naming ``what``."""
-    if value is None and optional:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise InputError(f"{what}: Zahl erwartet, gefunden {_type_de(value)} ({value!r:.40}).")
-    v = float(value)
-    if not math.isfinite(v):
-        raise InputError(f"{what}: keine gültige Zahl ({value}).")
-    if lo is not None and (v <= lo if lo_open else v < lo):
-        raise InputError(f"{what}: muss {'größer als' if lo_open else 'mindestens'} "
-                         f"{de_decimal(lo, 1)} sein (angegeben: {de_decimal(v, 3)}).")
-    if hi is not None and v > hi:
-        raise InputError(f"{what}: höchstens {de_decimal(hi, 1)} "
-                         f"(angegeben: {de_decimal(v, 3)}).")
-    return v
-
-
-def _text(value: Any, what: str, max_len: int = 200, *, required: bool = False,
-          strip: bool = True) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise InputError(f"{what}: Text erwartet, gefunden {_type_de(value)}.")
-    text = value.strip() if strip else value
-    if required and not text.strip():
-        raise InputError(f"{what}: darf nicht leer sein.")
-    if len(text) > max_len:
-        raise InputError(f"{what}: höchstens {max_len} Zeichen (angegeben: {len(text)}).")
-    return text
-
-
-def _codes(value: Any, allowed: Mapping[str, Any], what: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        value = [v for v in re.split(r"[,;]\s*", value) if v.strip()]
-    if not isinstance(value, (list, tuple)):
-        raise InputError(f"{what}: Liste erwartet, gefunden {_type_de(value)}.")
-    out = []
-    for v in value:
-        if not isinstance(v, str) or v.strip() not in allowed:
-            raise InputError(f"{what}: unbekannter Eintrag {v!r} (möglich: {', '.join(allowed)}).")
-        out.append(v.strip())
-    return tuple(dict.fromkeys(out))
-
-
 def resolve_kind(category: str | None, subcategory: str | None = None) -> tuple[str, str]:
     """Category code and subcategory of a planned site.
 
     ``category`` may be a code or label of ``settings.CATEGORIES``; without it,
     the category follows from the subcategory (``settings.SUBCATEGORY_RULES``).
     """
-    cat = _text(category, "Kategorie", 60)
-    sub = _text(subcategory, "Angebotsart", 200)
+    cat = check_text(category, "Kategorie", 60)
+    sub = check_text(subcategory, "Angebotsart", 200)
     if cat:
         key = cat.casefold()
         for code, c in settings.CATEGORIES.items():
@@ -197,8 +130,8 @@ class Change:
 
     def __post_init__(self) -> None:
         put = object.__setattr__
-        put(self, "id", _text(self.id, "id", 40))
-        put(self, "created", _text(self.created, "created", 40))
+        put(self, "id", check_text(self.id, "id", 40))
+        put(self, "created", check_text(self.created, "created", 40))
 
     def site_ids(self) -> tuple[str, ...]:
         """Ids of the sites this change creates."""
@@ -229,7 +162,7 @@ class Change:
     def from_dict(data: Any) -> Change:
         """Build and validate a change from its JSON form (German errors)."""
         if not isinstance(data, Mapping):
-            raise InputError(f"Objekt erwartet, gefunden {_type_de(data)}.")
+            raise InputError(f"Objekt erwartet, gefunden {type_de(data)}.")
         kind = data.get("type")
         cls = CHANGE_TYPES.get(kind) if isinstance(kind, str) else None
         if cls is None:
@@ -280,11 +213,12 @@ class PlannedService(Change):
     def __post_init__(self) -> None:
         super().__post_init__()
         put = object.__setattr__
-        put(self, "name", _text(self.name, "Name", 200, required=True))
+        put(self, "name", check_text(self.name, "Name", 200, required=True))
         cat, sub = resolve_kind(self.category, self.subcategory)
         put(self, "category", cat)
         put(self, "subcategory", sub)
-        put(self, "target_groups", _codes(self.target_groups, settings.TARGET_GROUPS, "Zielgruppen"))
+        put(self, "target_groups",
+            check_codes(self.target_groups, settings.TARGET_GROUPS, "Zielgruppen"))
         put(self, "capacity", check_number(self.capacity, "Kapazität", lo=0.0, optional=True))
 
     @property
@@ -344,7 +278,7 @@ class MoveSite(Change):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        object.__setattr__(self, "service_id", _text(self.service_id, "Angebots-id", 80,
+        object.__setattr__(self, "service_id", check_text(self.service_id, "Angebots-id", 80,
                                                      required=True))
         x, y = _position(self.x, self.y, None, None, "Neuer Standort")
         object.__setattr__(self, "x", x)
@@ -376,7 +310,7 @@ class CloseSite(Change):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        object.__setattr__(self, "service_id", _text(self.service_id, "Angebots-id", 80,
+        object.__setattr__(self, "service_id", check_text(self.service_id, "Angebots-id", 80,
                                                      required=True))
 
     def refers_to(self) -> tuple[str, ...]:
@@ -408,9 +342,9 @@ class OutreachDay(PlannedService):
         super().__post_init__()
         put = object.__setattr__
         put(self, "hours", _hours(self.hours))
-        put(self, "weekdays", _codes(self.weekdays, settings.WEEKDAYS, "Wochentage"))
-        put(self, "place", _text(self.place, "Ort", 200))
-        at = _text(self.at_site, "Ort (Angebots-id)", 80) or None
+        put(self, "weekdays", check_codes(self.weekdays, settings.WEEKDAYS, "Wochentage"))
+        put(self, "place", check_text(self.place, "Ort", 200))
+        at = check_text(self.at_site, "Ort (Angebots-id)", 80) or None
         put(self, "at_site", at)
         if at is None:
             x, y = _position(self.x, self.y, None, None, "Ort des Sprechtags")
@@ -456,8 +390,8 @@ class MobileStop:
         put(self, "x", x)
         put(self, "y", y)
         put(self, "hours", _hours(self.hours))
-        put(self, "weekdays", _codes(self.weekdays, settings.WEEKDAYS, "Wochentage"))
-        put(self, "place", _text(self.place, "Ort", 200))
+        put(self, "weekdays", check_codes(self.weekdays, settings.WEEKDAYS, "Wochentage"))
+        put(self, "place", check_text(self.place, "Ort", 200))
 
     @classmethod
     def at(cls, *, x: float | None = None, y: float | None = None, lon: float | None = None,
@@ -529,9 +463,9 @@ class Pin:
         if not isinstance(self.kind, str) or self.kind not in settings.PIN_KINDS:
             raise InputError(f"Pin-Art: unbekannt {self.kind!r} (möglich: "
                              f"{', '.join(settings.PIN_KINDS)}).")
-        put(self, "text", _text(self.text, "Pin-Text", settings.PIN_TEXT_MAX, strip=False))
-        put(self, "id", _text(self.id, "Pin-id", 40))
-        put(self, "created", _text(self.created, "created", 40))
+        put(self, "text", check_text(self.text, "Pin-Text", settings.PIN_TEXT_MAX, strip=False))
+        put(self, "id", check_text(self.id, "Pin-id", 40))
+        put(self, "created", check_text(self.created, "created", 40))
 
     @classmethod
     def at(cls, *, x: float | None = None, y: float | None = None, lon: float | None = None,
@@ -549,7 +483,7 @@ class Pin:
     @staticmethod
     def from_dict(data: Any) -> Pin:
         if not isinstance(data, Mapping):
-            raise InputError(f"Objekt erwartet, gefunden {_type_de(data)}.")
+            raise InputError(f"Objekt erwartet, gefunden {type_de(data)}.")
         return _construct(Pin, data)
 
 
@@ -558,7 +492,7 @@ class Pin:
 # ---------------------------------------------------------------------------
 def check_name(name: Any) -> str:
     """A valid scenario name (NFC, no control characters), else InputError."""
-    text = _text(name, "Name des Szenarios", settings.SCENARIO_NAME_MAX, required=True)
+    text = check_text(name, "Name des Szenarios", settings.SCENARIO_NAME_MAX, required=True)
     text = unicodedata.normalize("NFC", text)
     if any(unicodedata.category(ch).startswith("C") for ch in text):
         raise InputError("Name des Szenarios: Steuerzeichen sind nicht erlaubt.")
@@ -607,9 +541,9 @@ class Scenario:
         put(self, "name", check_name(self.name))
         put(self, "changes", tuple(self.changes))
         put(self, "pins", tuple(self.pins))
-        put(self, "description", _text(self.description, "Beschreibung", 2000, strip=False))
+        put(self, "description", check_text(self.description, "Beschreibung", 2000, strip=False))
         if self.region is not None:
-            put(self, "region", _text(self.region, "Region", 120))
+            put(self, "region", check_text(self.region, "Region", 120))
         if self.params is not None and not isinstance(self.params, Mapping):
             raise InputError("Parameter: Objekt erwartet.")
         put(self, "params", None if self.params is None else dict(self.params))
@@ -649,7 +583,7 @@ class Scenario:
         closed: set[str] = set()
         for i, c in enumerate(self.changes, start=1):
             if not isinstance(c, Change):
-                raise InputError(f"Änderung {i}: keine Änderung ({_type_de(c)}).")
+                raise InputError(f"Änderung {i}: keine Änderung ({type_de(c)}).")
             if not c.id:
                 raise InputError(f"Änderung {i}: id fehlt (mit Scenario.with_change hinzufügen).")
             if c.id in ids:
@@ -788,7 +722,7 @@ class Scenario:
             problems.append(Problem(msg, file=source))
 
         if not isinstance(data, Mapping):
-            raise ScenarioFileError(f"{where}: Objekt erwartet, gefunden {_type_de(data)}.",
+            raise ScenarioFileError(f"{where}: Objekt erwartet, gefunden {type_de(data)}.",
                                     file=source)
         if data.get("format", FORMAT) != FORMAT:
             bad(f"Feld „format“: „{FORMAT}“ erwartet.")
@@ -811,7 +745,7 @@ class Scenario:
                                        ("pins", Pin.from_dict, "Pin", pins)):
             items = data.get(key, [])
             if not isinstance(items, list):
-                bad(f"Feld „{key}“: Liste erwartet, gefunden {_type_de(items)}.")
+                bad(f"Feld „{key}“: Liste erwartet, gefunden {type_de(items)}.")
                 continue
             for i, item in enumerate(items, start=1):
                 kind = item.get("type") if isinstance(item, Mapping) else None
@@ -828,7 +762,7 @@ class Scenario:
                 kw = {k: data[k] for k in ("region", "params", "description", "created",
                                            "modified", "next_number") if k in data}
                 for k in ("created", "modified"):
-                    kw[k] = _text(kw.get(k), k, 40)
+                    kw[k] = check_text(kw.get(k), k, 40)
                 scenario = cls(name=data.get("name"), changes=tuple(changes), pins=tuple(pins),
                                **kw)
             except InputError as exc:
@@ -1041,8 +975,11 @@ def _kind_row(change: PlannedService, site_id: str, x: float, y: float, capacity
 
 
 @dataclass
-class _Resolved:
-    """The outcome of a scenario's changes on a status quo (before building tables)."""
+class Resolved:
+    """The outcome of a scenario's changes on a status quo (before building tables).
+
+    Rows refer to the ``ids``/``xy`` given to :func:`resolve`.
+    """
 
     alive: np.ndarray  # status-quo rows kept
     moved: dict[int, tuple[float, float]]  # status-quo row → new position
@@ -1052,9 +989,12 @@ class _Resolved:
     skipped: list[str]
 
 
-def _resolve(ids: np.ndarray, xy: np.ndarray, scenario: Scenario, strict: bool = True
-             ) -> _Resolved:
-    """Apply the changes in order to status-quo ids and positions (NaN = no location)."""
+def resolve(ids: np.ndarray, xy: np.ndarray, scenario: Scenario, strict: bool = True
+            ) -> Resolved:
+    """Apply the changes in order to status-quo ids and positions (NaN = no location).
+
+    The shared core of :func:`apply` and of :mod:`geo.compare` (which works on arrays).
+    """
     pos: dict[str, int] = {}
     for i, s in enumerate(ids):
         pos.setdefault(s, i)
@@ -1126,7 +1066,7 @@ def _resolve(ids: np.ndarray, xy: np.ndarray, scenario: Scenario, strict: bool =
             if strict:
                 raise InputError(msg) from exc
             skipped.append(msg)
-    return _Resolved(alive, moved, text, cid, planned, skipped)
+    return Resolved(alive, moved, text, cid, planned, skipped)
 
 
 def ids_xy(services: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -1162,7 +1102,7 @@ def apply(services: gpd.GeoDataFrame, scenario: Scenario, *, strict: bool = True
         site; otherwise skip it (listed in ``result.attrs["skipped"]``).
     """
     base = services
-    res = _resolve(*ids_xy(base), scenario, strict)
+    res = resolve(*ids_xy(base), scenario, strict)
     alive, moved = res.alive, res.moved
     gname = base.geometry.name
     out = base.loc[alive] if not alive.all() else base.copy()
@@ -1241,628 +1181,10 @@ def pins_frame(scenario: Scenario) -> gpd.GeoDataFrame:
         crs=settings.CRS_METRIC)
 
 
-# ---------------------------------------------------------------------------
-# Comparison with the status quo
-# ---------------------------------------------------------------------------
-@dataclass
-class _State:
-    """Everything the measures need for one service selection (incremental updates)."""
-
-    ids: np.ndarray  # object, unique
-    xy: np.ndarray  # (m, 2)
-    capacity: np.ndarray  # (m,)
-    minutes: np.ndarray  # (n,)
-    nearest: np.ndarray  # (n,) index into ids, -1 = none
-    catchment: sp.csr_matrix  # (n, m) minutes within the threshold
-
-    @classmethod
-    def from_result(cls, result: analysis.AnalysisResult) -> _State | None:
-        svc = result.services
-        ids = svc["id"].astype(str).to_numpy(dtype=object) if "id" in svc.columns else None
-        if ids is None or len(set(ids)) != len(ids):
-            return None
-        sid = result.cells["service_id"]
-        cat = getattr(sid, "cat", None)
-        if cat is not None and list(cat.categories) == list(ids):
-            nearest = cat.codes.to_numpy(dtype=np.int64)
-        else:
-            nearest = pd.Index(ids).get_indexer(sid.astype(object).where(sid.notna(), None))
-        return cls(ids, analysis.points_xy(svc), svc["capacity_used"].to_numpy(dtype=float),
-                   result.cells["minutes"].to_numpy(dtype=float), np.asarray(nearest, np.int64),
-                   sp.csr_matrix(result.catchment))
-
-
-def _update(state: _State, ids: np.ndarray, xy: np.ndarray, cap: np.ndarray,
-            cells_xy: np.ndarray, params: analysis.AnalysisParams, net: Any) -> _State | None:
-    """The state for the selected sites (ids, positions, capacity used), recomputing
-    only the sites that differ from ``state``; None if ids are not unique."""
-    if len(set(ids)) != len(ids):
-        return None
-    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
-    old = {s: i for i, s in enumerate(state.ids)}
-    kept_old, kept_new, added = [], [], []
-    for j, s in enumerate(ids):
-        i = old.get(s)
-        if i is not None and state.xy[i, 0] == xy[j, 0] and state.xy[i, 1] == xy[j, 1] \
-                and state.capacity[i] == cap[j]:
-            kept_old.append(i)
-            kept_new.append(j)
-        else:
-            added.append(j)
-    kept_old_a = np.asarray(kept_old, dtype=np.int64)
-    added_a = np.asarray(added, dtype=np.int64)
-    n_kept, n = kept_old_a.size, len(cells_xy)
-    T, mode = params.threshold_min, params.mode
-    # catchment: kept columns + new columns
-    identity = n_kept == state.ids.size and bool((kept_old_a == np.arange(n_kept)).all())
-    cols = state.catchment if identity else state.catchment[:, kept_old_a]
-    if added_a.size:
-        new_cols = traveltime.catchment_matrix(cells_xy, xy[added_a], mode, T, net)
-        cols = sp.hstack([cols, new_cols], format="csr")
-    catchment = sp.csr_matrix(cols)
-    catchment.sort_indices()
-    # nearest: drop removed sites, then the added ones compete
-    remap = np.full(state.ids.size + 1, -1, dtype=np.int64)
-    remap[kept_old_a] = np.arange(n_kept)
-    nearest = np.where(state.nearest >= 0, remap[state.nearest], -1)
-    minutes = state.minutes.copy()
-    lost = (state.nearest >= 0) & (nearest < 0)
-    if lost.any():
-        if n_kept:
-            f = traveltime.nearest_field(cells_xy[lost], xy[np.asarray(kept_new, np.int64)],
-                                         mode, net)
-            minutes[lost], nearest[lost] = f.minutes, f.nearest
-        else:
-            minutes[lost], nearest[lost] = np.inf, -1
-    if added_a.size:
-        f = traveltime.nearest_field(cells_xy, xy[added_a], mode, net)
-        better = f.minutes < minutes
-        minutes[better] = f.minutes[better]
-        nearest[better] = n_kept + f.nearest[better]
-    order = np.concatenate([np.asarray(kept_new, np.int64), added_a])
-    assert catchment.shape == (n, order.size)
-    return _State(ids[order], xy[order] if order.size else np.empty((0, 2)), cap[order],
-                  minutes, nearest, catchment)
-
-
-#: Service columns of ``Comparison.selection``.
-LIGHT_COLUMNS: tuple[str, ...] = ("id", "name", "category", "subcategory", "capacity",
-                                  "precision")
-
-
-@dataclass(eq=False)
-class _Sites:
-    """A service list as arrays (what the measures need), before or after a scenario."""
-
-    ids: np.ndarray
-    names: np.ndarray
-    category: np.ndarray
-    subcategory: np.ndarray
-    precision: np.ndarray
-    capacity: np.ndarray  # raw: NaN = unknown
-    xy: np.ndarray  # NaN = no location
-    text: np.ndarray
-    change_id: np.ndarray
-
-    @classmethod
-    def from_services(cls, services: gpd.GeoDataFrame) -> _Sites:
-        ids, xy = ids_xy(services)
-        n = len(services)
-
-        def col(name: str) -> np.ndarray:
-            if name not in services.columns:
-                return np.full(n, None, dtype=object)
-            v = services[name]
-            return v.astype(object).where(v.notna(), None).to_numpy(dtype=object)
-
-        cap = (pd.to_numeric(services["capacity"], errors="coerce").to_numpy(dtype=float)
-               if "capacity" in services.columns else np.full(n, np.nan))
-        none = np.full(n, None, dtype=object)
-        return cls(ids, col("name"), col("category"), col("subcategory"), col("precision"), cap,
-                   xy, none, none.copy())
-
-    def after(self, scenario: Scenario, strict: bool = True) -> _Sites:
-        """The sites after the scenario (same semantics as :func:`apply`)."""
-        res = _resolve(self.ids, self.xy, scenario, strict)
-        idx = np.flatnonzero(res.alive)
-        xy, prec = self.xy[idx].copy(), self.precision[idx].copy()
-        for i, p in res.moved.items():
-            j = int(np.searchsorted(idx, i))
-            xy[j], prec[j] = p, "coordinates"
-        rows = list(res.planned.values())
-
-        def cat(a: np.ndarray, key: str) -> np.ndarray:
-            return np.concatenate([a, np.array([r[key] for r in rows], dtype=object)])
-
-        return _Sites(
-            cat(self.ids[idx], "id"), cat(self.names[idx], "name"),
-            cat(self.category[idx], "category"), cat(self.subcategory[idx], "subcategory"),
-            np.concatenate([prec, np.full(len(rows), "coordinates", dtype=object)]),
-            np.concatenate([self.capacity[idx], np.array([r["capacity"] for r in rows],
-                                                         dtype=float)]),
-            np.concatenate([xy, np.array([[r["_x"], r["_y"]] for r in rows],
-                                         dtype=float).reshape(-1, 2)]),
-            cat(res.text[idx], "scenario_change"), cat(res.change_id[idx], "change_id"))
-
-    def selected(self, kinds: tuple[str, ...]) -> np.ndarray:
-        """Rows ``analysis.service_selection`` would keep (located, of the kinds)."""
-        located = np.isfinite(self.xy).all(axis=1) & (self.precision != "not_found")
-        return located & _kind_mask(kinds, self.category, self.subcategory)
-
-    def frame(self, mask: np.ndarray) -> gpd.GeoDataFrame:
-        return gpd.GeoDataFrame(
-            {"id": self.ids[mask], "name": self.names[mask], "category": self.category[mask],
-             "subcategory": self.subcategory[mask], "capacity": self.capacity[mask],
-             "precision": self.precision[mask], "scenario_change": self.text[mask],
-             "change_id": self.change_id[mask]},
-            geometry=shapely.points(self.xy[mask]), crs=settings.CRS_METRIC)
-
-
-_KIND_CACHE: dict[tuple, frozenset] = {}
-
-
-def _kind_mask(kinds: tuple[str, ...], category: np.ndarray, subcategory: np.ndarray
-               ) -> np.ndarray:
-    """Kind filter of ``analysis.service_selection``, evaluated once per distinct
-    (category, subcategory) pair set and cached (a kind that matches nothing: empty)."""
-    pairs = list(zip((c if isinstance(c, str) else None for c in category),
-                     (c if isinstance(c, str) else None for c in subcategory), strict=True))
-    distinct = tuple(dict.fromkeys(pairs))
-    key = (kinds, distinct)
-    hit = _KIND_CACHE.get(key)
-    if hit is None:
-        probe = gpd.GeoDataFrame(
-            {"category": [p[0] for p in distinct], "subcategory": [p[1] for p in distinct],
-             "precision": "coordinates"},
-            geometry=shapely.points(np.zeros((len(distinct), 2))), crs=settings.CRS_METRIC)
-        try:
-            chosen = analysis.service_selection(probe, kinds).index
-        except InputError:
-            chosen = []
-        hit = frozenset(distinct[i] for i in chosen)
-        if len(_KIND_CACHE) > 512:
-            _KIND_CACHE.clear()
-        _KIND_CACHE[key] = hit
-    return np.fromiter((p in hit for p in pairs), dtype=bool, count=len(pairs))
-#: Figures compared per Gemeinde and for the region (before, after, delta).
-FIGURES: tuple[str, ...] = ("people_within", "share_within", "people_unreachable",
-                            "minutes_mean", "gap", "2sfca_mean", "e2sfca_mean")
-
-
-def _figures(codes: np.ndarray, n: int, people: np.ndarray, minutes: np.ndarray,
-             within: np.ndarray, a2: np.ndarray, ae: np.ndarray, gap: np.ndarray
-             ) -> dict[str, np.ndarray]:
-    """Per-group sums and means as in ``analysis`` (2SFCA arrays per 1,000 already)."""
-    ok = codes >= 0
-    g = codes[ok]
-
-    def tot(v):
-        return np.bincount(g, weights=np.asarray(v, dtype=float)[ok], minlength=n)[:n]
-
-    def div(a, b):
-        out = np.full(n, np.nan)
-        np.divide(a, b, out=out, where=b > 0)
-        return out
-
-    reach = np.isfinite(minutes)
-    people_all = tot(people)
-    p_within = tot(people * within)
-    return {
-        "people": people_all,
-        "people_within": p_within,
-        "share_within": div(p_within, people_all),
-        "people_unreachable": tot(people * ~reach),
-        "minutes_mean": div(tot(people * np.where(reach, minutes, 0.0)), tot(people * reach)),
-        "gap": tot(gap),
-        "2sfca_mean": div(tot(people * a2), people_all),
-        "e2sfca_mean": div(tot(people * ae), people_all),
-    }
-
-
-@dataclass(eq=False)
-class Comparison:
-    """A scenario against the status quo.
-
-    Attributes
-    ----------
-    scenario : Scenario
-    params : AnalysisParams
-    totals : dict
-        Region figures: ``people``, ``newly_within``, ``newly_beyond`` and, for
-        each of ``FIGURES``, ``<fig>_before``, ``<fig>_after``, ``<fig>_delta``;
-        ``services_before``/``services_after`` (selected sites).
-    gemeinden : DataFrame
-        The same per Gemeinde (``ags``, ``name`` first; order of ``region.gemeinden``).
-    cells : DataFrame
-        Per cell (index of ``region.cells``): x, y, ags, people, minutes_before,
-        minutes_after, minutes_delta (NaN unless both finite), within_before,
-        within_after, change (``CELL_CHANGES`` label), count_before/after,
-        2sfca_before/after, e2sfca_before/after, gap_before/after, service_id_after.
-    selection : GeoDataFrame
-        The selected services after the scenario (what the measures used):
-        ``LIGHT_COLUMNS`` + scenario_change, change_id, geometry.
-    services : GeoDataFrame
-        The whole service list after the scenario (property, all columns).
-    base : AnalysisResult
-        The status quo.
-    method : str
-        ``"incremental"`` or ``"full"``.
-    metadata : dict
-        Parameters, model, scenario, notes (changes without effect), timings (ms).
-    """
-
-    scenario: Scenario
-    params: analysis.AnalysisParams
-    totals: dict
-    gemeinden: pd.DataFrame
-    cells: pd.DataFrame
-    base: analysis.AnalysisResult
-    method: str
-    metadata: dict
-    _after: _State | None = field(default=None, repr=False)
-    _status_quo: gpd.GeoDataFrame | None = field(default=None, repr=False)
-    _sites: _Sites | None = field(default=None, repr=False)
-    _mask: np.ndarray | None = field(default=None, repr=False)
-    _services: gpd.GeoDataFrame | None = field(default=None, repr=False)
-    _selection: gpd.GeoDataFrame | None = field(default=None, repr=False)
-
-    @property
-    def selection(self) -> gpd.GeoDataFrame:
-        """The selected services after the scenario (computed on first use)."""
-        if self._selection is None:
-            self._selection = self._sites.frame(self._mask)
-        return self._selection
-
-    @property
-    def services(self) -> gpd.GeoDataFrame:
-        """The whole service list after the scenario (:func:`apply`, computed on first use)."""
-        if self._services is None:
-            self._services = apply(self._status_quo, self.scenario)
-        return self._services
-
-    def headline(self) -> str:
-        """German one-line summary for the workshop screen."""
-        t = self.totals
-        unit = settings.TARGET_GROUPS[self.params.target].unit_de
-        T = de_decimal(self.params.threshold_min, 1)
-        share = (f"{de_decimal(100 * (t['share_within_before'] or 0), 1)} % → "
-                 f"{de_decimal(100 * (t['share_within_after'] or 0), 1)} %")
-        text = (f"+{analysis.count_text(t['newly_within'])} {unit} neu innerhalb von {T} min "
-                f"(Anteil {share})")
-        if t["newly_beyond"] >= 0.5:
-            text += f", {analysis.count_text(t['newly_beyond'])} {unit} nicht mehr"
-        return text
-
-
-def with_services(region: Any, services: gpd.GeoDataFrame) -> Any:
-    """A shallow copy of ``region`` whose ``services`` are replaced (for ``analyze``)."""
-    out = copy.copy(region)
-    out.services = services
-    return out
-
-
-def _weights_key(need_weights: Mapping[str, float] | None) -> dict | None:
-    return None if need_weights is None else {str(k): float(v) for k, v in need_weights.items()}
-
-
-def _base_ok(base: Any, region: Any, params: analysis.AnalysisParams,
-             need_weights: Mapping[str, float] | None = None) -> bool:
-    """Whether ``base`` is the status quo of ``region`` for ``params`` and ``need_weights``."""
-    if not (isinstance(base, analysis.AnalysisResult) and base.params == params
-            and len(base.cells) == len(region.cells)):
-        return False
-    if base.metadata.get("content_hash") != (getattr(region, "meta", None) or {}).get(
-            "content_hash"):
-        return False
-    used = (base.metadata.get("need_weighting") or {}).get("weights")
-    return used == _weights_key(need_weights)
-
-
-_CELL_KEYS = ("minutes", "within", "count", "2sfca", "e2sfca", "gap")
-_FIGURE_KEYS = ("minutes", "within", "2sfca", "e2sfca", "gap")
-
-
-@dataclass(eq=False)
-class _BaseCache:
-    """What every comparison against one status-quo result shares."""
-
-    people: np.ndarray
-    cells_xy: np.ndarray
-    codes: np.ndarray
-    zeros: np.ndarray
-    ags: np.ndarray
-    names: np.ndarray
-    before: dict
-    figures: dict
-    region_figures: dict
-    state: _State | None
-    services: gpd.GeoDataFrame | None = None
-    sites: _Sites | None = None
-
-    def status_quo(self, services: gpd.GeoDataFrame) -> _Sites:
-        if self.sites is None or self.services is not services:
-            self.services, self.sites = services, _Sites.from_services(services)
-        return self.sites
-
-
-_BASE_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _base_cache(base: analysis.AnalysisResult, region: Any) -> _BaseCache:
-    hit = _BASE_CACHE.get(base)
-    gem = region.gemeinden
-    if hit is not None and len(hit.ags) == len(gem):
-        return hit
-    bc = base.cells
-    people = bc["people"].to_numpy(dtype=float)
-    before = {k: bc[k].to_numpy() for k in _CELL_KEYS}
-    before["minutes"] = before["minutes"].astype(float)
-    before["within"] = before["within"].astype(bool)
-    codes = np.asarray(pd.Index(gem["ags"].astype(str)).get_indexer(bc["ags"].astype(str)),
-                       dtype=np.int64)
-    zeros = np.zeros(len(people), dtype=np.int64)
-    args = [before[k] for k in _FIGURE_KEYS]
-    hit = _BaseCache(people, bc[["x", "y"]].to_numpy(dtype=float), codes, zeros,
-                     gem["ags"].astype(str).to_numpy(dtype=object),
-                     gem["name"].astype(str).to_numpy(dtype=object), before,
-                     _figures(codes, len(gem), people, *args), _figures(zeros, 1, people, *args),
-                     _State.from_result(base))
-    _BASE_CACHE[base] = hit
-    return hit
-
-
-def compare(region: Any, params: analysis.AnalysisParams, scenario: Scenario,
-            networks: Mapping[str, Any] | None = None,
-            base_result: analysis.AnalysisResult | None = None, *,
-            previous: Comparison | None = None, incremental: bool = True,
-            need_weights: Mapping[str, float] | None = None) -> Comparison:
-    """Compare a scenario with the status quo.
-
-    Parameters
-    ----------
-    region : Region
-    params : AnalysisParams
-    scenario : Scenario
-    networks : mapping mode → Network, optional
-        As for :func:`geo.analysis.analyze` (fallback without).
-    base_result : AnalysisResult, optional
-        The status quo for ``params`` (computed when missing or not matching).
-    previous : Comparison, optional
-        An earlier comparison with the same parameters and status quo: only the
-        sites that differ from it are recomputed (workshop: one change at a time).
-    incremental : bool
-        False forces a full :func:`geo.analysis.analyze` of the changed list.
-    need_weights : mapping AGS → weight, optional
-        As for :func:`geo.analysis.analyze`: the gap score of each cell is
-        multiplied by its Gemeinde's weight (before and after alike).
-
-    Returns
-    -------
-    Comparison
-    """
-    t0 = time.perf_counter()
-    timings: dict[str, float] = {}
-    if not isinstance(params, analysis.AnalysisParams):
-        raise TypeError("params must be an AnalysisParams")
-    base = base_result if _base_ok(base_result, region, params, need_weights) else \
-        analysis.analyze(region, params, networks, need_weights)
-    b = _base_cache(base, region)
-    timings["base_ms"] = (time.perf_counter() - t0) * 1000
-    t1 = time.perf_counter()
-    status_quo = region.services
-    sq = b.status_quo(status_quo)
-    sites = sq.after(scenario)
-    mask = sites.selected(params.kinds)
-    people = b.people
-    T = params.threshold_min
-    state = None
-    if incremental or not mask.any():
-        start = b.state
-        if previous is not None and previous.base is base and previous._after is not None \
-                and previous.params == params:
-            start = previous._after
-        if start is not None:
-            cap = analysis.service_capacity(pd.DataFrame({"capacity": sites.capacity[mask]}))[0]
-            state = _update(start, sites.ids[mask], sites.xy[mask], cap, b.cells_xy, params,
-                            (networks or {}).get(params.mode))
-    if state is not None:
-        m = analysis.cell_measures(state.minutes, state.catchment, people, state.capacity, T,
-                                   params.decay, params.gap_cap_factor)
-        per = settings.ACCESS_PER_PEOPLE
-        gap = m.gap if need_weights is None else m.gap * indicators.cell_weights(
-            base.cells["ags"].astype(str).to_numpy(), need_weights)
-        after = {"minutes": m.minutes, "within": m.within, "count": m.count,
-                 "2sfca": m.access_2sfca * per, "e2sfca": m.access_e2sfca * per, "gap": gap}
-        ids = state.ids
-        service_after = pd.Categorical.from_codes(
-            state.nearest, categories=pd.Index(ids, dtype="str")) if len(ids) else \
-            pd.Categorical([None] * len(people), categories=pd.Index([], dtype="str"))
-        method = "incremental"
-    else:
-        res = analysis.analyze(with_services(region, apply(status_quo, scenario)), params,
-                               networks, need_weights)
-        after = {k: res.cells[k].to_numpy() for k in _CELL_KEYS}
-        service_after = res.cells["service_id"].array
-        method = "full"
-    timings["scenario_ms"] = (time.perf_counter() - t1) * 1000
-    before, codes, n_gem = b.before, b.codes, len(b.ags)
-    fb, rb = b.figures, b.region_figures
-    fa = _figures(codes, n_gem, people, *(after[k] for k in _FIGURE_KEYS))
-    ra = _figures(b.zeros, 1, people, *(after[k] for k in _FIGURE_KEYS))
-    wb, wa = before["within"], after["within"].astype(bool)
-    new_in, new_out = people * (wa & ~wb), people * (wb & ~wa)
-    ok = codes >= 0
-
-    def by_gem(v):
-        return np.bincount(codes[ok], weights=v[ok], minlength=n_gem)[:n_gem]
-
-    table = {"ags": b.ags, "name": b.names, "people": fb["people"],
-             "newly_within": by_gem(new_in), "newly_beyond": by_gem(new_out)}
-    totals: dict[str, Any] = {"people": float(rb["people"][0]),
-                              "newly_within": float(new_in.sum()),
-                              "newly_beyond": float(new_out.sum())}
-    for f in FIGURES:
-        table[f"{f}_before"], table[f"{f}_after"] = fb[f], fa[f]
-        table[f"{f}_delta"] = fa[f] - fb[f]
-        for suffix, v in (("before", rb[f][0]), ("after", ra[f][0]),
-                          ("delta", ra[f][0] - rb[f][0])):
-            totals[f"{f}_{suffix}"] = analysis.json_value(v)
-    totals["services_before"] = int(len(base.services))
-    totals["services_after"] = int(mask.sum())
-    gemeinden = pd.DataFrame(table, index=region.gemeinden.index)
-
-    mb, ma = before["minutes"], after["minutes"].astype(float)
-    fin_b, fin_a = np.isfinite(mb), np.isfinite(ma)
-    both = fin_b & fin_a
-    delta = np.where(both, ma - np.where(both, mb, 0.0), np.nan)
-    change = np.full(len(people), 4, dtype=np.int8)  # codes of CELL_CHANGES
-    change[(both & (delta < -MINUTES_EPS)) | (~fin_b & fin_a)] = 2
-    change[(both & (delta > MINUTES_EPS)) | (fin_b & ~fin_a)] = 3
-    change[wa & ~wb] = 0
-    change[wb & ~wa] = 1
-    bc = base.cells
-    out_cells = pd.DataFrame({
-        "x": bc["x"].to_numpy(), "y": bc["y"].to_numpy(), "ags": bc["ags"].array,
-        "people": people, "minutes_before": mb, "minutes_after": ma, "minutes_delta": delta,
-        "within_before": wb, "within_after": wa,
-        "change": pd.Categorical.from_codes(change, categories=list(CELL_CHANGES.values())),
-        "count_before": before["count"], "count_after": after["count"],
-        "2sfca_before": before["2sfca"], "2sfca_after": after["2sfca"],
-        "e2sfca_before": before["e2sfca"], "e2sfca_after": after["e2sfca"],
-        "gap_before": before["gap"], "gap_after": after["gap"],
-        "service_id_after": service_after,
-    }, index=bc.index)
-
-    notes = _no_effect_notes(scenario, sq, set(sites.ids[mask]), base, params)
-    timings["total_ms"] = (time.perf_counter() - t0) * 1000
-    metadata = {
-        "scenario": scenario.name, "region": getattr(region, "name", None),
-        "params": params.to_dict(), "model": base.model, "method": method,
-        "method_label": "inkrementell (nur geänderte Standorte neu berechnet)"
-        if method == "incremental" else "vollständige Neuberechnung",
-        "changes": [c.describe() for c in scenario.changes], "notes": notes,
-        "timings": {k: round(v, 2) for k, v in timings.items()},
-        "need_weighting": base.metadata.get("need_weighting"),
-        "sources": base.metadata.get("sources", []),
-    }
-    return Comparison(scenario, params, totals, gemeinden, out_cells, base, method, metadata,
-                      state, status_quo, sites, mask)
-
-
-def _no_effect_notes(scenario: Scenario, sq: _Sites, selected: set[str],
-                     base: analysis.AnalysisResult, params: analysis.AnalysisParams) -> list[str]:
-    """German notes on changes that do not touch the selected kind of service."""
-    prefix = settings.PLAN_ID_PREFIX
-    probe = selected
-    if any(isinstance(c, CloseSite) and c.service_id.startswith(prefix)
-           for c in scenario.changes):  # judge closed planned sites as if they stayed open
-        kept = tuple(c for c in scenario.changes
-                     if not (isinstance(c, CloseSite) and c.service_id.startswith(prefix)))
-        opened = sq.after(dataclasses.replace(scenario, changes=kept), strict=False)
-        probe = set(opened.ids[opened.selected(params.kinds)])
-    base_ids = set(base.services["id"].astype(str)) if "id" in base.services else set()
-    notes = []
-    for c in scenario.changes:
-        sites = set(c.site_ids()) or set(c.refers_to())
-        known = {s for s in sites if s.startswith(prefix)} & probe | (sites & base_ids)
-        if sites and not known:
-            notes.append(f"{c.describe()}: nicht in der gewählten Angebotsart, ohne Wirkung "
-                         "auf die Kennzahlen")
-    return notes
-
-
-def comparison_table(comparison: Comparison, suppress: bool = True) -> pd.DataFrame:
-    """Planner-facing table per Gemeinde plus a region row (German labels, rounded).
-
-    Counts of people are whole numbers, 1–2 shown as ``"<3"`` with ``suppress``;
-    shares in percent.
-    """
-    c = comparison
-    total = {"ags": "", "name": "Region insgesamt", "people": c.totals["people"],
-             "newly_within": c.totals["newly_within"], "newly_beyond": c.totals["newly_beyond"]}
-    for f in FIGURES:
-        for s in ("before", "after", "delta"):
-            v = c.totals[f"{f}_{s}"]
-            total[f"{f}_{s}"] = np.nan if v is None else v
-    df = pd.concat([c.gemeinden, pd.DataFrame([total])], ignore_index=True)
-    unit = settings.TARGET_GROUPS[c.params.target].unit_de
-    T = de_decimal(c.params.threshold_min, 1)
-    counts = ["people", "newly_within", "newly_beyond", "people_within_before",
-              "people_within_after", "people_unreachable_before", "people_unreachable_after"]
-    for col in ("share_within_before", "share_within_after", "share_within_delta"):
-        df[col] = np.round(df[col].to_numpy(dtype=float) * 100, 1)
-    for col in ("minutes_mean_before", "minutes_mean_after", "minutes_mean_delta"):
-        df[col] = np.round(df[col].to_numpy(dtype=float), 1)
-    for col in ("2sfca_mean_before", "2sfca_mean_after", "2sfca_mean_delta",
-                "e2sfca_mean_before", "e2sfca_mean_after", "e2sfca_mean_delta"):
-        df[col] = np.round(df[col].to_numpy(dtype=float), 3)
-    for col in ("gap_before", "gap_after", "gap_delta", "people_within_delta",
-                "people_unreachable_delta"):
-        df[col] = np.round(df[col].to_numpy(dtype=float))
-    if suppress:
-        df = analysis.suppress_small(df, counts)
-    else:
-        for col in counts:
-            df[col] = np.round(df[col].to_numpy(dtype=float))
-    per = de_number(settings.ACCESS_PER_PEOPLE, 0)
-    labels = {
-        "ags": "AGS", "name": "Gemeinde", "people": f"Zielgruppe ({unit})",
-        "newly_within": f"neu bis {T} min ({unit})",
-        "newly_beyond": f"nicht mehr bis {T} min ({unit})",
-        "people_within_before": f"bis {T} min vorher ({unit})",
-        "people_within_after": f"bis {T} min nachher ({unit})",
-        "people_within_delta": f"bis {T} min Änderung ({unit})",
-        "share_within_before": "Anteil erreichbar vorher (%)",
-        "share_within_after": "Anteil erreichbar nachher (%)",
-        "share_within_delta": "Anteil erreichbar Änderung (Prozentpunkte)",
-        "people_unreachable_before": f"ohne erreichbares Angebot vorher ({unit})",
-        "people_unreachable_after": f"ohne erreichbares Angebot nachher ({unit})",
-        "people_unreachable_delta": f"ohne erreichbares Angebot Änderung ({unit})",
-        "minutes_mean_before": "Fahrzeit Mittel vorher (min)",
-        "minutes_mean_after": "Fahrzeit Mittel nachher (min)",
-        "minutes_mean_delta": "Fahrzeit Mittel Änderung (min)",
-        "gap_before": "Lückenwert vorher", "gap_after": "Lückenwert nachher",
-        "gap_delta": "Lückenwert Änderung",
-        "2sfca_mean_before": f"2SFCA vorher (je {per})",
-        "2sfca_mean_after": f"2SFCA nachher (je {per})",
-        "2sfca_mean_delta": f"2SFCA Änderung (je {per})",
-        "e2sfca_mean_before": f"E2SFCA vorher (je {per})",
-        "e2sfca_mean_after": f"E2SFCA nachher (je {per})",
-        "e2sfca_mean_delta": f"E2SFCA Änderung (je {per})",
-    }
-    df = df[list(labels)].rename(columns=labels)
-    df.attrs.update(title=f"Szenario „{c.scenario.name}“ im Vergleich zum Bestand",
-                    model=c.base.model, params=c.params.to_dict(),
-                    changes=list(c.metadata["changes"]), notes=list(c.metadata["notes"]))
-    return df
-
-
-# ---------------------------------------------------------------------------
-# Names that moved to geo.scenario_store and geo._scenario_io
-# ---------------------------------------------------------------------------
-#: Those modules import this one, so it cannot import them at load time; the
-#: names are looked up on first use for callers of ``geo.scenario.ScenarioStore``
-#: and the like (new code imports them from their module).
-_MOVED = {
-    **dict.fromkeys(("ScenarioStore", "ScenarioInfo", "session_folder", "file_stem",
-                     "DAMAGED_MARK"), "scenario_store"),
-    **dict.fromkeys(("to_geojson", "export_scenario", "geopackage_bytes", "import_scenario",
-                     "SITE_COLUMNS", "SITE_TYPES", "META_KEYS"), "_scenario_io"),
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _MOVED.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__package__}.{module}"), name)
-
-
 __all__ = [
     "Change", "PlannedService", "AddSite", "MoveSite", "CloseSite", "OutreachDay",
     "MobileService", "MobileStop", "Pin", "Scenario", "ScenarioHistory", "ScenarioFileError",
-    "Extent", "Comparison", "apply", "changes_frame", "pins_frame", "compare",
-    "comparison_table", "with_services", "resolve_kind", "ids_xy", "check_name", "check_number",
-    "load_json", "strict_json", "now_iso", "to_lonlat", "to_xy", "CHANGE_TYPES",
-    "CELL_CHANGES", "FIGURES", "SCHEMA_VERSION", "FORMAT",
+    "Extent", "Resolved", "apply", "changes_frame", "pins_frame", "resolve", "resolve_kind",
+    "ids_xy", "check_name", "check_number", "load_json", "strict_json", "now_iso", "to_lonlat",
+    "to_xy", "CHANGE_TYPES", "SCHEMA_VERSION", "FORMAT",
 ]

@@ -374,7 +374,8 @@ ATTRIBUTION: dict[str, str] = {
 }
 
 # ---------------------------------------------------------------------------
-# Scenarios and suggested sites (geo/scenario.py, geo/optimize.py, docs/scenarios.md)
+# Scenarios and suggested sites (geo/scenario.py, geo/compare.py, geo/optimize.py,
+# docs/scenarios.md)
 # ---------------------------------------------------------------------------
 # Weekly hours of a full-time site: an outreach day or a mobile stop open h hours
 # a week counts in the 2SFCA with capacity × h / FULL_TIME_HOURS.

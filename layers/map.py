@@ -431,7 +431,7 @@ def map_data(region: Any, population_column: str = "pop", networks: dict | None 
         kreise=boundaries.kreise_geojson(region.gemeinden),
         labels=boundaries.label_points_geojson(region.gemeinden, places),
         services=services.services_geojson(region.services, lang),
-        stops=(stops.stops_geojson(stops_gdf) if stops_gdf is not None and len(stops_gdf)
+        stops=(stops.stops_geojson(stops_gdf, lang) if stops_gdf is not None and len(stops_gdf)
                else {"type": "FeatureCollection", "features": []}),
         population=raster,
         roads=roads.roads_geojson(network) if network is not None else None,

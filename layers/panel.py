@@ -7,7 +7,9 @@ apart from selecting and sorting rows.
 
 from __future__ import annotations
 
+import html
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -270,3 +272,38 @@ def service_xy(result: Any, service_id: str) -> tuple[float, float] | None:
         return None
     geom = chosen.geometry.iloc[0]
     return float(geom.x), float(geom.y)
+
+
+# ---------------------------------------------------------------------------
+# HTML and Markdown for the page (everything from data escaped)
+# ---------------------------------------------------------------------------
+def worst_html(figure: Figure, worst: Sequence[tuple[str, str, float]],
+               lang: str = i18n.DEFAULT_LANG) -> str:
+    """The worst Gemeinden as a small numbered list under the figure's label."""
+    items = "".join(f"<li>{html.escape(name)} ({html.escape(i18n.number(v, 0, lang))})</li>"
+                    for _, name, v in worst) or f"<li>{html.escape(figure.value)}</li>"
+    return (f'<div class="nahraum-worst" title="{html.escape(figure.help)}">'
+            f'<div class="label">{html.escape(figure.label)}</div><ol>{items}</ol></div>')
+
+
+def details_html(details: Details, kind_label: str) -> str:
+    """One block of the click panel: kind, heading, label/value table, source link."""
+    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" if k
+                   else f'<tr><td colspan="2">{html.escape(v)}</td></tr>'
+                   for k, v in details.rows)
+    link = ""
+    if details.link and safe_url(details.link):
+        url = html.escape(details.link, quote=True)
+        link = (f'<p><a href="{url}" target="_blank" rel="noopener noreferrer">'
+                f"{html.escape(details.link[:60])}</a></p>")
+    kind = f'<div class="kind">{html.escape(kind_label)}</div>' if kind_label else ""
+    return (f'{kind}<h4 data-kind="{html.escape(details.kind, quote=True)}">'
+            f"{html.escape(details.title)}</h4><table>{rows}</table>{link}")
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~$])")
+
+
+def md_escape(text: str) -> str:
+    """Text for ``st.markdown`` shown literally (no emphasis, links, HTML or math)."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text))

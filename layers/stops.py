@@ -14,9 +14,12 @@ from layers.legend import LegendEntry, LegendSection, circle_swatch
 LAYER_STOPS = "Haltestellen (ÖPNV)"
 STOP_COLOR = "#1f3a93"
 RAIL_COLOR = "#b30000"
-PRODUCTS: tuple[tuple[str, str], ...] = (
-    ("national", "Fernverkehr"), ("regional", "Regionalverkehr"), ("suburban", "S-Bahn"),
-    ("tram", "Straßenbahn"), ("bus", "Bus"),
+PRODUCTS: tuple[tuple[str, str, str], ...] = (  # (flag, German, English)
+    ("national", "Fernverkehr", "Long-distance rail"),
+    ("regional", "Regionalverkehr", "Regional rail"),
+    ("suburban", "S-Bahn", "Suburban rail"),
+    ("tram", "Straßenbahn", "Tram"),
+    ("bus", "Bus", "Bus"),
 )
 
 
@@ -29,13 +32,15 @@ def _truthy(value: object) -> bool:
         return False
 
 
-def stops_geojson(stops: gpd.GeoDataFrame) -> dict:
+def stops_geojson(stops: gpd.GeoDataFrame, lang: str = i18n.DEFAULT_LANG) -> dict:
     """Stops as display GeoJSON: escaped tooltip, rail flag, radius from ``weight``.
 
     Parameters
     ----------
     stops : GeoDataFrame
         ``region.stops`` (``id``, ``name``, ``weight`` and product flags).
+    lang : {"de", "en"}
+        Language of the product names.
 
     Returns
     -------
@@ -45,7 +50,8 @@ def stops_geojson(stops: gpd.GeoDataFrame) -> dict:
     shown = to_display(stops[stops.geometry.notna() & ~stops.geometry.is_empty])
     props = []
     for _, row in shown.iterrows():
-        served = [label for key, label in PRODUCTS if key in row and _truthy(row[key])]
+        served = [en if i18n.lang_of(lang) == "en" else de for key, de, en in PRODUCTS
+                  if key in row and _truthy(row[key])]
         rail = any(key in row and _truthy(row[key]) for key in ("national", "regional", "suburban"))
         try:
             weight = float(row.get("weight", 0) or 0)

@@ -272,7 +272,7 @@ def open_app(browser, url: str, recorder: OutsideRecorder | None = None,
     if recorder is not None:
         recorder.watch_page(page)
     if sent_frames is not None:
-        page.on("websocket", lambda ws: ws.on("framesent", sent_frames.append))
+        page.on("websocket", lambda ws: ws.on("framesent", lambda data: sent_frames.append(data)))
     page.goto(url, wait_until="domcontentloaded")
     frame = wait_for_map(page, recorder)
     return context, page, frame

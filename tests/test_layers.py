@@ -531,6 +531,21 @@ def test_click_panel_details(region: SimpleNamespace, result: analysis.AnalysisR
     assert panel.service_details(region.services, result, "s1").link == SOURCE
 
 
+def test_panel_html_is_escaped() -> None:
+    details = panel.Details("gemeinde", EVIL, ((EVIL, EVIL), ("", "frei <i>")),
+                            link="javascript:alert(1)")
+    out = panel.details_html(details, "Gemeinde <b>")
+    assert "<script" not in out and out.count(EVIL_ESCAPED) == 3
+    assert "href" not in out and "frei &lt;i&gt;" in out and "Gemeinde &lt;b&gt;" in out
+    linked = panel.details_html(panel.Details("service", "A", (), link=SOURCE), "")
+    assert 'href="https://example.org/quelle?a=1&amp;b=2"' in linked
+    fig = panel.Figure("Größte Lücken", "keine Lücke", 'Hilfe "x"')
+    worst = panel.worst_html(fig, [("1", EVIL, 1234.0)], "de")
+    assert EVIL_ESCAPED in worst and "(1.234)" in worst and 'title="Hilfe &quot;x&quot;"' in worst
+    assert "<li>keine Lücke</li>" in panel.worst_html(fig, [], "de")
+    assert panel.md_escape("R_j * [x](y) <b>") == r"R\_j \* \[x\](y) \<b\>"
+
+
 def test_target_options_follow_life_phases() -> None:
     options = panel.target_options()
     assert set(options) == set(settings.TARGET_GROUPS) and options[0] == "pop"

@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 from geo import analysis, optimize, settings
 from geo._errors import InputError
 from geo.analysis import AnalysisParams
+from geo.compare import compare
 from geo.optimize import brute_force, coverage_value, exact, greedy, reduce_problem, suggest
-from geo.scenario import Scenario, compare
+from geo.scenario import Scenario
 
 
 def enumerate_optimum(cover: np.ndarray, w: np.ndarray, k: int) -> float:

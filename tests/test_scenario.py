@@ -27,6 +27,7 @@ from geo import analysis, settings
 from geo._errors import InputError
 from geo._scenario_io import export_scenario, import_scenario, to_geojson
 from geo.analysis import AnalysisParams
+from geo.compare import compare, comparison_table
 from geo.network import Network
 from geo.scenario import (
     AddSite,
@@ -42,8 +43,6 @@ from geo.scenario import (
     ScenarioHistory,
     apply,
     changes_frame,
-    compare,
-    comparison_table,
     pins_frame,
 )
 from geo.scenario_store import ScenarioStore, session_folder
