@@ -28,7 +28,6 @@ setup_python() {
   want="$(cat requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)"
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     log "Installiere Abhängigkeiten aus requirements.lock"
-    "$VENV/bin/python" -m pip install --quiet --upgrade pip
     "$VENV/bin/python" -m pip install --quiet -r requirements.lock
     "$VENV/bin/python" -m pip install --quiet --no-deps --no-build-isolation -e .
     echo "$want" > "$stamp"

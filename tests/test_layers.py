@@ -369,6 +369,18 @@ def test_people_classes() -> None:
         cells.measure_classes("unknown", np.zeros(2), 15, "pop")
 
 
+def test_row_runs_merge_neighbours_exactly() -> None:
+    rng = np.random.default_rng(1)
+    grid = np.array([(X0 + 50 + 100 * i, Y0 + 50 + 100 * j) for i in range(30)
+                     for j in range(20)], dtype=float)
+    xy = grid[rng.random(len(grid)) < 0.6]
+    runs = cells.row_runs(xy)
+    assert len(runs) < len(xy)
+    squares = shapely.box(xy[:, 0] - 50, xy[:, 1] - 50, xy[:, 0] + 50, xy[:, 1] + 50)
+    assert shapely.coverage_union_all(runs).equals(shapely.union_all(squares))
+    assert len(cells.row_runs(np.array([[X0 + 50, Y0 + 50], [X0 + 150, Y0 + 50]]))) == 1
+
+
 def test_outline_frames_the_cells() -> None:
     xy = np.array([[X0 + 50, Y0 + 50], [X0 + 150, Y0 + 50], [X0 + 5050, Y0 + 50]], dtype=float)
     gj = cells.cells_outline_geojson(xy, np.array([True, True, False]))
