@@ -30,6 +30,7 @@ from jinja2 import Template
 
 from geo import settings
 from layers import boundaries, catchment, cells, i18n, roads, services, stops
+from layers import scenario as scenariolayers
 from layers._assets import css_data_url, localize
 from layers._html import to_display
 from layers.cells import RasterImage
@@ -49,6 +50,7 @@ PANES: dict[str, tuple[int, bool]] = {
     "nahraum-stops": (450, True),
     "nahraum-labels": (620, False),  # above markers: names stay readable, clicks pass
     "nahraum-services": (600, True),
+    "nahraum-scenario": (610, True),  # planned sites and participants' pins
 }
 
 LAYER_ONLINE = "Online-Hintergrundkarte (OpenStreetMap)"
@@ -114,8 +116,39 @@ MAP_CSS = TextTemplate("""
 .nahraum-outline { filter: drop-shadow(0 0 1px #fff); }
 .nahraum-catchment { filter: drop-shadow(0 0 1.5px #fff); }
 .nahraum-marker-selected { box-shadow: 0 0 0 3px #111, 0 0 0 5px #fff; }
-""").substitute(font=FONT_STACK, zgg=LABEL_MIN_ZOOM["gemeinde-gross"],
+$scenario
+""").substitute(scenario=scenariolayers.SCENARIO_CSS, font=FONT_STACK, zgg=LABEL_MIN_ZOOM["gemeinde-gross"],
                 zg=LABEL_MIN_ZOOM["gemeinde"], zo=LABEL_MIN_ZOOM["ort"])
+
+
+# Workshop view (projector, 1280×720 from the back of a room): large, high-contrast legend,
+# labels and controls.
+WORKSHOP_RULES = (
+    (".leaflet-container", "font-size: 20px;"),
+    (".nahraum-legend-control", "font-size: 18px; line-height: 1.25; max-width: 360px; "
+     "background: #fff; color: #000; border: 2px solid #000; padding: 6px 10px; "
+     "max-height: calc(100vh - 150px);"),
+    (".nahraum-legend > summary", "font-size: 20px;"),
+    (".nahraum-legend-title", "font-weight: 700;"),
+    (".nahraum-legend-note", "color: #222; font-size: 17px;"),
+    (".nahraum-legend-row", "min-height: 24px;"),
+    (".nahraum-swatch", "width: 26px; height: 20px; border: 1.5px solid #000;"),
+    (".nahraum-tooltip", "font-size: 22px;"),
+    (".nahraum-popup", "font-size: 20px;"),
+    (".nahraum-popup h4", "font-size: 24px;"),
+    (".leaflet-control-layers", "font-size: 20px;"),
+    (".leaflet-control-attribution", "font-size: 13px;"),
+    (".leaflet-control-zoom a", "width: 36px; height: 36px; line-height: 36px; font-size: 24px;"),
+    (".nahraum-label-gemeinde-gross span", "font-size: 22px;"),
+    (".nahraum-label-gemeinde span", "font-size: 19px;"),
+    (".nahraum-label-ort span", "font-size: 17px;"),
+)
+# Scoped to the map container's class ``nahraum-workshop`` (set by MapStyle): a changed
+# script also makes st_folium remount the map, which a changed style sheet alone does not.
+WORKSHOP_CSS = "\n".join(
+    (f".nahraum-workshop{sel} {{ {rule} }}" if sel == ".leaflet-container"
+     else f".nahraum-workshop {sel} {{ {rule.replace(';', ' !important;')} }}")
+    for sel, rule in WORKSHOP_RULES)
 
 
 class MapStyle(JSCSSMixin):
@@ -125,7 +158,12 @@ class MapStyle(JSCSSMixin):
     show labels from a zoom level on.
     """
 
-    default_css = [("nahraum_css", css_data_url(MAP_CSS))]
+    default_css = [("nahraum_css", css_data_url(MAP_CSS + WORKSHOP_CSS))]
+
+    def __init__(self, workshop: bool = False) -> None:
+        super().__init__()
+        self._name = "MapStyle"
+        self.workshop = bool(workshop)
     _template = Template(
         """
         {% macro script(this, kwargs) %}
@@ -139,14 +177,11 @@ class MapStyle(JSCSSMixin):
             }
             map.on('zoomend', zoomClasses);
             zoomClasses();
+            {% if this.workshop %}map.getContainer().classList.add('nahraum-workshop');{% endif %}
         })();
         {% endmacro %}
         """
     )
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._name = "MapStyle"
 
 
 class MapRuntime(MacroElement):
@@ -341,6 +376,7 @@ class MapOptions:
     stops: bool = False
     online_tiles: bool = False
     roads: bool = True
+    workshop: bool = False
 
 
 @dataclass(frozen=True)
@@ -390,6 +426,8 @@ class Overlays:
     selected_ags: str | None = None
     selected_service: str | None = None
     tips: dict = field(default_factory=dict)
+    scenario_sites: dict | None = None
+    scenario_pins: dict | None = None
 
 
 def region_bounds(region: Any) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -523,7 +561,7 @@ def build_base_map(data: MapData, options: MapOptions | None = None,
            footer=i18n.t("legend_footer", lang),
            collapse_below_px=LEGEND_COMPACT_BELOW_PX).add_to(m)
     FitRegion(data.bounds).add_to(m)
-    MapStyle().add_to(m)
+    MapStyle(workshop=opts.workshop).add_to(m)
     return localize(m)
 
 
@@ -587,6 +625,14 @@ def overlay_groups(ov: Overlays, sections: Sequence[LegendSection] = (),
         if ov.cell is not None:
             cells.outline_layer(ov.cell, pane="nahraum-catchment", color="#111111").add_to(sel)
         groups.append(sel)
+
+    if ov.scenario_sites is not None or ov.scenario_pins is not None:
+        empty = {"type": "FeatureCollection", "features": []}
+        group, section = scenariolayers.scenario_group(ov.scenario_sites or empty,
+                                                       ov.scenario_pins or empty, lang)
+        groups.append(group)
+        if section is not None:
+            legend_sections.insert(1, section)
 
     html = legend_html([*legend_sections, *sections], title=i18n.t("legend", lang),
                        footer=i18n.t("legend_footer", lang))

@@ -307,11 +307,17 @@ def select_option(page, label: str, option, open_only: bool = False):
     With ``open_only`` the list is opened and the option locator returned (click it to
     trigger the change, e.g. after starting a timer).
     """
-    page.get_by_role("combobox", name=label, exact=True).click()
+    box = page.get_by_role("combobox", name=label, exact=True)
+    box.click()
     item = page.get_by_role("option", name=option)
     if isinstance(option, str):
         item = page.get_by_role("option", name=option, exact=True)
-    item.first.wait_for(state="visible", timeout=10_000)
+    try:
+        item.first.wait_for(state="visible", timeout=5_000)
+    except Exception:  # the list closed again (the widget was redrawn during the click)
+        page.keyboard.press("Escape")
+        box.click()
+        item.first.wait_for(state="visible", timeout=10_000)
     if open_only:
         return item.first
     item.first.click()

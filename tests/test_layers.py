@@ -705,3 +705,96 @@ def test_symbol_svg_is_inline_and_clean() -> None:
     svg = _assets.symbol_svg("comments")
     assert svg.startswith("<svg ") and 'fill="currentColor"' in svg and "<!--" not in svg
     assert _assets.symbol_svg("../../etc/passwd").startswith("<svg ")
+
+
+# ---------------------------------------------------------------------------
+# Scenario layers (workshop): planned/closed symbols, escaped pin text
+# ---------------------------------------------------------------------------
+def _scenario_frame() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({
+        "id": ["plan-1", "svc-9", "svc-3", "plan-2-1"],
+        "name": [EVIL, "Beratung <Mitte>", "Jugendclub", "Mobil"],
+        "category": ["Familie", "Beratung", "Jugend", "Familie"],
+        "subcategory": ["", "", "", ""],
+        "capacity": [None, 2.0, 1.0, 0.2],
+        "change_id": ["plan-1", "plan-3", "plan-4", "plan-2"],
+        "change_type": ["add_site", "move_site", "close_site", "mobile_service"],
+        "scenario_change": ["Neuer Standort", "verlegt", "geschlossen", EVIL],
+    }, geometry=gpd.points_from_xy([4400000, 4401000, 4402000, 4403000],
+                                   [3140000, 3141000, 3142000, 3143000]),
+        crs=settings.CRS_METRIC)
+
+
+def test_scenario_site_symbols() -> None:
+    from layers import scenario as sl
+
+    gj = sl.sites_geojson(_scenario_frame())
+    classes = [f["properties"]["cls"] for f in gj["features"]]
+    assert classes == ["plan", "moved", "closed", "plan"]
+    colors = [f["properties"]["color"] for f in gj["features"]]
+    assert colors[0] == settings.CATEGORIES["Familie"].color
+    text = str(gj)
+    assert EVIL not in text and EVIL_ESCAPED in text  # names and changes escaped
+    assert "geplant: neuer Standort" in gj["features"][0]["properties"]["tooltip"]
+    assert "geschlossen" in gj["features"][2]["properties"]["tooltip"]
+    # Legend: dashed star for planned, crossed-out marker for closed.
+    group, section = sl.scenario_group(gj, sl.pins_geojson(None))
+    assert section is not None
+    html_rows = [e.swatch_html for e in section.entries]
+    assert any("nahraum-plan-plan" in h and "★" in h for h in html_rows)
+    assert any("nahraum-plan-closed" in h and "★" not in h for h in html_rows)
+    assert "dashed" in sl.SCENARIO_CSS and "nahraum-plan-closed::after" in sl.SCENARIO_CSS
+    rendered = folium.Map(tiles=None)
+    group.add_to(rendered)
+    page = rendered.get_root().render()
+    assert "nahraum-plan nahraum-plan-" in page and EVIL not in page
+
+
+def test_pin_text_escaped() -> None:
+    from geo.scenario import Pin, Scenario, pins_frame
+    from layers import scenario as sl
+
+    text = EVIL + ' & "Treff"\nzweite Zeile ' + "x" * 120
+    scenario = Scenario(name="t").with_pin(Pin(x=4400000.0, y=3140000.0, kind="too_far",
+                                               text=text))
+    gj = sl.pins_geojson(pins_frame(scenario), pending=[(11.0, 51.3)])
+    props = [f["properties"] for f in gj["features"]]
+    assert [p["pending"] for p in props] == [False, True]
+    pin = props[0]
+    assert pin["symbol"] == sl.PIN_STYLE["too_far"][1]
+    for key in ("tooltip", "popup"):
+        assert EVIL not in pin[key] and EVIL_ESCAPED in pin[key]
+        assert "&amp;" in pin[key] and "&quot;Treff&quot;" in pin[key]
+    assert "Weg zu weit" in pin["tooltip"]
+    assert "…" in pin["tooltip"] and len(pin["tooltip"]) < len(pin["popup"])
+    assert "zweite Zeile" in pin["popup"] and "<br>" in pin["popup"]
+    assert sl.pin_label("missing") == settings.PIN_KINDS["missing"]
+    assert sl.pin_label("missing", "en") == "a service is missing here"
+    # The browser code assigns the symbol as text, never as HTML.
+    m = folium.Map(tiles=None)
+    sl.pins_layer(gj, "nahraum-scenario", "Pins").add_to(m)
+    page = m.get_root().render()
+    assert "b.textContent = p.symbol" in page and EVIL not in page
+
+
+def test_scenario_overlay_and_workshop_style() -> None:
+    from layers import scenario as sl
+
+    sites = sl.sites_geojson(_scenario_frame())
+    ov = maplayers.Overlays(
+        measure_name="M", raster=None, raster_attribution="", measure_legend=legend.LegendSection("M"),
+        services_name="S", services={"type": "FeatureCollection", "features": []},
+        services_legend=legend.LegendSection("S"), scenario_sites=sites,
+        scenario_pins=sl.pins_geojson(None))
+    groups = maplayers.overlay_groups(ov)
+    names = [g.layer_name for g in groups]
+    assert i18n.t("layer_scenario") in names
+    assert "nahraum-scenario" in maplayers.PANES
+    style = maplayers.MapStyle(workshop=True)
+    m = folium.Map(tiles=None)
+    style.add_to(m)
+    assert "classList.add('nahraum-workshop')" in m.get_root().render()
+    m2 = folium.Map(tiles=None)
+    maplayers.MapStyle().add_to(m2)
+    assert "classList.add('nahraum-workshop')" not in m2.get_root().render()
+    assert ".nahraum-workshop .nahraum-legend-control" in maplayers.WORKSHOP_CSS

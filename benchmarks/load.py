@@ -1,0 +1,623 @@
+"""Load: concurrent browser sessions on ``default`` over loopback, bounded in time.
+
+One headless Chromium (Debian's ``/usr/bin/chromium``) with ``--sessions`` browser contexts
+(default 10), driven concurrently with Playwright's asyncio API. Each session opens the app
+with its own workshop token (``?ws=<token>``) and, until ``--seconds`` have passed, changes
+parameters like a user – threshold slider (arrow keys), mode select, service categories
+(add one, remove the last with Backspace) – and adds sites when the workshop UI ("neuer
+Standort" click mode) is present; otherwise it prints ``add_site: nicht verfügbar``.
+
+Response time of an action: from the control change until the app finished the rerun the
+change caused (Streamlit's ``script_finished`` message on the session's WebSocket, after a
+``new_session`` message sent after the change) and the map's overlay shows the new raster
+image, decoded (inside the st_folium iframe; if the raster does not change within
+``--overlay-wait`` seconds the rerun end counts and the action is listed as "Karte
+unverändert"). Printed: p50/p95 per action type and overall, the number of actions.
+
+Isolation: at the end every page must still show its own parameters (threshold, mode,
+categories) and, with the workshop UI, every session's scenario store
+(``geo.scenario_store.session_folder(<token>)``) must hold exactly its own sites –
+``isolation=ok`` or the violations. The server runs with the network guard of
+``tests/e2e_helpers.py`` (attempts to leave loopback are counted) and a temporary cache
+(``NAHRAUM_CACHE``; the default region copied from the app's cache or built there).
+
+``--snapshot`` starts the app from a copy of ``app.py``, ``geo/`` and ``layers/`` in the
+temporary folder, so edits to the working tree during the run do not change the app under
+measurement (Streamlit re-reads ``app.py`` on every rerun).
+
+Run: ``.venv/bin/python benchmarks/load.py [--sessions 10] [--seconds 60] [--snapshot]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import random
+import re
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from geo import settings  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-default-apps", "--disable-domain-reliability", "--no-pings",
+                 "--disable-dev-shm-usage"]
+REGION = "default"
+FOLIUM_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
+THRESHOLD = "Schwellenwert (Minuten)"
+MODE = "Verkehrsart"
+CATEGORIES = "Kategorien"
+ADD_SITE = re.compile(r"neue[rn]? Standort", re.IGNORECASE)
+ACTION_TIMEOUT_S = 90.0
+LOOPBACK = {"localhost", "127.0.0.1", "::1", "[::1]"}
+
+MAP_READY_JS = """() => {
+    const f = document.querySelector('iframe[title="streamlit_folium.st_folium"]');
+    const d = f && f.contentDocument;
+    if (!d) return false;
+    const img = d.querySelector('img.nahraum-raster');
+    return d.querySelectorAll('path.nahraum-gemeinde').length > 0 && img !== null
+        && img.complete && img.naturalWidth > 0;
+}"""
+RASTER_JS = """() => { const f = document.querySelector('iframe[title="streamlit_folium.st_folium"]');
+    const i = f && f.contentDocument && f.contentDocument.querySelector('img.nahraum-raster');
+    return i ? i.src.length + ':' + i.src.slice(-64) : null; }"""
+RASTER_CHANGED_JS = """(before) => {
+    const f = document.querySelector('iframe[title="streamlit_folium.st_folium"]');
+    const i = f && f.contentDocument && f.contentDocument.querySelector('img.nahraum-raster');
+    return i !== null && i !== undefined && i.complete && i.naturalWidth > 0
+        && (i.src.length + ':' + i.src.slice(-64)) !== before; }"""
+# A point inside the n-th Gemeinde that the mouse hits directly (no marker or control),
+# in page coordinates, with its lon/lat.
+MAP_SPOT_JS = """(n) => {
+    const f = document.querySelector('iframe[title="streamlit_folium.st_folium"]');
+    const d = f.contentDocument, w = f.contentWindow, fr = f.getBoundingClientRect();
+    const paths = [...d.querySelectorAll('path.nahraum-gemeinde')];
+    const controls = [...d.querySelectorAll('.leaflet-control')].map(c => c.getBoundingClientRect());
+    for (let k = 0; k < paths.length; k++) {
+        const path = paths[(n + k * 7) % paths.length];
+        const r = path.getBoundingClientRect();
+        for (let fy = 0.4; fy <= 0.6; fy += 0.1) for (let fx = 0.4; fx <= 0.6; fx += 0.1) {
+            const x = r.left + fx * r.width, y = r.top + fy * r.height;
+            const free = controls.every(c => x < c.left - 5 || x > c.right + 5
+                                        || y < c.top - 5 || y > c.bottom + 5);
+            if (free && x > 5 && y > 5 && x < w.innerWidth - 5 && y < w.innerHeight - 5
+                && d.elementFromPoint(x, y) === path) {
+                const ll = w.map ? w.map.containerPointToLatLng([x, y]) : null;
+                return {x: fr.left + x, y: fr.top + y, lat: ll && ll.lat, lng: ll && ll.lng};
+            }
+        }
+    }
+    return null;
+}"""
+CATEGORY_TAGS_JS = """(label) => {
+    const box = [...document.querySelectorAll('[data-testid=stMultiSelect]')]
+        .find(e => e.innerText.startsWith(label));
+    return box ? [...box.querySelectorAll('[data-tag]')]
+        .map(t => (t.getAttribute('aria-label') || t.innerText).trim()) : null;
+}"""
+SITES_JS = """() => { const f = document.querySelector('iframe[title="streamlit_folium.st_folium"]');
+    const d = f && f.contentDocument;
+    return d ? d.querySelectorAll('.nahraum-plan').length : 0; }"""
+SITES_CHANGED_JS = """(before) => { const f = document.querySelector('iframe[title="streamlit_folium.st_folium"]');
+    const d = f && f.contentDocument;
+    return d !== null && d.querySelectorAll('.nahraum-plan').length > before; }"""
+
+
+# ---------------------------------------------------------------------------
+# Server
+# ---------------------------------------------------------------------------
+def prepare_cache(root: Path) -> Path:
+    """A temporary cache with the default region (copied from the app's cache or built)."""
+    cache = root / "cache"
+    cache.mkdir(parents=True)
+    source = settings.cache_dir()
+    if (source / REGION / "meta.json").is_file():
+        shutil.copytree(source / REGION, cache / REGION)
+        if (source / "_shared").is_dir():
+            shutil.copytree(source / "_shared", cache / "_shared")
+    from geo.region import load_region  # builds only if the copy is outdated or missing
+
+    t = time.perf_counter()
+    load_region(REGION, cache_dir=cache)
+    print(f"Region {REGION} bereit in {cache} ({time.perf_counter() - t:.1f} s)")
+    return cache
+
+
+@dataclass
+class Server:
+    url: str
+    stop: object
+    outside: object  # () -> list of attempts to leave loopback
+
+
+def snapshot_code(root: Path) -> Path:
+    """A copy of the app's code (app.py, geo, layers): immune to edits during the run."""
+    code = root / "code"
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    code.mkdir(parents=True)
+    shutil.copy2(REPO / "app.py", code / "app.py")
+    for package in ("geo", "layers"):
+        shutil.copytree(REPO / package, code / package, ignore=ignore)
+    (code / "data").mkdir()
+    for sub in ("regions", "planning"):
+        if (REPO / "data" / sub).exists():
+            (code / "data" / sub).symlink_to(REPO / "data" / sub)
+    return code
+
+
+def start_server(workdir: Path, cache: Path, code: Path | None = None) -> Server:
+    """The app as users start it (tests/e2e_helpers.start_app with its network guard).
+
+    With ``code`` the app runs from that copy (Streamlit puts the script's folder first
+    on ``sys.path``); data and cache stay those of the repository run.
+    """
+    os.environ[settings.CACHE_ENV_VAR] = str(cache)
+    os.environ.setdefault(settings.DATA_ENV_VAR, str(settings.data_dir()))
+    try:
+        from tests.e2e_helpers import start_app, stop_app
+    except ImportError:  # pragma: no cover - helpers moved: start streamlit directly
+        return _start_plain(workdir, code)
+    command = None
+    if code is not None:
+        command = (f"{{python}} -m streamlit run {code / 'app.py'} --server.port {{port}} "
+                   "--server.headless true --browser.gatherUsageStats false")
+    server = start_app(workdir, command=command)
+    return Server(server.url, lambda: stop_app(server), server.outside_attempts)
+
+
+def _start_plain(workdir: Path, code: Path | None = None) -> Server:
+    import socket
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = open(workdir / "server.log", "wb")  # noqa: SIM115 - closed in stop()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str((code or REPO) / "app.py"),
+         "--server.port", str(port),
+         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://localhost:{port}"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                break
+        except OSError:
+            time.sleep(0.3)
+
+    def stop() -> None:
+        os.killpg(proc.pid, 15)
+        proc.wait(timeout=15)
+        log.close()
+
+    return Server(url, stop, lambda: [])
+
+
+# ---------------------------------------------------------------------------
+# One browser session
+# ---------------------------------------------------------------------------
+@dataclass
+class Session:
+    idx: int
+    token: str
+    page: object = None
+    rng: random.Random = None
+    started: int = 0  # new_session messages (one per script run)
+    finished: int = 0  # successful script_finished messages
+    running: bool = False
+    last_finished_at: float = 0.0
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+    timings: list = field(default_factory=list)  # (action, seconds, map_changed, rerun_s)
+    errors: list = field(default_factory=list)
+    outside: list = field(default_factory=list)
+    mode: str = settings.DEFAULT_MODE
+    threshold: dict = field(default_factory=dict)
+    categories: list = field(default_factory=list)
+    sites: list = field(default_factory=list)  # (lon, lat) of sites this session added
+
+    def on_message(self, payload) -> None:
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        if isinstance(payload, str):
+            return
+        try:
+            msg = ForwardMsg.FromString(payload)
+        except Exception:  # noqa: BLE001 - not a ForwardMsg
+            return
+        kind = msg.WhichOneof("type")
+        if kind == "new_session":
+            self.started += 1
+            self.running = True
+        elif kind == "script_finished":
+            self.running = False
+            if msg.script_finished in (0, 3):
+                self.finished += 1
+                self.last_finished_at = time.perf_counter()
+        else:
+            return
+        self.changed.set()
+
+    async def wait_rerun(self, started0: int, finished0: int, timeout: float) -> float:
+        """Wait for a run started after the trigger to finish; the time it finished."""
+        deadline = time.perf_counter() + timeout
+        while not (self.started > started0 and self.finished > finished0 and not self.running):
+            self.changed.clear()
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                raise TimeoutError("kein abgeschlossener Neulauf")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.changed.wait(), left)
+        return self.last_finished_at
+
+    async def wait_idle(self, timeout: float = ACTION_TIMEOUT_S) -> None:
+        deadline = time.perf_counter() + timeout
+        while self.running and time.perf_counter() < deadline:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.15)  # let the map component apply the last update
+
+    async def timed(self, action: str, trigger, overlay_wait: float,
+                    changed: tuple[str, str] = (RASTER_JS, RASTER_CHANGED_JS)) -> None:
+        """Run ``trigger``; record the time until the rerun finished and the map updated.
+
+        ``changed``: JS of the map state before, and a predicate of the changed state.
+        """
+        page = self.page
+        await self.wait_idle()
+        state_js, changed_js = changed
+        before = await page.evaluate(state_js)
+        started0, finished0 = self.started, self.finished
+        t0 = time.perf_counter()
+        await trigger()
+        done = await self.wait_rerun(started0, finished0, ACTION_TIMEOUT_S)
+        rerun_s = done - t0
+        map_changed = True
+        try:
+            await page.wait_for_function(changed_js, arg=before, polling=50,
+                                         timeout=overlay_wait * 1000)
+            done = max(done, time.perf_counter())
+        except Exception:  # noqa: BLE001 - Playwright TimeoutError: map unchanged
+            map_changed = False
+        self.timings.append((action, done - t0, map_changed, rerun_s))
+
+
+async def open_session(browser, url: str, s: Session, timeout_s: float):
+    context = await browser.new_context(viewport={"width": 1920, "height": 1080},
+                                        service_workers="block", locale="de-DE")
+
+    async def route(r):
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(r.request.url)
+        if parts.scheme in ("data", "blob", "about") or (parts.hostname or "") in LOOPBACK:
+            await r.continue_()
+        else:
+            s.outside.append(r.request.url)
+            await r.abort("blockedbyclient")
+
+    await context.route("**/*", route)
+    context.set_default_timeout(30_000)
+    page = await context.new_page()
+    page.on("websocket", lambda ws: ws.on("framereceived", s.on_message))
+    s.page = page
+    await page.goto(f"{url}/?ws={s.token}", wait_until="domcontentloaded")
+    await page.wait_for_function(MAP_READY_JS, polling=200, timeout=timeout_s * 1000)
+    await s.wait_idle()
+    return context
+
+
+# ---------------------------------------------------------------------------
+# Actions
+# ---------------------------------------------------------------------------
+def mode_labels() -> dict[str, str]:
+    from layers import i18n
+
+    return {m: i18n.mode_label(m, "de") for m in settings.MODES}
+
+
+async def act_threshold(s: Session, overlay_wait: float) -> None:
+    slider = s.page.locator(f'input[type=range][aria-label="{THRESHOLD}"]')
+    value = s.threshold.get(s.mode, settings.MODES[s.mode].default_threshold_min)
+    step = 5 if value <= 5 else -5 if value >= 60 else s.rng.choice((5, -5))
+    await slider.focus()
+    key = "ArrowRight" if step > 0 else "ArrowLeft"
+    await s.timed("threshold", lambda: s.page.keyboard.press(key), overlay_wait)
+    s.threshold[s.mode] = value + step
+
+
+async def act_mode(s: Session, overlay_wait: float) -> None:
+    labels = mode_labels()
+    new = s.rng.choice([m for m in labels if m != s.mode])
+    await s.page.get_by_role("combobox", name=MODE, exact=True).click()
+    option = s.page.get_by_role("option", name=labels[new], exact=True).first
+    await option.wait_for(state="visible", timeout=10_000)
+    await s.timed("mode", option.click, overlay_wait)
+    s.mode = new
+    # The slider of the other mode was not drawn in this run, so Streamlit dropped its
+    # state: the new mode starts at its default threshold again.
+    s.threshold.pop(new, None)
+
+
+async def act_category(s: Session, overlay_wait: float) -> None:
+    box = s.page.get_by_role("combobox", name=CATEGORIES, exact=True)
+    if len(s.categories) >= 2:
+        await box.click()
+        await s.timed("category", lambda: s.page.keyboard.press("Backspace"), overlay_wait)
+        s.categories.pop()
+    else:
+        await box.click()
+        options = s.page.get_by_role("option")
+        await options.first.wait_for(state="visible", timeout=10_000)
+        offered = [m.group(1) for t in await options.all_inner_texts()
+                   if (m := re.fullmatch(r"(.+) \((\d+)\)", t.strip())) and int(m.group(2)) > 0
+                   and m.group(1) not in s.categories]
+        new = s.rng.choice(offered)
+        option = s.page.get_by_role("option", name=re.compile(rf"^{re.escape(new)} \(\d+\)$"))
+        option = option.first
+        await s.timed("category", option.click, overlay_wait)
+        s.categories.append(new)
+    await s.page.keyboard.press("Escape")
+
+
+def site_radio(page):
+    return page.get_by_role("radio", name=ADD_SITE)
+
+
+async def add_site_available(page) -> bool:
+    return await site_radio(page).count() > 0
+
+
+async def act_add_site(s: Session, overlay_wait: float) -> None:
+    """Switch the click mode to "neuer Standort" (once), click into a Gemeinde."""
+    page = s.page
+    radio = site_radio(page).first
+    if not await radio.is_checked():
+        started0, finished0 = s.started, s.finished
+        await radio.locator("xpath=ancestor::label[1]").click()
+        await s.wait_rerun(started0, finished0, ACTION_TIMEOUT_S)
+        await s.wait_idle()
+        if not await radio.is_checked():
+            raise RuntimeError("Klickmodus „neuer Standort“ ließ sich nicht wählen")
+    spot = await page.evaluate(MAP_SPOT_JS, s.idx * 5 + len(s.sites) * 3)
+    if spot is None:
+        raise RuntimeError("keine freie Stelle auf der Karte")
+
+    async def click() -> None:
+        await page.mouse.click(spot["x"], spot["y"])
+
+    await s.timed("add_site", click, overlay_wait, changed=(SITES_JS, SITES_CHANGED_JS))
+    s.sites.append((spot["lng"], spot["lat"]))
+
+
+async def run_session(s: Session, deadline: float, overlay_wait: float, think: float,
+                      add_site: dict) -> None:
+    actions = [act_threshold, act_mode, act_category]
+    n = 0
+    while time.perf_counter() < deadline:
+        choices = list(actions)
+        if add_site["on"]:
+            choices.append(act_add_site)
+        act = choices[n % len(choices)] if n < len(choices) else s.rng.choice(choices)
+        n += 1
+        try:
+            await act(s, overlay_wait)
+        except Exception as exc:  # noqa: BLE001 - record and go on
+            s.errors.append(f"{act.__name__}: {type(exc).__name__}: {str(exc)[:160]}")
+            with contextlib.suppress(Exception):
+                await s.page.keyboard.press("Escape")
+        await asyncio.sleep(think * s.rng.uniform(0.3, 1.0))
+
+
+# ---------------------------------------------------------------------------
+# Isolation
+# ---------------------------------------------------------------------------
+async def page_state(s: Session) -> dict:
+    page = s.page
+    value = await page.locator(f'input[type=range][aria-label="{THRESHOLD}"]').input_value()
+    mode_text = await page.get_by_role("combobox", name=MODE, exact=True).evaluate(
+        "e => e.value || e.innerText || e.textContent")
+    tags = await page.evaluate(CATEGORY_TAGS_JS, CATEGORIES)
+    return {"threshold": float(value), "mode": mode_text,
+            "categories": sorted(re.sub(r" \(\d+\)$", "", t) for t in tags or [])}
+
+
+async def check_pages(sessions: list[Session]) -> list[str]:
+    labels = mode_labels()
+    problems = []
+    for s in sessions:
+        try:
+            await s.wait_idle()
+            st = await page_state(s)
+        except Exception as exc:  # noqa: BLE001
+            shown = await s.page.evaluate(
+                "() => [...document.querySelectorAll('[data-testid=stException],"
+                " [data-testid=stAlert]')].map(e => e.innerText.slice(0, 300)).join(' | ')")
+            problems.append(f"Sitzung {s.idx}: Zustand nicht lesbar "
+                            f"({str(exc).splitlines()[0]}) {shown}")
+            continue
+        want = s.threshold.get(s.mode, settings.MODES[s.mode].default_threshold_min)
+        if (st["threshold"] != want or labels[s.mode] not in st["mode"]
+                or st["categories"] != sorted(s.categories)):
+            problems.append(f"Sitzung {s.idx}: zeigt {st}, erwartet Schwellenwert {want}, "
+                            f"{labels[s.mode]}, {sorted(s.categories)}")
+    return problems
+
+
+def check_stores(sessions: list[Session], cache: Path, tolerance_m: float = 400.0) -> list[str]:
+    """Every session's scenario store holds exactly its own sites."""
+    from pyproj import Transformer
+
+    from geo.scenario import AddSite
+    from geo.scenario_store import ScenarioStore, session_folder
+
+    to_3035 = Transformer.from_crs(settings.CRS_DISPLAY, settings.CRS_METRIC, always_xy=True)
+    own = {s.idx: [to_3035.transform(lon, lat) for lon, lat in s.sites] for s in sessions}
+    problems = []
+    root = session_folder("x" * 8, cache).parent
+    for s in sessions:
+        # The app keeps one folder per workshop id and region: <token>-<hash of region>.
+        folders = [f for f in root.glob(f"{s.token}*")
+                   if f.is_dir() and (f.name == s.token or f.name.startswith(s.token + "-"))]
+        stored = []
+        for folder in folders:
+            store = ScenarioStore(folder)
+            for name in store.names():
+                stored += [(c.x, c.y) for c in store.load(name).changes if isinstance(c, AddSite)]
+        if not folders and s.sites:
+            problems.append(f"Sitzung {s.idx}: kein Szenario-Ordner für ws={s.token}")
+            continue
+        for x, y in stored:
+            near = [i for i, pts in own.items()
+                    if any((x - px) ** 2 + (y - py) ** 2 <= tolerance_m ** 2 for px, py in pts)]
+            if s.idx not in near:
+                problems.append(f"Sitzung {s.idx}: fremder Standort ({x:.0f}, {y:.0f})"
+                                + (f" von Sitzung {near}" if near else ""))
+        if len(stored) != len(s.sites):
+            problems.append(f"Sitzung {s.idx}: {len(stored)} Standorte gespeichert, "
+                            f"{len(s.sites)} gesetzt")
+    return problems
+
+
+# ---------------------------------------------------------------------------
+# Main
+# ---------------------------------------------------------------------------
+def pct(values: list[float], q: float) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def report(sessions: list[Session], seconds: float) -> None:
+    rows = [t for s in sessions for t in s.timings]
+    print(f"\nAktionen: {len(rows)} in {seconds:.0f} s mit {len(sessions)} Sitzungen "
+          f"({len(rows) / max(seconds, 1e-9):.2f}/s)")
+    print("Antwortzeit = Änderung → Neulauf fertig und Karte aktualisiert; "
+          "Neulauf = Änderung → script_finished")
+    print(f"{'Aktion':<12}{'n':>5}{'p50 s':>8}{'p95 s':>8}{'max s':>8}"
+          f"{'Neulauf p50':>13}{'p95':>7}  Karte unverändert")
+
+    def line(label: str, sel: list) -> None:
+        total = [r[1] for r in sel]
+        rerun = [r[3] for r in sel]
+        same = sum(1 for r in sel if not r[2])
+        print(f"{label:<12}{len(total):>5}{pct(total, 50):>8.2f}{pct(total, 95):>8.2f}"
+              f"{max(total):>8.2f}{pct(rerun, 50):>13.2f}{pct(rerun, 95):>7.2f}  {same}")
+
+    for action in ("threshold", "mode", "category", "add_site"):
+        sel = [r for r in rows if r[0] == action]
+        if sel:
+            line(action, sel)
+    if rows:
+        line("gesamt", rows)
+    errors = [f"  Sitzung {s.idx}: {e}" for s in sessions for e in s.errors]
+    print(f"Fehler: {len(errors)}")
+    for text in errors[:20]:
+        print(text)
+
+
+async def run(args) -> int:
+    from playwright.async_api import async_playwright
+
+    if not Path(CHROMIUM).is_file():
+        print(f"Chromium nicht gefunden ({CHROMIUM}). Bitte mit ./nahraum.sh test oder "
+              "apt-get install chromium installieren.")
+        return 2
+    tmp = Path(tempfile.mkdtemp(prefix="nahraum-load-"))
+    cache = prepare_cache(tmp)
+    code = snapshot_code(tmp) if args.snapshot else None
+    t = time.perf_counter()
+    server = start_server(tmp / "app", cache, code)
+    print(f"App: {server.url} (Start {time.perf_counter() - t:.1f} s; Code: "
+          f"{'Kopie ' + str(code) if code else REPO})")
+    status = 0
+    try:
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                               headless=True)
+            try:
+                sessions = [Session(i, f"last{i:02d}-{secrets.token_hex(4)}",
+                                    rng=random.Random(args.seed + i))
+                            for i in range(args.sessions)]
+                t = time.perf_counter()
+                contexts = await asyncio.gather(
+                    *(open_session(browser, server.url, s, args.open_timeout) for s in sessions))
+                print(f"{len(sessions)} Sitzungen geöffnet in {time.perf_counter() - t:.1f} s "
+                      f"(je eigenes ?ws=…)")
+                add_site = {"on": await add_site_available(sessions[0].page)}
+                print("add_site: verfügbar" if add_site["on"] else "add_site: nicht verfügbar")
+                t0 = time.perf_counter()
+                await asyncio.gather(*(run_session(s, t0 + args.seconds, args.overlay_wait,
+                                                   args.think, add_site) for s in sessions))
+                elapsed = time.perf_counter() - t0
+                report(sessions, elapsed)
+                problems = await check_pages(sessions)
+                if add_site["on"]:
+                    problems += check_stores(sessions, cache)
+                sites = sum(len(s.sites) for s in sessions)
+                if problems:
+                    status = 1
+                    print("isolation=VERLETZT")
+                    for p in problems:
+                        print(f"  {p}")
+                else:
+                    scope = (f"Parameter je Seite, {sites} Standorte in {len(sessions)} "
+                             "Szenario-Speichern" if add_site["on"]
+                             else "Parameter je Seite; Standorte nicht prüfbar")
+                    print(f"isolation=ok ({scope})")
+                outside = [u for s in sessions for u in s.outside]
+                print(f"Browser ins Internet: {len(outside)}; Server ins Internet: "
+                      f"{len(server.outside())}")
+                for c in contexts:
+                    await c.close()
+            finally:
+                await browser.close()
+    finally:
+        server.stop()
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            print(f"Arbeitsordner: {tmp}")
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sessions", type=int, default=10)
+    p.add_argument("--seconds", type=float, default=60.0, help="Dauer der Aktionsphase")
+    p.add_argument("--open-timeout", type=float, default=240.0,
+                   help="Höchstzeit, bis alle Sitzungen die Karte zeigen")
+    p.add_argument("--overlay-wait", type=float, default=10.0,
+                   help="Höchstzeit nach dem Neulauf für das neue Kartenbild")
+    p.add_argument("--think", type=float, default=1.0, help="Pause zwischen Aktionen (s, max)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--keep", action="store_true", help="Arbeitsordner behalten")
+    p.add_argument("--snapshot", action="store_true",
+                   help="App aus einer Kopie des Codes starten (während der Messung "
+                        "geänderte Dateien wirken nicht)")
+    args = p.parse_args(argv)
+    hard_limit = args.open_timeout + args.seconds + ACTION_TIMEOUT_S + 300
+    try:
+        return asyncio.run(asyncio.wait_for(run(args), hard_limit))
+    except TimeoutError:
+        print(f"Abgebrochen: Zeitlimit {hard_limit:.0f} s überschritten")
+        return 3
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
