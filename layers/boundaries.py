@@ -190,7 +190,8 @@ def basemap_layer(pane: str) -> BasemapFill:
 
 
 def gemeinden_layer(gemeinden: dict, pane: str, show: bool = True,
-                    name: str = LAYER_GEMEINDEN) -> folium.GeoJson:
+                    name: str = LAYER_GEMEINDEN,
+                    attribution: str = ATTRIBUTION_GEMEINDEN) -> folium.GeoJson:
     """Gemeinde outlines with hover tooltip; a click selects the Gemeinde in the app.
 
     The features register with ``window.nahraum`` (:class:`layers.map.MapRuntime`),
@@ -206,6 +207,8 @@ def gemeinden_layer(gemeinden: dict, pane: str, show: bool = True,
         Initially visible.
     name : str
         Layer name in the layer control.
+    attribution : str
+        Credit of the boundary data (empty for regions without official boundaries).
     """
     style = JsCode(js_code(
         "function(f) { return {color: $line, weight: 1.2, opacity: 0.9, fill: true, "
@@ -214,7 +217,7 @@ def gemeinden_layer(gemeinden: dict, pane: str, show: bool = True,
     ))
     on_each = JsCode("function(feature, layer) { window.nahraum.addGemeinde(feature, layer); }")
     return folium.GeoJson(gemeinden, name=name, show=show, pane=pane, style=style,
-                          on_each_feature=on_each, attribution=ATTRIBUTION_GEMEINDEN)
+                          on_each_feature=on_each, attribution=attribution or None)
 
 
 def kreise_layer(kreise: dict, pane: str, show: bool = True,

@@ -363,6 +363,7 @@ class MapData:
     population: RasterImage | None
     roads: dict | None = None
     lang: str = i18n.DEFAULT_LANG
+    boundary_attribution: str = boundaries.ATTRIBUTION_GEMEINDEN
 
 
 @dataclass(frozen=True)
@@ -474,6 +475,9 @@ def map_data(region: Any, population_column: str = "pop", networks: dict | None 
         population=raster,
         roads=roads.roads_geojson(network) if network is not None else None,
         lang=lang,
+        # Regions without official Gemeinden (a bounding box) show no BKG/Destatis credit.
+        boundary_attribution=(boundaries.ATTRIBUTION_GEMEINDEN
+                              if getattr(region, "meta", {}).get("official_gemeinden", True) else ""),
     )
 
 
@@ -526,7 +530,8 @@ def build_base_map(data: MapData, options: MapOptions | None = None,
     MapRuntime().add_to(m)
     registered: list[tuple[str, Any]] = []
 
-    gemeinden = boundaries.gemeinden_layer(data.gemeinden, pane="nahraum-gemeinden",
+    gemeinden = boundaries.gemeinden_layer(data.gemeinden, attribution=data.boundary_attribution,
+                                           pane="nahraum-gemeinden",
                                            show=opts.gemeinden,
                                            name=i18n.t("layer_gemeinden", lang))
     if opts.online_tiles:
