@@ -51,7 +51,7 @@ def test_no_cdn_or_tile_server_in_code():
     pattern = re.compile(r"cdn\.jsdelivr|unpkg\.com|cdnjs|googleapis|bootstrapcdn|code\.jquery")
     offenders = []
     for path in [*ROOT.joinpath("geo").rglob("*.py"), *ROOT.joinpath("layers").rglob("*.py"),
-                 ROOT / "app.py"]:
+                 *ROOT.joinpath("ui").rglob("*.py"), ROOT / "app.py"]:
         for i, line in enumerate(path.read_text("utf-8").splitlines(), 1):
             if pattern.search(line):
                 offenders.append(f"{path.relative_to(ROOT)}:{i}")

@@ -1,0 +1,207 @@
+"""Session state and cached access to ``geo`` and ``layers``.
+
+The boundary between UI and computation: the region and its networks are cached as
+resources, results and prepared layers with ``st.cache_data`` keyed on (region name,
+content hash, ``AnalysisParams``). Also the small session-state helpers the widgets share.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import secrets
+from typing import Any
+
+import streamlit as st
+
+from geo import analysis, isochrones
+from geo import region as georegion
+from geo import scenario as geoscenario
+from geo._errors import NahraumError
+from geo.scenario_store import ScenarioStore
+from layers import boundaries, catchment, cells, gaps, tables
+from layers import map as maplayers
+from layers._assets import ensure_assets
+
+DEFAULT_REGION = os.environ.get("NAHRAUM_REGION") or "default"
+MAP_KEY = "karte"
+WS_PARAM = "ws"  # query parameter with the workshop id (scenarios survive a reload)
+WS_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{5,39}")
+
+
+@st.cache_resource(show_spinner="Planungsregion wird geladen (beim ersten Mal aufgebaut) … / "
+                             "Loading the planning region (built on first use) …")
+def get_region(name: str) -> georegion.Region:
+    """Load (and if needed build) a region once per server process."""
+    return georegion.load_region(name)
+
+
+@st.cache_resource(show_spinner=False)
+def get_networks(name: str, content_hash: str) -> dict:
+    """The region's road networks per mode (``{}`` without a network)."""
+    return get_region(name).networks()
+
+
+@st.cache_data(show_spinner=False)
+def get_region_choices() -> dict[str, str]:
+    """Region names and labels from ``data/regions``."""
+    return georegion.list_regions()
+
+
+@st.cache_data(show_spinner=False)
+def get_info(name: str, content_hash: str) -> dict:
+    """Key figures of a region (``content_hash`` keys the cache)."""
+    return georegion.region_info(get_region(name))
+
+
+@st.cache_data(show_spinner="Karte wird vorbereitet … / Preparing the map …")
+def get_map_data(name: str, content_hash: str, lang: str) -> maplayers.MapData:
+    """Display data of the base map of a region."""
+    return maplayers.map_data(get_region(name), networks=get_networks(name, content_hash),
+                              lang=lang)
+
+
+@st.cache_resource(show_spinner=False)
+def get_cell_grid(name: str, content_hash: str) -> cells.CellGrid:
+    """Pixel → cell lookup of the region's 100 m cells (re-coloured per analysis)."""
+    return cells.cell_grid(get_region(name).cells)
+
+
+@st.cache_data(show_spinner="Erreichbarkeit wird berechnet … / Computing accessibility …",
+               max_entries=64)
+def get_result(name: str, content_hash: str,
+               params: analysis.AnalysisParams) -> analysis.AnalysisResult:
+    """All measures for one parameter set."""
+    return analysis.analyze(get_region(name), params, get_networks(name, content_hash))
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def get_measure_overlay(name: str, content_hash: str, params: analysis.AnalysisParams,
+                        measure: str, lang: str,
+                        _result: analysis.AnalysisResult, variant: str = "") -> gaps.MeasureOverlay:
+    """The classed measure raster with legend (``_result``: the result of ``params``;
+    ``variant``: digest of the scenario the result belongs to, empty for the status quo)."""
+    return gaps.measure_overlay(_result, get_cell_grid(name, content_hash), measure, lang)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def get_services_geojson(name: str, content_hash: str, params: analysis.AnalysisParams,
+                         lang: str, _result: analysis.AnalysisResult, variant: str = "",
+                         _services: Any = None) -> dict:
+    """The selected services as display GeoJSON (``_services``: the list after a scenario)."""
+    services = get_region(name).services if _services is None else _services
+    return gaps.selected_services(services, _result, lang)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def get_choropleth(name: str, content_hash: str, params: analysis.AnalysisParams,
+                   indicator: str, lang: str,
+                   _result: analysis.AnalysisResult,
+                   variant: str = "") -> tuple[str, boundaries.Choropleth]:
+    """Colours of a Gemeinde indicator."""
+    return gaps.gemeinde_choropleth(_result, indicator, lang)
+
+
+@st.cache_data(show_spinner="Einzugsbereich wird berechnet … / Computing the catchment …",
+               max_entries=64)
+def get_catchment(name: str, content_hash: str, mode: str, threshold: float,
+                  xy: tuple[float, float]) -> dict:
+    """Travel-time bands of one service up to the threshold (display GeoJSON)."""
+    bands = catchment.catchment_bands(threshold)
+    network = get_networks(name, content_hash).get(mode)
+    gdf = isochrones.service_isochrones([list(xy)], mode, bands, network, cumulative=True)
+    return catchment.catchment_geojson(gdf, threshold)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def get_screen_table(name: str, content_hash: str, params: analysis.AnalysisParams,
+                     lang: str, _result: analysis.AnalysisResult, variant: str = ""
+                     ) -> tuple[Any, list[str], dict[str, int]]:
+    """The sortable Gemeinde table (numbers numeric, small counts missing)."""
+    df, suppressed = tables.screen_table(_result, lang)
+    return df, suppressed, tables.decimals_of(_result, lang)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def get_csv(name: str, content_hash: str, params: analysis.AnalysisParams, style: str,
+            lang: str, _result: analysis.AnalysisResult, variant: str = "") -> bytes:
+    """The Gemeinde table as CSV bytes."""
+    return tables.csv_bytes(_result, style, lang)
+
+
+@st.cache_resource(show_spinner=False)
+def prepare_assets() -> str:
+    """Copy the map libraries into the vendor folder once per server process."""
+    return str(ensure_assets())
+
+
+@st.cache_resource(show_spinner=False)
+def get_extent(name: str, content_hash: str) -> geoscenario.Extent:
+    """The region's extent (positions outside are refused)."""
+    return geoscenario.Extent.from_region(get_region(name))
+
+
+def get_store(ws: str, name: str, content_hash: str) -> ScenarioStore:
+    """The scenario folder of this workshop and region (``<cache>/sessions/<id>/``)."""
+    digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
+    return ScenarioStore.for_session(f"{ws}-{digest}", extent=get_extent(name, content_hash))
+
+
+def workshop_id() -> str:
+    """The workshop id from the URL (``?ws=…``), created on the first visit.
+
+    A browser reload starts a new Streamlit session; the id in the URL keeps the
+    scenarios. Another browser without the id gets its own id, hence its own store.
+    """
+    ws = st.query_params.get(WS_PARAM)
+    if not isinstance(ws, str) or not WS_RE.fullmatch(ws):
+        ws = secrets.token_hex(8)
+        st.query_params[WS_PARAM] = ws
+    return ws
+
+
+def lkey(base: str, lang: str) -> str:
+    """Widget key per language for widgets whose option texts are translated.
+
+    A select box keeps showing the option text it was given when the value was chosen;
+    a new key per language makes it show the translated text. The chosen values are
+    carried over by :func:`carry_over_language`.
+    """
+    return f"{base}__{lang}"
+
+
+def carry_over_language(lang: str) -> None:
+    """Copy the choices of the language-keyed widgets when the language changes."""
+    state = st.session_state
+    previous = state.get("_lang_previous")
+    if previous and previous != lang:
+        suffix = f"__{previous}"
+        for key in [k for k in state if isinstance(k, str) and k.endswith(suffix)]:
+            state[key[:-len(suffix)] + f"__{lang}"] = state[key]
+    state["_lang_previous"] = lang
+
+
+def initial(key: str, **default: Any) -> dict:
+    """``default`` unless the widget's value is already in the session state."""
+    return {} if key in st.session_state else default
+
+
+def report(exc: Exception) -> None:
+    """Keep a German error message for the next display (callbacks cannot draw)."""
+    st.session_state["ws_error"] = str(exc)
+
+
+def history_do(fn, *args: Any) -> None:
+    """Button callback: one step on the history (German errors kept for display)."""
+    try:
+        fn(*args)
+    except NahraumError as exc:
+        report(exc)
+
+
+def scenario_digest(scenario: geoscenario.Scenario) -> str:
+    """Digest of what changes the analysis (the changes, not the pins)."""
+    text = json.dumps([c.to_dict() for c in scenario.changes], sort_keys=True, default=str)
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
