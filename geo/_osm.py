@@ -344,7 +344,7 @@ def read_pyosmium(path: str | Path) -> OsmWays:
                 lats.append(loc.lat)
     except NetworkError:
         raise
-    except (RuntimeError, OSError, ValueError) as exc:
+    except (RuntimeError, OSError, ValueError, osmium.InvalidLocationError) as exc:
         raise NetworkError(f"{path.name}: Die OSM-Datei kann nicht gelesen werden ({exc}).") from exc
     return _assemble(way_ids, profiles, u, v, np.frombuffer(seg_w, dtype=np.int64),
                      np.frombuffer(ids, dtype=np.int64).copy(), np.frombuffer(lons).copy(),

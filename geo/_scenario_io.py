@@ -456,11 +456,18 @@ def _import_gpkg(data: bytes, name: str, extent: Extent | None) -> Scenario:
     g = sites.geometry
     if g.crs is not None and not g.crs.equals(settings.CRS_METRIC):
         g = g.to_crs(settings.CRS_METRIC)
-    rows = []
+    rows, problems = [], []
     records = sites.drop(columns=sites.geometry.name).to_dict("records")
-    for rec, geom in zip(records, g.values, strict=True):
+    for r, (rec, geom) in enumerate(zip(records, g.values, strict=True), start=1):
+        if geom is not None and not geom.is_empty and geom.geom_type != "Point":
+            problems.append(Problem(f"Punkt erwartet (gefunden: {geom.geom_type}).", r,
+                                    "geometry", name))
+            continue
         pos = None if geom is None or geom.is_empty else (float(geom.x), float(geom.y))
         rows.append(({k: _cell(rec.get(k)) for k in SITE_COLUMNS}, pos))
+    if problems:
+        raise ScenarioFileError(f"{name}: Das Szenario kann nicht eingelesen werden "
+                                f"({len(problems)} Problem(e)).", problems, file=name)
     return _import_rows(rows, meta, name, extent)
 
 

@@ -209,7 +209,7 @@ def read_osm_services(path: str | Path, dedupe_m: float = 100.0) -> pd.DataFrame
                     osmium.filter.IdFilter(sorted(need))):
                 if node.location.valid():
                     loc[node.id] = (node.location.lon, node.location.lat)
-    except (RuntimeError, OSError, ValueError) as exc:
+    except (RuntimeError, OSError, ValueError, osmium.InvalidLocationError) as exc:
         raise DataFileError(f"{path.name}: Die OSM-Datei kann nicht gelesen werden ({exc}).") from exc
 
     def coords(refs: list[int]) -> np.ndarray:

@@ -342,7 +342,11 @@ def from_polygons(gdf: gpd.GeoDataFrame, region: Any, name_column: str | None = 
         if geom is None or geom.is_empty:
             report.add(f"„{pname}“ hat keine Geometrie.", i, None, file)
             continue
-        geom = shapely.make_valid(geom)
+        if not np.isfinite(shapely.get_coordinates(geom)).all():  # GEOS fails on NaN/inf
+            report.add(f"„{pname}“ hat ungültige Koordinaten (NaN oder unendlich).", i, None,
+                       file)
+            continue
+        geom = shapely.make_valid(shapely.force_2d(geom))
         parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
         if not parts:
             report.add(f"„{pname}“ ist keine Fläche (gefunden: {geom.geom_type}).", i, None,
