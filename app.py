@@ -29,6 +29,7 @@ from geo import compare as geocompare
 from geo._errors import NahraumError
 from layers import gaps, i18n
 from layers import map as maplayers
+from ui.exports import current_planning, export_section
 from ui.results import gemeinde_table, key_figures, method, selection_overlay, selection_panel
 from ui.scenarios import record_button, scenario_sidebar, site_form
 from ui.sidebar import analysis_controls, layer_options, sidebar, workshop_switch
@@ -170,7 +171,11 @@ def main() -> None:
     if cmp is not None:
         with st.expander(i18n.t("delta_table", lang), expanded=False):
             st.dataframe(geocompare.comparison_table(cmp), hide_index=True)
-    gemeinde_table(name, content_hash, params, shown, lang, variant)
+    planning = current_planning(region, name)
+    gemeinde_table(name, content_hash, params, shown, lang, variant, planning)
+    exported = scenario if show_after or (cmp is None and scenario.pins) else None
+    export_section(region, name, params, shown, exported, variant,
+                   lambda: maplayers.build_map(data, options, overlays, lang), lang)
     method(shown, info, options.online_tiles, data.roads is not None, lang)
 
 

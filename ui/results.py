@@ -4,12 +4,15 @@ method notes.
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from geo import analysis
 from geo import region as georegion
 from layers import gaps, i18n, panel, tables
 from layers import map as maplayers
+from ui.exports import xlsx_bytes
 from ui.state import get_catchment, get_csv, get_screen_table
 
 
@@ -41,8 +44,10 @@ def selection_panel(blocks: list[tuple[panel.Details, str]], lang: str) -> None:
 
 
 def gemeinde_table(name: str, content_hash: str, params: analysis.AnalysisParams,
-                   result: analysis.AnalysisResult, lang: str, variant: str = "") -> None:
-    """Sortable table per Gemeinde and downloads (CSV German/international, XLSX)."""
+                   result: analysis.AnalysisResult, lang: str, variant: str = "",
+                   planning: Any = None) -> None:
+    """Sortable table per Gemeinde and downloads (CSV German/international, XLSX; the
+    XLSX has the planning regions' sheets when ``planning`` is given)."""
     st.subheader(i18n.t("table_heading", lang), anchor=False)
     df, suppressed, decimals = get_screen_table(name, content_hash, params, lang, result, variant)
     st.caption(i18n.t("table_caption", lang, model=gaps.model_text(result, lang)))
@@ -59,7 +64,7 @@ def gemeinde_table(name: str, content_hash: str, params: analysis.AnalysisParams
                        file_name=f"{stem}_international.csv", mime="text/csv",
                        on_click="ignore", key="download_csv_en", icon=":material/download:")
     c3.download_button(i18n.t("download_xlsx", lang),
-                       lambda: tables.xlsx_bytes(result, lang),
+                       lambda: xlsx_bytes(result, lang, planning),
                        file_name=f"{stem}.xlsx", mime=tables.XLSX_MIME, on_click="ignore",
                        key="download_xlsx", icon=":material/table_view:")
 
