@@ -349,9 +349,8 @@ async def act_mode(s: Session, overlay_wait: float) -> None:
     await option.wait_for(state="visible", timeout=10_000)
     await s.timed("mode", option.click, overlay_wait)
     s.mode = new
-    # The slider of the other mode was not drawn in this run, so Streamlit dropped its
-    # state: the new mode starts at its default threshold again.
-    s.threshold.pop(new, None)
+    # Each mode keeps its own threshold (ui/sidebar.py saves it outside the widget state), so
+    # the new mode shows the value this session last chose for it, or its default.
 
 
 async def act_category(s: Session, overlay_wait: float) -> None:

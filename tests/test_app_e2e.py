@@ -491,3 +491,25 @@ def test_readme_command_starts_the_app(browser, default_region, tmp_path) -> Non
         assert server.outside_attempts()[setup_attempts:] == [], server.outside_attempts()
     finally:
         stop_app(server)
+
+
+def test_threshold_is_kept_per_mode(app_server, browser, default_region) -> None:
+    """A planner's threshold for one mode survives switching to another mode and back."""
+    from tests.e2e_helpers import open_app, select_option, slider
+
+    context, page, frame = open_app(browser, app_server.url, viewport=(1920, 1080))
+    try:
+        page.wait_for_function("() => document.body.innerText.includes('Zielgruppe über 15 min')",
+                               timeout=30_000)
+        slider(page, "Schwellenwert (Minuten)").focus()
+        page.keyboard.press("ArrowRight")  # walk: 15 → 20 min
+        page.wait_for_function("() => document.body.innerText.includes('Zielgruppe über 20 min')",
+                               timeout=30_000)
+        select_option(page, "Verkehrsart", "Fahrrad")  # bike opens with its own default
+        page.wait_for_function("() => document.body.innerText.includes('Zielgruppe über 30 min')",
+                               timeout=30_000)
+        select_option(page, "Verkehrsart", "zu Fuß")
+        page.wait_for_function("() => document.body.innerText.includes('Zielgruppe über 20 min')",
+                               timeout=30_000)
+    finally:
+        context.close()

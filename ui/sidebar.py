@@ -70,10 +70,14 @@ def analysis_controls(lang: str, region: georegion.Region, name: str, networks: 
     defaults = ", ".join(f"{i18n.mode_label(m, lang)} {md.default_threshold_min} min"
                          for m, md in settings.MODES.items())
     key = f"threshold_{mode}"
+    # Streamlit forgets a widget's state while it is not shown; keep each mode's threshold in a
+    # plain session key so that switching modes back and forth keeps the planner's choice.
+    saved = f"threshold_saved_{mode}"
+    default = int(st.session_state.get(saved, settings.MODES[mode].default_threshold_min))
     threshold = near.slider(i18n.t("threshold", lang), min_value=5, max_value=60, step=5,
-                          key=key,
-                          **initial(key, value=int(settings.MODES[mode].default_threshold_min)),
+                          key=key, **initial(key, value=default),
                           help=i18n.t("threshold_help", lang, defaults=defaults))
+    st.session_state[saved] = int(threshold)
     measures = list(cells.MAP_MEASURES)
     key = lkey("measure", lang)
     measure = sb.selectbox(i18n.t("measure", lang), measures, key=key,
