@@ -738,13 +738,19 @@ def unit_minutes(target: str, lang: str = DEFAULT_LANG) -> str:
     return t("households_minutes" if households else "people_minutes", lang)
 
 
-def number(value: Any, decimals: int = 0, lang: str = DEFAULT_LANG) -> str:
-    """A number with thousands separators: ``1.234,5`` (de) or ``1,234.5`` (en); ``–`` if missing."""
+def _finite(value: Any) -> float | None:
+    """``value`` as a finite float, or None (shown as „–“)."""
     try:
         v = float(value)
     except (TypeError, ValueError):
-        return "–"
-    if not math.isfinite(v):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def number(value: Any, decimals: int = 0, lang: str = DEFAULT_LANG) -> str:
+    """A number with thousands separators: ``1.234,5`` (de) or ``1,234.5`` (en); ``–`` if missing."""
+    v = _finite(value)
+    if v is None:
         return "–"
     text = f"{v:,.{decimals}f}"
     if lang_of(lang) == "de":
@@ -754,11 +760,8 @@ def number(value: Any, decimals: int = 0, lang: str = DEFAULT_LANG) -> str:
 
 def auto_number(value: Any, lang: str = DEFAULT_LANG) -> str:
     """A number with as many decimals as its size needs (``0,25``, ``2,5``, ``125``)."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return "–"
-    if not math.isfinite(v):
+    v = _finite(value)
+    if v is None:
         return "–"
     a = abs(v)
     if a >= 100 or v.is_integer():
@@ -774,11 +777,8 @@ def auto_number(value: Any, lang: str = DEFAULT_LANG) -> str:
 
 def percent(share: Any, lang: str = DEFAULT_LANG, decimals: int = 1) -> str:
     """A share (0…1) in percent: ``42,1 %`` (de) or ``42.1%`` (en)."""
-    try:
-        v = float(share)
-    except (TypeError, ValueError):
-        return "–"
-    if not math.isfinite(v):
+    v = _finite(share)
+    if v is None:
         return "–"
     text = number(v * 100.0, decimals, lang)
     return f"{text} %" if lang_of(lang) == "de" else f"{text}%"
@@ -786,11 +786,8 @@ def percent(share: Any, lang: str = DEFAULT_LANG, decimals: int = 1) -> str:
 
 def count(value: Any, lang: str = DEFAULT_LANG) -> str:
     """A count of the target group, small counts suppressed (1–2 → ``<3``)."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return "–"
-    if not math.isfinite(v):
+    v = _finite(value)
+    if v is None:
         return "–"
     r = math.floor(v + 0.5)
     if 0 < r < settings.SMALL_COUNT_LIMIT:
@@ -800,11 +797,8 @@ def count(value: Any, lang: str = DEFAULT_LANG) -> str:
 
 def minutes(value: Any, lang: str = DEFAULT_LANG) -> str:
     """Minutes with one decimal and the unit; ``–`` for missing or infinite values."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return "–"
-    if not math.isfinite(v):
+    v = _finite(value)
+    if v is None:
         return "–"
     return f"{number(v, 1, lang)} min"
 
