@@ -9,20 +9,13 @@ import zipfile
 
 import pytest
 
-from geo import settings
 from geo.analysis import AnalysisParams
 from geo.scenario import AddSite, Pin, Scenario
 
-HAVE_DATA = (settings.data_dir() / "th").is_dir()
-
 
 @pytest.fixture(scope="module")
-def region():
-    if not HAVE_DATA:
-        pytest.skip("real data not available")
-    from geo import region as region_mod
-
-    return region_mod.load_region("default")
+def region(tmp_default_region):
+    return tmp_default_region
 
 
 @pytest.fixture(scope="module")
