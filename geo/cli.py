@@ -111,21 +111,34 @@ def _cmd_services_import(args) -> int:
 
     reg = region.load_region(args.region, args.data, args.cache)
     res = services.import_services(Path(args.file), reg.gemeinden, reg.outline,
-                                   settings.data_dir(args.data))
+                                   settings.data_dir(args.data), layer=args.layer)
     summary = res.summary()
     if args.out:
         services.export_services(res.services, Path(args.out))
+    if args.save:
+        from . import inventory
+
+        inv = inventory.InventoryStore(reg.name, args.cache).replace(res)
+        summary["inventory"] = str(inv)
     if args.json:
         _print_json(summary)
     else:
-        print(f"{summary['imported']} Angebote importiert.")
+        layer = f" (Blatt/Ebene „{summary['layer']}“)" if summary.get("layer") else ""
+        print(f"{summary['imported']} Angebote importiert{layer}.")
         for k, v in summary["by_precision"].items():
             print(f"  {settings.PRECISIONS[k][0]}: {v}")
-        for e in summary["errors"]:
-            where = ", ".join(x for x in (f"Zeile {e['row']}" if e.get("row") else "",
-                                          f"Spalte „{e['column']}“" if e.get("column") else "") if x)
-            print(f"  Fehler{(' (' + where + ')') if where else ''}: {e['message']}")
+        for kind, key in (("Fehler", "errors"), ("Hinweis", "notes")):
+            for e in summary[key]:
+                print(f"  {kind}{_where(e)}: {e['message']}")
+        if args.save:
+            print(f"Als Bestand der Region gespeichert: {summary['inventory']}")
     return 0 if not summary["errors"] else 1
+
+
+def _where(e: dict) -> str:
+    where = ", ".join(x for x in (f"Zeile {e['row']}" if e.get("row") else "",
+                                  f"Spalte „{e['column']}“" if e.get("column") else "") if x)
+    return f" ({where})" if where else ""
 
 
 def _cmd_services_export(args) -> int:
@@ -291,6 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
     _region_arg(p)
     _common(p)
     p.add_argument("--out", help="geprüfte und verortete Angebote hierhin schreiben (Endung = Format)")
+    p.add_argument("--layer", help="Tabellenblatt (XLSX) oder Ebene (GeoPackage), Name oder Nummer")
+    p.add_argument("--save", action="store_true",
+                   help="als eigenen Angebotsbestand der Region speichern (ersetzt den bisherigen)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_services_import)
     p = svc_sub.add_parser("export", help="Angebote einer Region exportieren")

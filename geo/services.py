@@ -227,7 +227,7 @@ def _split_address_columns(df: pd.DataFrame, name: str, notes: list[Problem]) ->
         num = df["_housenumber"].to_numpy(dtype=object)
         df["street"] = [f"{s} {h}".strip() if h and not str(s).endswith(str(h)) else s
                         for s, h in zip(street, num, strict=True)]
-        df.drop(columns="_housenumber", inplace=True)
+        del df["_housenumber"]
     if "_postcode_town" in df.columns:
         for col in ("postcode", "town"):
             if col not in df.columns:
@@ -241,7 +241,7 @@ def _split_address_columns(df: pd.DataFrame, name: str, notes: list[Problem]) ->
             pc[i] = pc[i] or p_new
             town[i] = town[i] or t_new
         df["postcode"], df["town"] = pc, town
-        df.drop(columns="_postcode_town", inplace=True)
+        del df["_postcode_town"]
         _note(notes, name, "Spalte „PLZ Ort“ in Postleitzahl (postcode) und Ort (town) "
                            "aufgeteilt.")
     if "street" in df.columns and df["street"].str.match(_ADDRESS_RE).any():
