@@ -151,6 +151,66 @@ def _cmd_services_export(args) -> int:
 
 
 # ---------------------------------------------------------------------------
+# inventory (the planner's own service list)
+# ---------------------------------------------------------------------------
+
+
+def _cmd_inventory(args) -> int:
+    from . import inventory, region
+
+    store = inventory.InventoryStore(args.region, args.cache)
+    if args.action == "export":
+        path = store.export(Path(args.out))
+        print(f"Bestand exportiert nach {path}")
+        return 0
+    if args.action == "edit":
+        changes = {}
+        for item in args.set or []:
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise InputError(f"„{item}“: erwartet FELD=WERT, z. B. status=geschlossen.")
+            changes[key.strip()] = value
+        store.edit(args.id, changes)
+        print(f"Angebot {args.id} geändert: {', '.join(changes)}")
+        return 0
+    if args.action == "move":
+        reg = region.load_region(args.region, args.data, args.cache)
+        store.move(args.id, args.lat, args.lon, precision=args.precision, outline=reg.outline)
+        print(f"Angebot {args.id} verortet ({settings.PRECISIONS[args.precision][0]}).")
+        return 0
+    inv = store.load()
+    if inv is None:
+        raise InputError(f"Für die Region „{args.region}“ ist kein eigener Angebotsbestand "
+                         "gespeichert (nahraum services import DATEI --save).")
+    if args.action == "log":
+        rows = inv.log[-args.last:] if args.last else inv.log
+        if args.json:
+            _print_json(rows)
+        for e in [] if args.json else rows:
+            what = f"{e.get('field')}: {e.get('old')} → {e.get('new')}" if e.get("field") \
+                else f"{e.get('old')} → {e.get('new')}"
+            print(f"{e['time']}  {e['action']:7s} {e.get('id') or '':12s} {what}")
+        return 0
+    reg = region.load_region(args.region, args.data, args.cache)
+    cov = inventory.coverage(inv.services, reg.gemeinden)
+    counts = inv.services["precision"].value_counts()
+    info = {"region": reg.name, "file": str(store.path), "meta": inv.meta,
+            "services": int(len(inv.services)),
+            "by_precision": {k: int(counts.get(k, 0)) for k in settings.PRECISIONS},
+            "changes": len(inv.log), "coverage": cov.to_dict()}
+    if args.json:
+        _print_json(info)
+        return 0
+    print(f"Angebotsbestand {reg.label}: {info['services']} Angebote "
+          f"(aus {inv.meta.get('source_file') or '–'}, {len(inv.log)} Änderungen)")
+    for k, v in info["by_precision"].items():
+        if v:
+            print(f"  {settings.PRECISIONS[k][0]}: {v}")
+    print(f"  {cov.statement()}")
+    return 0
+
+
+# ---------------------------------------------------------------------------
 # network and travel time
 # ---------------------------------------------------------------------------
 
@@ -314,6 +374,39 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--out", required=True)
     p.set_defaults(func=_cmd_services_export)
+
+    inv = sub.add_parser("inventory", help="Eigener Angebotsbestand: zeigen, ändern, exportieren")
+    inv_sub = inv.add_subparsers(dest="action", required=True)
+    p = inv_sub.add_parser("show", help="Bestand und Abdeckung (welche Kreise) zeigen")
+    _region_arg(p)
+    _common(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_inventory)
+    p = inv_sub.add_parser("export", help="Bestand als CSV/XLSX/GeoJSON/GeoPackage schreiben")
+    _region_arg(p)
+    _common(p)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=_cmd_inventory)
+    p = inv_sub.add_parser("edit", help="Felder eines Angebots ändern (--set status=geschlossen)")
+    _region_arg(p)
+    _common(p)
+    p.add_argument("id")
+    p.add_argument("--set", action="append", metavar="FELD=WERT")
+    p.set_defaults(func=_cmd_inventory)
+    p = inv_sub.add_parser("move", help="Lage eines Angebots von Hand setzen")
+    _region_arg(p)
+    _common(p)
+    p.add_argument("id")
+    p.add_argument("--lat", type=float, required=True)
+    p.add_argument("--lon", type=float, required=True)
+    p.add_argument("--precision", default="manual", choices=["manual", "street"])
+    p.set_defaults(func=_cmd_inventory)
+    p = inv_sub.add_parser("log", help="Änderungsprotokoll")
+    _region_arg(p)
+    _common(p)
+    p.add_argument("--last", type=int, default=0)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_inventory)
 
     net = sub.add_parser("network", help="Straßennetze aus OpenStreetMap")
     net_sub = net.add_subparsers(dest="action", required=True)
