@@ -287,6 +287,8 @@ SUBCATEGORY_RULES: tuple[tuple[str, str], ...] = (
 # Geocoding precision levels, best first.
 PRECISIONS: dict[str, tuple[str, str]] = {
     "coordinates": ("Koordinaten", "Coordinates"),
+    "manual": ("Manuell gesetzt", "Set by hand"),
+    "street": ("Straße/Hausnummer", "Street address"),
     "village": ("Ort/Ortsteil", "Village"),
     "postcode": ("Postleitzahl", "Postcode"),
     "gemeinde": ("Gemeinde-Mittelpunkt", "Municipality centroid"),
@@ -436,5 +438,7 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # imported files larger than this are rejec
 INDICATOR_MISSING_MARKERS: tuple[str, ...] = (
     "*", "-", "–", "—", ".", "x", "…", "...", "/", "k. A.", "n. v.",
 )
+HEADER_SEARCH_ROWS = 30  # uploaded tables: the header row is sought in the first rows
+MAX_NAME_CHARS = 200  # longer service names are cut (with a note in the report)
 INDICATOR_HEADER_SEARCH_ROWS = 30  # the header row (with an AGS-like column) is sought here
 INDICATOR_MAX_COLUMNS = 200  # wider tables are rejected before the cells are parsed
