@@ -124,6 +124,9 @@ def attribution_lines(region: Any, result: Any, created: dt.date | None = None) 
     meta = getattr(region, "meta", None) or {}
     sources = list(meta.get("sources") or result.metadata.get("sources") or [])
     lines = [f"Wegezeitmodell: {result.model}."]
+    group = settings.TARGET_GROUPS.get(result.params.target)
+    if group is not None and group.quality_de:
+        lines.append(f"Zielgruppe {group.label_de}: {group.quality_de}")
     notes = list(result.metadata.get("notes") or [])
     if notes:
         lines.append("Hinweise: " + "; ".join(notes) + ".")
@@ -622,7 +625,9 @@ def _notes(result: Any, labels: Mapping[str, str], planning: PlanningRegions | N
         ("Bevölkerung", "Zensus 2022, 100-m-Gitter (EPSG:3035): Einwohner:innen der 1-km-Zellen "
                         "nach Wohnungen/Gebäuden auf 100-m-Zellen verteilt und je Gemeinde auf "
                         "die amtliche Einwohnerzahl skaliert; Zielgruppen aus 100-m-Zählungen "
-                        "bzw. 1-km-Anteilen (docs/method.md)."),
+                        "bzw. 1-km-Anteilen, Altersgruppen je Kreis an die amtliche "
+                        "Altersstruktur angepasst (docs/method.md)."),
+        ("Datenqualität Zielgruppe", settings.TARGET_GROUPS[p.target].quality_de),
         ("Wegezeit", f"Von der Mitte jeder 100-m-Zelle zum nächsten Angebot: {result.model}."),
         ("Aggregation", "Zählwerte werden summiert, Mittelwerte mit der Zielgruppe gewichtet, "
                         "Median und 90. Perzentil aus den Zellen neu berechnet (auch für "
