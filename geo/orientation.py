@@ -178,22 +178,36 @@ def road_lines(networks: dict[str, Any], simplify_m: float = SIMPLIFY_M) -> gpd.
                                                            "neben"))
     else:
         cls = np.full(len(u), "weg", dtype=object)
-    n = int(net.n_nodes)
-    a, b = np.minimum(u, v).astype(np.int64), np.maximum(u, v).astype(np.int64)
-    key, first = np.unique(a * n + b, return_index=True)
-    a, b, cls = key // n, key % n, np.asarray(cls, dtype=object)[first]
+    a, b, first = undirected_arcs(u, v, int(net.n_nodes))
+    cls = np.asarray(cls, dtype=object)[first]
     x, y = np.asarray(net.x), np.asarray(net.y)
     rows, geoms = [], []
     for c in ROAD_CLASSES:
         sel = cls == c
-        if not sel.any():
-            continue
-        coords = np.stack([np.column_stack([x[a[sel]], y[a[sel]]]),
-                           np.column_stack([x[b[sel]], y[b[sel]]])], axis=1)
-        merged = shapely.line_merge(shapely.multilinestrings(shapely.linestrings(coords)))
-        geoms.append(shapely.simplify(merged, simplify_m, preserve_topology=False))
-        rows.append({"klasse": c, "label": ROAD_CLASSES[c][0]})
+        if sel.any():
+            geoms.append(merge_segments(x, y, a[sel], b[sel], simplify_m))
+            rows.append({"klasse": c, "label": ROAD_CLASSES[c][0]})
     return gpd.GeoDataFrame(rows, geometry=geoms, crs=settings.CRS_METRIC)
+
+
+def undirected_arcs(u: np.ndarray, v: np.ndarray, n_nodes: int
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each node pair once (both directions of a road are one segment).
+
+    Returns ``(a, b, first)``: the pairs (a < b) and the index of the first arc of each.
+    """
+    a = np.minimum(u, v).astype(np.int64)
+    b = np.maximum(u, v).astype(np.int64)
+    key, first = np.unique(a * n_nodes + b, return_index=True)
+    return key // n_nodes, key % n_nodes, first
+
+
+def merge_segments(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray,
+                   simplify_m: float = SIMPLIFY_M) -> shapely.Geometry:
+    """Segments between nodes ``a`` and ``b`` merged into lines and simplified (metres)."""
+    coords = np.stack([np.column_stack([x[a], y[a]]), np.column_stack([x[b], y[b]])], axis=1)
+    merged = shapely.line_merge(shapely.multilinestrings(shapely.linestrings(coords)))
+    return shapely.simplify(merged, simplify_m, preserve_topology=False)
 
 
 # ---------------------------------------------------------------------------

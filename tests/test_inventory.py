@@ -239,3 +239,19 @@ def test_cli_inventory(real, tmp_path, capsys):
     out_file = tmp_path / "b.xlsx"
     assert cli.main(["inventory", "export", "--out", str(out_file), *data]) == 0
     assert len(services.read_services(out_file)) == 62
+
+
+def test_cli_services_import_save(tmp_path, monkeypatch, capsys):
+    from geo import cli, region
+
+    reg = region.load_region("default")
+    monkeypatch.setattr(region, "load_region", lambda *a, **k: reg)
+    cache = tmp_path / "c"
+    assert cli.main(["services", "import", str(REAL), "--save", "--cache", str(cache)]) == 0
+    assert "Als Bestand der Region gespeichert" in capsys.readouterr().out
+    inv = inventory.InventoryStore("default", cache).load()
+    assert len(inv.services) == 62 and inv.meta["source_file"] == REAL.name
+    assert cli.main(["inventory", "show", "--json", "--cache", str(cache)]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["services"] == 62 and info["coverage"]["complete"] is True
+    assert info["coverage"]["covered_kreise"] == ["16065", "16068"]
