@@ -68,7 +68,18 @@ def _cmd_region_build(args) -> int:
 def _cmd_region_info(args) -> int:
     from . import region
 
-    info = region.load_region(args.region, args.data, args.cache).info()
+    reg = region.load_region(args.region, args.data, args.cache)
+    if args.official or args.projection or args.growth:
+        from . import demand
+
+        official = demand.read_official(args.official, reg.gemeinden) if args.official else None
+        proj = demand.read_projection(args.projection) if args.projection else None
+        growth = demand.parse_growth(args.growth) if args.growth else None
+        if (proj or growth) and args.year is None:
+            raise InputError("Für eine Prognose bitte das Zieljahr mit --year angeben.")
+        reg = demand.for_region(reg, official, proj, args.year, growth)
+    info = reg.info()
+    info["demand"] = reg.meta.get("demand", {"labels": [], "year": None})
     if args.json:
         _print_json(info)
         return 0
@@ -352,6 +363,10 @@ def build_parser() -> argparse.ArgumentParser:
     _region_arg(p)
     _common(p)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--official", help="amtliche Zahlen je Gemeinde (GENESIS-CSV oder AGS-Tabelle)")
+    p.add_argument("--projection", help="Prognosetabelle je Kreis/Gemeinde, Zielgruppe und Jahr")
+    p.add_argument("--year", type=int, help="Zieljahr der Prognose")
+    p.add_argument("--growth", help="eigene Wachstumsfaktoren, z. B. „u18=0,95;age65=1,1“")
     p.set_defaults(func=_cmd_region_info)
     p = reg_sub.add_parser("list", help="verfügbare Regionen")
     p.add_argument("--json", action="store_true")
