@@ -425,6 +425,17 @@ MCLP_TIME_LIMIT_S = 10.0  # time limit of the exact (CBC) solution
 MCLP_CELL_GRID_M = 1000  # grid-cell candidates thinned to one per 1 km cell (None: all 100 m)
 
 # ---------------------------------------------------------------------------
+# Planning standards (geo/standards.py, geo/standards_check.py, docs/standards.md)
+# ---------------------------------------------------------------------------
+STANDARDS_FILE = REPO_ROOT / "data" / "standards" / "default.csv"
+# Columns of a service list that give the staffing in full-time equivalents (VZÄ),
+# matched by their header key (kept as extra columns by the importer).
+STAFFING_HEADERS: tuple[str, ...] = (
+    "staffing", "vzae", "vza", "vollzeitaequivalente", "personalstellen", "stellen",
+    "vollzeitstellen", "personalvza",
+)
+
+# ---------------------------------------------------------------------------
 # Limits
 # ---------------------------------------------------------------------------
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # imported files larger than this are rejected
