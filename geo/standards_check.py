@@ -341,12 +341,12 @@ def _in_catchment(ctx: _Context, rule: Rule, demand: np.ndarray) -> dict[str, An
     member = sp.csr_matrix((np.ones(int(ok.sum())), (ctx.cell_gem[ok], np.flatnonzero(ok))),
                            shape=(ctx.n_gem, len(demand)))
     reach = (member @ (cm != 0).astype(float)).tocsr()  # Gemeinde × selected services
-    ids = np.array(_ids(sel, np.ones(len(sel), bool)))
+    reach.sort_indices()
+    ids = _ids(sel, np.ones(len(sel), bool))
     unk = unknown[mask]
-    members = [tuple(ids[reach.indices[reach.indptr[g]:reach.indptr[g + 1]]])
-               for g in range(ctx.n_gem)]
-    unknowns = [tuple(ids[j] for j in reach.indices[reach.indptr[g]:reach.indptr[g + 1]]
-                      if unk[j]) for g in range(ctx.n_gem)]
+    cols = [reach.indices[reach.indptr[g]:reach.indptr[g + 1]] for g in range(ctx.n_gem)]
+    members = [tuple(ids[j] for j in c) for c in cols]
+    unknowns = [tuple(ids[j] for j in c if unk[j]) for c in cols]
     return {"existing": ctx.per_gem(demand * access), "members": members, "unknown": unknowns}
 
 
