@@ -41,6 +41,16 @@ def _analysis_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threshold", type=float, help="Schwellenwert in Minuten (Standard je Verkehrsart)")
 
 
+def _standards_args(p: argparse.ArgumentParser) -> None:
+    """Standards table, scenario, planning regions and demand (``standards``, ``profile``)."""
+    p.add_argument("--standards", help="Richtwert-Tabelle (CSV/XLSX; Standard: "
+                                       "data/standards/default.csv)")
+    p.add_argument("--scenario", help="Szenario (JSON, GeoJSON oder GeoPackage): geplante "
+                                      "Standorte zählen mit")
+    p.add_argument("--planning", help="Planungsräume (CSV/XLSX mit AGS oder Polygone)")
+    _demand_args(p)
+
+
 def _need_args(p: argparse.ArgumentParser) -> None:
     """Need weights from an indicator table (``analyze`` and ``export``)."""
     p.add_argument("--need", help="Indikatortabelle je Gemeinde (CSV/XLSX mit AGS) als Bedarfsgewicht")
@@ -65,19 +75,35 @@ def _cmd_region_build(args) -> int:
     return 0
 
 
+def _demand_region(args, reg):
+    """The region with ``--official``/``--projection``/``--growth``/``--year`` applied."""
+    if not (args.official or args.projection or args.growth or args.year is not None):
+        return reg
+    from . import demand
+
+    official = demand.read_official(args.official, reg.gemeinden) if args.official else None
+    proj = demand.read_projection(args.projection) if args.projection else None
+    growth = demand.parse_growth(args.growth) if args.growth else None
+    if (proj or growth) and args.year is None:
+        raise InputError("Für eine Prognose bitte das Zieljahr mit --year angeben.")
+    if args.year is not None and not (proj or growth):
+        raise InputError("Für das Zieljahr bitte eine Prognose (--projection DATEI) oder "
+                         "Wachstumsfaktoren (--growth „u18=0,95“) angeben.")
+    return demand.for_region(reg, official, proj, args.year, growth)
+
+
+def _demand_args(p: argparse.ArgumentParser) -> None:
+    """Official figures and a target year (``region info`` and ``standards``)."""
+    p.add_argument("--official", help="amtliche Zahlen je Gemeinde (GENESIS-CSV oder AGS-Tabelle)")
+    p.add_argument("--projection", help="Prognosetabelle je Kreis/Gemeinde, Zielgruppe und Jahr")
+    p.add_argument("--year", type=int, help="Zieljahr der Prognose")
+    p.add_argument("--growth", help="eigene Wachstumsfaktoren, z. B. „u18=0,95;age65=1,1“")
+
+
 def _cmd_region_info(args) -> int:
     from . import region
 
-    reg = region.load_region(args.region, args.data, args.cache)
-    if args.official or args.projection or args.growth:
-        from . import demand
-
-        official = demand.read_official(args.official, reg.gemeinden) if args.official else None
-        proj = demand.read_projection(args.projection) if args.projection else None
-        growth = demand.parse_growth(args.growth) if args.growth else None
-        if (proj or growth) and args.year is None:
-            raise InputError("Für eine Prognose bitte das Zieljahr mit --year angeben.")
-        reg = demand.for_region(reg, official, proj, args.year, growth)
+    reg = _demand_region(args, region.load_region(args.region, args.data, args.cache))
     info = reg.info()
     info["demand"] = reg.meta.get("demand", {"labels": [], "year": None})
     if args.json:
@@ -325,6 +351,70 @@ def _cmd_export(args) -> int:
 
 
 # ---------------------------------------------------------------------------
+# planning standards
+# ---------------------------------------------------------------------------
+
+
+def read_scenario_file(path: str):
+    """A scenario from its JSON file (scenario store) or a GeoJSON/GeoPackage export."""
+    from . import _scenario_io, _tables, scenario
+
+    data, name = _tables.read_source(Path(path), None)
+    if data.startswith(b"SQLite format 3") or b'"FeatureCollection"' in data[:4096]:
+        return _scenario_io.import_scenario(data, name)
+    return scenario.Scenario.from_json(data, source=name)
+
+
+def standards_check(args):
+    """The standards check of ``nahraum standards`` / ``profile`` from the parsed arguments."""
+    from . import inventory, region, standards, standards_check
+
+    reg = _demand_region(args, region.load_region(args.region, args.data, args.cache))
+    std = standards.read_standards(args.standards)
+    scn = read_scenario_file(args.scenario) if getattr(args, "scenario", None) else None
+    services = inventory.active_services(reg, args.cache)
+    result = standards_check.check(reg, std, scenario=scn, services=services)
+    if getattr(args, "planning", None):
+        from . import planning
+
+        plan = planning.read_planning(Path(args.planning), reg, allow_incomplete=True)
+        result = standards_check.by_planning(result, plan)
+    return reg, result
+
+
+def _cmd_standards(args) -> int:
+    from ._text import de_decimal
+
+    reg, result = standards_check(args)
+    if args.json:
+        _print_json(result.to_dict())
+        return 0
+    meta = result.meta
+    extra = [x for x in (meta.get("scenario") and f"Szenario „{meta['scenario']}“",
+                         *meta.get("demand_labels", [])) if x]
+    print(f"Richtwerte {result.standards.source} – {reg.label}"
+          + (f" ({'; '.join(extra)})" if extra else ""))
+    for note in meta.get("notes", []):
+        print(f"  Hinweis: {note}")
+    for r in result.records():
+        status = settings.STANDARD_STATUSES[r["status"]][0]
+        unit = standards_unit(r["unit"])
+        print(f"  {r['name']} ({r['key']}) – {r['rule']}: {status} "
+              f"(Soll {de_decimal(r['required'] or 0.0)} {unit}, "
+              f"Ist {de_decimal(r['existing'] or 0.0)} {unit})")
+    counts = ", ".join(f"{settings.STANDARD_STATUSES[k][0]} {v}" for k, v in result.counts().items())
+    print(f"  Zusammen: {counts}")
+    return 0
+
+
+def standards_unit(code: str) -> str:
+    """German unit label of a standards unit code."""
+    from .standards import UNIT_LABELS
+
+    return UNIT_LABELS.get(code, code)
+
+
+# ---------------------------------------------------------------------------
 # app
 # ---------------------------------------------------------------------------
 
@@ -363,10 +453,7 @@ def build_parser() -> argparse.ArgumentParser:
     _region_arg(p)
     _common(p)
     p.add_argument("--json", action="store_true")
-    p.add_argument("--official", help="amtliche Zahlen je Gemeinde (GENESIS-CSV oder AGS-Tabelle)")
-    p.add_argument("--projection", help="Prognosetabelle je Kreis/Gemeinde, Zielgruppe und Jahr")
-    p.add_argument("--year", type=int, help="Zieljahr der Prognose")
-    p.add_argument("--growth", help="eigene Wachstumsfaktoren, z. B. „u18=0,95;age65=1,1“")
+    _demand_args(p)
     p.set_defaults(func=_cmd_region_info)
     p = reg_sub.add_parser("list", help="verfügbare Regionen")
     p.add_argument("--json", action="store_true")
@@ -472,6 +559,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--choropleth", help="Gemeinde-Kennzahl als Flächenfarbe")
     _need_args(p)
     p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser("standards", help="Bestand gegen Richtwerte prüfen (je Gemeinde, Kreis, "
+                                         "Planungsraum)")
+    _region_arg(p)
+    _common(p)
+    _standards_args(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_standards)
 
     p = sub.add_parser("app", help="Die Planungsoberfläche starten (lokal, offline)")
     _region_arg(p)

@@ -428,6 +428,18 @@ MCLP_CELL_GRID_M = 1000  # grid-cell candidates thinned to one per 1 km cell (No
 # Planning standards (geo/standards.py, geo/standards_check.py, docs/standards.md)
 # ---------------------------------------------------------------------------
 STANDARDS_FILE = REPO_ROOT / "data" / "standards" / "default.csv"
+# Status codes of the check (German, English label).
+STANDARD_STATUSES: dict[str, tuple[str, str]] = {
+    "erfuellt": ("erfüllt", "met"),
+    "fehlt": ("fehlt", "missing"),
+    "ueber_richtwert": ("über Richtwert", "above standard"),
+    "keine_angabe": ("keine Angabe", "no figure"),
+}
+# Status colours (map layer, profiles): Okabe-Ito blue, vermillion, bluish green, grey.
+STANDARD_STATUS_COLORS: dict[str, str] = {
+    "erfuellt": "#0072B2", "fehlt": "#D55E00", "ueber_richtwert": "#009E73",
+    "keine_angabe": "#999999",
+}
 # Columns of a service list that give the staffing in full-time equivalents (VZÄ),
 # matched by their header key (kept as extra columns by the importer).
 STAFFING_HEADERS: tuple[str, ...] = (

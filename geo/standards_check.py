@@ -42,7 +42,7 @@ from . import _tables, analysis, geocode, settings, traveltime
 from ._errors import InputError
 from .standards import Rule, Standards
 
-STATUSES: tuple[str, ...] = ("erfuellt", "fehlt", "ueber_richtwert", "keine_angabe")
+STATUSES: tuple[str, ...] = tuple(settings.STANDARD_STATUSES)
 LEVELS: tuple[str, ...] = ("gemeinde", "kreis", "planungsraum")
 #: Columns of :attr:`CheckResult.rows`.
 ROW_COLUMNS: tuple[str, ...] = (

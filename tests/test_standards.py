@@ -436,3 +436,78 @@ def test_empty_and_unreadable_files():
         standards.read_standards("/nonexistent/richtwerte.csv")
     with pytest.raises(InputError, match="Spalten"):
         standards.read_standards(b"foo;bar\n1;2\n", filename="x.csv")
+
+
+# ---------------------------------------------------------------------------
+# command line (default region)
+# ---------------------------------------------------------------------------
+def _cli(capsys, *argv):
+    from geo import cli
+
+    rc = cli.main(list(argv))
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def test_cli_standards_json_on_default_region(capsys, tmp_default_region):
+    import json
+
+    cache = str(tmp_default_region.cache_path.parent)
+    rc, out, err = _cli(capsys, "standards", "--region", "default", "--cache", cache, "--json")
+    assert rc == 0, err
+    data = json.loads(out)
+    rows = data["rows"]
+    gem = [r for r in rows if r["level"] == "gemeinde"]
+    # every Kyffhäuser Gemeinde up to 7,500 inhabitants has exactly one youth-room rule
+    kyf = tmp_default_region.gemeinden
+    kyf = kyf.loc[kyf["ags"].str.startswith("16065") & (kyf["pop"] <= 7500)]
+    assert sorted(r["key"] for r in gem) == sorted(kyf["ags"])
+    sizes = {r["key"]: r["size"] for r in gem}
+    for ags, pop in zip(kyf["ags"], kyf["pop"], strict=True):
+        assert sizes[ags] == pop  # the surface keeps the official inhabitants
+    kreis = {r["key"]: r for r in rows if r["level"] == "kreis"}
+    assert set(kreis) == {"16065", "16068"}
+    for key, r in kreis.items():
+        pop = tmp_default_region.gemeinden.loc[
+            tmp_default_region.gemeinden["ags"].str.startswith(key), "pop"].sum()
+        assert r["required"] == pytest.approx(pop / 10000)
+    assert data["counts"]["fehlt"] + data["counts"]["erfuellt"] == len(rows)
+
+
+def test_cli_standards_bad_file_exits_2_with_german_message(capsys, tmp_path, tmp_default_region):
+    bad = tmp_path / "richtwerte.csv"
+    bad.write_bytes(table("A;Einrichtung;ja;Jugend;Club;0;650;Kinder;;1;;;;;;"))
+    cache = str(tmp_default_region.cache_path.parent)
+    rc, _out, err = _cli(capsys, "standards", "--region", "default", "--cache", cache,
+                         "--standards", str(bad))
+    assert rc == 2
+    assert "richtwerte.csv" in err and "Zeile 2" in err and "Zielgruppe" in err
+    rc, _out, err = _cli(capsys, "standards", "--region", "default", "--cache", cache,
+                         "--year", "2030")
+    assert rc == 2 and "Prognose" in err
+
+
+def test_cli_standards_scenario_and_growth(capsys, tmp_path, tmp_default_region):
+    import json
+
+    reg = tmp_default_region
+    clingen = reg.gemeinden.loc[reg.gemeinden["name"] == "Clingen"].iloc[0]
+    pt = clingen.geometry.representative_point()
+    scn = Scenario("Jugendclub Clingen", changes=(
+        AddSite(x=pt.x, y=pt.y, name="Jugendclub Clingen", category="Jugend",
+                subcategory="Jugendclub"),))
+    path = tmp_path / "szenario.json"
+    path.write_text(scn.to_json(), "utf-8")
+    cache = str(reg.cache_path.parent)
+    rc, out, err = _cli(capsys, "standards", "--region", "default", "--cache", cache,
+                        "--scenario", str(path), "--json")
+    assert rc == 0, err
+    rows = {(r["key"], r["rule"]): r for r in json.loads(out)["rows"]}
+    assert rows[(clingen["ags"], "KYF-Jugendclub")]["status"] == "erfuellt"
+    rc, out, err = _cli(capsys, "standards", "--region", "default", "--cache", cache,
+                        "--growth", "pop=1,1", "--year", "2035", "--json")
+    data = json.loads(out)
+    kreis = {r["key"]: r for r in data["rows"] if r["level"] == "kreis"}
+    pop = reg.gemeinden.loc[reg.gemeinden["ags"].str.startswith("16065"), "pop"].sum()
+    assert kreis["16065"]["required"] == pytest.approx(pop * 1.1 / 10000)
+    assert data["meta"]["year"] == 2035
