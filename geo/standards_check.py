@@ -175,7 +175,8 @@ class _Context:
         return self.cells[["x", "y"]].to_numpy(float)
 
 
-def _located(services: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def located(services: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Services with a location (geometry present, precision not ``not_found``), new index."""
     geom = services.geometry
     ok = (geom.notna() & ~geom.is_empty).to_numpy(bool, copy=True)
     if "precision" in services.columns:
@@ -183,7 +184,7 @@ def _located(services: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return services.loc[ok].reset_index(drop=True)
 
 
-def _containing(points: gpd.GeoDataFrame, gemeinden: gpd.GeoDataFrame) -> np.ndarray:
+def gemeinde_index(points: gpd.GeoDataFrame, gemeinden: gpd.GeoDataFrame) -> np.ndarray:
     """Index of the Gemeinde containing each point, -1 outside (first match on a border)."""
     out = np.full(len(points), -1, dtype=np.int64)
     if not len(points) or not len(gemeinden):
@@ -200,11 +201,11 @@ def _context(region: Any, services: gpd.GeoDataFrame, networks: Mapping[str, Any
     ags = gem["ags"].astype(str).to_numpy()
     cells = region.cells
     cell_gem = np.asarray(pd.Index(ags).get_indexer(cells["ags"].astype(str)), dtype=np.int64)
-    located = _located(services)
+    svc = located(services)
     kreis_names = ({a[:5]: str(n) for a, n in zip(ags, gem["kreis_name"], strict=True)}
                    if "kreis_name" in gem.columns else {})
-    return _Context(ags, gem["name"].astype(str).to_numpy(), cell_gem, cells, located,
-                    _containing(located, gem), networks, kreis_names)
+    return _Context(ags, gem["name"].astype(str).to_numpy(), cell_gem, cells, svc,
+                    gemeinde_index(svc, gem), networks, kreis_names)
 
 
 def _folded(services: pd.DataFrame, column: str) -> np.ndarray:
@@ -517,4 +518,4 @@ def by_planning(result: CheckResult, planning: Any) -> CheckResult:
 
 
 __all__ = ["LEVELS", "ROW_COLUMNS", "STATUSES", "CheckResult", "by_planning", "check",
-           "matching", "staffing_column", "status_of", "unit_values"]
+           "gemeinde_index", "located", "matching", "staffing_column", "status_of", "unit_values"]
