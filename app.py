@@ -27,8 +27,9 @@ from streamlit_folium import st_folium
 
 from geo import compare as geocompare
 from geo._errors import NahraumError
-from layers import gaps, i18n
+from layers import gaps
 from layers import map as maplayers
+from present import describe, i18n
 from ui.exports import current_planning, export_section
 from ui.results import gemeinde_table, key_figures, method, selection_overlay, selection_panel
 from ui.scenarios import record_button, scenario_sidebar, site_form
@@ -151,7 +152,7 @@ def main() -> None:
             st.caption(f"{i18n.t('kf_services', lang, n=shown.totals['services'])} · "
                        f"{i18n.target_label(params.target, lang)} · "
                        f"{i18n.mode_label(params.mode, lang)} · {i18n.t('model', lang)}: "
-                       f"{gaps.model_text(shown, lang)}")
+                       f"{describe.model_text(shown, lang)}")
 
     base = maplayers.build_base_map(data, options, lang)
     groups = maplayers.overlay_groups(overlays, maplayers.static_sections(data, options, lang),

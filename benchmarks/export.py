@@ -1,4 +1,4 @@
-"""Static map render time (``geo.export.render_map``) for the default region.
+"""Static map render time (``report.export.render_map``) for the default region.
 
 Target: an A4 PNG at 200 dpi in under 3 s (region load and analysis excluded;
 the Thuringia inset outline cached, as after the first map of a session).
@@ -32,8 +32,10 @@ import geopandas as gpd  # noqa: E402
 import shapely  # noqa: E402
 from _timing import median_seconds  # noqa: E402
 
-from geo import _mapdraw as md  # noqa: E402
-from geo import analysis, export, region, settings  # noqa: E402
+from geo import analysis, region, settings  # noqa: E402
+from present.classes import measure_classes  # noqa: E402
+from report import _mapdraw as md  # noqa: E402
+from report import export  # noqa: E402
 
 REPEAT = 5
 OUT = Path(__file__).resolve().parent / "out"
@@ -46,9 +48,9 @@ def naive_map(reg, result, path: Path, dpi: int = 200) -> None:
         ax = fig.nahraum["map_ax"]
         cells = result.cells
         keep = cells["people"].to_numpy() > 0
-        classes = md.measure_classes(result.params.measure, cells[result.params.measure].to_numpy(),
-                                     result.params.threshold_min,
-                                     settings.TARGET_GROUPS[result.params.target].unit_de)
+        classes = measure_classes(result.params.measure,
+                                  cells[result.params.measure].to_numpy(dtype=float),
+                                  result.params.threshold_min, result.params.target)
         x = cells["x"].to_numpy(float)[keep]
         y = cells["y"].to_numpy(float)[keep]
         h = settings.CELL_SIZE_M / 2

@@ -326,7 +326,7 @@ async def open_session(browser, url: str, s: Session, timeout_s: float):
 # Actions
 # ---------------------------------------------------------------------------
 def mode_labels() -> dict[str, str]:
-    from layers import i18n
+    from present import i18n
 
     return {m: i18n.mode_label(m, "de") for m in settings.MODES}
 

@@ -686,6 +686,31 @@ def _nearest_ids(selection: pd.DataFrame, nearest: np.ndarray) -> pd.Categorical
                           if len(values) else np.full(codes.size, None))
 
 
+def gap_ranking(gemeinden: pd.DataFrame) -> pd.DataFrame:
+    """Gemeinden with a gap, largest first: the one ranking of app, report and CLI.
+
+    Order: gap score per 1,000 of the target group (``gap_per_1000``, descending); ties
+    (many Gemeinden reach the cap, e.g. 30,000 when everybody is beyond a 15-minute
+    threshold) by the longer mean travel time (``minutes_mean``; none reachable first),
+    then the larger absolute gap, then the AGS.
+
+    Parameters
+    ----------
+    gemeinden : DataFrame
+        ``ags``, ``gap``, ``gap_per_1000``, ``minutes_mean`` (``result.gemeinden``).
+
+    Returns
+    -------
+    DataFrame
+        The rows with ``gap > 0`` in ranking order.
+    """
+    g = gemeinden.loc[gemeinden["gap"] > 0].copy()
+    mean = g["minutes_mean"].astype(float).fillna(np.inf)
+    order = np.lexsort((g["ags"].astype(str).to_numpy(), -g["gap"].to_numpy(dtype=float),
+                        -mean.to_numpy(), -g["gap_per_1000"].to_numpy(dtype=float)))
+    return g.iloc[order]
+
+
 def analyze(region: Any, params: AnalysisParams,
             networks: Mapping[str, Any] | None = None,
             need_weights: Mapping[str, float] | None = None) -> AnalysisResult:
@@ -748,10 +773,11 @@ def analyze(region: Any, params: AnalysisParams,
     totals["services_in_region"] = totals.pop("services_in_gemeinde")
     totals["cells"] = int(len(cells))
     totals["services"] = int(len(selection))
-    worst = per_gem.loc[per_gem["gap"] > 0].sort_values(["gap", "ags"], ascending=[False, True])
+    worst = gap_ranking(per_gem)
     totals["worst_gemeinden"] = [
         {k: json_value(r[k])
-         for k in ("ags", "name", "people", "gap", "gap_per_1000", "share_beyond")}
+         for k in ("ags", "name", "people", "gap", "gap_per_1000", "minutes_mean",
+                   "share_beyond")}
         for _, r in worst.head(settings.WORST_GEMEINDEN_N).iterrows()
     ]
 
@@ -781,6 +807,7 @@ def analyze(region: Any, params: AnalysisParams,
     n_unlocated = int((kind_mask & ~located).sum())
     metadata = _metadata(region, params, selection, n_unknown, n_unlocated, field_,
                          int((svc_gem < 0).sum()))
+    metadata["network_source"] = getattr(net, "source", None) if net is not None else None
     if need_weights is not None:
         formula = getattr(need_weights, "formula", "Gewicht je Gemeinde")
         metadata["need_weighting"] = {
@@ -965,6 +992,8 @@ def cli_payload(region: Any, params: AnalysisParams,
         worst.append({"ags": w["ags"], "name": w["name"], "people": people,
                       "gap": _int_or_none(w["gap"]),
                       "gap_per_1000": _int_or_none(w["gap_per_1000"]),
+                      "minutes_mean": None if w.get("minutes_mean") is None
+                      else round(w["minutes_mean"], 1),
                       "share_beyond": None if w["share_beyond"] is None
                       else round(w["share_beyond"] * 100.0, 1)})
     total["worst_gemeinden"] = worst

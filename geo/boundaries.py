@@ -15,7 +15,9 @@ from ._io import require_file
 
 VG250_FILE = "th/boundaries/vg250ew_gemeinden_th.geojson"
 GV100AD_FILE = "th/statistics/GV100AD_301123.txt"
-VG250_POP_DATE = "31.12.2023 (vermutlich; in der Datei nicht angegeben)"
+# Reference date of the VG250-EW population figures: the BKG product "VG250-EW 31.12." of
+# the year before its release; the file itself does not state it.
+VG250_POP_DATE = "31.12.2023"
 GV100AD_POP_DATE = "31.12.2022"
 GV100AD_STAND = "30.11.2023"
 

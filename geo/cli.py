@@ -12,7 +12,9 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from . import settings
 from ._errors import InputError, NahraumError
@@ -230,12 +232,82 @@ def _cmd_analyze(args) -> int:
     return 0
 
 
+def _arg(args: Any, *names: str, default: Any = None) -> Any:
+    for n in names:
+        if isinstance(args, Mapping):
+            if args.get(n) is not None:
+                return args[n]
+        elif getattr(args, n, None) is not None:
+            return getattr(args, n)
+    return default
+
+
+def cli_export(args: Any) -> Path:  # noqa: PLR0914
+    """``nahraum export``: load the region, analyse, write one file.
+
+    Parameters
+    ----------
+    args : argparse.Namespace, mapping or any object with attributes
+        ``region`` (default "default"), ``kind`` (categories/subcategories,
+        comma-separated), ``target``, ``mode``, ``threshold`` (minutes),
+        ``fmt``/``format`` (png, pdf, svg, xlsx, csv, csv-int, gpkg; default
+        from ``out``), ``out``, ``paper``, ``dpi``, ``data_dir``/``data``,
+        ``cache_dir``/``cache``; optional ``measure``, ``title``,
+        ``planning`` (file of planning regions), ``choropleth``.
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    from report.export import (
+        FORMATS,
+        MAP_FORMATS,
+        TABLE_FORMATS,
+        export_format,
+        export_geopackage,
+        export_table,
+        render_map,
+    )
+
+    from . import analysis
+    from . import region as region_mod
+    from .planning import read_planning
+
+    out = _arg(args, "out")
+    if not out:
+        raise InputError("Bitte mit --out die Zieldatei angeben (z. B. karte.pdf).")
+    out = Path(out)
+    fmt = export_format(out, _arg(args, "fmt", "format"), FORMATS)
+    data_dir = _arg(args, "data_dir", "data")
+    cache_dir = _arg(args, "cache_dir", "cache")
+    reg = region_mod.load_region(_arg(args, "region", default="default"), data_dir, cache_dir)
+    mode = _arg(args, "mode", default=settings.DEFAULT_MODE)
+    params = analysis.AnalysisParams(
+        kinds=_arg(args, "kind", "kinds", default=()),
+        target=_arg(args, "target", default=settings.DEFAULT_TARGET_GROUP), mode=mode,
+        threshold_min=_arg(args, "threshold", "threshold_min"),
+        measure=_arg(args, "measure", default=settings.DEFAULT_MEASURE))
+    networks = reg.networks([mode]) if hasattr(reg, "networks") else {}
+    result = analysis.analyze(reg, params, networks, _arg(args, "need_weights"))
+    planning_file = _arg(args, "planning")
+    planning = read_planning(planning_file, reg) if planning_file else None
+    if fmt in MAP_FORMATS:
+        return render_map(reg, result, out, fmt=fmt, paper=_arg(args, "paper", default="A4"),
+                          dpi=_arg(args, "dpi", default=settings.MAP_DPI),
+                          title=_arg(args, "title"), choropleth=_arg(args, "choropleth"),
+                          planning=planning, data_dir=data_dir, cache_dir=cache_dir)
+    if fmt in TABLE_FORMATS:
+        return export_table(result, out, fmt=fmt, planning=planning)
+    return export_geopackage(reg, result, out, planning=planning)
+
+
 def _cmd_export(args) -> int:
-    from . import export, region
+    from . import region
 
     if args.need:
         args.need_weights = _need_weights(args, region.load_region(args.region, args.data, args.cache))
-    path = export.cli_export(args)
+    path = cli_export(args)
     print(f"Geschrieben: {path}")
     return 0
 

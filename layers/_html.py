@@ -1,4 +1,4 @@
-"""Small helpers shared by the layer modules: escaping, German numbers, GeoJSON."""
+"""Small helpers shared by the layer modules: escaping, links, GeoJSON, tooltip references."""
 
 from __future__ import annotations
 
@@ -33,17 +33,6 @@ def esc(value: Any) -> str:
     except (TypeError, ValueError):
         pass
     return html.escape(str(value).strip(), quote=True)
-
-
-def format_int(value: Any) -> str:
-    """Format a number as a German integer (``143.012``); missing values as ``–``."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return "–"
-    if math.isnan(number):
-        return "–"
-    return f"{round(number):,}".replace(",", ".")
 
 
 def safe_url(value: Any) -> str | None:

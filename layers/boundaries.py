@@ -20,11 +20,11 @@ from folium.utilities import JsCode
 from jinja2 import Template
 
 from geo import settings
-from layers import i18n
 from layers._html import esc, feature_collection, js_code, ref_html
-from layers.cells import nice_breaks, range_labels
 from layers.legend import LegendEntry, LegendSection, fill_swatch, line_swatch
 from layers.roads import ROAD_LINE
+from present import i18n, numbers
+from present.classes import indicator_classes
 
 LAYER_GEMEINDEN = "Gemeinden"
 LAYER_KREISE = "Kreisgrenzen"
@@ -37,7 +37,6 @@ CHOROPLETH_OPACITY = 0.65
 INDICATORS: tuple[str, ...] = ("share_beyond", "gap_per_1000", "2sfca_mean", "e2sfca_mean",
                                "minutes_mean")
 # Shares are classed with fixed limits (percent), so maps of different parameters compare.
-SHARE_BREAKS: tuple[float, ...] = (10.0, 25.0, 50.0, 75.0)
 
 LAND_COLOR = "#f7f5ef"
 GEMEINDE_LINE = "#6b6b6b"
@@ -298,12 +297,12 @@ def indicator_text(indicator: str, value: float, lang: str = i18n.DEFAULT_LANG) 
     if value is None or not math.isfinite(float(value)):
         return "–"
     if indicator.startswith("share"):
-        return i18n.percent(value, lang)
+        return numbers.percent(value, lang)
     if indicator == "minutes_mean":
-        return i18n.minutes(value, lang)
+        return numbers.minutes(value, lang)
     if indicator.endswith("sfca_mean"):
-        return i18n.number(value, 3, lang)
-    return i18n.number(value, 0, lang)
+        return numbers.number(value, 3, lang)
+    return numbers.number(value, 0, lang)
 
 
 def choropleth(values: Mapping[str, float], indicator: str, target: str, name: str,
@@ -332,18 +331,14 @@ def choropleth(values: Mapping[str, float], indicator: str, target: str, name: s
     keys = list(values)
     v = np.array([np.nan if values[k] is None else float(values[k]) for k in keys], dtype=float)
     finite = np.isfinite(v)
-    share = indicator.startswith("share")
-    scale = 100.0 if share else 1.0
-    breaks = list(SHARE_BREAKS) if share else nice_breaks(v[finite] * scale, len(colors))
-    codes = np.searchsorted(np.asarray(breaks, dtype=float), v * scale, side="left")
     label = indicator_label(indicator, target, lang)
-    fill = {k: colors[int(c)] for k, c, ok in zip(keys, codes, finite, strict=True) if ok}
+    classes = indicator_classes(v, indicator.startswith("share"), label, lang, colors)
+    fill = {k: classes.colors[int(c)] for k, c in zip(keys, classes.codes, strict=True) if c >= 0}
     tips = {k: esc(i18n.t("tip_value", lang, indicator=label,
                           value=indicator_text(indicator, x, lang)))
             for k, x in zip(keys, v, strict=True)}
-    labels = range_labels(breaks, lang, "%" if share else "")
     rows = [LegendEntry(text, fill_swatch(col, border="#777777", opacity=CHOROPLETH_OPACITY))
-            for text, col in zip(labels, colors, strict=False)]
+            for text, col in classes.rows()]
     if not finite.all():
         rows.append(LegendEntry(i18n.t("lg_no_value", lang), fill_swatch(LAND_COLOR,
                                                                           border="#777777")))

@@ -16,9 +16,9 @@ import shapely
 from folium.utilities import JsCode
 
 from geo import settings
-from layers import i18n
 from layers._html import feature_collection, js_code, to_display
 from layers.legend import LegendEntry, LegendSection, line_swatch
+from present import i18n, numbers
 
 LINE = "#111111"
 FILL = "#ffffff"
@@ -83,7 +83,7 @@ def catchment_layer(geojson: dict, pane: str) -> folium.GeoJson:
 def legend_section(threshold: float, name: str, lang: str = i18n.DEFAULT_LANG,
                    inner: bool = True) -> LegendSection:
     """Legend rows of a drawn catchment."""
-    T = i18n.auto_number(threshold, lang)
+    T = numbers.auto_number(threshold, lang)
     rows = [LegendEntry(i18n.t("lg_catchment", lang, T=T), line_swatch(LINE, 3))]
     if inner:
         rows.append(LegendEntry(i18n.t("lg_catchment_band", lang, T="5/10/…"),

@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 
 from geo import settings
-from layers import boundaries, catchment, cells, i18n, services
+from layers import boundaries, catchment, cells, services
 from layers.legend import LegendSection
 from layers.map import Overlays
+from present import describe, i18n, numbers
+from present.classes import measure_classes
 
 CATCHMENT_TITLE_MAX = 32  # characters of a service name in the layer control
 
@@ -32,26 +35,18 @@ class MeasureOverlay:
     attribution: str
 
 
-def model_text(result: Any, lang: str = i18n.DEFAULT_LANG) -> str:
-    """The travel-time model of a result in the UI language."""
-    meta = result.metadata or {}
-    return i18n.model_text(result.model, meta.get("model_kind"), result.params.mode, lang,
-                           source=_network_source(result.model))
-
-
-def _network_source(model: str) -> str | None:
-    if "(" in model and ")" in model:
-        return model[model.index("(") + 1:model.index(")")]
-    return None
-
-
 def measure_name(measure: str, lang: str = i18n.DEFAULT_LANG) -> str:
     """Layer name of a measure raster (also its legend key)."""
     return i18n.t("layer_measure", lang, measure=i18n.measure_label(measure, lang))
 
 
+def _values(result: Any, measure: str) -> np.ndarray:
+    c = result.cells
+    return (c["people"] if measure == "people" else c[measure]).to_numpy(dtype=float)
+
+
 def measure_overlay(result: Any, grid: cells.CellGrid, measure: str,
-                    lang: str = i18n.DEFAULT_LANG) -> MeasureOverlay:
+                    lang: str = i18n.DEFAULT_LANG, reference: Any = None) -> MeasureOverlay:
     """Classify and paint one measure of a result.
 
     Parameters
@@ -63,6 +58,9 @@ def measure_overlay(result: Any, grid: cells.CellGrid, measure: str,
     measure : str
         A key of ``settings.MEASURES`` or ``"people"`` (the target group per cell).
     lang : {"de", "en"}
+    reference : AnalysisResult, optional
+        The other state of a comparison (before/after a scenario): the class breaks are
+        computed from both, so both views share one legend.
 
     Returns
     -------
@@ -70,13 +68,14 @@ def measure_overlay(result: Any, grid: cells.CellGrid, measure: str,
     """
     p = result.params
     c = result.cells
-    values = c["people"] if measure == "people" else c[measure]
-    classes = cells.measure_classes(measure, values.to_numpy(dtype=float), p.threshold_min,
-                                    p.target, lang)
+    values = _values(result, measure)
+    basis = (None if reference is None
+             else np.concatenate([values, _values(reference, measure)]))
+    classes = measure_classes(measure, values, p.threshold_min, p.target, lang, basis=basis)
     raster = cells.paint(grid, classes.codes, classes.colors)
     name = measure_name(measure, lang)
-    model = model_text(result, lang)
-    T = i18n.auto_number(p.threshold_min, lang)
+    model = describe.model_text(result, lang)
+    T = numbers.auto_number(p.threshold_min, lang)
     outline, extra = None, ()
     if measure == "minutes":
         mask = (~c["within"].to_numpy(dtype=bool)) & (c["people"].to_numpy(dtype=float) > 0)
@@ -85,7 +84,7 @@ def measure_overlay(result: Any, grid: cells.CellGrid, measure: str,
             extra = (cells.beyond_legend_entry(p.threshold_min, lang),)
     note = (f"{i18n.t('lg_threshold', lang, T=T)} · {i18n.target_label(p.target, lang)} · "
             f"{i18n.t('lg_model', lang, model=model)}")
-    legend = classes.legend(name=name, note=note, extra=extra)
+    legend = cells.classes_legend(classes, name=name, note=note, extra=extra)
     attribution = (f"{settings.ATTRIBUTION['zensus']}; "
                    f"{i18n.t('attr_model', lang, model=model)}")
     return MeasureOverlay(name=name, raster=raster, legend=legend, outline=outline,

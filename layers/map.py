@@ -29,12 +29,13 @@ from folium.utilities import JsCode
 from jinja2 import Template
 
 from geo import settings
-from layers import boundaries, catchment, cells, i18n, roads, services, stops
+from layers import boundaries, catchment, cells, roads, services, stops
 from layers import scenario as scenariolayers
 from layers._assets import css_data_url, localize
 from layers._html import to_display
 from layers.cells import RasterImage
 from layers.legend import Legend, LegendSection, legend_html
+from present import i18n
 
 # Pane name -> (z-index, receives pointer events). Leaflet: tiles 200, overlays 400,
 # markers 600, tooltips 650, popups 700.

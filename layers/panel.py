@@ -19,9 +19,9 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from geo import settings
-from layers import i18n
+from geo import analysis, settings
 from layers._html import feature_collection, safe_url
+from present import i18n, numbers
 
 WORST_N = 3  # Gemeinden listed above the map
 
@@ -98,21 +98,20 @@ def kinds(categories: Sequence[str], subcategories: Sequence[str]) -> tuple[str,
 # Key figures
 # ---------------------------------------------------------------------------
 def worst_gemeinden(gemeinden: pd.DataFrame, n: int = WORST_N) -> list[tuple[str, str, float]]:
-    """The ``n`` Gemeinden with the highest gap score per 1,000 (gap > 0).
+    """The first ``n`` Gemeinden of ``geo.analysis.gap_ranking`` (the report's ranking too).
 
     Parameters
     ----------
     gemeinden : DataFrame
-        ``result.gemeinden`` (``ags``, ``name``, ``gap``, ``gap_per_1000``).
+        ``result.gemeinden`` (``ags``, ``name``, ``gap``, ``gap_per_1000``, ``minutes_mean``).
     n : int
 
     Returns
     -------
     list of (ags, name, gap_per_1000)
-        Ties broken by the larger absolute gap, then by AGS.
+        Ties of the gap score per 1,000 broken by the longer mean travel time.
     """
-    g = gemeinden.loc[gemeinden["gap"] > 0, ["ags", "name", "gap", "gap_per_1000"]].copy()
-    g = g.sort_values(["gap_per_1000", "gap", "ags"], ascending=[False, False, True])
+    g = analysis.gap_ranking(gemeinden)
     return [(str(r.ags), str(r.name), float(r.gap_per_1000))
             for r in g.head(n).itertuples(index=False)]
 
@@ -121,17 +120,17 @@ def key_figures(result: Any, lang: str = i18n.DEFAULT_LANG) -> list[Figure]:
     """The four figures above the map: beyond, share served, mean time, worst Gemeinden."""
     p = result.params
     tot = result.totals
-    T = i18n.auto_number(p.threshold_min, lang)
+    T = numbers.auto_number(p.threshold_min, lang)
     target = i18n.target_label(p.target, lang)
     unit = i18n.unit_label(p.target, lang)
     worst = worst_gemeinden(result.gemeinden)
-    worst_text = " · ".join(f"{name} ({i18n.number(v, 0, lang)})" for _, name, v in worst)
+    worst_text = " · ".join(f"{name} ({numbers.number(v, 0, lang)})" for _, name, v in worst)
     return [
-        Figure(i18n.t("kf_beyond", lang, T=T), i18n.count(tot.get("people_beyond"), lang),
+        Figure(i18n.t("kf_beyond", lang, T=T), numbers.count(tot.get("people_beyond"), lang),
                i18n.t("kf_beyond_help", lang, T=T, target=target, unit=unit.capitalize())),
-        Figure(i18n.t("kf_share", lang), i18n.percent(tot.get("share_within"), lang),
+        Figure(i18n.t("kf_share", lang), numbers.percent(tot.get("share_within"), lang),
                i18n.t("kf_share_help", lang, T=T)),
-        Figure(i18n.t("kf_mean", lang), i18n.minutes(tot.get("minutes_mean"), lang),
+        Figure(i18n.t("kf_mean", lang), numbers.minutes(tot.get("minutes_mean"), lang),
                i18n.t("kf_mean_help", lang)),
         Figure(i18n.t("kf_worst", lang), worst_text or i18n.t("kf_worst_none", lang),
                i18n.t("kf_worst_help", lang)),
@@ -185,18 +184,18 @@ def gemeinde_details(result: Any, ags: str, lang: str = i18n.DEFAULT_LANG) -> De
         return None
     r = hit.iloc[0]
     p = result.params
-    T = i18n.auto_number(p.threshold_min, lang)
+    T = numbers.auto_number(p.threshold_min, lang)
     unit = i18n.unit_label(p.target, lang)
     rows = (
-        (i18n.t("p_people", lang), f"{i18n.count(r['people'], lang)} {unit}"),
-        (i18n.t("p_share_within", lang, T=T), i18n.percent(r["share_within"], lang)),
-        (i18n.t("p_beyond", lang, T=T), f"{i18n.count(r['people_beyond'], lang)} {unit}"),
-        (i18n.t("p_mean", lang), i18n.minutes(r["minutes_mean"], lang)),
-        (i18n.t("p_median", lang), i18n.minutes(r["minutes_median"], lang)),
-        (i18n.t("p_gap_1000", lang), i18n.number(r["gap_per_1000"], 0, lang)),
-        (i18n.t("p_2sfca", lang), i18n.number(r["2sfca_mean"], 3, lang)),
-        (i18n.t("p_services_in", lang), i18n.number(r["services_in_gemeinde"], 0, lang)),
-        (i18n.t("p_reachable", lang, T=T), i18n.number(r["services_reachable"], 0, lang)),
+        (i18n.t("p_people", lang), f"{numbers.count(r['people'], lang)} {unit}"),
+        (i18n.t("p_share_within", lang, T=T), numbers.percent(r["share_within"], lang)),
+        (i18n.t("p_beyond", lang, T=T), f"{numbers.count(r['people_beyond'], lang)} {unit}"),
+        (i18n.t("p_mean", lang), numbers.minutes(r["minutes_mean"], lang)),
+        (i18n.t("p_median", lang), numbers.minutes(r["minutes_median"], lang)),
+        (i18n.t("p_gap_1000", lang), numbers.number(r["gap_per_1000"], 0, lang)),
+        (i18n.t("p_2sfca", lang), numbers.number(r["2sfca_mean"], 3, lang)),
+        (i18n.t("p_services_in", lang), numbers.number(r["services_in_gemeinde"], 0, lang)),
+        (i18n.t("p_reachable", lang, T=T), numbers.number(r["services_reachable"], 0, lang)),
     )
     return Details("gemeinde", str(r["name"]), rows)
 
@@ -205,7 +204,7 @@ def cell_details(result: Any, pos: int, lang: str = i18n.DEFAULT_LANG) -> Detail
     """Figures of one 100 m cell (row ``pos`` of ``result.cells``)."""
     c = result.cells.iloc[int(pos)]
     p = result.params
-    T = i18n.auto_number(p.threshold_min, lang)
+    T = numbers.auto_number(p.threshold_min, lang)
     unit = i18n.unit_label(p.target, lang)
     names = dict(zip(result.services["id"].astype(str), result.services["name"].astype(str),
                      strict=False)) if "id" in result.services else {}
@@ -213,13 +212,13 @@ def cell_details(result: Any, pos: int, lang: str = i18n.DEFAULT_LANG) -> Detail
     nearest_text = (names.get(str(nearest), str(nearest)) if isinstance(nearest, str)
                     else i18n.t("p_no_service", lang))
     rows = (
-        (i18n.t("p_people", lang), f"{i18n.count(c['people'], lang)} {unit}"),
-        (i18n.t("p_minutes", lang), i18n.minutes(c["minutes"], lang)
+        (i18n.t("p_people", lang), f"{numbers.count(c['people'], lang)} {unit}"),
+        (i18n.t("p_minutes", lang), numbers.minutes(c["minutes"], lang)
          if math.isfinite(float(c["minutes"])) else i18n.t("p_no_service", lang)),
         (i18n.t("p_nearest", lang), nearest_text),
-        (i18n.t("p_count", lang, T=T), i18n.number(c["count"], 0, lang)),
-        (i18n.t("p_2sfca", lang), i18n.number(c["2sfca"], 3, lang)),
-        (i18n.t("p_gap", lang), i18n.number(c["gap"], 0, lang)),
+        (i18n.t("p_count", lang, T=T), numbers.number(c["count"], 0, lang)),
+        (i18n.t("p_2sfca", lang), numbers.number(c["2sfca"], 3, lang)),
+        (i18n.t("p_gap", lang), numbers.number(c["gap"], 0, lang)),
     )
     return Details("cell", i18n.t("panel_cell", lang), rows)
 
@@ -232,7 +231,7 @@ def service_details(region_services: pd.DataFrame, result: Any, service_id: str,
         return None
     s = svc.iloc[0]
     p = result.params
-    T = i18n.auto_number(p.threshold_min, lang)
+    T = numbers.auto_number(p.threshold_min, lang)
     unit = i18n.unit_label(p.target, lang)
 
     def text(key: str) -> str:
@@ -256,8 +255,8 @@ def service_details(region_services: pd.DataFrame, result: Any, service_id: str,
     else:
         c = chosen.iloc[0]
         rows.append((i18n.t("p_catchment_people", lang, T=T),
-                     f"{i18n.count(c['demand_2sfca'], lang)} {unit}"))
-        rows.append((i18n.t("p_ratio", lang), i18n.number(c["ratio_2sfca"], 3, lang)))
+                     f"{numbers.count(c['demand_2sfca'], lang)} {unit}"))
+        rows.append((i18n.t("p_ratio", lang), numbers.number(c["ratio_2sfca"], 3, lang)))
     source = text("source")
     link = safe_url(source)
     if source and link is None:
@@ -280,7 +279,7 @@ def service_xy(result: Any, service_id: str) -> tuple[float, float] | None:
 def worst_html(figure: Figure, worst: Sequence[tuple[str, str, float]],
                lang: str = i18n.DEFAULT_LANG) -> str:
     """The worst Gemeinden as a small numbered list under the figure's label."""
-    items = "".join(f"<li>{html.escape(name)} ({html.escape(i18n.number(v, 0, lang))})</li>"
+    items = "".join(f"<li>{html.escape(name)} ({html.escape(numbers.number(v, 0, lang))})</li>"
                     for _, name, v in worst) or f"<li>{html.escape(figure.value)}</li>"
     return (f'<div class="nahraum-worst" title="{html.escape(figure.help)}">'
             f'<div class="label">{html.escape(figure.label)}</div><ol>{items}</ol></div>')

@@ -18,9 +18,9 @@ import geopandas as gpd
 from folium.utilities import JsCode
 
 from geo import settings
-from layers import i18n
 from layers._html import esc, feature_collection, js_code, table_html, to_display
 from layers.legend import LegendEntry, LegendSection
+from present import i18n
 
 MARKER_PX = 30
 PIN_PX = 26

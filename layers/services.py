@@ -16,7 +16,6 @@ import geopandas as gpd
 from folium.utilities import JsCode
 
 from geo import settings
-from layers import i18n
 from layers._assets import symbol_svg
 from layers._html import (
     esc,
@@ -28,6 +27,7 @@ from layers._html import (
     to_display,
 )
 from layers.legend import LegendEntry, LegendSection
+from present import i18n
 
 LAYER_SERVICES = "Angebote"
 UNKNOWN_COLOR = "#777777"

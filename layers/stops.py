@@ -7,9 +7,9 @@ import geopandas as gpd
 from folium.utilities import JsCode
 
 from geo import settings
-from layers import i18n
 from layers._html import esc, feature_collection, js_code, to_display
 from layers.legend import LegendEntry, LegendSection, circle_swatch
+from present import i18n
 
 LAYER_STOPS = "Haltestellen (ÖPNV)"
 STOP_COLOR = "#1f3a93"

@@ -344,7 +344,10 @@ def test_cli_payload_is_json_and_suppressed(line_region):
     assert payload["totals"]["people"] == 143 and payload["totals"]["services"] == 2
     assert payload["columns"]["share_within"] == "Anteil erreichbar (%)"
     assert payload["model"].startswith("Luftlinie")
-    assert payload["totals"]["worst_gemeinden"][0]["ags"] == "B2"
+    # one ranking with the app (analysis.gap_ranking): gap score per 1,000 first
+    worst = payload["totals"]["worst_gemeinden"]
+    assert [(w["ags"], w["gap_per_1000"], w["minutes_mean"]) for w in worst] == [
+        ("C3", 12000, 26.0), ("B2", 5667, 11.0)]
 
 
 # ---------------------------------------------------------------------------

@@ -20,10 +20,13 @@ import pytest
 import shapely
 from PIL import Image
 
-from geo import _mapdraw as md
-from geo import analysis, export, planning, settings
+from geo import analysis, cli, planning, settings
 from geo._errors import InputError
+from geo._text import de_number
 from geo.analysis import AnalysisParams
+from present import classes
+from report import _mapdraw as md
+from report import export
 
 DAY = dt.date(2025, 11, 21)
 EXAMPLE = settings.REPO_ROOT / "data" / "planning" / "kyf_lsz_regionen.csv"
@@ -204,12 +207,13 @@ def test_bad_arguments_give_german_errors(region, result, tmp_path):
 
 
 def test_helpers():
-    assert md.de_number(12345.678, 1) == "12.345,7"
+    assert de_number(12345.678, 1) == "12.345,7"
     assert md.scale_length_m(50_000) == 10_000
     assert md.scale_length_m(7_000) == 1_000
-    assert md.nice_number(0.37) == pytest.approx(0.4) and md.nice_number(1234) == 1000
-    assert md.nice_breaks(np.arange(1, 1001), 5) == [200, 400, 600, 800]
-    assert md.nice_breaks(np.full(50, 7.0), 5) == []  # one value: one class
+    # the report map uses the web map's classes (present.classes): 1, 2, 2.5, 5 × 10^k
+    assert classes.nice_number(0.37) == pytest.approx(0.25) and classes.nice_number(1234) == 1000
+    assert classes.nice_breaks(np.arange(1, 1001), 5) == [200, 500]
+    assert classes.nice_breaks(np.full(50, 7.0), 5) == []  # one value: one class
     assert md.wrap_name("Bad Frankenhausen/Kyffhäuser") == "Bad Frankenhausen/\nKyffhäuser"
     img, extent = md.cell_raster(np.array([150, 350]), np.array([50, 50]), np.array([0, 1]),
                                  ["#ff0000", "#0000ff"], (100, 0, 400, 100))
@@ -253,7 +257,7 @@ def test_xlsx_round_trips_with_formats_and_explanation(region, result, plan, tmp
     expected = analysis.gemeinde_table(result, suppress=True)
     assert (expected == analysis.SUPPRESSED).to_numpy().any()  # the case is exercised
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["Gemeinden", "Planungsräume", "Zuordnung", "Erläuterung"]
+    assert wb.sheetnames == ["Gemeinden", "Planungsräume", "Zuordnung", "Legende", "Erläuterung"]
     ws = wb["Gemeinden"]
     header = [c.value for c in ws[1]]
     assert header == list(expected.columns)
@@ -398,20 +402,20 @@ def test_cli_export_writes_each_format(region, monkeypatch, tmp_path):
     for fmt, name in (("png", "k.png"), ("pdf", "k.pdf"), ("svg", "k.svg"),
                       ("xlsx", "t.xlsx"), ("csv", "t.csv"), ("csv-int", "i.csv"),
                       ("gpkg", "g.gpkg")):
-        out = export.cli_export(SimpleNamespace(**base, fmt=fmt, out=str(tmp_path / name)))
+        out = cli.cli_export(SimpleNamespace(**base, fmt=fmt, out=str(tmp_path / name)))
         assert out.is_file() and out.stat().st_size > 1000, fmt
-    out = export.cli_export({**base, "format": None, "out": str(tmp_path / "auto.pdf")})
+    out = cli.cli_export({**base, "format": None, "out": str(tmp_path / "auto.pdf")})
     assert out.read_bytes().startswith(b"%PDF")
     with pytest.raises(InputError, match="--out"):
-        export.cli_export(SimpleNamespace(**base, fmt="png", out=None))
+        cli.cli_export(SimpleNamespace(**base, fmt="png", out=None))
     with pytest.raises(InputError, match="Angebotsart"):
-        export.cli_export(SimpleNamespace(**{**base, "kind": "Zauberei"}, fmt="png",
+        cli.cli_export(SimpleNamespace(**{**base, "kind": "Zauberei"}, fmt="png",
                                           out=str(tmp_path / "x.png")))
 
 
 @pytest.mark.skipif(not HAVE_DATA, reason="real data not available")
 def test_cli_export_end_to_end(tmp_path):
-    out = export.cli_export(SimpleNamespace(region="default", kind="Familie",
+    out = cli.cli_export(SimpleNamespace(region="default", kind="Familie",
                                             target="single_parent_hh", mode="bike",
                                             threshold=30, fmt=None, out=str(tmp_path / "a.png"),
                                             paper="A4", dpi=72, data_dir=None, cache_dir=None))

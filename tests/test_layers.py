@@ -25,16 +25,17 @@ from layers import (
     catchment,
     cells,
     gaps,
-    i18n,
     legend,
     panel,
     roads,
     services,
     stops,
-    tables,
 )
 from layers import map as maplayers
 from layers._html import parse_ref, ref_html
+from present import classes, describe, i18n, numbers, tables
+from report.export import table_workbook
+from report.files import csv_bytes
 
 EVIL = "<script>alert(1)</script>"
 EVIL_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -274,9 +275,9 @@ def test_raster_skips_empty_cells() -> None:
 
 def test_classify_and_labels() -> None:
     breaks = settings.POPULATION_BREAKS
-    got = cells.classify(np.array([0, -1, np.nan, 0.1, 4.99, 5, 159.9, 160, 1e6]), breaks)
+    got = classes.classify_lower(np.array([0, -1, np.nan, 0.1, 4.99, 5, 159.9, 160, 1e6]), breaks)
     assert got.tolist() == [-1, -1, -1, 0, 0, 1, 5, 6, 6]
-    labels = cells.class_labels(breaks)
+    labels = classes.lower_labels(breaks)
     assert labels[0] == "unter 5" and labels[-1] == "160 und mehr"
     assert len(labels) == len(settings.POPULATION_COLORS)
 
@@ -305,68 +306,68 @@ def test_paint_recolours_a_cached_grid(region: SimpleNamespace) -> None:
 
 
 def test_nice_numbers_and_breaks() -> None:
-    assert [cells.nice_number(v) for v in (0.37, 1.4, 180, 7600)] == [0.25, 1.0, 200.0, 10000.0]
-    assert cells.nice_number(0) == 0.0 and cells.nice_number(float("nan")) == 0.0
+    assert [classes.nice_number(v) for v in (0.37, 1.4, 180, 7600)] == [0.25, 1.0, 200.0, 10000.0]
+    assert classes.nice_number(0) == 0.0 and classes.nice_number(float("nan")) == 0.0
     values = np.arange(1, 1001, dtype=float)
-    breaks = cells.nice_breaks(values, 5)
+    breaks = classes.nice_breaks(values, 5)
     assert breaks == sorted(set(breaks)) and 1 <= len(breaks) <= 4
     assert all(0 < b < 1000 for b in breaks)
-    assert cells.nice_breaks(np.array([5.0, 5.0, 5.0])) == []  # constant: one class
-    assert cells.nice_breaks(np.array([np.nan, np.inf])) == []
+    assert classes.nice_breaks(np.array([5.0, 5.0, 5.0])) == []  # constant: one class
+    assert classes.nice_breaks(np.array([np.nan, np.inf])) == []
 
 
 def test_classify_upper_and_labels() -> None:
-    codes = cells.classify_upper(np.array([0, 5, 5.01, 60, 61, np.inf]), [5, 10, 60])
+    codes = classes.classify_upper(np.array([0, 5, 5.01, 60, 61, np.inf]), [5, 10, 60])
     assert codes.tolist() == [0, 0, 1, 2, 3, 3]  # a limit belongs to the class below it
-    assert cells.range_labels([5, 10, 60], "de", "min") == [
+    assert classes.range_labels([5, 10, 60], "de", "min") == [
         "bis 5 min", "5–10 min", "10–60 min", "über 60 min"]
-    assert cells.range_labels([0.25, 2.5], "en") == ["up to 0.25", "0.25–2.5", "over 2.5"]
-    assert cells.range_labels([0.25, 2.5], "de") == ["bis 0,25", "0,25–2,5", "über 2,5"]
+    assert classes.range_labels([0.25, 2.5], "en") == ["up to 0.25", "0.25–2.5", "over 2.5"]
+    assert classes.range_labels([0.25, 2.5], "de") == ["bis 0,25", "0,25–2,5", "über 2,5"]
 
 
 def test_minutes_classes_use_the_bands() -> None:
     minutes = np.array([0.0, 5.0, 7.0, 15.0, 59.0, 61.0, np.inf, np.nan])
-    c = cells.measure_classes("minutes", minutes, 15, "pop", "de")
+    c = classes.measure_classes("minutes", minutes, 15, "pop", "de")
     assert c.codes.tolist() == [0, 0, 1, 2, 6, 7, 7, 7]
     assert len(c.labels) == len(c.colors) == len(settings.ISOCHRONE_BANDS_MIN) + 1
     assert c.colors == tuple(settings.BAND_COLORS)
     assert c.labels[0] == "bis 5 min" and c.labels[-1] == "über 60 min oder kein Angebot"
     assert c.title == "Wegezeit zum nächsten Angebot (min)"
-    en = cells.measure_classes("minutes", minutes, 15, "pop", "en")
+    en = classes.measure_classes("minutes", minutes, 15, "pop", "en")
     assert en.labels[-1] == "over 60 min or no service"
 
 
 def test_coverage_count_access_gap_classes() -> None:
-    within = cells.measure_classes("within", np.array([True, False]), 20, "pop", "de")
+    within = classes.measure_classes("within", np.array([True, False]), 20, "pop", "de")
     assert within.codes.tolist() == [0, 1] and within.colors == settings.COVERAGE_COLORS
     assert within.labels == ("bis 20 min erreichbar", "über 20 min oder kein Angebot")
 
-    count = cells.measure_classes("count", np.array([0, 1, 2, 3, 4, 5, 9]), 20, "pop", "de")
+    count = classes.measure_classes("count", np.array([0, 1, 2, 3, 4, 5, 9]), 20, "pop", "de")
     assert count.codes.tolist() == [0, 1, 2, 3, 3, 4, 4]
     assert count.labels[0] == "keins" and count.labels[-1] == "5 und mehr"
 
     values = np.concatenate([[0.0, 0.0], np.linspace(0.1, 3.0, 50)])
-    acc = cells.measure_classes("2sfca", values, 20, "single_parent_hh", "de")
+    acc = classes.measure_classes("2sfca", values, 20, "single_parent_hh", "de")
     assert acc.codes[:2].tolist() == [0, 0] and (acc.codes[2:] >= 1).all()
     assert acc.labels[0] == "0 (kein Angebot bis 20 min)"
     assert acc.colors[0] == settings.ACCESS_COLORS[0] and len(acc.labels) == len(acc.colors)
     assert "Kapazität je 1.000 Haushalte" in acc.title  # the unit of the target group
     assert np.bincount(acc.codes).min() > 0  # every class occurs (quantile classes)
 
-    gap = cells.measure_classes("gap", np.array([0.0, 10.0, 100.0, 1000.0]), 15, "pop", "en")
+    gap = classes.measure_classes("gap", np.array([0.0, 10.0, 100.0, 1000.0]), 15, "pop", "en")
     assert gap.codes[0] == 0 and gap.labels[0] == "no gap (within 15 min)"
     assert gap.colors[0] == settings.GAP_COLORS[0]
     assert "people-minutes per 100 m cell" in gap.title
 
 
 def test_people_classes() -> None:
-    pop = cells.measure_classes("people", np.array([0.0, 3.0, 200.0]), 15, "pop", "de")
+    pop = classes.measure_classes("people", np.array([0.0, 3.0, 200.0]), 15, "pop", "de")
     assert pop.codes.tolist() == [-1, 0, 6] and pop.colors == settings.POPULATION_COLORS
-    kids = cells.measure_classes("people", np.array([0.0, 0.2, 1.0, 4.0, 9.0]), 15, "u10", "de")
+    kids = classes.measure_classes("people", np.array([0.0, 0.2, 1.0, 4.0, 9.0]), 15, "u10", "de")
     assert kids.codes[0] == -1 and (kids.codes[1:] >= 0).all()
     assert "Kinder unter 10 Jahren" in kids.title
     with pytest.raises(ValueError):
-        cells.measure_classes("unknown", np.zeros(2), 15, "pop")
+        classes.measure_classes("unknown", np.zeros(2), 15, "pop")
 
 
 def test_row_runs_merge_neighbours_exactly() -> None:
@@ -433,7 +434,7 @@ def test_choropleth_fixed_share_classes_and_escaped_tips(result: analysis.Analys
     c2 = boundaries.choropleth(values, "share_beyond", "pop", "x", "de")
     assert c2.colors == {"a": settings.CHOROPLETH_COLORS[0], "b": settings.CHOROPLETH_COLORS[2],
                          "c": settings.CHOROPLETH_COLORS[4]}
-    assert c2.tips["b"] == "Anteil über Schwellenwert (%): 30,0 %" and c2.tips["d"].endswith("–")
+    assert c2.tips["b"] == "Anteil über Schwellenwert (%): 30,0\u00a0%" and c2.tips["d"].endswith("–")
     assert c2.legend.entries[-1].label == "keine Zielgruppe"
 
 
@@ -519,10 +520,17 @@ def test_key_figures_and_worst_gemeinden(result: analysis.AnalysisResult) -> Non
     figs = panel.key_figures(result, "de")
     assert [f.label for f in figs] == ["Zielgruppe über 15 min", "Anteil versorgt",
                                        "Mittlere Wegezeit", "Größte Lücken (je 1.000)"]
-    assert figs[1].value.endswith(" %")
-    g = pd.DataFrame({"ags": ["1", "2", "3", "4"], "name": ["A", "B", "C", "D"],
-                      "gap": [10.0, 500.0, 0.0, 20.0], "gap_per_1000": [900.0, 50.0, 0.0, 900.0]})
-    assert panel.worst_gemeinden(g) == [("4", "D", 900.0), ("1", "A", 900.0), ("2", "B", 50.0)]
+    assert figs[1].value.endswith("\u00a0%")
+    # Ties of the gap score per 1,000 (at the cap): the longer mean travel time first, then
+    # the larger gap; no reachable service (NaN) counts as the longest time.
+    g = pd.DataFrame({"ags": ["1", "2", "3", "4", "5"], "name": ["A", "B", "C", "D", "E"],
+                      "gap": [10.0, 500.0, 0.0, 20.0, 5.0],
+                      "gap_per_1000": [900.0, 50.0, 0.0, 900.0, 900.0],
+                      "minutes_mean": [40.0, 20.0, 5.0, 25.0, np.nan]})
+    assert panel.worst_gemeinden(g, 4) == [("5", "E", 900.0), ("1", "A", 900.0),
+                                           ("4", "D", 900.0), ("2", "B", 50.0)]
+    same = g.assign(minutes_mean=30.0)
+    assert [a for a, _, _ in panel.worst_gemeinden(same)] == ["4", "1", "5"]
 
 
 def test_click_panel_details(region: SimpleNamespace, result: analysis.AnalysisResult) -> None:
@@ -576,7 +584,7 @@ def test_service_counts_for_labels(region: SimpleNamespace) -> None:
 
 
 def test_csv_german_and_international(result: analysis.AnalysisResult) -> None:
-    de = tables.csv_bytes(result, "de", "de")
+    de = csv_bytes(tables.table(result, "de"), german=True)
     assert de.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(de.decode("utf-8-sig")), delimiter=";"))
     assert len(rows) == 1 + 3 and rows[0][:2] == ["AGS", "Gemeinde"]
@@ -585,7 +593,7 @@ def test_csv_german_and_international(result: analysis.AnalysisResult) -> None:
     assert [r[people] for r in rows[1:]] == ["3", "15", "200"]
     share = header.index("Anteil erreichbar (%)")
     assert all("." not in r[share] for r in rows[1:])  # decimal comma
-    en = tables.csv_bytes(result, "en", "en")
+    en = csv_bytes(tables.table(result, "en"), german=False)
     rows_en = list(csv.reader(io.StringIO(en.decode("utf-8"))))
     assert rows_en[0][:3] == ["AGS", "Municipality", "Target group (people)"]
 
@@ -594,7 +602,7 @@ def test_small_counts_suppressed_in_csv_and_screen_table(region: SimpleNamespace
     small = region.cells.assign(pop=[1.0, 15.0, 2.2])
     res = analysis.analyze(SimpleNamespace(**{**vars(region), "cells": small}),
                            analysis.AnalysisParams(), {})
-    rows = list(csv.reader(io.StringIO(tables.csv_bytes(res).decode("utf-8-sig")),
+    rows = list(csv.reader(io.StringIO(csv_bytes(tables.table(res)).decode("utf-8-sig")),
                            delimiter=";"))
     people = rows[0].index("Zielgruppe (Personen)")
     assert [r[people] for r in rows[1:]] == ["<3", "15", "<3"]
@@ -608,7 +616,7 @@ def test_small_counts_suppressed_in_csv_and_screen_table(region: SimpleNamespace
 def test_xlsx_has_table_and_explanation(result: analysis.AnalysisResult) -> None:
     from openpyxl import load_workbook
 
-    data = tables.xlsx_bytes(result, "de")
+    data = table_workbook(result, lang="de")
     assert data[:2] == b"PK"
     book = load_workbook(io.BytesIO(data))
     assert len(book.sheetnames) >= 2
@@ -623,26 +631,35 @@ def test_xlsx_has_table_and_explanation(result: analysis.AnalysisResult) -> None
 
 
 def test_ui_strings_complete_in_both_languages() -> None:
-    assert set(i18n.DE) == set(i18n.EN)
+    de, en = i18n.keys("de"), i18n.keys("en")
+    assert de == en and len(de) > 300
     placeholders = re.compile(r"{(\w+)}")
-    for key in i18n.DE:
-        assert set(placeholders.findall(i18n.DE[key])) == set(placeholders.findall(i18n.EN[key])), key
+    for key in de:
+        assert set(placeholders.findall(i18n.t(key, "de"))) == \
+            set(placeholders.findall(i18n.t(key, "en"))), key
     assert i18n.t("threshold", "en") == "Threshold (minutes)"
     assert i18n.t("kf_beyond", "de", T="20") == "Zielgruppe über 20 min"
     assert i18n.t("nope", "en") == "nope" and i18n.lang_of("fr") == "de"
 
 
 def test_number_formats() -> None:
-    assert i18n.number(1234.5, 1, "de") == "1.234,5" and i18n.number(1234.5, 1, "en") == "1,234.5"
-    assert i18n.percent(0.321, "de") == "32,1 %" and i18n.percent(0.321, "en") == "32.1%"
-    assert [i18n.count(v) for v in (0, 0.4, 1, 2.4, 2.6, 1234)] == ["0", "0", "<3", "<3", "3",
+    assert numbers.number(1234.5, 1, "de") == "1.234,5" and numbers.number(1234.5, 1, "en") == "1,234.5"
+    assert numbers.percent(0.321, "de") == "32,1\u00a0%" and numbers.percent(0.321, "en") == "32.1%"
+    assert [numbers.count(v) for v in (0, 0.4, 1, 2.4, 2.6, 1234)] == ["0", "0", "<3", "<3", "3",
                                                                      "1.234"]
-    assert i18n.minutes(float("inf")) == "–" and i18n.minutes(12.34, "en") == "12.3 min"
-    assert i18n.auto_number(1.28, "de") == "1,28" and i18n.auto_number(15.0) == "15"
-    assert i18n.model_text("x", "fallback:straight-line×detour", "bike", "en") == \
+    assert numbers.minutes(float("inf")) == "–" and numbers.minutes(12.34, "en") == "12.3 min"
+    assert numbers.auto_number(1.28, "de") == "1,28" and numbers.auto_number(15.0) == "15"
+    def res(kind, mode, source=None):
+        return SimpleNamespace(params=SimpleNamespace(mode=mode), model="own words",
+                               metadata={"model_kind": kind, "network_source": source})
+
+    assert describe.model_text(res("fallback:straight-line×detour", "bike"), "en") == \
         "Straight line × detour factor 1.28, bicycle 15 km/h"
-    assert i18n.model_text("OSM-Straßennetz (a.osm.gz), zu Fuß 4,5 km/h", "network:osm", "walk",
-                           "de") == "OSM-Straßennetz (a.osm.gz), zu Fuß 4,5 km/h"
+    assert describe.model_text(res("network:osm", "walk", "a.osm.gz"), "de") == \
+        "OSM-Straßennetz (a.osm.gz), zu Fuß 4,5 km/h"
+    assert describe.model_text(res("network:osm", "car"), "en") == \
+        "OSM road network, car speed by maxspeed or road class"
+    assert describe.model_text(res("transit:gtfs", "walk"), "en") == "own words"
 
 
 # ---------------------------------------------------------------------------

@@ -9,7 +9,8 @@ import tomllib
 import pandas as pd
 import pytest
 
-from geo import analysis, cli, export, region, settings
+from geo import analysis, cli, region, settings
+from report import export
 
 ROOT = settings.REPO_ROOT
 

@@ -20,7 +20,7 @@ def region(tmp_default_region):
 
 @pytest.fixture(scope="module")
 def record(region):
-    from geo.record import session_record
+    from report.record import session_record
 
     params = AnalysisParams(kinds=("Familie",), target="u10", mode="walk", threshold_min=15)
     scenario = Scenario(name="Variante Nord <Test>", region="default")

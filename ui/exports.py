@@ -18,12 +18,13 @@ from typing import Any
 import streamlit as st
 
 from geo import analysis
-from geo import export as geoexport
 from geo import planning as geoplanning
 from geo import region as georegion
 from geo import scenario as geoscenario
 from geo._errors import NahraumError
-from layers import i18n, panel, tables
+from layers import panel
+from present import i18n
+from report import export as geoexport
 
 UPLOAD_KEY = "export_planning_file"
 PLANNING_STATE = "export_planning"  # {region name: (file id, PlanningRegions | None, error)}
@@ -75,13 +76,8 @@ def planning_error(name: str) -> str | None:
 
 def xlsx_bytes(result: analysis.AnalysisResult, lang: str,
                planning: geoplanning.PlanningRegions | None = None) -> bytes:
-    """The table as XLSX; with planning regions extra sheets (``geo.export.export_table``)."""
-    if planning is None:
-        return tables.xlsx_bytes(result, lang)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "gemeinden.xlsx"
-        geoexport.export_table(result, path, "xlsx", planning=planning)
-        return path.read_bytes()
+    """The table as XLSX (``report.export.table_workbook``), with planning regions extra sheets."""
+    return geoexport.table_workbook(result, planning, lang=lang)
 
 
 def _signature(*parts: Any) -> str:
@@ -171,7 +167,7 @@ def export_section(region: georegion.Region, name: str, params: analysis.Analysi
         sig = _signature(*base, pins_digest, "snapshot")
         if st.button(i18n.t("export_snapshot_make", lang), key="export_snapshot_make",
                      icon=":material/photo_camera:"):
-            from layers import snapshot
+            from report import snapshot
 
             try:
                 with st.spinner():

@@ -10,8 +10,10 @@ import streamlit as st
 
 from geo import analysis
 from geo import region as georegion
-from layers import gaps, i18n, panel, tables
 from layers import map as maplayers
+from layers import panel
+from present import describe, i18n, tables
+from report.files import XLSX_MIME
 from ui.exports import xlsx_bytes
 from ui.state import get_catchment, get_csv, get_screen_table
 
@@ -50,7 +52,7 @@ def gemeinde_table(name: str, content_hash: str, params: analysis.AnalysisParams
     XLSX has the planning regions' sheets when ``planning`` is given)."""
     st.subheader(i18n.t("table_heading", lang), anchor=False)
     df, suppressed, decimals = get_screen_table(name, content_hash, params, lang, result, variant)
-    st.caption(i18n.t("table_caption", lang, model=gaps.model_text(result, lang)))
+    st.caption(i18n.t("table_caption", lang, model=describe.model_text(result, lang)))
     st.dataframe(tables.styled(df, suppressed, decimals, lang), hide_index=True,
                  key="table", height=380)
     stem = i18n.t("file_stem", lang)
@@ -65,7 +67,7 @@ def gemeinde_table(name: str, content_hash: str, params: analysis.AnalysisParams
                        on_click="ignore", key="download_csv_en", icon=":material/download:")
     c3.download_button(i18n.t("download_xlsx", lang),
                        lambda: xlsx_bytes(result, lang, planning),
-                       file_name=f"{stem}.xlsx", mime=tables.XLSX_MIME, on_click="ignore",
+                       file_name=f"{stem}.xlsx", mime=XLSX_MIME, on_click="ignore",
                        key="download_xlsx", icon=":material/table_view:")
 
 
@@ -74,7 +76,7 @@ def method(result: analysis.AnalysisResult, info: dict, online_tiles: bool, road
     """Parameters, formulas, notes, data sources, unresolved services (traceability)."""
     meta = result.metadata
     with st.expander(i18n.t("method_heading", lang)):
-        st.markdown(f"**{i18n.t('model', lang)}:** {gaps.model_text(result, lang)}")
+        st.markdown(f"**{i18n.t('model', lang)}:** {describe.model_text(result, lang)}")
         st.markdown(f"**{i18n.t('m_params', lang)}**")
         st.json(meta.get("params", {}), expanded=False)
         st.markdown(f"**{i18n.t('m_formulas', lang)}**")

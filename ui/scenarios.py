@@ -15,10 +15,11 @@ from geo import region as georegion
 from geo import scenario as geoscenario
 from geo._errors import NahraumError
 from geo._scenario_io import geopackage_bytes, import_scenario, to_geojson
-from geo.record import session_record
 from geo.scenario_store import ScenarioStore
-from layers import i18n, panel
+from layers import panel
 from layers import scenario as scenariolayers
+from present import i18n
+from report.record import session_record
 from ui.state import history_do, initial, report
 
 

@@ -9,8 +9,10 @@ import streamlit as st
 
 from geo import analysis, settings
 from geo import region as georegion
-from layers import boundaries, cells, i18n, panel
+from layers import boundaries, panel
 from layers import map as maplayers
+from present import i18n
+from present.classes import MAP_MEASURES
 from ui.state import DEFAULT_REGION, carry_over_language, get_region_choices, initial, lkey
 
 
@@ -78,7 +80,7 @@ def analysis_controls(lang: str, region: georegion.Region, name: str, networks: 
                           key=key, **initial(key, value=default),
                           help=i18n.t("threshold_help", lang, defaults=defaults))
     st.session_state[saved] = int(threshold)
-    measures = list(cells.MAP_MEASURES)
+    measures = list(MAP_MEASURES)
     key = lkey("measure", lang)
     measure = sb.selectbox(i18n.t("measure", lang), measures, key=key,
                            **initial(key, index=measures.index(settings.DEFAULT_MEASURE)),

@@ -21,9 +21,11 @@ from geo import region as georegion
 from geo import scenario as geoscenario
 from geo._errors import NahraumError
 from geo.scenario_store import ScenarioStore
-from layers import boundaries, catchment, cells, gaps, tables
+from layers import boundaries, catchment, cells, gaps
 from layers import map as maplayers
 from layers._assets import ensure_assets
+from present import tables
+from report.files import csv_bytes
 
 DEFAULT_REGION = os.environ.get("NAHRAUM_REGION") or "default"
 MAP_KEY = "karte"
@@ -128,7 +130,7 @@ def get_screen_table(name: str, content_hash: str, params: analysis.AnalysisPara
 def get_csv(name: str, content_hash: str, params: analysis.AnalysisParams, style: str,
             lang: str, _result: analysis.AnalysisResult, variant: str = "") -> bytes:
     """The Gemeinde table as CSV bytes."""
-    return tables.csv_bytes(_result, style, lang)
+    return csv_bytes(tables.table(_result, lang, suppress=True), german=style == "de")
 
 
 @st.cache_resource(show_spinner=False)

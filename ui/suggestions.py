@@ -15,7 +15,8 @@ from geo import region as georegion
 from geo import scenario as geoscenario
 from geo._errors import NahraumError
 from geo.optimize import suggest
-from layers import i18n, panel
+from layers import panel
+from present import i18n, numbers
 from ui.state import history_do, scenario_digest
 from ui.workshop import site_defaults
 
@@ -43,7 +44,7 @@ def suggestions(region: georegion.Region, params: analysis.AnalysisParams, netwo
                                 networks=networks, services=services, run_exact=False)
                 with live.container():  # the quick answer at once, while CBC works
                     st.markdown(i18n.t("sug_greedy", lang,
-                                       people=i18n.count(quick.people["greedy"], lang),
+                                       people=numbers.count(quick.people["greedy"], lang),
                                        unit=unit))
                     suggestion_table(quick, "greedy", lang)
                     with st.spinner(i18n.t("sug_exact_wait", lang,
@@ -59,21 +60,21 @@ def suggestions(region: georegion.Region, params: analysis.AnalysisParams, netwo
         if not stored or stored[0] != key:
             return
         s = stored[1]
-        st.markdown(i18n.t("sug_greedy", lang, people=i18n.count(s.people["greedy"], lang),
+        st.markdown(i18n.t("sug_greedy", lang, people=numbers.count(s.people["greedy"], lang),
                            unit=unit))
         suggestion_table(s, "greedy", lang)
         if s.exact is None:
             st.caption(i18n.t("sug_exact_none", lang, s=int(settings.MCLP_TIME_LIMIT_S)))
         else:
             suggestion_table(s, "exact", lang)
-            st.markdown(i18n.t("sug_exact", lang, people=i18n.count(s.people["exact"], lang),
+            st.markdown(i18n.t("sug_exact", lang, people=numbers.count(s.people["exact"], lang),
                                unit=unit))
             diff = s.difference
             if diff.get("same_sites"):
                 st.caption(i18n.t("sug_same", lang))
             else:
                 st.caption(panel.md_escape(i18n.t(
-                    "sug_diff", lang, people=i18n.count(diff.get("people") or 0, lang),
+                    "sug_diff", lang, people=numbers.count(diff.get("people") or 0, lang),
                     unit=unit, only_exact=", ".join(diff.get("only_exact") or []) or "–",
                     only_greedy=", ".join(diff.get("only_greedy") or []) or "–")))
         d = site_defaults(params)

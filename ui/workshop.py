@@ -15,9 +15,10 @@ from geo import scenario as geoscenario
 from geo._errors import NahraumError
 from geo.network import to_xy
 from geo.scenario_store import ScenarioStore
-from layers import i18n, panel
+from layers import panel
 from layers import scenario as scenariolayers
 from layers._html import parse_ref
+from present import i18n, numbers
 from ui.state import MAP_KEY, history_do, report, scenario_digest
 
 CLICK_MODES = ("none", "site", "pin", "outreach", "mobile")
@@ -217,10 +218,10 @@ def delta_panel(cmp: geocompare.Comparison | None, params: analysis.AnalysisPara
         st.caption(i18n.t("delta_none", lang))
         return
     t = cmp.totals
-    st.metric(i18n.t("delta_label", lang), f"+{i18n.count(t['newly_within'], lang)}",
+    st.metric(i18n.t("delta_label", lang), f"+{numbers.count(t['newly_within'], lang)}",
               help=i18n.t("delta_help", lang))
-    share = (f'{i18n.t("kf_share", lang)}: {i18n.percent(t["share_within_before"], lang)} → '
-             f'{i18n.percent(t["share_within_after"], lang)}')
+    share = (f'{i18n.t("kf_share", lang)}: {numbers.percent(t["share_within_before"], lang)} → '
+             f'{numbers.percent(t["share_within_after"], lang)}')
     text = cmp.headline() if lang == "de" and not workshop else share
     st.markdown(f'<div class="nahraum-headline">{html.escape(text)}</div>',
                 unsafe_allow_html=True)

@@ -31,19 +31,15 @@ import pandas as pd
 from geo import analysis, settings
 from geo._scenario_io import to_geojson
 from geo._text import de_decimal
-from geo._xlsx import workbook_bytes
 from geo.compare import Comparison, compare, comparison_table, with_services
-from geo.export import attribution_lines, render_map
 from geo.scenario import Scenario, apply, changes_frame, pins_frame
+from report.export import attribution_lines, render_map
+from report.files import csv_bytes
+from report.xlsx import workbook_bytes
 
 RECORD_DPI = 110  # maps in the record: readable on screen, quick to draw
 PDF_LINES_PER_PAGE = 52
 PDF_WRAP = 95
-
-
-def _csv_de(table: pd.DataFrame) -> bytes:
-    """German CSV (semicolon, decimal comma, UTF-8 with BOM for Excel)."""
-    return table.to_csv(sep=";", decimal=",", index=False).encode("utf-8-sig")
 
 
 def _pins_table(scenario: Scenario) -> pd.DataFrame:
@@ -174,8 +170,8 @@ def session_record(region: Any, params: analysis.AnalysisParams, scenario: Scena
         zf.writestr("szenario.geojson", json.dumps(to_geojson(scenario, region.services),
                                                    ensure_ascii=False, indent=1))
         zf.writestr("pins.geojson", _pins_geojson(scenario))
-        zf.writestr("pins.csv", _csv_de(_pins_table(scenario)))
-        zf.writestr("vergleich_gemeinden.csv", _csv_de(table))
+        zf.writestr("pins.csv", csv_bytes(_pins_table(scenario)))
+        zf.writestr("vergleich_gemeinden.csv", csv_bytes(table))
         notes = [("Szenario", scenario.name), ("Ergebnis", cmp.headline())]
         zf.writestr("vergleich_gemeinden.xlsx", workbook_bytes(
             [("Vergleich", table, {}, 2, True)], [("Hinweise", notes)]))

@@ -13,7 +13,7 @@
 - :func:`export_geopackage` writes all layers for QGIS: gemeinden, zellen,
   angebote, planungsraeume, szenario_standorte, markierungen and the
   parameters as the table ``nahraum_metadata``.
-- :func:`cli_export` is ``nahraum export``: load, analyse, write.
+- ``nahraum export`` (``geo.cli``) loads, analyses and calls these.
 
 All files are written atomically. Small counts (1–2) are suppressed as "<3"
 in tables (NULL in the GeoPackage); see docs/exports.md.
@@ -47,12 +47,17 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from . import _mapdraw as md
-from . import _xlsx, analysis, settings
-from ._errors import InputError
-from ._io import atomic_path, write_bytes_atomic
-from ._text import de_number
-from .planning import PlanningRegions, aggregate, planning_table
+from geo import analysis, settings
+from geo._errors import InputError
+from geo._io import atomic_path, write_bytes_atomic
+from geo._text import de_number
+from geo.planning import PlanningRegions, aggregate, planning_table
+from present import describe, i18n, numbers
+from present import tables as present_tables
+from present.classes import Classes, indicator_classes, measure_classes
+from report import _mapdraw as md
+from report import xlsx
+from report.files import csv_bytes
 
 MAP_FORMATS: tuple[str, ...] = ("png", "pdf", "svg")
 TABLE_FORMATS: tuple[str, ...] = ("xlsx", "csv", "csv-int")
@@ -71,7 +76,8 @@ _A4_WIDTH_IN = 297.0 / 25.4
 # ---------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------
-def _format(path: Path, fmt: str | None, allowed: Sequence[str]) -> str:
+def export_format(path: Path, fmt: str | None, allowed: Sequence[str]) -> str:
+    """The export format of ``path`` (``fmt`` or the suffix), checked against ``allowed``."""
     f = (fmt or path.suffix.lstrip(".")).strip().lower()
     f = _FORMAT_ALIASES.get(f, f)
     if f not in allowed:
@@ -94,47 +100,43 @@ def _readable(path: Path) -> Path:
     return path
 
 
-def _today(created: dt.date | None) -> str:
-    return (created or dt.date.today()).strftime("%d.%m.%Y")
+def _today(created: dt.date | None, lang: str = "de") -> str:
+    return numbers.date(created, lang)
 
 
-def _kinds_text(result: Any) -> str:
-    kinds = result.params.kinds
-    return ", ".join(kinds) if kinds else "alle Angebote"
+def _kinds_text(result: Any, lang: str = "de") -> str:
+    return describe.kinds_text(result.params.kinds, lang)
 
 
-def _percent(value: float | None) -> str:
-    return "–" if value is None or not np.isfinite(value) else f"{de_number(value * 100, 1)} %"
-
-
-def subtitle(result: Any, scenario_name: str | None = None) -> str:
-    """German subtitle: kinds, target group, mode, threshold, scenario."""
-    meta = result.metadata
-    parts = [f"Angebote: {_kinds_text(result)} ({result.totals.get('services', 0)})",
-             f"Zielgruppe: {meta['target_label']}",
-             f"Verkehrsmittel: {meta['mode_label']}",
-             f"Schwellenwert: {de_number(result.params.threshold_min)} min"]
+def subtitle(result: Any, scenario_name: str | None = None, lang: str = "de") -> str:
+    """Subtitle: kinds, target group, mode, threshold, scenario."""
+    p = result.params
+    parts = [i18n.t("rp_services", lang, kinds=_kinds_text(result, lang),
+                    n=result.totals.get("services", 0)),
+             i18n.t("rp_target", lang, target=i18n.target_label(p.target, lang)),
+             i18n.t("rp_mode", lang, mode=i18n.mode_label(p.mode, lang)),
+             i18n.t("rp_threshold", lang, T=numbers.auto_number(p.threshold_min, lang))]
     if scenario_name:
-        parts.append(f"Szenario: {scenario_name}")
+        parts.append(i18n.t("rp_scenario", lang, name=scenario_name))
     return " · ".join(parts)
 
 
-def attribution_lines(region: Any, result: Any, created: dt.date | None = None) -> list[str]:
+def attribution_lines(region: Any, result: Any, created: dt.date | None = None,
+                      lang: str = "de") -> list[str]:
     """Model, notes, every source with date and attribution, and the export date."""
     meta = getattr(region, "meta", None) or {}
     sources = list(meta.get("sources") or result.metadata.get("sources") or [])
-    lines = [f"Wegezeitmodell: {result.model}."]
+    lines = [i18n.t("rp_model", lang, model=describe.model_text(result, lang))]
     notes = list(result.metadata.get("notes") or [])
     if notes:
-        lines.append("Hinweise: " + "; ".join(notes) + ".")
-    src = [f"{s.get('name', '')} ({s.get('date', '')}): {s.get('attribution', '')}"
-           for s in sources]
+        lines.append(i18n.t("rp_notes", lang, notes="; ".join(notes)))
+    src = describe.source_lines(sources, lang)
     if src:
-        lines.append("Quellen: " + " · ".join(src) + ".")
+        lines.append(i18n.t("rp_sources", lang, sources=" · ".join(src)))
     digest = (meta.get("content_hash") or result.metadata.get("content_hash") or "")[:10]
     label = getattr(region, "label", None) or result.metadata.get("region_label") or ""
-    lines.append(f"Erstellt mit Nahraum am {_today(created)} · Region: {label}"
-                 + (f" · Datenstand {digest}" if digest else ""))
+    lines.append(i18n.t("rp_created", lang, date=_today(created, lang), region=label)
+                 + (i18n.t("rp_data_version", lang, digest=digest) if digest else ""))
     return lines
 
 
@@ -165,15 +167,12 @@ def _footer(fig: Figure, renderer: Any, lines: Sequence[str], x: float, y: float
     return text
 
 
-def _gemeinde_indicator(result: Any, column: str) -> tuple[np.ndarray, str]:
+def _gemeinde_indicator(result: Any, column: str, lang: str = "de") -> tuple[np.ndarray, str]:
     if column not in analysis.SUMMARY_COLUMNS:
         raise InputError(f"Unbekannte Kennzahl „{column}“ für die Gemeindefärbung "
                          f"(möglich: {', '.join(analysis.SUMMARY_COLUMNS)}).")
     values = result.gemeinden[column].to_numpy(dtype=float)
-    label = analysis.table_labels(result.params.target, result.params.threshold_min)[column]
-    if column.startswith("share_"):
-        values = values * 100.0
-    return values, label
+    return values, present_tables.result_labels(result, lang)[column]
 
 
 # ---------------------------------------------------------------------------
@@ -186,8 +185,8 @@ def render_map(region: Any, result: Any, path: str | os.PathLike, fmt: str | Non
                sites: gpd.GeoDataFrame | None = None,
                planning: PlanningRegions | None = None,
                data_dir: str | os.PathLike | None = None,
-               cache_dir: str | os.PathLike | None = None, created: dt.date | None = None
-               ) -> Path:
+               cache_dir: str | os.PathLike | None = None, created: dt.date | None = None,
+               lang: str = "de") -> Path:
     """Draw an analysis view as a report-ready map (PNG, PDF or SVG), landscape.
 
     Parameters
@@ -222,13 +221,15 @@ def render_map(region: Any, result: Any, path: str | os.PathLike, fmt: str | Non
         For the Thuringia inset (VG250 file; cached outline).
     created : date, optional
         Date printed with the attribution (default today).
+    lang : {"de", "en"}
+        Language of every text on the map.
 
     Returns
     -------
     Path
     """
     path = Path(path)
-    fmt = _format(path, fmt, MAP_FORMATS)
+    fmt = export_format(path, fmt, MAP_FORMATS)
     try:
         dpi = int(dpi)
     except (TypeError, ValueError):
@@ -242,23 +243,24 @@ def render_map(region: Any, result: Any, path: str | os.PathLike, fmt: str | Non
         fig = build_figure(region, result, paper=paper, dpi=dpi, title=title,
                            scenario_name=scenario_name, measure=measure, choropleth=choropleth,
                            show_cells=show_cells, sites=sites, planning=planning,
-                           data_dir=data_dir, cache_dir=cache_dir, created=created)
-        meta = _file_metadata(region, result, fig.get_label(), fmt, created)
+                           data_dir=data_dir, cache_dir=cache_dir, created=created, lang=lang)
+        meta = _file_metadata(region, result, fig.get_label(), fmt, created, lang)
         with atomic_path(path) as tmp:
             fig.savefig(tmp, format=fmt, dpi=dpi, metadata=meta)
     return _readable(path)
 
 
 def _file_metadata(region: Any, result: Any, title: str, fmt: str,
-                   created: dt.date | None) -> dict:
-    lines = attribution_lines(region, result, created)
+                   created: dt.date | None, lang: str = "de") -> dict:
+    lines = attribution_lines(region, result, created, lang)
+    sub = subtitle(result, lang=lang)
     if fmt == "png":
         return {"Title": title, "Software": "Nahraum (matplotlib)",
-                "Description": subtitle(result), "Copyright": " ".join(lines[1:])}
+                "Description": sub, "Copyright": " ".join(lines[1:])}
     if fmt == "pdf":
-        return {"Title": title, "Subject": subtitle(result), "Creator": "Nahraum",
+        return {"Title": title, "Subject": sub, "Creator": "Nahraum",
                 "Keywords": "Sozialplanung, Erreichbarkeit, Versorgungslücke"}
-    return {"Title": title, "Description": subtitle(result), "Creator": "Nahraum",
+    return {"Title": title, "Description": sub, "Creator": "Nahraum",
             "Rights": " ".join(lines[1:]), "Date": None}
 
 
@@ -269,11 +271,12 @@ def build_figure(region: Any, result: Any, paper: str = "A4", dpi: int = setting
                  planning: PlanningRegions | None = None,
                  data_dir: str | os.PathLike | None = None,
                  cache_dir: str | os.PathLike | None = None,
-                 created: dt.date | None = None) -> Figure:
+                 created: dt.date | None = None, lang: str = "de") -> Figure:
     """The map as a matplotlib Figure (Agg canvas), see :func:`render_map`.
 
     ``fig.nahraum`` holds the drawn parts for tests: ``map_ax``, ``labels``
-    (placed Text objects), ``legend_labels`` and ``attribution``.
+    (placed Text objects), ``legend_labels``, ``legends`` (title and labels of each
+    legend), ``classes`` (``present.classes.Classes`` of the cells) and ``attribution``.
     """
     measure = measure or result.params.measure
     W, H = _paper(paper)
@@ -285,10 +288,10 @@ def build_figure(region: Any, result: Any, paper: str = "A4", dpi: int = setting
     renderer = fig.canvas.get_renderer()
     margin = 0.32  # inches
     mx, my = margin / W, margin / H
-    group = settings.TARGET_GROUPS[result.params.target]
-    m = settings.MEASURES[measure]
+    target = result.params.target
     region_label = getattr(region, "label", None) or result.metadata.get("region_label") or ""
-    title = title or f"{m.label_de} – {region_label}"
+    title = title or i18n.t("rp_title", lang, measure=i18n.measure_label(measure, lang),
+                            region=region_label)
     fig.set_label(title)
 
     # --- header -----------------------------------------------------------
@@ -296,12 +299,12 @@ def build_figure(region: Any, result: Any, paper: str = "A4", dpi: int = setting
                        fontweight="bold")
     bb = t_title.get_window_extent(renderer)
     y_sub = bb.y0 / fig.bbox.height - 0.008
-    t_sub = fig.text(mx, y_sub, subtitle(result, scenario_name), ha="left", va="top",
+    t_sub = fig.text(mx, y_sub, subtitle(result, scenario_name, lang), ha="left", va="top",
                      fontsize=9.5 * s, color="#333333")
     header_bottom = t_sub.get_window_extent(renderer).y0 / fig.bbox.height - 0.012
 
     # --- footer (attribution) --------------------------------------------------
-    lines = attribution_lines(region, result, created)
+    lines = attribution_lines(region, result, created, lang)
     t_foot = _footer(fig, renderer, lines, mx, my, 5.6 * s)
     footer_top = t_foot.get_window_extent(renderer).y1 / fig.bbox.height + 0.012
 
@@ -323,19 +326,13 @@ def build_figure(region: Any, result: Any, paper: str = "A4", dpi: int = setting
     legends: list[tuple[str, list, list[str]]] = []
     # background of the region, or the Gemeinde choropleth
     if choropleth:
-        vals, clabel = _gemeinde_indicator(result, choropleth)
-        n_cls = len(settings.CHOROPLETH_COLORS)
-        breaks = (list(np.linspace(0, 100, n_cls + 1)[1:-1]) if choropleth.startswith("share_")
-                  else md.nice_breaks(vals, n_cls))
-        codes = md.classify_breaks(vals, breaks)
-        colors = list(settings.CHOROPLETH_COLORS)
-        face = [colors[c] if np.isfinite(v) else "#ffffff" for c, v in zip(codes, vals,
-                                                                          strict=True)]
+        vals, clabel = _gemeinde_indicator(result, choropleth, lang)
+        gclasses = indicator_classes(vals, choropleth.startswith("share_"), clabel, lang)
+        face = [gclasses.colors[c] if c >= 0 else "#ffffff" for c in gclasses.codes]
         md.add_polygons(ax, list(simple.values), face, zorder=1)
-        labels = md.range_labels(breaks)
-        legends.append((f"Gemeinden: {clabel}", [Patch(facecolor=colors[i], edgecolor="#777777",
-                                                       linewidth=0.3)
-                                                 for i in range(len(labels))], labels))
+        legends.append((i18n.t("rp_choropleth", lang, label=clabel),
+                        [Patch(facecolor=c, edgecolor="#777777", linewidth=0.3)
+                         for c in gclasses.colors], list(gclasses.labels)))
     else:
         md.add_polygons(ax, [outline], "#eeeeee", zorder=1)
     # cells as one raster image
@@ -344,16 +341,17 @@ def build_figure(region: Any, result: Any, paper: str = "A4", dpi: int = setting
         cells = result.cells
         people = cells["people"].to_numpy(dtype=float)
         values = cells[measure].to_numpy()
-        classes = md.measure_classes(measure, values, result.params.threshold_min,
-                                     group.unit_de)
+        classes = measure_classes(measure, values.astype(float), result.params.threshold_min,
+                                  target, lang)
         codes = np.where(people > 0, classes.codes, -1)
         img, extent = md.cell_raster(cells["x"].to_numpy(), cells["y"].to_numpy(), codes,
                                      classes.colors, tuple(gem.total_bounds))
         ax.imshow(img, extent=extent, origin="upper", interpolation="nearest", zorder=3,
                   resample=False)
-        title_cells = classes.title + f"\n{group.label_de}: 100-m-Zellen"
+        title_cells = (classes.title + "\n"
+                       + i18n.t("rp_cells", lang, target=i18n.target_label(target, lang)))
         legends.insert(0, (title_cells, [Patch(facecolor=c, edgecolor="#777777", linewidth=0.3)
-                                         for c in classes.colors], classes.labels))
+                                         for c in classes.colors], list(classes.labels)))
     # outlines: Gemeinden thin, Kreise and region thick
     md.add_outlines(ax, list(simple.values), "#6e6e6e", 0.35 * s, zorder=5)
     if "kreis" in gem.columns and gem["kreis"].nunique() > 1:
@@ -406,8 +404,8 @@ def build_figure(region: Any, result: Any, paper: str = "A4", dpi: int = setting
             svc_handles.append(Line2D([], [], linestyle="", marker=marker, markersize=ms,
                                       markerfacecolor=color, markeredgecolor="white"))
             n = int((cats == code).sum())
-            svc_labels.append(f"{cat.label_de if cat else code} ({n} "
-                              f"{'Angebot' if n == 1 else 'Angebote'})")
+            svc_labels.append(i18n.t("rp_service_n", lang, label=i18n.category_label(code, lang),
+                                     n=i18n.tn("n_services", n, lang)))
         obstacles += md.marker_boxes(ax, sx, sy, ms * 1.1)
         renderer_now = fig.canvas.get_renderer()
         for i in np.flatnonzero(counts > 1):
@@ -426,25 +424,24 @@ def build_figure(region: Any, result: Any, paper: str = "A4", dpi: int = setting
                    linewidths=0.7 * s, zorder=13)
         svc_handles.append(Line2D([], [], linestyle="", marker="*", markersize=ms * 1.6,
                                   markerfacecolor="black", markeredgecolor="white"))
-        svc_labels.append(f"Szenario: Standort ({len(st)})")
+        svc_labels.append(i18n.t("rp_sites", lang, n=len(st)))
         obstacles += md.marker_boxes(ax, px, py, ms * 1.7)
     if svc_handles:
-        title_svc = "Angebote (Auswahl)"
+        title_svc = i18n.t("rp_services_title", lang)
         if len(svc) and "precision" in getattr(region, "services", pd.DataFrame()).columns:
             prec = region.services["precision"].reindex(svc.index).astype(str)
             rough = int((prec != "coordinates").sum())
             if rough:
-                title_svc += (f"\nLage von {rough} der {len(svc)} Angebote nur orts- "
-                              "oder PLZ-genau")
+                title_svc += "\n" + i18n.t("rp_rough", lang, rough=rough, n=len(svc))
         if stacked:
-            title_svc += "\nZahl am Symbol: Angebote am selben Ort"
+            title_svc += "\n" + i18n.t("rp_stacked", lang)
         legends.append((title_svc, svc_handles, svc_labels))
-    if plan_handle is not None:
-        legends.append(("Planungsräume", [plan_handle],
-                        [f"Grenze ({len(planning.regions)} Planungsräume)"]))
+    if plan_handle is not None and planning is not None:
+        legends.append((i18n.t("rp_planning", lang), [plan_handle],
+                        [i18n.t("rp_planning_line", lang, n=len(planning.regions))]))
 
     # --- scale bar, north arrow, labels ----------------------------------------
-    deco = md.draw_scalebar(ax, 7 * s) + md.draw_north_arrow(ax, 9 * s)
+    deco = md.draw_scalebar(ax, 7 * s, lang=lang) + md.draw_north_arrow(ax, 9 * s)
     obstacles += md.artist_boxes(deco)
     pts = [md.label_point(g) for g in gem.geometry.values]
     pop = gem["pop"].to_numpy(dtype=float) if "pop" in gem else np.ones(len(gem))
@@ -458,6 +455,7 @@ def build_figure(region: Any, result: Any, paper: str = "A4", dpi: int = setting
     px0 = 1 - mx - panel_w
     y = header_bottom
     legend_texts: list[str] = []
+    legend_parts: list[tuple[str, list[str]]] = []
     title_chars = int(panel_w * W * 72 / (7.8 * s * 0.6))
     for ltitle, handles, labels in legends:
         ltitle = "\n".join(textwrap.fill(part, title_chars) for part in ltitle.split("\n"))
@@ -468,33 +466,10 @@ def build_figure(region: Any, result: Any, paper: str = "A4", dpi: int = setting
                          labelspacing=0.35, borderpad=0)
         leg.get_title().set_fontweight("bold")
         legend_texts += [ltitle, *labels]
+        legend_parts.append((ltitle, list(labels)))
         y = leg.get_window_extent(renderer).y0 / fig.bbox.height - 0.028
-    # key figures
-    tot = result.totals
-    unit = group.unit_de
-    T = de_number(result.params.threshold_min)
-    key_lines = [
-        f"Zielgruppe: {analysis.count_text(tot.get('people'), unit)}",
-        f"bis {T} min: {analysis.count_text(tot.get('people_within'))} "
-        f"({_percent(tot.get('share_within'))})",
-        f"über {T} min: {analysis.count_text(tot.get('people_beyond'))} "
-        f"({_percent(tot.get('share_beyond'))})",
-    ]
-    per = de_number(settings.ACCESS_PER_PEOPLE)
-    if measure == "gap":
-        pm = "Haushalts-Minuten" if unit == "Haushalte" else "Personen-Minuten"
-        key_lines.append(f"Lückenwert: {de_number(tot.get('gap') or 0, 0)} {pm} "
-                         f"({de_number(tot.get('gap_per_1000') or 0, 0)} je\u00a0{per})")
-    elif measure in ("2sfca", "e2sfca"):
-        key_lines.append(f"{measure.upper()} im Mittel: "
-                         f"{de_number(tot.get(measure + '_mean') or 0, 2)} je {per} {unit}")
-    elif measure == "count":
-        key_lines.append(f"Angebote bis {T} min im Mittel: "
-                         f"{de_number(tot.get('services_within_mean') or 0, 2)}")
-    worst = [w["name"] for w in tot.get("worst_gemeinden", [])][:3]
-    if worst:
-        key_lines.append("größte Lücken: " + ", ".join(worst))
-    t_key_head = fig.text(px0, y, "Kennzahlen der Region", ha="left", va="top",
+    key_lines = key_figure_lines(result, measure, lang)
+    t_key_head = fig.text(px0, y, i18n.t("rp_kf_heading", lang), ha="left", va="top",
                           fontsize=7.8 * s, fontweight="bold")
     yk = t_key_head.get_window_extent(renderer).y0 / fig.bbox.height - 0.006
     wrapped_key = "\n".join(textwrap.fill(line, int(panel_w * W * 72 / (7.2 * s * 0.55)),
@@ -507,7 +482,7 @@ def build_figure(region: Any, result: Any, paper: str = "A4", dpi: int = setting
     if kreise_th is not None and y - footer_top > 0.1:
         bounds = kreise_th.total_bounds
         if shapely.intersects(shapely.box(*bounds), outline):
-            t_in = fig.text(px0, y, "Lage in Thüringen", ha="left", va="top",
+            t_in = fig.text(px0, y, i18n.t("rp_inset", lang), ha="left", va="top",
                             fontsize=7.8 * s, fontweight="bold")
             y = t_in.get_window_extent(renderer).y0 / fig.bbox.height - 0.008
             aspect = (bounds[3] - bounds[1]) / (bounds[2] - bounds[0])
@@ -526,9 +501,42 @@ def build_figure(region: Any, result: Any, paper: str = "A4", dpi: int = setting
             iax.set_aspect("equal", adjustable="box", anchor="NW")
             iax.set_axis_off()
     fig.nahraum = {"map_ax": ax, "labels": placed, "legend_labels": legend_texts,
+                   "legends": legend_parts,
                    "attribution": lines, "classes": classes, "title": title,
                    "subtitle": t_sub.get_text()}
     return fig
+
+
+def key_figure_lines(result: Any, measure: str, lang: str = "de") -> list[str]:
+    """The key figures of the region printed beside the map."""
+    tot = result.totals
+    target = result.params.target
+    unit = i18n.unit_label(target, lang)
+    T = numbers.auto_number(result.params.threshold_min, lang)
+    lines = [
+        i18n.t("rp_kf_people", lang, people=numbers.count(tot.get("people"), lang), unit=unit),
+        i18n.t("rp_kf_within", lang, T=T, people=numbers.count(tot.get("people_within"), lang),
+               share=numbers.percent(tot.get("share_within"), lang)),
+        i18n.t("rp_kf_beyond", lang, T=T, people=numbers.count(tot.get("people_beyond"), lang),
+               share=numbers.percent(tot.get("share_beyond"), lang)),
+    ]
+    per = numbers.number(settings.ACCESS_PER_PEOPLE, 0, lang)
+    if measure == "gap":
+        lines.append(i18n.t("rp_kf_gap", lang, gap=numbers.number(tot.get("gap") or 0, 0, lang),
+                            unit_minutes=i18n.unit_minutes(target, lang),
+                            per_1000=numbers.number(tot.get("gap_per_1000") or 0, 0, lang),
+                            per="\u00a0" + per if lang == "de" else per))
+    elif measure in ("2sfca", "e2sfca"):
+        lines.append(i18n.t("rp_kf_access", lang, measure=measure.upper(),
+                            value=numbers.number(tot.get(measure + "_mean") or 0, 2, lang),
+                            per=per, unit=unit))
+    elif measure == "count":
+        lines.append(i18n.t("rp_kf_count", lang, T=T, value=numbers.number(
+            tot.get("services_within_mean") or 0, 2, lang)))
+    worst = [w["name"] for w in tot.get("worst_gemeinden", [])][:3]
+    if worst:
+        lines.append(i18n.t("rp_worst", lang, names=", ".join(worst)))
+    return lines
 
 
 # ---------------------------------------------------------------------------
@@ -647,36 +655,73 @@ def _notes(result: Any, labels: Mapping[str, str], planning: PlanningRegions | N
              formula_rows), ("Quellen und Lizenzen", sources)]
 
 
-def _defuse(value: object) -> object:
-    """Text for CSV that Excel must not evaluate as a formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") \
-            and value != analysis.SUPPRESSED:
-        return "'" + value
-    return value
-
-
-def _csv_bytes(table: pd.DataFrame, german: bool) -> bytes:
-    out = table.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(_defuse)
-    text = out.to_csv(index=False, sep=";" if german else ",", decimal="," if german else ".",
-                      lineterminator="\r\n" if german else "\n")
-    return text.encode("utf-8-sig" if german else "utf-8")
-
-
-def tables(result: Any, planning: PlanningRegions | None = None) -> dict[str, pd.DataFrame]:
+def tables(result: Any, planning: PlanningRegions | None = None,
+           lang: str = "de") -> dict[str, pd.DataFrame]:
     """The export tables: ``{"Gemeinden": …, "Planungsräume": …, "Zuordnung": …}``."""
-    out = {"Gemeinden": analysis.gemeinde_table(result, suppress=True)}
+    out = {"Gemeinden": present_tables.table(result, lang, suppress=True, total_row=True)}
     if planning is not None:
         out["Planungsräume"] = planning_table(result, planning, suppress=True)
         out["Zuordnung"] = planning.to_frame()
     return out
 
 
+def legend_table(classes: Classes, result: Any, lang: str = "de") -> pd.DataFrame:
+    """The map legend as a table: class, label, colour, upper limit, cells, target group.
+
+    The same :class:`present.classes.Classes` as the web map and the report map, so the
+    labels and limits are identical; the upper limit is empty for the last class (and
+    for classes without a numeric limit).
+    """
+    n = len(classes.labels)
+    codes = np.asarray(classes.codes)
+    people = result.cells["people"].to_numpy(dtype=float)
+    shown = people > 0
+    offset = n - len(classes.limits) - 1  # classes before the first limit (e.g. "keine Lücke")
+    upper: list[float | None] = [None] * n
+    for i, limit in enumerate(classes.limits):
+        if 0 <= i + offset < n - 1:
+            upper[i + offset] = float(limit)
+    unit = i18n.unit_label(result.params.target, lang)
+    return pd.DataFrame({
+        i18n.t("rp_legend_class", lang): list(range(1, n + 1)),
+        i18n.t("rp_legend_label", lang): list(classes.labels),
+        i18n.t("rp_legend_color", lang): list(classes.colors),
+        i18n.t("rp_legend_upper", lang): upper,
+        i18n.t("rp_legend_cells", lang): [int(((codes == k) & shown).sum()) for k in range(n)],
+        i18n.t("rp_legend_people", lang, unit=unit): [
+            float(np.round(people[(codes == k) & shown].sum())) for k in range(n)],
+    })
+
+
+def table_workbook(result: Any, planning: PlanningRegions | None = None,
+                   created: dt.date | None = None, lang: str = "de",
+                   measure: str | None = None) -> bytes:
+    """The XLSX workbook of :func:`export_table` as bytes (also the app's download)."""
+    tabs = tables(result, planning, lang)
+    labels = present_tables.result_labels(result, lang)
+    sheets = [("Gemeinden", tabs["Gemeinden"], _column_formats(tabs["Gemeinden"], labels),
+               2, True)]
+    if planning is not None:
+        pt = tabs["Planungsräume"]
+        sheets.append(("Planungsräume", pt, _column_formats(pt, labels), 1, True))
+        sheets.append(("Zuordnung", tabs["Zuordnung"], {"Flächenanteil": "decimal2",
+                                                        "AGS": "text"}, 2, False))
+    measure = measure or result.params.measure
+    classes = measure_classes(measure, result.cells[measure].to_numpy(dtype=float),
+                              result.params.threshold_min, result.params.target, lang)
+    legend = legend_table(classes, result, lang)
+    fmt = {legend.columns[4]: "count", legend.columns[5]: "count"}
+    sheets.append((i18n.t("rp_legend_sheet", lang), legend, fmt, 2, False))
+    notes = _notes(result, analysis.table_labels(result.params.target,
+                                                 result.params.threshold_min), planning, created)
+    notes.insert(1, (i18n.t("rp_legend_title", lang, title=classes.title.replace("\n", " ")),
+                     []))
+    return xlsx.workbook_bytes(sheets, notes)
+
+
 def export_table(result: Any, path: str | os.PathLike, fmt: str | None = None,
-                 planning: PlanningRegions | None = None, created: dt.date | None = None
-                 ) -> Path:
+                 planning: PlanningRegions | None = None, created: dt.date | None = None,
+                 lang: str = "de") -> Path:
     """Write the table per Gemeinde (and per planning region) as XLSX or CSV.
 
     Parameters
@@ -693,6 +738,8 @@ def export_table(result: Any, path: str | os.PathLike, fmt: str | None = None,
         ``<name>_planungsraeume.csv`` next to ``path``.
     created : date, optional
         Export date in the explanation sheet.
+    lang : {"de", "en"}
+        Language of the column labels and the legend sheet.
 
     Returns
     -------
@@ -700,25 +747,16 @@ def export_table(result: Any, path: str | os.PathLike, fmt: str | None = None,
         ``path``.
     """
     path = Path(path)
-    fmt = _format(path, fmt, TABLE_FORMATS)
-    tabs = tables(result, planning)
-    labels = analysis.table_labels(result.params.target, result.params.threshold_min)
+    fmt = export_format(path, fmt, TABLE_FORMATS)
     if fmt == "xlsx":
-        sheets = [("Gemeinden", tabs["Gemeinden"], _column_formats(tabs["Gemeinden"], labels),
-                   2, True)]
-        if planning is not None:
-            pt = tabs["Planungsräume"]
-            sheets.append(("Planungsräume", pt, _column_formats(pt, labels), 1, True))
-            sheets.append(("Zuordnung", tabs["Zuordnung"], {"Flächenanteil": "decimal2",
-                                                            "AGS": "text"}, 2, False))
-        data = _xlsx.workbook_bytes(sheets, _notes(result, labels, planning, created))
-        write_bytes_atomic(path, data)
+        write_bytes_atomic(path, table_workbook(result, planning, created, lang))
         return _readable(path)
+    tabs = tables(result, planning, lang)
     german = fmt == "csv"
-    write_bytes_atomic(path, _csv_bytes(tabs["Gemeinden"], german))
+    write_bytes_atomic(path, csv_bytes(tabs["Gemeinden"], german))
     if planning is not None:
         second = path.with_name(path.stem + PLANNING_CSV_SUFFIX + path.suffix)
-        write_bytes_atomic(second, _csv_bytes(tabs["Planungsräume"], german))
+        write_bytes_atomic(second, csv_bytes(tabs["Planungsräume"], german))
         _readable(second)
     return _readable(path)
 
@@ -941,65 +979,6 @@ def export_geopackage(region: Any, result: Any, path: str | os.PathLike,
 # ---------------------------------------------------------------------------
 # CLI
 # ---------------------------------------------------------------------------
-def _arg(args: Any, *names: str, default: Any = None) -> Any:
-    for n in names:
-        if isinstance(args, Mapping):
-            if args.get(n) is not None:
-                return args[n]
-        elif getattr(args, n, None) is not None:
-            return getattr(args, n)
-    return default
-
-
-def cli_export(args: Any) -> Path:
-    """``nahraum export``: load the region, analyse, write one file.
-
-    Parameters
-    ----------
-    args : argparse.Namespace, mapping or any object with attributes
-        ``region`` (default "default"), ``kind`` (categories/subcategories,
-        comma-separated), ``target``, ``mode``, ``threshold`` (minutes),
-        ``fmt``/``format`` (png, pdf, svg, xlsx, csv, csv-int, gpkg; default
-        from ``out``), ``out``, ``paper``, ``dpi``, ``data_dir``/``data``,
-        ``cache_dir``/``cache``; optional ``measure``, ``title``,
-        ``planning`` (file of planning regions), ``choropleth``.
-
-    Returns
-    -------
-    Path
-        The written file.
-    """
-    from . import region as region_mod
-    from .planning import read_planning
-
-    out = _arg(args, "out")
-    if not out:
-        raise InputError("Bitte mit --out die Zieldatei angeben (z. B. karte.pdf).")
-    out = Path(out)
-    fmt = _format(out, _arg(args, "fmt", "format"), FORMATS)
-    data_dir = _arg(args, "data_dir", "data")
-    cache_dir = _arg(args, "cache_dir", "cache")
-    reg = region_mod.load_region(_arg(args, "region", default="default"), data_dir, cache_dir)
-    mode = _arg(args, "mode", default=settings.DEFAULT_MODE)
-    params = analysis.AnalysisParams(
-        kinds=_arg(args, "kind", "kinds", default=()),
-        target=_arg(args, "target", default=settings.DEFAULT_TARGET_GROUP), mode=mode,
-        threshold_min=_arg(args, "threshold", "threshold_min"),
-        measure=_arg(args, "measure", default=settings.DEFAULT_MEASURE))
-    networks = reg.networks([mode]) if hasattr(reg, "networks") else {}
-    result = analysis.analyze(reg, params, networks, _arg(args, "need_weights"))
-    planning_file = _arg(args, "planning")
-    planning = read_planning(planning_file, reg) if planning_file else None
-    if fmt in MAP_FORMATS:
-        return render_map(reg, result, out, fmt=fmt, paper=_arg(args, "paper", default="A4"),
-                          dpi=_arg(args, "dpi", default=settings.MAP_DPI),
-                          title=_arg(args, "title"), choropleth=_arg(args, "choropleth"),
-                          planning=planning, data_dir=data_dir, cache_dir=cache_dir)
-    if fmt in TABLE_FORMATS:
-        return export_table(result, out, fmt=fmt, planning=planning)
-    return export_geopackage(reg, result, out, planning=planning)
-
-
-__all__ = ["render_map", "build_figure", "export_table", "export_geopackage", "cli_export",
+__all__ = ["render_map", "build_figure", "export_table", "export_geopackage", "table_workbook",
            "tables", "subtitle", "attribution_lines", "metadata_rows", "FORMATS",
            "MAP_FORMATS", "TABLE_FORMATS"]

@@ -4,7 +4,8 @@ The second export path besides ``geo.export.render_map`` (matplotlib): the foliu
 app shows (base map, overlays, legend, layer control, attribution line) is written to a
 temporary HTML file and photographed by Debian's Chromium through Playwright::
 
-    from layers import map as maplayers, snapshot
+    from layers import map as maplayers
+    from report import snapshot
     png = snapshot.map_png(maplayers.build_map(data, options, overlays), width=1600,
                            height=1000, scale=2)
 

@@ -1,6 +1,6 @@
-"""Drawing helpers for static maps (matplotlib, Agg; used by :mod:`geo.export`).
+"""Drawing helpers for static maps (matplotlib, Agg; used by :mod:`report.export`).
 
-Class breaks and colours of the measures, the 100 m cells as one raster image,
+The 100 m cells as one raster image (classes: ``present.classes``),
 scale bar, north arrow, greedy non-colliding labels, spreading of services that
 share a location, and the cached outline of Thuringia's Kreise for the inset.
 Everything works in EPSG:3035 metres.
@@ -12,7 +12,6 @@ import hashlib
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -27,125 +26,11 @@ from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 from shapely.ops import polylabel
 
-from . import settings
-from ._io import atomic_path
-from ._text import de_number
+from geo import settings
+from geo._io import atomic_path
+from present.numbers import auto_number
 
 HALO = [patheffects.withStroke(linewidth=2.2, foreground="white")]
-
-
-# ---------------------------------------------------------------------------
-# Numbers
-# ---------------------------------------------------------------------------
-def nice_number(value: float) -> float:
-    """Round to a legend-friendly number: 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k (nearest)."""
-    if value <= 0 or not math.isfinite(value):
-        return 0.0
-    exp = math.floor(math.log10(value))
-    base = value / 10**exp
-    best = min((1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0), key=lambda m: abs(m - base))
-    return best * 10**exp
-
-
-def nice_breaks(values: np.ndarray, n_classes: int = 5) -> list[float]:
-    """Up to ``n_classes - 1`` rounded, increasing inner breaks from quantiles of ``values``."""
-    v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v)]
-    if v.size == 0:
-        return []
-    qs = np.quantile(v, np.linspace(0, 1, n_classes + 1)[1:-1])
-    out: list[float] = []
-    for q in qs:
-        b = nice_number(float(q))
-        if b > 0 and (not out or b > out[-1]) and float(v.min()) <= b < float(v.max()):
-            out.append(b)
-    return out
-
-
-# ---------------------------------------------------------------------------
-# Classes of a measure
-# ---------------------------------------------------------------------------
-@dataclass
-class Classes:
-    """Class of each value, with colours, labels and a legend title."""
-
-    codes: np.ndarray  # int, -1 = not drawn
-    colors: list[str]
-    labels: list[str]
-    title: str
-
-    def used(self) -> list[int]:
-        """Classes that occur (legend shows all classes; this is for tests and notes)."""
-        return sorted({int(c) for c in self.codes if c >= 0})
-
-
-def classify_breaks(values: np.ndarray, breaks: Sequence[float]) -> np.ndarray:
-    """Class index: 0 for ``v <= breaks[0]``, …, ``len(breaks)`` above the last break."""
-    return np.searchsorted(np.asarray(breaks, dtype=float), np.asarray(values, float),
-                           side="left").astype(np.int64)
-
-
-def range_labels(breaks: Sequence[float], unit: str = "", decimals: int | None = None
-                 ) -> list[str]:
-    """Legend labels of the classes of ``breaks``: "bis a", "a–b", …, "über z"."""
-    u = f" {unit}" if unit else ""
-    if not breaks:
-        return [f"alle Werte{u}"]
-    labels = [f"bis {de_number(breaks[0], decimals)}{u}"]
-    labels += [f"{de_number(a, decimals)}–{de_number(b, decimals)}{u}"
-               for a, b in zip(breaks[:-1], breaks[1:], strict=True)]
-    labels.append(f"über {de_number(breaks[-1], decimals)}{u}")
-    return labels
-
-
-def measure_classes(measure: str, values: np.ndarray, threshold: float, unit_people: str
-                    ) -> Classes:
-    """Classes, colours and labels of a per-cell measure for the map.
-
-    ``minutes``: the travel-time bands ``settings.ISOCHRONE_BANDS_MIN`` with
-    ``settings.BAND_COLORS`` (unreachable cells in the last band); ``within``:
-    two classes; ``count``: 0, 1, 2, 3–4, 5+; ``2sfca``/``e2sfca``: 0 plus
-    rounded quantile classes of the positive values; ``gap``: no gap plus
-    rounded quantile classes of the positive values.
-    """
-    v = np.asarray(values, dtype=float)
-    T = de_number(threshold)
-    m = settings.MEASURES[measure]
-    if measure == "minutes":
-        bands = list(settings.ISOCHRONE_BANDS_MIN)
-        codes = classify_breaks(np.where(np.isfinite(v), v, np.inf), bands)
-        labels = range_labels(bands, "min")
-        if np.isinf(v).any():
-            labels[-1] += " oder kein Angebot"
-        return Classes(codes, list(settings.BAND_COLORS[:len(bands) + 1]), labels,
-                       f"{m.label_de} (min)\nSchwellenwert: {T} min")
-    if measure == "within":
-        codes = np.where(v.astype(bool), 0, 1)
-        return Classes(codes, list(settings.COVERAGE_COLORS),
-                       [f"bis {T} min erreichbar", f"über {T} min"],
-                       f"{m.label_de}\n(Schwellenwert {T} min)")
-    if measure == "count":
-        codes = classify_breaks(v, [0, 1, 2, 4])
-        return Classes(codes, list(settings.ACCESS_COLORS[:5]),
-                       ["keins", "1", "2", "3–4", "5 und mehr"],
-                       f"Angebote bis {T} min (Anzahl)")
-    if measure in ("2sfca", "e2sfca"):
-        pos = v[v > 0]
-        breaks = nice_breaks(pos, len(settings.ACCESS_COLORS) - 1)
-        codes = np.where(v > 0, 1 + classify_breaks(v, breaks), 0)
-        per = de_number(settings.ACCESS_PER_PEOPLE)
-        labels = [f"0 (kein Angebot bis {T} min)", *range_labels(breaks)]
-        return Classes(codes, list(settings.ACCESS_COLORS[:len(labels)]), labels,
-                       f"{m.label_de}\n(Kapazität je {per} {unit_people})")
-    if measure == "gap":
-        pos = v[v > 0]
-        breaks = nice_breaks(pos, len(settings.GAP_COLORS) - 1)
-        codes = np.where(v > 0, 1 + classify_breaks(v, breaks), 0)
-        labels = [f"keine Lücke (bis {T} min)", *range_labels(breaks)]
-        unit = "Haushalts-Minuten" if unit_people == "Haushalte" else "Personen-Minuten"
-        return Classes(codes, list(settings.GAP_COLORS[:len(labels)]), labels,
-                       f"{m.label_de}\n({unit} je 100-m-Zelle)")
-    raise ValueError(measure)
 
 
 def fit_extent(bounds: Sequence[float], box_w_in: float, box_h_in: float,
@@ -284,7 +169,7 @@ def scale_length_m(width_m: float, fraction: float = 0.22) -> float:
     return max(fit) if fit else min(candidates)
 
 
-def draw_scalebar(ax: Axes, fontsize: float, pad_frac: float = 0.03) -> list:
+def draw_scalebar(ax: Axes, fontsize: float, pad_frac: float = 0.03, lang: str = "de") -> list:
     """Two-segment black/white scale bar in the lower left; labels in km (or m)."""
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
@@ -303,7 +188,7 @@ def draw_scalebar(ax: Axes, fontsize: float, pad_frac: float = 0.03) -> list:
     km = length >= 1000
 
     def label(v: float) -> str:
-        return de_number(v / 1000 if km else v)
+        return auto_number(v / 1000 if km else v, lang)
 
     for pos, val in ((0, 0), (half, half), (length, length)):
         artists.append(ax.text(bx + pos, by + bh * 1.6, label(val), ha="center", va="bottom",
@@ -500,7 +385,7 @@ def thuringia_kreise(data_dir: str | os.PathLike | None = None,
     Cached in memory and as GeoParquet in the cache folder, keyed by the size
     and modification time of the VG250 file. ``None`` when the file is missing.
     """
-    from . import boundaries
+    from geo import boundaries
 
     ddir = settings.data_dir(data_dir)
     src = ddir / boundaries.VG250_FILE
