@@ -26,9 +26,10 @@ from layers import map as maplayers
 from layers._assets import ensure_assets
 from present import tables
 from report.files import csv_bytes
+from ui import keys
 
 DEFAULT_REGION = os.environ.get("NAHRAUM_REGION") or "default"
-MAP_KEY = "karte"
+MAP_KEY = keys.MAP
 WS_PARAM = "ws"  # query parameter with the workshop id (scenarios survive a reload)
 WS_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{5,39}")
 

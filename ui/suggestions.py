@@ -79,11 +79,11 @@ def suggestions(region: georegion.Region, params: analysis.AnalysisParams, netwo
                     only_greedy=", ".join(diff.get("only_greedy") or []) or "–")))
         d = site_defaults(params)
         kind = ({} if params.kinds else
-                {"category": d["category"], "subcategory": d["subcategory"] or None})
+                {"category": d.category, "subcategory": d.subcategory or None})
         st.button(i18n.t("sug_apply", lang), key="sug_apply", on_click=history_do,
                   args=(lambda: history.do(history.current.with_changes(s.to_changes(
-                      services=region.services, capacity=d["capacity"],
-                      target_groups=d["target_groups"], **kind))),), type="primary")
+                      services=region.services, capacity=d.capacity,
+                      target_groups=d.target_groups, **kind))),), type="primary")
 
 
 def suggestion_table(s: Any, which: str, lang: str) -> None:

@@ -13,15 +13,14 @@ from geo import compare as geocompare
 from geo import region as georegion
 from geo import scenario as geoscenario
 from geo._errors import NahraumError
-from geo.network import to_xy
 from geo.scenario_store import ScenarioStore
 from layers import panel
 from layers import scenario as scenariolayers
-from layers._html import parse_ref
 from present import i18n, numbers
-from ui.state import MAP_KEY, history_do, report, scenario_digest
-
-CLICK_MODES = ("none", "site", "pin", "outreach", "mobile")
+from ui import keys
+from ui.session import CLICK_MODES, Names, SiteDefaults, WorkshopSession
+from ui.session import site_defaults as defaults_of
+from ui.state import history_do, report, scenario_digest
 
 
 def get_history(store: ScenarioStore, ws: str, name: str, params: analysis.AnalysisParams,
@@ -41,9 +40,9 @@ def get_history(store: ScenarioStore, ws: str, name: str, params: analysis.Analy
         except NahraumError as exc:  # damaged file: moved aside, start afresh
             report(exc)
             history = open_history(store, active, name, params)
-        state["history"], state["history_key"] = history, key
-        state["mobile_stops"], state["pending_pin"], state["move_pending"] = [], None, None
-        state.pop("suggestion", None)
+        state[keys.HISTORY], state[keys.HISTORY_KEY] = history, key
+        session().reset()
+        state.pop(keys.SUGGESTION, None)
     return state["history"]
 
 
@@ -57,121 +56,48 @@ def open_history(store: ScenarioStore, active: str, name: str,
     return geoscenario.ScenarioHistory(scenario, on_change=store.autosave, extent=store.extent)
 
 
-def site_defaults(params: analysis.AnalysisParams) -> dict:
+def session() -> WorkshopSession:
+    """The workshop's click state machine on ``st.session_state``."""
+    return WorkshopSession(st.session_state, on_error=report)
+
+
+def site_defaults(params: analysis.AnalysisParams) -> SiteDefaults:
     """Kind, target groups, capacity, hours and weekdays of new sites (sidebar form)."""
-    state = st.session_state
-    cats = [k for k in params.kinds if k in settings.CATEGORIES] or list(settings.CATEGORIES)
-    category = state.get("site_category") or cats[0]
-    capacity = float(state.get("site_capacity") or 0)
-    return {"category": category, "subcategory": (state.get("site_sub") or "").strip(),
-            "target_groups": tuple(state.get("site_groups") or (params.target,)),
-            "capacity": capacity if capacity > 0 else None,
-            "hours": float(state.get("site_hours") or 8),
-            "weekdays": tuple(state.get("site_days") or ())}
+    return defaults_of(st.session_state, params.kinds, params.target)
 
 
-def place_click(history: geoscenario.ScenarioHistory, lat: float, lon: float,
-                params: analysis.AnalysisParams, lang: str) -> None:
-    """Act on a map click in a placing mode (site, pin, outreach day, mobile stop, move)."""
-    state = st.session_state
-    mode = state.get("click_mode", "none")
-    d = site_defaults(params)
-    kind = {k: d[k] for k in ("category", "subcategory", "target_groups", "capacity")}
-    number = history.current.next_number
-    try:
-        if state.get("move_pending"):
-            sid = state["move_pending"]
-            state["move_pending"] = None
-            history.add(geoscenario.MoveSite.to(sid, lon=lon, lat=lat))
-        elif mode == "site":
-            base = (state.get("site_name") or "").strip() or i18n.t("site_default_name", lang)
-            history.add(geoscenario.AddSite.at(lon=lon, lat=lat, name=f"{base} {number}",
-                                               **kind))
-        elif mode == "pin":
-            state["pending_pin"] = (lon, lat)
-        elif mode == "outreach":
-            x, y = to_xy([lon], [lat])
-            history.add(geoscenario.OutreachDay(
-                name=f"{i18n.t('outreach_name', lang)} {number}", hours=d["hours"],
-                weekdays=d["weekdays"], x=float(x[0]), y=float(y[0]), **kind))
-        elif mode == "mobile":
-            stops = list(state.get("mobile_stops") or [])
-            if len(stops) < settings.MOBILE_MAX_STOPS:
-                stops.append((lon, lat))
-            state["mobile_stops"] = stops
-    except NahraumError as exc:
-        report(exc)
+def names(lang: str) -> Names:
+    """Base names of new sites, outreach days and mobile services in the UI language."""
+    return Names(site=i18n.t("site_default_name", lang), outreach=i18n.t("outreach_name", lang),
+                 mobile=i18n.t("mobile_name", lang))
 
 
 def finish_mobile(history: geoscenario.ScenarioHistory, params: analysis.AnalysisParams,
                   lang: str) -> None:
     """Button callback: the collected stops become one mobile service."""
-    state = st.session_state
-    d = site_defaults(params)
-    try:
-        stops = tuple(geoscenario.MobileStop.at(lon=lon, lat=lat, hours=d["hours"],
-                                                weekdays=d["weekdays"])
-                      for lon, lat in state.get("mobile_stops") or [])
-        history.add(geoscenario.MobileService(
-            name=f"{i18n.t('mobile_name', lang)} {history.current.next_number}",
-            category=d["category"], subcategory=d["subcategory"],
-            target_groups=d["target_groups"], capacity=d["capacity"], stops=stops))
-        state["mobile_stops"] = []
-    except NahraumError as exc:
-        report(exc)
+    session().finish_mobile(history, site_defaults(params), names(lang))
 
 
 def save_pin(history: geoscenario.ScenarioHistory) -> None:
     """Form callback: the pending click becomes a pin with kind and text."""
     state = st.session_state
-    pending = state.get("pending_pin")
-    if not pending:
-        return
-    try:
-        history.add_pin(geoscenario.Pin.at(lon=pending[0], lat=pending[1],
-                                           kind=state.get("pin_kind_new") or "missing",
-                                           text=state.get("pin_text_new") or ""))
-        state["pending_pin"] = None
-        state["pin_text_new"] = ""
-    except NahraumError as exc:
-        report(exc)
+    session().save_pin(history, state.get(keys.PIN_KIND_NEW), state.get(keys.PIN_TEXT_NEW))
 
 
 def cancel_pending() -> None:
     """Forget a pending pin, move or the collected mobile stops."""
-    state = st.session_state
-    state["pending_pin"], state["move_pending"], state["mobile_stops"] = None, None, []
+    session().cancel()
 
 
 def read_map(name: str, history: geoscenario.ScenarioHistory | None,
              params: analysis.AnalysisParams, lang: str) -> dict | None:
     """The selection, updated from the map's last click; placing clicks change the scenario.
 
-    ``st_folium`` stores the map's value in ``st.session_state[MAP_KEY]`` before the
+    ``st_folium`` stores the map's value in ``st.session_state[keys.MAP]`` before the
     rerun, so the clicked object (or the new site) is drawn in this very run.
     """
-    state = st.session_state
-    if state.get("selection_region") != name:
-        state["selection_region"] = name
-        state["selection"] = None
-        state["click_seen"] = state.get(MAP_KEY)
-    value = state.get(MAP_KEY)
-    if value and value != state.get("click_seen"):
-        previous = state.get("click_seen") or {}
-        state["click_seen"] = value
-        point = value.get("last_clicked")
-        placing = state.get("click_mode", "none") != "none" or state.get("move_pending")
-        if (placing and history is not None and point and point != previous.get("last_clicked")
-                and point.get("lat") is not None):
-            place_click(history, float(point["lat"]), float(point["lng"]), params, lang)
-            return state.get("selection")
-        ref = parse_ref(value.get("last_object_clicked_tooltip"))
-        obj = value.get("last_object_clicked") or {}
-        if ref is not None and obj != previous.get("last_object_clicked") or (
-                ref is not None and ref != parse_ref(previous.get("last_object_clicked_tooltip"))):
-            state["selection"] = {"kind": ref[0], "key": ref[1], "lat": obj.get("lat"),
-                                  "lng": obj.get("lng")}
-    return state.get("selection")
+    return session().read_map(name, st.session_state.get(keys.MAP), history,
+                              site_defaults(params), names(lang))
 
 
 def get_comparison(region: georegion.Region, params: analysis.AnalysisParams,
@@ -276,5 +202,5 @@ def service_actions(history: geoscenario.ScenarioHistory, selection: dict | None
              args=(history.add, geoscenario.CloseSite(service_id=sid)),
              icon=":material/block:")
     b.button(i18n.t("svc_move", lang), key="svc_move",
-             on_click=lambda: st.session_state.update(move_pending=sid),
+             on_click=lambda: session().start_move(sid),
              icon=":material/open_with:")
