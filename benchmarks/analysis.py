@@ -35,9 +35,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _timing import median_seconds  # noqa: E402
+from _timing import median_seconds
 
-from geo import analysis, region, settings, traveltime  # noqa: E402
+from geo import analysis, region, settings, traveltime
 
 REPEAT = 7
 LOOP_SAMPLE = 400

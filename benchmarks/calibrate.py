@@ -21,9 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from geo import settings  # noqa: E402
-from geo.network import build_networks  # noqa: E402
-from geo.traveltime import calibrate_detour  # noqa: E402
+from geo import settings
+from geo.network import build_networks
+from geo.traveltime import calibrate_detour
 
 
 def _fmt(x: float) -> str:

@@ -28,14 +28,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import geopandas as gpd  # noqa: E402
-import shapely  # noqa: E402
-from _timing import median_seconds  # noqa: E402
+import geopandas as gpd
+import shapely
+from _timing import median_seconds
 
-from geo import analysis, region, settings  # noqa: E402
-from present.classes import measure_classes  # noqa: E402
-from report import _mapdraw as md  # noqa: E402
-from report import export  # noqa: E402
+from geo import analysis, region, settings
+from present.classes import measure_classes
+from report import _mapdraw as md
+from report import export
 
 REPEAT = 5
 OUT = Path(__file__).resolve().parent / "out"

@@ -239,7 +239,7 @@ class Session:
             return
         try:
             msg = ForwardMsg.FromString(payload)
-        except Exception:  # noqa: BLE001 - not a ForwardMsg
+        except Exception:
             return
         kind = msg.WhichOneof("type")
         if kind == "new_session":
@@ -292,7 +292,7 @@ class Session:
             await page.wait_for_function(changed_js, arg=before, polling=50,
                                          timeout=overlay_wait * 1000)
             done = max(done, time.perf_counter())
-        except Exception:  # noqa: BLE001 - Playwright TimeoutError: map unchanged
+        except Exception:
             map_changed = False
         self.timings.append((action, done - t0, map_changed, rerun_s))
 
@@ -416,7 +416,7 @@ async def run_session(s: Session, deadline: float, overlay_wait: float, think: f
         n += 1
         try:
             await act(s, overlay_wait)
-        except Exception as exc:  # noqa: BLE001 - record and go on
+        except Exception as exc:
             s.errors.append(f"{act.__name__}: {type(exc).__name__}: {str(exc)[:160]}")
             with contextlib.suppress(Exception):
                 await s.page.keyboard.press("Escape")
@@ -443,7 +443,7 @@ async def check_pages(sessions: list[Session]) -> list[str]:
         try:
             await s.wait_idle()
             st = await page_state(s)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             shown = await s.page.evaluate(
                 "() => [...document.querySelectorAll('[data-testid=stException],"
                 " [data-testid=stAlert]')].map(e => e.innerText.slice(0, 300)).join(' | ')")

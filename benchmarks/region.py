@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from geo import region  # noqa: E402
+from geo import region
 
 
 def _best(fn, repeat: int = 3) -> float:

@@ -33,7 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from geo import analysis, compare, optimize, region, scenario, traveltime  # noqa: E402
+from geo import analysis, compare, optimize, region, scenario, traveltime
 
 RUNS = 25
 K = 3

@@ -45,10 +45,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from geo import settings  # noqa: E402
-from geo import traveltime as tt  # noqa: E402
-from geo.network import Network, access_speed_mps, build_networks  # noqa: E402
-from geo.osmpoi import read_osm_services  # noqa: E402
+from geo import settings
+from geo import traveltime as tt
+from geo.network import Network, access_speed_mps, build_networks
+from geo.osmpoi import read_osm_services
 
 GRID = 548
 N_EDGES = 800_000
@@ -98,7 +98,7 @@ def real_data(osm: Path) -> None:
         tt.nearest_field(cells, kitas, mode, net)  # warm-up (KD-tree, snapping)
         f, t_f = timed(tt.nearest_field, cells, kitas, mode, net, repeat=5)
         m, t_c = timed(tt.catchment_matrix, cells, kitas, mode, 15, net)
-        od, t_od = timed(tt.od_matrix, cells[:200], cells[-200:], mode, net)
+        _od, t_od = timed(tt.od_matrix, cells[:200], cells[-200:], mode, net)
         print(f"{mode:9s} nodes={net.n_nodes:6d} arcs={net.n_edges:6d} "
               f"kept={net.meta['share_kept']:.3f} | {len(cells)} cells × {len(kitas)} services: "
               f"nearest_field {t_f * 1000:.1f} ms, catchment(15 min) {t_c * 1000:.1f} ms "

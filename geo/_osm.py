@@ -431,7 +431,7 @@ def read_xml(path: str | Path) -> OsmWays:
         ways = read_pyosmium(path)
         ways.notes.append("osmnx: unvollständige Wege, mit pyosmium gelesen")
         return ways
-    except Exception as exc:  # noqa: BLE001 - XML errors of several kinds
+    except Exception as exc:
         if exc.__class__.__name__ == "InsufficientResponseError":
             raise _no_highways(path.name) from exc
         raise NetworkError(f"{path.name}: Die OSM-XML-Datei kann nicht gelesen werden "
@@ -454,7 +454,7 @@ def download(polygon_4326, cache_folder: str | Path | None = None) -> OsmWays:
         with osmnx_settings(**extra):
             G = ox.graph_from_polygon(polygon_4326, custom_filter=OVERPASS_WAY_FILTER,
                                       simplify=False, retain_all=True, truncate_by_edge=True)
-    except Exception as exc:  # noqa: BLE001 - requests, osmnx and JSON errors
+    except Exception as exc:
         name = exc.__class__.__name__
         if name == "InsufficientResponseError":
             raise _no_highways("Overpass-Download") from exc

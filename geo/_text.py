@@ -64,8 +64,13 @@ def auto_decimals(value: float) -> int:
     return 2 if round(value, 2) == round(value, 3) or a >= 0.1 else 3
 
 
-def format_number(value: Any, decimals: int | None = None, lang: str = "de",
-                  grouping: bool = True, trim: bool = False) -> str:
+def format_number(
+    value: Any,
+    decimals: int | None = None,
+    lang: str = "de",
+    grouping: bool = True,
+    trim: bool = False,
+) -> str:
     """A number as text in the style of ``lang`` (``"de"``: ``1.234,5``; ``"en"``: ``1,234.5``).
 
     Parameters

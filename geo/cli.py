@@ -242,7 +242,7 @@ def _arg(args: Any, *names: str, default: Any = None) -> Any:
     return default
 
 
-def cli_export(args: Any) -> Path:  # noqa: PLR0914
+def cli_export(args: Any) -> Path:
     """``nahraum export``: load the region, analyse, write one file.
 
     Parameters
@@ -336,6 +336,7 @@ def _cmd_app(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``nahraum`` command line (German help texts)."""
     parser = argparse.ArgumentParser(prog="nahraum", description="Nahraum – Planung wohnortnaher Angebote")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -432,6 +433,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one ``nahraum`` command; German errors print without a traceback."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

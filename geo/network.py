@@ -467,6 +467,7 @@ def _extent_text(xy: np.ndarray) -> str:
 # Region cache
 # ---------------------------------------------------------------------------
 def network_dir(region_cache_dir: str | Path) -> Path:
+    """Folder of a region's cached networks."""
     return Path(region_cache_dir) / "network"
 
 

@@ -307,7 +307,8 @@ def indicator_text(indicator: str, value: float, lang: str = i18n.DEFAULT_LANG) 
 
 def choropleth(values: Mapping[str, float], indicator: str, target: str, name: str,
                lang: str = i18n.DEFAULT_LANG,
-               colors: Sequence[str] = settings.CHOROPLETH_COLORS) -> Choropleth:
+               colors: Sequence[str] = settings.CHOROPLETH_COLORS,
+               basis: np.ndarray | None = None) -> Choropleth:
     """Classify a Gemeinde indicator into rounded quantile classes.
 
     Parameters
@@ -323,6 +324,8 @@ def choropleth(values: Mapping[str, float], indicator: str, target: str, name: s
     lang : {"de", "en"}
     colors : sequence of str
         One colour per class, light to dark.
+    basis : ndarray, optional
+        Values the quantile breaks are computed from (both states of a comparison).
 
     Returns
     -------
@@ -332,7 +335,7 @@ def choropleth(values: Mapping[str, float], indicator: str, target: str, name: s
     v = np.array([np.nan if values[k] is None else float(values[k]) for k in keys], dtype=float)
     finite = np.isfinite(v)
     label = indicator_label(indicator, target, lang)
-    classes = indicator_classes(v, indicator.startswith("share"), label, lang, colors)
+    classes = indicator_classes(v, indicator.startswith("share"), label, lang, colors, basis)
     fill = {k: classes.colors[int(c)] for k, c in zip(keys, classes.codes, strict=True) if c >= 0}
     tips = {k: esc(i18n.t("tip_value", lang, indicator=label,
                           value=indicator_text(indicator, x, lang)))

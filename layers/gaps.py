@@ -99,14 +99,20 @@ def selected_services(region_services: gpd.GeoDataFrame, result: Any,
     return services.services_geojson(chosen, lang)
 
 
-def gemeinde_choropleth(result: Any, indicator: str,
-                        lang: str = i18n.DEFAULT_LANG) -> tuple[str, boundaries.Choropleth]:
-    """Layer name and colours of a Gemeinde indicator of a result."""
+def gemeinde_choropleth(result: Any, indicator: str, lang: str = i18n.DEFAULT_LANG,
+                        reference: Any = None) -> tuple[str, boundaries.Choropleth]:
+    """Layer name and colours of a Gemeinde indicator of a result.
+
+    ``reference``: the other state of a comparison; the class breaks use both.
+    """
     g = result.gemeinden
     values = dict(zip(g["ags"].astype(str), g[indicator].astype(float), strict=True))
     label = boundaries.indicator_label(indicator, result.params.target, lang)
     name = i18n.t("layer_choropleth", lang, indicator=label)
-    return name, boundaries.choropleth(values, indicator, result.params.target, name, lang)
+    basis = (None if reference is None else np.concatenate(
+        [g[indicator].to_numpy(dtype=float), reference.gemeinden[indicator].to_numpy(dtype=float)]))
+    return name, boundaries.choropleth(values, indicator, result.params.target, name, lang,
+                                       basis=basis)
 
 
 def overlays(measure: MeasureOverlay, services_geojson: dict, result: Any,

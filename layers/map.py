@@ -159,7 +159,7 @@ class MapStyle(JSCSSMixin):
     show labels from a zoom level on.
     """
 
-    default_css = [("nahraum_css", css_data_url(MAP_CSS + WORKSHOP_CSS))]
+    default_css = [("nahraum_css", css_data_url(MAP_CSS + WORKSHOP_CSS))]  # noqa: RUF012 (folium)
 
     def __init__(self, workshop: bool = False) -> None:
         super().__init__()

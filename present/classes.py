@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -105,8 +106,9 @@ def nice_breaks(values: np.ndarray, n_classes: int = N_QUANTILE_CLASSES) -> list
 
 def classify_upper(values: np.ndarray, breaks: Sequence[float]) -> np.ndarray:
     """Class by upper limits: 0 for ``v <= breaks[0]``, …, ``len(breaks)`` above the last."""
-    return np.searchsorted(np.asarray(breaks, dtype=float), np.asarray(values, dtype=float),
-                           side="left").astype(np.int64)
+    return np.searchsorted(
+        np.asarray(breaks, dtype=float), np.asarray(values, dtype=float), side="left"
+    ).astype(np.int64)
 
 
 def classify_lower(values: np.ndarray, breaks: Sequence[float]) -> np.ndarray:
@@ -117,22 +119,23 @@ def classify_lower(values: np.ndarray, breaks: Sequence[float]) -> np.ndarray:
     return np.where(np.isfinite(v) & (v > 0), idx, -1)
 
 
-def range_labels(breaks: Sequence[float], lang: str = i18n.DEFAULT_LANG,
-                 unit: str = "") -> list[str]:
+def range_labels(
+    breaks: Sequence[float], lang: str = i18n.DEFAULT_LANG, unit: str = ""
+) -> list[str]:
     """Labels of :func:`classify_upper` classes: ``bis 5``, ``5–10``, …, ``über 60``."""
     u = f" {unit}" if unit else ""
     if not breaks:
         return [i18n.t("cls_all", lang)]
     fmt = [auto_number(b, lang) for b in breaks]
     labels = [i18n.t("cls_upto", lang, b=fmt[0]) + u]
-    labels += [i18n.t("cls_range", lang, a=a, b=b) + u
-               for a, b in zip(fmt[:-1], fmt[1:], strict=True)]
+    labels += [i18n.t("cls_range", lang, a=a, b=b) + u for a, b in pairwise(fmt)]
     labels.append(i18n.t("cls_over", lang, b=fmt[-1]) + u)
     return labels
 
 
-def lower_labels(breaks: Sequence[float] = settings.POPULATION_BREAKS,
-                 lang: str = i18n.DEFAULT_LANG) -> list[str]:
+def lower_labels(
+    breaks: Sequence[float] = settings.POPULATION_BREAKS, lang: str = i18n.DEFAULT_LANG
+) -> list[str]:
     """Labels of :func:`classify_lower` classes: ``unter 5``, ``5 bis unter 10``, ``160 und mehr``."""
     labels = []
     for i, low in enumerate(breaks):
@@ -141,8 +144,11 @@ def lower_labels(breaks: Sequence[float] = settings.POPULATION_BREAKS,
         elif i == 0 and low <= 0:
             labels.append(i18n.t("cls_under", lang, b=number(breaks[1], 0, lang)))
         else:
-            labels.append(i18n.t("cls_to_under", lang, a=number(low, 0, lang),
-                                 b=number(breaks[i + 1], 0, lang)))
+            labels.append(
+                i18n.t(
+                    "cls_to_under", lang, a=number(low, 0, lang), b=number(breaks[i + 1], 0, lang)
+                )
+            )
     return labels
 
 
@@ -151,8 +157,14 @@ def _positive(values: np.ndarray, basis: np.ndarray | None) -> np.ndarray:
     return b[np.isfinite(b) & (b > 0)]
 
 
-def measure_classes(measure: str, values: np.ndarray, threshold: float, target: str,
-                    lang: str = i18n.DEFAULT_LANG, basis: np.ndarray | None = None) -> Classes:
+def measure_classes(
+    measure: str,
+    values: np.ndarray,
+    threshold: float,
+    target: str,
+    lang: str = i18n.DEFAULT_LANG,
+    basis: np.ndarray | None = None,
+) -> Classes:
     """Classes, colours and labels of a per-cell measure (web map, report map, XLSX).
 
     Parameters
@@ -190,48 +202,78 @@ def measure_classes(measure: str, values: np.ndarray, threshold: float, target: 
         codes = classify_upper(np.where(np.isnan(v), np.inf, v), bands)
         labels = range_labels(bands, lang, "min")
         labels[-1] = i18n.t("cls_min_last", lang, b=auto_number(bands[-1], lang))
-        return Classes(codes, tuple(settings.BAND_COLORS[:len(labels)]), tuple(labels),
-                       i18n.t("minutes_title", lang, measure=label), tuple(bands))
+        return Classes(
+            codes,
+            tuple(settings.BAND_COLORS[: len(labels)]),
+            tuple(labels),
+            i18n.t("minutes_title", lang, measure=label),
+            tuple(bands),
+        )
     if measure == "within":
         codes = np.where(v.astype(bool), 0, 1)
-        return Classes(codes, tuple(settings.COVERAGE_COLORS),
-                       (i18n.t("cls_within", lang, T=T), i18n.t("cls_beyond", lang, T=T)),
-                       i18n.t("within_title", lang, measure=label, T=T), (float(threshold),))
+        return Classes(
+            codes,
+            tuple(settings.COVERAGE_COLORS),
+            (i18n.t("cls_within", lang, T=T), i18n.t("cls_beyond", lang, T=T)),
+            i18n.t("within_title", lang, measure=label, T=T),
+            (float(threshold),),
+        )
     if measure == "count":
         codes = classify_upper(v, COUNT_BREAKS)
-        labels = (i18n.t("cls_count_none", lang), "1", "2",
-                  i18n.t("cls_range", lang, a=3, b=4), i18n.t("cls_count_more", lang, n=5))
-        return Classes(codes, tuple(settings.ACCESS_COLORS[:5]), labels,
-                       i18n.t("count_title", lang, T=T), COUNT_BREAKS)
+        count_labels = (
+            i18n.t("cls_count_none", lang),
+            "1",
+            "2",
+            i18n.t("cls_range", lang, a=3, b=4),
+            i18n.t("cls_count_more", lang, n=5),
+        )
+        return Classes(
+            codes,
+            tuple(settings.ACCESS_COLORS[:5]),
+            count_labels,
+            i18n.t("count_title", lang, T=T),
+            COUNT_BREAKS,
+        )
     if measure in ("2sfca", "e2sfca", "gap"):
         colors = settings.GAP_COLORS if measure == "gap" else settings.ACCESS_COLORS
         breaks = nice_breaks(_positive(v, basis), len(colors) - 1)
         codes = np.where(v > 0, 1 + classify_upper(v, breaks), 0)
         if measure == "gap":
             labels = [i18n.t("cls_no_gap", lang, T=T), *range_labels(breaks, lang)]
-            title = i18n.t("gap_title", lang, measure=label,
-                           unit_minutes=i18n.unit_minutes(target, lang))
+            title = i18n.t(
+                "gap_title", lang, measure=label, unit_minutes=i18n.unit_minutes(target, lang)
+            )
         else:
             labels = [i18n.t("cls_zero_access", lang, T=T), *range_labels(breaks, lang)]
             title = i18n.t("access_title", lang, measure=label, unit=unit)
-        return Classes(codes, tuple(colors[:len(labels)]), tuple(labels), title, tuple(breaks))
+        return Classes(codes, tuple(colors[: len(labels)]), tuple(labels), title, tuple(breaks))
     # people
     title = i18n.t("pop_title", lang, target=i18n.target_label(target, lang), unit=unit)
     if target == "pop":
-        breaks = settings.POPULATION_BREAKS
-        return Classes(classify_lower(v, breaks), tuple(settings.POPULATION_COLORS),
-                       tuple(lower_labels(breaks, lang)), title, tuple(breaks))
+        lower = settings.POPULATION_BREAKS
+        return Classes(
+            classify_lower(v, lower),
+            tuple(settings.POPULATION_COLORS),
+            tuple(lower_labels(lower, lang)),
+            title,
+            tuple(lower),
+        )
     upper = nice_breaks(_positive(v, basis), len(settings.POPULATION_COLORS))
     codes = np.where(v > 0, classify_upper(v, upper), -1)
     labels = range_labels(upper, lang)
-    return Classes(codes, tuple(settings.POPULATION_COLORS[:len(labels)]), tuple(labels), title,
-                   tuple(upper))
+    return Classes(
+        codes, tuple(settings.POPULATION_COLORS[: len(labels)]), tuple(labels), title, tuple(upper)
+    )
 
 
-def indicator_classes(values: np.ndarray, share: bool, title: str,
-                      lang: str = i18n.DEFAULT_LANG,
-                      colors: Sequence[str] = settings.CHOROPLETH_COLORS,
-                      basis: np.ndarray | None = None) -> Classes:
+def indicator_classes(
+    values: np.ndarray,
+    share: bool,
+    title: str,
+    lang: str = i18n.DEFAULT_LANG,
+    colors: Sequence[str] = settings.CHOROPLETH_COLORS,
+    basis: np.ndarray | None = None,
+) -> Classes:
     """Classes of a Gemeinde indicator (choropleth): shares in fixed percent classes.
 
     Parameters
@@ -258,4 +300,4 @@ def indicator_classes(values: np.ndarray, share: bool, title: str,
     breaks = list(SHARE_BREAKS) if share else nice_breaks(b[np.isfinite(b)], len(colors))
     codes = np.where(np.isfinite(v), classify_upper(np.nan_to_num(v), breaks), -1)
     labels = range_labels(breaks, lang, "%" if share else "")
-    return Classes(codes, tuple(colors[:len(labels)]), tuple(labels), title, tuple(breaks))
+    return Classes(codes, tuple(colors[: len(labels)]), tuple(labels), title, tuple(breaks))

@@ -41,18 +41,25 @@ def model_text(result: Any, lang: str = i18n.DEFAULT_LANG) -> str:
     label = i18n.mode_label(mode, lang)
     m = settings.MODES[mode]
     if kind.startswith(MODEL_NETWORK_PREFIX):
-        speed = (i18n.t("model_speed_roads", lang) if m.speed_kmh is None
-                 else f"{auto_number(m.speed_kmh, lang)} km/h")
+        speed = (
+            i18n.t("model_speed_roads", lang)
+            if m.speed_kmh is None
+            else f"{auto_number(m.speed_kmh, lang)} km/h"
+        )
         source = meta.get("network_source")
         key = "model_network_text" if source else "model_network_text_nosource"
         return i18n.t(key, lang, source=source, mode=label, speed=speed)
     if kind.startswith(MODEL_FALLBACK_PREFIX):
         factor = settings.DETOUR_FACTORS.get(mode, 1.0)
         kmh = settings.FALLBACK_CAR_SPEED_KMH if m.speed_kmh is None else m.speed_kmh
-        speed = (i18n.t("model_speed_mean", lang, speed=auto_number(kmh, lang))
-                 if m.speed_kmh is None else f"{auto_number(kmh, lang)} km/h")
-        return i18n.t("model_fallback_text", lang, factor=auto_number(factor, lang), mode=label,
-                      speed=speed)
+        speed = (
+            i18n.t("model_speed_mean", lang, speed=auto_number(kmh, lang))
+            if m.speed_kmh is None
+            else f"{auto_number(kmh, lang)} km/h"
+        )
+        return i18n.t(
+            "model_fallback_text", lang, factor=auto_number(factor, lang), mode=label, speed=speed
+        )
     return str(result.model)
 
 
@@ -78,5 +85,6 @@ def kinds_text(kinds: Any, lang: str = i18n.DEFAULT_LANG) -> str:
     kinds = tuple(kinds or ())
     if not kinds:
         return i18n.t("all_services", lang)
-    return ", ".join(i18n.category_label(k, lang) if k in settings.CATEGORIES else str(k)
-                     for k in kinds)
+    return ", ".join(
+        i18n.category_label(k, lang) if k in settings.CATEGORIES else str(k) for k in kinds
+    )

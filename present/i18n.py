@@ -38,8 +38,15 @@ LANG_NAMES = {"de": "Deutsch", "en": "English"}
 DOMAIN = "nahraum"
 LOCALE_DIR = Path(__file__).with_name("locale")
 #: Kinds of settings codes with a catalog label ``<kind>.<code>``.
-LABEL_KINDS: tuple[str, ...] = ("mode", "target", "measure", "category", "phase", "precision",
-                                "table")
+LABEL_KINDS: tuple[str, ...] = (
+    "mode",
+    "target",
+    "measure",
+    "category",
+    "phase",
+    "precision",
+    "table",
+)
 
 
 def po_path(lang: str) -> Path:
@@ -65,7 +72,7 @@ def keys(lang: str) -> set[str]:
     """Every key (``msgid``) of the catalog of ``lang`` (plural entries by their singular)."""
     with po_path(lang).open("rb") as fh:
         po = read_po(fh, locale=lang, domain=DOMAIN)
-    return {m.id[0] if isinstance(m.id, tuple) else m.id for m in po if m.id}
+    return {str(m.id[0]) if isinstance(m.id, (tuple, list)) else str(m.id) for m in po if m.id}
 
 
 def lang_of(lang: str | None) -> str:

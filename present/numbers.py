@@ -49,8 +49,9 @@ def percent(share: Any, lang: str = "de", decimals: int = 1) -> str:
         return MISSING
     pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "") + "%"
     lang = _lang(lang)
-    text = format_percent(v, pattern.replace("%", "\u00a0%") if lang == "de" else pattern,
-                          locale=LOCALES[lang])
+    text = format_percent(
+        v, pattern.replace("%", "\u00a0%") if lang == "de" else pattern, locale=LOCALES[lang]
+    )
     return text.replace("-0,0", "0,0").replace("-0.0", "0.0")
 
 

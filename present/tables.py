@@ -20,18 +20,29 @@ from .numbers import SUPPRESSED, auto_number, number
 
 COUNT_KEYS: tuple[str, ...] = analysis.COUNT_COLUMNS
 #: Decimals of the rounded figures of ``analysis.gemeinde_table`` (others: 0).
-DECIMALS: dict[str, int] = {"minutes_mean": 1, "minutes_median": 1, "minutes_p90": 1,
-                            "share_within": 1, "share_beyond": 1, "services_within_mean": 2,
-                            "2sfca_mean": 3, "e2sfca_mean": 3}
+DECIMALS: dict[str, int] = {
+    "minutes_mean": 1,
+    "minutes_median": 1,
+    "minutes_p90": 1,
+    "share_within": 1,
+    "share_beyond": 1,
+    "services_within_mean": 2,
+    "2sfca_mean": 3,
+    "e2sfca_mean": 3,
+}
 
 
-def column_labels(target: str, threshold_min: float,
-                  lang: str = i18n.DEFAULT_LANG) -> dict[str, str]:
+def column_labels(
+    target: str, threshold_min: float, lang: str = i18n.DEFAULT_LANG
+) -> dict[str, str]:
     """Code → column label (with units) of the Gemeinde table in ``lang``."""
-    values = {"T": auto_number(threshold_min, lang), "unit": i18n.unit_label(target, lang),
-              "one": i18n.unit_one(target, lang),
-              "per": number(settings.ACCESS_PER_PEOPLE, 0, lang),
-              "unit_minutes": i18n.unit_minutes(target, lang)}
+    values = {
+        "T": auto_number(threshold_min, lang),
+        "unit": i18n.unit_label(target, lang),
+        "one": i18n.unit_one(target, lang),
+        "per": number(settings.ACCESS_PER_PEOPLE, 0, lang),
+        "unit_minutes": i18n.unit_minutes(target, lang),
+    }
     return {code: i18n.t(f"table.{code}", lang, **values) for code in analysis.GEMEINDE_COLUMNS}
 
 
@@ -40,8 +51,9 @@ def result_labels(result: Any, lang: str = i18n.DEFAULT_LANG) -> dict[str, str]:
     return column_labels(result.params.target, result.params.threshold_min, lang)
 
 
-def table(result: Any, lang: str = i18n.DEFAULT_LANG, suppress: bool = True,
-          total_row: bool = False) -> pd.DataFrame:
+def table(
+    result: Any, lang: str = i18n.DEFAULT_LANG, suppress: bool = True, total_row: bool = False
+) -> pd.DataFrame:
     """``analysis.gemeinde_table`` with labels in ``lang`` (``attrs`` kept)."""
     df = analysis.gemeinde_table(result, suppress=suppress, total_row=total_row)
     de = analysis.table_labels(result.params.target, result.params.threshold_min)
@@ -76,12 +88,14 @@ def screen_table(result: Any, lang: str = i18n.DEFAULT_LANG) -> tuple[pd.DataFra
 
 def number_formatter(decimals: int, lang: str = i18n.DEFAULT_LANG) -> Callable[[Any], str]:
     """A formatter for ``Styler.format``: localized numbers, ``–`` for missing values."""
+
     def fmt(value: Any) -> str:
         try:
             v = float(value)
         except (TypeError, ValueError):
             return "–"
         return "–" if not math.isfinite(v) else number(v, decimals, lang)
+
     return fmt
 
 
@@ -91,8 +105,12 @@ def decimals_of(result: Any, lang: str = i18n.DEFAULT_LANG) -> dict[str, int]:
     return {labels[k]: DECIMALS.get(k, 0) for k in labels if k not in ("ags", "name")}
 
 
-def styled(df: pd.DataFrame, suppressed: list[str], decimals: Mapping[str, int],
-           lang: str = i18n.DEFAULT_LANG) -> Any:
+def styled(
+    df: pd.DataFrame,
+    suppressed: list[str],
+    decimals: Mapping[str, int],
+    lang: str = i18n.DEFAULT_LANG,
+) -> Any:
     """A pandas ``Styler``: localized numbers, ``"<3"`` in suppressed count cells."""
     formats = {col: number_formatter(d, lang) for col, d in decimals.items() if col in df}
     counts = {c: f for c, f in formats.items() if c in suppressed}

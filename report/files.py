@@ -43,6 +43,10 @@ def csv_bytes(table: pd.DataFrame, german: bool = True) -> bytes:
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
             out[col] = out[col].map(defuse)
-    text = out.to_csv(index=False, sep=";" if german else ",", decimal="," if german else ".",
-                      lineterminator="\r\n" if german else "\n")
+    text = out.to_csv(
+        index=False,
+        sep=";" if german else ",",
+        decimal="," if german else ".",
+        lineterminator="\r\n" if german else "\n",
+    )
     return text.encode("utf-8-sig" if german else "utf-8")

@@ -28,17 +28,20 @@ TOP_MODULES = {"geo.cli"}
 #: No module much larger than the others (PRODUCT.md, "Layout"); no exceptions.
 MAX_LINES = 1200
 #: What a package must never import, beyond the rank order.
-NEVER = {"geo": ("streamlit", "streamlit_folium", "folium"),
-         "present": ("streamlit", "streamlit_folium", "folium", "matplotlib"),
-         "layers": ("streamlit", "streamlit_folium"),
-         "report": ("streamlit", "streamlit_folium")}
+NEVER = {
+    "geo": ("streamlit", "streamlit_folium", "folium"),
+    "present": ("streamlit", "streamlit_folium", "folium", "matplotlib"),
+    "layers": ("streamlit", "streamlit_folium"),
+    "report": ("streamlit", "streamlit_folium"),
+}
 
 
 def _module_names() -> list[str]:
     out = []
     for pkg in PACKAGES:
-        out += [f"{pkg}.{p.stem}" for p in sorted((ROOT / pkg).glob("*.py"))
-                if p.stem != "__init__"]
+        out += [
+            f"{pkg}.{p.stem}" for p in sorted((ROOT / pkg).glob("*.py")) if p.stem != "__init__"
+        ]
     return [*out, "app"]
 
 
@@ -56,7 +59,7 @@ def _imports(module: str) -> list[tuple[str, list[str], int]]:
     ``target`` is the imported module, relative imports resolved within the package.
     """
     tree = ast.parse(_path(module).read_text("utf-8"))
-    pkg = module.split(".")[0] if "." in module else ""
+    pkg = module.split(".", maxsplit=1)[0] if "." in module else ""
     out = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -67,8 +70,7 @@ def _imports(module: str) -> list[tuple[str, list[str], int]]:
                 base = node.module or ""
                 # "from geo import analysis": the imported names are modules too
                 out.append((base, names, node.lineno))
-                out += [(f"{base}.{n}", [], node.lineno) for n in names
-                        if f"{base}.{n}" in MODULES]
+                out += [(f"{base}.{n}", [], node.lineno) for n in names if f"{base}.{n}" in MODULES]
             elif node.module:  # from .x import a, b
                 out.append((f"{pkg}.{node.module}", names, node.lineno))
             else:  # from . import x, y
@@ -92,8 +94,9 @@ def test_every_module_imports_in_a_fresh_interpreter_without_streamlit():
         "print(json.dumps(sorted(n for n in sys.modules if n.split('.')[0] in "
         "('streamlit', 'streamlit_folium', 'app', 'ui'))))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                         text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
 
@@ -101,9 +104,11 @@ def test_every_module_imports_in_a_fresh_interpreter_without_streamlit():
 @pytest.mark.parametrize("module", GEO)
 def test_geo_never_imports_the_ui(module):
     """Kept by name: ``geo`` imports no view (``geo.cli`` only the report package)."""
-    bad = [(t, line) for t, _, line in _imports(f"geo.{module}")
-           if t.split(".")[0] in ("streamlit", "streamlit_folium", "folium", "layers", "ui",
-                                  "app")]
+    bad = [
+        (t, line)
+        for t, _, line in _imports(f"geo.{module}")
+        if t.split(".")[0] in ("streamlit", "streamlit_folium", "folium", "layers", "ui", "app")
+    ]
     assert not bad, f"geo/{module}.py imports the UI: {bad}"
 
 
@@ -133,7 +138,7 @@ def test_imports_have_no_cycles():
         path.append(m)
         for n in sorted(graph[m]):
             if state.get(n) == 1:
-                cycle = [*path[path.index(n):], n]
+                cycle = [*path[path.index(n) :], n]
                 pytest.fail("import cycle: " + " → ".join(cycle))
             if n not in state:
                 visit(n)
@@ -148,12 +153,17 @@ def test_imports_have_no_cycles():
 @pytest.mark.parametrize("module", MODULES)
 def test_no_private_names_of_other_public_modules(module):
     """``from x import _y`` and ``x._y`` only for ``_``-prefixed modules (meant to be used)."""
-    def private_module(target: str) -> bool:
-        return target.split(".")[-1].startswith("_")
 
-    bad = [f"from {t} import {n} (line {line})" for t, names, line in _imports(module)
-           if t in MODULES and not private_module(t)
-           for n in names if n.startswith("_") and f"{t}.{n}" not in MODULES]
+    def private_module(target: str) -> bool:
+        return target.rsplit(".", maxsplit=1)[-1].startswith("_")
+
+    bad = [
+        f"from {t} import {n} (line {line})"
+        for t, names, line in _imports(module)
+        if t in MODULES and not private_module(t)
+        for n in names
+        if n.startswith("_") and f"{t}.{n}" not in MODULES
+    ]
     tree = ast.parse(_path(module).read_text("utf-8"))
     aliases = {}  # local name → module, for "from geo import analysis as a"
     for node in ast.walk(tree):
@@ -162,10 +172,15 @@ def test_no_private_names_of_other_public_modules(module):
                 if f"{node.module}.{a.name}" in MODULES:
                     aliases[a.asname or a.name] = f"{node.module}.{a.name}"
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
-                and node.value.id in aliases and aliases[node.value.id] != module \
-                and not private_module(aliases[node.value.id]) \
-                and node.attr.startswith("_") and not node.attr.startswith("__"):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in aliases
+            and aliases[node.value.id] != module
+            and not private_module(aliases[node.value.id])
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+        ):
             bad.append(f"{node.value.id}.{node.attr} (line {node.lineno})")
     assert not bad, f"{module} uses private names of other modules: {bad}"
 

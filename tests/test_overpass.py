@@ -70,14 +70,14 @@ class FakeOverpass(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         self.log.append(("GET", self.path, ""))
         if self.path.rstrip("/").endswith("/status"):
             self._send(200, STATUS.encode(), "text/plain")
         else:
             self._send(404, b"not found", "text/plain")
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         length = int(self.headers.get("Content-Length", 0))
         query = parse_qs(self.rfile.read(length).decode()).get("data", [""])[0]
         self.log.append(("POST", self.path, query))

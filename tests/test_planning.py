@@ -259,7 +259,7 @@ def test_planning_table_labels_total_row_and_suppression(region, result):
     assert "Angebote im Planungsraum (Anzahl)" in table.columns
     assert table.iloc[-1]["Planungsraum"] == "Region insgesamt"
     assert list(table["Gemeinden (Anzahl)"]) == [2, 2, 4]
-    people_col = [c for c in table.columns if c.startswith("Zielgruppe")][0]
+    people_col = next(c for c in table.columns if c.startswith("Zielgruppe"))
     total = table.iloc[-1][people_col]
     assert total == int(np.floor(result.totals["people"] + 0.5))
 

@@ -39,38 +39,76 @@ def _row_region() -> SimpleNamespace:
     the gap measure has several quantile classes (hand-checked below).
     """
     gemeinden = gpd.GeoDataFrame(
-        {"ags": ["16068001", "16068002", "16068003", "16068004"],
-         "name": ["Westdorf", "Mitteldorf", "Ostdorf", "Fernhausen"],
-         "kreis": ["16068"] * 4, "kreis_name": ["Landkreis Sömmerda"] * 4, "vg": [""] * 4,
-         "pop": [400, 400, 400, 400], "pop_vg250": [400] * 4, "pop_gv100": [400] * 4,
-         "area_km2": [1.0] * 4},
-        geometry=[shapely.box(X0 + i * 1000, Y0, X0 + (i + 1) * 1000, Y0 + 1000)
-                  for i in range(4)],
-        crs=settings.CRS_METRIC)
+        {
+            "ags": ["16068001", "16068002", "16068003", "16068004"],
+            "name": ["Westdorf", "Mitteldorf", "Ostdorf", "Fernhausen"],
+            "kreis": ["16068"] * 4,
+            "kreis_name": ["Landkreis Sömmerda"] * 4,
+            "vg": [""] * 4,
+            "pop": [400, 400, 400, 400],
+            "pop_vg250": [400] * 4,
+            "pop_gv100": [400] * 4,
+            "area_km2": [1.0] * 4,
+        },
+        geometry=[shapely.box(X0 + i * 1000, Y0, X0 + (i + 1) * 1000, Y0 + 1000) for i in range(4)],
+        crs=settings.CRS_METRIC,
+    )
     xs, ys = np.meshgrid(np.arange(40) * SIZE + SIZE / 2, np.arange(10) * SIZE + SIZE / 2)
     x = (X0 + xs.ravel()).astype(int)
     y = (Y0 + ys.ravel()).astype(int)
-    cell_df = pd.DataFrame({"x": x, "y": y,
-                            "ags": [f"1606800{1 + int((xi - X0) // 1000)}" for xi in x],
-                            "pop": (np.arange(x.size) % 9 + 1).astype(float)})
+    cell_df = pd.DataFrame(
+        {
+            "x": x,
+            "y": y,
+            "ags": [f"1606800{1 + int((xi - X0) // 1000)}" for xi in x],
+            "pop": (np.arange(x.size) % 9 + 1).astype(float),
+        }
+    )
     for code in settings.TARGET_GROUPS:
         if code != "pop":
             cell_df[code] = 1.0
     services = gpd.GeoDataFrame(
-        {"id": ["s1"], "name": ["Beratungsstelle"], "category": ["Beratung"],
-         "subcategory": ["Schuldnerberatung"], "provider": ["Stadt"], "street": [""],
-         "postcode": [""], "town": ["Westdorf"], "ortsteil": [""], "source": [""],
-         "status": ["aktiv"], "precision": ["coordinates"], "capacity": [1.0]},
-        geometry=[shapely.Point(X0 + 50, Y0 + 500)], crs=settings.CRS_METRIC)
-    stops = gpd.GeoDataFrame({"id": [], "name": [], "weight": []}, geometry=[],
-                             crs=settings.CRS_METRIC)
-    places = gpd.GeoDataFrame({"name": [], "ags": [], "population": []}, geometry=[],
-                              crs=settings.CRS_METRIC)
-    sources = [{"name": "Gemeindegrenzen und Einwohner VG250-EW", "date": "31.12.2023",
-                "attribution": "© GeoBasis-DE / BKG (2024)"}]
-    return SimpleNamespace(name="test", label="Testregion", gemeinden=gemeinden, cells=cell_df,
-                           services=services, stops=stops, places=places,
-                           meta={"content_hash": "t", "sources": sources})
+        {
+            "id": ["s1"],
+            "name": ["Beratungsstelle"],
+            "category": ["Beratung"],
+            "subcategory": ["Schuldnerberatung"],
+            "provider": ["Stadt"],
+            "street": [""],
+            "postcode": [""],
+            "town": ["Westdorf"],
+            "ortsteil": [""],
+            "source": [""],
+            "status": ["aktiv"],
+            "precision": ["coordinates"],
+            "capacity": [1.0],
+        },
+        geometry=[shapely.Point(X0 + 50, Y0 + 500)],
+        crs=settings.CRS_METRIC,
+    )
+    stops = gpd.GeoDataFrame(
+        {"id": [], "name": [], "weight": []}, geometry=[], crs=settings.CRS_METRIC
+    )
+    places = gpd.GeoDataFrame(
+        {"name": [], "ags": [], "population": []}, geometry=[], crs=settings.CRS_METRIC
+    )
+    sources = [
+        {
+            "name": "Gemeindegrenzen und Einwohner VG250-EW",
+            "date": "31.12.2023",
+            "attribution": "© GeoBasis-DE / BKG (2024)",
+        }
+    ]
+    return SimpleNamespace(
+        name="test",
+        label="Testregion",
+        gemeinden=gemeinden,
+        cells=cell_df,
+        services=services,
+        stops=stops,
+        places=places,
+        meta={"content_hash": "t", "sources": sources},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -80,8 +118,9 @@ def row_region() -> SimpleNamespace:
 
 @pytest.fixture(scope="module")
 def gap_result(row_region) -> analysis.AnalysisResult:
-    params = analysis.AnalysisParams(kinds=(), target="pop", mode="walk", threshold_min=15,
-                                     measure="gap")
+    params = analysis.AnalysisParams(
+        kinds=(), target="pop", mode="walk", threshold_min=15, measure="gap"
+    )
     return analysis.analyze(row_region, params, {})
 
 
@@ -91,11 +130,18 @@ def _screen_legend(result, lang: str) -> tuple[str, list[str]]:
     overlay = gaps.measure_overlay(result, grid, "gap", lang)
     ov = gaps.overlays(overlay, {"type": "FeatureCollection", "features": []}, result, lang)
     groups = maplayers.overlay_groups(ov, (), lang)
-    legend = next(child for group in groups for child in group._children.values()
-                  if isinstance(child, maplayers.LegendUpdate))
+    legend = next(
+        child
+        for group in groups
+        for child in group._children.values()
+        if isinstance(child, maplayers.LegendUpdate)
+    )
     page = legend.html
-    sections = re.findall(r'<div class="nahraum-legend-section" data-layer="([^"]*)">'
-                          r'<div class="nahraum-legend-title">(.*?)</div>(.*?)</div></div>', page)
+    sections = re.findall(
+        r'<div class="nahraum-legend-section" data-layer="([^"]*)">'
+        r'<div class="nahraum-legend-title">(.*?)</div>(.*?)</div></div>',
+        page,
+    )
     found = [(t, b) for name, t, b in sections if html.unescape(name) == overlay.name]
     assert found, "no legend section of the measure on screen"
     title, body = found[0]
@@ -176,13 +222,16 @@ def test_comparison_shares_one_legend(gap_result, row_region):
     params = gap_result.params
     closer = row_region.services.copy()
     closer["geometry"] = [shapely.Point(X0 + 2050, Y0 + 500)]
-    after = analysis.analyze(SimpleNamespace(**{**vars(row_region), "services": closer}),
-                             params, {})
+    after = analysis.analyze(
+        SimpleNamespace(**{**vars(row_region), "services": closer}), params, {}
+    )
     grid = cells.cell_grid(gap_result.cells)
     alone = [gaps.measure_overlay(r, grid, "gap", "de").legend for r in (gap_result, after)]
     assert [e.label for e in alone[0].entries] != [e.label for e in alone[1].entries]
-    shared = [gaps.measure_overlay(gap_result, grid, "gap", "de", reference=after).legend,
-              gaps.measure_overlay(after, grid, "gap", "de", reference=gap_result).legend]
+    shared = [
+        gaps.measure_overlay(gap_result, grid, "gap", "de", reference=after).legend,
+        gaps.measure_overlay(after, grid, "gap", "de", reference=gap_result).legend,
+    ]
     assert [e.label for e in shared[0].entries] == [e.label for e in shared[1].entries]
 
 
@@ -198,28 +247,39 @@ def test_catalogs_have_the_same_keys_and_plural_forms():
     assert i18n.t("not-a-key", "en") == "not-a-key"  # visible when missing
 
 
-@pytest.mark.parametrize("kind,codes", [
-    ("mode", settings.MODES), ("target", settings.TARGET_GROUPS),
-    ("measure", settings.MEASURES), ("category", settings.CATEGORIES),
-    ("phase", settings.LIFE_PHASES), ("precision", settings.PRECISIONS),
-    ("table", analysis.GEMEINDE_COLUMNS)])
+@pytest.mark.parametrize(
+    "kind,codes",
+    [
+        ("mode", settings.MODES),
+        ("target", settings.TARGET_GROUPS),
+        ("measure", settings.MEASURES),
+        ("category", settings.CATEGORIES),
+        ("phase", settings.LIFE_PHASES),
+        ("precision", settings.PRECISIONS),
+        ("table", analysis.GEMEINDE_COLUMNS),
+    ],
+)
 def test_every_settings_code_has_a_label_in_both_catalogs(kind, codes):
     """A new code in settings needs two catalog lines: ``<kind>.<code>`` in de and en."""
     for code in codes:
         assert i18n.has(f"{kind}.{code}", "de"), f"{kind}.{code} missing in de"
         en = i18n.catalog("en").gettext(f"{kind}.{code}")
-        assert en != f"{kind}.{code}" and en != "", f"{kind}.{code} missing in en"
+        assert en not in (f"{kind}.{code}", ""), f"{kind}.{code} missing in en"
 
 
 def test_german_labels_match_settings_and_geo():
     for code, m in settings.MODES.items():
-        assert i18n.mode_label(code, "de") == m.label_de and i18n.mode_label(code, "en") == m.label_en
+        assert (
+            i18n.mode_label(code, "de") == m.label_de and i18n.mode_label(code, "en") == m.label_en
+        )
     for code, g in settings.TARGET_GROUPS.items():
         assert i18n.target_label(code, "de") == g.label_de
     for t in ("pop", "single_parent_hh"):
         assert tables.column_labels(t, 7.5, "de") == analysis.table_labels(t, 7.5)
-    assert tables.column_labels("single_parent_hh", 30, "en")["gap_per_1000"] == \
-        "Gap score per 1,000 households (household-minutes)"
+    assert (
+        tables.column_labels("single_parent_hh", 30, "en")["gap_per_1000"]
+        == "Gap score per 1,000 households (household-minutes)"
+    )
 
 
 def test_catalogs_load_without_a_compile_step(tmp_path, monkeypatch):
@@ -232,9 +292,17 @@ def test_catalogs_load_without_a_compile_step(tmp_path, monkeypatch):
 # ---------------------------------------------------------------------------
 # Numbers, descriptions, files
 # ---------------------------------------------------------------------------
-@pytest.mark.parametrize("value,de,en", [
-    (1.25, "1,25", "1.25"), (12.5, "12,5", "12.5"), (125.4, "125", "125"),
-    (12345.678, "12.346", "12,346"), (0.025, "0,025", "0.025"), (-0.0001, "0", "0")])
+@pytest.mark.parametrize(
+    "value,de,en",
+    [
+        (1.25, "1,25", "1.25"),
+        (12.5, "12,5", "12.5"),
+        (125.4, "125", "125"),
+        (12345.678, "12.346", "12,346"),
+        (0.025, "0,025", "0.025"),
+        (-0.0001, "0", "0"),
+    ],
+)
 def test_one_automatic_number_format(value, de, en):
     assert format_number(value, None, "de") == de and format_number(value, None, "en") == en
     assert numbers.auto_number(value, "de") == de
@@ -250,23 +318,33 @@ def test_percent_counts_dates():
     assert numbers.percent(0.421, "de") == "42,1\u00a0%" and numbers.percent(0.421, "en") == "42.1%"
     assert [numbers.count(v) for v in (0, 1, 2.4, 2.6)] == ["0", "<3", "<3", "3"]
     import datetime as dt
+
     day = dt.date(2026, 12, 4)
     assert numbers.date(day, "de") == "04.12.2026" and numbers.date(day, "en") == "Dec 4, 2026"
 
 
 def test_source_line_states_the_date_once():
-    line = describe.source_line({"name": "Gemeindegrenzen und Einwohner VG250-EW",
-                                 "date": "31.12.2023", "attribution": "© BKG"})
+    line = describe.source_line(
+        {
+            "name": "Gemeindegrenzen und Einwohner VG250-EW",
+            "date": "31.12.2023",
+            "attribution": "© BKG",
+        }
+    )
     assert line == "Gemeindegrenzen und Einwohner VG250-EW, Stand 31.12.2023: © BKG"
-    assert describe.source_line({"name": "GV100AD", "date": "Stand 30.11.2023"}) == \
-        "GV100AD, Stand 30.11.2023"
+    assert (
+        describe.source_line({"name": "GV100AD", "date": "Stand 30.11.2023"})
+        == "GV100AD, Stand 30.11.2023"
+    )
     from geo import boundaries
+
     assert "vermutlich" not in boundaries.VG250_POP_DATE
 
 
 def test_one_csv_writer_defuses_formulas():
-    df = pd.DataFrame({"Name": ["=1+1", "+49 361", "-x", "@SUM(A1)", "<3", "Ort"],
-                       "n": [1, 2, 3, 4, 5, 6]})
+    df = pd.DataFrame(
+        {"Name": ["=1+1", "+49 361", "-x", "@SUM(A1)", "<3", "Ort"], "n": [1, 2, 3, 4, 5, 6]}
+    )
     text = csv_bytes(df, german=True).decode("utf-8-sig")
     assert "'=1+1" in text and "'+49 361" in text and "'-x" in text and "'@SUM" in text
     assert ";<3;" not in text and "\r\n<3;" in text  # the suppression mark stays as it is

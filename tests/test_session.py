@@ -15,14 +15,16 @@ LON, LAT = 11.12, 51.16  # near Sömmerda
 
 
 def _history() -> geoscenario.ScenarioHistory:
-    return geoscenario.ScenarioHistory(geoscenario.Scenario(name="Test", region="test",
-                                                            params={}))
+    return geoscenario.ScenarioHistory(geoscenario.Scenario(name="Test", region="test", params={}))
 
 
 def _click(n: int, lat: float = LAT, lon: float = LON) -> dict:
     """A map value as st_folium reports it (``n`` makes each click distinct)."""
-    return {"last_clicked": {"lat": lat + n * 1e-3, "lng": lon}, "last_object_clicked": None,
-            "last_object_clicked_tooltip": None}
+    return {
+        "last_clicked": {"lat": lat + n * 1e-3, "lng": lon},
+        "last_object_clicked": None,
+        "last_object_clicked_tooltip": None,
+    }
 
 
 def _session(**state) -> tuple[WorkshopSession, dict]:
@@ -35,8 +37,13 @@ DEFAULTS = site_defaults({}, ("Familie",), "u18")
 
 def test_ui_session_imports_without_streamlit():
     code = "import sys, ui.session; print('streamlit' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=settings.REPO_ROOT, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=settings.REPO_ROOT,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "False"
 
@@ -44,8 +51,9 @@ def test_ui_session_imports_without_streamlit():
 def test_site_defaults_from_the_form():
     assert DEFAULTS.category == "Familie" and DEFAULTS.target_groups == ("u18",)
     assert DEFAULTS.capacity is None and DEFAULTS.hours == 8
-    d = site_defaults({keys.SITE_CAPACITY: 2, keys.SITE_DAYS: ["Mo"], keys.SITE_SUB: " Kita "},
-                      (), "pop")
+    d = site_defaults(
+        {keys.SITE_CAPACITY: 2, keys.SITE_DAYS: ["Mo"], keys.SITE_SUB: " Kita "}, (), "pop"
+    )
     assert d.category == next(iter(settings.CATEGORIES)) and d.capacity == 2.0
     assert d.weekdays == ("Mo",) and d.subcategory == "Kita"
 
@@ -54,11 +62,17 @@ def test_selecting_objects_when_not_placing():
     s, state = _session()
     h = _history()
     tip = "Dorf" + ref_html("ags", "16068051")
-    value = {"last_clicked": {"lat": LAT, "lng": LON},
-             "last_object_clicked": {"lat": LAT, "lng": LON},
-             "last_object_clicked_tooltip": tip}
-    assert s.read_map("test", value, h, DEFAULTS) == {"kind": "ags", "key": "16068051",
-                                                      "lat": LAT, "lng": LON}
+    value = {
+        "last_clicked": {"lat": LAT, "lng": LON},
+        "last_object_clicked": {"lat": LAT, "lng": LON},
+        "last_object_clicked_tooltip": tip,
+    }
+    assert s.read_map("test", value, h, DEFAULTS) == {
+        "kind": "ags",
+        "key": "16068051",
+        "lat": LAT,
+        "lng": LON,
+    }
     assert not h.current.changes  # selecting never changes the scenario
     # the same value again (a rerun without a click) changes nothing
     state[keys.SELECTION] = None

@@ -62,7 +62,7 @@ def current_planning(region: georegion.Region, name: str
             last = (fid, plan, None)
         except NahraumError as exc:
             last = (fid, None, str(exc))
-        except Exception as exc:  # noqa: BLE001 – a damaged file must not break the page
+        except Exception as exc:
             last = (fid, None, f"{type(exc).__name__}: {exc}")
         store[name] = last
     return last[1]
@@ -159,7 +159,7 @@ def export_section(region: georegion.Region, name: str, params: analysis.Analysi
                     stem = i18n.t("export_map_stem", lang)
                     suffix = paper.replace(":", "x")
                     _keep("report", sig, path.read_bytes(), f"{stem}_{suffix}.{fmt}", MIMES[fmt])
-            except Exception as exc:  # noqa: BLE001 – shown, the page goes on
+            except Exception as exc:
                 _error("export_error", lang, exc)
         _download("report", sig, i18n.t("export_report_download", lang), lang)
 
@@ -174,7 +174,7 @@ def export_section(region: georegion.Region, name: str, params: analysis.Analysi
                     png = snapshot.map_png(folium_map(), 1600, 1000)
                 _keep("snapshot", sig, png, f"{i18n.t('export_map_stem', lang)}_ansicht.png",
                       MIMES["png"])
-            except Exception as exc:  # noqa: BLE001 – SnapshotError: no Chromium etc.
+            except Exception as exc:
                 _error("export_snapshot_error", lang, exc)
         _download("snapshot", sig, i18n.t("export_snapshot_download", lang), lang)
 
@@ -189,7 +189,7 @@ def export_section(region: georegion.Region, name: str, params: analysis.Analysi
                                                        planning=planning)
                     _keep("gpkg", sig, path.read_bytes(),
                           f"{i18n.t('export_gpkg_stem', lang)}.gpkg", MIMES["gpkg"])
-            except Exception as exc:  # noqa: BLE001 – shown, the page goes on
+            except Exception as exc:
                 _error("export_error", lang, exc)
         _download("gpkg", sig, i18n.t("export_gpkg_download", lang), lang)
 

@@ -38,8 +38,12 @@ class SiteDefaults:
 
     def kind(self) -> dict:
         """The fields every new site, outreach day and mobile service shares."""
-        return {"category": self.category, "subcategory": self.subcategory,
-                "target_groups": self.target_groups, "capacity": self.capacity}
+        return {
+            "category": self.category,
+            "subcategory": self.subcategory,
+            "target_groups": self.target_groups,
+            "capacity": self.capacity,
+        }
 
 
 @dataclass(frozen=True)
@@ -63,8 +67,11 @@ class WorkshopSession:
         under ``keys.WS_ERROR``).
     """
 
-    def __init__(self, state: MutableMapping[str, Any],
-                 on_error: Callable[[NahraumError], None] | None = None) -> None:
+    def __init__(
+        self,
+        state: MutableMapping[str, Any],
+        on_error: Callable[[NahraumError], None] | None = None,
+    ) -> None:
         self.state = state
         self.on_error = on_error or (lambda exc: state.__setitem__(keys.WS_ERROR, str(exc)))
 
@@ -110,9 +117,14 @@ class WorkshopSession:
         self.state[keys.MOVE_PENDING] = service_id
 
     # --- clicks -----------------------------------------------------------------------
-    def read_map(self, region: str, value: Mapping[str, Any] | None,
-                 history: geoscenario.ScenarioHistory | None, defaults: SiteDefaults,
-                 names: Names = Names()) -> dict | None:
+    def read_map(
+        self,
+        region: str,
+        value: Mapping[str, Any] | None,
+        history: geoscenario.ScenarioHistory | None,
+        defaults: SiteDefaults,
+        names: Names = Names(),
+    ) -> dict | None:
         """Act on the map's last reported value; returns the selection.
 
         Parameters
@@ -138,20 +150,37 @@ class WorkshopSession:
         previous = state.get(keys.CLICK_SEEN) or {}
         state[keys.CLICK_SEEN] = value
         point = value.get("last_clicked")
-        if (self.placing and history is not None and point
-                and point != previous.get("last_clicked") and point.get("lat") is not None):
+        if (
+            self.placing
+            and history is not None
+            and point
+            and point != previous.get("last_clicked")
+            and point.get("lat") is not None
+        ):
             self.place(history, float(point["lat"]), float(point["lng"]), defaults, names)
             return self.selection
         ref = parse_ref(value.get("last_object_clicked_tooltip"))
         obj = value.get("last_object_clicked") or {}
-        if ref is not None and (obj != previous.get("last_object_clicked")
-                                or ref != parse_ref(previous.get("last_object_clicked_tooltip"))):
-            state[keys.SELECTION] = {"kind": ref[0], "key": ref[1], "lat": obj.get("lat"),
-                                     "lng": obj.get("lng")}
+        if ref is not None and (
+            obj != previous.get("last_object_clicked")
+            or ref != parse_ref(previous.get("last_object_clicked_tooltip"))
+        ):
+            state[keys.SELECTION] = {
+                "kind": ref[0],
+                "key": ref[1],
+                "lat": obj.get("lat"),
+                "lng": obj.get("lng"),
+            }
         return self.selection
 
-    def place(self, history: geoscenario.ScenarioHistory, lat: float, lon: float,
-              defaults: SiteDefaults, names: Names = Names()) -> None:
+    def place(
+        self,
+        history: geoscenario.ScenarioHistory,
+        lat: float,
+        lon: float,
+        defaults: SiteDefaults,
+        names: Names = Names(),
+    ) -> None:
         """A click in a placing mode: move, new site, pin, outreach day or mobile stop."""
         state = self.state
         number = history.current.next_number
@@ -162,15 +191,25 @@ class WorkshopSession:
                 history.add(geoscenario.MoveSite.to(sid, lon=lon, lat=lat))
             elif self.click_mode == "site":
                 base = str(state.get(keys.SITE_NAME) or "").strip() or names.site
-                history.add(geoscenario.AddSite.at(lon=lon, lat=lat, name=f"{base} {number}",
-                                                   **defaults.kind()))
+                history.add(
+                    geoscenario.AddSite.at(
+                        lon=lon, lat=lat, name=f"{base} {number}", **defaults.kind()
+                    )
+                )
             elif self.click_mode == "pin":
                 state[keys.PENDING_PIN] = (lon, lat)
             elif self.click_mode == "outreach":
                 x, y = to_xy([lon], [lat])
-                history.add(geoscenario.OutreachDay(
-                    name=f"{names.outreach} {number}", hours=defaults.hours,
-                    weekdays=defaults.weekdays, x=float(x[0]), y=float(y[0]), **defaults.kind()))
+                history.add(
+                    geoscenario.OutreachDay(
+                        name=f"{names.outreach} {number}",
+                        hours=defaults.hours,
+                        weekdays=defaults.weekdays,
+                        x=float(x[0]),
+                        y=float(y[0]),
+                        **defaults.kind(),
+                    )
+                )
             elif self.click_mode == "mobile":
                 stops = self.mobile_stops
                 if len(stops) < settings.MOBILE_MAX_STOPS:
@@ -179,29 +218,41 @@ class WorkshopSession:
         except NahraumError as exc:
             self.on_error(exc)
 
-    def finish_mobile(self, history: geoscenario.ScenarioHistory, defaults: SiteDefaults,
-                      names: Names = Names()) -> None:
+    def finish_mobile(
+        self, history: geoscenario.ScenarioHistory, defaults: SiteDefaults, names: Names = Names()
+    ) -> None:
         """The collected stops become one mobile service."""
         try:
-            stops = tuple(geoscenario.MobileStop.at(lon=lon, lat=lat, hours=defaults.hours,
-                                                    weekdays=defaults.weekdays)
-                          for lon, lat in self.mobile_stops)
-            history.add(geoscenario.MobileService(
-                name=f"{names.mobile} {history.current.next_number}", stops=stops,
-                **defaults.kind()))
+            stops = tuple(
+                geoscenario.MobileStop.at(
+                    lon=lon, lat=lat, hours=defaults.hours, weekdays=defaults.weekdays
+                )
+                for lon, lat in self.mobile_stops
+            )
+            history.add(
+                geoscenario.MobileService(
+                    name=f"{names.mobile} {history.current.next_number}",
+                    stops=stops,
+                    **defaults.kind(),
+                )
+            )
             self.state[keys.MOBILE_STOPS] = []
         except NahraumError as exc:
             self.on_error(exc)
 
-    def save_pin(self, history: geoscenario.ScenarioHistory, kind: str | None,
-                 text: str | None) -> None:
+    def save_pin(
+        self, history: geoscenario.ScenarioHistory, kind: str | None, text: str | None
+    ) -> None:
         """The pending click becomes a pin with kind and text."""
         pending = self.pending_pin
         if not pending:
             return
         try:
-            history.add_pin(geoscenario.Pin.at(lon=pending[0], lat=pending[1],
-                                               kind=kind or "missing", text=text or ""))
+            history.add_pin(
+                geoscenario.Pin.at(
+                    lon=pending[0], lat=pending[1], kind=kind or "missing", text=text or ""
+                )
+            )
             self.state[keys.PENDING_PIN] = None
             self.state[keys.PIN_TEXT_NEW] = ""
         except NahraumError as exc:
@@ -212,9 +263,11 @@ def site_defaults(state: Mapping[str, Any], kinds: tuple[str, ...], target: str)
     """The sidebar form's defaults of new sites (kinds and target of the analysis)."""
     cats = [k for k in kinds if k in settings.CATEGORIES] or list(settings.CATEGORIES)
     capacity = float(state.get(keys.SITE_CAPACITY) or 0)
-    return SiteDefaults(category=state.get(keys.SITE_CATEGORY) or cats[0],
-                        subcategory=str(state.get(keys.SITE_SUB) or "").strip(),
-                        target_groups=tuple(state.get(keys.SITE_GROUPS) or (target,)),
-                        capacity=capacity if capacity > 0 else None,
-                        hours=float(state.get(keys.SITE_HOURS) or 8),
-                        weekdays=tuple(state.get(keys.SITE_DAYS) or ()))
+    return SiteDefaults(
+        category=state.get(keys.SITE_CATEGORY) or cats[0],
+        subcategory=str(state.get(keys.SITE_SUB) or "").strip(),
+        target_groups=tuple(state.get(keys.SITE_GROUPS) or (target,)),
+        capacity=capacity if capacity > 0 else None,
+        hours=float(state.get(keys.SITE_HOURS) or 8),
+        weekdays=tuple(state.get(keys.SITE_DAYS) or ()),
+    )

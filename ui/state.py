@@ -83,10 +83,14 @@ def get_result(name: str, content_hash: str,
 @st.cache_data(show_spinner=False, max_entries=128)
 def get_measure_overlay(name: str, content_hash: str, params: analysis.AnalysisParams,
                         measure: str, lang: str,
-                        _result: analysis.AnalysisResult, variant: str = "") -> gaps.MeasureOverlay:
+                        _result: analysis.AnalysisResult, variant: str = "",
+                        compared: str = "", _reference: Any = None) -> gaps.MeasureOverlay:
     """The classed measure raster with legend (``_result``: the result of ``params``;
-    ``variant``: digest of the scenario the result belongs to, empty for the status quo)."""
-    return gaps.measure_overlay(_result, get_cell_grid(name, content_hash), measure, lang)
+    ``variant``: digest of the scenario the result belongs to, empty for the status quo;
+    ``compared``: digest of a compared scenario whose other state ``_reference`` shares
+    the class breaks)."""
+    return gaps.measure_overlay(_result, get_cell_grid(name, content_hash), measure, lang,
+                                reference=_reference)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -102,9 +106,10 @@ def get_services_geojson(name: str, content_hash: str, params: analysis.Analysis
 def get_choropleth(name: str, content_hash: str, params: analysis.AnalysisParams,
                    indicator: str, lang: str,
                    _result: analysis.AnalysisResult,
-                   variant: str = "") -> tuple[str, boundaries.Choropleth]:
-    """Colours of a Gemeinde indicator."""
-    return gaps.gemeinde_choropleth(_result, indicator, lang)
+                   variant: str = "", compared: str = "",
+                   _reference: Any = None) -> tuple[str, boundaries.Choropleth]:
+    """Colours of a Gemeinde indicator (class breaks shared with ``_reference``)."""
+    return gaps.gemeinde_choropleth(_result, indicator, lang, reference=_reference)
 
 
 @st.cache_data(show_spinner="Einzugsbereich wird berechnet … / Computing the catchment …",

@@ -182,7 +182,7 @@ def scenario_tools(history: geoscenario.ScenarioHistory, params: analysis.Analys
             b.form_submit_button(i18n.t("pin_cancel", lang), on_click=cancel_pending)
     stops = state.get("mobile_stops") or []
     if stops:
-        st.caption(i18n.t("mobile_stops", lang, n=len(stops)))
+        st.caption(i18n.tn("mobile_stops", len(stops), lang))
         st.button(i18n.t("mobile_done", lang), key="mobile_done", on_click=finish_mobile,
                   args=(history, params, lang), type="primary")
         st.button(i18n.t("mobile_cancel", lang), key="mobile_cancel", on_click=cancel_pending)
