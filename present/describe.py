@@ -6,6 +6,7 @@ Built from codes and numbers of the result (``result.params``, ``result.metadata
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -85,6 +86,41 @@ def kinds_text(kinds: Any, lang: str = i18n.DEFAULT_LANG) -> str:
     kinds = tuple(kinds or ())
     if not kinds:
         return i18n.t("all_services", lang)
-    return ", ".join(
-        i18n.category_label(k, lang) if k in settings.CATEGORIES else str(k) for k in kinds
+    names = (
+        i18n.category_label(k, lang) if k in settings.CATEGORIES else subcategory_label(k)
+        for k in kinds
     )
+    return ", ".join(dict.fromkeys(names))  # raw variants of one subcategory: named once
+
+
+_DETAIL = re.compile(r"\s*(?:[(;]|\s–\s).*$")
+
+
+def subcategory_label(raw: Any) -> str:
+    """The harmonised name of a raw subcategory: without funding or programme details.
+
+    ``"Familienzentrum (Thür. Richtlinie Familienzentren; LSZ-gefördert)"`` →
+    ``"Familienzentrum"``; the raw text stays in the service's details.
+    """
+    text = " ".join(str(raw or "").split())
+    short = _DETAIL.sub("", text).strip()
+    short = short or text
+    return short[:1].upper() + short[1:]
+
+
+def subcategory_groups(counts: Mapping[str, int]) -> dict[str, tuple[int, tuple[str, ...]]]:
+    """Raw subcategories with counts grouped by :func:`subcategory_label`.
+
+    Returns
+    -------
+    dict
+        Harmonised name → (number of services, the raw subcategories it stands for),
+        sorted by name.
+    """
+    groups: dict[str, list] = {}
+    for raw, n in counts.items():
+        entry = groups.setdefault(subcategory_label(raw), [0, []])
+        entry[0] += int(n)
+        entry[1].append(str(raw))
+    return {k: (v[0], tuple(v[1])) for k, v in sorted(groups.items(),
+                                                       key=lambda kv: kv[0].casefold())}

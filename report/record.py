@@ -33,6 +33,7 @@ from geo._scenario_io import to_geojson
 from geo._text import de_decimal
 from geo.compare import Comparison, compare, comparison_table, with_services
 from geo.scenario import Scenario, apply, changes_frame, pins_frame
+from present import describe, i18n
 from report.export import attribution_lines, render_map
 from report.files import csv_bytes
 from report.xlsx import workbook_bytes
@@ -60,15 +61,12 @@ def _pins_geojson(scenario: Scenario) -> bytes:
     return pins.to_crs(settings.CRS_DISPLAY).to_json(drop_id=True).encode("utf-8")
 
 
-def _params_lines(params: analysis.AnalysisParams) -> list[str]:
-    kinds = ", ".join(params.kinds) if params.kinds else "alle Angebote"
-    mode = settings.MODES[params.mode]
-    target = settings.TARGET_GROUPS[params.target]
-    return [f"- Angebotsart: {kinds}",
-            f"- Zielgruppe: {target.label_de}",
-            f"- Verkehrsart: {mode.label_de}",
+def _params_lines(params: analysis.AnalysisParams, lang: str = "de") -> list[str]:
+    return [f"- Angebotsart: {describe.kinds_text(params.kinds, lang)}",
+            f"- Zielgruppe: {i18n.target_label(params.target, lang)}",
+            f"- Verkehrsart: {i18n.mode_label(params.mode, lang)}",
             f"- Schwellenwert: {de_decimal(params.threshold_min, 1)} min",
-            f"- Maß: {params.measure}"]
+            "- " + i18n.t("rec_measure", lang, measure=i18n.measure_label(params.measure, lang))]
 
 
 def protocol_markdown(region: Any, params: analysis.AnalysisParams, scenario: Scenario,

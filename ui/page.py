@@ -38,7 +38,7 @@ from ui.state import (
     scenario_digest,
     workshop_id,
 )
-from ui.style import PAGE_CSS, WORKSHOP_CSS
+from ui.style import PAGE_CSS, WORKSHOP_CSS, uploader_css
 from ui.suggestions import suggestions
 from ui.workshop import (
     delta_panel,
@@ -111,6 +111,7 @@ def setup() -> tuple[str, str, bool]:
     if workshop:
         st.markdown(WORKSHOP_CSS, unsafe_allow_html=True)
     lang, name = sidebar()
+    st.markdown(uploader_css(lang), unsafe_allow_html=True)
     if not workshop:
         workshop_switch(lang, st.sidebar)
     return lang, name, workshop

@@ -38,14 +38,19 @@ def scenario_sidebar(store: ScenarioStore, history: geoscenario.ScenarioHistory,
         st.rerun()
     new_name = sb.text_input(i18n.t("sc_name", lang), key="sc_name",
                              max_chars=settings.SCENARIO_NAME_MAX).strip()
-    cols = sb.columns(4)
-    if cols[0].button(i18n.t("sc_new", lang), key="sc_new", disabled=not new_name):
+    # two buttons a row: four in one row cut their words off in the sidebar
+    row1, row2 = sb.columns(2), sb.columns(2)
+    if row1[0].button(i18n.t("sc_new", lang), key="sc_new", disabled=not new_name,
+                      use_container_width=True):
         manage(store, "new", current.name, new_name, lang)
-    if cols[1].button(i18n.t("sc_duplicate", lang), key="sc_dup", disabled=not new_name):
+    if row1[1].button(i18n.t("sc_duplicate", lang), key="sc_dup", disabled=not new_name,
+                      use_container_width=True):
         manage(store, "duplicate", current.name, new_name, lang)
-    if cols[2].button(i18n.t("sc_rename", lang), key="sc_rename", disabled=not new_name):
+    if row2[0].button(i18n.t("sc_rename", lang), key="sc_rename", disabled=not new_name,
+                      use_container_width=True):
         manage(store, "rename", current.name, new_name, lang, history)
-    if cols[3].button(i18n.t("sc_delete", lang), key="sc_delete", disabled=len(names) < 2):
+    if row2[1].button(i18n.t("sc_delete", lang), key="sc_delete", disabled=len(names) < 2,
+                      use_container_width=True):
         manage(store, "delete", current.name, "", lang)
     with sb.expander(i18n.t("sc_changes", lang, n=len(current.changes))):
         for change in current.changes:
@@ -157,14 +162,15 @@ def site_form(params: analysis.AnalysisParams, lang: str) -> None:
         groups = list(settings.TARGET_GROUPS)
         st.multiselect(i18n.t("site_groups", lang), groups, key="site_groups",
                        **initial("site_groups", default=[params.target]),
-                       format_func=lambda g: i18n.target_label(g, lang))
+                       format_func=lambda g: i18n.target_label(g, lang), select_all=False)
         st.number_input(i18n.t("site_capacity", lang), min_value=0.0, step=1.0,
                         key="site_capacity", **initial("site_capacity", value=0.0))
         st.number_input(i18n.t("outreach_hours", lang), min_value=0.5,
                         max_value=settings.FULL_TIME_HOURS, step=0.5, key="site_hours",
                         **initial("site_hours", value=8.0))
         st.multiselect(i18n.t("outreach_days", lang), list(settings.WEEKDAYS), key="site_days",
-                       format_func=lambda d: settings.WEEKDAYS[d] if lang == "de" else d)
+                       format_func=lambda d: settings.WEEKDAYS[d] if lang == "de" else d,
+                       select_all=False)
 
 
 def record_button(region: georegion.Region, params: analysis.AnalysisParams, networks: dict,

@@ -11,7 +11,7 @@ from geo import analysis, settings
 from geo import region as georegion
 from layers import boundaries, panel
 from layers import map as maplayers
-from present import i18n
+from present import describe, i18n
 from present.classes import MAP_MEASURES
 from ui.state import DEFAULT_REGION, carry_over_language, get_region_choices, initial, lkey
 
@@ -47,13 +47,17 @@ def analysis_controls(lang: str, region: georegion.Region, name: str, networks: 
     categories = sb.multiselect(
         i18n.t("categories", lang), list(counts), key=lkey(f"categories_{name}", lang),
         format_func=lambda c: f"{i18n.category_label(c, lang)} ({counts.get(c, 0)})",
-        placeholder=i18n.t("all_services", lang), help=i18n.t("categories_help", lang))
-    sub_counts = panel.subcategory_counts(region.services, categories)
-    subcategories = sb.multiselect(
-        i18n.t("subcategories", lang), list(sub_counts),
+        placeholder=i18n.t("all_services", lang), help=i18n.t("categories_help", lang),
+        select_all=False)
+    # harmonised names ("Familienzentrum"), each standing for its raw subcategories
+    groups = describe.subcategory_groups(panel.subcategory_counts(region.services, categories))
+    chosen = sb.multiselect(
+        i18n.t("subcategories", lang), list(groups),
         key=f"subcategories_{name}_{'|'.join(categories)}",
-        format_func=lambda s: f"{s} ({sub_counts.get(s, 0)})",
-        placeholder=i18n.t("all_services", lang), help=i18n.t("subcategories_help", lang))
+        format_func=lambda s: f"{s} ({groups[s][0]})",
+        placeholder=i18n.t("all_services", lang), help=i18n.t("subcategories_help", lang),
+        select_all=False)
+    subcategories = [raw for g in chosen for raw in groups[g][1]]
 
     targets = panel.target_options()
     key = lkey("target", lang)
@@ -75,10 +79,13 @@ def analysis_controls(lang: str, region: georegion.Region, name: str, networks: 
     # Streamlit forgets a widget's state while it is not shown; keep each mode's threshold in a
     # plain session key so that switching modes back and forth keeps the planner's choice.
     saved = f"threshold_saved_{mode}"
-    default = int(st.session_state.get(saved, settings.MODES[mode].default_threshold_min))
-    threshold = near.slider(i18n.t("threshold", lang), min_value=5, max_value=60, step=5,
-                          key=key, **initial(key, value=default),
-                          help=i18n.t("threshold_help", lang, defaults=defaults))
+    choices = list(settings.THRESHOLD_CHOICES_MIN)
+    wanted = int(st.session_state.get(saved, settings.MODES[mode].default_threshold_min))
+    default = min(choices, key=lambda c: abs(c - wanted))  # a saved value is always a choice
+    threshold = near.select_slider(i18n.t("threshold", lang), options=choices, key=key,
+                                   **initial(key, value=default),
+                                   format_func=lambda m: f"{m} min",
+                                   help=i18n.t("threshold_help", lang, defaults=defaults))
     st.session_state[saved] = int(threshold)
     measures = list(MAP_MEASURES)
     key = lkey("measure", lang)

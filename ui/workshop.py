@@ -197,10 +197,10 @@ def service_actions(history: geoscenario.ScenarioHistory, selection: dict | None
     if sid in {c.service_id for c in history.current.changes
                if isinstance(c, geoscenario.CloseSite)}:
         return
-    a, b = st.columns(2)
-    a.button(i18n.t("svc_close", lang), key="svc_close", on_click=history_do,
-             args=(history.add, geoscenario.CloseSite(service_id=sid)),
-             icon=":material/block:")
-    b.button(i18n.t("svc_move", lang), key="svc_move",
-             on_click=lambda: session().start_move(sid),
-             icon=":material/open_with:")
+    # one button a row, full width: side by side they cut their labels off at 1280 px
+    st.button(i18n.t("svc_close", lang), key=keys.SVC_CLOSE, on_click=history_do,
+              args=(history.add, geoscenario.CloseSite(service_id=sid)),
+              icon=":material/block:", use_container_width=True)
+    st.button(i18n.t("svc_move", lang), key=keys.SVC_MOVE,
+              on_click=lambda: session().start_move(sid), help=i18n.t("svc_move_help", lang),
+              icon=":material/open_with:", use_container_width=True)
