@@ -77,12 +77,29 @@ def file_digest(path: str | os.PathLike, algo: str = "sha256") -> str:
 
 
 def decode_text(data: bytes, name: str = "Datei") -> tuple[str, str]:
-    """Decode bytes as UTF-8 (with or without BOM), else Windows-1252.
+    """Decode bytes as UTF-16 (with BOM, or ASCII-like without), UTF-8 (with or without
+    BOM), else Windows-1252.
+
+    Excel's "Unicode-Text" export is UTF-16 LE with BOM (tab-separated).
 
     Returns
     -------
     (text, encoding)
     """
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        raise DataFileError(
+            f"{name}: Die Datei ist in UTF-32 gespeichert; das wird nicht unterstützt. "
+            "Bitte als UTF-8, Windows-1252 oder Unicode-Text (UTF-16) speichern."
+        )
+    utf16 = _utf16_encoding(data)
+    if utf16:
+        try:
+            return data.decode(utf16).lstrip("\ufeff"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise DataFileError(
+                f"{name}: Die Datei sieht nach UTF-16 aus, ist aber nicht lesbar (Byte "
+                f"{exc.start}). Bitte als UTF-8 oder erneut als Unicode-Text speichern."
+            ) from exc
     try:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
@@ -99,6 +116,21 @@ def decode_text(data: bytes, name: str = "Datei") -> tuple[str, str]:
             f"{name}: Zeichenkodierung nicht erkannt (Byte {exc.start}). "
             "Bitte als UTF-8 oder Windows-1252 speichern."
         ) from exc
+
+
+def _utf16_encoding(data: bytes) -> str | None:
+    """``"utf-16"`` for a BOM, ``"utf-16-le"``/``"-be"`` for BOM-less ASCII-like UTF-16."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    head = data[:4096]
+    if len(head) >= 4 and len(head) % 2 == 0:
+        even, odd = head[0::2], head[1::2]
+        # Mostly ASCII text: every second byte is NUL.
+        if odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
+            return "utf-16-le"
+        if even.count(0) > 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
+            return "utf-16-be"
+    return None
 
 
 def require_file(path: Path, what: str) -> Path:

@@ -435,7 +435,8 @@ def read_xml(path: str | Path) -> OsmWays:
         if exc.__class__.__name__ == "InsufficientResponseError":
             raise _no_highways(path.name) from exc
         raise NetworkError(f"{path.name}: Die OSM-XML-Datei kann nicht gelesen werden "
-                           f"({exc.__class__.__name__}: {exc}).") from exc
+                           "(kein gültiges OSM-XML oder unvollständig). Bitte die Datei neu "
+                           "exportieren.") from exc
     return from_osmnx_graph(G, path.name, "osmnx.graph_from_xml")
 
 

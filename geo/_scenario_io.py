@@ -434,7 +434,8 @@ def _import_gpkg(data: bytes, name: str, extent: Extent | None) -> Scenario:
         except ScenarioFileError:
             raise
         except Exception as exc:
-            raise ScenarioFileError(f"{name}: kein lesbares GeoPackage ({type(exc).__name__}).",
+            raise ScenarioFileError(f"{name}: kein lesbares GeoPackage. Bitte im GIS neu "
+                                    "speichern.",
                                     file=name) from exc
     meta: dict[str, Any] = {}
     if not {"key", "value"} <= set(meta_df.columns):

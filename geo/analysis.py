@@ -845,16 +845,6 @@ def _round_half_up(values: np.ndarray) -> np.ndarray:
     return np.floor(np.asarray(values, dtype=float) + 0.5)
 
 
-def count_text(value: float | None, unit: str = "") -> str:
-    """A count of people for a sentence: rounded half up, ``"12.345"``, 1 … limit-1 as
-    ``SUPPRESSED`` (as :func:`suppress_small` does in tables), ``"–"`` when missing."""
-    if value is None or not math.isfinite(value):
-        return "–"
-    r = int(math.floor(value + 0.5))
-    text = SUPPRESSED if 0 < r < settings.SMALL_COUNT_LIMIT else de_number(r, 0)
-    return f"{text} {unit}".strip()
-
-
 def suppress_small(df: pd.DataFrame, columns: Iterable[str],
                    limit: int = settings.SMALL_COUNT_LIMIT) -> pd.DataFrame:
     """Round counts to whole numbers and show 1 … limit-1 as ``"<limit"``.

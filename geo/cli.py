@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from present import describe
+
 from . import settings
 from ._errors import InputError, NahraumError
 from ._text import de_number
@@ -70,7 +72,20 @@ def _cmd_region_build(args) -> int:
 def _cmd_region_info(args) -> int:
     from . import region
 
-    info = region.load_region(args.region, args.data, args.cache).info()
+    reg = region.load_region(args.region, args.data, args.cache)
+    if args.official or args.projection or args.growth:
+        from . import demand
+
+        official = demand.read_official(args.official, reg.gemeinden) if args.official else None
+        proj = demand.read_projection(args.projection) if args.projection else None
+        growth = demand.parse_growth(args.growth) if args.growth else None
+        if (proj or growth) and args.year is None:
+            raise InputError("Für eine Prognose bitte das Zieljahr mit --year angeben.")
+        reg = demand.for_region(reg, official, proj, args.year, growth)
+    info = reg.info()
+    info["demand"] = reg.meta.get("demand", {"official": None, "year": None,
+                                             "projection_source": None})
+    info["demand"]["labels"] = describe.demand_lines(reg.meta)
     if args.json:
         _print_json(info)
         return 0
@@ -113,21 +128,34 @@ def _cmd_services_import(args) -> int:
 
     reg = region.load_region(args.region, args.data, args.cache)
     res = services.import_services(Path(args.file), reg.gemeinden, reg.outline,
-                                   settings.data_dir(args.data))
+                                   settings.data_dir(args.data), layer=args.layer)
     summary = res.summary()
     if args.out:
         services.export_services(res.services, Path(args.out))
+    if args.save:
+        from . import inventory
+
+        inv = inventory.InventoryStore(reg.name, args.cache).replace(res)
+        summary["inventory"] = str(inv)
     if args.json:
         _print_json(summary)
     else:
-        print(f"{summary['imported']} Angebote importiert.")
+        layer = f" (Blatt/Ebene „{summary['layer']}“)" if summary.get("layer") else ""
+        print(f"{summary['imported']} Angebote importiert{layer}.")
         for k, v in summary["by_precision"].items():
             print(f"  {settings.PRECISIONS[k][0]}: {v}")
-        for e in summary["errors"]:
-            where = ", ".join(x for x in (f"Zeile {e['row']}" if e.get("row") else "",
-                                          f"Spalte „{e['column']}“" if e.get("column") else "") if x)
-            print(f"  Fehler{(' (' + where + ')') if where else ''}: {e['message']}")
+        for kind, key in (("Fehler", "errors"), ("Hinweis", "notes")):
+            for e in summary[key]:
+                print(f"  {kind}{_where(e)}: {e['message']}")
+        if args.save:
+            print(f"Als Bestand der Region gespeichert: {summary['inventory']}")
     return 0 if not summary["errors"] else 1
+
+
+def _where(e: dict) -> str:
+    where = ", ".join(x for x in (f"Zeile {e['row']}" if e.get("row") else "",
+                                  f"Spalte „{e['column']}“" if e.get("column") else "") if x)
+    return f" ({where})" if where else ""
 
 
 def _cmd_services_export(args) -> int:
@@ -136,6 +164,66 @@ def _cmd_services_export(args) -> int:
     reg = region.load_region(args.region, args.data, args.cache)
     services.export_services(reg.services, Path(args.out))
     print(f"{len(reg.services)} Angebote exportiert nach {args.out}")
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# inventory (the planner's own service list)
+# ---------------------------------------------------------------------------
+
+
+def _cmd_inventory(args) -> int:
+    from . import inventory, region
+
+    store = inventory.InventoryStore(args.region, args.cache)
+    if args.action == "export":
+        path = store.export(Path(args.out))
+        print(f"Bestand exportiert nach {path}")
+        return 0
+    if args.action == "edit":
+        changes = {}
+        for item in args.set or []:
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise InputError(f"„{item}“: erwartet FELD=WERT, z. B. status=geschlossen.")
+            changes[key.strip()] = value
+        store.edit(args.id, changes)
+        print(f"Angebot {args.id} geändert: {', '.join(changes)}")
+        return 0
+    if args.action == "move":
+        reg = region.load_region(args.region, args.data, args.cache)
+        store.move(args.id, args.lat, args.lon, precision=args.precision, outline=reg.outline)
+        print(f"Angebot {args.id} verortet ({settings.PRECISIONS[args.precision][0]}).")
+        return 0
+    inv = store.load()
+    if inv is None:
+        raise InputError(f"Für die Region „{args.region}“ ist kein eigener Angebotsbestand "
+                         "gespeichert (nahraum services import DATEI --save).")
+    if args.action == "log":
+        rows = inv.log[-args.last:] if args.last else inv.log
+        if args.json:
+            _print_json(rows)
+        for e in [] if args.json else rows:
+            what = f"{e.get('field')}: {e.get('old')} → {e.get('new')}" if e.get("field") \
+                else f"{e.get('old')} → {e.get('new')}"
+            print(f"{e['time']}  {e['action']:7s} {e.get('id') or '':12s} {what}")
+        return 0
+    reg = region.load_region(args.region, args.data, args.cache)
+    cov = inventory.coverage(inv.services, reg.gemeinden)
+    counts = inv.services["precision"].value_counts()
+    info: dict[str, Any] = {"region": reg.name, "file": str(store.path), "meta": inv.meta,
+            "services": int(len(inv.services)),
+            "by_precision": {k: int(counts.get(k, 0)) for k in settings.PRECISIONS},
+            "changes": len(inv.log), "coverage": cov.to_dict()}
+    if args.json:
+        _print_json(info)
+        return 0
+    print(f"Angebotsbestand {reg.label}: {info['services']} Angebote "
+          f"(aus {inv.meta.get('source_file') or '–'}, {len(inv.log)} Änderungen)")
+    for k, v in info["by_precision"].items():
+        if v:
+            print(f"  {settings.PRECISIONS[k][0]}: {v}")
+    print(f"  {describe.coverage_text(cov)}")
     return 0
 
 
@@ -352,6 +440,10 @@ def build_parser() -> argparse.ArgumentParser:
     _region_arg(p)
     _common(p)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--official", help="amtliche Zahlen je Gemeinde (GENESIS-CSV oder AGS-Tabelle)")
+    p.add_argument("--projection", help="Prognosetabelle je Kreis/Gemeinde, Zielgruppe und Jahr")
+    p.add_argument("--year", type=int, help="Zieljahr der Prognose")
+    p.add_argument("--growth", help="eigene Wachstumsfaktoren, z. B. „u18=0,95;age65=1,1“")
     p.set_defaults(func=_cmd_region_info)
     p = reg_sub.add_parser("list", help="verfügbare Regionen")
     p.add_argument("--json", action="store_true")
@@ -364,6 +456,9 @@ def build_parser() -> argparse.ArgumentParser:
     _region_arg(p)
     _common(p)
     p.add_argument("--out", help="geprüfte und verortete Angebote hierhin schreiben (Endung = Format)")
+    p.add_argument("--layer", help="Tabellenblatt (XLSX) oder Ebene (GeoPackage), Name oder Nummer")
+    p.add_argument("--save", action="store_true",
+                   help="als eigenen Angebotsbestand der Region speichern (ersetzt den bisherigen)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_services_import)
     p = svc_sub.add_parser("export", help="Angebote einer Region exportieren")
@@ -371,6 +466,39 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--out", required=True)
     p.set_defaults(func=_cmd_services_export)
+
+    inv = sub.add_parser("inventory", help="Eigener Angebotsbestand: zeigen, ändern, exportieren")
+    inv_sub = inv.add_subparsers(dest="action", required=True)
+    p = inv_sub.add_parser("show", help="Bestand und Abdeckung (welche Kreise) zeigen")
+    _region_arg(p)
+    _common(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_inventory)
+    p = inv_sub.add_parser("export", help="Bestand als CSV/XLSX/GeoJSON/GeoPackage schreiben")
+    _region_arg(p)
+    _common(p)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=_cmd_inventory)
+    p = inv_sub.add_parser("edit", help="Felder eines Angebots ändern (--set status=geschlossen)")
+    _region_arg(p)
+    _common(p)
+    p.add_argument("id")
+    p.add_argument("--set", action="append", metavar="FELD=WERT")
+    p.set_defaults(func=_cmd_inventory)
+    p = inv_sub.add_parser("move", help="Lage eines Angebots von Hand setzen")
+    _region_arg(p)
+    _common(p)
+    p.add_argument("id")
+    p.add_argument("--lat", type=float, required=True)
+    p.add_argument("--lon", type=float, required=True)
+    p.add_argument("--precision", default="manual", choices=["manual", "street"])
+    p.set_defaults(func=_cmd_inventory)
+    p = inv_sub.add_parser("log", help="Änderungsprotokoll")
+    _region_arg(p)
+    _common(p)
+    p.add_argument("--last", type=int, default=0)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_inventory)
 
     net = sub.add_parser("network", help="Straßennetze aus OpenStreetMap")
     net_sub = net.add_subparsers(dest="action", required=True)

@@ -331,19 +331,6 @@ class Comparison:
             self._services = apply(self._status_quo, self.scenario)
         return self._services
 
-    def headline(self) -> str:
-        """German one-line summary for the workshop screen."""
-        t = self.totals
-        unit = settings.TARGET_GROUPS[self.params.target].unit_de
-        T = de_decimal(self.params.threshold_min, 1)
-        share = (f"{de_decimal(100 * (t['share_within_before'] or 0), 1)} % → "
-                 f"{de_decimal(100 * (t['share_within_after'] or 0), 1)} %")
-        text = (f"+{analysis.count_text(t['newly_within'])} {unit} neu innerhalb von {T} min "
-                f"(Anteil {share})")
-        if t["newly_beyond"] >= 0.5:
-            text += f", {analysis.count_text(t['newly_beyond'])} {unit} nicht mehr"
-        return text
-
 
 def with_services(region: Any, services: gpd.GeoDataFrame) -> Any:
     """A shallow copy of ``region`` whose ``services`` are replaced (for ``analyze``)."""

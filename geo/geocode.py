@@ -42,7 +42,7 @@ _STREET_FALLBACK = {
     "gemeinde": "Gemeinde-Mittelpunkt verwendet",
 }
 # Precisions that may be carried over from an earlier export (lat/lon + precision).
-_CARRIED_PRECISIONS = ("village", "postcode", "gemeinde")
+_CARRIED_PRECISIONS = ("manual", "street", "village", "postcode", "gemeinde")
 
 # Town values that mean "no place given".
 _PLACEHOLDERS = {

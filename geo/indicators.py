@@ -1097,7 +1097,7 @@ def load_indicators(folder: str | os.PathLike) -> IndicatorTable | None:
         problems = [Problem(**p) for p in meta.get("problems", [])]
         warnings = [Problem(**p) for p in meta.get("warnings", [])]
     except Exception as exc:  # pyarrow and malformed metadata raise many types
-        raise _damaged(folder, type(exc).__name__) from exc
+        raise _damaged(folder, "Inhalt nicht lesbar") from exc
     values.index = pd.Index([str(a) for a in values.index], name="ags", dtype="str")
     return IndicatorTable(values.astype(float), problems, warnings, labels, units,
                           meta.get("population"), dict(meta.get("missing") or {}),

@@ -239,7 +239,7 @@ class Network:
             raise NetworkError(f"Straßennetz-Datei nicht gefunden: {path}") from exc
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise CacheError(
-                f"Die Straßennetz-Datei {path.name} ist beschädigt ({exc.__class__.__name__}). "
+                f"Die Straßennetz-Datei {path.name} ist beschädigt. "
                 "Bitte das Netz neu erstellen (nahraum network build)."
             ) from exc
         if meta.get("format") != FORMAT_VERSION or net.indptr.size != net.n_nodes + 1:

@@ -16,13 +16,13 @@ Method (documented for users in ``docs/method.md``):
 4. Per Gemeinde, cells are scaled so that they sum to the official population.
    A Gemeinde without any census cell gets one cell at its representative
    point holding its whole official population.
-5. Target groups: from 100 m counts where the census gives them (scaled with
-   the same Gemeinde factor); a cell without a count (suppressed: fewer than
-   3) gets the expected value of a Poisson count below 3 whose mean is the
-   cell's inhabitants × the 1 km share where the census has one, else × the
-   region-wide lower-bound rate (all counted persons ÷ all inhabitants).
-   Groups with only a 1 km share (under 18, 65+) are inhabitants × share.
-   No group exceeds a cell's inhabitants.
+5. Target groups: 100 m counts as published (an absent cell counts 0: the
+   census protects small counts by the cell-key method, it does not suppress
+   them), scaled with the same Gemeinde factor; a 1 km share only in 1 km
+   cells without any 100 m count of the group; share-only groups (under 18,
+   65+) are inhabitants × share. No group exceeds a cell's inhabitants.
+6. Age groups are calibrated per Kreis to official age structure
+   (:func:`calibrate_age_groups`); households stay census-based.
 """
 
 from __future__ import annotations
@@ -186,6 +186,7 @@ class SurfaceReport:
     dropped_census_pop: float
     scale_min: float
     scale_max: float
+    age_calibration: dict | None = None
 
     def to_dict(self) -> dict:
         return self.__dict__.copy()
@@ -208,7 +209,8 @@ def _snap_centre(v: float) -> int:
     return int(np.floor(v / settings.CELL_SIZE_M) * settings.CELL_SIZE_M + settings.CELL_SIZE_M // 2)
 
 
-def build_surface(units: gpd.GeoDataFrame, census_dir: Path) -> tuple[pd.DataFrame, SurfaceReport]:
+def build_surface(units: gpd.GeoDataFrame, census_dir: Path,
+                  age_table: pd.DataFrame | None = None) -> tuple[pd.DataFrame, SurfaceReport]:
     """Build the 100 m population surface with target groups for a set of units.
 
     Parameters
@@ -218,6 +220,9 @@ def build_surface(units: gpd.GeoDataFrame, census_dir: Path) -> tuple[pd.DataFra
         ``pop`` is NaN the unit keeps the census totals (no scaling).
     census_dir : Path
         Folder with ``1km/`` and ``100m/`` Census 2022 parquet files.
+    age_table : DataFrame, optional
+        Official age structure per Kreis (:func:`read_age_table`); when
+        given, the age groups are calibrated to it.
 
     Returns
     -------
@@ -273,7 +278,8 @@ def build_surface(units: gpd.GeoDataFrame, census_dir: Path) -> tuple[pd.DataFra
         f[zero] = 0.0
     cells["pop"] = pop
 
-    _add_target_groups(cells, f)
+    _census_groups(cells, f)
+    calibration = calibrate_age_groups(cells, units, age_table) if age_table is not None else {}
     finite = factor[np.isfinite(factor)]
     report = SurfaceReport(
         cells=len(cells),
@@ -283,6 +289,7 @@ def build_surface(units: gpd.GeoDataFrame, census_dir: Path) -> tuple[pd.DataFra
         dropped_census_pop=round(dropped, 1),
         scale_min=float(finite.min()) if len(finite) else 1.0,
         scale_max=float(finite.max()) if len(finite) else 1.0,
+        age_calibration=calibration or None,
     )
     cols = ["x", "y", "ags", "weight_source", *settings.TARGET_GROUPS]
     cells["x"] = cells["x"].astype(np.int64)
@@ -290,40 +297,122 @@ def build_surface(units: gpd.GeoDataFrame, census_dir: Path) -> tuple[pd.DataFra
     return cells[cols].sort_values(["ags", "y", "x"], ignore_index=True), report
 
 
-def expected_below_limit(lam: np.ndarray) -> np.ndarray:
-    """Expected value of a Poisson count known to be below 3 (0, 1 or 2).
+def _census_groups(cells: pd.DataFrame, factor: np.ndarray) -> None:
+    """Census-consistent target groups (see module docstring, step 5).
 
-    ``E[N | N < 3] = (λ + λ²) / (1 + λ + λ²/2)``: about λ for small λ and
-    approaching 2 for large λ. Used for 100 m cells whose count the census
-    suppressed or omitted.
+    100 m counts are taken as published (an absent cell counts 0: the
+    cell-key method perturbs values and never publishes 1 or 2, it does not
+    suppress), scaled with the Gemeinde factor. A 1 km share is used only in
+    1 km cells where the group has no 100 m count at all.
     """
-    lam = np.asarray(lam, dtype=float)
-    return (lam + lam**2) / (1.0 + lam + lam**2 / 2.0)
-
-
-def _add_target_groups(cells: pd.DataFrame, factor: np.ndarray) -> None:
-    """Add one column per target group (see module docstring, step 5)."""
     pop = cells["pop"].to_numpy(float)
     pc = cells["pop_census"].to_numpy(float)
+    parent = cells["px"].to_numpy(np.int64) * _KEY_MUL + cells["py"].to_numpy(np.int64)
     for g in settings.TARGET_GROUPS.values():
-        if g.code == "pop":
+        if g.code == "pop" or (not g.source_100m and not g.source_1km):
             continue
-        share = cells[g.source_1km].to_numpy(float) if g.source_1km else None
-        if share is not None:
+        share = None
+        if g.source_1km:
+            share = cells[g.source_1km].to_numpy(float)
             valid = np.isfinite(share)
-            mean_share = np.average(share[valid], weights=pc[valid]) if valid.any() and pc[valid].sum() > 0 else 0.0
+            w = pc[valid]
+            mean_share = float(np.average(share[valid], weights=w)) if w.sum() > 0 else 0.0
             share = np.where(valid, share, mean_share)
         if g.source_100m:
-            count = cells[f"count_{g.code}"].to_numpy(float)
-            has = np.isfinite(count)
-            if share is None:
-                # Lower-bound rate: all counted persons over all inhabitants.
-                rate = count[has].sum() / pc.sum() if pc.sum() > 0 else 0.0
-                share = np.full(len(cells), rate)
-            census_level = np.where(has, count, expected_below_limit(pc * share))
+            count = np.nan_to_num(cells[f"count_{g.code}"].to_numpy(float), nan=0.0)
+            census_level = count
+            if share is not None:
+                has = pd.Series(count > 0).groupby(parent).transform("any").to_numpy(bool)
+                census_level = np.where(has, count, pc * share)
             value = census_level * factor
-            # Units with no census inhabitants at all: share of the official count.
-            value = np.where(factor == 0, pop * share, value)
+            if share is not None:
+                value = np.where(factor == 0, pop * share, value)
         else:
             value = pop * share
         cells[g.code] = np.minimum(value, pop)
+    # Derived group: young people 10–17.
+    cells["age10_17"] = np.maximum(cells["u18"].to_numpy(float) - cells["u10"].to_numpy(float), 0.0)
+
+
+def read_age_table(path: Path) -> pd.DataFrame:
+    """Official population by age per Kreis as group totals.
+
+    Returns
+    -------
+    DataFrame indexed by Kreisschlüssel with ``pop``, ``u10``, ``u18``,
+    ``age65`` and ``age75`` (persons; ``u10`` includes the under-10 part of
+    the 6–14 band, ``settings.U10_SHARE_OF_6_14``).
+    """
+    import json
+
+    try:
+        rows = json.loads(Path(path).read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DataFileError(f"Alterstabelle {path} kann nicht gelesen werden ({exc}).") from exc
+    bands = ["<3 years", "3-5 years", "6-14 years", "15-17 years", "65-74 years", ">74 years"]
+    out = {}
+    for i, r in enumerate(rows, start=1):
+        missing = [b for b in ["ID_County", "Population", *bands] if b not in r]
+        if missing:
+            raise DataFileError(f"{Path(path).name}, Eintrag {i}: Felder fehlen: {', '.join(missing)}.")
+        k = str(r["ID_County"]).zfill(5)
+        out[k] = {
+            "pop": float(r["Population"]),
+            "u10": r["<3 years"] + r["3-5 years"] + settings.U10_SHARE_OF_6_14 * r["6-14 years"],
+            "u18": float(r["<3 years"] + r["3-5 years"] + r["6-14 years"] + r["15-17 years"]),
+            "age65": float(r["65-74 years"] + r[">74 years"]),
+            "age75": float(r[">74 years"]),
+        }
+    return pd.DataFrame.from_dict(out, orient="index")
+
+
+def _scale_to(values: np.ndarray, unit: np.ndarray, targets: dict, fallback: np.ndarray) -> np.ndarray:
+    """Scale ``values`` per unit so that each unit in ``targets`` sums to its target."""
+    out = values.copy()
+    for key, target in targets.items():
+        m = unit == key
+        total = values[m].sum()
+        if total > 0:
+            out[m] = values[m] * (target / total)
+        elif fallback[m].sum() > 0:
+            out[m] = fallback[m] * (target / fallback[m].sum())
+    return out
+
+
+def calibrate_age_groups(cells: pd.DataFrame, units: pd.DataFrame, table: pd.DataFrame) -> dict:
+    """Match the age groups' totals per Kreis to official age structure.
+
+    Target per Kreis = official share × the region's official inhabitants in
+    that Kreis; the census-consistent surface distributes it. ``age10_17`` is
+    the official under-18 minus under-10 total, spread by the cells' census
+    difference; ``age80`` is the official 65+ × the grid's own 80+ : 65+
+    ratio (the table stops at 75+). Modifies ``cells`` in place and returns
+    the factors per Kreis and group.
+    """
+    if "kreis" not in units.columns:
+        return {}
+    kreis_of = units.set_index("ags")["kreis"].astype(str)
+    unit = cells["ags"].map(kreis_of).to_numpy(object)
+    pop = cells["pop"].to_numpy(float)
+    kreise = [k for k in pd.unique(unit) if k in table.index]
+    if not kreise:
+        return {}
+    popk = pd.Series(pop).groupby(unit).sum()
+    tgt = {g: {k: table.at[k, g] / table.at[k, "pop"] * popk[k] for k in kreise}
+           for g in ("u10", "u18", "age65")}
+    before = {g: pd.Series(cells[g].to_numpy(float)).groupby(unit).sum() for g in ("u10", "u18", "age65", "age80")}
+    u10 = np.minimum(_scale_to(cells["u10"].to_numpy(float), unit, tgt["u10"], pop), pop)
+    teen_w = np.maximum(cells["u18"].to_numpy(float) - cells["u10"].to_numpy(float), 0.0)
+    teens = _scale_to(teen_w, unit, {k: tgt["u18"][k] - tgt["u10"][k] for k in kreise},
+                      cells["u18"].to_numpy(float))
+    teens = np.minimum(teens, pop - u10)
+    a65 = np.minimum(_scale_to(cells["age65"].to_numpy(float), unit, tgt["age65"], pop), pop)
+    ratio = {k: before["age80"][k] / before["age65"][k] if before["age65"][k] > 0 else 0.0 for k in kreise}
+    a80 = _scale_to(cells["age80"].to_numpy(float), unit,
+                    {k: tgt["age65"][k] * min(ratio[k], 1.0) for k in kreise}, a65)
+    a80 = np.minimum(a80, a65)
+    cells["u10"], cells["age10_17"], cells["u18"] = u10, teens, u10 + teens
+    cells["age65"], cells["age80"] = a65, a80
+    return {k: {g: round(float(tgt[g][k] / before[g][k]), 4) if before[g][k] > 0 else None
+                for g in ("u10", "u18", "age65")} | {"age80_of_65": round(float(ratio[k]), 4)}
+            for k in kreise}

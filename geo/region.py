@@ -31,7 +31,7 @@ from . import boundaries, geocode, population, services, settings, stops
 from ._errors import CacheError, DataFileError, RegionError
 from ._io import file_digest, write_json_atomic
 
-BUNDLE_VERSION = 1
+BUNDLE_VERSION = 2
 _LAYERS = ("gemeinden", "cells", "services", "stops", "places")
 # Modules whose code shapes the bundle: a change to them rebuilds it.
 _CODE_MODULES = ("boundaries", "population", "services", "geocode", "stops", "region", "settings",
@@ -54,6 +54,7 @@ class RegionDef:
     stops: str | None = stops.STOPS_FILE
     osm: str | None = None
     services_from_osm: bool = False
+    age_table: str | None = settings.AGE_TABLE_FILE
 
     def to_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items()}
@@ -205,7 +206,7 @@ def _inputs(defn: RegionDef, data_dir: Path) -> list[Path]:
             f"Zensus-Ordner fehlt: {census}. Bitte den Datenordner prüfen (NAHRAUM_DATA oder --data)."
         )
     files += sorted(census.rglob("*.parquet"))
-    for rel in (defn.services, defn.stops, defn.osm):
+    for rel in (defn.services, defn.stops, defn.osm, defn.age_table if defn.bbox is None else None):
         if rel:
             files.append(data_dir / rel)
     return files
@@ -258,6 +259,10 @@ def _source_notes(defn: RegionDef, official: bool) -> list[dict]:
     if defn.stops:
         notes.append({"name": "Haltestellen (db-hafas-stations)", "date": "10/2025",
                       "attribution": settings.ATTRIBUTION["stops"]})
+    if official and defn.age_table:
+        notes.append({"name": "Bevölkerung nach Altersgruppen je Kreis (Regionaldatenbank, GENESIS 12411)",
+                      "date": "Stichtag in der Datei nicht angegeben",
+                      "attribution": settings.ATTRIBUTION["age_table"]})
     if defn.osm:
         notes.append({"name": "OpenStreetMap-Ausschnitt", "date": "Objekte 2006–2014",
                       "attribution": settings.ATTRIBUTION["osm"]})
@@ -311,7 +316,9 @@ def build_region(name: str = "default", data_dir: str | os.PathLike | None = Non
     t0 = time.perf_counter()
     units, official = select_units(defn, ddir)
     outline = shapely.union_all(units.geometry.values)
-    cells, report = population.build_surface(units, ddir / defn.census)
+    age_table = (population.read_age_table(ddir / defn.age_table)
+                 if defn.age_table and official else None)
+    cells, report = population.build_surface(units, ddir / defn.census, age_table)
     if official:
         places = geocode.load_places(ddir, set(units["ags"]))
     else:
@@ -335,7 +342,8 @@ def build_region(name: str = "default", data_dir: str | os.PathLike | None = Non
             "reference": "VG250-EW (Einwohnerzahl je Gemeinde)" if official
             else "Zensus 2022, 1-km-Gitter (keine amtlichen Gemeinden im Gebiet)",
             "method": "Dasymetrische Verteilung der 1-km-Einwohner auf 100-m-Zellen nach Wohnungen "
-                      "(sonst Gebäuden), skaliert auf die amtliche Einwohnerzahl je Gemeinde",
+                      "(sonst Gebäuden), skaliert auf die amtliche Einwohnerzahl je Gemeinde; "
+                      "Altersgruppen je Kreis an die amtliche Altersstruktur angepasst",
             "report": report.to_dict(),
         },
         "service_problems": svc_problems,
@@ -445,6 +453,7 @@ def region_info(region: Region) -> dict:
         "population_surface": round(float(cells["pop"].sum()), 1),
         "cells": int(len(cells)),
         "target_groups": {code: round(float(cells[code].sum()), 1) for code in settings.TARGET_GROUPS},
+        "target_group_notes": {code: g.quality_de for code, g in settings.TARGET_GROUPS.items()},
         "services": {
             "total": int(len(svc)),
             "by_precision": by_precision,

@@ -53,11 +53,16 @@ EXPORT_SUFFIXES: tuple[str, ...] = (".csv", ".xlsx", ".geojson", ".json", ".gpkg
 # Accepted headers per schema column (matched case-, umlaut- and punctuation-insensitively).
 _ALIASES: dict[str, tuple[str, ...]] = {
     "id": ("nr", "nummer", "kennung", "angebots-id", "angebotsnummer", "lfd. nr.", "schlüssel"),
-    "name": ("bezeichnung", "angebot", "einrichtung", "name des angebots", "titel", "title"),
+    "name": ("bezeichnung", "angebot", "einrichtung", "name des angebots", "titel", "title",
+             "name der einrichtung", "einrichtungsname", "bezeichnung der einrichtung",
+             "bezeichnung des angebots", "angebotsname"),
     "category": ("kategorie", "hauptkategorie", "bereich", "handlungsfeld"),
     "subcategory": ("unterkategorie", "angebotsart", "art", "art des angebots", "typ", "type"),
-    "provider": ("träger", "anbieter", "trägerschaft", "betreiber"),
-    "street": ("straße", "str.", "straße und hausnummer", "adresse", "anschrift", "address"),
+    "provider": ("träger", "anbieter", "trägerschaft", "betreiber", "träger der einrichtung",
+                 "trägername", "name des trägers"),
+    "street": ("straße", "str.", "straße und hausnummer", "adresse", "anschrift", "address",
+               "straße, hausnummer", "straße/hausnummer", "straße und hausnr.", "straße, hausnr.",
+               "str. und hausnr.", "straße u. hausnummer"),
     "postcode": ("plz", "postleitzahl", "zip", "postal code", "postal_code", "zip code"),
     "town": ("ort", "stadt", "gemeinde", "city", "place", "wohnort"),
     "ortsteil": ("ot", "stadtteil", "ortsteil/stadtteil", "district_part"),
@@ -69,6 +74,10 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "target_groups": ("zielgruppen", "zielgruppe", "target group", "target groups"),
     "source": ("quelle", "quellen", "url"),
     "status": ("stand", "zustand"),
+    # Pseudo columns, split or merged into schema columns while reading:
+    "_postcode_town": ("plz ort", "plz/ort", "plz und ort", "plz, ort", "postleitzahl und ort",
+                       "postleitzahl, ort", "plz u. ort"),
+    "_housenumber": ("hausnummer", "hausnr.", "hausnr", "hnr."),
 }
 
 
@@ -91,13 +100,13 @@ def _normalise_postcode_text(value: str) -> str:
     return m.group(1).zfill(5) if m else value
 
 
-def _build_frame(header: list[str], rows: list[list[str]], name: str,
-                 latlon: list[tuple[str, str]] | None = None) -> pd.DataFrame:
-    """Canonicalise headers, tidy cells and return the raw string table."""
-    if len(rows) > _tables.MAX_ROWS:
-        raise InputError(f"{name}: Mehr als {_tables.MAX_ROWS} Zeilen; bitte aufteilen.")
-    header = [_tables.undefuse(str(h).strip().lstrip("\ufeff")) for h in header]
-    width = len(header)
+def header_score(cells) -> int:
+    """Number of distinct schema columns a candidate header row names (header search)."""
+    return len({HEADER_ALIASES[k] for k in (_tables.header_key(c) for c in cells)
+                if k in HEADER_ALIASES})
+
+
+def _canonical_columns(header: list[str]) -> list[str]:
     columns: list[str] = []
     used: set[str] = set()
     for i, h in enumerate(header):
@@ -106,19 +115,77 @@ def _build_frame(header: list[str], rows: list[list[str]], name: str,
         if canon and canon not in used:
             label = canon
         columns.append(_tables.unique_label(label, used))
+    return columns
+
+
+def _ranges(rows: list[int]) -> str:
+    """``"3, 7–9"`` for rows 3, 7, 8, 9."""
+    parts, i = [], 0
+    while i < len(rows):
+        j = i
+        while j + 1 < len(rows) and rows[j + 1] == rows[j] + 1:
+            j += 1
+        parts.append(str(rows[i]) if i == j else f"{rows[i]}–{rows[j]}")
+        i = j + 1
+    return ", ".join(parts)
+
+
+_PLZ_ORT_RE = re.compile(r"^\s*(?:D-)?(\d{4,5})\s*,?\s+(\S.*)$")
+_ADDRESS_RE = re.compile(r"^(.*?\S)\s*[,;]?\s+(?:D-)?(\d{5})\s+(\D\S.*)$")
+
+
+def _note(notes: list[Problem], name: str, message: str, row: int | None = None,
+          column: str | None = None) -> None:
+    notes.append(Problem(message, row, column, name))
+
+
+def _build_frame(table: _tables.Table, name: str) -> pd.DataFrame:
+    """Canonicalise headers, tidy cells and return the raw string table.
+
+    Skipped and repaired rows are listed in ``attrs["notes"]`` (Problem per row).
+    """
+    rows, latlon = table.rows, table.latlon
+    if len(rows) > _tables.MAX_ROWS:
+        raise InputError(f"{name}: Mehr als {_tables.MAX_ROWS} Zeilen; bitte aufteilen.")
+    notes: list[Problem] = list(table.notes)
+    header = []
+    for h in table.header:
+        text, _ = _tables.clean_text(_tables.undefuse(str(h).strip().lstrip("\ufeff")))
+        header.append(text)
+    width = len(header)
+    columns = _canonical_columns(header)
 
     data: dict[str, list[str]] = {c: [] for c in columns}
     problems: list[str] = []
     index: list[int] = []
     coords: list[tuple[str, str]] = []
+    blank: list[int] = []
     has_geom = (lambda r: bool(latlon[r - 1][0])) if latlon else None
+    last = 0
     for r, cells, extra, n_fields in _tables.data_rows(rows, width, keep=has_geom):
+        blank.extend(range(last + 1, r))
+        last = r
+        cleaned = [_tables.clean_text(c) for c in cells]
+        cells = [c for c, _ in cleaned]
+        if not any(cells) and not extra and not (has_geom and has_geom(r)):
+            _note(notes, name, "Zeile enthält nur Steuerzeichen; übersprungen.", r)
+            continue
+        if _tables.is_total_row(cells):
+            _note(notes, name, f"Summenzeile („{short(next(c for c in cells if c))}“) "
+                               "übersprungen.", r)
+            continue
+        if any(rep for _, rep in cleaned):
+            cols = [c for c, (_, rep) in zip(columns, cleaned, strict=True) if rep]
+            _note(notes, name, "Steuerzeichen (z. B. NUL) entfernt in "
+                               + ", ".join(f"„{c}“" for c in cols) + ".", r, cols[0])
         index.append(r)
         for c, v in zip(columns, cells, strict=True):
             data[c].append(v)
         problems.append(_tables.extra_fields_message(n_fields, width, extra) if extra else "")
         if latlon:
             coords.append(latlon[r - 1])
+    if blank:
+        _note(notes, name, f"Leere Zeile(n) übersprungen: {_ranges(blank)}.")
 
     df = pd.DataFrame(data, index=pd.Index(index, name="row"), dtype="str")
     # Columns without a header and without values are dropped.
@@ -134,24 +201,132 @@ def _build_frame(header: list[str], rows: list[list[str]], name: str,
             df.loc[has, col] = np.array(vals, dtype=object)[has]
     if any(problems):
         df["_problem"] = problems
+    _split_address_columns(df, name, notes)
     _require_columns(df.columns, name)
     if "postcode" in df.columns:
         df["postcode"] = df["postcode"].map(_normalise_postcode_text)
     for col in SCHEMA_COLUMNS:
         if col not in df.columns:
             df[col] = ""
+    _limit_names(df, name, notes)
+    _fill_ids(df, name, notes)
     order = list(SCHEMA_COLUMNS) + [c for c in df.columns if c not in SCHEMA_COLUMNS]
     df = df[order].astype("str").replace("", np.nan)
+    df.attrs["notes"] = notes
     return df
+
+
+def _split_address_columns(df: pd.DataFrame, name: str, notes: list[Problem]) -> None:
+    """"PLZ Ort" into postcode + town, a house-number column into street, and a full
+    address ("Markt 1, 99706 Sondershausen") in the street column into its parts."""
+    rows = _tables.row_numbers(df)
+    if "_housenumber" in df.columns:
+        if "street" not in df.columns:
+            df["street"] = ""
+        street = df["street"].to_numpy(dtype=object)
+        num = df["_housenumber"].to_numpy(dtype=object)
+        df["street"] = [f"{s} {h}".strip() if h and not str(s).endswith(str(h)) else s
+                        for s, h in zip(street, num, strict=True)]
+        del df["_housenumber"]
+    if "_postcode_town" in df.columns:
+        for col in ("postcode", "town"):
+            if col not in df.columns:
+                df[col] = ""
+        pc, town = df["postcode"].tolist(), df["town"].tolist()
+        for i, text in enumerate(df["_postcode_town"].tolist()):
+            if not text:
+                continue
+            m = _PLZ_ORT_RE.match(text)
+            p_new, t_new = (m.group(1), m.group(2).strip()) if m else ("", text)
+            pc[i] = pc[i] or p_new
+            town[i] = town[i] or t_new
+        df["postcode"], df["town"] = pc, town
+        del df["_postcode_town"]
+        _note(notes, name, "Spalte „PLZ Ort“ in Postleitzahl (postcode) und Ort (town) "
+                           "aufgeteilt.")
+    if "street" in df.columns and df["street"].str.match(_ADDRESS_RE).any():
+        for col in ("postcode", "town"):
+            if col not in df.columns:
+                df[col] = ""
+        street, pc, town = df["street"].tolist(), df["postcode"].tolist(), df["town"].tolist()
+        for i, text in enumerate(street):
+            m = _ADDRESS_RE.match(text) if text else None
+            if m is None or (pc[i] and town[i]):
+                continue
+            street[i] = m.group(1).rstrip(",; ")
+            pc[i] = pc[i] or m.group(2)
+            town[i] = town[i] or m.group(3).strip()
+            _note(notes, name, f"Anschrift „{short(text)}“ in Straße, PLZ und Ort aufgeteilt.",
+                  rows[i], "street")
+        df["street"], df["postcode"], df["town"] = street, pc, town
+
+
+def _limit_names(df: pd.DataFrame, name: str, notes: list[Problem]) -> None:
+    """Cut names longer than ``settings.MAX_NAME_CHARS`` (with a note per row)."""
+    limit = settings.MAX_NAME_CHARS
+    names = df["name"].tolist()
+    rows = _tables.row_numbers(df)
+    for i, text in enumerate(names):
+        if len(text) > limit:
+            names[i] = text[: limit - 1].rstrip() + "…"
+            _note(notes, name, f"Name hat {len(text)} Zeichen; auf {limit} gekürzt.", rows[i],
+                  "name")
+    df["name"] = names
+
+
+def _id_key(text: str) -> str:
+    return _tables.header_key(text)
+
+
+def service_id(name: str, street: str = "", postcode: str = "", town: str = "") -> str:
+    """A stable id from name and address: ``"a-"`` + 8 hex digits of a hash.
+
+    Case, umlaut spelling, blanks and punctuation do not change it, so the same
+    service gets the same id in every re-import of a list without ids.
+    """
+    import hashlib
+
+    key = "|".join(_id_key(t) for t in (name, street,
+                                        _normalise_postcode_text(postcode.strip()), town))
+    return "a-" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:8]
+
+
+def _fill_ids(df: pd.DataFrame, name: str, notes: list[Problem]) -> None:
+    """Generate stable ids where the file has none (whole column or single rows)."""
+    ids = df["id"].tolist()
+    missing = [i for i, v in enumerate(ids) if not v]
+    if not missing:
+        return
+    texts = {c: df[c].tolist() for c in ("name", "street", "postcode", "town")}
+    taken = {v for v in ids if v}
+    rows = _tables.row_numbers(df)
+    whole = len(missing) == len(ids)
+    for i in missing:
+        if not texts["name"][i]:
+            continue  # no name: the row is rejected by the validation anyway
+        base = service_id(texts["name"][i], texts["street"][i], texts["postcode"][i],
+                          texts["town"][i])
+        ident, k = base, 2
+        while ident in taken:
+            ident, k = f"{base}-{k}", k + 1
+        taken.add(ident)
+        ids[i] = ident
+        if not whole:
+            _note(notes, name, f"Kennung fehlt; „{ident}“ aus Name und Anschrift erzeugt.",
+                  rows[i], "id")
+    df["id"] = ids
+    if whole:
+        _note(notes, name, "Die Datei hat keine Kennungsspalte (id); Kennungen aus Name und "
+                           "Anschrift erzeugt (gleich bei erneutem Import).", column="id")
 
 
 def _missing_columns(columns) -> list[Problem]:
     cols = set(columns)
     out: list[Problem] = []
-    for col, what in (("id", "Kennung"), ("name", "Name")):
-        if col not in cols:
-            out.append(Problem(f"Pflichtspalte „{col}“ ({what}) fehlt. Erlaubte Überschriften "
-                               f"z. B.: {', '.join((col, *_ALIASES[col][:3]))}.", column=col))
+    if "name" not in cols:
+        out.append(Problem(f"Pflichtspalte „name“ (Name) fehlt. Erlaubte Überschriften "
+                           f"z. B.: {', '.join(('name', *_ALIASES['name'][:3]))}.",
+                           column="name"))
     if not cols & {"category", "subcategory"}:
         out.append(Problem("Spalte „category“ (Kategorie) oder „subcategory“ (Unterkategorie) "
                            "fehlt; eine von beiden ist Pflicht.", column="category"))
@@ -167,30 +342,38 @@ def _require_columns(columns, name: str) -> None:
     if missing:
         for p in missing:
             p.file = name
-        raise InputError(f"{name}: Pflichtspalten fehlen.", missing)
+        raise InputError(f"{name}: Pflichtspalten fehlen (Kopfzeile nicht erkannt?).", missing)
 
 
 def read_services(path_or_bytes: str | os.PathLike | bytes | IO[bytes],
-                  filename: str | None = None) -> pd.DataFrame:
+                  filename: str | None = None, layer: str | None = None) -> pd.DataFrame:
     """Read a service list into a raw, schema-normalised string table.
 
     Parameters
     ----------
     path_or_bytes : path, bytes or binary file-like
-        CSV (UTF-8 with/without BOM or Windows-1252; comma, semicolon or tab),
-        XLSX, GeoJSON or GeoPackage. Point geometry gives ``lat``/``lon``.
+        CSV/text (UTF-8 with/without BOM, Windows-1252 or UTF-16 as Excel's
+        "Unicode-Text"; comma, semicolon or tab), XLSX, GeoJSON or GeoPackage.
+        Point geometry gives ``lat``/``lon``. The header may stand below title
+        rows (the first ``settings.HEADER_SEARCH_ROWS`` rows are searched);
+        merged XLSX cells are unmerged.
     filename : str, optional
         Name used in messages and for the format (by suffix); needed for
         uploads given as bytes.
+    layer : str, optional
+        Sheet (XLSX) or layer (GeoPackage) to read. Without it the only one
+        with a service table is read; with several the InputError lists them.
 
     Returns
     -------
     DataFrame
         All schema columns first (missing ones empty), then unknown columns in
         file order. All values are strings or missing; formulas are kept as
-        text. The index (named ``row``) is the 1-based data row of the file;
-        blank lines are skipped. A ``_problem`` column carries row-level
-        parsing problems (e.g. too many fields) for :func:`validate_services`.
+        text. The index (named ``row``) is the 1-based data row below the
+        header; blank and sum rows are skipped. A ``_problem`` column carries
+        row-level parsing problems (e.g. too many fields) for
+        :func:`validate_services`. ``attrs["notes"]`` lists every skipped or
+        repaired row and file-level notes (title rows, generated ids, …).
 
     Raises
     ------
@@ -199,24 +382,16 @@ def read_services(path_or_bytes: str | os.PathLike | bytes | IO[bytes],
         missing (German message).
     """
     data, name = _tables.read_source(path_or_bytes, filename)
-    if not data.strip():
+    if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
         raise InputError(f"{name}: Die Datei ist leer.")
-    fmt = _tables.detect_format(data, name)
-    latlon = None
-    if fmt == "csv":
-        header, rows = _tables.parse_csv(data, name)
-    elif fmt == "xlsx":
-        header, rows = _tables.parse_xlsx(data, name)
-    elif fmt == "geojson":
-        header, rows, latlon = _tables.parse_geojson(data, name)
-    else:
-        header, rows, latlon = _tables.parse_gpkg(data, name)
-    if not rows:
+    table = _tables.read_table(data, name, header_score, layer)
+    if not table.rows:
         raise InputError(f"{name}: Keine Datenzeilen unter der Kopfzeile gefunden.")
-    df = _build_frame(header, rows, name, latlon)
+    df = _build_frame(table, name)
     if df.empty:
         raise InputError(f"{name}: Keine Datenzeilen unter der Kopfzeile gefunden.")
     df.attrs["source_file"] = name
+    df.attrs["layer"] = table.layer
     return df
 
 
@@ -493,11 +668,18 @@ class ImportResult:
         Errors: rows listed here were not imported.
     file : str or None
         File name (for messages).
+    notes : list of Problem
+        Rows skipped (blank, sums) or repaired (control characters, long names,
+        generated ids, split addresses) and file-level notes (title rows, sheet).
+    layer : str or None
+        The sheet or layer read.
     """
 
     services: gpd.GeoDataFrame
     problems: list[Problem] = field(default_factory=list)
     file: str | None = None
+    notes: list[Problem] = field(default_factory=list)
+    layer: str | None = None
 
     @property
     def not_found(self) -> list[Problem]:
@@ -520,7 +702,24 @@ class ImportResult:
                        for p in self.problems],
             "not_found": [{"row": p.row, "column": p.column, "message": p.message}
                           for p in self.not_found],
+            "notes": [{"row": p.row, "column": p.column, "message": p.message}
+                      for p in self.notes],
+            "layer": self.layer,
         }
+
+    def report(self) -> pd.DataFrame:
+        """The validation report row by row: Zeile, Spalte, Art, Meldung (German).
+
+        Art is „Fehler“ (row not imported), „Hinweis“ (row skipped or repaired, or a
+        note on the whole file) or „nicht verortet“ (imported without a location).
+        """
+        recs = [(p.row, p.column, kind, p.message)
+                for kind, group in (("Fehler", self.problems), ("Hinweis", self.notes),
+                                    ("nicht verortet", self.not_found)) for p in group]
+        df = pd.DataFrame(recs, columns=["Zeile", "Spalte", "Art", "Meldung"])
+        df["Zeile"] = df["Zeile"].astype("Int64")
+        return df.sort_values("Zeile", kind="stable", na_position="first",
+                              ignore_index=True)
 
 
 def located(services: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -533,7 +732,8 @@ def import_services(path: str | os.PathLike | bytes | IO[bytes] | None,
                     gemeinden: gpd.GeoDataFrame, outline: shapely.Geometry | None,
                     data_dir: str | os.PathLike | None = None, *, filename: str | None = None,
                     places: gpd.GeoDataFrame | None = None, postcodes: pd.DataFrame | None = None,
-                    buffer_m: float = settings.REGION_BUFFER_M) -> ImportResult:
+                    buffer_m: float = settings.REGION_BUFFER_M,
+                    layer: str | None = None) -> ImportResult:
     """Read, geocode and validate a service list for a region.
 
     Parameters
@@ -553,6 +753,8 @@ def import_services(path: str | os.PathLike | bytes | IO[bytes] | None,
         Preloaded :func:`geo.geocode.load_places` / ``load_postcodes`` tables.
     buffer_m : float
         Tolerance outside the outline.
+    layer : str, optional
+        Sheet (XLSX) or layer (GeoPackage) to read (see :func:`read_services`).
 
     Returns
     -------
@@ -565,8 +767,9 @@ def import_services(path: str | os.PathLike | bytes | IO[bytes] | None,
     """
     if path is None:
         path = settings.data_dir(data_dir) / DEFAULT_SERVICES_FILE
-    raw = read_services(path, filename)
+    raw = read_services(path, filename, layer)
     name = raw.attrs.get("source_file")
+    notes = list(raw.attrs.get("notes", []))
     if places is None:
         places = geocode.load_places(data_dir)
     if postcodes is None:
@@ -576,7 +779,8 @@ def import_services(path: str | os.PathLike | bytes | IO[bytes] | None,
     for p in problems:
         p.file = name
     services.attrs["source_file"] = name
-    return ImportResult(services, problems, name)
+    services.attrs.pop("notes", None)
+    return ImportResult(services, problems, name, notes, raw.attrs.get("layer"))
 
 
 # ---------------------------------------------------------------------------

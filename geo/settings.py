@@ -147,6 +147,7 @@ class TargetGroup:
     unit_de: str
     source_100m: str | None = None
     source_1km: str | None = None
+    quality_de: str = ""  # data-quality note shown with the group's figures
 
 
 LIFE_PHASES: dict[str, tuple[str, str]] = {
@@ -161,20 +162,38 @@ LIFE_PHASES: dict[str, tuple[str, str]] = {
 TARGET_GROUPS: dict[str, TargetGroup] = {
     g.code: g
     for g in (
-        TargetGroup("pop", "Einwohner:innen insgesamt", "All inhabitants", "all", "Personen"),
+        TargetGroup("pop", "Einwohner:innen insgesamt", "All inhabitants", "all", "Personen",
+                    quality_de="Amtliche Einwohnerzahl je Gemeinde (VG250-EW), räumlich verteilt "
+                               "nach dem Zensus-2022-Gitter."),
         TargetGroup("u10", "Kinder unter 10 Jahren", "Children under 10", "early", "Personen",
-                    source_100m="demography_ALTER_10JG_1"),
+                    source_100m="demography_ALTER_10JG_1",
+                    quality_de="Summe an die amtliche Altersstruktur des Kreises angepasst (unter 3 + "
+                               "3–5 + 4/9 der 6–14-Jährigen); räumlich nach den 100-m-Zählungen des "
+                               "Zensus 2022."),
         TargetGroup("u18", "Kinder und Jugendliche unter 18", "Under 18", "youth", "Personen",
-                    source_1km="unter18_A"),
+                    source_1km="unter18_A",
+                    quality_de="Summe an die amtliche Altersstruktur des Kreises angepasst; räumlich "
+                               "nach den 1-km-Anteilen des Zensus 2022 (die allein zu niedrig liegen)."),
+        TargetGroup("age10_17", "Junge Menschen von 10 bis 17 Jahren", "Young people 10–17", "youth",
+                    "Personen",
+                    quality_de="Unter 18 minus unter 10 (Jugendarbeit); Summen amtlich angepasst."),
         TargetGroup("single_parent_hh", "Haushalte Alleinerziehender", "Single-parent households",
-                    "family", "Haushalte", source_100m="households_HHTYP_FAM_4"),
+                    "family", "Haushalte", source_100m="households_HHTYP_FAM_4",
+                    quality_de="Zensus 2022 (100-m-Zählungen, je Gemeinde skaliert); keine amtliche "
+                               "Fortschreibung für Haushalte."),
         TargetGroup("foreign", "Ausländische Staatsangehörige", "Foreign nationals", "adult",
                     "Personen", source_100m="demography_STAATSANGE_KURZ_2",
-                    source_1km="Auslaender_A"),
+                    source_1km="Auslaender_A",
+                    quality_de="Zensus 2022 (100-m-Zählungen, sonst 1-km-Anteile): liegt deutlich unter "
+                               "den Zahlen des Ausländerzentralregisters; nur als Verteilung nutzen."),
         TargetGroup("age65", "Menschen ab 65 Jahren", "People aged 65+", "senior", "Personen",
-                    source_1km="ab65_A"),
+                    source_1km="ab65_A",
+                    quality_de="Summe an die amtliche Altersstruktur des Kreises angepasst; räumlich "
+                               "nach den 1-km-Anteilen des Zensus 2022 (die allein zu niedrig liegen)."),
         TargetGroup("age80", "Menschen ab 80 Jahren", "People aged 80+", "senior", "Personen",
-                    source_100m="demography_ALTER_10JG_9"),
+                    source_100m="demography_ALTER_10JG_9",
+                    quality_de="Amtliche 65+ des Kreises × Anteil der 80+ an den 65+ im Zensus-Gitter "
+                               "(die amtliche Tabelle endet bei 75+); räumlich nach den 100-m-Zählungen."),
     )
 }
 DEFAULT_TARGET_GROUP = "pop"
@@ -189,6 +208,11 @@ DEFAULT_TARGET_GROUP = "pop"
 DWELLING_FILES = tuple(f"dwellings_RAUMANZAHL_{i}" for i in (1, 2, 3, 5, 6, 7))
 BUILDING_FILES = tuple(f"buildings_BAUJAHR_MZ_{i}" for i in range(1, 11))
 TOKEN_WEIGHT = 0.5
+# Official population by age per Kreis (calibrates the census grid's age groups).
+AGE_TABLE_FILE = "th/statistics/kreis_population_by_age_th.json"
+# Single-year assumption: ages within an official band are spread evenly, so
+# the under-10 part of the 6–14 band is 4 of its 9 years.
+U10_SHARE_OF_6_14 = 4 / 9
 SMALL_COUNT_LIMIT = 3  # counts below this are shown as "<3"
 
 # ---------------------------------------------------------------------------
@@ -263,6 +287,8 @@ SUBCATEGORY_RULES: tuple[tuple[str, str], ...] = (
 # Geocoding precision levels, best first.
 PRECISIONS: dict[str, tuple[str, str]] = {
     "coordinates": ("Koordinaten", "Coordinates"),
+    "manual": ("Manuell gesetzt", "Set by hand"),
+    "street": ("Straße/Hausnummer", "Street address"),
     "village": ("Ort/Ortsteil", "Village"),
     "postcode": ("Postleitzahl", "Postcode"),
     "gemeinde": ("Gemeinde-Mittelpunkt", "Municipality centroid"),
@@ -370,6 +396,7 @@ ATTRIBUTION: dict[str, str] = {
     "geonames": "GeoNames (geonames.org), CC BY 4.0",
     "stops": "DB InfraGO (CC BY 4.0), OpenStreetMap contributors (ODbL)",
     "osm": "© OpenStreetMap contributors, ODbL 1.0",
+    "age_table": "Statistische Ämter des Bundes und der Länder (Regionaldatenbank), dl-de/by-2-0",
     "services": "Angebote: öffentliche Webseiten und Presse (Quellen je Eintrag)",
 }
 
@@ -411,5 +438,7 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # imported files larger than this are rejec
 INDICATOR_MISSING_MARKERS: tuple[str, ...] = (
     "*", "-", "–", "—", ".", "x", "…", "...", "/", "k. A.", "n. v.",
 )
+HEADER_SEARCH_ROWS = 30  # uploaded tables: the header row is sought in the first rows
+MAX_NAME_CHARS = 200  # longer service names are cut (with a note in the report)
 INDICATOR_HEADER_SEARCH_ROWS = 30  # the header row (with an AGS-like column) is sought here
 INDICATOR_MAX_COLUMNS = 200  # wider tables are rejected before the cells are parsed

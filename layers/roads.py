@@ -15,7 +15,7 @@ import shapely
 from folium.utilities import JsCode
 from pyproj import Transformer
 
-from geo import settings
+from geo import orientation, settings
 from layers._html import feature_collection, js_code
 
 LAYER_ROADS = "Straßen (OSM)"
@@ -50,14 +50,9 @@ def roads_geojson(network: Any, simplify_m: float = SIMPLIFY_M) -> dict:
     u, v, _ = network.edge_list()
     if len(u) == 0:
         return {"type": "FeatureCollection", "features": []}
-    n = int(network.n_nodes)
-    a, b = np.minimum(u, v), np.maximum(u, v)
-    key = np.unique(a.astype(np.int64) * n + b)
-    a, b = key // n, key % n
-    x, y = np.asarray(network.x), np.asarray(network.y)
-    coords = np.stack([np.column_stack([x[a], y[a]]), np.column_stack([x[b], y[b]])], axis=1)
-    merged = shapely.line_merge(shapely.multilinestrings(shapely.linestrings(coords)))
-    merged = shapely.simplify(merged, simplify_m, preserve_topology=False)
+    a, b, _ = orientation.undirected_arcs(u, v, int(network.n_nodes))
+    merged = orientation.merge_segments(np.asarray(network.x), np.asarray(network.y), a, b,
+                                        simplify_m)
     to_deg = Transformer.from_crs(settings.CRS_METRIC, settings.CRS_DISPLAY, always_xy=True)
     merged = shapely.transform(merged, lambda c: np.column_stack(to_deg.transform(c[:, 0],
                                                                                   c[:, 1])))

@@ -34,7 +34,7 @@ UNKNOWN_COLOR = "#777777"
 UNKNOWN_SYMBOL = "circle-question"
 MARKER_PX = 28  # marker diameter in pixels
 RING_STEP_PX = 30  # distance between rings of markers sharing one position
-PRECISE = "coordinates"
+PRECISE = ("coordinates", "manual", "street")  # drawn solid; the rest hollow
 
 
 def _category(code: str, lang: str = i18n.DEFAULT_LANG) -> tuple[str, str, str]:
@@ -103,7 +103,7 @@ def popup_html(row: Mapping, lang: str = i18n.DEFAULT_LANG) -> str:
     address = ", ".join(p for p in (street, town) if p)
     precision = row.get("precision")
     lage = esc(precision_label(precision, lang))
-    if precision != PRECISE:
+    if precision not in PRECISE:
         lage += f' – <span class="nahraum-imprecise">{esc(i18n.t("sp_imprecise", lang))}</span>'
     rows = [
         (i18n.t("sp_kind", lang), kind),
@@ -159,7 +159,7 @@ def services_geojson(services: gpd.GeoDataFrame, lang: str = i18n.DEFAULT_LANG) 
             "name": str(record.get("name", "")),
             "category": str(record.get("category", "")),
             "color": color,
-            "precise": record.get("precision") == PRECISE,
+            "precise": record.get("precision") in PRECISE,
             "dx": dx,
             "dy": dy,
             "popup": popup_html(record, lang),

@@ -13,7 +13,7 @@ from typing import Any
 from geo import settings
 
 from . import i18n
-from .numbers import auto_number
+from .numbers import auto_number, count, number, percent
 
 MODEL_NETWORK_PREFIX = "network"
 MODEL_FALLBACK_PREFIX = "fallback"
@@ -124,3 +124,117 @@ def subcategory_groups(counts: Mapping[str, int]) -> dict[str, tuple[int, tuple[
         entry[1].append(str(raw))
     return {k: (v[0], tuple(v[1])) for k, v in sorted(groups.items(),
                                                        key=lambda kv: kv[0].casefold())}
+
+
+def _kind(change: Any, lang: str) -> str:
+    sub = getattr(change, "subcategory", None)
+    return subcategory_label(sub) if sub else i18n.category_label(change.category, lang)
+
+
+def change_text(change: Any, lang: str = i18n.DEFAULT_LANG) -> str:
+    """One line for a scenario change (``geo.scenario.Change``) in the UI and the record.
+
+    >>> from geo.scenario import CloseSite
+    >>> change_text(CloseSite(service_id="s1"), "en")
+    'Site s1 closed'
+    """
+    kind = change.TYPE
+    if kind in ("move_site", "close_site"):
+        return i18n.t(f"change.{kind}", lang, id=change.service_id)
+    if kind == "add_site":
+        return i18n.t("change.add_site", lang, name=change.name, kind=_kind(change, lang))
+    if kind == "outreach_day":
+        where = change.place or (
+            i18n.t("change.at_site", lang, id=change.at_site)
+            if change.at_site
+            else i18n.t("change.new_place", lang)
+        )
+        days = ", ".join(settings.WEEKDAYS[d] if lang == "de" else d for d in change.weekdays)
+        return i18n.t(
+            "change.outreach_day",
+            lang,
+            name=change.name,
+            kind=_kind(change, lang),
+            where=where + (f", {days}" if days else ""),
+            hours=auto_number(change.hours, lang),
+            full=auto_number(settings.FULL_TIME_HOURS, lang),
+        )
+    if kind == "mobile_service":
+        hours = sum(s.hours for s in change.stops)
+        return i18n.t(
+            "change.mobile_service",
+            lang,
+            name=change.name,
+            kind=_kind(change, lang),
+            stops=i18n.tn("n_stops", len(change.stops), lang),
+            hours=auto_number(hours, lang),
+        )
+    return str(change.describe())
+
+
+def comparison_headline(cmp: Any, lang: str = i18n.DEFAULT_LANG) -> str:
+    """One line summing up a scenario comparison (``geo.compare.Comparison``)."""
+    t = cmp.totals
+    unit = i18n.unit_label(cmp.params.target, lang)
+    text = i18n.t(
+        "cmp_headline",
+        lang,
+        n=count(t["newly_within"], lang),
+        unit=unit,
+        minutes=auto_number(cmp.params.threshold_min, lang),
+        before=percent(t["share_within_before"] or 0, lang),
+        after=percent(t["share_within_after"] or 0, lang),
+    )
+    if t["newly_beyond"] >= 0.5:
+        text += i18n.t("cmp_headline_beyond", lang, n=count(t["newly_beyond"], lang), unit=unit)
+    return text
+
+
+def coverage_text(cov: Any, lang: str = i18n.DEFAULT_LANG) -> str:
+    """Which part of the region an inventory covers (``geo.inventory.Coverage``), in words."""
+    if cov.services_located == 0:
+        return i18n.t("cov_none", lang)
+    if cov.complete:
+        return i18n.t(
+            "cov_complete",
+            lang,
+            kreise=i18n.tn("n_kreise", len(cov.kreise), lang),
+            with_services=number(cov.gemeinden_with_services, 0, lang),
+            gemeinden=number(cov.gemeinden, 0, lang),
+        )
+    return i18n.t(
+        "cov_partial",
+        lang,
+        n=len(cov.covered_kreise),
+        k=len(cov.kreise),
+        names=", ".join(cov.kreise[c] for c in cov.covered_kreise),
+        in_covered=number(cov.gemeinden_in_covered, 0, lang),
+        gemeinden=number(cov.gemeinden, 0, lang),
+        pop_covered=number(cov.population_in_covered, 0, lang),
+        pop=number(cov.population, 0, lang),
+    )
+
+
+def demand_lines(meta: Mapping[str, Any] | None, lang: str = i18n.DEFAULT_LANG) -> list[str]:
+    """The demand basis of a region (``meta["demand"]`` of ``geo.demand.for_region``) in words.
+
+    ``["Amtliche Zahlen je Gemeinde: …, Stand …", "Prognose 2030 (Quelle: …)"]``; empty
+    for the census-based default.
+    """
+    demand = (meta or {}).get("demand") or {}
+    lines = []
+    official = demand.get("official")
+    if official:
+        date = official.get("date")
+        lines.append(
+            i18n.t("demand_official", lang, source=official.get("source", ""))
+            + (i18n.t("demand_as_of", lang, date=date) if date else "")
+        )
+    if demand.get("year") is not None and demand.get("projection_source"):
+        lines.append(projection_text(demand["year"], demand["projection_source"], lang))
+    return lines
+
+
+def projection_text(year: int, source: str, lang: str = i18n.DEFAULT_LANG) -> str:
+    """``"Prognose 2030 (Quelle: 1. rBv)"``: the label of a target year on every figure."""
+    return i18n.t("demand_projection", lang, year=int(year), source=source)

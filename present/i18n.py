@@ -131,6 +131,11 @@ def target_label(code: str, lang: str = DEFAULT_LANG) -> str:
     return label("target", code, lang)
 
 
+def quality_note(code: str, lang: str = DEFAULT_LANG) -> str:
+    """Data-quality note of a target group (``quality.<code>``; empty when there is none)."""
+    return label("quality", code, lang, default="")
+
+
 def phase_label(code: str, lang: str = DEFAULT_LANG) -> str:
     """Label of a life phase (``settings.LIFE_PHASES``)."""
     return label("phase", code, lang)

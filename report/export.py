@@ -127,6 +127,9 @@ def attribution_lines(region: Any, result: Any, created: dt.date | None = None,
     meta = getattr(region, "meta", None) or {}
     sources = list(meta.get("sources") or result.metadata.get("sources") or [])
     lines = [i18n.t("rp_model", lang, model=describe.model_text(result, lang))]
+    note = i18n.quality_note(result.params.target, lang)
+    if note:
+        lines.append(i18n.t("rp_quality", lang, target=i18n.target_label(result.params.target, lang), note=note))
     notes = list(result.metadata.get("notes") or [])
     if notes:
         lines.append(i18n.t("rp_notes", lang, notes="; ".join(notes)))
@@ -630,7 +633,9 @@ def _notes(result: Any, labels: Mapping[str, str], planning: PlanningRegions | N
         ("Bevölkerung", "Zensus 2022, 100-m-Gitter (EPSG:3035): Einwohner:innen der 1-km-Zellen "
                         "nach Wohnungen/Gebäuden auf 100-m-Zellen verteilt und je Gemeinde auf "
                         "die amtliche Einwohnerzahl skaliert; Zielgruppen aus 100-m-Zählungen "
-                        "bzw. 1-km-Anteilen (docs/method.md)."),
+                        "bzw. 1-km-Anteilen, Altersgruppen je Kreis an die amtliche "
+                        "Altersstruktur angepasst (docs/method.md)."),
+        ("Datenqualität Zielgruppe", i18n.quality_note(p.target, "de")),
         ("Wegezeit", f"Von der Mitte jeder 100-m-Zelle zum nächsten Angebot: {result.model}."),
         ("Aggregation", "Zählwerte werden summiert, Mittelwerte mit der Zielgruppe gewichtet, "
                         "Median und 90. Perzentil aus den Zellen neu berechnet (auch für "

@@ -8,7 +8,7 @@ minutes (Sitzungsprotokoll) and reopened later:
 - ``vergleich_gemeinden.csv`` (German CSV) and ``vergleich_gemeinden.xlsx`` – before/after
   per Gemeinde and for the region (``geo.compare.comparison_table``, small counts "<3"),
 - ``karte_vorher.png`` and ``karte_nachher.png`` – the status quo and the scenario
-  (``geo.export.render_map``),
+  (``report.export.render_map``),
 - ``protokoll.md`` and ``protokoll.pdf`` – scenario name, parameters, changes, people newly
   within reach, pins, sources and the travel-time model.
 
@@ -33,7 +33,7 @@ from geo._scenario_io import to_geojson
 from geo._text import de_decimal
 from geo.compare import Comparison, compare, comparison_table, with_services
 from geo.scenario import Scenario, apply, changes_frame, pins_frame
-from present import describe, i18n
+from present import describe, i18n, numbers
 from report.export import attribution_lines, render_map
 from report.files import csv_bytes
 from report.xlsx import workbook_bytes
@@ -80,19 +80,19 @@ def protocol_markdown(region: Any, params: analysis.AnalysisParams, scenario: Sc
              f"Region: {getattr(region, 'label', '')} · erstellt am "
              f"{created.strftime('%d.%m.%Y %H:%M')}", "", "## Parameter", "",
              *_params_lines(params), "", "## Ergebnis", "",
-             f"- {comparison.headline()}",
-             f"- Neu innerhalb der Schwelle: {analysis.count_text(t['newly_within'])} {unit}",
-             f"- Nicht mehr innerhalb: {analysis.count_text(t['newly_beyond'])} {unit}",
+             f"- {describe.comparison_headline(comparison)}",
+             f"- Neu innerhalb der Schwelle: {numbers.count(t['newly_within'])} {unit}",
+             f"- Nicht mehr innerhalb: {numbers.count(t['newly_beyond'])} {unit}",
              f"- Angebote in der Auswahl: {t['services_before']} → {t['services_after']}", ""]
     gem = comparison.gemeinden
     gained = gem.loc[gem["newly_within"] >= 0.5].sort_values("newly_within", ascending=False)
     if len(gained):
         lines += ["Gemeinden mit neu erreichten Personen:", ""]
-        lines += [f"- {r.name}: +{analysis.count_text(r.newly_within)}"
+        lines += [f"- {r.name}: +{numbers.count(r.newly_within)}"
                   for r in gained.head(15).itertuples()]
         lines.append("")
     lines += ["## Änderungen", ""]
-    lines += [f"{i}. {c.describe()}" for i, c in enumerate(scenario.changes, start=1)] \
+    lines += [f"{i}. {describe.change_text(c)}" for i, c in enumerate(scenario.changes, start=1)] \
         or ["(keine)"]
     notes = comparison.metadata.get("notes") or []
     if notes:
@@ -170,7 +170,7 @@ def session_record(region: Any, params: analysis.AnalysisParams, scenario: Scena
         zf.writestr("pins.geojson", _pins_geojson(scenario))
         zf.writestr("pins.csv", csv_bytes(_pins_table(scenario)))
         zf.writestr("vergleich_gemeinden.csv", csv_bytes(table))
-        notes = [("Szenario", scenario.name), ("Ergebnis", cmp.headline())]
+        notes = [("Szenario", scenario.name), ("Ergebnis", describe.comparison_headline(cmp))]
         zf.writestr("vergleich_gemeinden.xlsx", workbook_bytes(
             [("Vergleich", table, {}, 2, True)], [("Hinweise", notes)]))
         for fname, result, name, pts in (("karte_vorher.png", base, None, None),

@@ -1,6 +1,6 @@
 """The interactive map as a PNG picture, rendered by headless Chromium ("export what I see").
 
-The second export path besides ``geo.export.render_map`` (matplotlib): the folium map the
+The second export path besides ``report.export.render_map`` (matplotlib): the folium map the
 app shows (base map, overlays, legend, layer control, attribution line) is written to a
 temporary HTML file and photographed by Debian's Chromium through Playwright::
 

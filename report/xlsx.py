@@ -1,4 +1,4 @@
-"""Excel workbooks for table exports (openpyxl; used by :mod:`geo.export`).
+"""Excel workbooks for table exports (openpyxl; used by :mod:`report.export`).
 
 Formatted header, German number formats (Excel shows the user's locale
 separators), frozen panes, column widths, autofilter, a bold total row, small

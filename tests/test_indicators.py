@@ -215,7 +215,7 @@ def test_html_in_headers_names_and_file_name_stays_text():
     (b'{"type": "FeatureCollection", "features": []}', "a.geojson", "CSV- oder Excel"),
     (b"\xd0\xcf\x11\xe0" + b"\x00" * 100, "a.xls", "alte Excel-Format"),
     (b"PK\x03\x04 kaputt", "a.xlsx", "Keine gültige Excel-Datei"),
-    ("AGS;Quote\n16065003;1\n".encode("utf-16"), "a.csv", "Binärdaten"),
+    ("AGS;Quote\n16065003;1\n".encode("utf-32"), "a.csv", "UTF-32"),
     (b"AGS;Quote\n16065003;\x81\x8d\n", "a.csv", "Zeichenkodierung"),
     (("AGS;" + ";".join(f"q{i}" for i in range(201)) + "\n16065003;1\n").encode(), "a.csv",
      "höchstens 200"),
@@ -238,9 +238,11 @@ def test_wrong_encodings():
     for enc in ("utf-8", "utf-8-sig", "cp1252", "latin-1"):
         t = ind.import_indicators(csv_bytes(rows, encoding=enc), GEM, filename="q.csv")
         assert t.values.loc["16065003", "Quote"] == 12.5 and not t.warnings[1:-1]
-    for enc in ("utf-16", "utf-32"):
-        with pytest.raises(InputError):
-            ind.import_indicators(csv_bytes(rows, encoding=enc), GEM, filename="q.csv")
+    for enc in ("utf-16", "utf-16-le"):  # Excel's "Unicode-Text" is read
+        t = ind.import_indicators(csv_bytes(rows, encoding=enc), GEM, filename="q.csv")
+        assert t.values.loc["16065003", "Quote"] == 12.5
+    with pytest.raises(InputError, match="UTF-32"):
+        ind.import_indicators(csv_bytes(rows, encoding="utf-32"), GEM, filename="q.csv")
 
 
 # ---------------------------------------------------------------------------

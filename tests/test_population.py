@@ -69,10 +69,8 @@ def test_dasymetric_by_hand(census, units):
     assert sums.to_dict() == pytest.approx({"00000001": 260.0, "00000002": 60.0, "00000003": 10.0})
     # Under 10: a counted cell keeps its count × the Gemeinde factor (10 × 2.6).
     assert c.loc[(1050, 1050), "u10"] == pytest.approx(26.0)
-    # The uncounted cell: Poisson mean below 3 with λ = 25 × 10/130.
-    lam = 25 * 10 / 130
-    expected = (lam + lam**2) / (1 + lam + lam**2 / 2) * 2.6
-    assert c.loc[(1150, 1050), "u10"] == pytest.approx(expected)
+    # A cell absent from the 100 m file counts 0 (cell-key method: nobody hidden).
+    assert c.loc[(1150, 1050), "u10"] == 0.0
     # Under 18 from the 1 km share (20 % in K1).
     assert c.loc[(1050, 1050), "u18"] == pytest.approx(39.0)
     # K2 share suppressed (-9): population-weighted mean of valid shares (K1 only: 20 %).
@@ -94,13 +92,6 @@ def test_missing_census_file_names_file(tmp_path, units):
         population.build_surface(units, tmp_path)
 
 
-@given(lam=st.floats(min_value=0, max_value=1e6, allow_nan=False))
-def test_expected_below_limit_is_between_0_and_2(lam):
-    v = float(population.expected_below_limit(np.array([lam]))[0])
-    assert 0 <= v <= 2 + 1e-9
-    assert v <= lam + 1e-9  # never above the unconditional mean
-
-
 @hsettings(max_examples=30, deadline=None)
 @given(
     pops=st.lists(st.integers(min_value=1, max_value=5000), min_size=1, max_size=6),
@@ -119,3 +110,73 @@ def test_dasymetric_preserves_coarse_totals(pops, weights):
     totals = out.groupby(["px", "py"])["pop_census"].sum()
     assert totals.sum() == pytest.approx(sum(pops))
     assert totals.loc[(500, 500)] == pytest.approx(pops[0])
+
+
+def test_calibration_by_hand():
+    """Two cells in one Kreis: totals match official shares × official inhabitants."""
+    cells = pd.DataFrame({
+        "ags": ["16065001", "16065002"], "pop": [100.0, 300.0],
+        "u10": [10.0, 10.0], "u18": [15.0, 25.0], "age65": [20.0, 40.0], "age80": [5.0, 5.0],
+        "age10_17": [5.0, 15.0],
+    })
+    units = pd.DataFrame({"ags": ["16065001", "16065002"], "kreis": ["16065", "16065"]})
+    # Official Kreis: 1,000 people, 120 under 10, 200 under 18, 300 aged 65+.
+    table = pd.DataFrame({"pop": [1000.0], "u10": [120.0], "u18": [200.0], "age65": [300.0],
+                          "age75": [100.0]}, index=["16065"])
+    f = population.calibrate_age_groups(cells, units, table)
+    # Region has 400 inhabitants: targets 48 under 10, 80 under 18, 120 aged 65+.
+    assert cells["u10"].tolist() == pytest.approx([24.0, 24.0])
+    # 32 young people 10–17 spread 5:15 by the census difference u18 − u10.
+    assert cells["age10_17"].tolist() == pytest.approx([8.0, 24.0])
+    assert cells["u18"].tolist() == pytest.approx([32.0, 48.0])
+    assert cells["age65"].tolist() == pytest.approx([40.0, 80.0])
+    # 80+ = official 65+ × the grid's 80+ : 65+ ratio (10 : 60) = 20, split 1:1.
+    assert cells["age80"].tolist() == pytest.approx([10.0, 10.0])
+    assert f["16065"]["u10"] == pytest.approx(2.4)
+
+
+def _official_reference(region):
+    """Official Kreis age totals scaled to the region's official population (from raw files)."""
+    import json
+
+    rows = json.loads((settings.data_dir() / settings.AGE_TABLE_FILE).read_text("utf-8"))
+    by = {str(r["ID_County"]): r for r in rows}
+    ref = {"u10": 0.0, "u18": 0.0, "age65": 0.0}
+    for kreis, popk in region.gemeinden.groupby("kreis")["pop"].sum().items():
+        r = by[kreis]
+        p = r["Population"]
+        ref["u10"] += (r["<3 years"] + r["3-5 years"] + r["6-14 years"] * 4 / 9) / p * popk
+        ref["u18"] += (r["<3 years"] + r["3-5 years"] + r["6-14 years"] + r["15-17 years"]) / p * popk
+        ref["age65"] += (r["65-74 years"] + r[">74 years"]) / p * popk
+    return ref
+
+
+def _single_parent_reference(region):
+    """Census 100 m single-parent households in the region × each Gemeinde's factor."""
+    d = settings.data_dir() / "th/zensus2022"
+    x0, y0, x1, y1 = region.gemeinden.total_bounds
+    bbox = (x0 - 1000, y0 - 1000, x1 + 1000, y1 + 1000)
+    coarse = population.read_coarse(d, bbox)
+    fine = population.read_fine(d, bbox)
+    cells = population.dasymetric(coarse, fine)
+    cells["ags"] = population.assign_units(cells, region.gemeinden)
+    cells = cells.loc[cells["ags"].notna()]
+    factor = region.gemeinden.set_index("ags")["pop"] / cells.groupby("ags")["pop_census"].sum()
+    hh = cells["count_single_parent_hh"].fillna(0) * cells["ags"].map(factor)
+    return float(hh.sum())
+
+
+@pytest.mark.parametrize("name", ["default", "thueringen"])
+def test_target_groups_match_official_figures(name, tmp_path_factory):
+    from geo import region as region_mod
+
+    r = region_mod.load_region(name, cache_dir=tmp_path_factory.mktemp(f"cal-{name}"))
+    got = r.info()["target_groups"]
+    ref = _official_reference(r)
+    assert got["u18"] == pytest.approx(ref["u18"], rel=0.02)
+    assert got["age65"] == pytest.approx(ref["age65"], rel=0.02)
+    assert got["u10"] == pytest.approx(ref["u10"], rel=0.05)
+    assert 0.45 <= got["u10"] / got["u18"] <= 0.62
+    assert got["age10_17"] == pytest.approx(got["u18"] - got["u10"], rel=1e-6)
+    assert got["single_parent_hh"] == pytest.approx(_single_parent_reference(r), rel=0.05)
+    assert all(r.info()["target_group_notes"][g] for g in settings.TARGET_GROUPS)

@@ -274,6 +274,8 @@ def test_german_labels_match_settings_and_geo():
         )
     for code, g in settings.TARGET_GROUPS.items():
         assert i18n.target_label(code, "de") == g.label_de
+        assert i18n.quality_note(code, "de") == g.quality_de  # the catalog mirrors settings
+        assert i18n.quality_note(code, "en") not in ("", g.quality_de)
     for t in ("pop", "single_parent_hh"):
         assert tables.column_labels(t, 7.5, "de") == analysis.table_labels(t, 7.5)
     assert (

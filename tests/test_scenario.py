@@ -46,6 +46,7 @@ from geo.scenario import (
     pins_frame,
 )
 from geo.scenario_store import ScenarioStore, session_folder
+from present import describe
 
 REPO = Path(__file__).resolve().parents[1]
 M = 60.0  # metres per minute in the hand-computed layout (3.6 km/h, detour factor 1)
@@ -142,7 +143,8 @@ def test_add_site_reaches_people(line, incremental):
     assert str(c.cells["service_id_after"].iloc[3]) == "plan-1"
     assert c.cells["change"].iloc[3] == "neu erreichbar"
     assert c.cells["change"].iloc[4] == "schneller"
-    assert "+40 Personen neu innerhalb von 6 min" in c.headline()
+    assert "+40 Personen neu innerhalb von 6 min" in describe.comparison_headline(c)
+    assert "+40 people newly within 6 min" in describe.comparison_headline(c, "en")
 
 
 @both_paths

@@ -18,7 +18,7 @@ from geo._scenario_io import geopackage_bytes, import_scenario, to_geojson
 from geo.scenario_store import ScenarioStore
 from layers import panel
 from layers import scenario as scenariolayers
-from present import i18n
+from present import describe, i18n
 from report.record import session_record
 from ui.state import history_do, initial, report
 
@@ -55,7 +55,7 @@ def scenario_sidebar(store: ScenarioStore, history: geoscenario.ScenarioHistory,
     with sb.expander(i18n.t("sc_changes", lang, n=len(current.changes))):
         for change in current.changes:
             a, b = st.columns([3, 1])
-            a.markdown(panel.md_escape(change.describe()))
+            a.markdown(panel.md_escape(describe.change_text(change, lang)))
             b.button(i18n.t("sc_remove", lang), key=f"rm_{change.id}", on_click=history_do,
                      args=(history.remove, change.id))
     pins_editor(history, lang)

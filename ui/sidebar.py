@@ -65,6 +65,8 @@ def analysis_controls(lang: str, region: georegion.Region, name: str, networks: 
                           **initial(key, index=targets.index(settings.DEFAULT_TARGET_GROUP)),
                           format_func=lambda c: panel.target_option_label(c, lang),
                           help=i18n.t("target_help", lang))
+    if note := i18n.quality_note(target, lang):
+        sb.caption(note)
     modes = list(settings.MODES)
     key = lkey("mode", lang)
     mode = near.selectbox(i18n.t("mode", lang), modes, key=key,

@@ -16,7 +16,7 @@ from geo._errors import NahraumError
 from geo.scenario_store import ScenarioStore
 from layers import panel
 from layers import scenario as scenariolayers
-from present import i18n, numbers
+from present import describe, i18n, numbers
 from ui import keys
 from ui.session import CLICK_MODES, Names, SiteDefaults, WorkshopSession
 from ui.session import site_defaults as defaults_of
@@ -148,7 +148,7 @@ def delta_panel(cmp: geocompare.Comparison | None, params: analysis.AnalysisPara
               help=i18n.t("delta_help", lang))
     share = (f'{i18n.t("kf_share", lang)}: {numbers.percent(t["share_within_before"], lang)} → '
              f'{numbers.percent(t["share_within_after"], lang)}')
-    text = cmp.headline() if lang == "de" and not workshop else share
+    text = describe.comparison_headline(cmp, lang) if not workshop else share
     st.markdown(f'<div class="nahraum-headline">{html.escape(text)}</div>',
                 unsafe_allow_html=True)
 
