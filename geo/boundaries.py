@@ -176,7 +176,21 @@ def read_gemeinden(data_dir: Path) -> gpd.GeoDataFrame:
     gdf["pop"] = gdf["pop_vg250"]
     gdf = gdf.to_crs(settings.CRS_METRIC)
     gdf["area_km2_geom"] = gdf.geometry.area / 1e6
-    cols = ["ags", "name", "name_official", "kreis", "kreis_name", "vg_name", "vg_kind", "pop",
-            "pop_vg250", "pop_gv100", "area_km2", "area_km2_gv100", "area_km2_geom", "postcode",
-            "geometry"]
+    cols = [
+        "ags",
+        "name",
+        "name_official",
+        "kreis",
+        "kreis_name",
+        "vg_name",
+        "vg_kind",
+        "pop",
+        "pop_vg250",
+        "pop_gv100",
+        "area_km2",
+        "area_km2_gv100",
+        "area_km2_geom",
+        "postcode",
+        "geometry",
+    ]
     return gpd.GeoDataFrame(gdf[cols], geometry="geometry", crs=settings.CRS_METRIC)

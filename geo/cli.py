@@ -28,26 +28,42 @@ def _print_json(obj) -> None:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", help=f"Rohdaten-Ordner (Standard: ${settings.DATA_ENV_VAR} oder ../shared/data)")
-    p.add_argument("--cache", help=f"Cache-Ordner (Standard: ${settings.CACHE_ENV_VAR} oder data/cache)")
+    p.add_argument(
+        "--data", help=f"Rohdaten-Ordner (Standard: ${settings.DATA_ENV_VAR} oder ../shared/data)"
+    )
+    p.add_argument(
+        "--cache", help=f"Cache-Ordner (Standard: ${settings.CACHE_ENV_VAR} oder data/cache)"
+    )
 
 
 def _region_arg(p: argparse.ArgumentParser, required: bool = False) -> None:
-    p.add_argument("--region", default=None if required else "default", required=required,
-                   help="Regionsname (default, thueringen, bayreuth-nord) oder Kreis-/Gemeindeschlüssel")
+    p.add_argument(
+        "--region",
+        default=None if required else "default",
+        required=required,
+        help="Regionsname (default, thueringen, bayreuth-nord) oder Kreis-/Gemeindeschlüssel",
+    )
 
 
 def _analysis_args(p: argparse.ArgumentParser) -> None:
     """Which services, target group, mode and threshold (``analyze`` and ``export``)."""
-    p.add_argument("--kind", help="Kategorie(n) oder Unterkategorie(n), kommagetrennt (leer = alle)")
-    p.add_argument("--target", default=settings.DEFAULT_TARGET_GROUP, choices=list(settings.TARGET_GROUPS))
+    p.add_argument(
+        "--kind", help="Kategorie(n) oder Unterkategorie(n), kommagetrennt (leer = alle)"
+    )
+    p.add_argument(
+        "--target", default=settings.DEFAULT_TARGET_GROUP, choices=list(settings.TARGET_GROUPS)
+    )
     p.add_argument("--mode", default=settings.DEFAULT_MODE, choices=list(settings.MODES))
-    p.add_argument("--threshold", type=float, help="Schwellenwert in Minuten (Standard je Verkehrsart)")
+    p.add_argument(
+        "--threshold", type=float, help="Schwellenwert in Minuten (Standard je Verkehrsart)"
+    )
 
 
 def _need_args(p: argparse.ArgumentParser) -> None:
     """Need weights from an indicator table (``analyze`` and ``export``)."""
-    p.add_argument("--need", help="Indikatortabelle je Gemeinde (CSV/XLSX mit AGS) als Bedarfsgewicht")
+    p.add_argument(
+        "--need", help="Indikatortabelle je Gemeinde (CSV/XLSX mit AGS) als Bedarfsgewicht"
+    )
     p.add_argument("--need-indicator", help="Spalte der Indikatortabelle (Standard: die erste)")
 
 
@@ -62,8 +78,14 @@ def _cmd_region_build(args) -> int:
     path = region.build_region(args.region, args.data, args.cache, force=args.force)
     meta = json.loads((path / "meta.json").read_text("utf-8"))
     if args.json:
-        _print_json({"region": meta["region"], "path": str(path), "content_hash": meta["content_hash"],
-                     "built_at": meta["built_at"]})
+        _print_json(
+            {
+                "region": meta["region"],
+                "path": str(path),
+                "content_hash": meta["content_hash"],
+                "built_at": meta["built_at"],
+            }
+        )
     else:
         print(f"Region {meta['label']} bereit: {path} (Stand {meta['built_at']})")
     return 0
@@ -83,8 +105,9 @@ def _cmd_region_info(args) -> int:
             raise InputError("Für eine Prognose bitte das Zieljahr mit --year angeben.")
         reg = demand.for_region(reg, official, proj, args.year, growth)
     info = reg.info()
-    info["demand"] = reg.meta.get("demand", {"official": None, "year": None,
-                                             "projection_source": None})
+    info["demand"] = reg.meta.get(
+        "demand", {"official": None, "year": None, "projection_source": None}
+    )
     info["demand"]["labels"] = describe.demand_lines(reg.meta)
     if args.json:
         _print_json(info)
@@ -93,8 +116,10 @@ def _cmd_region_info(args) -> int:
     if info["gemeinden"]:
         print(f"  Gemeinden: {info['gemeinden']}  Kreise: {', '.join(info['kreise'])}")
         print(f"  Einwohner amtlich (VG250-EW): {de_number(info['population_official'], 0)}")
-    print(f"  Einwohner Bevölkerungsraster: {de_number(info['population_surface'], 0)} in "
-          f"{de_number(info['cells'], 0)} Zellen")
+    print(
+        f"  Einwohner Bevölkerungsraster: {de_number(info['population_surface'], 0)} in "
+        f"{de_number(info['cells'], 0)} Zellen"
+    )
     for code, total in info["target_groups"].items():
         print(f"    {settings.TARGET_GROUPS[code].label_de}: {de_number(total, 0)}")
     s = info["services"]
@@ -127,8 +152,9 @@ def _cmd_services_import(args) -> int:
     from . import region, services
 
     reg = region.load_region(args.region, args.data, args.cache)
-    res = services.import_services(Path(args.file), reg.gemeinden, reg.outline,
-                                   settings.data_dir(args.data), layer=args.layer)
+    res = services.import_services(
+        Path(args.file), reg.gemeinden, reg.outline, settings.data_dir(args.data), layer=args.layer
+    )
     summary = res.summary()
     if args.out:
         services.export_services(res.services, Path(args.out))
@@ -153,8 +179,14 @@ def _cmd_services_import(args) -> int:
 
 
 def _where(e: dict) -> str:
-    where = ", ".join(x for x in (f"Zeile {e['row']}" if e.get("row") else "",
-                                  f"Spalte „{e['column']}“" if e.get("column") else "") if x)
+    where = ", ".join(
+        x
+        for x in (
+            f"Zeile {e['row']}" if e.get("row") else "",
+            f"Spalte „{e['column']}“" if e.get("column") else "",
+        )
+        if x
+    )
     return f" ({where})" if where else ""
 
 
@@ -197,29 +229,41 @@ def _cmd_inventory(args) -> int:
         return 0
     inv = store.load()
     if inv is None:
-        raise InputError(f"Für die Region „{args.region}“ ist kein eigener Angebotsbestand "
-                         "gespeichert (nahraum services import DATEI --save).")
+        raise InputError(
+            f"Für die Region „{args.region}“ ist kein eigener Angebotsbestand "
+            "gespeichert (nahraum services import DATEI --save)."
+        )
     if args.action == "log":
-        rows = inv.log[-args.last:] if args.last else inv.log
+        rows = inv.log[-args.last :] if args.last else inv.log
         if args.json:
             _print_json(rows)
         for e in [] if args.json else rows:
-            what = f"{e.get('field')}: {e.get('old')} → {e.get('new')}" if e.get("field") \
+            what = (
+                f"{e.get('field')}: {e.get('old')} → {e.get('new')}"
+                if e.get("field")
                 else f"{e.get('old')} → {e.get('new')}"
+            )
             print(f"{e['time']}  {e['action']:7s} {e.get('id') or '':12s} {what}")
         return 0
     reg = region.load_region(args.region, args.data, args.cache)
     cov = inventory.coverage(inv.services, reg.gemeinden)
     counts = inv.services["precision"].value_counts()
-    info: dict[str, Any] = {"region": reg.name, "file": str(store.path), "meta": inv.meta,
-            "services": int(len(inv.services)),
-            "by_precision": {k: int(counts.get(k, 0)) for k in settings.PRECISIONS},
-            "changes": len(inv.log), "coverage": cov.to_dict()}
+    info: dict[str, Any] = {
+        "region": reg.name,
+        "file": str(store.path),
+        "meta": inv.meta,
+        "services": int(len(inv.services)),
+        "by_precision": {k: int(counts.get(k, 0)) for k in settings.PRECISIONS},
+        "changes": len(inv.log),
+        "coverage": cov.to_dict(),
+    }
     if args.json:
         _print_json(info)
         return 0
-    print(f"Angebotsbestand {reg.label}: {info['services']} Angebote "
-          f"(aus {inv.meta.get('source_file') or '–'}, {len(inv.log)} Änderungen)")
+    print(
+        f"Angebotsbestand {reg.label}: {info['services']} Angebote "
+        f"(aus {inv.meta.get('source_file') or '–'}, {len(inv.log)} Änderungen)"
+    )
     for k, v in info["by_precision"].items():
         if v:
             print(f"  {settings.PRECISIONS[k][0]}: {v}")
@@ -239,8 +283,14 @@ def _cmd_network_build(args) -> int:
         raise InputError("Bitte eine OSM-Datei (--osm DATEI) oder --download angeben.")
     reg = region.load_region(args.region, args.data, args.cache)
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
-    nets = network.build_for_region(reg.cache_path, osm_path=args.osm, download=args.download,
-                                    outline_3035=reg.outline, modes=modes, force=args.force)
+    nets = network.build_for_region(
+        reg.cache_path,
+        osm_path=args.osm,
+        download=args.download,
+        outline_3035=reg.outline,
+        modes=modes,
+        force=args.force,
+    )
     rows = network.summary_table(nets)
     if args.json:
         _print_json({"region": reg.name, "networks": rows})
@@ -257,7 +307,11 @@ def _cmd_traveltime(args) -> int:
     if args.osm:
         net = network.build_networks(Path(args.osm), modes=[args.mode])[args.mode]
     elif args.region:
-        net = region.load_region(args.region, args.data, args.cache).networks([args.mode]).get(args.mode)
+        net = (
+            region.load_region(args.region, args.data, args.cache)
+            .networks([args.mode])
+            .get(args.mode)
+        )
     od = traveltime.od_from_csv(args.from_csv, args.to_csv, args.mode, net)
     if args.out:
         from ._io import atomic_path
@@ -265,10 +319,18 @@ def _cmd_traveltime(args) -> int:
         with atomic_path(args.out) as tmp:
             od.to_csv(tmp, encoding="utf-8")
     if args.json:
-        _print_json({"mode": args.mode, "model": od.attrs.get("model"), "unit": "Minuten",
-                     "off_network": od.attrs.get("off_network", []),
-                     "matrix": {str(o): {str(d): (None if v != v else v) for d, v in row.items()}
-                                for o, row in od.to_dict("index").items()}})
+        _print_json(
+            {
+                "mode": args.mode,
+                "model": od.attrs.get("model"),
+                "unit": "Minuten",
+                "off_network": od.attrs.get("off_network", []),
+                "matrix": {
+                    str(o): {str(d): (None if v != v else v) for d, v in row.items()}
+                    for o, row in od.to_dict("index").items()
+                },
+            }
+        )
     elif not args.out:
         print(f"# {od.attrs.get('model')}; Minuten")
         print(od.to_csv(), end="")
@@ -293,8 +355,9 @@ def _need_weights(args, reg):
         raise InputError(f"{Path(args.need).name}: keine Indikatorspalte mit Zahlen gefunden.")
     name = args.need_indicator or table.indicators[0]
     if name not in table.indicators:
-        raise InputError(f"Indikator „{name}“ nicht in der Tabelle (vorhanden: "
-                         f"{', '.join(table.indicators)}).")
+        raise InputError(
+            f"Indikator „{name}“ nicht in der Tabelle (vorhanden: {', '.join(table.indicators)})."
+        )
     return indicators.need_weights(table, name, reg.gemeinden)
 
 
@@ -302,8 +365,13 @@ def _cmd_analyze(args) -> int:
     from . import analysis, region
 
     reg = region.load_region(args.region, args.data, args.cache)
-    params = analysis.AnalysisParams(kinds=args.kind or (), target=args.target, mode=args.mode,
-                                     threshold_min=args.threshold, decay=args.decay)
+    params = analysis.AnalysisParams(
+        kinds=args.kind or (),
+        target=args.target,
+        mode=args.mode,
+        threshold_min=args.threshold,
+        decay=args.decay,
+    )
     weights = _need_weights(args, reg)
     payload = analysis.cli_payload(reg, params, need_weights=weights)
     if args.json:
@@ -373,18 +441,29 @@ def cli_export(args: Any) -> Path:
     mode = _arg(args, "mode", default=settings.DEFAULT_MODE)
     params = analysis.AnalysisParams(
         kinds=_arg(args, "kind", "kinds", default=()),
-        target=_arg(args, "target", default=settings.DEFAULT_TARGET_GROUP), mode=mode,
+        target=_arg(args, "target", default=settings.DEFAULT_TARGET_GROUP),
+        mode=mode,
         threshold_min=_arg(args, "threshold", "threshold_min"),
-        measure=_arg(args, "measure", default=settings.DEFAULT_MEASURE))
+        measure=_arg(args, "measure", default=settings.DEFAULT_MEASURE),
+    )
     networks = reg.networks([mode]) if hasattr(reg, "networks") else {}
     result = analysis.analyze(reg, params, networks, _arg(args, "need_weights"))
     planning_file = _arg(args, "planning")
     planning = read_planning(planning_file, reg) if planning_file else None
     if fmt in MAP_FORMATS:
-        return render_map(reg, result, out, fmt=fmt, paper=_arg(args, "paper", default="A4"),
-                          dpi=_arg(args, "dpi", default=settings.MAP_DPI),
-                          title=_arg(args, "title"), choropleth=_arg(args, "choropleth"),
-                          planning=planning, data_dir=data_dir, cache_dir=cache_dir)
+        return render_map(
+            reg,
+            result,
+            out,
+            fmt=fmt,
+            paper=_arg(args, "paper", default="A4"),
+            dpi=_arg(args, "dpi", default=settings.MAP_DPI),
+            title=_arg(args, "title"),
+            choropleth=_arg(args, "choropleth"),
+            planning=planning,
+            data_dir=data_dir,
+            cache_dir=cache_dir,
+        )
     if fmt in TABLE_FORMATS:
         return export_table(result, out, fmt=fmt, planning=planning)
     return export_geopackage(reg, result, out, planning=planning)
@@ -394,7 +473,9 @@ def _cmd_export(args) -> int:
     from . import region
 
     if args.need:
-        args.need_weights = _need_weights(args, region.load_region(args.region, args.data, args.cache))
+        args.need_weights = _need_weights(
+            args, region.load_region(args.region, args.data, args.cache)
+        )
     path = cli_export(args)
     print(f"Geschrieben: {path}")
     return 0
@@ -412,9 +493,21 @@ def _cmd_app(args) -> int:
     if args.cache:
         env[settings.CACHE_ENV_VAR] = str(Path(args.cache).resolve())
     env["NAHRAUM_REGION"] = args.region
-    cmd = [sys.executable, "-m", "streamlit", "run", str(settings.REPO_ROOT / "app.py"),
-           "--server.port", str(args.port), "--server.address", args.address,
-           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(settings.REPO_ROOT / "app.py"),
+        "--server.port",
+        str(args.port),
+        "--server.address",
+        args.address,
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     return subprocess.call(cmd, env=env, cwd=settings.REPO_ROOT)
 
 
@@ -425,7 +518,9 @@ def _cmd_app(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``nahraum`` command line (German help texts)."""
-    parser = argparse.ArgumentParser(prog="nahraum", description="Nahraum – Planung wohnortnaher Angebote")
+    parser = argparse.ArgumentParser(
+        prog="nahraum", description="Nahraum – Planung wohnortnaher Angebote"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     reg = sub.add_parser("region", help="Regionen bauen und beschreiben")
@@ -455,10 +550,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="CSV, XLSX, GeoJSON oder GeoPackage")
     _region_arg(p)
     _common(p)
-    p.add_argument("--out", help="geprüfte und verortete Angebote hierhin schreiben (Endung = Format)")
+    p.add_argument(
+        "--out", help="geprüfte und verortete Angebote hierhin schreiben (Endung = Format)"
+    )
     p.add_argument("--layer", help="Tabellenblatt (XLSX) oder Ebene (GeoPackage), Name oder Nummer")
-    p.add_argument("--save", action="store_true",
-                   help="als eigenen Angebotsbestand der Region speichern (ersetzt den bisherigen)")
+    p.add_argument(
+        "--save",
+        action="store_true",
+        help="als eigenen Angebotsbestand der Region speichern (ersetzt den bisherigen)",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_services_import)
     p = svc_sub.add_parser("export", help="Angebote einer Region exportieren")
@@ -506,15 +606,20 @@ def build_parser() -> argparse.ArgumentParser:
     _region_arg(p)
     _common(p)
     p.add_argument("--osm", help="OSM-Datei (.osm, .osm.gz, .osm.bz2, .osm.pbf)")
-    p.add_argument("--download", action="store_true",
-                   help="Netz über die Overpass-API herunterladen (braucht Internet)")
+    p.add_argument(
+        "--download",
+        action="store_true",
+        help="Netz über die Overpass-API herunterladen (braucht Internet)",
+    )
     p.add_argument("--modes", default="walk,walk_slow,bike,car")
     p.add_argument("--force", action="store_true")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_network_build)
 
     p = sub.add_parser("traveltime", help="Fahrzeitmatrix (Minuten) zwischen zwei Punktlisten")
-    p.add_argument("--region", help="Straßennetz dieser Region verwenden (sonst Luftlinie × Umwegfaktor)")
+    p.add_argument(
+        "--region", help="Straßennetz dieser Region verwenden (sonst Luftlinie × Umwegfaktor)"
+    )
     p.add_argument("--osm", help="Straßennetz aus dieser OSM-Datei bauen")
     _common(p)
     p.add_argument("--mode", required=True, choices=list(settings.MODES))
@@ -528,24 +633,35 @@ def build_parser() -> argparse.ArgumentParser:
     _region_arg(p)
     _common(p)
     _analysis_args(p)
-    p.add_argument("--decay", default=settings.DEFAULT_DECAY, choices=[*settings.DECAYS, "none"],
-                   help="Distanzgewichtung der E2SFCA")
+    p.add_argument(
+        "--decay",
+        default=settings.DEFAULT_DECAY,
+        choices=[*settings.DECAYS, "none"],
+        help="Distanzgewichtung der E2SFCA",
+    )
     _need_args(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_analyze)
 
-    p = sub.add_parser("export", help="Karte (PNG/PDF/SVG), Tabelle (XLSX/CSV) oder GeoPackage schreiben")
+    p = sub.add_parser(
+        "export", help="Karte (PNG/PDF/SVG), Tabelle (XLSX/CSV) oder GeoPackage schreiben"
+    )
     _region_arg(p)
     _common(p)
     _analysis_args(p)
     p.add_argument("--measure", default=settings.DEFAULT_MEASURE, choices=list(settings.MEASURES))
-    p.add_argument("--format", choices=["png", "pdf", "svg", "xlsx", "csv", "csv-int", "gpkg"],
-                   help="Ausgabeformat (Standard: aus der Dateiendung)")
+    p.add_argument(
+        "--format",
+        choices=["png", "pdf", "svg", "xlsx", "csv", "csv-int", "gpkg"],
+        help="Ausgabeformat (Standard: aus der Dateiendung)",
+    )
     p.add_argument("--out", required=True, help="Zieldatei")
     p.add_argument("--paper", default="A4", choices=list(settings.MAP_PAPERS_MM))
     p.add_argument("--dpi", type=int, default=settings.MAP_DPI)
     p.add_argument("--title", help="eigener Kartentitel")
-    p.add_argument("--planning", help="Planungsräume (GeoJSON/GPKG-Polygone oder CSV/XLSX mit AGS-Listen)")
+    p.add_argument(
+        "--planning", help="Planungsräume (GeoJSON/GPKG-Polygone oder CSV/XLSX mit AGS-Listen)"
+    )
     p.add_argument("--choropleth", help="Gemeinde-Kennzahl als Flächenfarbe")
     _need_args(p)
     p.set_defaults(func=_cmd_export)
@@ -554,8 +670,11 @@ def build_parser() -> argparse.ArgumentParser:
     _region_arg(p)
     _common(p)
     p.add_argument("--port", type=int, default=8501)
-    p.add_argument("--address", default="127.0.0.1",
-                   help="Adresse, an die der Server bindet (Standard: nur dieser Rechner)")
+    p.add_argument(
+        "--address",
+        default="127.0.0.1",
+        help="Adresse, an die der Server bindet (Standard: nur dieser Rechner)",
+    )
     p.set_defaults(func=_cmd_app)
     return parser
 

@@ -45,8 +45,10 @@ _SESSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 def session_folder(session_id: str, cache_dir: str | os.PathLike | None = None) -> Path:
     """``<cache>/sessions/<session-id>/`` after validating the id as a safe file name."""
     if not isinstance(session_id, str) or not _SESSION_ID.fullmatch(session_id):
-        raise InputError("Ungültige Sitzungskennung: erlaubt sind 1–64 Buchstaben, Ziffern, "
-                         "„-“ und „_“ (kein Pfad).")
+        raise InputError(
+            "Ungültige Sitzungskennung: erlaubt sind 1–64 Buchstaben, Ziffern, "
+            "„-“ und „_“ (kein Pfad)."
+        )
     root = (settings.cache_dir(cache_dir) / settings.SESSIONS_DIRNAME).resolve()
     folder = (root / session_id).resolve()
     if folder.parent != root:
@@ -100,8 +102,12 @@ class ScenarioStore:
         self.extent = extent
 
     @classmethod
-    def for_session(cls, session_id: str, cache_dir: str | os.PathLike | None = None,
-                    extent: Extent | None = None) -> ScenarioStore:
+    def for_session(
+        cls,
+        session_id: str,
+        cache_dir: str | os.PathLike | None = None,
+        extent: Extent | None = None,
+    ) -> ScenarioStore:
         """The store of one browser session (``<cache>/sessions/<session-id>/``)."""
         return cls(session_folder(session_id, cache_dir), extent)
 
@@ -114,42 +120,60 @@ class ScenarioStore:
     def _files(self) -> list[Path]:
         if not self.folder.is_dir():
             return []
-        return sorted(p for p in self.folder.glob("*.json")
-                      if DAMAGED_MARK not in p.name and not p.name.startswith("."))
+        return sorted(
+            p
+            for p in self.folder.glob("*.json")
+            if DAMAGED_MARK not in p.name and not p.name.startswith(".")
+        )
 
     def _read(self, path: Path, move_damaged: bool = True) -> Scenario:
         try:
             data = path.read_bytes()
         except FileNotFoundError as exc:
-            raise ScenarioFileError(f"Szenario-Datei „{path.name}“ gibt es nicht (mehr).",
-                                    file=path.name) from exc
+            raise ScenarioFileError(
+                f"Szenario-Datei „{path.name}“ gibt es nicht (mehr).", file=path.name
+            ) from exc
         except OSError as exc:
-            raise ScenarioFileError(f"Szenario-Datei „{path.name}“ kann nicht gelesen werden "
-                                    f"({exc.strerror}).", file=path.name) from exc
+            raise ScenarioFileError(
+                f"Szenario-Datei „{path.name}“ kann nicht gelesen werden ({exc.strerror}).",
+                file=path.name,
+            ) from exc
         try:
             if len(data) > settings.MAX_UPLOAD_BYTES:
-                raise ScenarioFileError(f"Szenario-Datei „{path.name}“ ist zu groß.",
-                                        file=path.name)
+                raise ScenarioFileError(
+                    f"Szenario-Datei „{path.name}“ ist zu groß.", file=path.name
+                )
             obj = load_json(data, path.name)
             version = obj.get("version") if isinstance(obj, Mapping) else None
-            if isinstance(version, int) and not isinstance(version, bool) \
-                    and version > SCHEMA_VERSION:
+            if (
+                isinstance(version, int)
+                and not isinstance(version, bool)
+                and version > SCHEMA_VERSION
+            ):
                 move_damaged = False
             extent = self.extent
-            if extent is not None and extent.region and isinstance(obj, Mapping) \
-                    and obj.get("region") not in (None, extent.region):
+            if (
+                extent is not None
+                and extent.region
+                and isinstance(obj, Mapping)
+                and obj.get("region") not in (None, extent.region)
+            ):
                 move_damaged = False
                 raise ScenarioFileError(
                     f"Szenario-Datei „{path.name}“ gehört zur Region „{obj.get('region')}“, "
-                    f"geöffnet ist „{extent.region}“.", file=path.name)
+                    f"geöffnet ist „{extent.region}“.",
+                    file=path.name,
+                )
             return Scenario.from_dict(obj, source=path.name, extent=extent)
         except ScenarioFileError as exc:
             if move_damaged:
                 moved = self._move_aside(path, data)
                 if moved:
                     exc.moved_to = moved
-                    exc.message += (f" Die Datei wurde als „{moved}“ beiseitegelegt; der bisherige "
-                                    "Stand bleibt erhalten.")
+                    exc.message += (
+                        f" Die Datei wurde als „{moved}“ beiseitegelegt; der bisherige "
+                        "Stand bleibt erhalten."
+                    )
                     exc.args = (exc.message,)
             raise
 
@@ -175,8 +199,11 @@ class ScenarioStore:
         for path in self._files():
             try:
                 s = self._read(path)
-                out.append(ScenarioInfo(s.name, path.name, s.modified, len(s.changes),
-                                        len(s.pins), s.region))
+                out.append(
+                    ScenarioInfo(
+                        s.name, path.name, s.modified, len(s.changes), len(s.pins), s.region
+                    )
+                )
             except ScenarioFileError as exc:
                 out.append(ScenarioInfo(path.stem, path.name, error=exc.message))
         return sorted(out, key=lambda i: (i.error is not None, i.name.casefold()))
@@ -197,8 +224,10 @@ class ScenarioStore:
             raise ScenarioFileError(f"Ein Szenario „{name}“ gibt es nicht.", file=path.name)
         scenario = self._read(path)
         if scenario.name != check_name(name):
-            raise ScenarioFileError(f"Szenario-Datei „{path.name}“ enthält „{scenario.name}“ "
-                                    f"statt „{name}“.", file=path.name)
+            raise ScenarioFileError(
+                f"Szenario-Datei „{path.name}“ enthält „{scenario.name}“ statt „{name}“.",
+                file=path.name,
+            )
         return scenario
 
     def save(self, scenario: Scenario) -> Path:
@@ -206,8 +235,9 @@ class ScenarioStore:
         if not isinstance(scenario, Scenario):
             raise InputError("Nur ein Scenario kann gespeichert werden.")
         text = scenario.to_json()
-        Scenario.from_dict(json.loads(text), source=self.path_for(scenario.name).name,
-                           extent=self.extent)  # never write what could not be read back
+        Scenario.from_dict(
+            json.loads(text), source=self.path_for(scenario.name).name, extent=self.extent
+        )  # never write what could not be read back
         path = self.path_for(scenario.name)
         write_bytes_atomic(path, text.encode("utf-8"))
         return path
@@ -243,8 +273,14 @@ class ScenarioStore:
         if previous is not None and previous.name != new.name:
             self.path_for(previous.name).unlink(missing_ok=True)
 
-    def open(self, name: str, *, create: bool = True, region: str | None = None,
-             params: Mapping | None = None) -> ScenarioHistory:
+    def open(
+        self,
+        name: str,
+        *,
+        create: bool = True,
+        region: str | None = None,
+        params: Mapping | None = None,
+    ) -> ScenarioHistory:
         """An auto-saving history of a stored scenario (created empty if missing)."""
         if self.exists(name):
             scenario = self.load(name)

@@ -15,8 +15,13 @@ from ._io import require_file
 
 STOPS_FILE = "th/transit/stops_db_hafas_th.csv"
 PRODUCTS = ("national", "regional", "suburban", "tram", "bus")
-PRODUCT_LABELS = {"national": "Fernverkehr", "regional": "Regionalverkehr", "suburban": "S-Bahn",
-                  "tram": "Straßenbahn", "bus": "Bus"}
+PRODUCT_LABELS = {
+    "national": "Fernverkehr",
+    "regional": "Regionalverkehr",
+    "suburban": "S-Bahn",
+    "tram": "Straßenbahn",
+    "bus": "Bus",
+}
 # Service level classes from the relative weight (departures-based, not a timetable).
 LEVELS = ((0.0, "gering"), (1.0, "mittel"), (10.0, "hoch"), (100.0, "sehr hoch"))
 _REQUIRED = ("id", "name", "lat", "lon", "weight", *PRODUCTS)
@@ -29,8 +34,11 @@ def service_level(weight: np.ndarray) -> np.ndarray:
     return labels[np.searchsorted(bounds, np.asarray(weight, dtype=float), side="right")]
 
 
-def read_stops(data_dir: Path, area_3035: shapely.Geometry | None = None,
-               buffer_m: float = settings.REGION_BUFFER_M) -> gpd.GeoDataFrame:
+def read_stops(
+    data_dir: Path,
+    area_3035: shapely.Geometry | None = None,
+    buffer_m: float = settings.REGION_BUFFER_M,
+) -> gpd.GeoDataFrame:
     """Stops within ``area_3035`` buffered by ``buffer_m`` (all if ``area_3035`` is None).
 
     Returns
@@ -52,7 +60,9 @@ def read_stops(data_dir: Path, area_3035: shapely.Geometry | None = None,
     bad = lat.isna() | lon.isna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0]) + 1
-        raise DataFileError(f"{path.name}, Zeile {row}, Spalte „lat/lon“: Koordinaten fehlen oder sind keine Zahl.")
+        raise DataFileError(
+            f"{path.name}, Zeile {row}, Spalte „lat/lon“: Koordinaten fehlen oder sind keine Zahl."
+        )
     gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(lon, lat), crs=settings.CRS_DISPLAY)
     gdf = gdf.to_crs(settings.CRS_METRIC)
     if area_3035 is not None:
@@ -74,6 +84,14 @@ def read_stops(data_dir: Path, area_3035: shapely.Geometry | None = None,
 
 def empty_stops() -> gpd.GeoDataFrame:
     """An empty stops table with the usual columns (regions without stop data)."""
-    cols = {"id": [], "name": [], "type": [], "weight": [], "level": [], "products": [],
-            **{p: [] for p in PRODUCTS}, "inside": []}
+    cols = {
+        "id": [],
+        "name": [],
+        "type": [],
+        "weight": [],
+        "level": [],
+        "products": [],
+        **{p: [] for p in PRODUCTS},
+        "inside": [],
+    }
     return gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs=settings.CRS_METRIC))

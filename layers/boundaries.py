@@ -34,8 +34,13 @@ SIMPLIFY_M = 20.0  # display tolerance in metres (EPSG:3035)
 LARGE_GEMEINDE = 5000  # inhabitants: labelled already at overview zoom levels
 CHOROPLETH_OPACITY = 0.65
 # Gemeinde indicators that can colour the Gemeinden (keys of analysis.SUMMARY_COLUMNS).
-INDICATORS: tuple[str, ...] = ("share_beyond", "gap_per_1000", "2sfca_mean", "e2sfca_mean",
-                               "minutes_mean")
+INDICATORS: tuple[str, ...] = (
+    "share_beyond",
+    "gap_per_1000",
+    "2sfca_mean",
+    "e2sfca_mean",
+    "minutes_mean",
+)
 # Shares are classed with fixed limits (percent), so maps of different parameters compare.
 
 LAND_COLOR = "#f7f5ef"
@@ -76,9 +81,14 @@ def gemeinden_geojson(gemeinden: gpd.GeoDataFrame) -> dict:
         FeatureCollection, EPSG:4326; properties ``ags``, ``name``, ``tooltip``.
     """
     geoms = _simplified(gemeinden)
-    props = [{"ags": str(row.ags), "name": str(row.name),
-              "tooltip": f"<b>{esc(row.name)}</b>{ref_html('ags', row.ags)}"}
-             for row in gemeinden.itertuples(index=False)]
+    props = [
+        {
+            "ags": str(row.ags),
+            "name": str(row.name),
+            "tooltip": f"<b>{esc(row.name)}</b>{ref_html('ags', row.ags)}",
+        }
+        for row in gemeinden.itertuples(index=False)
+    ]
     return feature_collection(geoms, props)
 
 
@@ -99,8 +109,10 @@ def kreise_geojson(gemeinden: gpd.GeoDataFrame) -> dict:
     kreise = metric.dissolve(by="kreis", as_index=False, aggfunc={"kreis_name": "first"})
     geoms = kreise.geometry.simplify(display_tolerance(gemeinden), preserve_topology=True)
     geoms = gpd.GeoSeries(geoms, crs=settings.CRS_METRIC).to_crs(settings.CRS_DISPLAY)
-    props = [{"kreis": str(k), "name": str(n)} for k, n in zip(kreise.kreis, kreise.kreis_name,
-                                                                strict=True)]
+    props = [
+        {"kreis": str(k), "name": str(n)}
+        for k, n in zip(kreise.kreis, kreise.kreis_name, strict=True)
+    ]
     return feature_collection(geoms, props)
 
 
@@ -112,8 +124,9 @@ def _num(value: object) -> float:
     return 0.0 if number != number else number
 
 
-def label_points_geojson(gemeinden: gpd.GeoDataFrame,
-                         places: gpd.GeoDataFrame | None = None) -> dict:
+def label_points_geojson(
+    gemeinden: gpd.GeoDataFrame, places: gpd.GeoDataFrame | None = None
+) -> dict:
     """Label anchors: one per Gemeinde and one per further settlement.
 
     A Gemeinde is labelled at its settlement of the same name (the seat, where people
@@ -148,11 +161,16 @@ def label_points_geojson(gemeinden: gpd.GeoDataFrame,
             seat = seats.get((key, name))
             if seat is not None and metric.geometry.iloc[i].contains(seat):
                 anchors[i] = seat
-        extra = [(str(n), g) for n, k, g in zip(pm["name"], pm["ags"], pm.geometry, strict=True)
-                 if (str(k), str(n)) not in own]
+        extra = [
+            (str(n), g)
+            for n, k, g in zip(pm["name"], pm["ags"], pm.geometry, strict=True)
+            if (str(k), str(n)) not in own
+        ]
     pops = gemeinden["pop"] if "pop" in gemeinden else [0] * len(gemeinden)
-    props = [{"name": n, "kind": "gemeinde-gross" if _num(p) >= LARGE_GEMEINDE else "gemeinde"}
-             for n, p in zip(names, pops, strict=True)]
+    props = [
+        {"name": n, "kind": "gemeinde-gross" if _num(p) >= LARGE_GEMEINDE else "gemeinde"}
+        for n, p in zip(names, pops, strict=True)
+    ]
     props += [{"name": n, "kind": "ort"} for n, _ in extra]
     geoms = gpd.GeoSeries(anchors + [g for _, g in extra], crs=settings.CRS_METRIC)
     return feature_collection(geoms.to_crs(settings.CRS_DISPLAY), props)
@@ -188,9 +206,13 @@ def basemap_layer(pane: str) -> BasemapFill:
     return BasemapFill(pane)
 
 
-def gemeinden_layer(gemeinden: dict, pane: str, show: bool = True,
-                    name: str = LAYER_GEMEINDEN,
-                    attribution: str = ATTRIBUTION_GEMEINDEN) -> folium.GeoJson:
+def gemeinden_layer(
+    gemeinden: dict,
+    pane: str,
+    show: bool = True,
+    name: str = LAYER_GEMEINDEN,
+    attribution: str = ATTRIBUTION_GEMEINDEN,
+) -> folium.GeoJson:
     """Gemeinde outlines with hover tooltip; a click selects the Gemeinde in the app.
 
     The features register with ``window.nahraum`` (:class:`layers.map.MapRuntime`),
@@ -209,35 +231,48 @@ def gemeinden_layer(gemeinden: dict, pane: str, show: bool = True,
     attribution : str
         Credit of the boundary data (empty for regions without official boundaries).
     """
-    style = JsCode(js_code(
-        "function(f) { return {color: $line, weight: 1.2, opacity: 0.9, fill: true, "
-        "fillColor: '#000000', fillOpacity: 0, className: 'nahraum-gemeinde'}; }",
-        line=GEMEINDE_LINE,
-    ))
+    style = JsCode(
+        js_code(
+            "function(f) { return {color: $line, weight: 1.2, opacity: 0.9, fill: true, "
+            "fillColor: '#000000', fillOpacity: 0, className: 'nahraum-gemeinde'}; }",
+            line=GEMEINDE_LINE,
+        )
+    )
     on_each = JsCode("function(feature, layer) { window.nahraum.addGemeinde(feature, layer); }")
-    return folium.GeoJson(gemeinden, name=name, show=show, pane=pane, style=style,
-                          on_each_feature=on_each, attribution=attribution or None)
+    return folium.GeoJson(
+        gemeinden,
+        name=name,
+        show=show,
+        pane=pane,
+        style=style,
+        on_each_feature=on_each,
+        attribution=attribution or None,
+    )
 
 
-def kreise_layer(kreise: dict, pane: str, show: bool = True,
-                 name: str = LAYER_KREISE) -> folium.GeoJson:
+def kreise_layer(
+    kreise: dict, pane: str, show: bool = True, name: str = LAYER_KREISE
+) -> folium.GeoJson:
     """Kreis outlines, thicker, not interactive."""
-    style = JsCode(js_code(
-        "function(f) { return {color: $line, weight: 2.6, opacity: 0.9, fill: false}; }",
-        line=KREIS_LINE,
-    ))
-    return folium.GeoJson(kreise, name=name, show=show, pane=pane, style=style,
-                          interactive=False)
+    style = JsCode(
+        js_code(
+            "function(f) { return {color: $line, weight: 2.6, opacity: 0.9, fill: false}; }",
+            line=KREIS_LINE,
+        )
+    )
+    return folium.GeoJson(kreise, name=name, show=show, pane=pane, style=style, interactive=False)
 
 
-def labels_layer(points: dict, pane: str, show: bool = True,
-                 name: str = LAYER_PLACES) -> folium.GeoJson:
+def labels_layer(
+    points: dict, pane: str, show: bool = True, name: str = LAYER_PLACES
+) -> folium.GeoJson:
     """Gemeinde and settlement names as text labels; CSS hides them at small zoom levels.
 
     Names are set with ``textContent`` in the browser, so no markup from data is interpreted.
     """
-    point_to_layer = JsCode(js_code(
-        """function(feature, latlng) {
+    point_to_layer = JsCode(
+        js_code(
+            """function(feature, latlng) {
             var span = document.createElement('span');
             span.textContent = feature.properties.name;
             return L.marker(latlng, {
@@ -245,10 +280,18 @@ def labels_layer(points: dict, pane: str, show: bool = True,
                 icon: L.divIcon({html: span, iconSize: null,
                                  className: 'nahraum-label nahraum-label-' + feature.properties.kind})
             });
-        }""", pane=pane,
-    ))
-    return folium.GeoJson(points, name=name, show=show, pane=pane,
-                          pointToLayer=point_to_layer, attribution=settings.ATTRIBUTION["geonames"])
+        }""",
+            pane=pane,
+        )
+    )
+    return folium.GeoJson(
+        points,
+        name=name,
+        show=show,
+        pane=pane,
+        pointToLayer=point_to_layer,
+        attribution=settings.ATTRIBUTION["geonames"],
+    )
 
 
 def legend_section(lang: str = i18n.DEFAULT_LANG, roads: bool = False) -> LegendSection:
@@ -288,8 +331,11 @@ def indicator_label(indicator: str, target: str | None, lang: str = i18n.DEFAULT
     """Label of a Gemeinde indicator with its unit (``target=None``: without the target's unit)."""
     if target is None and i18n.t(f"ind_{indicator}_option", lang) != f"ind_{indicator}_option":
         return i18n.t(f"ind_{indicator}_option", lang)
-    return i18n.t(f"ind_{indicator}", lang,
-                  unit_minutes=i18n.unit_minutes(target or settings.DEFAULT_TARGET_GROUP, lang))
+    return i18n.t(
+        f"ind_{indicator}",
+        lang,
+        unit_minutes=i18n.unit_minutes(target or settings.DEFAULT_TARGET_GROUP, lang),
+    )
 
 
 def indicator_text(indicator: str, value: float, lang: str = i18n.DEFAULT_LANG) -> str:
@@ -305,10 +351,15 @@ def indicator_text(indicator: str, value: float, lang: str = i18n.DEFAULT_LANG) 
     return numbers.number(value, 0, lang)
 
 
-def choropleth(values: Mapping[str, float], indicator: str, target: str, name: str,
-               lang: str = i18n.DEFAULT_LANG,
-               colors: Sequence[str] = settings.CHOROPLETH_COLORS,
-               basis: np.ndarray | None = None) -> Choropleth:
+def choropleth(
+    values: Mapping[str, float],
+    indicator: str,
+    target: str,
+    name: str,
+    lang: str = i18n.DEFAULT_LANG,
+    colors: Sequence[str] = settings.CHOROPLETH_COLORS,
+    basis: np.ndarray | None = None,
+) -> Choropleth:
     """Classify a Gemeinde indicator into rounded quantile classes.
 
     Parameters
@@ -337,16 +388,23 @@ def choropleth(values: Mapping[str, float], indicator: str, target: str, name: s
     label = indicator_label(indicator, target, lang)
     classes = indicator_classes(v, indicator.startswith("share"), label, lang, colors, basis)
     fill = {k: classes.colors[int(c)] for k, c in zip(keys, classes.codes, strict=True) if c >= 0}
-    tips = {k: esc(i18n.t("tip_value", lang, indicator=label,
-                          value=indicator_text(indicator, x, lang)))
-            for k, x in zip(keys, v, strict=True)}
-    rows = [LegendEntry(text, fill_swatch(col, border="#777777", opacity=CHOROPLETH_OPACITY))
-            for text, col in classes.rows()]
+    tips = {
+        k: esc(i18n.t("tip_value", lang, indicator=label, value=indicator_text(indicator, x, lang)))
+        for k, x in zip(keys, v, strict=True)
+    }
+    rows = [
+        LegendEntry(text, fill_swatch(col, border="#777777", opacity=CHOROPLETH_OPACITY))
+        for text, col in classes.rows()
+    ]
     if not finite.all():
-        rows.append(LegendEntry(i18n.t("lg_no_value", lang), fill_swatch(LAND_COLOR,
-                                                                          border="#777777")))
-    return Choropleth(colors=fill, tips=tips,
-                      legend=LegendSection(title=label, entries=tuple(rows), layer_name=name))
+        rows.append(
+            LegendEntry(i18n.t("lg_no_value", lang), fill_swatch(LAND_COLOR, border="#777777"))
+        )
+    return Choropleth(
+        colors=fill,
+        tips=tips,
+        legend=LegendSection(title=label, entries=tuple(rows), layer_name=name),
+    )
 
 
 class ChoroplethFill(MacroElement):
@@ -373,8 +431,7 @@ class ChoroplethFill(MacroElement):
         """
     )
 
-    def __init__(self, colors: Mapping[str, str], pane: str,
-                 opacity: float = CHOROPLETH_OPACITY):
+    def __init__(self, colors: Mapping[str, str], pane: str, opacity: float = CHOROPLETH_OPACITY):
         super().__init__()
         self._name = "ChoroplethFill"
         self.colors = dict(colors)

@@ -152,10 +152,12 @@ def cell_grid(cells: pd.DataFrame, oversample: int = 3, max_pixels: int = MAX_PI
     # Web-Mercator extent of the source grid (edges densified: projections curve).
     to_merc = Transformer.from_crs(settings.CRS_METRIC, CRS_WEB_MERCATOR, always_xy=True)
     n = 64
-    ex = np.concatenate([np.linspace(x0, x1, n), np.full(n, x1), np.linspace(x1, x0, n),
-                         np.full(n, x0)])
-    ey = np.concatenate([np.full(n, y0), np.linspace(y0, y1, n), np.full(n, y1),
-                         np.linspace(y1, y0, n)])
+    ex = np.concatenate(
+        [np.linspace(x0, x1, n), np.full(n, x1), np.linspace(x1, x0, n), np.full(n, x0)]
+    )
+    ey = np.concatenate(
+        [np.full(n, y0), np.linspace(y0, y1, n), np.full(n, y1), np.linspace(y1, y0, n)]
+    )
     mx, my = to_merc.transform(ex, ey)
     mx0, mx1, my0, my1 = float(np.min(mx)), float(np.max(mx)), float(np.min(my)), float(np.max(my))
 
@@ -182,8 +184,9 @@ def cell_grid(cells: pd.DataFrame, oversample: int = 3, max_pixels: int = MAX_PI
     to_deg = Transformer.from_crs(CRS_WEB_MERCATOR, settings.CRS_DISPLAY, always_xy=True)
     west, south = to_deg.transform(mx0, my0)
     east, north = to_deg.transform(mx1, my1)
-    return CellGrid(index=index.reshape(height, width), bounds=((south, west), (north, east)),
-                    n_cells=len(xy))
+    return CellGrid(
+        index=index.reshape(height, width), bounds=((south, west), (north, east)), n_cells=len(xy)
+    )
 
 
 def paint(grid: CellGrid, codes: np.ndarray, colors: Sequence[str]) -> RasterImage:
@@ -218,14 +221,23 @@ def paint(grid: CellGrid, codes: np.ndarray, colors: Sequence[str]) -> RasterIma
     image.putpalette(palette)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", transparency=transparent, compress_level=6)
-    return RasterImage(png=buffer.getvalue(), bounds=grid.bounds, width=grid.width,
-                       height=grid.height, n_cells=int((lut[:-1] != transparent).sum()))
+    return RasterImage(
+        png=buffer.getvalue(),
+        bounds=grid.bounds,
+        width=grid.width,
+        height=grid.height,
+        n_cells=int((lut[:-1] != transparent).sum()),
+    )
 
 
-def population_raster(cells: pd.DataFrame, column: str = "pop",
-                      breaks: Sequence[float] = settings.POPULATION_BREAKS,
-                      colors: Sequence[str] = settings.POPULATION_COLORS,
-                      oversample: int = 3, max_pixels: int = MAX_PIXELS) -> RasterImage:
+def population_raster(
+    cells: pd.DataFrame,
+    column: str = "pop",
+    breaks: Sequence[float] = settings.POPULATION_BREAKS,
+    colors: Sequence[str] = settings.POPULATION_COLORS,
+    oversample: int = 3,
+    max_pixels: int = MAX_PIXELS,
+) -> RasterImage:
     """Rasterise a cell column into a classed PNG for ``ImageOverlay``.
 
     Parameters
@@ -257,10 +269,13 @@ def population_raster(cells: pd.DataFrame, column: str = "pop",
     return paint(grid, cls[keep], colors)
 
 
-def population_layer(raster: RasterImage, pane: str, show: bool = True,
-                     name: str = LAYER_POPULATION,
-                     attribution: str = settings.ATTRIBUTION["zensus"]
-                     ) -> folium.raster_layers.ImageOverlay:
+def population_layer(
+    raster: RasterImage,
+    pane: str,
+    show: bool = True,
+    name: str = LAYER_POPULATION,
+    attribution: str = settings.ATTRIBUTION["zensus"],
+) -> folium.raster_layers.ImageOverlay:
     """The raster as a folium ``ImageOverlay`` (pixelated, not interactive).
 
     Parameters
@@ -279,39 +294,62 @@ def population_layer(raster: RasterImage, pane: str, show: bool = True,
     return folium.raster_layers.ImageOverlay(
         image=raster.data_url,
         bounds=[list(raster.bounds[0]), list(raster.bounds[1])],
-        name=name, show=show, opacity=OPACITY, pane=pane, interactive=False,
-        class_name="nahraum-raster", attribution=attribution,
+        name=name,
+        show=show,
+        opacity=OPACITY,
+        pane=pane,
+        interactive=False,
+        class_name="nahraum-raster",
+        attribution=attribution,
     )
 
 
-def legend_section(breaks: Sequence[float] = settings.POPULATION_BREAKS,
-                   colors: Sequence[str] = settings.POPULATION_COLORS,
-                   name: str = LAYER_POPULATION) -> LegendSection:
+def legend_section(
+    breaks: Sequence[float] = settings.POPULATION_BREAKS,
+    colors: Sequence[str] = settings.POPULATION_COLORS,
+    name: str = LAYER_POPULATION,
+) -> LegendSection:
     """Legend rows for the population raster."""
-    entries = tuple(LegendEntry(label, fill_swatch(color, border=color, opacity=OPACITY))
-                    for label, color in zip(lower_labels(breaks), colors, strict=True))
-    return LegendSection(title="Einwohner:innen je Hektar (100-m-Zelle)", entries=entries,
-                         layer_name=name, note="Zensus 2022, auf amtliche Gemeindesummen skaliert")
+    entries = tuple(
+        LegendEntry(label, fill_swatch(color, border=color, opacity=OPACITY))
+        for label, color in zip(lower_labels(breaks), colors, strict=True)
+    )
+    return LegendSection(
+        title="Einwohner:innen je Hektar (100-m-Zelle)",
+        entries=entries,
+        layer_name=name,
+        note="Zensus 2022, auf amtliche Gemeindesummen skaliert",
+    )
 
 
 # ---------------------------------------------------------------------------
 # Legend of the classes (the classes themselves: present.classes)
 # ---------------------------------------------------------------------------
-def classes_legend(classes: Classes, name: str | None = None, note: str | None = None,
-                   extra: Sequence[LegendEntry] = ()) -> LegendSection:
+def classes_legend(
+    classes: Classes,
+    name: str | None = None,
+    note: str | None = None,
+    extra: Sequence[LegendEntry] = (),
+) -> LegendSection:
     """The legend section of ``classes`` (``extra`` rows appended)."""
-    rows = tuple(LegendEntry(label, fill_swatch(color, border=color, opacity=OPACITY))
-                 for label, color in classes.rows())
-    return LegendSection(title=classes.title, entries=rows + tuple(extra), layer_name=name,
-                         note=note)
+    rows = tuple(
+        LegendEntry(label, fill_swatch(color, border=color, opacity=OPACITY))
+        for label, color in classes.rows()
+    )
+    return LegendSection(
+        title=classes.title, entries=rows + tuple(extra), layer_name=name, note=note
+    )
 
 
 # ---------------------------------------------------------------------------
 # Outline of cells beyond the threshold
 # ---------------------------------------------------------------------------
-def cells_outline_geojson(cells_xy: np.ndarray, mask: np.ndarray,
-                          cell_size: float = settings.CELL_SIZE_M,
-                          margin_m: float = OUTLINE_MARGIN_M) -> dict:
+def cells_outline_geojson(
+    cells_xy: np.ndarray,
+    mask: np.ndarray,
+    cell_size: float = settings.CELL_SIZE_M,
+    margin_m: float = OUTLINE_MARGIN_M,
+) -> dict:
     """Outline around the selected 100 m squares as display GeoJSON (one (multi)polygon).
 
     The squares are merged and the outline is drawn ``margin_m`` outside them, so the
@@ -343,8 +381,7 @@ def cells_outline_geojson(cells_xy: np.ndarray, mask: np.ndarray,
         union = shapely.buffer(union, -margin_m, quad_segs=2, join_style="mitre")
         union = shapely.simplify(union, margin_m / 4, preserve_topology=True)
     to_deg = Transformer.from_crs(settings.CRS_METRIC, settings.CRS_DISPLAY, always_xy=True)
-    union = shapely.transform(union, lambda c: np.column_stack(to_deg.transform(c[:, 0],
-                                                                                 c[:, 1])))
+    union = shapely.transform(union, lambda c: np.column_stack(to_deg.transform(c[:, 0], c[:, 1])))
     return feature_collection([union], [{}])
 
 
@@ -383,11 +420,14 @@ def outline_layer(geojson: dict, pane: str, color: str = BEYOND_LINE) -> folium.
         "className: 'nahraum-outline'}; }",
         color=color,
     )
-    return folium.GeoJson(geojson, pane=pane, interactive=False, control=False,
-                          style=folium.utilities.JsCode(style))
+    return folium.GeoJson(
+        geojson, pane=pane, interactive=False, control=False, style=folium.utilities.JsCode(style)
+    )
 
 
 def beyond_legend_entry(threshold: float, lang: str = i18n.DEFAULT_LANG) -> LegendEntry:
     """Legend row of the outline of cells beyond the threshold."""
-    return LegendEntry(i18n.t("lg_beyond_line", lang, T=auto_number(threshold, lang)),
-                       line_swatch(BEYOND_LINE, 2.5))
+    return LegendEntry(
+        i18n.t("lg_beyond_line", lang, T=auto_number(threshold, lang)),
+        line_swatch(BEYOND_LINE, 2.5),
+    )

@@ -63,8 +63,7 @@ def category_counts(services: pd.DataFrame) -> dict[str, int]:
     return ordered
 
 
-def subcategory_counts(services: pd.DataFrame,
-                       categories: Sequence[str] = ()) -> dict[str, int]:
+def subcategory_counts(services: pd.DataFrame, categories: Sequence[str] = ()) -> dict[str, int]:
     """Located services per subcategory (only of ``categories`` if given), by name."""
     located = _located(services)
     if categories:
@@ -78,8 +77,7 @@ def target_options() -> list[str]:
     """Target group codes ordered by life phase (``settings.LIFE_PHASES``)."""
     phases = list(settings.LIFE_PHASES)
     groups = list(settings.TARGET_GROUPS.values())
-    groups.sort(key=lambda g: (phases.index(g.life_phase) if g.life_phase in phases
-                               else len(phases)))
+    groups.sort(key=lambda g: phases.index(g.life_phase) if g.life_phase in phases else len(phases))
     return [g.code for g in groups]
 
 
@@ -112,8 +110,9 @@ def worst_gemeinden(gemeinden: pd.DataFrame, n: int = WORST_N) -> list[tuple[str
         Ties of the gap score per 1,000 broken by the longer mean travel time.
     """
     g = analysis.gap_ranking(gemeinden)
-    return [(str(r.ags), str(r.name), float(r.gap_per_1000))
-            for r in g.head(n).itertuples(index=False)]
+    return [
+        (str(r.ags), str(r.name), float(r.gap_per_1000)) for r in g.head(n).itertuples(index=False)
+    ]
 
 
 def key_figures(result: Any, lang: str = i18n.DEFAULT_LANG) -> list[Figure]:
@@ -126,14 +125,26 @@ def key_figures(result: Any, lang: str = i18n.DEFAULT_LANG) -> list[Figure]:
     worst = worst_gemeinden(result.gemeinden)
     worst_text = " · ".join(f"{name} ({numbers.number(v, 0, lang)})" for _, name, v in worst)
     return [
-        Figure(i18n.t("kf_beyond", lang, T=T), numbers.count(tot.get("people_beyond"), lang),
-               i18n.t("kf_beyond_help", lang, T=T, target=target, unit=unit.capitalize())),
-        Figure(i18n.t("kf_share", lang), numbers.percent(tot.get("share_within"), lang),
-               i18n.t("kf_share_help", lang, T=T)),
-        Figure(i18n.t("kf_mean", lang), numbers.minutes(tot.get("minutes_mean"), lang),
-               i18n.t("kf_mean_help", lang)),
-        Figure(i18n.t("kf_worst", lang), worst_text or i18n.t("kf_worst_none", lang),
-               i18n.t("kf_worst_help", lang)),
+        Figure(
+            i18n.t("kf_beyond", lang, T=T),
+            numbers.count(tot.get("people_beyond"), lang),
+            i18n.t("kf_beyond_help", lang, T=T, target=target, unit=unit.capitalize()),
+        ),
+        Figure(
+            i18n.t("kf_share", lang),
+            numbers.percent(tot.get("share_within"), lang),
+            i18n.t("kf_share_help", lang, T=T),
+        ),
+        Figure(
+            i18n.t("kf_mean", lang),
+            numbers.minutes(tot.get("minutes_mean"), lang),
+            i18n.t("kf_mean_help", lang),
+        ),
+        Figure(
+            i18n.t("kf_worst", lang),
+            worst_text or i18n.t("kf_worst_none", lang),
+            i18n.t("kf_worst_help", lang),
+        ),
     ]
 
 
@@ -144,8 +155,9 @@ _TO_METRIC = Transformer.from_crs(settings.CRS_DISPLAY, settings.CRS_METRIC, alw
 _TO_DISPLAY = Transformer.from_crs(settings.CRS_METRIC, settings.CRS_DISPLAY, always_xy=True)
 
 
-def cell_at(cells: pd.DataFrame, lat: float, lng: float,
-            cell_size: float = settings.CELL_SIZE_M) -> int | None:
+def cell_at(
+    cells: pd.DataFrame, lat: float, lng: float, cell_size: float = settings.CELL_SIZE_M
+) -> int | None:
     """Position (row number) of the cell containing a clicked point, or ``None``.
 
     Parameters
@@ -162,8 +174,10 @@ def cell_at(cells: pd.DataFrame, lat: float, lng: float,
     x, y = _TO_METRIC.transform(float(lng), float(lat))
     cx = math.floor(x / cell_size) * cell_size + cell_size / 2
     cy = math.floor(y / cell_size) * cell_size + cell_size / 2
-    hit = np.flatnonzero((np.abs(cells["x"].to_numpy(dtype=float) - cx) < 1e-6)
-                         & (np.abs(cells["y"].to_numpy(dtype=float) - cy) < 1e-6))
+    hit = np.flatnonzero(
+        (np.abs(cells["x"].to_numpy(dtype=float) - cx) < 1e-6)
+        & (np.abs(cells["y"].to_numpy(dtype=float) - cy) < 1e-6)
+    )
     return int(hit[0]) if hit.size else None
 
 
@@ -171,8 +185,9 @@ def cell_square_geojson(x: float, y: float, cell_size: float = settings.CELL_SIZ
     """The 100 m square around a cell centre (EPSG:3035) as display GeoJSON."""
     h = cell_size / 2
     square = shapely.box(x - h, y - h, x + h, y + h)
-    square = shapely.transform(square, lambda c: np.column_stack(
-        _TO_DISPLAY.transform(c[:, 0], c[:, 1])))
+    square = shapely.transform(
+        square, lambda c: np.column_stack(_TO_DISPLAY.transform(c[:, 0], c[:, 1]))
+    )
     return feature_collection([square], [{}])
 
 
@@ -206,15 +221,29 @@ def cell_details(result: Any, pos: int, lang: str = i18n.DEFAULT_LANG) -> Detail
     p = result.params
     T = numbers.auto_number(p.threshold_min, lang)
     unit = i18n.unit_label(p.target, lang)
-    names = dict(zip(result.services["id"].astype(str), result.services["name"].astype(str),
-                     strict=False)) if "id" in result.services else {}
+    names = (
+        dict(
+            zip(
+                result.services["id"].astype(str), result.services["name"].astype(str), strict=False
+            )
+        )
+        if "id" in result.services
+        else {}
+    )
     nearest = c["service_id"]
-    nearest_text = (names.get(str(nearest), str(nearest)) if isinstance(nearest, str)
-                    else i18n.t("p_no_service", lang))
+    nearest_text = (
+        names.get(str(nearest), str(nearest))
+        if isinstance(nearest, str)
+        else i18n.t("p_no_service", lang)
+    )
     rows = (
         (i18n.t("p_people", lang), f"{numbers.count(c['people'], lang)} {unit}"),
-        (i18n.t("p_minutes", lang), numbers.minutes(c["minutes"], lang)
-         if math.isfinite(float(c["minutes"])) else i18n.t("p_no_service", lang)),
+        (
+            i18n.t("p_minutes", lang),
+            numbers.minutes(c["minutes"], lang)
+            if math.isfinite(float(c["minutes"]))
+            else i18n.t("p_no_service", lang),
+        ),
         (i18n.t("p_nearest", lang), nearest_text),
         (i18n.t("p_count", lang, T=T), numbers.number(c["count"], 0, lang)),
         (i18n.t("p_2sfca", lang), numbers.number(c["2sfca"], 3, lang)),
@@ -223,8 +252,9 @@ def cell_details(result: Any, pos: int, lang: str = i18n.DEFAULT_LANG) -> Detail
     return Details("cell", i18n.t("panel_cell", lang), rows)
 
 
-def service_details(region_services: pd.DataFrame, result: Any, service_id: str,
-                    lang: str = i18n.DEFAULT_LANG) -> Details | None:
+def service_details(
+    region_services: pd.DataFrame, result: Any, service_id: str, lang: str = i18n.DEFAULT_LANG
+) -> Details | None:
     """Who runs a service, where, and how many people of the target group it serves."""
     svc = region_services.loc[region_services["id"].astype(str) == str(service_id)]
     if svc.empty:
@@ -254,8 +284,12 @@ def service_details(region_services: pd.DataFrame, result: Any, service_id: str,
         rows.append(("", i18n.t("p_not_selected", lang)))
     else:
         c = chosen.iloc[0]
-        rows.append((i18n.t("p_catchment_people", lang, T=T),
-                     f"{numbers.count(c['demand_2sfca'], lang)} {unit}"))
+        rows.append(
+            (
+                i18n.t("p_catchment_people", lang, T=T),
+                f"{numbers.count(c['demand_2sfca'], lang)} {unit}",
+            )
+        )
         rows.append((i18n.t("p_ratio", lang), numbers.number(c["ratio_2sfca"], 3, lang)))
     source = text("source")
     link = safe_url(source)
@@ -276,28 +310,43 @@ def service_xy(result: Any, service_id: str) -> tuple[float, float] | None:
 # ---------------------------------------------------------------------------
 # HTML and Markdown for the page (everything from data escaped)
 # ---------------------------------------------------------------------------
-def worst_html(figure: Figure, worst: Sequence[tuple[str, str, float]],
-               lang: str = i18n.DEFAULT_LANG) -> str:
+def worst_html(
+    figure: Figure, worst: Sequence[tuple[str, str, float]], lang: str = i18n.DEFAULT_LANG
+) -> str:
     """The worst Gemeinden as a small numbered list under the figure's label."""
-    items = "".join(f"<li>{html.escape(name)} ({html.escape(numbers.number(v, 0, lang))})</li>"
-                    for _, name, v in worst) or f"<li>{html.escape(figure.value)}</li>"
-    return (f'<div class="nahraum-worst" title="{html.escape(figure.help)}">'
-            f'<div class="label">{html.escape(figure.label)}</div><ol>{items}</ol></div>')
+    items = (
+        "".join(
+            f"<li>{html.escape(name)} ({html.escape(numbers.number(v, 0, lang))})</li>"
+            for _, name, v in worst
+        )
+        or f"<li>{html.escape(figure.value)}</li>"
+    )
+    return (
+        f'<div class="nahraum-worst" title="{html.escape(figure.help)}">'
+        f'<div class="label">{html.escape(figure.label)}</div><ol>{items}</ol></div>'
+    )
 
 
 def details_html(details: Details, kind_label: str) -> str:
     """One block of the click panel: kind, heading, label/value table, source link."""
-    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" if k
-                   else f'<tr><td colspan="2">{html.escape(v)}</td></tr>'
-                   for k, v in details.rows)
+    rows = "".join(
+        f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+        if k
+        else f'<tr><td colspan="2">{html.escape(v)}</td></tr>'
+        for k, v in details.rows
+    )
     link = ""
     if details.link and safe_url(details.link):
         url = html.escape(details.link, quote=True)
-        link = (f'<p><a href="{url}" target="_blank" rel="noopener noreferrer">'
-                f"{html.escape(details.link[:60])}</a></p>")
+        link = (
+            f'<p><a href="{url}" target="_blank" rel="noopener noreferrer">'
+            f"{html.escape(details.link[:60])}</a></p>"
+        )
     kind = f'<div class="kind">{html.escape(kind_label)}</div>' if kind_label else ""
-    return (f'{kind}<h4 data-kind="{html.escape(details.kind, quote=True)}">'
-            f"{html.escape(details.title)}</h4><table>{rows}</table>{link}")
+    return (
+        f'{kind}<h4 data-kind="{html.escape(details.kind, quote=True)}">'
+        f"{html.escape(details.title)}</h4><table>{rows}</table>{link}"
+    )
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~$])")

@@ -122,8 +122,9 @@ def subcategory_groups(counts: Mapping[str, int]) -> dict[str, tuple[int, tuple[
         entry = groups.setdefault(subcategory_label(raw), [0, []])
         entry[0] += int(n)
         entry[1].append(str(raw))
-    return {k: (v[0], tuple(v[1])) for k, v in sorted(groups.items(),
-                                                       key=lambda kv: kv[0].casefold())}
+    return {
+        k: (v[0], tuple(v[1])) for k, v in sorted(groups.items(), key=lambda kv: kv[0].casefold())
+    }
 
 
 def _kind(change: Any, lang: str) -> str:

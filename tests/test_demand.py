@@ -14,10 +14,18 @@ GEM = pd.DataFrame({"ags": ["16065001", "16065002"]})
 
 def _cells():
     """Two cells in Gemeinde 1, one in Gemeinde 2."""
-    c = pd.DataFrame({"ags": ["16065001", "16065001", "16065002"], "pop": [100.0, 300.0, 50.0],
-                      "u10": [10.0, 30.0, 5.0], "u18": [20.0, 60.0, 10.0], "age65": [20.0, 60.0, 10.0],
-                      "age80": [5.0, 15.0, 2.0], "single_parent_hh": [2.0, 6.0, 1.0],
-                      "foreign": [1.0, 3.0, 0.0]})
+    c = pd.DataFrame(
+        {
+            "ags": ["16065001", "16065001", "16065002"],
+            "pop": [100.0, 300.0, 50.0],
+            "u10": [10.0, 30.0, 5.0],
+            "u18": [20.0, 60.0, 10.0],
+            "age65": [20.0, 60.0, 10.0],
+            "age80": [5.0, 15.0, 2.0],
+            "single_parent_hh": [2.0, 6.0, 1.0],
+            "foreign": [1.0, 3.0, 0.0],
+        }
+    )
     c["age10_17"] = c["u18"] - c["u10"]
     return c[["ags", *settings.TARGET_GROUPS]]
 
@@ -52,8 +60,9 @@ def test_genesis_layout_by_hand(tmp_path):
 
 
 def test_apply_official_by_hand():
-    fig = demand.OfficialFigures(pd.DataFrame({"pop": [800.0], "u10": [80.0], "u18": [144.0]},
-                                              index=["16065001"]), "Test")
+    fig = demand.OfficialFigures(
+        pd.DataFrame({"pop": [800.0], "u10": [80.0], "u18": [144.0]}, index=["16065001"]), "Test"
+    )
     out = demand.apply_official(_cells(), fig)
     g1 = out.loc[out["ags"] == "16065001"]
     # pop 400 → 800 (factor 2), split 1:3; u10 80 split 1:3, u18 144 split 1:3.
@@ -85,8 +94,11 @@ def test_plain_table_and_errors(tmp_path):
 
 def test_projection_by_hand(tmp_path):
     p = tmp_path / "prognose.csv"
-    p.write_text("Kreis;Zielgruppe;2025;2030\n16065;u18;1000;900\n16065;pop;10000;9500\n"
-                 "16065001;u18;500;400\n", "utf-8")
+    p.write_text(
+        "Kreis;Zielgruppe;2025;2030\n16065;u18;1000;900\n16065;pop;10000;9500\n"
+        "16065001;u18;500;400\n",
+        "utf-8",
+    )
     proj = demand.read_projection(p, source_label="1. rBv Thüringen")
     f = demand.growth_factors(proj, 2030)
     assert f[("16065", "u18")] == pytest.approx(0.9)

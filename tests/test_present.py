@@ -354,13 +354,21 @@ def test_one_csv_writer_defuses_formulas():
 
 
 def test_harmonised_subcategories_keep_the_raw_text_as_detail():
-    raw = {"Familienzentrum": 3, "Familienzentrum (Thür. Richtlinie Familienzentren; "
-           "LSZ-gefördert)": 1, "erziehungsberatung; Ehe- und Lebensberatung": 2,
-           "Ehe-, Familien- und Lebensberatung": 1}
+    raw = {
+        "Familienzentrum": 3,
+        "Familienzentrum (Thür. Richtlinie Familienzentren; LSZ-gefördert)": 1,
+        "erziehungsberatung; Ehe- und Lebensberatung": 2,
+        "Ehe-, Familien- und Lebensberatung": 1,
+    }
     groups = describe.subcategory_groups(raw)
-    assert list(groups) == ["Ehe-, Familien- und Lebensberatung", "Erziehungsberatung",
-                            "Familienzentrum"]
-    assert groups["Familienzentrum"] == (4, ("Familienzentrum", "Familienzentrum (Thür. "
-                                             "Richtlinie Familienzentren; LSZ-gefördert)"))
+    assert list(groups) == [
+        "Ehe-, Familien- und Lebensberatung",
+        "Erziehungsberatung",
+        "Familienzentrum",
+    ]
+    assert groups["Familienzentrum"] == (
+        4,
+        ("Familienzentrum", "Familienzentrum (Thür. Richtlinie Familienzentren; LSZ-gefördert)"),
+    )
     assert describe.kinds_text(list(groups["Familienzentrum"][1]), "de") == "Familienzentrum"
     assert describe.kinds_text([], "en") == i18n.t("all_services", "en")

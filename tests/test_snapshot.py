@@ -75,8 +75,11 @@ def test_remote_script_raises_and_sends_nothing() -> None:
     from report import snapshot
 
     m = localize(folium.Map(location=[51.2, 11.0], zoom_start=9, tiles=None))
-    html = m.get_root().render().replace(
-        "</head>", '<script src="https://cdn.example.org/lib.js"></script></head>', 1)
+    html = (
+        m.get_root()
+        .render()
+        .replace("</head>", '<script src="https://cdn.example.org/lib.js"></script></head>', 1)
+    )
     with pytest.raises(snapshot.SnapshotError, match="aus dem Internet") as info:
         snapshot.map_png(html, width=400, height=300, timeout_s=20)
     assert "cdn.example.org" in str(info.value)
@@ -100,10 +103,13 @@ def test_german_errors(monkeypatch) -> None:
     with pytest.raises(snapshot.SnapshotError, match="Bildgröße"):
         snapshot.map_png("<html></html>", width=10, height=10)
     with pytest.raises(snapshot.SnapshotError, match="nicht rechtzeitig gezeichnet"):
-        snapshot.map_png("<html><body>keine Karte</body></html>", width=200, height=200,
-                         timeout_s=2)
+        snapshot.map_png(
+            "<html><body>keine Karte</body></html>", width=200, height=200, timeout_s=2
+        )
     monkeypatch.setattr(snapshot, "CHROMIUM", "/nicht/vorhanden/chromium")
-    with pytest.raises(snapshot.SnapshotError,
-                       match=r"Chromium nicht gefunden \(/nicht/vorhanden/chromium\)\. "
-                             r"Bitte mit \./nahraum\.sh test"):
+    with pytest.raises(
+        snapshot.SnapshotError,
+        match=r"Chromium nicht gefunden \(/nicht/vorhanden/chromium\)\. "
+        r"Bitte mit \./nahraum\.sh test",
+    ):
         snapshot.map_png("<html></html>", width=200, height=200)

@@ -34,8 +34,10 @@ WS_PARAM = "ws"  # query parameter with the workshop id (scenarios survive a rel
 WS_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{5,39}")
 
 
-@st.cache_resource(show_spinner="Planungsregion wird geladen (beim ersten Mal aufgebaut) … / "
-                             "Loading the planning region (built on first use) …")
+@st.cache_resource(
+    show_spinner="Planungsregion wird geladen (beim ersten Mal aufgebaut) … / "
+    "Loading the planning region (built on first use) …"
+)
 def get_region(name: str) -> georegion.Region:
     """Load (and if needed build) a region once per server process."""
     return georegion.load_region(name)
@@ -62,8 +64,9 @@ def get_info(name: str, content_hash: str) -> dict:
 @st.cache_data(show_spinner="Karte wird vorbereitet … / Preparing the map …")
 def get_map_data(name: str, content_hash: str, lang: str) -> maplayers.MapData:
     """Display data of the base map of a region."""
-    return maplayers.map_data(get_region(name), networks=get_networks(name, content_hash),
-                              lang=lang)
+    return maplayers.map_data(
+        get_region(name), networks=get_networks(name, content_hash), lang=lang
+    )
 
 
 @st.cache_resource(show_spinner=False)
@@ -72,50 +75,74 @@ def get_cell_grid(name: str, content_hash: str) -> cells.CellGrid:
     return cells.cell_grid(get_region(name).cells)
 
 
-@st.cache_data(show_spinner="Erreichbarkeit wird berechnet … / Computing accessibility …",
-               max_entries=64)
-def get_result(name: str, content_hash: str,
-               params: analysis.AnalysisParams) -> analysis.AnalysisResult:
+@st.cache_data(
+    show_spinner="Erreichbarkeit wird berechnet … / Computing accessibility …", max_entries=64
+)
+def get_result(
+    name: str, content_hash: str, params: analysis.AnalysisParams
+) -> analysis.AnalysisResult:
     """All measures for one parameter set."""
     return analysis.analyze(get_region(name), params, get_networks(name, content_hash))
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
-def get_measure_overlay(name: str, content_hash: str, params: analysis.AnalysisParams,
-                        measure: str, lang: str,
-                        _result: analysis.AnalysisResult, variant: str = "",
-                        compared: str = "", _reference: Any = None) -> gaps.MeasureOverlay:
+def get_measure_overlay(
+    name: str,
+    content_hash: str,
+    params: analysis.AnalysisParams,
+    measure: str,
+    lang: str,
+    _result: analysis.AnalysisResult,
+    variant: str = "",
+    compared: str = "",
+    _reference: Any = None,
+) -> gaps.MeasureOverlay:
     """The classed measure raster with legend (``_result``: the result of ``params``;
     ``variant``: digest of the scenario the result belongs to, empty for the status quo;
     ``compared``: digest of a compared scenario whose other state ``_reference`` shares
     the class breaks)."""
-    return gaps.measure_overlay(_result, get_cell_grid(name, content_hash), measure, lang,
-                                reference=_reference)
+    return gaps.measure_overlay(
+        _result, get_cell_grid(name, content_hash), measure, lang, reference=_reference
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def get_services_geojson(name: str, content_hash: str, params: analysis.AnalysisParams,
-                         lang: str, _result: analysis.AnalysisResult, variant: str = "",
-                         _services: Any = None) -> dict:
+def get_services_geojson(
+    name: str,
+    content_hash: str,
+    params: analysis.AnalysisParams,
+    lang: str,
+    _result: analysis.AnalysisResult,
+    variant: str = "",
+    _services: Any = None,
+) -> dict:
     """The selected services as display GeoJSON (``_services``: the list after a scenario)."""
     services = get_region(name).services if _services is None else _services
     return gaps.selected_services(services, _result, lang)
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
-def get_choropleth(name: str, content_hash: str, params: analysis.AnalysisParams,
-                   indicator: str, lang: str,
-                   _result: analysis.AnalysisResult,
-                   variant: str = "", compared: str = "",
-                   _reference: Any = None) -> tuple[str, boundaries.Choropleth]:
+def get_choropleth(
+    name: str,
+    content_hash: str,
+    params: analysis.AnalysisParams,
+    indicator: str,
+    lang: str,
+    _result: analysis.AnalysisResult,
+    variant: str = "",
+    compared: str = "",
+    _reference: Any = None,
+) -> tuple[str, boundaries.Choropleth]:
     """Colours of a Gemeinde indicator (class breaks shared with ``_reference``)."""
     return gaps.gemeinde_choropleth(_result, indicator, lang, reference=_reference)
 
 
-@st.cache_data(show_spinner="Einzugsbereich wird berechnet … / Computing the catchment …",
-               max_entries=64)
-def get_catchment(name: str, content_hash: str, mode: str, threshold: float,
-                  xy: tuple[float, float]) -> dict:
+@st.cache_data(
+    show_spinner="Einzugsbereich wird berechnet … / Computing the catchment …", max_entries=64
+)
+def get_catchment(
+    name: str, content_hash: str, mode: str, threshold: float, xy: tuple[float, float]
+) -> dict:
     """Travel-time bands of one service up to the threshold (display GeoJSON)."""
     bands = catchment.catchment_bands(threshold)
     network = get_networks(name, content_hash).get(mode)
@@ -124,17 +151,29 @@ def get_catchment(name: str, content_hash: str, mode: str, threshold: float,
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def get_screen_table(name: str, content_hash: str, params: analysis.AnalysisParams,
-                     lang: str, _result: analysis.AnalysisResult, variant: str = ""
-                     ) -> tuple[Any, list[str], dict[str, int]]:
+def get_screen_table(
+    name: str,
+    content_hash: str,
+    params: analysis.AnalysisParams,
+    lang: str,
+    _result: analysis.AnalysisResult,
+    variant: str = "",
+) -> tuple[Any, list[str], dict[str, int]]:
     """The sortable Gemeinde table (numbers numeric, small counts missing)."""
     df, suppressed = tables.screen_table(_result, lang)
     return df, suppressed, tables.decimals_of(_result, lang)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def get_csv(name: str, content_hash: str, params: analysis.AnalysisParams, style: str,
-            lang: str, _result: analysis.AnalysisResult, variant: str = "") -> bytes:
+def get_csv(
+    name: str,
+    content_hash: str,
+    params: analysis.AnalysisParams,
+    style: str,
+    lang: str,
+    _result: analysis.AnalysisResult,
+    variant: str = "",
+) -> bytes:
     """The Gemeinde table as CSV bytes."""
     return csv_bytes(tables.table(_result, lang, suppress=True), german=style == "de")
 
@@ -187,7 +226,7 @@ def carry_over_language(lang: str) -> None:
     if previous and previous != lang:
         suffix = f"__{previous}"
         for key in [k for k in state if isinstance(k, str) and k.endswith(suffix)]:
-            state[key[:-len(suffix)] + f"__{lang}"] = state[key]
+            state[key[: -len(suffix)] + f"__{lang}"] = state[key]
     state["_lang_previous"] = lang
 
 

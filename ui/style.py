@@ -1,5 +1,4 @@
-"""Page CSS: the planning page and the workshop (projector) view.
-"""
+"""Page CSS: the planning page and the workshop (projector) view."""
 
 from __future__ import annotations
 
@@ -72,8 +71,6 @@ iframe[title="streamlit_folium.st_folium"] { height: calc(100vh - 70px) !importa
 [data-testid="stMain"] [data-testid="stMetricValue"] p { font-size: 44px !important;
   line-height: 1.1 !important; font-weight: 700; }
 </style>"""
-
-
 
 
 def uploader_css(lang: str) -> str:

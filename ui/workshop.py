@@ -23,15 +23,17 @@ from ui.session import site_defaults as defaults_of
 from ui.state import history_do, report, scenario_digest
 
 
-def get_history(store: ScenarioStore, ws: str, name: str, params: analysis.AnalysisParams,
-                lang: str) -> geoscenario.ScenarioHistory:
+def get_history(
+    store: ScenarioStore, ws: str, name: str, params: analysis.AnalysisParams, lang: str
+) -> geoscenario.ScenarioHistory:
     """The auto-saving history of the active scenario (opened once per session)."""
     state = st.session_state
     active = state.get("scenario_active")
     if active is None:
         infos = [i for i in store.list() if i.error is None]
-        active = (max(infos, key=lambda i: i.modified or "").name if infos
-                  else i18n.t("sc_default", lang))
+        active = (
+            max(infos, key=lambda i: i.modified or "").name if infos else i18n.t("sc_default", lang)
+        )
         state["scenario_active"] = active
     key = (ws, name, active)
     if state.get("history_key") != key or state.get("history") is None:
@@ -46,8 +48,9 @@ def get_history(store: ScenarioStore, ws: str, name: str, params: analysis.Analy
     return state["history"]
 
 
-def open_history(store: ScenarioStore, active: str, name: str,
-                 params: analysis.AnalysisParams) -> geoscenario.ScenarioHistory:
+def open_history(
+    store: ScenarioStore, active: str, name: str, params: analysis.AnalysisParams
+) -> geoscenario.ScenarioHistory:
     """The stored scenario's history; a new one is written on its first change only
     (a mere visit leaves no file behind)."""
     if store.exists(active):
@@ -68,12 +71,16 @@ def site_defaults(params: analysis.AnalysisParams) -> SiteDefaults:
 
 def names(lang: str) -> Names:
     """Base names of new sites, outreach days and mobile services in the UI language."""
-    return Names(site=i18n.t("site_default_name", lang), outreach=i18n.t("outreach_name", lang),
-                 mobile=i18n.t("mobile_name", lang))
+    return Names(
+        site=i18n.t("site_default_name", lang),
+        outreach=i18n.t("outreach_name", lang),
+        mobile=i18n.t("mobile_name", lang),
+    )
 
 
-def finish_mobile(history: geoscenario.ScenarioHistory, params: analysis.AnalysisParams,
-                  lang: str) -> None:
+def finish_mobile(
+    history: geoscenario.ScenarioHistory, params: analysis.AnalysisParams, lang: str
+) -> None:
     """Button callback: the collected stops become one mobile service."""
     session().finish_mobile(history, site_defaults(params), names(lang))
 
@@ -89,21 +96,29 @@ def cancel_pending() -> None:
     session().cancel()
 
 
-def read_map(name: str, history: geoscenario.ScenarioHistory | None,
-             params: analysis.AnalysisParams, lang: str) -> dict | None:
+def read_map(
+    name: str,
+    history: geoscenario.ScenarioHistory | None,
+    params: analysis.AnalysisParams,
+    lang: str,
+) -> dict | None:
     """The selection, updated from the map's last click; placing clicks change the scenario.
 
     ``st_folium`` stores the map's value in ``st.session_state[keys.MAP]`` before the
     rerun, so the clicked object (or the new site) is drawn in this very run.
     """
-    return session().read_map(name, st.session_state.get(keys.MAP), history,
-                              site_defaults(params), names(lang))
+    return session().read_map(
+        name, st.session_state.get(keys.MAP), history, site_defaults(params), names(lang)
+    )
 
 
-def get_comparison(region: georegion.Region, params: analysis.AnalysisParams,
-                   scenario: geoscenario.Scenario, networks: dict,
-                   base: analysis.AnalysisResult
-                   ) -> tuple[geocompare.Comparison | None, analysis.AnalysisResult | None]:
+def get_comparison(
+    region: georegion.Region,
+    params: analysis.AnalysisParams,
+    scenario: geoscenario.Scenario,
+    networks: dict,
+    base: analysis.AnalysisResult,
+) -> tuple[geocompare.Comparison | None, analysis.AnalysisResult | None]:
     """Comparison and after-result of the scenario (incremental from the last one)."""
     if not scenario.changes:
         return None, None
@@ -116,54 +131,85 @@ def get_comparison(region: georegion.Region, params: analysis.AnalysisParams,
     if last and last[0] == key and last[1] == digest:
         return last[2], last[3]
     previous = last[2] if last and last[0] == key else None
-    cmp = geocompare.compare(region, params, scenario, networks, base_result=base,
-                             previous=previous)
+    cmp = geocompare.compare(
+        region, params, scenario, networks, base_result=base, previous=previous
+    )
     after = analysis.analyze(geocompare.with_services(region, cmp.services), params, networks)
     state["comparison"] = (key, digest, cmp, after)
     return cmp, after
 
 
-def scenario_overlays(region: georegion.Region, scenario: geoscenario.Scenario,
-                      lang: str) -> tuple[dict, dict]:
+def scenario_overlays(
+    region: georegion.Region, scenario: geoscenario.Scenario, lang: str
+) -> tuple[dict, dict]:
     """Display GeoJSON of the scenario's sites and pins (plus pending clicks)."""
     state = st.session_state
     sites = scenariolayers.sites_geojson(
-        geoscenario.changes_frame(region.services, scenario) if scenario.changes else None, lang)
+        geoscenario.changes_frame(region.services, scenario) if scenario.changes else None, lang
+    )
     pending = list(state.get("mobile_stops") or [])
     if state.get("pending_pin"):
         pending.append(state["pending_pin"])
     pins = scenariolayers.pins_geojson(
-        geoscenario.pins_frame(scenario) if scenario.pins else None, lang, pending)
+        geoscenario.pins_frame(scenario) if scenario.pins else None, lang, pending
+    )
     return sites, pins
 
 
-def delta_panel(cmp: geocompare.Comparison | None, params: analysis.AnalysisParams,
-                lang: str, workshop: bool = False) -> None:
+def delta_panel(
+    cmp: geocompare.Comparison | None,
+    params: analysis.AnalysisParams,
+    lang: str,
+    workshop: bool = False,
+) -> None:
     """People newly within reach (the answer to "what if …?")."""
     if cmp is None:
         st.caption(i18n.t("delta_none", lang))
         return
     t = cmp.totals
-    st.metric(i18n.t("delta_label", lang), f"+{numbers.count(t['newly_within'], lang)}",
-              help=i18n.t("delta_help", lang))
-    share = (f'{i18n.t("kf_share", lang)}: {numbers.percent(t["share_within_before"], lang)} → '
-             f'{numbers.percent(t["share_within_after"], lang)}')
+    st.metric(
+        i18n.t("delta_label", lang),
+        f"+{numbers.count(t['newly_within'], lang)}",
+        help=i18n.t("delta_help", lang),
+    )
+    share = (
+        f"{i18n.t('kf_share', lang)}: {numbers.percent(t['share_within_before'], lang)} → "
+        f"{numbers.percent(t['share_within_after'], lang)}"
+    )
     text = describe.comparison_headline(cmp, lang) if not workshop else share
-    st.markdown(f'<div class="nahraum-headline">{html.escape(text)}</div>',
-                unsafe_allow_html=True)
+    st.markdown(f'<div class="nahraum-headline">{html.escape(text)}</div>', unsafe_allow_html=True)
 
 
-def scenario_tools(history: geoscenario.ScenarioHistory, params: analysis.AnalysisParams,
-                   lang: str) -> None:
+def scenario_tools(
+    history: geoscenario.ScenarioHistory, params: analysis.AnalysisParams, lang: str
+) -> None:
     """Undo/redo, click mode, pending pin form, mobile builder, move notice."""
     state = st.session_state
     c1, c2 = st.columns(2)
-    c1.button(i18n.t("undo", lang), key="undo", on_click=history_do, args=(history.undo,),
-              disabled=not history.can_undo, icon=":material/undo:", use_container_width=True)
-    c2.button(i18n.t("redo", lang), key="redo", on_click=history_do, args=(history.redo,),
-              disabled=not history.can_redo, icon=":material/redo:", use_container_width=True)
-    st.radio(i18n.t("click_mode", lang), CLICK_MODES, key="click_mode",
-             format_func=lambda m: i18n.t(f"click_{m}", lang))
+    c1.button(
+        i18n.t("undo", lang),
+        key="undo",
+        on_click=history_do,
+        args=(history.undo,),
+        disabled=not history.can_undo,
+        icon=":material/undo:",
+        use_container_width=True,
+    )
+    c2.button(
+        i18n.t("redo", lang),
+        key="redo",
+        on_click=history_do,
+        args=(history.redo,),
+        disabled=not history.can_redo,
+        icon=":material/redo:",
+        use_container_width=True,
+    )
+    st.radio(
+        i18n.t("click_mode", lang),
+        CLICK_MODES,
+        key="click_mode",
+        format_func=lambda m: i18n.t(f"click_{m}", lang),
+    )
     if state.get("ws_error"):
         st.error(panel.md_escape(state.pop("ws_error")))
     if state.get("move_pending"):
@@ -172,35 +218,61 @@ def scenario_tools(history: geoscenario.ScenarioHistory, params: analysis.Analys
     if state.get("pending_pin"):
         with st.form("pin_form", border=True):
             st.markdown(f"**{i18n.t('pin_form', lang)}**")
-            st.selectbox(i18n.t("pin_kind", lang), list(settings.PIN_KINDS), key="pin_kind_new",
-                         format_func=lambda k: scenariolayers.pin_label(k, lang))
-            st.text_area(i18n.t("pin_text", lang, n=settings.PIN_TEXT_MAX), key="pin_text_new",
-                         max_chars=settings.PIN_TEXT_MAX, height=90)
+            st.selectbox(
+                i18n.t("pin_kind", lang),
+                list(settings.PIN_KINDS),
+                key="pin_kind_new",
+                format_func=lambda k: scenariolayers.pin_label(k, lang),
+            )
+            st.text_area(
+                i18n.t("pin_text", lang, n=settings.PIN_TEXT_MAX),
+                key="pin_text_new",
+                max_chars=settings.PIN_TEXT_MAX,
+                height=90,
+            )
             a, b = st.columns(2)
-            a.form_submit_button(i18n.t("pin_save", lang), on_click=save_pin, args=(history,),
-                                 type="primary")
+            a.form_submit_button(
+                i18n.t("pin_save", lang), on_click=save_pin, args=(history,), type="primary"
+            )
             b.form_submit_button(i18n.t("pin_cancel", lang), on_click=cancel_pending)
     stops = state.get("mobile_stops") or []
     if stops:
         st.caption(i18n.tn("mobile_stops", len(stops), lang))
-        st.button(i18n.t("mobile_done", lang), key="mobile_done", on_click=finish_mobile,
-                  args=(history, params, lang), type="primary")
+        st.button(
+            i18n.t("mobile_done", lang),
+            key="mobile_done",
+            on_click=finish_mobile,
+            args=(history, params, lang),
+            type="primary",
+        )
         st.button(i18n.t("mobile_cancel", lang), key="mobile_cancel", on_click=cancel_pending)
 
 
-def service_actions(history: geoscenario.ScenarioHistory, selection: dict | None,
-                    lang: str) -> None:
+def service_actions(
+    history: geoscenario.ScenarioHistory, selection: dict | None, lang: str
+) -> None:
     """Close or move the selected service in the scenario."""
     if not selection or selection.get("kind") != "svc":
         return
     sid = selection["key"]
-    if sid in {c.service_id for c in history.current.changes
-               if isinstance(c, geoscenario.CloseSite)}:
+    if sid in {
+        c.service_id for c in history.current.changes if isinstance(c, geoscenario.CloseSite)
+    }:
         return
     # one button a row, full width: side by side they cut their labels off at 1280 px
-    st.button(i18n.t("svc_close", lang), key=keys.SVC_CLOSE, on_click=history_do,
-              args=(history.add, geoscenario.CloseSite(service_id=sid)),
-              icon=":material/block:", use_container_width=True)
-    st.button(i18n.t("svc_move", lang), key=keys.SVC_MOVE,
-              on_click=lambda: session().start_move(sid), help=i18n.t("svc_move_help", lang),
-              icon=":material/open_with:", use_container_width=True)
+    st.button(
+        i18n.t("svc_close", lang),
+        key=keys.SVC_CLOSE,
+        on_click=history_do,
+        args=(history.add, geoscenario.CloseSite(service_id=sid)),
+        icon=":material/block:",
+        use_container_width=True,
+    )
+    st.button(
+        i18n.t("svc_move", lang),
+        key=keys.SVC_MOVE,
+        on_click=lambda: session().start_move(sid),
+        help=i18n.t("svc_move_help", lang),
+        icon=":material/open_with:",
+        use_container_width=True,
+    )
