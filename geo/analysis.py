@@ -759,6 +759,7 @@ def _metadata(
         "formulas": _formulas(params),
         "notes": notes,
         "sources": list(meta.get("sources", [])),
+        "demand": dict(meta.get("demand") or {}),
     }
 
 

@@ -67,6 +67,34 @@ def _need_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--need-indicator", help="Spalte der Indikatortabelle (Standard: die erste)")
 
 
+def _demand_args(p: argparse.ArgumentParser) -> None:
+    """Official figures and a target year (``region info``, ``analyze``, ``export``)."""
+    p.add_argument("--official", help="amtliche Zahlen je Gemeinde (GENESIS-CSV oder AGS-Tabelle)")
+    p.add_argument("--projection", help="Prognosetabelle je Kreis/Gemeinde, Zielgruppe und Jahr")
+    p.add_argument("--year", type=int, help="Zieljahr der Prognose")
+    p.add_argument("--growth", help="eigene Wachstumsfaktoren, z. B. „u18=0,95;age65=1,1“")
+
+
+def _with_demand(reg: Any, args: Any) -> Any:
+    """``reg`` with official figures and/or a target year from the command line, if given."""
+    official_file = _arg(args, "official")
+    projection_file = _arg(args, "projection")
+    growth_text = _arg(args, "growth")
+    year = _arg(args, "year")
+    if not (official_file or projection_file or growth_text):
+        if year is not None:
+            raise InputError("--year braucht eine Prognose (--projection) oder --growth.")
+        return reg
+    from . import demand
+
+    official = demand.read_official(official_file, reg.gemeinden) if official_file else None
+    proj = demand.read_projection(projection_file) if projection_file else None
+    growth = demand.parse_growth(growth_text) if growth_text else None
+    if (proj or growth) and year is None:
+        raise InputError("Für eine Prognose bitte das Zieljahr mit --year angeben.")
+    return demand.for_region(reg, official, proj, year, growth)
+
+
 # ---------------------------------------------------------------------------
 # region
 # ---------------------------------------------------------------------------
@@ -94,16 +122,7 @@ def _cmd_region_build(args) -> int:
 def _cmd_region_info(args) -> int:
     from . import region
 
-    reg = region.load_region(args.region, args.data, args.cache)
-    if args.official or args.projection or args.growth:
-        from . import demand
-
-        official = demand.read_official(args.official, reg.gemeinden) if args.official else None
-        proj = demand.read_projection(args.projection) if args.projection else None
-        growth = demand.parse_growth(args.growth) if args.growth else None
-        if (proj or growth) and args.year is None:
-            raise InputError("Für eine Prognose bitte das Zieljahr mit --year angeben.")
-        reg = demand.for_region(reg, official, proj, args.year, growth)
+    reg = _with_demand(region.load_region(args.region, args.data, args.cache), args)
     info = reg.info()
     info["demand"] = reg.meta.get(
         "demand", {"official": None, "year": None, "projection_source": None}
@@ -364,7 +383,7 @@ def _need_weights(args, reg):
 def _cmd_analyze(args) -> int:
     from . import analysis, region
 
-    reg = region.load_region(args.region, args.data, args.cache)
+    reg = _with_demand(region.load_region(args.region, args.data, args.cache), args)
     params = analysis.AnalysisParams(
         kinds=args.kind or (),
         target=args.target,
@@ -374,6 +393,7 @@ def _cmd_analyze(args) -> int:
     )
     weights = _need_weights(args, reg)
     payload = analysis.cli_payload(reg, params, need_weights=weights)
+    payload["demand"] = {**reg.meta.get("demand", {}), "labels": describe.demand_lines(reg.meta)}
     if args.json:
         _print_json(payload)
         return 0
@@ -437,7 +457,9 @@ def cli_export(args: Any) -> Path:
     fmt = export_format(out, _arg(args, "fmt", "format"), FORMATS)
     data_dir = _arg(args, "data_dir", "data")
     cache_dir = _arg(args, "cache_dir", "cache")
-    reg = region_mod.load_region(_arg(args, "region", default="default"), data_dir, cache_dir)
+    reg = _with_demand(
+        region_mod.load_region(_arg(args, "region", default="default"), data_dir, cache_dir), args
+    )
     mode = _arg(args, "mode", default=settings.DEFAULT_MODE)
     params = analysis.AnalysisParams(
         kinds=_arg(args, "kind", "kinds", default=()),
@@ -535,10 +557,7 @@ def build_parser() -> argparse.ArgumentParser:
     _region_arg(p)
     _common(p)
     p.add_argument("--json", action="store_true")
-    p.add_argument("--official", help="amtliche Zahlen je Gemeinde (GENESIS-CSV oder AGS-Tabelle)")
-    p.add_argument("--projection", help="Prognosetabelle je Kreis/Gemeinde, Zielgruppe und Jahr")
-    p.add_argument("--year", type=int, help="Zieljahr der Prognose")
-    p.add_argument("--growth", help="eigene Wachstumsfaktoren, z. B. „u18=0,95;age65=1,1“")
+    _demand_args(p)
     p.set_defaults(func=_cmd_region_info)
     p = reg_sub.add_parser("list", help="verfügbare Regionen")
     p.add_argument("--json", action="store_true")
@@ -640,6 +659,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="Distanzgewichtung der E2SFCA",
     )
     _need_args(p)
+    _demand_args(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_analyze)
 
@@ -664,6 +684,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--choropleth", help="Gemeinde-Kennzahl als Flächenfarbe")
     _need_args(p)
+    _demand_args(p)
     p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser("app", help="Die Planungsoberfläche starten (lokal, offline)")

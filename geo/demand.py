@@ -468,8 +468,7 @@ def for_region(
             factors.update(growth_factors(projection, year))
             source = projection.source
         cells = apply_growth(cells, factors)
-        demand.update(year=int(year), projection_source=source)
-        sources.append({"name": source, "date": str(int(year)), "attribution": ""})
+        demand.update(year=int(year), projection_source=source)  # named with every figure
     meta = copy.deepcopy(region.meta)
     meta["demand"] = demand
     meta.setdefault("sources", []).extend(sources)

@@ -95,7 +95,9 @@ def kinds(categories: Sequence[str], subcategories: Sequence[str]) -> tuple[str,
 # ---------------------------------------------------------------------------
 # Key figures
 # ---------------------------------------------------------------------------
-def worst_gemeinden(gemeinden: pd.DataFrame, n: int = WORST_N) -> list[tuple[str, str, float]]:
+def worst_gemeinden(
+    gemeinden: pd.DataFrame, n: int = WORST_N
+) -> list[tuple[str, str, float, float]]:
     """The first ``n`` Gemeinden of ``geo.analysis.gap_ranking`` (the report's ranking too).
 
     Parameters
@@ -106,13 +108,30 @@ def worst_gemeinden(gemeinden: pd.DataFrame, n: int = WORST_N) -> list[tuple[str
 
     Returns
     -------
-    list of (ags, name, gap_per_1000)
-        Ties of the gap score per 1,000 broken by the longer mean travel time.
+    list of (ags, name, gap_per_1000, minutes_mean)
+        Ties of the gap score per 1,000 broken by the longer mean travel time
+        (``nan``: no service reachable).
     """
     g = analysis.gap_ranking(gemeinden)
     return [
-        (str(r.ags), str(r.name), float(r.gap_per_1000)) for r in g.head(n).itertuples(index=False)
+        (str(r.ags), str(r.name), float(r.gap_per_1000), float(r.minutes_mean))
+        for r in g.head(n).itertuples(index=False)
     ]
+
+
+def worst_labels(
+    worst: Sequence[tuple[str, str, float, float]], lang: str = i18n.DEFAULT_LANG
+) -> list[str]:
+    """``"Name (30.000)"``; where the score ties, the mean time that orders them is added
+    (``"Name (30.000 · Ø 129,5 min)"``), so the list shows why one stands before another."""
+    values = [v for _, _, v, _ in worst]
+    out = []
+    for _, name, v, minutes in worst:
+        text = numbers.number(v, 0, lang)
+        if values.count(v) > 1:
+            text = i18n.t("kf_worst_tie", lang, score=text, minutes=numbers.minutes(minutes, lang))
+        out.append(f"{name} ({text})")
+    return out
 
 
 def key_figures(result: Any, lang: str = i18n.DEFAULT_LANG) -> list[Figure]:
@@ -123,7 +142,7 @@ def key_figures(result: Any, lang: str = i18n.DEFAULT_LANG) -> list[Figure]:
     target = i18n.target_label(p.target, lang)
     unit = i18n.unit_label(p.target, lang)
     worst = worst_gemeinden(result.gemeinden)
-    worst_text = " · ".join(f"{name} ({numbers.number(v, 0, lang)})" for _, name, v in worst)
+    worst_text = " · ".join(worst_labels(worst, lang))
     return [
         Figure(
             i18n.t("kf_beyond", lang, T=T),
@@ -311,14 +330,11 @@ def service_xy(result: Any, service_id: str) -> tuple[float, float] | None:
 # HTML and Markdown for the page (everything from data escaped)
 # ---------------------------------------------------------------------------
 def worst_html(
-    figure: Figure, worst: Sequence[tuple[str, str, float]], lang: str = i18n.DEFAULT_LANG
+    figure: Figure, worst: Sequence[tuple[str, str, float, float]], lang: str = i18n.DEFAULT_LANG
 ) -> str:
     """The worst Gemeinden as a small numbered list under the figure's label."""
     items = (
-        "".join(
-            f"<li>{html.escape(name)} ({html.escape(numbers.number(v, 0, lang))})</li>"
-            for _, name, v in worst
-        )
+        "".join(f"<li>{html.escape(text)}</li>" for text in worst_labels(worst, lang))
         or f"<li>{html.escape(figure.value)}</li>"
     )
     return (

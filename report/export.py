@@ -132,6 +132,9 @@ def subtitle(result: Any, scenario_name: str | None = None, lang: str = "de") ->
         i18n.t("rp_mode", lang, mode=i18n.mode_label(p.mode, lang)),
         i18n.t("rp_threshold", lang, T=numbers.auto_number(p.threshold_min, lang)),
     ]
+    year = (result.metadata.get("demand") or {}).get("year")
+    if year is not None:  # the target year stands next to the target group, source in the footer
+        parts.append(i18n.t("rp_year", lang, year=int(year)))
     if scenario_name:
         parts.append(i18n.t("rp_scenario", lang, name=scenario_name))
     return " · ".join(parts)
@@ -144,6 +147,10 @@ def attribution_lines(
     meta = getattr(region, "meta", None) or {}
     sources = list(meta.get("sources") or result.metadata.get("sources") or [])
     lines = [i18n.t("rp_model", lang, model=describe.model_text(result, lang))]
+    lines += [
+        i18n.t("rp_demand", lang, basis=b)
+        for b in describe.demand_lines(result.metadata, lang) or describe.demand_lines(meta, lang)
+    ]
     note = i18n.quality_note(result.params.target, lang)
     if note:
         lines.append(
@@ -915,6 +922,10 @@ def _notes(
             "Altersstruktur angepasst (docs/method.md).",
         ),
         ("Datenqualität Zielgruppe", i18n.quality_note(p.target, "de")),
+        (
+            "Bedarfsgrundlage",
+            "; ".join(describe.demand_lines(result.metadata)) or i18n.t("demand_base"),
+        ),
         ("Wegezeit", f"Von der Mitte jeder 100-m-Zelle zum nächsten Angebot: {result.model}."),
         (
             "Aggregation",

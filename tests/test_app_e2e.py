@@ -202,6 +202,11 @@ def test_map_shows_region(app_server, browser, default_region) -> None:
         frame.wait_for_function(
             "() => document.querySelectorAll('path.nahraum-catchment').length > 0", timeout=20_000
         )
+        # The click's popup and, after the rerun, the selected marker's: one stays open.
+        frame.wait_for_function(
+            "() => document.querySelectorAll('.leaflet-popup-content').length === 1",
+            timeout=10_000,
+        )
         popup = frame.locator(".leaflet-popup-content")
         popup.wait_for(state="visible", timeout=10_000)
         page.wait_for_timeout(500)  # Leaflet fades popups in

@@ -163,3 +163,50 @@ def test_need_weights_from_indicator_file(capsys, cache):
     w = json.loads(weighted)
     assert "need_weighting" in w["metadata"]
     assert w["totals"]["gap"] != json.loads(plain)["totals"]["gap"]
+
+
+def test_analyze_and_export_for_a_target_year(capsys, cache, tmp_path):
+    """--growth/--year scale the target group; the label names year and source everywhere."""
+    base = ["--region", "default", "--kind", "Jugend", "--target", "u18", "--mode", "walk"]
+    _, out, _ = _run(capsys, "analyze", *base, "--cache", cache, "--json")
+    today = json.loads(out)
+    rc, out, err = _run(
+        capsys,
+        "analyze",
+        *base,
+        "--growth",
+        "u18=0,8",
+        "--year",
+        "2030",
+        "--cache",
+        cache,
+        "--json",
+    )
+    assert rc == 0, err
+    later = json.loads(out)
+    assert later["totals"]["people"] == pytest.approx(0.8 * today["totals"]["people"], rel=1e-6)
+    assert later["totals"]["gap"] == pytest.approx(0.8 * today["totals"]["gap"], rel=1e-3)
+    assert later["demand"]["year"] == 2030
+    assert later["demand"]["labels"] == ["Prognose 2030 (Quelle: eigene Faktoren)"]
+    xlsx = tmp_path / "tabelle_2030.xlsx"
+    rc, _, err = _run(
+        capsys,
+        "export",
+        *base,
+        "--growth",
+        "u18=0,8",
+        "--year",
+        "2030",
+        "--out",
+        str(xlsx),
+        "--cache",
+        cache,
+    )
+    assert rc == 0, err
+    import openpyxl
+
+    rows = [r for ws in openpyxl.load_workbook(xlsx) for r in ws.iter_rows(values_only=True)]
+    basis = [r for r in rows if r and r[0] == "Bedarfsgrundlage"]
+    assert basis and basis[0][1] == "Prognose 2030 (Quelle: eigene Faktoren)"
+    rc, _, err = _run(capsys, "analyze", *base, "--year", "2030", "--cache", cache)
+    assert rc == 2 and "--year braucht eine Prognose" in err

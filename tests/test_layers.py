@@ -587,14 +587,22 @@ def test_key_figures_and_worst_gemeinden(result: analysis.AnalysisResult) -> Non
             "minutes_mean": [40.0, 20.0, 5.0, 25.0, np.nan],
         }
     )
-    assert panel.worst_gemeinden(g, 4) == [
+    worst = panel.worst_gemeinden(g, 4)
+    assert [w[:3] for w in worst] == [
         ("5", "E", 900.0),
         ("1", "A", 900.0),
         ("4", "D", 900.0),
         ("2", "B", 50.0),
     ]
+    # tied scores show the mean time that orders them; a unique score stands alone
+    assert panel.worst_labels(worst, "de") == [
+        "E (900 · Ø –)",
+        "A (900 · Ø 40,0 min)",
+        "D (900 · Ø 25,0 min)",
+        "B (50)",
+    ]
     same = g.assign(minutes_mean=30.0)
-    assert [a for a, _, _ in panel.worst_gemeinden(same)] == ["4", "1", "5"]
+    assert [w[0] for w in panel.worst_gemeinden(same)] == ["4", "1", "5"]
 
 
 def test_click_panel_details(region: SimpleNamespace, result: analysis.AnalysisResult) -> None:
@@ -625,7 +633,7 @@ def test_panel_html_is_escaped() -> None:
     linked = panel.details_html(panel.Details("service", "A", (), link=SOURCE), "")
     assert 'href="https://example.org/quelle?a=1&amp;b=2"' in linked
     fig = panel.Figure("Größte Lücken", "keine Lücke", 'Hilfe "x"')
-    worst = panel.worst_html(fig, [("1", EVIL, 1234.0)], "de")
+    worst = panel.worst_html(fig, [("1", EVIL, 1234.0, 20.0)], "de")
     assert EVIL_ESCAPED in worst and "(1.234)" in worst and 'title="Hilfe &quot;x&quot;"' in worst
     assert "<li>keine Lücke</li>" in panel.worst_html(fig, [], "de")
     assert panel.md_escape("R_j * [x](y) <b>") == r"R\_j \* \[x\](y) \<b\>"

@@ -17,6 +17,10 @@ ONLINE_TILES = "online_tiles"
 LAYER_STOPS = "layer_stops"
 INDICATOR_TABLE = "indicator_table"
 UPLOAD_ROUND = "upload_round"
+DEMAND_OFFICIAL = "demand_official"  # uploaders and inputs of the "Bedarf" expander
+DEMAND_PROJECTION = "demand_projection"
+DEMAND_GROWTH = "demand_growth"
+DEMAND_YEAR = "demand_year"
 
 # --- workshop: scenario, clicks --------------------------------------------------------
 SCENARIO_ACTIVE = "scenario_active"

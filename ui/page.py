@@ -20,6 +20,7 @@ from layers import gaps
 from layers import map as maplayers
 from present import describe, i18n
 from ui import keys
+from ui.demand import demand_controls
 from ui.exports import current_planning, export_section
 from ui.results import gemeinde_table, key_figures, method, selection_overlay, selection_panel
 from ui.scenarios import record_button, scenario_sidebar, site_form
@@ -133,7 +134,8 @@ def load(lang: str, name: str, workshop: bool, boxes: Boxes) -> Loaded:
     """Region, networks, the controls and the status-quo result (German error: stop)."""
     try:
         prepare_assets()
-        region = get_region(name)
+        key = demand_controls(get_region(name), name, lang)
+        region = get_region(key)
         content_hash = str(region.meta.get("content_hash", ""))
         networks = get_networks(name, content_hash)
         params, measure, indicator = analysis_controls(
@@ -155,8 +157,8 @@ def load(lang: str, name: str, workshop: bool, boxes: Boxes) -> Loaded:
             measure,
             indicator,
             options,
-            get_result(name, content_hash, params),
-            get_info(name, content_hash),
+            get_result(key, content_hash, params),
+            get_info(key, content_hash),
             get_map_data(name, content_hash, lang),
         )
     except NahraumError as exc:
@@ -236,6 +238,8 @@ def header(c: Loaded, s: Shown, boxes: Boxes) -> None:
                 f"{i18n.mode_label(c.params.mode, lang)} · {i18n.t('model', lang)}: "
                 f"{describe.model_text(s.result, lang)}"
             )
+            for line in describe.demand_lines(s.result.metadata, lang):
+                st.caption(f"**{line}**")
 
 
 def map_and_panel(c: Loaded, s: Shown, boxes: Boxes) -> None:

@@ -27,6 +27,7 @@ from layers._assets import ensure_assets
 from present import tables
 from report.files import csv_bytes
 from ui import keys
+from ui.demand import spec_of as demand_spec
 
 DEFAULT_REGION = os.environ.get("NAHRAUM_REGION") or "default"
 MAP_KEY = keys.MAP
@@ -39,13 +40,32 @@ WS_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{5,39}")
     "Loading the planning region (built on first use) …"
 )
 def get_region(name: str) -> georegion.Region:
-    """Load (and if needed build) a region once per server process."""
-    return georegion.load_region(name)
+    """Load (and if needed build) a region once per server process.
+
+    ``name@digest`` (``ui.demand``): the region with the registered demand basis
+    (official figures, target year); its content hash carries the digest, so every
+    result cached on (name, content hash) follows the basis.
+    """
+    base, _, digest = name.partition("@")
+    if not digest:
+        return georegion.load_region(name)
+    spec = demand_spec(name)
+    if spec is None:  # the server restarted: the planner uploads the table again
+        return get_region(base)
+    derived = spec.apply(get_region(base))
+    derived.meta["content_hash"] = f"{derived.meta.get('content_hash', '')}-{digest}"
+    return derived
 
 
 @st.cache_resource(show_spinner=False)
 def get_networks(name: str, content_hash: str) -> dict:
-    """The region's road networks per mode (``{}`` without a network)."""
+    """The region's road networks per mode (``{}`` without a network; one load per region,
+    whatever the demand basis)."""
+    return _networks(name.partition("@")[0])
+
+
+@st.cache_resource(show_spinner=False)
+def _networks(name: str) -> dict:
     return get_region(name).networks()
 
 

@@ -80,8 +80,8 @@ def uploader_css(lang: str) -> str:
     accepted file types stay in each uploader's own label.
     """
     mb = settings.MAX_UPLOAD_BYTES // (1024 * 1024)
-    button = json.dumps(i18n.t("upload_button", lang))
-    limit = json.dumps(i18n.t("upload_limit", lang, mb=mb))
+    button = json.dumps(i18n.t("upload_button", lang), ensure_ascii=False)
+    limit = json.dumps(i18n.t("upload_limit", lang, mb=mb), ensure_ascii=False)
     return f"""<style>
 [data-testid="stFileUploaderDropzone"] button {{ font-size: 0 !important; }}
 [data-testid="stFileUploaderDropzone"] button::after {{ content: {button};
