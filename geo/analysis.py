@@ -667,10 +667,6 @@ class AnalysisResult:
         return self.cells[code]
 
 
-def _angebote(n: int) -> str:
-    return f"{n} Angebot" if n == 1 else f"{n} Angebote"
-
-
 def _formulas(params: AnalysisParams) -> dict[str, str]:
     T = de_decimal(params.threshold_min)
     cap = de_decimal(params.cap_minutes)
@@ -716,25 +712,19 @@ def _metadata(
     n_outside: int,
 ) -> dict:
     group = settings.TARGET_GROUPS[params.target]
-    notes = []
+    # Notes as codes with their numbers; present.describe.note_text puts them in words.
+    notes: list[dict[str, Any]] = []
     if n_unknown:
         notes.append(
-            f"Kapazität unbekannt: je Angebot {de_decimal(settings.DEFAULT_CAPACITY)} "
-            f"angesetzt ({_angebote(n_unknown)})"
+            {"code": "capacity_unknown", "n": n_unknown, "capacity": settings.DEFAULT_CAPACITY}
         )
     if n_unlocated:
-        notes.append(
-            f"{_angebote(n_unlocated)} der Auswahl ohne Standort (nicht gefunden) "
-            "nicht berücksichtigt"
-        )
+        notes.append({"code": "unlocated", "n": n_unlocated})
     if n_outside:
-        notes.append(
-            f"{_angebote(n_outside)} außerhalb der Region (bis "
-            f"{settings.REGION_BUFFER_M / 1000:g} km) mitgezählt"
-        )
+        notes.append({"code": "outside", "n": n_outside, "km": settings.REGION_BUFFER_M / 1000})
     if len(selection) == 0:
-        notes.append("Keine Angebote ausgewählt: alle Zellen ohne erreichbares Angebot")
-    coverage = field_.coverage_note()
+        notes.append({"code": "no_services"})
+    coverage = field_.coverage()
     if coverage:
         notes.append(coverage)
     meta = getattr(region, "meta", None) or {}
@@ -953,7 +943,7 @@ def analyze(
             "weights": {str(k): float(v) for k, v in need_weights.items()},
         }
         metadata["formulas"]["gap"] += f"; bedarfsgewichtet: × w_Gemeinde ({formula})"
-        metadata["notes"].append(f"Lückenwert bedarfsgewichtet: {formula}")
+        metadata["notes"].append({"code": "need_weighted", "formula": formula})
     return AnalysisResult(
         params=params,
         cells=out_cells,

@@ -721,7 +721,7 @@ def _no_effect_notes(
     base: analysis.AnalysisResult,
     params: analysis.AnalysisParams,
 ) -> list[str]:
-    """German notes on changes that do not touch the selected kind of service."""
+    """Notes (codes) on changes that do not touch the selected kind of service."""
     prefix = settings.PLAN_ID_PREFIX
     probe = selected
     if any(
@@ -735,15 +735,12 @@ def _no_effect_notes(
         opened = sq.after(dataclasses.replace(scenario, changes=kept), strict=False)
         probe = set(opened.ids[opened.selected(params.kinds)])
     base_ids = set(base.services["id"].astype(str)) if "id" in base.services else set()
-    notes = []
+    notes: list[dict[str, Any]] = []
     for c in scenario.changes:
         sites = set(c.site_ids()) or set(c.refers_to())
         known = {s for s in sites if s.startswith(prefix)} & probe | (sites & base_ids)
         if sites and not known:
-            notes.append(
-                f"{c.describe()}: nicht in der gewählten Angebotsart, ohne Wirkung "
-                "auf die Kennzahlen"
-            )
+            notes.append({"code": "change_no_effect", "change": c.to_dict()})
     return notes
 
 

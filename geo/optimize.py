@@ -39,7 +39,6 @@ import shapely
 
 from . import analysis, settings, traveltime
 from ._errors import InputError
-from ._text import de_decimal, de_number
 from .network import to_lonlat
 from .scenario import AddSite, resolve_kind
 
@@ -739,21 +738,18 @@ def suggest(
             "only_exact": _names(cand, tuple(j for j in e.sites if j not in g.sites)),
             "same_sites": set(g.sites) == set(e.sites),
         }
-    unit = group.unit_de
-    notes = [
-        f"Kandidaten: {CANDIDATE_KINDS[candidates]} ({len(cand)})",
-        f"Bereits versorgt (bis {de_decimal(T, 1)} min zu einem bestehenden Angebot): zählt nicht",
-        f"Noch nicht versorgt: {de_number(people_beyond, 0)} {unit}",
+    # Notes as codes with their numbers (present.describe.note_text puts them in words).
+    notes: list[dict[str, Any]] = [
+        {"code": "candidates", "kind": candidates, "n": len(cand)},
+        {"code": "already_served", "minutes": T},
+        {"code": "not_served", "n": people_beyond, "target": params.target},
     ]
     if need_weights:
-        notes.append("Bedarfsgewichtet: Zielgruppe × Gewicht je Gemeinde (übrige Gemeinden 1)")
+        notes.append({"code": "sites_need_weighted"})
     if len(g.sites) < k:
-        notes.append(f"Nur {len(g.sites)} Standort(e) erreichen noch jemanden Unversorgten")
+        notes.append({"code": "fewer_sites", "n": len(g.sites)})
     if status == "time_limit":
-        notes.append(
-            f"Exakte Lösung nicht innerhalb von {de_decimal(time_limit_s, 1)} s "
-            "bewiesen: Greedy-Ergebnis gezeigt"
-        )
+        notes.append({"code": "exact_time_limit", "seconds": time_limit_s})
     metadata = {
         "params": params.to_dict(),
         "k": k,

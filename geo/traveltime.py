@@ -27,6 +27,7 @@ import io
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -89,16 +90,17 @@ class TravelField:
         n = self.off_network.size
         return 1.0 if n == 0 else float(1.0 - self.off_network.mean())
 
-    def coverage_note(self) -> str | None:
-        """German note for partial coverage, or None if every cell is routable."""
+    def coverage(self) -> dict[str, Any] | None:
+        """Partial network coverage as a note code (``off_network``), None if all cells route."""
         share = self.routable_share
         if share >= 1.0:
             return None
-        return (
-            f"{de_decimal(share * 100, 1)} % der Zellen liegen am Straßennetz; "
-            f"{int(self.off_network.sum())} Zellen sind weiter als "
-            f"{de_decimal(settings.SNAP_LIMIT_M, 0)} m davon entfernt und ohne Reisezeit."
-        )
+        return {
+            "code": "off_network",
+            "share": share,
+            "cells": int(self.off_network.sum()),
+            "limit_m": settings.SNAP_LIMIT_M,
+        }
 
 
 def fallback_speed_kmh(mode: str) -> float:

@@ -239,3 +239,48 @@ def demand_lines(meta: Mapping[str, Any] | None, lang: str = i18n.DEFAULT_LANG) 
 def projection_text(year: int, source: str, lang: str = i18n.DEFAULT_LANG) -> str:
     """``"Prognose 2030 (Quelle: 1. rBv)"``: the label of a target year on every figure."""
     return i18n.t("demand_projection", lang, year=int(year), source=source)
+
+
+def note_text(note: Any, lang: str = i18n.DEFAULT_LANG) -> str:
+    """One note of a result (a code with its numbers from ``geo``) in words.
+
+    >>> note_text({"code": "unlocated", "n": 2}, "de")
+    '2 Angebote der Auswahl ohne Standort (nicht gefunden) nicht berücksichtigt'
+
+    Notes that are already text (import reports, scenario checks) are returned as they are.
+    """
+    if not isinstance(note, Mapping):
+        return str(note)
+    code = str(note.get("code", ""))
+    v = dict(note)
+    if code in ("capacity_unknown", "unlocated", "outside", "fewer_sites"):
+        v["services"] = i18n.tn("n_services", v.get("n", 0), lang)
+    if code == "capacity_unknown":
+        v["capacity"] = auto_number(v.get("capacity"), lang)
+    elif code == "outside":
+        v["km"] = auto_number(v.get("km"), lang)
+    elif code == "off_network":
+        v["share"] = percent(v.get("share"), lang)
+        v["cells"] = i18n.tn("n_cells", v.get("cells", 0), lang)
+        v["limit_m"] = number(v.get("limit_m"), 0, lang)
+    elif code == "candidates":
+        v["kind"] = i18n.t(f"candidates.{v.get('kind')}", lang)
+        v["n"] = number(v.get("n"), 0, lang)
+    elif code == "already_served":
+        v["minutes"] = auto_number(v.get("minutes"), lang)
+    elif code == "not_served":
+        v["unit"] = i18n.unit_label(str(v.get("target", "")), lang)
+        v["n"] = number(v.get("n"), 0, lang)
+    elif code == "exact_time_limit":
+        v["seconds"] = auto_number(v.get("seconds"), lang)
+    elif code == "change_no_effect":
+        from geo.scenario import Change
+
+        v["change"] = change_text(Change.from_dict(v.get("change")), lang)
+    v.pop("code", None)
+    return i18n.t(f"note.{code}", lang, **v)
+
+
+def notes_text(notes: Any, lang: str = i18n.DEFAULT_LANG) -> list[str]:
+    """All notes of a result (``metadata["notes"]``) in words."""
+    return [note_text(n, lang) for n in notes or ()]

@@ -158,7 +158,7 @@ def attribution_lines(
                 "rp_quality", lang, target=i18n.target_label(result.params.target, lang), note=note
             )
         )
-    notes = list(result.metadata.get("notes") or [])
+    notes = describe.notes_text(result.metadata.get("notes"), lang)
     if notes:
         lines.append(i18n.t("rp_notes", lang, notes="; ".join(notes)))
     src = describe.source_lines(sources, lang)
@@ -945,7 +945,7 @@ def _notes(
             "nach den Ländereinstellungen des Rechners.",
         ),
     ]
-    for i, note in enumerate(meta.get("notes") or [], start=1):
+    for i, note in enumerate(describe.notes_text(meta.get("notes")), start=1):
         method.append((f"Hinweis {i}", note))
     if planning is not None:
         method.append(("Planungsräume", f"{planning.method} (Quelle: {planning.source})."))
@@ -1199,7 +1199,9 @@ def metadata_rows(
         ("crs", settings.CRS_METRIC),
     ]
     rows += [(f"formula:{k}", v) for k, v in (meta.get("formulas") or {}).items()]
-    rows += [(f"note:{i}", n) for i, n in enumerate(meta.get("notes") or [], start=1)]
+    rows += [
+        (f"note:{i}", n) for i, n in enumerate(describe.notes_text(meta.get("notes")), start=1)
+    ]
     for code, label in labels.items():
         rows.append((f"column:{code}", label))
     rows += [

@@ -117,7 +117,7 @@ def protocol_markdown(
     lines += [
         f"{i}. {describe.change_text(c)}" for i, c in enumerate(scenario.changes, start=1)
     ] or ["(keine)"]
-    notes = comparison.metadata.get("notes") or []
+    notes = describe.notes_text(comparison.metadata.get("notes"))
     if notes:
         lines += ["", "Hinweise:", ""] + [f"- {n}" for n in notes]
     lines += ["", "## Markierungen der Teilnehmenden", ""]

@@ -20,6 +20,7 @@ from geo import analysis, settings, traveltime
 from geo._errors import InputError
 from geo.analysis import AnalysisParams, analyze
 from geo.network import Network
+from present import describe
 
 M = 60.0  # metres per minute in the hand-computed layout (3.6 km/h, detour factor 1)
 
@@ -224,8 +225,13 @@ def test_metadata_traces_parameters_capacity_and_sources(line_region):
     res = analyze(line_region, params())
     meta = res.metadata
     assert meta["params"]["kinds"] == ["Familie"] and meta["threshold_min"] == 6.0
-    assert "Kapazität unbekannt: je Angebot 1 angesetzt (1 Angebot)" in meta["notes"]
-    assert any("ohne Standort" in n for n in meta["notes"])  # s3
+    assert {"code": "capacity_unknown", "n": 1, "capacity": 1.0} in meta["notes"]
+    words = describe.notes_text(meta["notes"])
+    assert "Kapazität unbekannt: je Angebot 1 angesetzt (1 Angebot)" in words
+    assert any("ohne Standort" in n for n in words)  # s3
+    assert "Capacity unknown: 1 per service assumed (1 service)" in describe.notes_text(
+        meta["notes"], "en"
+    )
     assert meta["sources"][0]["name"] == "Testdaten" and meta["content_hash"] == "abc"
     assert meta["model"].startswith("Luftlinie × Umwegfaktor 1") and res.model == meta["model"]
     assert meta["service_ids"] == ["s0", "s1"]
@@ -243,7 +249,7 @@ def test_unreachable_cells_count_with_the_cap(line_region):
     assert c["gap"].tolist() == pytest.approx([p * 12 for p in (10, 20, 30, 40, 50)])
     assert res.totals["people_unreachable"] == 150 and res.totals["minutes_mean"] is None
     assert math.isinf(res.gemeinden["minutes_median"].iloc[0])
-    assert any("Keine Angebote" in n for n in res.metadata["notes"])
+    assert any("Keine Angebote" in n for n in describe.notes_text(res.metadata["notes"]))
 
 
 def test_network_model_by_hand():

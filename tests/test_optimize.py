@@ -23,6 +23,7 @@ from geo.analysis import AnalysisParams
 from geo.compare import compare
 from geo.optimize import brute_force, coverage_value, exact, greedy, reduce_problem, suggest
 from geo.scenario import Scenario
+from present import describe
 
 
 def enumerate_optimum(cover: np.ndarray, w: np.ndarray, k: int) -> float:
@@ -232,7 +233,7 @@ def test_suggest_by_hand(tiny):
     assert s2.sites()["gain_people"].tolist() == [50.0, 25.0]
     s3 = suggest(tiny, P, 5)
     assert s3.people["exact"] == 85.0 and len(s3.best.sites) == 3
-    assert "Nur 3 Standort(e)" in " ".join(s3.metadata["notes"])
+    assert "Nur 3 Standort(e)" in " ".join(describe.notes_text(s3.metadata["notes"]))
 
 
 def test_need_weights_change_the_choice(tiny):
@@ -270,7 +271,7 @@ def test_time_limit_falls_back_to_greedy(tiny, monkeypatch):
     monkeypatch.setattr(optimize, "exact", lambda *a, **k: None)
     s = suggest(tiny, P, 2)
     assert s.exact is None and s.exact_status == "time_limit" and s.best is s.greedy
-    assert any("nicht innerhalb von 10 s" in n for n in s.metadata["notes"])
+    assert any("nicht innerhalb von 10 s" in n for n in describe.notes_text(s.metadata["notes"]))
 
 
 # ---------------------------------------------------------------------------

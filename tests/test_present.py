@@ -372,3 +372,14 @@ def test_harmonised_subcategories_keep_the_raw_text_as_detail():
     )
     assert describe.kinds_text(list(groups["Familienzentrum"][1]), "de") == "Familienzentrum"
     assert describe.kinds_text([], "en") == i18n.t("all_services", "en")
+
+
+def test_docstring_examples_hold():
+    import doctest
+
+    from present import describe as describe_mod
+    from present import i18n as i18n_mod
+
+    for module in (describe_mod, i18n_mod):
+        result = doctest.testmod(module)
+        assert result.attempted > 0 and result.failed == 0, module.__name__

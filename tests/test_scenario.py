@@ -251,7 +251,9 @@ def test_other_kind_has_no_effect(line):
     c = compare(line, P6, scen(AddSite(x=18 * M, y=0.0, name="Club", category="Jugend")))
     assert c.totals["newly_within"] == 0.0
     assert c.cells["minutes_after"].tolist() == c.cells["minutes_before"].tolist()
-    assert c.metadata["notes"] and "nicht in der gewählten Angebotsart" in c.metadata["notes"][0]
+    assert c.metadata["notes"] and "nicht in der gewählten Angebotsart" in describe.note_text(
+        c.metadata["notes"][0]
+    )
 
 
 def test_close_every_site_of_the_kind(line):

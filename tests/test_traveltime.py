@@ -16,6 +16,7 @@ from geo import traveltime as tt
 from geo._errors import InputError, NetworkError
 from geo._text import de_decimal
 from geo.network import Network, access_speed_mps, lonlat_to_xy
+from present import describe
 
 from ._osmdata import nb_networks, require_nb
 
@@ -55,7 +56,11 @@ def test_nearest_field_by_hand(line):
     assert f.nearest.tolist() == [0, 1, 0, -1]
     assert f.off_network.tolist() == [False, False, False, True]
     assert f.routable_share == 0.75
-    assert "75 %" in f.coverage_note()
+    assert f.coverage() == {"code": "off_network", "share": 0.75, "cells": 1, "limit_m": 1000.0}
+    assert describe.note_text(f.coverage()) == (
+        "75,0\xa0% der Zellen liegen am Straßennetz; ohne Reisezeit (weiter als 1.000 m davon "
+        "entfernt): 1 Zelle."
+    )
     assert f.model_kind == "network:osm"
     assert f.model == "OSM-Straßennetz (synthetisch), zu Fuß 4,5 km/h"
     assert f.service_off_network.tolist() == [False, False]

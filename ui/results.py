@@ -109,7 +109,7 @@ def method(
             st.markdown(f"- `{key}`: {panel.md_escape(formula)}")
         if meta.get("notes"):
             st.markdown(f"**{i18n.t('m_notes', lang)}**")
-            for note in meta["notes"]:
+            for note in describe.notes_text(meta["notes"], lang):
                 st.markdown(f"- {panel.md_escape(note)}")
         st.markdown(f"**{i18n.t('m_sources', lang)}**")
         for line in maplayers.attribution_lines(online_tiles, roads):
