@@ -124,11 +124,10 @@ def worst_labels(
 ) -> list[str]:
     """``"Name (30.000)"``; where the score ties, the mean time that orders them is added
     (``"Name (30.000 · Ø 129,5 min)"``), so the list shows why one stands before another."""
-    values = [v for _, _, v, _ in worst]
+    shown = [numbers.number(v, 0, lang) for _, _, v, _ in worst]  # ties as the reader sees them
     out = []
-    for _, name, v, minutes in worst:
-        text = numbers.number(v, 0, lang)
-        if values.count(v) > 1:
+    for (_, name, _, minutes), text in zip(worst, shown, strict=True):
+        if shown.count(text) > 1:
             text = i18n.t("kf_worst_tie", lang, score=text, minutes=numbers.minutes(minutes, lang))
         out.append(f"{name} ({text})")
     return out

@@ -601,6 +601,9 @@ def test_key_figures_and_worst_gemeinden(result: analysis.AnalysisResult) -> Non
         "D (900 · Ø 25,0 min)",
         "B (50)",
     ]
+    # a score that only rounds to a tie is shown as one, with its mean time
+    near = [("1", "A", 29_999.6, 129.5), ("2", "B", 30_000.0, 78.2)]
+    assert panel.worst_labels(near, "de") == ["A (30.000 · Ø 129,5 min)", "B (30.000 · Ø 78,2 min)"]
     same = g.assign(minutes_mean=30.0)
     assert [w[0] for w in panel.worst_gemeinden(same)] == ["4", "1", "5"]
 
