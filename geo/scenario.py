@@ -974,7 +974,9 @@ class ScenarioHistory:
         The starting state.
     on_change : callable(new, previous), optional
         Called after every change, undo and redo (auto-save). If it raises,
-        the history returns to the previous state and the error propagates.
+        the history returns to the previous state and the error propagates. If it
+        returns a scenario (the stored state merged with another session's edits),
+        that becomes the current state.
     extent : Extent, optional
         New states with positions outside it are refused (InputError).
     max_steps : int
@@ -984,7 +986,7 @@ class ScenarioHistory:
     def __init__(
         self,
         scenario: Scenario,
-        on_change: Callable[[Scenario, Scenario], None] | None = None,
+        on_change: Callable[[Scenario, Scenario], Scenario | None] | None = None,
         extent: Extent | None = None,
         max_steps: int = settings.SCENARIO_UNDO_STEPS,
     ):
@@ -1012,10 +1014,12 @@ class ScenarioHistory:
         if self.on_change is None:
             return
         try:
-            self.on_change(self.current, old)
+            stored = self.on_change(self.current, old)
         except BaseException:
             rollback()
             raise
+        if isinstance(stored, Scenario) and stored is not self.current:
+            self._states[self._index] = stored
 
     def do(self, scenario: Scenario) -> Scenario:
         """Make ``scenario`` the current state (drops the redo steps)."""

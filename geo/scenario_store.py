@@ -13,14 +13,16 @@ caller keeps its state. :meth:`ScenarioStore.open` gives an auto-saving
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import os
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,8 +39,10 @@ from .scenario import (
     load_json,
     now_iso,
 )
+from .scenario_merge import MergeReport, merge
 
 DAMAGED_MARK = ".beschädigt-"
+LOCK_FILE = ".lock"  # read-merge-write of one store is serialised on this file
 _SESSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 
@@ -100,6 +104,7 @@ class ScenarioStore:
     def __init__(self, folder: str | os.PathLike, extent: Extent | None = None):
         self.folder = Path(folder)
         self.extent = extent
+        self.last_merge = MergeReport()  # what the last autosave merged in
 
     @classmethod
     def for_session(
@@ -267,11 +272,52 @@ class ScenarioStore:
         self.path_for(name).unlink(missing_ok=True)
         return renamed
 
-    def autosave(self, new: Scenario, previous: Scenario | None = None) -> None:
-        """``on_change`` callback of a history: save, and drop the old file after a rename."""
-        self.save(new)
-        if previous is not None and previous.name != new.name:
-            self.path_for(previous.name).unlink(missing_ok=True)
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Serialise read-merge-write across sessions and processes (``fcntl`` lock file)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with (self.folder / LOCK_FILE).open("a+b") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def autosave(self, new: Scenario, previous: Scenario | None = None) -> Scenario:
+        """``on_change`` callback of a history: save without losing another session's edits.
+
+        ``previous`` is the state this session last saw. When the stored file has
+        changed since (another tab or facilitator saved), both edits are merged
+        (:func:`geo.scenario_merge.merge`) and the merged state is returned (the
+        history shows it); ``last_merge`` says what came in. A rename drops the old
+        file. If the two edits cannot be combined, ours is saved under a new name.
+        """
+        self.last_merge = MergeReport()
+        with self._locked():
+            path = self.path_for(new.name)
+            renamed = previous is not None and previous.name != new.name
+            stored = None
+            if previous is not None and not renamed and path.is_file():
+                stored = self._read(path)
+            if stored is None or stored.to_json() == previous.to_json():  # type: ignore[union-attr]
+                self.save(new)
+                if renamed:
+                    self.path_for(previous.name).unlink(missing_ok=True)  # type: ignore[union-attr]
+                return new
+            merged, report = merge(previous, new, stored)  # type: ignore[arg-type]
+            if report.copy_name is not None or report.conflicts:
+                # the state that did not win is kept under a name of its own
+                kept = new if report.copy_name is not None else stored
+                wanted = report.copy_name or f"{new.name} (Konflikt)"
+                name, k = wanted, 2
+                while self.exists(name):
+                    name, k = f"{wanted} {k}", k + 1
+                self.save(kept.renamed(name))
+                report = dataclasses.replace(report, copy_name=name)
+            if not (report.copy_name is not None and not report.conflicts):
+                self.save(merged)
+            self.last_merge = report
+            return merged
 
     def open(
         self,

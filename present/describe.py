@@ -284,3 +284,15 @@ def note_text(note: Any, lang: str = i18n.DEFAULT_LANG) -> str:
 def notes_text(notes: Any, lang: str = i18n.DEFAULT_LANG) -> list[str]:
     """All notes of a result (``metadata["notes"]``) in words."""
     return [note_text(n, lang) for n in notes or ()]
+
+
+def merge_text(report: Any, lang: str = i18n.DEFAULT_LANG) -> str:
+    """What a save merged in from another session (``geo.scenario_merge.MergeReport``)."""
+    if report.copy_name and not report.conflicts:
+        return i18n.t("merge_copy", lang, name=report.copy_name)
+    text = i18n.tn("merge_from_other", report.from_other, lang)
+    if report.conflicts:
+        text += " " + i18n.tn(
+            "merge_conflicts", len(report.conflicts), lang, name=report.copy_name or ""
+        )
+    return text

@@ -38,6 +38,7 @@ MOBILE_STOPS = "mobile_stops"
 PIN_KIND_NEW = "pin_kind_new"
 PIN_TEXT_NEW = "pin_text_new"
 WS_ERROR = "ws_error"
+WS_MERGE = "ws_merge"  # what the last save merged in from another session
 WS_NOTICE = "ws_notice"
 SUGGESTION = "suggestion"
 

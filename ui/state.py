@@ -266,6 +266,12 @@ def history_do(fn, *args: Any) -> None:
         fn(*args)
     except NahraumError as exc:
         report(exc)
+        return
+    # the history auto-saves through its store: keep what came in from another session
+    store = getattr(getattr(getattr(fn, "__self__", None), "on_change", None), "__self__", None)
+    merged = getattr(store, "last_merge", None)
+    if merged is not None and merged.merged:
+        st.session_state[keys.WS_MERGE] = merged
 
 
 def scenario_digest(scenario: geoscenario.Scenario) -> str:

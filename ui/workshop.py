@@ -212,6 +212,8 @@ def scenario_tools(
     )
     if state.get("ws_error"):
         st.error(panel.md_escape(state.pop("ws_error")))
+    if (merged := state.pop(keys.WS_MERGE, None)) is not None:
+        st.info(panel.md_escape(describe.merge_text(merged, lang)))
     if state.get("move_pending"):
         st.info(i18n.t("move_pending", lang))
         st.button(i18n.t("move_cancel", lang), key="move_cancel", on_click=cancel_pending)
