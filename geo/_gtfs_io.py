@@ -176,6 +176,8 @@ def service_days(calendar: pd.DataFrame | None, dates: pd.DataFrame | None,
         _row_problems(problems, "calendar_dates.txt", bad, "date",
                       lambda i: f"„{dates['date'].iat[i]}“ ist kein Datum (JJJJMMTT erwartet).")
         kind = dates["exception_type"].to_numpy()
+        for sid in pd.unique(dates["service_id"]):
+            runs.setdefault(sid, np.zeros(days.size, bool))
         _row_problems(problems, "calendar_dates.txt", ~np.isin(kind, ("1", "2")), "exception_type",
                       lambda i: f"„{kind[i]}“: erwartet wird 1 (Fahrt kommt hinzu) oder 2 (entfällt).")
         for k, day in enumerate(days):

@@ -163,9 +163,11 @@ class _Rows:
     parts: list = field(default_factory=list)
 
     def arrays(self) -> dict[str, np.ndarray]:
-        keys = ("trip", "stop", "seq", "arr", "dep", "board", "alight", "row")
+        dtypes = {"trip": np.int64, "stop": _INT, "seq": float, "arr": float, "dep": float,
+                  "board": bool, "alight": bool, "row": np.int64}
         if not self.parts:
-            return {k: np.zeros(0) for k in keys}
+            return {k: np.zeros(0, d) for k, d in dtypes.items()}
+        keys = tuple(dtypes)
         return {k: np.concatenate([p[k] for p in self.parts]) for k in keys}
 
 

@@ -131,14 +131,23 @@ class TransitModel:
         return fp
 
     def _queries(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Query stops/times, grouped by stop, and the per-stop offsets."""
+        """Query stops/times, grouped by stop, and the per-stop offsets.
+
+        Every boarding departure within the window plus the longest access
+        walk, and per stop the first departure after that (for late arrivals).
+        """
         tt, p = self.timetable, self.params
         deps = p.departures()
         lo, hi = deps[0], deps[-1] + p.access_max_min * 60.0
-        sel = tt.board & (tt.dep >= lo) & (tt.dep <= hi)
-        pairs = np.unique(np.column_stack([tt.dep_stop[sel], tt.dep[sel]]), axis=0)
-        ptr = np.searchsorted(pairs[:, 0], np.arange(tt.n_stops + 1)) if pairs.size else \
-            np.zeros(tt.n_stops + 1, np.int64)
+        ok = tt.board & (tt.dep >= lo)
+        inside = ok & (tt.dep <= hi)
+        after = np.flatnonzero(ok & (tt.dep > hi))
+        after = after[np.lexsort((tt.dep[after], tt.dep_stop[after]))]
+        first = after[np.r_[True, np.diff(tt.dep_stop[after]) != 0]] if after.size else after
+        stops = np.concatenate([tt.dep_stop[inside], tt.dep_stop[first]])
+        times = np.concatenate([tt.dep[inside], tt.dep[first]])
+        pairs = np.unique(np.column_stack([stops, times]).astype(np.int64), axis=0).reshape(-1, 2)
+        ptr = np.searchsorted(pairs[:, 0], np.arange(tt.n_stops + 1))
         return pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.float64), ptr.astype(np.int64)
 
     def _scan(self, egress: sp.csr_matrix):

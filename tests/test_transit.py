@@ -1,0 +1,273 @@
+"""GTFS import and timetable routing: hand-made feeds with hand-computed answers,
+German validation errors, and a time-expanded Dijkstra reference on the real feed."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from geo import _csa, gtfs, settings, traveltime, transit
+from geo._errors import InputError
+from tests._transit_ref import TimeExpanded
+
+CAIRNS = settings.data_dir() / "gtfs" / "cairns_gtfs.zip"
+# Stops 5 km apart (a walk of 83 min at 3.6 km/h), except C2 200 m east of C.
+STOPS = {"A": (11.00, 51.00), "B": (11.07, 51.00), "C": (11.14, 51.00),
+         "C2": (11.142858, 51.00), "D": (11.21, 51.00)}
+CALENDAR = ("service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,start_date,end_date\n"
+            "WD,1,1,1,1,1,0,0,20140601,20141231\n")
+CALENDAR_DATES = "service_id,date,exception_type\nWD,20140609,2\nEXTRA,20140609,1\n"
+TRIPS = [("T1", "WD", [("A", "08:00:00"), ("B", "08:10:00"), ("C", "08:20:00")]),
+         ("T1b", "WD", [("A", "08:30:00"), ("B", "08:40:00"), ("C", "08:50:00")]),
+         ("T2", "WD", [("C2", "08:30:00"), ("D", "08:45:00")]),
+         ("T2b", "WD", [("C2", "09:00:00"), ("D", "09:15:00")]),
+         ("T3", "WD", [("A", "23:50:00"), ("B", "24:10:00"), ("C", "24:20:00")]),
+         ("TX", "EXTRA", [("A", "08:00:00"), ("D", "08:20:00")])]
+
+
+def write_feed(path: Path, trips=TRIPS, stops=STOPS, calendar=CALENDAR,
+               calendar_dates=CALENDAR_DATES, extra: dict | None = None,
+               drop: tuple[str, ...] = ()) -> Path:
+    """Write a small GTFS zip."""
+    st = ["trip_id,arrival_time,departure_time,stop_id,stop_sequence"]
+    for tid, _, calls in trips:
+        st += [f"{tid},{t},{t},{s},{i + 1}" for i, (s, t) in enumerate(calls)]
+    files = {
+        "stops.txt": "stop_id,stop_name,stop_lat,stop_lon\n" + "".join(
+            f"{k},Halt {k},{lat},{lon}\n" for k, (lon, lat) in stops.items()),
+        "routes.txt": "route_id,route_short_name,route_type\nR,1,3\n",
+        "trips.txt": "route_id,service_id,trip_id\n" + "".join(
+            f"R,{svc},{tid}\n" for tid, svc, _ in trips),
+        "stop_times.txt": "\n".join(st) + "\n",
+        "calendar.txt": calendar, "calendar_dates.txt": calendar_dates, **(extra or {}),
+    }
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, text in files.items():
+            if name not in drop:
+                zf.writestr(name, text)
+    return path
+
+
+def model(path, date="2014-06-02", depart="08:00", window=0, **kw) -> transit.TransitModel:
+    tt = gtfs.load_timetable(path, date)
+    h, m = depart.split(":")
+    return transit.TransitModel(tt, transit.TransitParams(int(h) * 3600 + int(m) * 60, window,
+                                                          **kw))
+
+
+def stop_xy(m: transit.TransitModel, *names) -> np.ndarray:
+    idx = [list(m.timetable.stop_ids).index(n) for n in names]
+    return m.timetable.xy[idx]
+
+
+@pytest.fixture
+def feed(tmp_path):
+    return write_feed(tmp_path / "feed.zip")
+
+
+def test_transfer_with_walk_between_stops(feed, unit_speed):
+    # A 08:00 -> C 08:20, walk 200 m (3:20) to C2, wait, 08:30 -> D 08:45: 45 min
+    m = model(feed)
+    od = traveltime.od_matrix(stop_xy(m, "A"), stop_xy(m, "D", "C2"), "transit", m)
+    assert od[0, 0] == pytest.approx(45.0, abs=1e-6)
+    walk = np.hypot(*(stop_xy(m, "C") - stop_xy(m, "C2"))[0]) / 60.0
+    assert 3.3 < walk < 3.4
+    assert od[0, 1] == pytest.approx(20.0 + walk, abs=1e-6)  # walked from C
+
+
+def test_max_transfers_zero_leaves_only_walking(feed, unit_speed):
+    m = model(feed, max_transfers=0)
+    a, d = stop_xy(m, "A"), stop_xy(m, "D")
+    od = m.od_matrix(a, d)
+    walk = np.hypot(*(a - d)[0]) / 60.0
+    assert od[0, 0] == pytest.approx(walk, rel=1e-9)
+    assert walk > 200
+
+
+def test_window_median_and_percentiles(feed, unit_speed):
+    # departures 07:55..08:04: 50,49,48,47,46,45 (T1/T2) then 74,73,72,71 (T1b/T2b)
+    m = model(feed, depart="07:55", window=10, percentiles=(50, 25, 75))
+    stats, _ = m.travel_seconds(stop_xy(m, "A"), stop_xy(m, "D"))
+    assert stats[0, 0] / 60 == pytest.approx([49.5, 47.25, 71.75], abs=1e-6)
+    assert m.info["statistic"] == ["median", "p25", "p75"]
+    assert m.info["window_min"] == 10 and m.info["date"] == "2014-06-02"
+
+
+def test_overnight_times_past_midnight(feed, unit_speed):
+    # T3 runs Monday 23:50 -> 24:10 (B) -> 24:20 (C)
+    m = model(feed, date="2014-06-02", depart="23:45")
+    assert m.od_matrix(stop_xy(m, "A"), stop_xy(m, "C"))[0, 0] == pytest.approx(35.0)
+    # Tuesday 00:05 at B: the Monday trip leaves B at 00:10 and reaches C at 00:20
+    m = model(feed, date="2014-06-03", depart="00:05")
+    assert m.od_matrix(stop_xy(m, "B"), stop_xy(m, "C"))[0, 0] == pytest.approx(15.0)
+    # ... but not on Sunday night (no Saturday service)
+    m = model(feed, date="2014-06-08", depart="00:05")
+    assert m.od_matrix(stop_xy(m, "B"), stop_xy(m, "C"))[0, 0] > 60
+
+
+def test_calendar_exceptions(feed, unit_speed):
+    # 2014-06-09: WD removed, EXTRA (A 08:00 -> D 08:20) added
+    m = model(feed, date="2014-06-09")
+    assert m.od_matrix(stop_xy(m, "A"), stop_xy(m, "D"))[0, 0] == pytest.approx(20.0)
+    assert set(m.timetable.trip_ids) == {"TX"}
+    m = model(feed, date="2014-06-02")
+    assert "TX" not in set(m.timetable.trip_ids)
+    # Saturday: only Friday's T3 after midnight (B 00:10 -> C 00:20); Sunday: nothing
+    sat = gtfs.load_timetable(feed, "2014-06-07")
+    assert (sat.dep.tolist(), sat.arr.tolist()) == ([600], [1200])
+    assert gtfs.load_timetable(feed, "2014-06-08").n_connections == 0
+
+
+def test_frequencies_expanded(tmp_path, unit_speed):
+    trips = [("F1", "WD", [("A", "00:00:00"), ("B", "00:10:00")])]
+    freq = "trip_id,start_time,end_time,headway_secs\nF1,07:00:00,08:00:00,1200\n"
+    path = write_feed(tmp_path / "f.zip", trips=trips, extra={"frequencies.txt": freq},
+                      calendar_dates="service_id,date,exception_type\n")
+    tt = gtfs.load_timetable(path, "2014-06-02")
+    assert sorted(tt.dep.tolist()) == [7 * 3600, 7 * 3600 + 1200, 7 * 3600 + 2400]
+    assert tt.meta["frequencies"] == "expandiert"
+    m = model(path, depart="07:05")
+    assert m.od_matrix(stop_xy(m, "A"), stop_xy(m, "B"))[0, 0] == pytest.approx(25.0)
+
+
+def test_access_walk_and_waiting_counted(feed, unit_speed):
+    # origin 300 m west of A (5 min walk), departing 07:50: wait for T1 at 08:00
+    m = model(feed, depart="07:50")
+    origin = stop_xy(m, "A") - [[300.0, 0.0]]
+    assert m.od_matrix(origin, stop_xy(m, "B"))[0, 0] == pytest.approx(20.0)
+    # leaving at 07:56, the walk reaches A at 08:01: T1b at 08:30 -> B 08:40
+    m = model(feed, depart="07:56")
+    assert m.od_matrix(origin, stop_xy(m, "B"))[0, 0] == pytest.approx(44.0)
+
+
+def test_nearest_field_and_analysis_measures(feed, unit_speed):
+    m = model(feed, depart="08:00")
+    cells = np.vstack([stop_xy(m, "A"), stop_xy(m, "B") + [[60.0, 0.0]]])
+    services = stop_xy(m, "D", "C")
+    f = traveltime.nearest_field(cells, services, "transit", m)
+    # A 08:00 -> C 08:20 (service at C): 20 min; B+60 m: walk 1 min to B, wait for
+    # T1 at 08:10 -> C 08:20: 20 min (walking 5 km would be 83 min)
+    assert f.minutes == pytest.approx([20.0, 20.0])
+    assert f.nearest.tolist() == [1, 1]
+    assert f.info["feed"] == "feed.zip" and f.model_kind == transit.MODEL_TRANSIT
+    cm = traveltime.catchment_matrix(cells, services, "transit", 30, m)
+    assert cm.toarray() == pytest.approx(np.array([[0, 20.0], [0, 20.0]]))
+    # D: via C, walk to C2, T2 08:30 -> 08:45 = 45 min from both cells
+    assert traveltime.count_within(cells, services, "transit", 60, m).tolist() == [2, 2]
+    assert traveltime.count_within(cells, services, "transit", 44, m).tolist() == [1, 1]
+
+
+def test_transit_without_feed_is_a_german_error():
+    with pytest.raises(InputError, match="kein Fahrplan"):
+        traveltime.nearest_field(np.zeros((1, 2)), np.zeros((1, 2)), "transit")
+
+
+# ---------------------------------------------------------------------------
+# validation
+# ---------------------------------------------------------------------------
+def _problems(path, date="2014-06-02"):
+    with pytest.raises(InputError) as err:
+        gtfs.load_timetable(path, date)
+    return err.value
+
+
+def test_bad_time_names_file_row_column(tmp_path):
+    trips = [("T1", "WD", [("A", "08:00:00"), ("B", "8:5:00"), ("C", "08:20:00")])]
+    e = _problems(write_feed(tmp_path / "f.zip", trips=trips))
+    p = e.problems[0]
+    assert (p.file, p.row, p.column) == ("stop_times.txt", 2, "arrival_time")
+    assert "keine Uhrzeit" in p.message and "8:5:00" in p.message
+
+
+def test_unknown_stop_and_trip(tmp_path):
+    trips = [("T1", "WD", [("A", "08:00:00"), ("X9", "08:10:00")])]
+    path = write_feed(tmp_path / "f.zip", trips=trips)
+    with zipfile.ZipFile(path, "a") as zf:
+        pass
+    e = _problems(path)
+    assert any(p.column == "stop_id" and "X9" in p.message and p.row == 2 for p in e.problems)
+
+
+def test_missing_file_and_column(tmp_path):
+    e = _problems(write_feed(tmp_path / "a.zip", drop=("stops.txt",)))
+    assert "stops.txt" in e.message and "fehlen" in e.message
+    bad = {k: v for k, v in STOPS.items()}
+    path = write_feed(tmp_path / "b.zip", stops=bad)
+    with zipfile.ZipFile(path) as zf:
+        files = {n: zf.read(n) for n in zf.namelist()}
+    files["stops.txt"] = b"stop_id,stop_name,stop_lat\nA,x,51\n"
+    with zipfile.ZipFile(path, "w") as zf:
+        for n, data in files.items():
+            zf.writestr(n, data)
+    e = _problems(path)
+    assert "stops.txt" in e.message and "stop_lon" in e.message
+
+
+def test_bad_calendar_and_decreasing_times(tmp_path):
+    cal = CALENDAR.replace("20141231", "2014-12-31")
+    e = _problems(write_feed(tmp_path / "a.zip", calendar=cal))
+    assert any(p.file == "calendar.txt" and p.column == "end_date" for p in e.problems)
+    trips = [("T1", "WD", [("A", "08:00:00"), ("B", "07:50:00")])]
+    e = _problems(write_feed(tmp_path / "b.zip", trips=trips))
+    assert any(p.row == 2 and "vor der Abfahrt" in p.message for p in e.problems)
+
+
+def test_not_a_zip(tmp_path):
+    p = tmp_path / "x.zip"
+    p.write_text("hallo")
+    with pytest.raises(InputError, match="keine lesbare ZIP"):
+        gtfs.load_timetable(p, "2014-06-02")
+
+
+def test_clip_to_region_and_cache(feed, tmp_path):
+    import shapely
+
+    xy = gtfs.load_timetable(feed, "2014-06-02").xy
+    outline = shapely.box(xy[0, 0] - 100, xy[0, 1] - 100, xy[0, 0] + 100, xy[0, 1] + 100)
+    tt = gtfs.load_timetable(feed, "2014-06-02", outline, buffer_m=6000)  # A and B only
+    assert set(tt.stop_ids[np.unique(np.r_[tt.dep_stop, tt.arr_stop])]) == {"A", "B"}
+    a = gtfs.import_feed(feed, "2014-06-02", tmp_path / "c", outline, 6000)
+    b = gtfs.import_feed(feed, "2014-06-02", tmp_path / "c", outline, 6000)
+    assert not a.meta["cached"] and b.meta["cached"]
+    assert np.array_equal(a.dep, b.dep) and list(a.stop_ids) == list(b.stop_ids)
+    assert len(list((tmp_path / "c" / "transit").glob("*.npz"))) == 1
+    far = shapely.box(0, 0, 10, 10)
+    with pytest.raises(InputError, match="Keine Haltestelle"):
+        gtfs.load_timetable(feed, "2014-06-02", far)
+
+
+# ---------------------------------------------------------------------------
+# reference on the real feed
+# ---------------------------------------------------------------------------
+@pytest.mark.skipif(not CAIRNS.exists(), reason="GTFS feed not available")
+def test_csa_equals_time_expanded_dijkstra_on_cairns():
+    tt = gtfs.load_timetable(CAIRNS, "2014-06-02")
+    m = transit.TransitModel(tt)
+    fp = m._footpaths()
+    rng = np.random.default_rng(7)
+    src = rng.choice(tt.n_stops, 10, replace=False)
+    times = rng.uniform(6 * 3600, 18 * 3600, 10).round()
+    ref = TimeExpanded(tt, fp, src, times)
+    n = tt.n_stops
+    eg = sp.identity(n, format="csr")
+    res, _ = _csa.scan(src.astype(np.int64), times, tt.dep_stop.astype(np.int64),
+                       tt.arr_stop.astype(np.int64), tt.dep.astype(float), tt.arr.astype(float),
+                       tt.trip.astype(np.int64), tt.board, tt.alight, int(tt.trip.max()) + 1,
+                       fp.indptr.astype(np.int64), fp.indices.astype(np.int64), fp.data,
+                       eg.indptr.astype(np.int64), eg.indices.astype(np.int64),
+                       np.zeros(n), n, 50, 86400.0 * 2)
+    checked = 0
+    for q in range(10):
+        want = ref.earliest_arrival(int(src[q]), float(times[q]))
+        dst = rng.choice(n, 10, replace=False)
+        got = res[q, dst]
+        assert np.array_equal(np.isfinite(got), np.isfinite(want[dst]))
+        ok = np.isfinite(got)
+        assert np.abs(got[ok] - want[dst][ok]).max(initial=0) <= 1.0
+        checked += 10
+        assert np.isfinite(want).sum() > 1
+    assert checked == 100
