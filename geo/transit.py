@@ -198,7 +198,7 @@ class TransitModel:
         minutes, nearest = np.full(n, np.inf), np.full(n, -1, np.int64)
         if n and len(svc):
             eg = self._walk(self.timetable.xy, svc, self.params.access_max_min)
-            eg_min, eg_arg = _row_min(eg)
+            eg_min, _ = _row_min(eg)
             one = sp.csr_matrix((eg_min[np.isfinite(eg_min)],
                                  (np.flatnonzero(np.isfinite(eg_min)),
                                   np.zeros(int(np.isfinite(eg_min).sum()), np.int64))),
@@ -206,21 +206,20 @@ class TransitModel:
             walk = traveltime.nearest_field(cells, svc, "walk", self.walk_network)
             stats, _ = self.travel_seconds(cells, svc[:1], one, walk.minutes[:, None] * 60.0)
             minutes = stats[:, 0, 0] / 60.0
-            nearest = self._nearest_service(cells, svc, walk, eg_arg, minutes)
+            nearest = self._nearest_service(cells, svc, walk, minutes)
             if max_minutes is not None:
                 far = minutes > float(max_minutes)
                 minutes[far], nearest[far] = np.inf, -1
         return traveltime.TravelField(minutes, nearest, self.label, np.zeros(n, bool),
                                       MODEL_TRANSIT, np.zeros(len(svc), bool), info=self.info)
 
-    def _nearest_service(self, cells, svc, walk, eg_arg, minutes) -> np.ndarray:
+    def _nearest_service(self, cells, svc, walk, minutes) -> np.ndarray:
         """Service reached at the reported time: the walk's if walking is as fast."""
         out = np.where(np.isfinite(minutes), walk.nearest, -1)
         by_transit = np.isfinite(minutes) & (minutes < walk.minutes - 1e-9)
         if by_transit.any():
             stats, _ = self.travel_seconds(cells[by_transit], svc)
             out[by_transit] = np.argmin(stats[:, :, 0], axis=1)
-        del eg_arg
         return out
 
     def catchment_matrix(self, cells_xy: np.ndarray, services_xy: np.ndarray,

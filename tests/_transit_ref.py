@@ -24,7 +24,6 @@ class TimeExpanded:
         n_c = tt.n_connections
         fp = fp.tocoo()
         alight = np.flatnonzero(tt.alight)
-        walk_c = np.repeat(alight, 0) if fp.nnz == 0 else None
         # footpath arrivals: (connection, target stop, time)
         rows = [], [], []
         fp_csr = fp.tocsr()
@@ -34,7 +33,6 @@ class TimeExpanded:
                 rows[0].append(c)
                 rows[1].append(fp_csr.indices[k])
                 rows[2].append(tt.arr[c] + fp_csr.data[k])
-        del walk_c
         fc, fs, ft = (np.asarray(r) for r in rows)
         ev_stop = np.concatenate([tt.dep_stop, tt.arr_stop, fs.astype(int),
                                   np.asarray(query_stops, int)])

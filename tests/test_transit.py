@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from geo import _csa, gtfs, settings, traveltime, transit
+from geo import _csa, gtfs, settings, transit, traveltime
 from geo._errors import InputError
 from tests._transit_ref import TimeExpanded
 
@@ -186,8 +186,6 @@ def test_bad_time_names_file_row_column(tmp_path):
 def test_unknown_stop_and_trip(tmp_path):
     trips = [("T1", "WD", [("A", "08:00:00"), ("X9", "08:10:00")])]
     path = write_feed(tmp_path / "f.zip", trips=trips)
-    with zipfile.ZipFile(path, "a") as zf:
-        pass
     e = _problems(path)
     assert any(p.column == "stop_id" and "X9" in p.message and p.row == 2 for p in e.problems)
 
@@ -271,3 +269,26 @@ def test_csa_equals_time_expanded_dijkstra_on_cairns():
         checked += 10
         assert np.isfinite(want).sum() > 1
     assert checked == 100
+
+
+def test_analysis_measures_run_on_transit(feed, unit_speed):
+    from geo import analysis
+    from tests.test_analysis import make_region
+
+    m = model(feed, depart="08:00")
+    a, b, c = stop_xy(m, "A")[0], stop_xy(m, "B")[0], stop_xy(m, "C")[0]
+    reg = make_region([(a[0], a[1], "01", 10.0), (b[0] + 60, b[1], "01", 5.0)],
+                      [{"id": "svcC", "x": c[0], "y": c[1], "capacity": 3}])
+    params = analysis.AnalysisParams(mode="transit", threshold_min=30)
+    res = analysis.analyze(reg, params, {"transit": m})
+    assert res.cells["minutes"].tolist() == pytest.approx([20.0, 20.0])
+    assert res.cells["within"].tolist() == [True, True]
+    assert res.cells["2sfca"].to_numpy() == pytest.approx(np.full(2, 3 / 15 * 1000))
+    assert res.metadata["model_info"]["depart"] == "08:00"
+    assert res.metadata["mode_label"] == "ÖPNV"
+    res = analysis.analyze(reg, analysis.AnalysisParams(mode="transit", threshold_min=15),
+                           {"transit": m})
+    assert res.cells["within"].tolist() == [False, False]
+    assert res.totals["gap"] > 0
+    with pytest.raises(InputError, match="kein Fahrplan"):
+        analysis.analyze(reg, params, {})
