@@ -467,6 +467,23 @@ def import_feed(path: str | Path, date: str | dt.date, cache_dir: str | Path,
     return tt
 
 
+def default_date(path: str | Path) -> dt.date:
+    """First Tuesday on or after the feed's earliest calendar date (a normal weekday)."""
+    with gio.open_feed(path) as zf:
+        feed = Path(path).name
+        gio.check_files(zf, feed)
+        cal = gio.read_table(zf, "calendar.txt", feed)
+        dates = gio.read_table(zf, "calendar_dates.txt", feed)
+    values = [] if cal is None else list(cal["start_date"])
+    if dates is not None:
+        values += list(dates.loc[dates["exception_type"] == "1", "date"])
+    d, bad = gio.parse_dates(pd.Series(values, dtype=str))
+    if d.size == 0 or bad.all():
+        raise InputError(f"{feed}: Der Fahrplan nennt keinen Gültigkeitsbeginn; bitte --date angeben.")
+    first = d[~bad].min().astype(dt.date)
+    return first + dt.timedelta(days=(1 - first.weekday()) % 7)
+
+
 def parse_departure(value: str) -> tuple[dt.date, int]:
     """``"YYYY-MM-DD HH:MM"`` as (date, seconds after midnight); German error otherwise."""
     text = str(value).strip().replace("T", " ")
@@ -486,4 +503,4 @@ def parse_departure(value: str) -> tuple[dt.date, int]:
 
 
 __all__ = ["Timetable", "load_timetable", "import_feed", "cache_key", "parse_date",
-           "parse_departure", "metric_crs", "FORMAT_VERSION"]
+           "parse_departure", "metric_crs", "default_date", "FORMAT_VERSION"]

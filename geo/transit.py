@@ -108,7 +108,8 @@ class TransitModel:
                 if i["window_min"] > 1 else i["depart"])
         stat = {"median": "Median", "p25": "25. Perzentil", "p75": "75. Perzentil"}.get(
             i["statistic"][0], i["statistic"][0])
-        return (f"ÖPNV-Fahrplan {i['feed']}, {i['date']}, Abfahrt {span}, {stat}, "
+        stat = f"{stat}, " if i["window_min"] > 1 else ""
+        return (f"ÖPNV-Fahrplan {i['feed']}, {i['date']}, Abfahrt {span}, {stat}"
                 f"höchstens {i['max_transfers']} Umstiege, Fußwege "
                 f"{de_decimal(i['walk_speed_kmh'], 1)} km/h")
 

@@ -292,3 +292,46 @@ def test_analysis_measures_run_on_transit(feed, unit_speed):
     assert res.totals["gap"] > 0
     with pytest.raises(InputError, match="kein Fahrplan"):
         analysis.analyze(reg, params, {})
+
+
+# ---------------------------------------------------------------------------
+# CLI
+# ---------------------------------------------------------------------------
+def test_cli_traveltime_transit_json(feed, tmp_path, capsys, unit_speed):
+    import json
+
+    from geo import cli
+
+    tt = gtfs.load_timetable(feed, "2014-06-02")
+    a = tmp_path / "a.csv"
+    b = tmp_path / "b.csv"
+    ia, idd = list(tt.stop_ids).index("A"), list(tt.stop_ids).index("D")
+    a.write_text(f"id,lat,lon\nA,{tt.lat[ia]},{tt.lon[ia]}\n")
+    b.write_text(f"id,lat,lon\nD,{tt.lat[idd]},{tt.lon[idd]}\n")
+    argv = ["traveltime", "--gtfs", str(feed), "--mode", "transit", "--depart", "2014-06-02 07:55",
+            "--window", "10", "--from", str(a), "--to", str(b), "--json",
+            "--cache", str(tmp_path / "c")]
+    assert cli.main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["matrix"] == {"A": {"D": 49.5}} and out["unit"] == "Minuten"
+    assert out["model_info"]["window_min"] == 10 and out["model_info"]["statistic"] == ["median"]
+    argv[argv.index("--window") + 1] = "0"
+    assert cli.main(argv) == 0
+    assert json.loads(capsys.readouterr().out)["matrix"] == {"A": {"D": 50.0}}
+    i = argv.index("--depart")
+    assert cli.main(argv[:i] + argv[i + 2:]) == 2  # --depart missing
+    assert "--depart" in capsys.readouterr().err
+
+
+def test_cli_transit_import_report(feed, tmp_path, capsys):
+    from geo import cli
+
+    argv = ["transit", "import", str(feed), "--date", "2014-06-09", "--cache", str(tmp_path)]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "keine Fehler" in out and "Verbindungen: 1" in out
+    assert list((tmp_path / "transit").glob("*.npz"))
+    bad = write_feed(tmp_path / "bad.zip", drop=("trips.txt",))
+    assert cli.main(["transit", "import", str(bad), "--date", "2014-06-02",
+                     "--cache", str(tmp_path)]) == 2
+    assert "trips.txt" in capsys.readouterr().err
