@@ -91,6 +91,7 @@ TRANSIT_WINDOW_MIN = 60  # departure-time window (one departure per minute)
 TRANSIT_DEPARTURE = "08:00"
 TRANSIT_PERCENTILES = (25, 50, 75)  # statistics over the departure minutes
 TRANSIT_DEFAULT_STATISTIC = 50  # median, as Conveyal/R5
+TRANSIT_PROXY_WALK_MIN = 10.0  # without a timetable: walk to a stop of each service level
 TRANSIT_STOP_TIMES_CHUNK_BYTES = 16 << 20  # stop_times.txt is streamed in blocks this size
 THRESHOLD_CHOICES_MIN = (5, 10, 15, 20, 30, 45, 60)
 ISOCHRONE_BANDS_MIN = (5, 10, 15, 20, 30, 45, 60)

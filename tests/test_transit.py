@@ -335,3 +335,37 @@ def test_cli_transit_import_report(feed, tmp_path, capsys):
     assert cli.main(["transit", "import", str(bad), "--date", "2014-06-02",
                      "--cache", str(tmp_path)]) == 2
     assert "trips.txt" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------
+# proxy without a timetable
+# ---------------------------------------------------------------------------
+def test_stop_access_proxy_by_service_level(unit_speed):
+    import geopandas as gpd
+
+    from geo import stops
+
+    # stops at x = 0 (weight 0.5: gering), 600 (5: mittel), 1200 (50: hoch); 1 min = 60 m
+    gdf = gpd.GeoDataFrame({"level": stops.service_level(np.array([0.5, 5.0, 50.0]))},
+                           geometry=gpd.points_from_xy([0, 600, 1200], [0, 0, 0]),
+                           crs=settings.CRS_METRIC)
+    assert gdf["level"].tolist() == ["gering", "mittel", "hoch"]
+    cells = np.array([[0.0, 0.0], [900.0, 0.0], [5000.0, 0.0]])
+    acc = stops.stop_access(cells, gdf, threshold_min=10)
+    assert acc.minutes["gering"] == pytest.approx([0.0, 5.0, 3800 / 60])
+    assert acc.minutes["mittel"] == pytest.approx([10.0, 5.0, 3800 / 60])
+    assert acc.minutes["hoch"] == pytest.approx([20.0, 5.0, 3800 / 60])
+    assert np.isinf(acc.minutes["sehr hoch"]).all()
+    assert acc.best_level.tolist() == [1, 2, -1]  # cell 0: "mittel" at exactly 10 min
+    assert acc.info["travel_time_to_service"] is False
+    assert acc.info["source"] == "stops_db_hafas_th.csv"
+
+
+def test_stop_access_on_default_region_stops():
+    from geo import stops
+
+    gdf = stops.read_stops(settings.data_dir())
+    xy = np.column_stack([gdf.geometry.x, gdf.geometry.y])[:50] + 100.0
+    acc = stops.stop_access(xy, gdf)
+    assert (acc.minutes["gering"] <= acc.minutes["hoch"]).all()
+    assert (acc.best_level >= 0).all()  # 141 m from a stop is within 10 min
