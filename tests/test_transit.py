@@ -369,3 +369,55 @@ def test_stop_access_on_default_region_stops():
     acc = stops.stop_access(xy, gdf)
     assert (acc.minutes["gering"] <= acc.minutes["hoch"]).all()
     assert (acc.best_level >= 0).all()  # 141 m from a stop is within 10 min
+
+
+# ---------------------------------------------------------------------------
+# scenario levers
+# ---------------------------------------------------------------------------
+def test_lever_repeat_trip(feed, unit_speed):
+    from geo import transit_lever
+
+    m = model(feed, depart="08:05")
+    a, c = stop_xy(m, "A"), stop_xy(m, "C")
+    assert m.od_matrix(a, c)[0, 0] == pytest.approx(45.0)  # T1b 08:30 -> 08:50
+    tt = transit_lever.repeat_trip(m.timetable, "T1", 20, 9 * 3600)  # 08:20, 08:40, 09:00
+    m2 = transit.TransitModel(tt, m.params)
+    assert m2.od_matrix(a, c)[0, 0] == pytest.approx(35.0)  # 08:20 -> 08:40
+    assert tt.meta["scenario"][0]["trips_added"] == 3
+    assert m2.info["scenario"][0]["kind"] == "repeat"
+    assert m.timetable.n_connections + 6 == tt.n_connections
+
+
+def test_lever_new_line_with_new_stop(feed, unit_speed):
+    from geo import transit_lever
+
+    m = model(feed, depart="08:05")
+    a, d = stop_xy(m, "A"), stop_xy(m, "D")
+    tt = transit_lever.add_line(m.timetable, ["A", "D"], [10], 30, 7 * 3600, 9 * 3600)
+    m2 = transit.TransitModel(tt, m.params)
+    assert m2.od_matrix(a, d)[0, 0] == pytest.approx(35.0)  # 08:30 -> 08:40
+    assert m2.od_matrix(d, a)[0, 0] == pytest.approx(35.0)  # back on the same times
+    p = (a[0] + d[0]) / 2
+    tt = transit_lever.add_line(m.timetable, [tuple(p), "D"], [5], 60, 8 * 3600, 8 * 3600,
+                                both_directions=False)
+    m3 = transit.TransitModel(tt, transit.TransitParams(8 * 3600, 0))
+    assert tt.n_stops == m.timetable.n_stops + 1
+    assert m3.od_matrix(p[None], d)[0, 0] == pytest.approx(5.0)
+    with pytest.raises(InputError, match="Fahrzeiten"):
+        transit_lever.add_line(m.timetable, ["A", "B", "D"], [10], 30, 0, 3600)
+
+
+def test_lever_on_demand_area(feed, unit_speed):
+    import shapely
+
+    from geo import transit_lever
+
+    m = model(feed, depart="08:05")
+    a, b = stop_xy(m, "A")[0], stop_xy(m, "B")[0]
+    area = shapely.box(a[0] - 100, a[1] - 100, b[0] + 100, b[1] + 100)
+    tt = transit_lever.on_demand_area(m.timetable, area, 10, 6 * 3600, 20 * 3600)
+    ride = np.rint(np.hypot(*(a - b)) * settings.DETOUR_FACTORS["car"]
+                   / (settings.FALLBACK_CAR_SPEED_KMH / 3.6))
+    m2 = transit.TransitModel(tt, m.params)
+    # leave A at 08:10 (5 min wait), ride about 10 min; T1 (08:00) is gone
+    assert m2.od_matrix(a[None], b[None])[0, 0] == pytest.approx(5.0 + ride / 60)
