@@ -421,3 +421,40 @@ def test_lever_on_demand_area(feed, unit_speed):
     m2 = transit.TransitModel(tt, m.params)
     # leave A at 08:10 (5 min wait), ride about 10 min; T1 (08:00) is gone
     assert m2.od_matrix(a[None], b[None])[0, 0] == pytest.approx(5.0 + ride / 60)
+
+
+def test_access_walk_on_the_road_network(feed, unit_speed):
+    from geo.network import Network
+
+    m = model(feed, depart="07:50")
+    a, b = stop_xy(m, "A")[0], stop_xy(m, "B")[0]
+    o = a - [300.0, 0.0]
+    mid = a + [-150.0, 400.0]
+    x = [o[0], mid[0], a[0], b[0]]
+    y = [o[1], mid[1], a[1], b[1]]
+    # O - M - A: 5 min each way (straight line would be 5 min in all)
+    net = Network.from_arcs("walk", [0, 1, 1, 2], [1, 0, 2, 1], [300.0] * 4, x, y)
+    on_net = transit.TransitModel(m.timetable, m.params, net)
+    assert on_net.od_matrix(o[None], b[None])[0, 0] == pytest.approx(20.0)  # 08:00 at A
+    late = transit.TransitModel(m.timetable, transit.TransitParams(7 * 3600 + 51 * 60, 0), net)
+    assert late.od_matrix(o[None], b[None])[0, 0] == pytest.approx(49.0)  # 08:01 at A: T1b
+    straight = transit.TransitModel(m.timetable, transit.TransitParams(7 * 3600 + 51 * 60, 0))
+    assert straight.od_matrix(o[None], b[None])[0, 0] == pytest.approx(19.0)
+    assert on_net.info["walk"] == "network:osm"
+
+
+def test_stop_times_streamed_in_small_blocks(tmp_path):
+    calls = [("A", "08:00:00"), ("B", "08:10:00"), ("C", "08:20:00")]
+    trips = [(f"T{i}", "WD", calls) for i in range(40)]
+    trips.append(("BAD", "WD", [("A", "08:00:00"), ("B", "08:61:00")]))
+    path = write_feed(tmp_path / "f.zip", trips=trips)
+    with pytest.raises(InputError) as err:
+        gtfs.load_timetable(path, "2014-06-02", block_size=256)
+    p = err.value.problems[0]
+    assert (p.row, p.column) == (122, "arrival_time")
+    trips.pop()
+    path = write_feed(tmp_path / "g.zip", trips=trips)
+    small = gtfs.load_timetable(path, "2014-06-02", block_size=256)
+    whole = gtfs.load_timetable(path, "2014-06-02")
+    assert small.n_connections == whole.n_connections == 80
+    assert np.array_equal(small.dep, whole.dep) and np.array_equal(small.trip, whole.trip)
