@@ -126,7 +126,7 @@ def parse_dates(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return d, np.isnat(d)
 
 
-def _row_problems(problems: Problems, file: str, mask: np.ndarray, column: str,
+def row_problems(problems: Problems, file: str, mask: np.ndarray, column: str,
                   message: Callable[[int], str], offset: int = 0) -> None:
     for i in np.flatnonzero(mask)[:MAX_PROBLEMS]:
         problems.add(file, offset + int(i) + 1, column, message(int(i)))
@@ -136,12 +136,12 @@ def stop_coordinates(stops: pd.DataFrame, problems: Problems) -> tuple[np.ndarra
     """Validated lon, lat of ``stops.txt`` (problems for bad or missing values)."""
     lat = pd.to_numeric(stops["stop_lat"], errors="coerce").to_numpy(float)
     lon = pd.to_numeric(stops["stop_lon"], errors="coerce").to_numpy(float)
-    _row_problems(problems, "stops.txt", ~(np.abs(lat) <= 90), "stop_lat",
+    row_problems(problems, "stops.txt", ~(np.abs(lat) <= 90), "stop_lat",
                   lambda i: f"„{stops['stop_lat'].iat[i]}“ ist keine Breite (Dezimalgrad, -90 bis 90).")
-    _row_problems(problems, "stops.txt", ~(np.abs(lon) <= 180), "stop_lon",
+    row_problems(problems, "stops.txt", ~(np.abs(lon) <= 180), "stop_lon",
                   lambda i: f"„{stops['stop_lon'].iat[i]}“ ist keine Länge (Dezimalgrad, -180 bis 180).")
     dup = stops["stop_id"].duplicated().to_numpy()
-    _row_problems(problems, "stops.txt", dup, "stop_id",
+    row_problems(problems, "stops.txt", dup, "stop_id",
                   lambda i: f"Die stop_id „{stops['stop_id'].iat[i]}“ kommt doppelt vor.")
     return lon, lat
 
@@ -158,13 +158,13 @@ def service_days(calendar: pd.DataFrame | None, dates: pd.DataFrame | None,
         start, bad_s = parse_dates(calendar["start_date"])
         end, bad_e = parse_dates(calendar["end_date"])
         for col, bad in (("start_date", bad_s), ("end_date", bad_e)):
-            _row_problems(problems, "calendar.txt", bad, col,
+            row_problems(problems, "calendar.txt", bad, col,
                           lambda i, c=col: f"„{calendar[c].iat[i]}“ ist kein Datum (JJJJMMTT erwartet).")
         flags = np.zeros((len(calendar), 7), bool)
         for k, wd in enumerate(WEEKDAYS):
             v = calendar[wd]
             bad = ~v.isin(("0", "1")).to_numpy()
-            _row_problems(problems, "calendar.txt", bad, wd,
+            row_problems(problems, "calendar.txt", bad, wd,
                           lambda i, v=v: f"„{v.iat[i]}“: erwartet wird 0 oder 1.")
             flags[:, k] = v.to_numpy() == "1"
         weekday = (days.astype("datetime64[D]").view("int64") - 4) % 7  # 1970-01-01 was a Thursday
@@ -173,12 +173,12 @@ def service_days(calendar: pd.DataFrame | None, dates: pd.DataFrame | None,
             runs[sid] = row.copy()
     if dates is not None:
         d, bad = parse_dates(dates["date"])
-        _row_problems(problems, "calendar_dates.txt", bad, "date",
+        row_problems(problems, "calendar_dates.txt", bad, "date",
                       lambda i: f"„{dates['date'].iat[i]}“ ist kein Datum (JJJJMMTT erwartet).")
         kind = dates["exception_type"].to_numpy()
         for sid in pd.unique(dates["service_id"]):
             runs.setdefault(sid, np.zeros(days.size, bool))
-        _row_problems(problems, "calendar_dates.txt", ~np.isin(kind, ("1", "2")), "exception_type",
+        row_problems(problems, "calendar_dates.txt", ~np.isin(kind, ("1", "2")), "exception_type",
                       lambda i: f"„{kind[i]}“: erwartet wird 1 (Fahrt kommt hinzu) oder 2 (entfällt).")
         for k, day in enumerate(days):
             hit = d == day

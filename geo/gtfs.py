@@ -177,17 +177,17 @@ def _block(df: pd.DataFrame, offset: int, trip_index: pd.Index, trip_keep: np.nd
     f = "stop_times.txt"
     t = trip_index.get_indexer(df["trip_id"])
     s = stop_index.get_indexer(df["stop_id"])
-    gio._row_problems(problems, f, t < 0, "trip_id", lambda i: (
+    gio.row_problems(problems, f, t < 0, "trip_id", lambda i: (
         f"Die trip_id „{df['trip_id'].iat[i]}“ fehlt in trips.txt."), offset)
-    gio._row_problems(problems, f, s < 0, "stop_id", lambda i: (
+    gio.row_problems(problems, f, s < 0, "stop_id", lambda i: (
         f"Die stop_id „{df['stop_id'].iat[i]}“ fehlt in stops.txt."), offset)
     seq = pd.to_numeric(df["stop_sequence"], errors="coerce").to_numpy(float)
-    gio._row_problems(problems, f, ~(seq >= 0) | (seq != np.floor(seq)), "stop_sequence", lambda i: (
+    gio.row_problems(problems, f, ~(seq >= 0) | (seq != np.floor(seq)), "stop_sequence", lambda i: (
         f"„{df['stop_sequence'].iat[i]}“ ist keine ganze Zahl ≥ 0."), offset)
     times = {}
     for col in ("arrival_time", "departure_time"):
         times[col], bad = gio.parse_times(df[col])
-        gio._row_problems(problems, f, bad, col, lambda i, c=col: (
+        gio.row_problems(problems, f, bad, col, lambda i, c=col: (
             f"„{df[c].iat[i]}“ ist keine Uhrzeit (erwartet HH:MM:SS, nach Mitternacht auch 24:10:00)."),
             offset)
     arr, dep = times["arrival_time"], times["departure_time"]
@@ -232,11 +232,11 @@ def _expand_frequencies(r: dict, freq: pd.DataFrame | None, trip_index: pd.Index
     head = pd.to_numeric(freq["headway_secs"], errors="coerce").to_numpy(float)
     t = trip_index.get_indexer(freq["trip_id"])
     for col, bad in (("start_time", bad_s | np.isnan(start)), ("end_time", bad_e | np.isnan(end))):
-        gio._row_problems(problems, f, bad, col, lambda i, c=col: (
+        gio.row_problems(problems, f, bad, col, lambda i, c=col: (
             f"„{freq[c].iat[i]}“ ist keine Uhrzeit (erwartet HH:MM:SS)."))
-    gio._row_problems(problems, f, ~(head > 0), "headway_secs", lambda i: (
+    gio.row_problems(problems, f, ~(head > 0), "headway_secs", lambda i: (
         f"„{freq['headway_secs'].iat[i]}“: erwartet wird ein Takt in Sekunden > 0."))
-    gio._row_problems(problems, f, t < 0, "trip_id", lambda i: (
+    gio.row_problems(problems, f, t < 0, "trip_id", lambda i: (
         f"Die trip_id „{freq['trip_id'].iat[i]}“ fehlt in trips.txt."))
     ok = (t >= 0) & (head > 0) & np.isfinite(start) & np.isfinite(end)
     templ = np.isin(r["trip"], t[ok])
@@ -327,7 +327,7 @@ def _active_trips(t: dict, date: dt.date, problems: gio.Problems) -> np.ndarray:
     runs = gio.service_days(t["calendar.txt"], t["calendar_dates.txt"], days, problems)
     sids = t["trips.txt"]["service_id"].to_numpy()
     unknown = np.array([s not in runs for s in sids], bool)
-    gio._row_problems(problems, "trips.txt", unknown, "service_id", lambda i: (
+    gio.row_problems(problems, "trips.txt", unknown, "service_id", lambda i: (
         f"Die service_id „{sids[i]}“ fehlt in calendar.txt und calendar_dates.txt."))
     never = np.zeros(2, bool)
     return np.array([runs.get(s, never) for s in sids], bool).reshape(-1, 2)
@@ -368,7 +368,7 @@ def load_timetable(path: str | Path, date: str | dt.date, outline_3035=None,
         lon, lat = gio.stop_coordinates(stops, problems)
         active = _active_trips(t, date, problems)
         dup = trips["trip_id"].duplicated().to_numpy()
-        gio._row_problems(problems, "trips.txt", dup, "trip_id", lambda i: (
+        gio.row_problems(problems, "trips.txt", dup, "trip_id", lambda i: (
             f"Die trip_id „{trips['trip_id'].iat[i]}“ kommt doppelt vor."))
         problems.raise_if_any(feed)
         crs = metric_crs(lon, lat)
