@@ -458,3 +458,23 @@ def test_stop_times_streamed_in_small_blocks(tmp_path):
     whole = gtfs.load_timetable(path, "2014-06-02")
     assert small.n_connections == whole.n_connections == 80
     assert np.array_equal(small.dep, whole.dep) and np.array_equal(small.trip, whole.trip)
+
+
+@pytest.mark.skipif(not CAIRNS.exists(), reason="GTFS feed not available")
+def test_properties_on_cairns_fifo_and_transfer_limit():
+    """Leaving later never arrives earlier; allowing more transfers is never slower."""
+    tt = gtfs.load_timetable(CAIRNS, "2014-06-02")
+    rng = np.random.default_rng(3)
+    a = tt.xy[rng.choice(tt.n_stops, 40)] + rng.normal(0, 150, (40, 2))
+    b = tt.xy[rng.choice(tt.n_stops, 25)]
+    arrive = []
+    for dep in (7 * 3600, 7 * 3600 + 420, 7 * 3600 + 1800):
+        m = transit.TransitModel(tt, transit.TransitParams(dep, 0))
+        arrive.append(m.od_matrix(a, b) + dep / 60)
+    arrive = np.array(arrive)
+    fin = np.isfinite(arrive)
+    assert (np.diff(np.where(fin, arrive, 1e9), axis=0) >= -1e-6).all()
+    by_k = [transit.TransitModel(tt, transit.TransitParams(7 * 3600, 30, max_transfers=k))
+            .od_matrix(a, b) for k in (0, 1, 3)]
+    assert (by_k[1] <= by_k[0] + 1e-9).all() and (by_k[2] <= by_k[1] + 1e-9).all()
+    assert (by_k[2] < by_k[0] - 1).any()  # transfers matter somewhere
