@@ -37,6 +37,7 @@ from .gtfs import Timetable
 from .network import Network
 
 MODEL_TRANSIT = "transit:gtfs+csa"
+_CHUNK_VALUES = 20_000_000  # origins are evaluated in blocks of about this many values
 STATISTIC_NAMES = {25: "p25", 50: "median", 75: "p75"}
 
 
@@ -206,11 +207,27 @@ class TransitModel:
         b = traveltime.as_points(targets_xy, "Zielpunkte")
         if egress is None:
             egress = self._walk(self.timetable.xy, b, self.params.access_max_min)
+        res, _, q_time, q_ptr = self._scan(egress.tocsr())
+        step = max(1, _CHUNK_VALUES // max(1, egress.shape[1] * len(self.params.departures())))
+        parts = [
+            self._evaluate(
+                a[i : i + step],
+                b,
+                res,
+                q_time,
+                q_ptr,
+                None if direct is None else direct[i : i + step],
+            )
+            for i in range(0, max(len(a), 1), step)
+        ]
+        return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
+
+    def _evaluate(self, a, b, res, q_time, q_ptr, direct):
+        """Door-to-door percentiles for one block of origins."""
         if direct is None:
             direct = self._direct(a, b)
-        res, _, q_time, q_ptr = self._scan(egress.tocsr())
         acc = self._walk(a, self.timetable.xy, self.params.access_max_min)
-        stats, pick = _csa.evaluate(
+        return _csa.evaluate(
             acc.indptr.astype(np.int64),
             acc.indices.astype(np.int64),
             acc.data,
@@ -221,7 +238,6 @@ class TransitModel:
             self.params.departures(),
             np.asarray(self.params.percentiles, float),
         )
-        return stats, pick
 
     # ------------------------------------------------------------------
     # The interface of geo.traveltime for mode "transit"

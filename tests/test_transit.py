@@ -545,3 +545,13 @@ def test_properties_on_cairns_fifo_and_transfer_limit():
     ]
     assert (by_k[1] <= by_k[0] + 1e-9).all() and (by_k[2] <= by_k[1] + 1e-9).all()
     assert (by_k[2] < by_k[0] - 1).any()  # transfers matter somewhere
+
+
+def test_origins_in_blocks_give_the_same_times(feed, unit_speed, monkeypatch):
+    m = model(feed, depart="07:55", window=10)
+    rng = np.random.default_rng(0)
+    pts = m.timetable.xy[rng.integers(0, 5, 30)] + rng.normal(0, 200, (30, 2))
+    whole = m.od_matrix(pts, m.timetable.xy)
+    monkeypatch.setattr(transit, "_CHUNK_VALUES", 7 * 5 * 10)  # blocks of 7 origins
+    assert np.array_equal(m.od_matrix(pts, m.timetable.xy), whole)
+    assert np.isfinite(whole).all()
