@@ -155,12 +155,13 @@ class AnalysisParams:
                 f"Unbekannte Zielgruppe „{self.target}“ "
                 f"(möglich: {', '.join(settings.TARGET_GROUPS)})."
             )
-        if self.mode not in settings.MODES:
+        if self.mode not in settings.TRAVEL_MODES:
             raise InputError(
-                f"Unbekannte Verkehrsart „{self.mode}“ (möglich: {', '.join(settings.MODES)})."
+                f"Unbekannte Verkehrsart „{self.mode}“ "
+                f"(möglich: {', '.join(settings.TRAVEL_MODES)})."
             )
         threshold = (
-            settings.MODES[self.mode].default_threshold_min
+            settings.TRAVEL_MODES[self.mode].default_threshold_min
             if self.threshold_min is None
             else self.threshold_min
         )
@@ -735,12 +736,13 @@ def _metadata(
         "params": params.to_dict(),
         "target_label": group.label_de,
         "target_unit": group.unit_de,
-        "mode_label": settings.MODES[params.mode].label_de,
+        "mode_label": settings.TRAVEL_MODES[params.mode].label_de,
         "threshold_min": params.threshold_min,
         "decay_label": settings.DECAYS[params.decay][0] if params.decay else "keine",
         "measure_label": settings.MEASURES[params.measure].label_de,
         "model": field_.model,
         "model_kind": field_.model_kind,
+        "model_info": field_.info,
         "services_used": int(len(selection)),
         "service_ids": [str(v) for v in selection.get("id", pd.Series(dtype=str))],
         "capacity_unknown": n_unknown,

@@ -319,18 +319,42 @@ def _cmd_network_build(args) -> int:
     return 0
 
 
+def _transit_model(args, net):
+    """Timetable model for ``traveltime --mode transit`` (feed cached in the cache folder)."""
+    from . import gtfs, transit
+
+    if not args.gtfs or not args.depart:
+        raise InputError(
+            "Für --mode transit bitte den Fahrplan (--gtfs FAHRPLAN.zip) und die "
+            'Abfahrt (--depart "2014-06-02 08:00") angeben.'
+        )
+    date, depart_s = gtfs.parse_departure(args.depart)
+    tt = gtfs.import_feed(args.gtfs, date, settings.cache_dir(args.cache))
+    if net is not None and tt.crs != settings.CRS_METRIC:
+        net = None  # the feed lies outside Europe: walks by straight line × detour
+    params = transit.TransitParams(
+        depart_s=depart_s,
+        window_min=args.window,
+        percentiles=tuple(args.percentile or (settings.TRANSIT_DEFAULT_STATISTIC,)),
+    )
+    return transit.TransitModel(tt, params, net)
+
+
 def _cmd_traveltime(args) -> int:
     from . import network, region, traveltime
 
+    road_mode = "walk" if args.mode == settings.TRANSIT_MODE.code else args.mode
     net = None
     if args.osm:
-        net = network.build_networks(Path(args.osm), modes=[args.mode])[args.mode]
+        net = network.build_networks(Path(args.osm), modes=[road_mode])[road_mode]
     elif args.region:
         net = (
             region.load_region(args.region, args.data, args.cache)
-            .networks([args.mode])
-            .get(args.mode)
+            .networks([road_mode])
+            .get(road_mode)
         )
+    if args.mode == settings.TRANSIT_MODE.code:
+        net = _transit_model(args, net)
     od = traveltime.od_from_csv(args.from_csv, args.to_csv, args.mode, net)
     if args.out:
         from ._io import atomic_path
@@ -343,6 +367,7 @@ def _cmd_traveltime(args) -> int:
                 "mode": args.mode,
                 "model": od.attrs.get("model"),
                 "unit": "Minuten",
+                "model_info": od.attrs.get("info"),
                 "off_network": od.attrs.get("off_network", []),
                 "matrix": {
                     str(o): {str(d): (None if v != v else v) for d, v in row.items()}
@@ -353,6 +378,44 @@ def _cmd_traveltime(args) -> int:
     elif not args.out:
         print(f"# {od.attrs.get('model')}; Minuten")
         print(od.to_csv(), end="")
+    return 0
+
+
+def _cmd_transit_import(args) -> int:
+    from . import gtfs, region
+
+    date = gtfs.parse_date(args.date) if args.date else gtfs.default_date(args.feed)
+    outline, cache = None, settings.cache_dir(args.cache)
+    if args.region:
+        reg = region.load_region(args.region, args.data, args.cache)
+        outline, cache = reg.outline, reg.cache_path
+    tt = gtfs.import_feed(args.feed, date, cache, outline, force=args.force)
+    info = tt.summary()
+    if args.json:
+        _print_json(info)
+        return 0
+    print(
+        f"Fahrplan {info['feed']} geprüft: keine Fehler. Verkehrstag {info['date']}"
+        f"{' (aus dem Cache)' if info.get('cached') else ''}"
+    )
+    print(
+        f"  Haltestellen: {de_number(info['stops'], 0)} (im Fahrplan {de_number(info['feed_stops'], 0)})"
+    )
+    print(
+        f"  Fahrten an diesem Tag: {de_number(info['trips'], 0)} (im Fahrplan "
+        f"{de_number(info['feed_trips'], 0)}), Verbindungen: {de_number(info['connections'], 0)}"
+    )
+    if info["connections"]:
+        first, last = info["first_departure_s"], info["last_arrival_s"]
+        print(
+            f"  Betrieb: {first // 3600:02d}:{first % 3600 // 60:02d} bis "
+            f"{last // 3600:02d}:{last % 3600 // 60:02d} Uhr"
+        )
+    else:
+        print(
+            "  Hinweis: An diesem Tag verkehrt keine Fahrt; bitte ein anderes Datum (--date) wählen."
+        )
+    print(f"  Takt-Fahrten (frequencies.txt): {info['frequencies']}")
     return 0
 
 
@@ -641,12 +704,41 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--osm", help="Straßennetz aus dieser OSM-Datei bauen")
     _common(p)
-    p.add_argument("--mode", required=True, choices=list(settings.MODES))
+    p.add_argument("--mode", required=True, choices=list(settings.TRAVEL_MODES))
     p.add_argument("--from", dest="from_csv", required=True, help="CSV mit Spalten id, lat, lon")
     p.add_argument("--to", dest="to_csv", required=True, help="CSV mit Spalten id, lat, lon")
     p.add_argument("--out", help="Matrix als CSV hierhin schreiben")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--gtfs", help="Fahrplan (GTFS-ZIP) für --mode transit")
+    p.add_argument("--depart", help="Abfahrt für --mode transit, z. B. „2014-06-02 08:00“")
+    p.add_argument(
+        "--window",
+        type=int,
+        default=settings.TRANSIT_WINDOW_MIN,
+        help="Zeitfenster in Minuten ab --depart (0 = nur diese Abfahrt); Median",
+    )
+    p.add_argument(
+        "--percentile",
+        type=float,
+        action="append",
+        help="statt des Medians dieses Perzentil der Abfahrtsminuten (z. B. 25)",
+    )
     p.set_defaults(func=_cmd_traveltime)
+
+    tr = sub.add_parser("transit", help="Fahrpläne (GTFS) prüfen und importieren")
+    tr_sub = tr.add_subparsers(dest="action", required=True)
+    p = tr_sub.add_parser("import", help="GTFS-ZIP prüfen, auf die Region zuschneiden, cachen")
+    p.add_argument("feed", help="GTFS-ZIP")
+    p.add_argument(
+        "--region", help="auf diese Region (mit Rand) zuschneiden; ohne: ganzer Fahrplan"
+    )
+    p.add_argument(
+        "--date", help="Verkehrstag JJJJ-MM-TT (Standard: erster Dienstag der Gültigkeit)"
+    )
+    p.add_argument("--force", action="store_true", help="neu einlesen, auch wenn im Cache")
+    _common(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_transit_import)
 
     p = sub.add_parser("analyze", help="Erreichbarkeit und Versorgungslücken je Gemeinde")
     _region_arg(p)

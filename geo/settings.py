@@ -82,6 +82,22 @@ MODES: dict[str, Mode] = {
     )
 }
 DEFAULT_MODE = "walk"
+# Public transport by timetable (GTFS, geo/gtfs.py + geo/transit.py). Kept apart from
+# ``MODES`` (the road modes, one network each) until the app offers it; ``TRAVEL_MODES``
+# is every mode the travel-time functions accept.
+TRANSIT_MODE = Mode("transit", "ÖPNV", "public transport", 30, None)
+TRAVEL_MODES: dict[str, Mode] = {**MODES, TRANSIT_MODE.code: TRANSIT_MODE}
+TRANSIT_CLIP_BUFFER_M = 10000  # stops this far outside the region outline are kept
+TRANSIT_ACCESS_MAX_MIN = 15.0  # longest walk to / from a stop (access and egress)
+TRANSIT_TRANSFER_MAX_MIN = 5.0  # longest walk between two stops when changing
+TRANSIT_MAX_TRANSFERS = 3  # changes between vehicles (legs = transfers + 1)
+TRANSIT_MAX_TRIP_MIN = 120.0  # search horizon after the departure time
+TRANSIT_WINDOW_MIN = 60  # departure-time window (one departure per minute)
+TRANSIT_DEPARTURE = "08:00"
+TRANSIT_PERCENTILES = (25, 50, 75)  # statistics over the departure minutes
+TRANSIT_DEFAULT_STATISTIC = 50  # median, as Conveyal/R5
+TRANSIT_PROXY_WALK_MIN = 10.0  # without a timetable: walk to a stop of each service level
+TRANSIT_STOP_TIMES_CHUNK_BYTES = 16 << 20  # stop_times.txt is streamed in blocks this size
 THRESHOLD_CHOICES_MIN = (5, 10, 15, 20, 30, 45, 60)
 ISOCHRONE_BANDS_MIN = (5, 10, 15, 20, 30, 45, 60)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -9,7 +10,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import settings
+from . import settings, traveltime
 from ._errors import DataFileError
 from ._io import require_file
 
@@ -95,3 +96,77 @@ def empty_stops() -> gpd.GeoDataFrame:
         "inside": [],
     }
     return gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs=settings.CRS_METRIC))
+
+
+# ---------------------------------------------------------------------------
+# Proxy without a timetable: Haltestellen-Erschließung
+# ---------------------------------------------------------------------------
+MODEL_STOP_ACCESS = "proxy:stop-access"
+
+
+@dataclass
+class StopAccess:
+    """Walking access to stops by service level – a proxy, *not* a travel time to a service.
+
+    Attributes
+    ----------
+    minutes : dict of level → float array
+        Walking minutes from each cell to the nearest stop of that service
+        level or better (``inf`` if there is none).
+    best_level : int array
+        Index into ``LEVELS`` of the best level within ``threshold_min``
+        walking minutes, -1 where no stop is that close.
+    threshold_min : float
+    info : dict
+        The measure as data (kind, source, walking model, threshold).
+    """
+
+    minutes: dict[str, np.ndarray]
+    best_level: np.ndarray
+    threshold_min: float
+    info: dict = field(default_factory=dict)
+
+
+def stop_access(
+    cells_xy: np.ndarray,
+    stops: gpd.GeoDataFrame,
+    threshold_min: float = settings.TRANSIT_PROXY_WALK_MIN,
+    network=None,
+) -> StopAccess:
+    """Walking minutes to the nearest stop of each service level (``level`` of :func:`read_stops`).
+
+    Parameters
+    ----------
+    cells_xy : (n, 2) array, EPSG:3035
+    stops : GeoDataFrame from :func:`read_stops` (``level``, point geometry)
+    threshold_min : float
+        Walking minutes for ``best_level``.
+    network : Network, optional
+        Walking network; without it straight line × detour at walking speed.
+
+    Returns
+    -------
+    StopAccess
+    """
+    cells_xy = traveltime.as_points(cells_xy, "Zellen")
+    names = [name for _, name in LEVELS]
+    rank = (
+        pd.Categorical(stops["level"], categories=names).codes if len(stops) else np.zeros(0, int)
+    )
+    xy = np.column_stack([stops.geometry.x, stops.geometry.y]) if len(stops) else np.zeros((0, 2))
+    minutes, best = {}, np.full(len(cells_xy), -1, np.int64)
+    for k, name in enumerate(names):
+        sel = xy[rank >= k]
+        minutes[name] = traveltime.nearest_field(cells_xy, sel, "walk", network).minutes
+        best[minutes[name] <= float(threshold_min)] = k
+    info = {
+        "kind": MODEL_STOP_ACCESS,
+        "measure": "stop_access",
+        "source": Path(STOPS_FILE).name,
+        "travel_time_to_service": False,
+        "threshold_min": float(threshold_min),
+        "levels": names,
+        "walk": "network:osm" if network is not None else "fallback",
+        "walk_speed_kmh": traveltime.fallback_speed_kmh("walk"),
+    }
+    return StopAccess(minutes, best, float(threshold_min), info)

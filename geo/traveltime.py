@@ -75,6 +75,8 @@ class TravelField:
         ``"network:osm"`` or ``"fallback:straight-line×detour"``.
     service_off_network : bool array
         Services that could not be snapped (never nearest).
+    info : dict, optional
+        The model as data (transit: feed, date, time window, statistic).
     """
 
     minutes: np.ndarray
@@ -83,6 +85,7 @@ class TravelField:
     off_network: np.ndarray
     model_kind: str = MODEL_NETWORK
     service_off_network: np.ndarray | None = None
+    info: dict | None = None
 
     @property
     def routable_share(self) -> float:
@@ -123,7 +126,9 @@ def model_label(mode: str, network: Network | None = None) -> str:
     Examples: ``"OSM-Straßennetz (north-bayreuth.osm.gz), Fahrrad 15 km/h"``,
     ``"Luftlinie × Umwegfaktor 1,3, zu Fuß 4,5 km/h"``.
     """
-    check_mode(mode)
+    check_mode(mode, network)
+    if _is_transit(mode):
+        return network.label
     label = settings.MODES[mode].label_de
     if network is not None:
         if mode == "car":
@@ -137,9 +142,21 @@ def model_label(mode: str, network: Network | None = None) -> str:
 
 
 def check_mode(mode: str, network: Network | None = None) -> None:
-    """Raise InputError (German) for an unknown mode or a network of another mode."""
-    if mode not in settings.MODES:
-        raise InputError(f"Unbekannte Verkehrsart „{mode}“ (möglich: {', '.join(settings.MODES)}).")
+    """Raise InputError (German) for an unknown mode or a network of another mode.
+
+    Mode ``"transit"`` needs a timetable model (``geo.transit.TransitModel``)
+    as ``network``.
+    """
+    if mode not in settings.TRAVEL_MODES:
+        raise InputError(
+            f"Unbekannte Verkehrsart „{mode}“ (möglich: {', '.join(settings.TRAVEL_MODES)})."
+        )
+    if mode == settings.TRANSIT_MODE.code and network is None:
+        raise InputError(
+            "Für „ÖPNV“ ist kein Fahrplan (GTFS) geladen. Bitte einen Fahrplan "
+            "importieren (nahraum transit import FAHRPLAN.zip) oder die "
+            "Haltestellen-Erschließung als Ersatzmaß verwenden."
+        )
     if network is not None and network.mode != mode:
         raise InputError(f"Das Straßennetz gilt für „{network.mode}“, angefragt ist „{mode}“.")
 
@@ -328,6 +345,10 @@ def _fallback_catchment(cells_xy, services_xy, mode, cutoff_min) -> sp.csr_matri
 # ---------------------------------------------------------------------------
 # Public API
 # ---------------------------------------------------------------------------
+def _is_transit(mode: str) -> bool:
+    return mode == settings.TRANSIT_MODE.code
+
+
 def nearest_field(
     cells_xy: np.ndarray,
     services_xy: np.ndarray,
@@ -354,6 +375,8 @@ def nearest_field(
     check_mode(mode, network)
     cells_xy = as_points(cells_xy, "Zellen")
     services_xy = as_points(services_xy, "Angebote")
+    if _is_transit(mode):
+        return network.nearest_field(cells_xy, services_xy, max_minutes)
     if network is None:
         return _fallback_nearest(cells_xy, services_xy, mode, max_minutes)
     return _network_nearest(cells_xy, services_xy, network, max_minutes, mode)
@@ -377,6 +400,8 @@ def catchment_matrix(
     check_mode(mode, network)
     cells_xy = as_points(cells_xy, "Zellen")
     services_xy = as_points(services_xy, "Angebote")
+    if _is_transit(mode):
+        return network.catchment_matrix(cells_xy, services_xy, cutoff_minutes)
     if network is None:
         return _fallback_catchment(cells_xy, services_xy, mode, cutoff_minutes)
     return _network_catchment(cells_xy, services_xy, network, cutoff_minutes)
@@ -393,6 +418,10 @@ def count_within(
     check_mode(mode, network)
     cells_xy = as_points(cells_xy, "Zellen")
     services_xy = as_points(services_xy, "Angebote")
+    if _is_transit(mode):
+        return (
+            network.catchment_matrix(cells_xy, services_xy, minutes).getnnz(axis=1).astype(np.int64)
+        )
     if network is None:
         if len(services_xy) == 0 or len(cells_xy) == 0:
             return np.zeros(len(cells_xy), np.int64)
@@ -421,6 +450,8 @@ def od_matrix(
             f"Zu viele Paare ({len(a)} × {len(b)}): höchstens "
             f"{de_number(MAX_OD_PAIRS, 0)} Reisezeiten auf einmal."
         )
+    if _is_transit(mode):
+        return network.od_matrix(a, b)
     out = np.full((len(a), len(b)), np.inf)
     if len(a) == 0 or len(b) == 0:
         return out
@@ -552,24 +583,26 @@ def od_from_csv(
     check_mode(mode, network)
     a = read_points_csv(from_csv)
     b = read_points_csv(to_csv)
-    minutes = od_matrix(
-        lonlat_to_xy(a["lon"], a["lat"]), lonlat_to_xy(b["lon"], b["lat"]), mode, network
-    )
+    transit = _is_transit(mode)
+    project = network.timetable.to_metric if transit else lonlat_to_xy
+    minutes = od_matrix(project(a["lon"], a["lat"]), project(b["lon"], b["lat"]), mode, network)
     df = pd.DataFrame(
         np.where(np.isfinite(minutes), np.round(minutes, 1), np.nan),
         index=pd.Index(a["id"], name="von"),
         columns=pd.Index(b["id"], name="nach"),
     )
     off: list[str] = []
-    if network is not None:
+    if network is not None and not transit:
         for pts in (a, b):
             snap = network.snap(lonlat_to_xy(pts["lon"], pts["lat"]))
             off += pts["id"][snap.off].tolist()
+    kind = MODEL_NETWORK if network is not None else MODEL_FALLBACK
     df.attrs.update(
         model=model_label(mode, network),
         mode=mode,
         off_network=off,
-        model_kind=MODEL_NETWORK if network is not None else MODEL_FALLBACK,
+        model_kind=network.info["kind"] if transit else kind,
+        info=network.info if transit else None,
     )
     return df
 
