@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Nahraum: set-up, app and tests in one place. Idempotent; safe to run again.
 #   ./nahraum.sh app   [nahraum app options]   set up, build the default region, start the app
-#   ./nahraum.sh test  [pytest options]        set up (incl. Chromium for browser tests), run all tests
+#   ./nahraum.sh test  [pytest options]        set up (incl. Chromium), lint, format check, types, tests
 #   ./nahraum.sh setup                         only set up .venv and the offline map assets
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -60,6 +60,8 @@ case "$cmd" in
   test)
     setup_python; setup_assets; setup_browser
     "$VENV/bin/ruff" check .
+    "$VENV/bin/ruff" format --check .
+    "$VENV/bin/mypy"  # geo/ and present/ (pyproject.toml [tool.mypy])
     exec "$VENV/bin/python" -m pytest "$@" ;;
   *)
     echo "Aufruf: ./nahraum.sh app|test|setup [Optionen]" >&2; exit 64 ;;

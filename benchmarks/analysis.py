@@ -35,9 +35,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _timing import median_seconds  # noqa: E402
+from _timing import median_seconds
 
-from geo import analysis, region, settings, traveltime  # noqa: E402
+from geo import analysis, region, settings, traveltime
 
 REPEAT = 7
 LOOP_SAMPLE = 400
@@ -76,7 +76,7 @@ def dense(cells_xy, services_xy, demand, capacity, T, mode, network=None) -> Non
     """Cell measures with a dense cells × services matrix (OD matrix with a network)."""
     if network is None:
         diff = cells_xy[:, None, :] - services_xy[None, :, :]
-        t = np.sqrt((diff ** 2).sum(axis=2)) / traveltime.metres_per_minute(mode)
+        t = np.sqrt((diff**2).sum(axis=2)) / traveltime.metres_per_minute(mode)
     else:
         t = traveltime.od_matrix(cells_xy, services_xy, mode, network)
     nearest = t.min(axis=1) if t.shape[1] else np.full(len(t), np.inf)
@@ -89,8 +89,9 @@ def dense(cells_xy, services_xy, demand, capacity, T, mode, network=None) -> Non
     _ = inside.sum(axis=1), analysis.gap_score(nearest, demand, T)
 
 
-def bench(label: str, reg, params: analysis.AnalysisParams, networks=None,
-          baselines: bool = True) -> None:
+def bench(
+    label: str, reg, params: analysis.AnalysisParams, networks=None, baselines: bool = True
+) -> None:
     cells_xy = reg.cells[["x", "y"]].to_numpy(dtype=float)
     sel = analysis.service_selection(reg.services, params.kinds)
     services_xy = analysis.points_xy(sel)
@@ -101,35 +102,49 @@ def bench(label: str, reg, params: analysis.AnalysisParams, networks=None,
 
     total = median_seconds(lambda: analysis.analyze(reg, params, networks), REPEAT)
     t_field = median_seconds(
-        lambda: traveltime.nearest_field(cells_xy, services_xy, params.mode, net), REPEAT)
+        lambda: traveltime.nearest_field(cells_xy, services_xy, params.mode, net), REPEAT
+    )
     t_catch = median_seconds(
-        lambda: traveltime.catchment_matrix(cells_xy, services_xy, params.mode, T, net), REPEAT)
+        lambda: traveltime.catchment_matrix(cells_xy, services_xy, params.mode, T, net), REPEAT
+    )
     res = analysis.analyze(reg, params, networks)
     rest = max(total - t_field - t_catch, 0.0)
     model = res.model
-    print(f"{label}: cells={len(cells_xy):,} services={len(services_xy)} "
-          f"catchment_pairs={res.catchment.nnz:,} mode={params.mode} T={T:g} min "
-          f"target={params.target}")
+    print(
+        f"{label}: cells={len(cells_xy):,} services={len(services_xy)} "
+        f"catchment_pairs={res.catchment.nnz:,} mode={params.mode} T={T:g} min "
+        f"target={params.target}"
+    )
     print(f"{label}:   model: {model}")
     print(f"{label}:   full_recompute_s={total:.4f} (median of {REPEAT}, after warm-up)")
-    print(f"{label}:     nearest_field_s={t_field:.4f} catchment_matrix_s={t_catch:.4f} "
-          f"measures_and_aggregation_s={rest:.4f}")
+    print(
+        f"{label}:     nearest_field_s={t_field:.4f} catchment_matrix_s={t_catch:.4f} "
+        f"measures_and_aggregation_s={rest:.4f}"
+    )
     if not baselines:
         return
     if net is not None:
         t_od = median_seconds(
-            lambda: dense(cells_xy, services_xy, demand, capacity, T, params.mode, net), 3)
-        print(f"{label}:   baseline dense OD (one unlimited Dijkstra per service, dense "
-              f"cells × services, cell measures only): {t_od:.4f} s → ratio baseline/full = "
-              f"{t_od / total:.2f}")
+            lambda: dense(cells_xy, services_xy, demand, capacity, T, params.mode, net), 3
+        )
+        print(
+            f"{label}:   baseline dense OD (one unlimited Dijkstra per service, dense "
+            f"cells × services, cell measures only): {t_od:.4f} s → ratio baseline/full = "
+            f"{t_od / total:.2f}"
+        )
         return
     t_loop = naive_loop(cells_xy, services_xy, demand, capacity, T, params.mode, LOOP_SAMPLE)
     t_dense = median_seconds(
-        lambda: dense(cells_xy, services_xy, demand, capacity, T, params.mode), 3)
-    print(f"{label}:   baseline loop (per-cell Python loop, {LOOP_SAMPLE} cells extrapolated, "
-          f"cell measures only): {t_loop:.3f} s → ratio baseline/full = {t_loop / total:.1f}")
-    print(f"{label}:   baseline dense (NumPy cells × services matrix, cell measures only): "
-          f"{t_dense:.4f} s → ratio baseline/full = {t_dense / total:.2f}")
+        lambda: dense(cells_xy, services_xy, demand, capacity, T, params.mode), 3
+    )
+    print(
+        f"{label}:   baseline loop (per-cell Python loop, {LOOP_SAMPLE} cells extrapolated, "
+        f"cell measures only): {t_loop:.3f} s → ratio baseline/full = {t_loop / total:.1f}"
+    )
+    print(
+        f"{label}:   baseline dense (NumPy cells × services matrix, cell measures only): "
+        f"{t_dense:.4f} s → ratio baseline/full = {t_dense / total:.2f}"
+    )
 
 
 def _network_cases() -> list[tuple[str, object, dict]]:
@@ -148,24 +163,41 @@ def _network_cases() -> list[tuple[str, object, dict]]:
             cases.append(("bayreuth-nord (network)", reg, nets))
     except Exception as exc:  # the bundle may not be buildable in this checkout
         print(f"bayreuth-nord: region not available ({exc.__class__.__name__}: {exc})")
-        nets = network.build_networks(settings.data_dir() / "osm" / "north-bayreuth.osm.gz",
-                                      modes=("car",))
+        nets = network.build_networks(
+            settings.data_dir() / "osm" / "north-bayreuth.osm.gz", modes=("car",)
+        )
     net = nets["car"]
     rng = np.random.default_rng(0)
     nodes = rng.choice(net.n_nodes, 6300, replace=False)
     xy = np.round((net.xy[nodes] - 50) / 100) * 100 + 50
-    cells = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "ags": "X",
-                          "pop": rng.gamma(2.0, 12.0, xy.shape[0])})
+    cells = pd.DataFrame(
+        {"x": xy[:, 0], "y": xy[:, 1], "ags": "X", "pop": rng.gamma(2.0, 12.0, xy.shape[0])}
+    )
     s_nodes = rng.choice(net.n_nodes, 60, replace=False)
     services = gpd.GeoDataFrame(
-        {"id": [f"s{i}" for i in range(60)], "name": "Angebot", "category": "Familie",
-         "subcategory": "Familienzentrum", "capacity": np.nan, "precision": "coordinates"},
-        geometry=shapely.points(net.xy[s_nodes]), crs=settings.CRS_METRIC)
+        {
+            "id": [f"s{i}" for i in range(60)],
+            "name": "Angebot",
+            "category": "Familie",
+            "subcategory": "Familienzentrum",
+            "capacity": np.nan,
+            "precision": "coordinates",
+        },
+        geometry=shapely.points(net.xy[s_nodes]),
+        crs=settings.CRS_METRIC,
+    )
     hull = shapely.convex_hull(shapely.multipoints(net.xy))
-    gem = gpd.GeoDataFrame({"ags": ["X"], "name": ["Testgebiet"]}, geometry=[hull],
-                           crs=settings.CRS_METRIC)
-    reg = SimpleNamespace(name="synthetic", label="synthetisch", cells=cells, gemeinden=gem,
-                          services=services, meta={})
+    gem = gpd.GeoDataFrame(
+        {"ags": ["X"], "name": ["Testgebiet"]}, geometry=[hull], crs=settings.CRS_METRIC
+    )
+    reg = SimpleNamespace(
+        name="synthetic",
+        label="synthetisch",
+        cells=cells,
+        gemeinden=gem,
+        services=services,
+        meta={},
+    )
     cases.append(("north-bayreuth network, synthetic 6,300 cells / 60 services", reg, nets))
     return cases
 
@@ -175,9 +207,12 @@ def main() -> None:
     for name in ("default", "thueringen"):
         reg = region.load_region(name)  # built/loaded outside the timing
         bench(name, reg, params)
-        bench(f"{name} (walk 15 min, Familie, single parents)", reg,
-              analysis.AnalysisParams(kinds=("Familie",), target="single_parent_hh",
-                                      mode="walk"), baselines=False)
+        bench(
+            f"{name} (walk 15 min, Familie, single parents)",
+            reg,
+            analysis.AnalysisParams(kinds=("Familie",), target="single_parent_hh", mode="walk"),
+            baselines=False,
+        )
     for label, reg, nets in _network_cases():
         bench(label, reg, params, nets)
 

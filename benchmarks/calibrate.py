@@ -21,9 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from geo import settings  # noqa: E402
-from geo.network import build_networks  # noqa: E402
-from geo.traveltime import calibrate_detour  # noqa: E402
+from geo import settings
+from geo.network import build_networks
+from geo.traveltime import calibrate_detour
 
 
 def _fmt(x: float) -> str:
@@ -40,22 +40,27 @@ def main(argv: list[str] | None = None) -> dict:
 
     t0 = time.perf_counter()
     nets = build_networks(args.osm, modes=("walk", "bike", "car"))
-    result = calibrate_detour(nets, n_sources=args.sources, targets_per_source=args.targets,
-                              seed=args.seed)
+    result = calibrate_detour(
+        nets, n_sources=args.sources, targets_per_source=args.targets, seed=args.seed
+    )
     table = result["table"]
     print(f"# Umwegfaktoren aus {Path(args.osm).name} ({time.perf_counter() - t0:.1f} s)\n")
     print("| Verkehrsart | Luftlinie | n | Median | p25–p75 | p10–p90 |")
     print("|---|---|---:|---:|---|---|")
     for row in table.itertuples():
-        print(f"| {settings.MODES[row.mode].label_de} | {row.band} | {row.n} | {_fmt(row.median)} "
-              f"| {_fmt(row.p25)}–{_fmt(row.p75)} | {_fmt(row.p10)}–{_fmt(row.p90)} |")
+        print(
+            f"| {settings.MODES[row.mode].label_de} | {row.band} | {row.n} | {_fmt(row.median)} "
+            f"| {_fmt(row.p25)}–{_fmt(row.p75)} | {_fmt(row.p10)}–{_fmt(row.p90)} |"
+        )
     detour = {m: round(v, 2) for m, v in result["detour"].items()}
     detour["walk_slow"] = detour["walk"]
     order = [m for m in settings.MODES if m in detour]
     print("\n# geo/settings.py")
     print("DETOUR_FACTORS = {" + ", ".join(f'"{m}": {detour[m]}' for m in order) + "}")
-    print(f"FALLBACK_CAR_SPEED_KMH = {round(result['car_speed_kmh']):.1f}"
-          f"  # exact: {result['car_speed_kmh']:.2f}")
+    print(
+        f"FALLBACK_CAR_SPEED_KMH = {round(result['car_speed_kmh']):.1f}"
+        f"  # exact: {result['car_speed_kmh']:.2f}"
+    )
     return result
 
 

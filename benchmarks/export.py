@@ -1,4 +1,4 @@
-"""Static map render time (``geo.export.render_map``) for the default region.
+"""Static map render time (``report.export.render_map``) for the default region.
 
 Target: an A4 PNG at 200 dpi in under 3 s (region load and analysis excluded;
 the Thuringia inset outline cached, as after the first map of a session).
@@ -28,12 +28,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import geopandas as gpd  # noqa: E402
-import shapely  # noqa: E402
-from _timing import median_seconds  # noqa: E402
+import geopandas as gpd
+import shapely
+from _timing import median_seconds
 
-from geo import _mapdraw as md  # noqa: E402
-from geo import analysis, export, region, settings  # noqa: E402
+from geo import analysis, region, settings
+from present.classes import measure_classes
+from report import _mapdraw as md
+from report import export
 
 REPEAT = 5
 OUT = Path(__file__).resolve().parent / "out"
@@ -46,15 +48,20 @@ def naive_map(reg, result, path: Path, dpi: int = 200) -> None:
         ax = fig.nahraum["map_ax"]
         cells = result.cells
         keep = cells["people"].to_numpy() > 0
-        classes = md.measure_classes(result.params.measure, cells[result.params.measure].to_numpy(),
-                                     result.params.threshold_min,
-                                     settings.TARGET_GROUPS[result.params.target].unit_de)
+        classes = measure_classes(
+            result.params.measure,
+            cells[result.params.measure].to_numpy(dtype=float),
+            result.params.threshold_min,
+            result.params.target,
+        )
         x = cells["x"].to_numpy(float)[keep]
         y = cells["y"].to_numpy(float)[keep]
         h = settings.CELL_SIZE_M / 2
-        gdf = gpd.GeoDataFrame({"c": np.asarray(classes.colors)[classes.codes[keep]]},
-                               geometry=shapely.box(x - h, y - h, x + h, y + h),
-                               crs=settings.CRS_METRIC)
+        gdf = gpd.GeoDataFrame(
+            {"c": np.asarray(classes.colors)[classes.codes[keep]]},
+            geometry=shapely.box(x - h, y - h, x + h, y + h),
+            crs=settings.CRS_METRIC,
+        )
         xlim, ylim = ax.get_xlim(), ax.get_ylim()
         gdf.plot(ax=ax, color=gdf["c"], linewidth=0, zorder=3)
         ax.set_xlim(xlim)
@@ -67,11 +74,18 @@ def main() -> int:
     t = time.perf_counter()
     reg = region.load_region("default")
     t_load = time.perf_counter() - t
-    params = analysis.AnalysisParams(kinds=("Familie",), target="single_parent_hh", mode="bike",
-                                     threshold_min=30, measure="minutes")
+    params = analysis.AnalysisParams(
+        kinds=("Familie",),
+        target="single_parent_hh",
+        mode="bike",
+        threshold_min=30,
+        measure="minutes",
+    )
     result = analysis.analyze(reg, params)
-    print(f"Region default: {len(reg.cells):,} Zellen, {len(reg.gemeinden)} Gemeinden, "
-          f"{len(result.services)} Angebote (Laden {t_load:.1f} s, nicht mitgemessen)")
+    print(
+        f"Region default: {len(reg.cells):,} Zellen, {len(reg.gemeinden)} Gemeinden, "
+        f"{len(result.services)} Angebote (Laden {t_load:.1f} s, nicht mitgemessen)"
+    )
 
     with tempfile.TemporaryDirectory() as empty_cache:
         md.forget_kreise()
@@ -80,24 +94,29 @@ def main() -> int:
         cold = time.perf_counter() - t
 
     png = median_seconds(
-        lambda: export.render_map(reg, result, OUT / "bench_a4_200dpi.png", dpi=200), REPEAT)
+        lambda: export.render_map(reg, result, OUT / "bench_a4_200dpi.png", dpi=200), REPEAT
+    )
     pdf = median_seconds(lambda: export.render_map(reg, result, OUT / "bench_a4.pdf"), 3)
     svg = median_seconds(lambda: export.render_map(reg, result, OUT / "bench_a4.svg"), 3)
     naive = median_seconds(lambda: naive_map(reg, result, OUT / "bench_naive_a4_200dpi.png"), 3)
     naive_svg = median_seconds(lambda: naive_map(reg, result, OUT / "bench_naive_a4.svg"), 3)
     kb = {p: (OUT / p).stat().st_size / 1024 for p in ("bench_a4.svg", "bench_naive_a4.svg")}
 
-    print(f"A4 PNG 200 dpi (render_map)            {png:6.2f} s   Ziel < 3 s: "
-          f"{'ok' if png < 3 else 'VERFEHLT'}")
+    print(
+        f"A4 PNG 200 dpi (render_map)            {png:6.2f} s   Ziel < 3 s: "
+        f"{'ok' if png < 3 else 'VERFEHLT'}"
+    )
     print(f"  erster Aufruf, Thüringen-Umriss neu   {cold:6.2f} s")
     print(f"A4 PDF                                  {pdf:6.2f} s")
     print(f"A4 SVG                                  {svg:6.2f} s")
     print(f"Baseline: Zellen als Polygone (GeoDataFrame.plot), A4 PNG 200 dpi  {naive:6.2f} s")
     print(f"Verhältnis Baseline / render_map        {naive / png:6.1f} ×")
-    print(f"SVG: render_map {svg:.2f} s, {kb['bench_a4.svg']:,.0f} KB; Baseline "
-          f"{naive_svg:.2f} s, {kb['bench_naive_a4.svg']:,.0f} KB "
-          f"({naive_svg / svg:.1f} × Zeit, {kb['bench_naive_a4.svg'] / kb['bench_a4.svg']:.1f} × "
-          "Größe)")
+    print(
+        f"SVG: render_map {svg:.2f} s, {kb['bench_a4.svg']:,.0f} KB; Baseline "
+        f"{naive_svg:.2f} s, {kb['bench_naive_a4.svg']:,.0f} KB "
+        f"({naive_svg / svg:.1f} × Zeit, {kb['bench_naive_a4.svg'] / kb['bench_a4.svg']:.1f} × "
+        "Größe)"
+    )
     return 0
 
 

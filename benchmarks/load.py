@@ -52,10 +52,18 @@ sys.path.insert(0, str(REPO))
 from geo import settings  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-default-apps", "--disable-domain-reliability", "--no-pings",
-                 "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-default-apps",
+    "--disable-domain-reliability",
+    "--no-pings",
+    "--disable-dev-shm-usage",
+]
 REGION = "default"
 FOLIUM_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
 THRESHOLD = "Schwellenwert (Minuten)"
@@ -174,8 +182,10 @@ def start_server(workdir: Path, cache: Path, code: Path | None = None) -> Server
         return _start_plain(workdir, code)
     command = None
     if code is not None:
-        command = (f"{{python}} -m streamlit run {code / 'app.py'} --server.port {{port}} "
-                   "--server.headless true --browser.gatherUsageStats false")
+        command = (
+            f"{{python}} -m streamlit run {code / 'app.py'} --server.port {{port}} "
+            "--server.headless true --browser.gatherUsageStats false"
+        )
     server = start_app(workdir, command=command)
     return Server(server.url, lambda: stop_app(server), server.outside_attempts)
 
@@ -189,10 +199,24 @@ def _start_plain(workdir: Path, code: Path | None = None) -> Server:
         port = s.getsockname()[1]
     log = open(workdir / "server.log", "wb")  # noqa: SIM115 - closed in stop()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str((code or REPO) / "app.py"),
-         "--server.port", str(port),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str((code or REPO) / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://localhost:{port}"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
@@ -239,7 +263,7 @@ class Session:
             return
         try:
             msg = ForwardMsg.FromString(payload)
-        except Exception:  # noqa: BLE001 - not a ForwardMsg
+        except Exception:
             return
         kind = msg.WhichOneof("type")
         if kind == "new_session":
@@ -272,8 +296,13 @@ class Session:
             await asyncio.sleep(0.05)
         await asyncio.sleep(0.15)  # let the map component apply the last update
 
-    async def timed(self, action: str, trigger, overlay_wait: float,
-                    changed: tuple[str, str] = (RASTER_JS, RASTER_CHANGED_JS)) -> None:
+    async def timed(
+        self,
+        action: str,
+        trigger,
+        overlay_wait: float,
+        changed: tuple[str, str] = (RASTER_JS, RASTER_CHANGED_JS),
+    ) -> None:
         """Run ``trigger``; record the time until the rerun finished and the map updated.
 
         ``changed``: JS of the map state before, and a predicate of the changed state.
@@ -289,17 +318,19 @@ class Session:
         rerun_s = done - t0
         map_changed = True
         try:
-            await page.wait_for_function(changed_js, arg=before, polling=50,
-                                         timeout=overlay_wait * 1000)
+            await page.wait_for_function(
+                changed_js, arg=before, polling=50, timeout=overlay_wait * 1000
+            )
             done = max(done, time.perf_counter())
-        except Exception:  # noqa: BLE001 - Playwright TimeoutError: map unchanged
+        except Exception:
             map_changed = False
         self.timings.append((action, done - t0, map_changed, rerun_s))
 
 
 async def open_session(browser, url: str, s: Session, timeout_s: float):
-    context = await browser.new_context(viewport={"width": 1920, "height": 1080},
-                                        service_workers="block", locale="de-DE")
+    context = await browser.new_context(
+        viewport={"width": 1920, "height": 1080}, service_workers="block", locale="de-DE"
+    )
 
     async def route(r):
         from urllib.parse import urlsplit
@@ -326,7 +357,7 @@ async def open_session(browser, url: str, s: Session, timeout_s: float):
 # Actions
 # ---------------------------------------------------------------------------
 def mode_labels() -> dict[str, str]:
-    from layers import i18n
+    from present import i18n
 
     return {m: i18n.mode_label(m, "de") for m in settings.MODES}
 
@@ -363,9 +394,13 @@ async def act_category(s: Session, overlay_wait: float) -> None:
         await box.click()
         options = s.page.get_by_role("option")
         await options.first.wait_for(state="visible", timeout=10_000)
-        offered = [m.group(1) for t in await options.all_inner_texts()
-                   if (m := re.fullmatch(r"(.+) \((\d+)\)", t.strip())) and int(m.group(2)) > 0
-                   and m.group(1) not in s.categories]
+        offered = [
+            m.group(1)
+            for t in await options.all_inner_texts()
+            if (m := re.fullmatch(r"(.+) \((\d+)\)", t.strip()))
+            and int(m.group(2)) > 0
+            and m.group(1) not in s.categories
+        ]
         new = s.rng.choice(offered)
         option = s.page.get_by_role("option", name=re.compile(rf"^{re.escape(new)} \(\d+\)$"))
         option = option.first
@@ -404,8 +439,9 @@ async def act_add_site(s: Session, overlay_wait: float) -> None:
     s.sites.append((spot["lng"], spot["lat"]))
 
 
-async def run_session(s: Session, deadline: float, overlay_wait: float, think: float,
-                      add_site: dict) -> None:
+async def run_session(
+    s: Session, deadline: float, overlay_wait: float, think: float, add_site: dict
+) -> None:
     actions = [act_threshold, act_mode, act_category]
     n = 0
     while time.perf_counter() < deadline:
@@ -416,7 +452,7 @@ async def run_session(s: Session, deadline: float, overlay_wait: float, think: f
         n += 1
         try:
             await act(s, overlay_wait)
-        except Exception as exc:  # noqa: BLE001 - record and go on
+        except Exception as exc:
             s.errors.append(f"{act.__name__}: {type(exc).__name__}: {str(exc)[:160]}")
             with contextlib.suppress(Exception):
                 await s.page.keyboard.press("Escape")
@@ -430,10 +466,14 @@ async def page_state(s: Session) -> dict:
     page = s.page
     value = await page.locator(f'input[type=range][aria-label="{THRESHOLD}"]').input_value()
     mode_text = await page.get_by_role("combobox", name=MODE, exact=True).evaluate(
-        "e => e.value || e.innerText || e.textContent")
+        "e => e.value || e.innerText || e.textContent"
+    )
     tags = await page.evaluate(CATEGORY_TAGS_JS, CATEGORIES)
-    return {"threshold": float(value), "mode": mode_text,
-            "categories": sorted(re.sub(r" \(\d+\)$", "", t) for t in tags or [])}
+    return {
+        "threshold": float(value),
+        "mode": mode_text,
+        "categories": sorted(re.sub(r" \(\d+\)$", "", t) for t in tags or []),
+    }
 
 
 async def check_pages(sessions: list[Session]) -> list[str]:
@@ -443,18 +483,25 @@ async def check_pages(sessions: list[Session]) -> list[str]:
         try:
             await s.wait_idle()
             st = await page_state(s)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             shown = await s.page.evaluate(
                 "() => [...document.querySelectorAll('[data-testid=stException],"
-                " [data-testid=stAlert]')].map(e => e.innerText.slice(0, 300)).join(' | ')")
-            problems.append(f"Sitzung {s.idx}: Zustand nicht lesbar "
-                            f"({str(exc).splitlines()[0]}) {shown}")
+                " [data-testid=stAlert]')].map(e => e.innerText.slice(0, 300)).join(' | ')"
+            )
+            problems.append(
+                f"Sitzung {s.idx}: Zustand nicht lesbar ({str(exc).splitlines()[0]}) {shown}"
+            )
             continue
         want = s.threshold.get(s.mode, settings.MODES[s.mode].default_threshold_min)
-        if (st["threshold"] != want or labels[s.mode] not in st["mode"]
-                or st["categories"] != sorted(s.categories)):
-            problems.append(f"Sitzung {s.idx}: zeigt {st}, erwartet Schwellenwert {want}, "
-                            f"{labels[s.mode]}, {sorted(s.categories)}")
+        if (
+            st["threshold"] != want
+            or labels[s.mode] not in st["mode"]
+            or st["categories"] != sorted(s.categories)
+        ):
+            problems.append(
+                f"Sitzung {s.idx}: zeigt {st}, erwartet Schwellenwert {want}, "
+                f"{labels[s.mode]}, {sorted(s.categories)}"
+            )
     return problems
 
 
@@ -471,8 +518,11 @@ def check_stores(sessions: list[Session], cache: Path, tolerance_m: float = 400.
     root = session_folder("x" * 8, cache).parent
     for s in sessions:
         # The app keeps one folder per workshop id and region: <token>-<hash of region>.
-        folders = [f for f in root.glob(f"{s.token}*")
-                   if f.is_dir() and (f.name == s.token or f.name.startswith(s.token + "-"))]
+        folders = [
+            f
+            for f in root.glob(f"{s.token}*")
+            if f.is_dir() and (f.name == s.token or f.name.startswith(s.token + "-"))
+        ]
         stored = []
         for folder in folders:
             store = ScenarioStore(folder)
@@ -482,14 +532,20 @@ def check_stores(sessions: list[Session], cache: Path, tolerance_m: float = 400.
             problems.append(f"Sitzung {s.idx}: kein Szenario-Ordner für ws={s.token}")
             continue
         for x, y in stored:
-            near = [i for i, pts in own.items()
-                    if any((x - px) ** 2 + (y - py) ** 2 <= tolerance_m ** 2 for px, py in pts)]
+            near = [
+                i
+                for i, pts in own.items()
+                if any((x - px) ** 2 + (y - py) ** 2 <= tolerance_m**2 for px, py in pts)
+            ]
             if s.idx not in near:
-                problems.append(f"Sitzung {s.idx}: fremder Standort ({x:.0f}, {y:.0f})"
-                                + (f" von Sitzung {near}" if near else ""))
+                problems.append(
+                    f"Sitzung {s.idx}: fremder Standort ({x:.0f}, {y:.0f})"
+                    + (f" von Sitzung {near}" if near else "")
+                )
         if len(stored) != len(s.sites):
-            problems.append(f"Sitzung {s.idx}: {len(stored)} Standorte gespeichert, "
-                            f"{len(s.sites)} gesetzt")
+            problems.append(
+                f"Sitzung {s.idx}: {len(stored)} Standorte gespeichert, {len(s.sites)} gesetzt"
+            )
     return problems
 
 
@@ -504,19 +560,27 @@ def pct(values: list[float], q: float) -> float:
 
 def report(sessions: list[Session], seconds: float) -> None:
     rows = [t for s in sessions for t in s.timings]
-    print(f"\nAktionen: {len(rows)} in {seconds:.0f} s mit {len(sessions)} Sitzungen "
-          f"({len(rows) / max(seconds, 1e-9):.2f}/s)")
-    print("Antwortzeit = Änderung → Neulauf fertig und Karte aktualisiert; "
-          "Neulauf = Änderung → script_finished")
-    print(f"{'Aktion':<12}{'n':>5}{'p50 s':>8}{'p95 s':>8}{'max s':>8}"
-          f"{'Neulauf p50':>13}{'p95':>7}  Karte unverändert")
+    print(
+        f"\nAktionen: {len(rows)} in {seconds:.0f} s mit {len(sessions)} Sitzungen "
+        f"({len(rows) / max(seconds, 1e-9):.2f}/s)"
+    )
+    print(
+        "Antwortzeit = Änderung → Neulauf fertig und Karte aktualisiert; "
+        "Neulauf = Änderung → script_finished"
+    )
+    print(
+        f"{'Aktion':<12}{'n':>5}{'p50 s':>8}{'p95 s':>8}{'max s':>8}"
+        f"{'Neulauf p50':>13}{'p95':>7}  Karte unverändert"
+    )
 
     def line(label: str, sel: list) -> None:
         total = [r[1] for r in sel]
         rerun = [r[3] for r in sel]
         same = sum(1 for r in sel if not r[2])
-        print(f"{label:<12}{len(total):>5}{pct(total, 50):>8.2f}{pct(total, 95):>8.2f}"
-              f"{max(total):>8.2f}{pct(rerun, 50):>13.2f}{pct(rerun, 95):>7.2f}  {same}")
+        print(
+            f"{label:<12}{len(total):>5}{pct(total, 50):>8.2f}{pct(total, 95):>8.2f}"
+            f"{max(total):>8.2f}{pct(rerun, 50):>13.2f}{pct(rerun, 95):>7.2f}  {same}"
+        )
 
     for action in ("threshold", "mode", "category", "add_site"):
         sel = [r for r in rows if r[0] == action]
@@ -534,35 +598,50 @@ async def run(args) -> int:
     from playwright.async_api import async_playwright
 
     if not Path(CHROMIUM).is_file():
-        print(f"Chromium nicht gefunden ({CHROMIUM}). Bitte mit ./nahraum.sh test oder "
-              "apt-get install chromium installieren.")
+        print(
+            f"Chromium nicht gefunden ({CHROMIUM}). Bitte mit ./nahraum.sh test oder "
+            "apt-get install chromium installieren."
+        )
         return 2
     tmp = Path(tempfile.mkdtemp(prefix="nahraum-load-"))
     cache = prepare_cache(tmp)
     code = snapshot_code(tmp) if args.snapshot else None
     t = time.perf_counter()
     server = start_server(tmp / "app", cache, code)
-    print(f"App: {server.url} (Start {time.perf_counter() - t:.1f} s; Code: "
-          f"{'Kopie ' + str(code) if code else REPO})")
+    print(
+        f"App: {server.url} (Start {time.perf_counter() - t:.1f} s; Code: "
+        f"{'Kopie ' + str(code) if code else REPO})"
+    )
     status = 0
     try:
         async with async_playwright() as pw:
-            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                               headless=True)
+            browser = await pw.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+            )
             try:
-                sessions = [Session(i, f"last{i:02d}-{secrets.token_hex(4)}",
-                                    rng=random.Random(args.seed + i))
-                            for i in range(args.sessions)]
+                sessions = [
+                    Session(
+                        i, f"last{i:02d}-{secrets.token_hex(4)}", rng=random.Random(args.seed + i)
+                    )
+                    for i in range(args.sessions)
+                ]
                 t = time.perf_counter()
                 contexts = await asyncio.gather(
-                    *(open_session(browser, server.url, s, args.open_timeout) for s in sessions))
-                print(f"{len(sessions)} Sitzungen geöffnet in {time.perf_counter() - t:.1f} s "
-                      f"(je eigenes ?ws=…)")
+                    *(open_session(browser, server.url, s, args.open_timeout) for s in sessions)
+                )
+                print(
+                    f"{len(sessions)} Sitzungen geöffnet in {time.perf_counter() - t:.1f} s "
+                    f"(je eigenes ?ws=…)"
+                )
                 add_site = {"on": await add_site_available(sessions[0].page)}
                 print("add_site: verfügbar" if add_site["on"] else "add_site: nicht verfügbar")
                 t0 = time.perf_counter()
-                await asyncio.gather(*(run_session(s, t0 + args.seconds, args.overlay_wait,
-                                                   args.think, add_site) for s in sessions))
+                await asyncio.gather(
+                    *(
+                        run_session(s, t0 + args.seconds, args.overlay_wait, args.think, add_site)
+                        for s in sessions
+                    )
+                )
                 elapsed = time.perf_counter() - t0
                 report(sessions, elapsed)
                 problems = await check_pages(sessions)
@@ -575,13 +654,18 @@ async def run(args) -> int:
                     for p in problems:
                         print(f"  {p}")
                 else:
-                    scope = (f"Parameter je Seite, {sites} Standorte in {len(sessions)} "
-                             "Szenario-Speichern" if add_site["on"]
-                             else "Parameter je Seite; Standorte nicht prüfbar")
+                    scope = (
+                        f"Parameter je Seite, {sites} Standorte in {len(sessions)} "
+                        "Szenario-Speichern"
+                        if add_site["on"]
+                        else "Parameter je Seite; Standorte nicht prüfbar"
+                    )
                     print(f"isolation=ok ({scope})")
                 outside = [u for s in sessions for u in s.outside]
-                print(f"Browser ins Internet: {len(outside)}; Server ins Internet: "
-                      f"{len(server.outside())}")
+                print(
+                    f"Browser ins Internet: {len(outside)}; Server ins Internet: "
+                    f"{len(server.outside())}"
+                )
                 for c in contexts:
                     await c.close()
             finally:
@@ -599,16 +683,27 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sessions", type=int, default=10)
     p.add_argument("--seconds", type=float, default=60.0, help="Dauer der Aktionsphase")
-    p.add_argument("--open-timeout", type=float, default=240.0,
-                   help="Höchstzeit, bis alle Sitzungen die Karte zeigen")
-    p.add_argument("--overlay-wait", type=float, default=10.0,
-                   help="Höchstzeit nach dem Neulauf für das neue Kartenbild")
+    p.add_argument(
+        "--open-timeout",
+        type=float,
+        default=240.0,
+        help="Höchstzeit, bis alle Sitzungen die Karte zeigen",
+    )
+    p.add_argument(
+        "--overlay-wait",
+        type=float,
+        default=10.0,
+        help="Höchstzeit nach dem Neulauf für das neue Kartenbild",
+    )
     p.add_argument("--think", type=float, default=1.0, help="Pause zwischen Aktionen (s, max)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--keep", action="store_true", help="Arbeitsordner behalten")
-    p.add_argument("--snapshot", action="store_true",
-                   help="App aus einer Kopie des Codes starten (während der Messung "
-                        "geänderte Dateien wirken nicht)")
+    p.add_argument(
+        "--snapshot",
+        action="store_true",
+        help="App aus einer Kopie des Codes starten (während der Messung "
+        "geänderte Dateien wirken nicht)",
+    )
     args = p.parse_args(argv)
     hard_limit = args.open_timeout + args.seconds + ACTION_TIMEOUT_S + 300
     try:

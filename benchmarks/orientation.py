@@ -23,11 +23,11 @@ from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import geopandas as gpd  # noqa: E402
-import shapely  # noqa: E402
+import geopandas as gpd
+import shapely
 
-from benchmarks._timing import median_seconds  # noqa: E402
-from geo import orientation, region, settings, tiles  # noqa: E402
+from benchmarks._timing import median_seconds
+from geo import orientation, region, settings, tiles
 
 REPEAT = 3
 REQUESTS = 200
@@ -44,25 +44,34 @@ def main() -> int:
     out: dict[str, float] = {}
     default = region.load_region("default")
     with tempfile.TemporaryDirectory() as tmp:
-        for key, reg in (("default", SimpleNamespace(outline=default.outline,
-                                                     definition=default.definition)),
-                         ("thueringen", _thuringia(data))):
+        for key, reg in (
+            ("default", SimpleNamespace(outline=default.outline, definition=default.definition)),
+            ("thueringen", _thuringia(data)),
+        ):
             reg.cache_path = Path(tmp) / key
-            cold = median_seconds(lambda r=reg: orientation.settlement_footprint(
-                r, use_cache=False), REPEAT)
+            cold = median_seconds(
+                lambda r=reg: orientation.settlement_footprint(r, use_cache=False), REPEAT
+            )
             fp = orientation.settlement_footprint(reg)
             warm = median_seconds(lambda r=reg: orientation.settlement_footprint(r), REPEAT)
-            xy = orientation.residential_cells(data / "th/zensus2022",
-                                               shapely.buffer(reg.outline, 1000).bounds)
-            xy = xy[shapely.contains_xy(shapely.buffer(reg.outline, 1000),
-                                        xy[:, 0].astype(float), xy[:, 1].astype(float))]
-            boxes = shapely.box(xy[:, 0] - 50.0, xy[:, 1] - 50.0, xy[:, 0] + 50.0,
-                                xy[:, 1] + 50.0)
+            xy = orientation.residential_cells(
+                data / "th/zensus2022", shapely.buffer(reg.outline, 1000).bounds
+            )
+            xy = xy[
+                shapely.contains_xy(
+                    shapely.buffer(reg.outline, 1000),
+                    xy[:, 0].astype(float),
+                    xy[:, 1].astype(float),
+                )
+            ]
+            boxes = shapely.box(xy[:, 0] - 50.0, xy[:, 1] - 50.0, xy[:, 0] + 50.0, xy[:, 1] + 50.0)
             t = time.perf_counter()
             shapely.union_all(boxes)
             base = time.perf_counter() - t
-            print(f"{key}: {int(fp['cells'].iloc[0])} cells, footprint cold {cold:.2f} s, "
-                  f"cached {warm * 1000:.0f} ms; baseline union_all {base:.2f} s")
+            print(
+                f"{key}: {int(fp['cells'].iloc[0])} cells, footprint cold {cold:.2f} s, "
+                f"cached {warm * 1000:.0f} ms; baseline union_all {base:.2f} s"
+            )
             out[f"{key}_cold_s"], out[f"{key}_cached_ms"] = cold, warm * 1000
             out[f"{key}_union_all_s"] = base
 
@@ -73,8 +82,9 @@ def main() -> int:
         path = Path(tmp) / "t.mbtiles"
         con = sqlite3.connect(path)
         con.execute("CREATE TABLE metadata (name text, value text)")
-        con.execute("CREATE TABLE tiles (zoom_level int, tile_column int, tile_row int, "
-                    "tile_data blob)")
+        con.execute(
+            "CREATE TABLE tiles (zoom_level int, tile_column int, tile_row int, tile_data blob)"
+        )
         con.execute("INSERT INTO metadata VALUES ('format', 'png')")
         con.execute("INSERT INTO tiles VALUES (10, 542, 683, ?)", (buf.getvalue(),))
         con.commit()

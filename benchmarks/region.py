@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from geo import region  # noqa: E402
+from geo import region
 
 
 def _best(fn, repeat: int = 3) -> float:
@@ -38,9 +38,13 @@ def main() -> None:
             load = _best(lambda n=name: region.load_region(n, cache_dir=tmp, build=False))
             check = _best(lambda n=name: region.load_region(n, cache_dir=tmp))
             r = region.load_region(name, cache_dir=tmp, build=False)
-            print(f"{name}: cells={len(r.cells)} gemeinden={len(r.gemeinden)} services={len(r.services)}")
-            print(f"{name}: build_cold_s={cold:.2f} build_warm_s={warm:.3f} load_s={load:.3f} "
-                  f"load_with_check_s={check:.3f} cold_over_load={cold / load:.1f}x")
+            print(
+                f"{name}: cells={len(r.cells)} gemeinden={len(r.gemeinden)} services={len(r.services)}"
+            )
+            print(
+                f"{name}: build_cold_s={cold:.2f} build_warm_s={warm:.3f} load_s={load:.3f} "
+                f"load_with_check_s={check:.3f} cold_over_load={cold / load:.1f}x"
+            )
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from geo import analysis, compare, optimize, region, scenario, traveltime  # noqa: E402
+from geo import analysis, compare, optimize, region, scenario, traveltime
 
 RUNS = 25
 K = 3
@@ -62,30 +62,51 @@ def bench_compare(reg, params, networks=None) -> None:
     def scen(i: int) -> scenario.Scenario:
         j = (7 * i) % len(xs)
         return scenario.Scenario("Bench").with_change(
-            scenario.AddSite(x=xs[j], y=ys[j], name=f"Neu {j}", category=cat))
+            scenario.AddSite(x=xs[j], y=ys[j], name=f"Neu {j}", category=cat)
+        )
 
     scenarios = [scen(i) for i in range(RUNS + 1)]
-    inc = _median_ms(lambda i: compare.compare(reg, params, scenarios[i], networks,
-                                                base_result=base))
-    full = _median_ms(lambda i: compare.compare(reg, params, scenarios[i], networks,
-                                                 base_result=base, incremental=False))
+    inc = _median_ms(
+        lambda i: compare.compare(reg, params, scenarios[i], networks, base_result=base)
+    )
+    full = _median_ms(
+        lambda i: compare.compare(
+            reg, params, scenarios[i], networks, base_result=base, incremental=False
+        )
+    )
     analyze = _median_ms(lambda i: analysis.analyze(reg, params, networks), runs=7)
     first = compare.compare(reg, params, scenarios[0], networks, base_result=base)
-    more = [scenarios[0].with_change(scenario.AddSite(x=xs[(7 * i + 3) % len(xs)],
-                                                      y=ys[(7 * i + 3) % len(xs)], name="Zwei",
-                                                      category=cat)) for i in range(RUNS + 1)]
-    chain = _median_ms(lambda i: compare.compare(reg, params, more[i], networks,
-                                                  base_result=base, previous=first))
-    label = (f"{reg.name}: {cat if params.kinds else 'alle'}/{params.target}/{params.mode} "
-             f"{params.threshold_min:g} min")
-    print(f"compare [{label}]: cells={len(reg.cells):,} services={len(base.services)} "
-          f"model: {base.model}")
-    print(f"  add site → updated figures (incremental): {inc:.1f} ms (median of {RUNS}, "
-          f"target < 100 ms)")
-    print(f"  baseline full recompute (analyze + deltas): {full:.1f} ms → ratio "
-          f"{full / inc:.1f}× slower")
-    print(f"  second change on top (previous=): {chain:.1f} ms; plain analysis.analyze: "
-          f"{analyze:.1f} ms")
+    more = [
+        scenarios[0].with_change(
+            scenario.AddSite(
+                x=xs[(7 * i + 3) % len(xs)], y=ys[(7 * i + 3) % len(xs)], name="Zwei", category=cat
+            )
+        )
+        for i in range(RUNS + 1)
+    ]
+    chain = _median_ms(
+        lambda i: compare.compare(reg, params, more[i], networks, base_result=base, previous=first)
+    )
+    label = (
+        f"{reg.name}: {cat if params.kinds else 'alle'}/{params.target}/{params.mode} "
+        f"{params.threshold_min:g} min"
+    )
+    print(
+        f"compare [{label}]: cells={len(reg.cells):,} services={len(base.services)} "
+        f"model: {base.model}"
+    )
+    print(
+        f"  add site → updated figures (incremental): {inc:.1f} ms (median of {RUNS}, "
+        f"target < 100 ms)"
+    )
+    print(
+        f"  baseline full recompute (analyze + deltas): {full:.1f} ms → ratio "
+        f"{full / inc:.1f}× slower"
+    )
+    print(
+        f"  second change on top (previous=): {chain:.1f} ms; plain analysis.analyze: "
+        f"{analyze:.1f} ms"
+    )
 
 
 def bench_suggest(reg, params, candidates: str) -> None:
@@ -103,26 +124,37 @@ def bench_suggest(reg, params, candidates: str) -> None:
     bf = None
     if n_sub <= BRUTE_MAX_SUBSETS:
         t = time.perf_counter()
-        bf = optimize.brute_force(cov, w, K, max_subsets=BRUTE_MAX_SUBSETS,
-                                  drop_dominated=what != "distinct")
+        bf = optimize.brute_force(
+            cov, w, K, max_subsets=BRUTE_MAX_SUBSETS, drop_dominated=what != "distinct"
+        )
         brute = (time.perf_counter() - t) * 1000
     gr = optimize.greedy(cov, w, K)
-    print(f"suggest [{params.kinds[0]}/{params.target}/{params.mode}, {candidates}]: "
-          f"candidates={len(s.candidates)} demand cells={cov.shape[0]:,} "
-          f"reduced to {s.metadata['reduction']['candidates_kept']} candidates × "
-          f"{s.metadata['reduction']['cell_groups_final']} cell groups")
-    print(f"  coverage matrix (catchment_matrix): {s.metadata['timings']['coverage_ms']:.1f} ms;"
-          f" full suggest(): {s.metadata['timings']['total_ms']:.1f} ms")
+    print(
+        f"suggest [{params.kinds[0]}/{params.target}/{params.mode}, {candidates}]: "
+        f"candidates={len(s.candidates)} demand cells={cov.shape[0]:,} "
+        f"reduced to {s.metadata['reduction']['candidates_kept']} candidates × "
+        f"{s.metadata['reduction']['cell_groups_final']} cell groups"
+    )
+    print(
+        f"  coverage matrix (catchment_matrix): {s.metadata['timings']['coverage_ms']:.1f} ms;"
+        f" full suggest(): {s.metadata['timings']['total_ms']:.1f} ms"
+    )
     print(f"  greedy k={K}: {g:.2f} ms (median of {RUNS}), people={gr.total:,.0f}")
-    print(f"  exact k={K} (PuLP+CBC, reduced): {e:.1f} ms (median of 5), people={ex.total:,.0f}, "
-          f"greedy/exact = {gr.total / ex.total:.4f}")
+    print(
+        f"  exact k={K} (PuLP+CBC, reduced): {e:.1f} ms (median of 5), people={ex.total:,.0f}, "
+        f"greedy/exact = {gr.total / ex.total:.4f}"
+    )
     if bf is None:
-        print(f"  baseline brute force: not run ({n_sub:,} {K}-subsets of {red.columns.size} "
-              f"{what} candidates > {BRUTE_MAX_SUBSETS:,}; ~48 s measured once)")
+        print(
+            f"  baseline brute force: not run ({n_sub:,} {K}-subsets of {red.columns.size} "
+            f"{what} candidates > {BRUTE_MAX_SUBSETS:,}; ~48 s measured once)"
+        )
     else:
-        print(f"  baseline brute force over all {K}-subsets of {red.columns.size} {what} "
-              f"candidates ({n_sub:,} subsets): {brute:.0f} ms, people={bf.total:,.0f} → "
-              f"ratio {brute / g:.0f}× greedy, {brute / e:.1f}× exact")
+        print(
+            f"  baseline brute force over all {K}-subsets of {red.columns.size} {what} "
+            f"candidates ({n_sub:,} subsets): {brute:.0f} ms, people={bf.total:,.0f} → "
+            f"ratio {brute / g:.0f}× greedy, {brute / e:.1f}× exact"
+        )
     try:
         import pulp
         from spopt.locate import MCLP
@@ -131,43 +163,53 @@ def bench_suggest(reg, params, candidates: str) -> None:
         cells_xy = reg.cells[["x", "y"]].to_numpy(dtype=float)
         sel = analysis.service_selection(reg.services, params.kinds)
         near = traveltime.nearest_field(cells_xy, analysis.points_xy(sel), params.mode)
-        demand = np.flatnonzero(~(near.minutes <= params.threshold_min)
-                                & (reg.cells[params.target].to_numpy(float) > 0))
+        demand = np.flatnonzero(
+            ~(near.minutes <= params.threshold_min) & (reg.cells[params.target].to_numpy(float) > 0)
+        )
         cost = traveltime.od_matrix(cells_xy[demand], cand_xy, params.mode)
         weights = reg.cells[params.target].to_numpy(float)[demand]
         t = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            m = MCLP.from_cost_matrix(cost, weights, service_radius=params.threshold_min,
-                                      p_facilities=K)
+            m = MCLP.from_cost_matrix(
+                cost, weights, service_radius=params.threshold_min, p_facilities=K
+            )
             m = m.solve(pulp.PULP_CBC_CMD(msg=False))
         sp_ms = (time.perf_counter() - t) * 1000
-        print(f"  baseline spopt MCLP (unreduced, {cost.shape[0]:,} × {cost.shape[1]}): "
-              f"{sp_ms:.0f} ms, people={m.problem.objective.value():,.0f} → ratio "
-              f"{sp_ms / e:.1f}× exact")
+        print(
+            f"  baseline spopt MCLP (unreduced, {cost.shape[0]:,} × {cost.shape[1]}): "
+            f"{sp_ms:.0f} ms, people={m.problem.objective.value():,.0f} → ratio "
+            f"{sp_ms / e:.1f}× exact"
+        )
     except Exception as exc:  # pragma: no cover - optional baseline
         print(f"  baseline spopt MCLP: not run ({exc.__class__.__name__}: {exc})")
 
 
 def main() -> None:
     reg = region.load_region("default")  # built/loaded outside the timing
-    for params in (analysis.AnalysisParams(kinds=("Familie",), target="u10", mode="walk"),
-                   analysis.AnalysisParams(kinds=("Jugend",), target="u18", mode="car")):
+    for params in (
+        analysis.AnalysisParams(kinds=("Familie",), target="u10", mode="walk"),
+        analysis.AnalysisParams(kinds=("Jugend",), target="u18", mode="car"),
+    ):
         bench_compare(reg, params)
     try:  # a real OSM road network: the incremental path saves the per-service Dijkstras
         net_reg = region.load_region("bayreuth-nord")
         nets = net_reg.networks(("car", "walk"))
         for mode in ("car", "walk"):
             if mode in nets:
-                bench_compare(net_reg, analysis.AnalysisParams(kinds=(), target="pop",
-                                                               mode=mode), nets)
+                bench_compare(
+                    net_reg, analysis.AnalysisParams(kinds=(), target="pop", mode=mode), nets
+                )
     except Exception as exc:  # pragma: no cover - the bundle may not be buildable here
         print(f"bayreuth-nord (network): not run ({exc.__class__.__name__}: {exc})")
     p = analysis.AnalysisParams(kinds=("Familie",), target="u10", mode="walk")
     for candidates in ("villages", "cells"):
         bench_suggest(reg, p, candidates)
-    bench_suggest(reg, analysis.AnalysisParams(kinds=("Beratung",), target="single_parent_hh",
-                                               mode="car"), "villages")
+    bench_suggest(
+        reg,
+        analysis.AnalysisParams(kinds=("Beratung",), target="single_parent_hh", mode="car"),
+        "villages",
+    )
 
 
 if __name__ == "__main__":

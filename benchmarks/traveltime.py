@@ -45,10 +45,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from geo import settings  # noqa: E402
-from geo import traveltime as tt  # noqa: E402
-from geo.network import Network, access_speed_mps, build_networks  # noqa: E402
-from geo.osmpoi import read_osm_services  # noqa: E402
+from geo import settings
+from geo import traveltime as tt
+from geo.network import Network, access_speed_mps, build_networks
+from geo.osmpoi import read_osm_services
 
 GRID = 548
 N_EDGES = 800_000
@@ -98,20 +98,24 @@ def real_data(osm: Path) -> None:
         tt.nearest_field(cells, kitas, mode, net)  # warm-up (KD-tree, snapping)
         f, t_f = timed(tt.nearest_field, cells, kitas, mode, net, repeat=5)
         m, t_c = timed(tt.catchment_matrix, cells, kitas, mode, 15, net)
-        od, t_od = timed(tt.od_matrix, cells[:200], cells[-200:], mode, net)
-        print(f"{mode:9s} nodes={net.n_nodes:6d} arcs={net.n_edges:6d} "
-              f"kept={net.meta['share_kept']:.3f} | {len(cells)} cells × {len(kitas)} services: "
-              f"nearest_field {t_f * 1000:.1f} ms, catchment(15 min) {t_c * 1000:.1f} ms "
-              f"({m.nnz} pairs), od 200×200 {t_od * 1000:.1f} ms; "
-              f"routable {f.routable_share:.1%}, median {np.median(f.minutes[np.isfinite(f.minutes)]):.1f} min")
+        _od, t_od = timed(tt.od_matrix, cells[:200], cells[-200:], mode, net)
+        print(
+            f"{mode:9s} nodes={net.n_nodes:6d} arcs={net.n_edges:6d} "
+            f"kept={net.meta['share_kept']:.3f} | {len(cells)} cells × {len(kitas)} services: "
+            f"nearest_field {t_f * 1000:.1f} ms, catchment(15 min) {t_c * 1000:.1f} ms "
+            f"({m.nnz} pairs), od 200×200 {t_od * 1000:.1f} ms; "
+            f"routable {f.routable_share:.1%}, median {np.median(f.minutes[np.isfinite(f.minutes)]):.1f} min"
+        )
     rng = np.random.default_rng(0)
     cells = rng.uniform(0, 60_000, (100_000, 2))
     svc = rng.uniform(0, 60_000, (100, 2))
     _, t1 = timed(tt.nearest_field, cells, svc, "walk", repeat=3)
     _, t2 = timed(tt.count_within, cells, svc, "walk", 30, repeat=3)
     m, t3 = timed(tt.catchment_matrix, cells, svc, "walk", 30, repeat=3)
-    print(f"fallback 100,000 cells × 100 services: nearest_field {t1 * 1000:.0f} ms, "
-          f"count_within {t2 * 1000:.0f} ms, catchment_matrix {t3 * 1000:.0f} ms ({m.nnz} pairs)")
+    print(
+        f"fallback 100,000 cells × 100 services: nearest_field {t1 * 1000:.0f} ms, "
+        f"count_within {t2 * 1000:.0f} ms, catchment_matrix {t3 * 1000:.0f} ms ({m.nnz} pairs)"
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -136,8 +140,16 @@ def synthetic_network(seed: int = 0) -> Network:
     u, v = np.concatenate(u), np.concatenate(v)
     length = np.hypot(x[u] - x[v], y[u] - y[v])
     seconds = length / (settings.BIKE_SPEED_KMH / 3.6)
-    net = Network.from_arcs("bike", np.r_[u, v], np.r_[v, u], np.r_[seconds, seconds], x, y,
-                            lengths=np.r_[length, length], meta={"source": "synthetisch"})
+    net = Network.from_arcs(
+        "bike",
+        np.r_[u, v],
+        np.r_[v, u],
+        np.r_[seconds, seconds],
+        x,
+        y,
+        lengths=np.r_[length, length],
+        meta={"source": "synthetisch"},
+    )
     return net.reordered()  # node order as build_networks makes it (reverse Cuthill–McKee)
 
 
@@ -165,8 +177,10 @@ def synthetic(quick: bool) -> tuple[float, float, float]:
 
     print(f"== Teil 2: synthetisches Netz ({GRID}×{GRID}-Gitter mit Zufallsdiagonalen)")
     net, t_gen = timed(synthetic_network)
-    print(f"generated: {net.n_nodes:,} nodes, {net.n_edges // 2:,} edges "
-          f"({net.n_edges:,} arcs) in {t_gen:.2f} s")
+    print(
+        f"generated: {net.n_nodes:,} nodes, {net.n_edges // 2:,} edges "
+        f"({net.n_edges:,} arcs) in {t_gen:.2f} s"
+    )
     rng = np.random.default_rng(1)
     services_idx = rng.choice(net.n_nodes, N_SERVICES, replace=False)
     services = net.xy[services_idx]
@@ -174,19 +188,24 @@ def synthetic(quick: bool) -> tuple[float, float, float]:
     cells = np.column_stack([rng.uniform(x0, x1, N_CELLS), rng.uniform(y0, y1, N_CELLS)])
 
     field, t_cold = timed(tt.nearest_field, cells, services, "bike", net, max_minutes=CUTOFF_MIN)
-    field, t_ours = timed(tt.nearest_field, cells, services, "bike", net,
-                          max_minutes=CUTOFF_MIN, repeat=5)
+    field, t_ours = timed(
+        tt.nearest_field, cells, services, "bike", net, max_minutes=CUTOFF_MIN, repeat=5
+    )
     _, t_full = timed(tt.nearest_field, cells, services, "bike", net, repeat=3)
     peak = rss_mb()
     tracemalloc.start()
     tt.nearest_field(cells, services, "bike", net, max_minutes=CUTOFF_MIN)
     traced = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
-    print(f"nearest_field ({N_CELLS:,} cells, {N_SERVICES} services, cut-off {CUTOFF_MIN:g} min): "
-          f"first call {t_cold:.3f} s (incl. KD-tree and snapping), then median {t_ours:.4f} s; "
-          f"without cut-off {t_full:.4f} s")
-    print(f"reached: {np.isfinite(field.minutes).mean():.1%} of cells; peak RSS so far "
-          f"{peak:.0f} MB; tracemalloc peak of one call {traced:.0f} MB")
+    print(
+        f"nearest_field ({N_CELLS:,} cells, {N_SERVICES} services, cut-off {CUTOFF_MIN:g} min): "
+        f"first call {t_cold:.3f} s (incl. KD-tree and snapping), then median {t_ours:.4f} s; "
+        f"without cut-off {t_full:.4f} s"
+    )
+    print(
+        f"reached: {np.isfinite(field.minutes).mean():.1%} of cells; peak RSS so far "
+        f"{peak:.0f} MB; tracemalloc peak of one call {traced:.0f} MB"
+    )
 
     t0 = time.perf_counter()
     u, v, w = net.edge_list()
@@ -196,8 +215,9 @@ def synthetic(quick: bool) -> tuple[float, float, float]:
     snap = net.snap(cells)
     access = snap.dist_m / access_speed_mps("bike")
     n_naive = 10 if quick else N_SERVICES
-    naive, t_naive = timed(naive_field, G_rev, services_idx[:n_naive], snap.node, access,
-                           CUTOFF_MIN * 60, net.n_nodes)
+    naive, t_naive = timed(
+        naive_field, G_rev, services_idx[:n_naive], snap.node, access, CUTOFF_MIN * 60, net.n_nodes
+    )
     if quick:
         t_naive *= N_SERVICES / n_naive
         print(f"(quick: naive run on {n_naive} services, time scaled to {N_SERVICES})")
@@ -224,8 +244,10 @@ def main(argv: list[str] | None = None) -> None:
     else:
         print(f"(skipped part 1: {osm} not found)")
     print(f"total runtime {time.perf_counter() - t0:.0f} s")
-    print(f"nearest_field_speedup={speedup:.0f} nearest_field_seconds={seconds:.4f} "
-          f"peak_mb={peak:.0f}")
+    print(
+        f"nearest_field_speedup={speedup:.0f} nearest_field_seconds={seconds:.4f} "
+        f"peak_mb={peak:.0f}"
+    )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""Nahraum analysis: regions, population, services, networks, travel times, measures."""

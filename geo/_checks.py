@@ -20,12 +20,25 @@ from ._text import de_decimal
 
 def type_de(value: Any) -> str:
     """German name of a JSON value's type for messages ("Text", "Liste", "leer", …)."""
-    return {bool: "Wahrheitswert", str: "Text", list: "Liste", tuple: "Liste", dict: "Objekt",
-            type(None): "leer"}.get(type(value), type(value).__name__)
+    return {
+        bool: "Wahrheitswert",
+        str: "Text",
+        list: "Liste",
+        tuple: "Liste",
+        dict: "Objekt",
+        type(None): "leer",
+    }.get(type(value), type(value).__name__)
 
 
-def check_number(value: Any, what: str, *, lo: float | None = None, hi: float | None = None,
-                 lo_open: bool = False, optional: bool = False) -> float | None:
+def check_number(
+    value: Any,
+    what: str,
+    *,
+    lo: float | None = None,
+    hi: float | None = None,
+    lo_open: bool = False,
+    optional: bool = False,
+) -> float | None:
     """A finite float from a JSON number (no strings, no booleans); InputError naming ``what``."""
     if value is None and optional:
         return None
@@ -35,16 +48,18 @@ def check_number(value: Any, what: str, *, lo: float | None = None, hi: float | 
     if not math.isfinite(v):
         raise InputError(f"{what}: keine gültige Zahl ({value}).")
     if lo is not None and (v <= lo if lo_open else v < lo):
-        raise InputError(f"{what}: muss {'größer als' if lo_open else 'mindestens'} "
-                         f"{de_decimal(lo, 1)} sein (angegeben: {de_decimal(v, 3)}).")
+        raise InputError(
+            f"{what}: muss {'größer als' if lo_open else 'mindestens'} "
+            f"{de_decimal(lo, 1)} sein (angegeben: {de_decimal(v, 3)})."
+        )
     if hi is not None and v > hi:
-        raise InputError(f"{what}: höchstens {de_decimal(hi, 1)} "
-                         f"(angegeben: {de_decimal(v, 3)}).")
+        raise InputError(f"{what}: höchstens {de_decimal(hi, 1)} (angegeben: {de_decimal(v, 3)}).")
     return v
 
 
-def check_text(value: Any, what: str, max_len: int = 200, *, required: bool = False,
-               strip: bool = True) -> str:
+def check_text(
+    value: Any, what: str, max_len: int = 200, *, required: bool = False, strip: bool = True
+) -> str:
     """Text of at most ``max_len`` characters (None → ""); InputError naming ``what``."""
     if value is None:
         value = ""

@@ -27,8 +27,7 @@ class Problem:
     file: str | None = None
 
     def to_dict(self) -> dict:
-        return {"file": self.file, "row": self.row, "column": self.column,
-                "message": self.message}
+        return {"file": self.file, "row": self.row, "column": self.column, "message": self.message}
 
     def __str__(self) -> str:
         where = []
@@ -85,8 +84,13 @@ class Report:
 
     problems: list[Problem] = field(default_factory=list)
 
-    def add(self, message: str, row: int | None = None, column: str | None = None,
-            file: str | None = None) -> None:
+    def add(
+        self,
+        message: str,
+        row: int | None = None,
+        column: str | None = None,
+        file: str | None = None,
+    ) -> None:
         self.problems.append(Problem(message, row, column, file))
 
     def __bool__(self) -> bool:

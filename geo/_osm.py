@@ -32,9 +32,23 @@ log = logging.getLogger(__name__)
 PROFILE_MODES = ("walk", "bike", "car")
 #: OSM way tags that the access and speed rules read.
 WAY_TAGS = (
-    "highway", "area", "access", "foot", "bicycle", "vehicle", "motor_vehicle", "motorcar",
-    "oneway", "oneway:bicycle", "oneway:foot", "junction", "maxspeed", "cycleway",
-    "cycleway:left", "cycleway:right", "cycleway:both",
+    "highway",
+    "area",
+    "access",
+    "foot",
+    "bicycle",
+    "vehicle",
+    "motor_vehicle",
+    "motorcar",
+    "oneway",
+    "oneway:bicycle",
+    "oneway:foot",
+    "junction",
+    "maxspeed",
+    "cycleway",
+    "cycleway:left",
+    "cycleway:right",
+    "cycleway:both",
 )
 #: Overpass way filter for downloads: every highway in use (access decided locally).
 OVERPASS_WAY_FILTER = (
@@ -43,31 +57,68 @@ OVERPASS_WAY_FILTER = (
 )
 
 # Highway values that are never routable (not built, areas, rails for buses, …).
-_NOT_ROUTABLE = frozenset({
-    "abandoned", "bus_guideway", "busway", "construction", "disused", "emergency_bay",
-    "escape", "no", "planned", "platform", "proposed", "raceway", "razed", "rest_area",
-    "services",
-})
+_NOT_ROUTABLE = frozenset(
+    {
+        "abandoned",
+        "bus_guideway",
+        "busway",
+        "construction",
+        "disused",
+        "emergency_bay",
+        "escape",
+        "no",
+        "planned",
+        "platform",
+        "proposed",
+        "raceway",
+        "razed",
+        "rest_area",
+        "services",
+    }
+)
 _MOTORWAY = frozenset({"motorway", "motorway_link", "trunk", "trunk_link"})
 # Closed to walking unless foot=yes/designated/…; motorways stay closed regardless.
 _WALK_CONDITIONAL = frozenset({"cycleway", "trunk", "trunk_link"})
 # Closed to cycling unless bicycle=yes/designated/…
-_BIKE_CONDITIONAL = frozenset({
-    "footway", "pedestrian", "steps", "corridor", "bridleway", "elevator", "escalator",
-    "trunk", "trunk_link",
-})
-_ALWAYS_CLOSED = {"walk": frozenset({"motorway", "motorway_link"}),
-                  "bike": frozenset({"motorway", "motorway_link"})}
+_BIKE_CONDITIONAL = frozenset(
+    {
+        "footway",
+        "pedestrian",
+        "steps",
+        "corridor",
+        "bridleway",
+        "elevator",
+        "escalator",
+        "trunk",
+        "trunk_link",
+    }
+)
+_ALWAYS_CLOSED = {
+    "walk": frozenset({"motorway", "motorway_link"}),
+    "bike": frozenset({"motorway", "motorway_link"}),
+}
 # Access tags from general to specific: the most specific tag present decides.
 _ACCESS_KEYS = {
     "walk": ("access", "foot"),
     "bike": ("access", "vehicle", "bicycle"),
     "car": ("access", "vehicle", "motor_vehicle", "motorcar"),
 }
-_DENY = frozenset({
-    "no", "private", "agricultural", "forestry", "delivery", "emergency", "military",
-    "use_sidepath", "restricted", "bus", "psv", "permit",
-})
+_DENY = frozenset(
+    {
+        "no",
+        "private",
+        "agricultural",
+        "forestry",
+        "delivery",
+        "emergency",
+        "military",
+        "use_sidepath",
+        "restricted",
+        "bus",
+        "psv",
+        "permit",
+    }
+)
 _ALLOW = frozenset({"yes", "designated", "permissive", "official", "destination", "customers"})
 _ONEWAY_YES = frozenset({"yes", "true", "1"})
 _ONEWAY_REVERSE = frozenset({"-1", "reverse"})
@@ -186,8 +237,10 @@ def way_profile(tags: Mapping[str, str]) -> tuple[bool, bool, bool, bool, bool, 
         elif mode == "bike":
             direction = _oneway(tags, "oneway:bicycle")
             if direction is None:
-                contraflow = any(str(tags.get(k, "")).lower() in _CONTRAFLOW for k in
-                                 ("cycleway", "cycleway:left", "cycleway:right", "cycleway:both"))
+                contraflow = any(
+                    str(tags.get(k, "")).lower() in _CONTRAFLOW
+                    for k in ("cycleway", "cycleway:left", "cycleway:right", "cycleway:both")
+                )
                 direction = 0 if contraflow else oneway
         else:
             direction = oneway
@@ -241,8 +294,15 @@ class OsmWays:
         """Great-circle length of each segment in metres (osmnx's formula)."""
         from osmnx.distance import great_circle
 
-        return np.asarray(great_circle(self.lat[self.seg_u], self.lon[self.seg_u],
-                                       self.lat[self.seg_v], self.lon[self.seg_v]), dtype=float)
+        return np.asarray(
+            great_circle(
+                self.lat[self.seg_u],
+                self.lon[self.seg_u],
+                self.lat[self.seg_v],
+                self.lon[self.seg_v],
+            ),
+            dtype=float,
+        )
 
     def access(self, mode: str) -> tuple[np.ndarray, np.ndarray]:
         """Per segment: may ``mode`` use it forwards / backwards."""
@@ -255,17 +315,28 @@ class OsmWays:
         return self.profile[self.seg_way, 6]
 
 
-def _assemble(way_ids: list[int], profiles: list[tuple], seg_u_osm: np.ndarray,
-              seg_v_osm: np.ndarray, seg_way: np.ndarray, node_ids: np.ndarray,
-              lon: np.ndarray, lat: np.ndarray, source: str, parser: str) -> OsmWays:
+def _assemble(
+    way_ids: list[int],
+    profiles: list[tuple],
+    seg_u_osm: np.ndarray,
+    seg_v_osm: np.ndarray,
+    seg_way: np.ndarray,
+    node_ids: np.ndarray,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    source: str,
+    parser: str,
+) -> OsmWays:
     """Build :class:`OsmWays` from segment endpoints given as OSM ids."""
     order = np.argsort(node_ids, kind="stable")
     node_ids, lon, lat = node_ids[order], lon[order], lat[order]
     pu = np.searchsorted(node_ids, seg_u_osm)
     pv = np.searchsorted(node_ids, seg_v_osm)
     n = node_ids.size
-    found = ((pu < n) & (pv < n))
-    found[found] = (node_ids[pu[found]] == seg_u_osm[found]) & (node_ids[pv[found]] == seg_v_osm[found])
+    found = (pu < n) & (pv < n)
+    found[found] = (node_ids[pu[found]] == seg_u_osm[found]) & (
+        node_ids[pv[found]] == seg_v_osm[found]
+    )
     notes = []
     missing = int((~found).sum())
     if missing:
@@ -276,12 +347,20 @@ def _assemble(way_ids: list[int], profiles: list[tuple], seg_u_osm: np.ndarray,
     used[pu] = True
     used[pv] = True
     remap = np.cumsum(used) - 1
-    profile = (np.asarray(profiles, dtype=float).reshape(-1, 7) if profiles
-               else np.zeros((0, 7)))
-    return OsmWays(node_ids=node_ids[used], lon=lon[used], lat=lat[used],
-                   seg_u=remap[pu].astype(np.int64), seg_v=remap[pv].astype(np.int64),
-                   seg_way=seg_way.astype(np.int64), way_ids=np.asarray(way_ids, dtype=np.int64),
-                   profile=profile, source=source, parser=parser, notes=notes)
+    profile = np.asarray(profiles, dtype=float).reshape(-1, 7) if profiles else np.zeros((0, 7))
+    return OsmWays(
+        node_ids=node_ids[used],
+        lon=lon[used],
+        lat=lat[used],
+        seg_u=remap[pu].astype(np.int64),
+        seg_v=remap[pv].astype(np.int64),
+        seg_way=seg_way.astype(np.int64),
+        way_ids=np.asarray(way_ids, dtype=np.int64),
+        profile=profile,
+        source=source,
+        parser=parser,
+        notes=notes,
+    )
 
 
 def _no_highways(source: str) -> NetworkError:
@@ -309,7 +388,8 @@ def read_pyosmium(path: str | Path) -> OsmWays:
     seg_u, seg_v, seg_w = array("q"), array("q"), array("q")
     try:
         ways = osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(
-            osmium.filter.KeyFilter("highway"))
+            osmium.filter.KeyFilter("highway")
+        )
         for way in ways:
             tags = {k: way.tags[k] for k in WAY_TAGS if k in way.tags}
             prof = way_profile(tags)
@@ -332,10 +412,12 @@ def read_pyosmium(path: str | Path) -> OsmWays:
         needed = np.unique(np.concatenate([u, v]))
         ids, lons, lats = array("q"), array("d"), array("d")
         # feed the ids in chunks: no 10-million-element Python list for a state extract
-        id_stream = chain.from_iterable(needed[i:i + 1_000_000].tolist()
-                                        for i in range(0, needed.size, 1_000_000))
+        id_stream = chain.from_iterable(
+            needed[i : i + 1_000_000].tolist() for i in range(0, needed.size, 1_000_000)
+        )
         nodes = osmium.FileProcessor(str(path), osmium.osm.NODE).with_filter(
-            osmium.filter.IdFilter(id_stream))
+            osmium.filter.IdFilter(id_stream)
+        )
         for node in nodes:
             loc = node.location
             if loc.valid():
@@ -345,10 +427,21 @@ def read_pyosmium(path: str | Path) -> OsmWays:
     except NetworkError:
         raise
     except (RuntimeError, OSError, ValueError, osmium.InvalidLocationError) as exc:
-        raise NetworkError(f"{path.name}: Die OSM-Datei kann nicht gelesen werden ({exc}).") from exc
-    return _assemble(way_ids, profiles, u, v, np.frombuffer(seg_w, dtype=np.int64),
-                     np.frombuffer(ids, dtype=np.int64).copy(), np.frombuffer(lons).copy(),
-                     np.frombuffer(lats).copy(), path.name, "pyosmium")
+        raise NetworkError(
+            f"{path.name}: Die OSM-Datei kann nicht gelesen werden ({exc})."
+        ) from exc
+    return _assemble(
+        way_ids,
+        profiles,
+        u,
+        v,
+        np.frombuffer(seg_w, dtype=np.int64),
+        np.frombuffer(ids, dtype=np.int64).copy(),
+        np.frombuffer(lons).copy(),
+        np.frombuffer(lats).copy(),
+        path.name,
+        "pyosmium",
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -407,8 +500,9 @@ def from_osmnx_graph(G, source: str, parser: str = "osmnx") -> OsmWays:
     needed = np.unique(np.concatenate([u, v]))
     lon = np.array([G.nodes[n]["x"] for n in needed.tolist()], dtype=float)
     lat = np.array([G.nodes[n]["y"] for n in needed.tolist()], dtype=float)
-    return _assemble(way_ids, profiles, u, v, np.frombuffer(ws, dtype=np.int64), needed,
-                     lon, lat, source, parser)
+    return _assemble(
+        way_ids, profiles, u, v, np.frombuffer(ws, dtype=np.int64), needed, lon, lat, source, parser
+    )
 
 
 def read_xml(path: str | Path) -> OsmWays:
@@ -431,12 +525,14 @@ def read_xml(path: str | Path) -> OsmWays:
         ways = read_pyosmium(path)
         ways.notes.append("osmnx: unvollständige Wege, mit pyosmium gelesen")
         return ways
-    except Exception as exc:  # noqa: BLE001 - XML errors of several kinds
+    except Exception as exc:
         if exc.__class__.__name__ == "InsufficientResponseError":
             raise _no_highways(path.name) from exc
-        raise NetworkError(f"{path.name}: Die OSM-XML-Datei kann nicht gelesen werden "
-                           "(kein gültiges OSM-XML oder unvollständig). Bitte die Datei neu "
-                           "exportieren.") from exc
+        raise NetworkError(
+            f"{path.name}: Die OSM-XML-Datei kann nicht gelesen werden "
+            "(kein gültiges OSM-XML oder unvollständig). Bitte die Datei neu "
+            "exportieren."
+        ) from exc
     return from_osmnx_graph(G, path.name, "osmnx.graph_from_xml")
 
 
@@ -449,13 +545,21 @@ def download(polygon_4326, cache_folder: str | Path | None = None) -> OsmWays:
     """
     import osmnx as ox
 
-    extra = ({"use_cache": True, "cache_folder": str(cache_folder)} if cache_folder
-             else {"use_cache": False})
+    extra = (
+        {"use_cache": True, "cache_folder": str(cache_folder)}
+        if cache_folder
+        else {"use_cache": False}
+    )
     try:
         with osmnx_settings(**extra):
-            G = ox.graph_from_polygon(polygon_4326, custom_filter=OVERPASS_WAY_FILTER,
-                                      simplify=False, retain_all=True, truncate_by_edge=True)
-    except Exception as exc:  # noqa: BLE001 - requests, osmnx and JSON errors
+            G = ox.graph_from_polygon(
+                polygon_4326,
+                custom_filter=OVERPASS_WAY_FILTER,
+                simplify=False,
+                retain_all=True,
+                truncate_by_edge=True,
+            )
+    except Exception as exc:
         name = exc.__class__.__name__
         if name == "InsufficientResponseError":
             raise _no_highways("Overpass-Download") from exc

@@ -53,18 +53,52 @@ from .scenario import (
 )
 
 SITE_COLUMNS: tuple[str, ...] = (
-    "nahraum_type", "seq", "change_id", "site_id", "service_id", "name", "category",
-    "subcategory", "target_groups", "capacity", "hours", "weekdays", "stop", "place",
-    "pin_kind", "text", "created", "description", "x", "y",
+    "nahraum_type",
+    "seq",
+    "change_id",
+    "site_id",
+    "service_id",
+    "name",
+    "category",
+    "subcategory",
+    "target_groups",
+    "capacity",
+    "hours",
+    "weekdays",
+    "stop",
+    "place",
+    "pin_kind",
+    "text",
+    "created",
+    "description",
+    "x",
+    "y",
 )
-SITE_TYPES: tuple[str, ...] = ("add_site", "move_site", "close_site", "outreach_day",
-                               "mobile_stop", "pin")
-META_KEYS: tuple[str, ...] = ("format", "version", "name", "region", "params", "description",
-                              "created", "modified", "next_number", "exported")
+SITE_TYPES: tuple[str, ...] = (
+    "add_site",
+    "move_site",
+    "close_site",
+    "outreach_day",
+    "mobile_stop",
+    "pin",
+)
+META_KEYS: tuple[str, ...] = (
+    "format",
+    "version",
+    "name",
+    "region",
+    "params",
+    "description",
+    "created",
+    "modified",
+    "next_number",
+    "exported",
+)
 
 
-def _site_rows(scenario: Scenario, services: gpd.GeoDataFrame | None
-               ) -> list[tuple[dict, tuple[float, float] | None]]:
+def _site_rows(
+    scenario: Scenario, services: gpd.GeoDataFrame | None
+) -> list[tuple[dict, tuple[float, float] | None]]:
     known: dict[str, tuple[float, float]] = {}
     if services is not None and len(services):
         ids, xy = ids_xy(services)
@@ -75,11 +109,21 @@ def _site_rows(scenario: Scenario, services: gpd.GeoDataFrame | None
 
     def row(seq, c, **kw):
         base = dict.fromkeys(SITE_COLUMNS)
-        base.update(nahraum_type=c.TYPE, seq=seq, change_id=c.id, created=c.created or None,
-                    description=c.describe())
+        base.update(
+            nahraum_type=c.TYPE,
+            seq=seq,
+            change_id=c.id,
+            created=c.created or None,
+            description=c.describe(),
+        )
         if isinstance(c, PlannedService):
-            base.update(name=c.name, category=c.category, subcategory=c.subcategory or None,
-                        target_groups=",".join(c.target_groups) or None, capacity=c.capacity)
+            base.update(
+                name=c.name,
+                category=c.category,
+                subcategory=c.subcategory or None,
+                target_groups=",".join(c.target_groups) or None,
+                capacity=c.capacity,
+            )
         base.update(kw)
         return base
 
@@ -92,27 +136,72 @@ def _site_rows(scenario: Scenario, services: gpd.GeoDataFrame | None
             rows.append((row(seq, c, service_id=c.service_id), known.get(c.service_id)))
         elif isinstance(c, OutreachDay):
             pos = (c.x, c.y) if c.at_site is None else known.get(c.at_site)
-            rows.append((row(seq, c, site_id=c.id, service_id=c.at_site, hours=c.hours,
-                             weekdays=",".join(c.weekdays) or None, place=c.place or None,
-                             x=c.x, y=c.y), pos))
+            rows.append(
+                (
+                    row(
+                        seq,
+                        c,
+                        site_id=c.id,
+                        service_id=c.at_site,
+                        hours=c.hours,
+                        weekdays=",".join(c.weekdays) or None,
+                        place=c.place or None,
+                        x=c.x,
+                        y=c.y,
+                    ),
+                    pos,
+                )
+            )
         elif isinstance(c, MobileService):
             for k, (sid, s) in enumerate(zip(c.site_ids(), c.stops, strict=True), start=1):
-                rows.append((row(seq, c, nahraum_type="mobile_stop", site_id=sid, stop=k,
-                                 hours=s.hours, weekdays=",".join(s.weekdays) or None,
-                                 place=s.place or None, x=s.x, y=s.y), (s.x, s.y)))
+                rows.append(
+                    (
+                        row(
+                            seq,
+                            c,
+                            nahraum_type="mobile_stop",
+                            site_id=sid,
+                            stop=k,
+                            hours=s.hours,
+                            weekdays=",".join(s.weekdays) or None,
+                            place=s.place or None,
+                            x=s.x,
+                            y=s.y,
+                        ),
+                        (s.x, s.y),
+                    )
+                )
     for seq, p in enumerate(scenario.pins, start=1):
         r = dict.fromkeys(SITE_COLUMNS)
-        r.update(nahraum_type="pin", seq=seq, change_id=p.id, pin_kind=p.kind, text=p.text,
-                 created=p.created or None, description=p.label, x=p.x, y=p.y)
+        r.update(
+            nahraum_type="pin",
+            seq=seq,
+            change_id=p.id,
+            pin_kind=p.kind,
+            text=p.text,
+            created=p.created or None,
+            description=p.label,
+            x=p.x,
+            y=p.y,
+        )
         rows.append((r, (p.x, p.y)))
     return rows
 
 
 def _meta(scenario: Scenario) -> dict:
     d = scenario.to_dict()
-    return {"format": FORMAT, "version": SCHEMA_VERSION, "name": d["name"], "region": d["region"],
-            "params": d["params"], "description": d["description"], "created": d["created"],
-            "modified": d["modified"], "next_number": d["next_number"], "exported": now_iso()}
+    return {
+        "format": FORMAT,
+        "version": SCHEMA_VERSION,
+        "name": d["name"],
+        "region": d["region"],
+        "params": d["params"],
+        "description": d["description"],
+        "created": d["created"],
+        "modified": d["modified"],
+        "next_number": d["next_number"],
+        "exported": now_iso(),
+    }
 
 
 def to_geojson(scenario: Scenario, services: gpd.GeoDataFrame | None = None) -> dict:
@@ -128,15 +217,18 @@ def to_geojson(scenario: Scenario, services: gpd.GeoDataFrame | None = None) -> 
     for props, p in rows:
         geom = None
         if p is not None:
-            geom = {"type": "Point", "coordinates": [round(float(lon[k]), 8),
-                                                     round(float(lat[k]), 8)]}
+            geom = {
+                "type": "Point",
+                "coordinates": [round(float(lon[k]), 8), round(float(lat[k]), 8)],
+            }
             k += 1
         features.append({"type": "Feature", "geometry": geom, "properties": props})
     return {"type": "FeatureCollection", "nahraum": _meta(scenario), "features": features}
 
 
-def export_scenario(scenario: Scenario, path: str | os.PathLike,
-                    services: gpd.GeoDataFrame | None = None) -> Path:
+def export_scenario(
+    scenario: Scenario, path: str | os.PathLike, services: gpd.GeoDataFrame | None = None
+) -> Path:
     """Write a scenario as GeoJSON (``.geojson``/``.json``) or GeoPackage (``.gpkg``), atomically.
 
     GeoPackage: layer ``scenario_sites`` (points, EPSG:4326, columns
@@ -145,8 +237,9 @@ def export_scenario(scenario: Scenario, path: str | os.PathLike,
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in (".geojson", ".json"):
-        data = json.dumps(to_geojson(scenario, services), ensure_ascii=False, indent=1,
-                          allow_nan=False).encode("utf-8")
+        data = json.dumps(
+            to_geojson(scenario, services), ensure_ascii=False, indent=1, allow_nan=False
+        ).encode("utf-8")
         write_bytes_atomic(path, data)
         return path
     if suffix != ".gpkg":
@@ -171,13 +264,17 @@ def geopackage_bytes(scenario: Scenario, services: gpd.GeoDataFrame | None = Non
     pts = [shapely.Point(p) if p is not None else None for _, p in rows]
     sites = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(pts, crs=settings.CRS_METRIC))
     sites = sites.to_crs(settings.CRS_DISPLAY)
-    meta = pd.DataFrame({"key": list(META_KEYS),
-                         "value": [json.dumps(_meta(scenario)[k], ensure_ascii=False)
-                                   for k in META_KEYS]})
+    meta = pd.DataFrame(
+        {
+            "key": list(META_KEYS),
+            "value": [json.dumps(_meta(scenario)[k], ensure_ascii=False) for k in META_KEYS],
+        }
+    )
     with tempfile.TemporaryDirectory(prefix="nahraum-gpkg-") as tmp:
         p = Path(tmp) / "scenario.gpkg"
-        pyogrio.write_dataframe(sites, p, layer="scenario_sites", driver="GPKG",
-                                geometry_type="Point")
+        pyogrio.write_dataframe(
+            sites, p, layer="scenario_sites", driver="GPKG", geometry_type="Point"
+        )
         pyogrio.write_dataframe(meta, p, layer="scenario_meta", driver="GPKG")
         return p.read_bytes()
 
@@ -194,25 +291,37 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _import_rows(rows: list[tuple[dict, tuple[float, float] | None]], meta: Mapping,
-                 name: str, extent: Extent | None) -> Scenario:
+def _import_rows(
+    rows: list[tuple[dict, tuple[float, float] | None]],
+    meta: Mapping,
+    name: str,
+    extent: Extent | None,
+) -> Scenario:
     problems: list[Problem] = []
 
     def bad(msg: str, row: int | None = None, column: str | None = None) -> None:
         problems.append(Problem(msg, row, column, name))
 
     if not isinstance(meta, Mapping):
-        raise ScenarioFileError(f"{name}: Die Angaben zum Szenario („nahraum“) fehlen; die Datei "
-                                "ist kein Nahraum-Szenario.", file=name)
+        raise ScenarioFileError(
+            f"{name}: Die Angaben zum Szenario („nahraum“) fehlen; die Datei "
+            "ist kein Nahraum-Szenario.",
+            file=name,
+        )
     if meta.get("format") != FORMAT:
-        raise ScenarioFileError(f"{name}: kein Nahraum-Szenario (format „{meta.get('format')}“ "
-                                f"statt „{FORMAT}“).", file=name)
+        raise ScenarioFileError(
+            f"{name}: kein Nahraum-Szenario (format „{meta.get('format')}“ statt „{FORMAT}“).",
+            file=name,
+        )
     version = meta.get("version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         bad("„version“: ganze Zahl ≥ 1 erwartet.", column="version")
     elif version > SCHEMA_VERSION:
-        raise ScenarioFileError(f"{name}: Szenario aus einer neueren Programmversion (Format "
-                                f"{version}); bitte Nahraum aktualisieren.", file=name)
+        raise ScenarioFileError(
+            f"{name}: Szenario aus einer neueren Programmversion (Format "
+            f"{version}); bitte Nahraum aktualisieren.",
+            file=name,
+        )
     groups: dict[str, list[tuple[int, dict, tuple[float, float] | None]]] = {}
     pins: list[tuple[int, dict, tuple[float, float] | None]] = []
     order: list[str] = []
@@ -236,9 +345,14 @@ def _import_rows(rows: list[tuple[dict, tuple[float, float] | None]], meta: Mapp
     def pos_of(r, props, pos, required=True):
         x, y = props.get("x"), props.get("y")
         if pos is not None:
-            if isinstance(x, (int, float)) and isinstance(y, (int, float)) \
-                    and not isinstance(x, bool) and math.isfinite(x) and math.isfinite(y) \
-                    and math.hypot(x - pos[0], y - pos[1]) < 0.5:
+            if (
+                isinstance(x, (int, float))
+                and isinstance(y, (int, float))
+                and not isinstance(x, bool)
+                and math.isfinite(x)
+                and math.isfinite(y)
+                and math.hypot(x - pos[0], y - pos[1]) < 0.5
+            ):
                 return float(x), float(y)  # exact position of the export
             return pos
         if x is None and y is None:
@@ -248,11 +362,15 @@ def _import_rows(rows: list[tuple[dict, tuple[float, float] | None]], meta: Mapp
         return (check_number(x, "x (EPSG:3035)"), check_number(y, "y (EPSG:3035)"))
 
     def kind_fields(props):
-        return {"name": props.get("name"), "category": props.get("category") or "",
-                "subcategory": props.get("subcategory") or "",
-                "target_groups": props.get("target_groups") or (),
-                "capacity": props.get("capacity"), "id": props.get("change_id"),
-                "created": props.get("created") or ""}
+        return {
+            "name": props.get("name"),
+            "category": props.get("category") or "",
+            "subcategory": props.get("subcategory") or "",
+            "target_groups": props.get("target_groups") or (),
+            "capacity": props.get("capacity"),
+            "id": props.get("change_id"),
+            "created": props.get("created") or "",
+        }
 
     def number(props, key):
         v = props.get(key)
@@ -269,14 +387,20 @@ def _import_rows(rows: list[tuple[dict, tuple[float, float] | None]], meta: Mapp
                 raise _ColumnError("seq", "ganze Zahl erwartet (Reihenfolge der Änderungen).")
             if kind == "mobile_stop":
                 stops = []
-                for rr, pp, ps in sorted(items, key=lambda t: (number(t[1], "stop") or 0)):
+                for rr, pp, ps in sorted(items, key=lambda t: number(t[1], "stop") or 0):
                     r = rr
                     xy = pos_of(rr, pp, ps)
                     if xy is None:
                         raise _SkipError
-                    stops.append(MobileStop(x=xy[0], y=xy[1], hours=number(pp, "hours"),
-                                            weekdays=pp.get("weekdays") or (),
-                                            place=pp.get("place") or ""))
+                    stops.append(
+                        MobileStop(
+                            x=xy[0],
+                            y=xy[1],
+                            hours=number(pp, "hours"),
+                            weekdays=pp.get("weekdays") or (),
+                            place=pp.get("place") or "",
+                        )
+                    )
                 change = MobileService(stops=tuple(stops), **kind_fields(props))
             elif len(items) > 1:
                 raise _ColumnError("change_id", f"„{cid}“ kommt mehrfach vor.")
@@ -290,20 +414,30 @@ def _import_rows(rows: list[tuple[dict, tuple[float, float] | None]], meta: Mapp
                 xy = None if at else pos_of(r, props, pos)
                 if not at and xy is None:
                     raise _SkipError
-                change = OutreachDay(hours=number(props, "hours"),
-                                     weekdays=props.get("weekdays") or (),
-                                     place=props.get("place") or "", at_site=at or None,
-                                     x=None if xy is None else xy[0],
-                                     y=None if xy is None else xy[1], **kind_fields(props))
+                change = OutreachDay(
+                    hours=number(props, "hours"),
+                    weekdays=props.get("weekdays") or (),
+                    place=props.get("place") or "",
+                    at_site=at or None,
+                    x=None if xy is None else xy[0],
+                    y=None if xy is None else xy[1],
+                    **kind_fields(props),
+                )
             elif kind == "move_site":
                 xy = pos_of(r, props, pos)
                 if xy is None:
                     raise _SkipError
-                change = MoveSite(service_id=props.get("service_id"), x=xy[0], y=xy[1],
-                                  id=cid, created=props.get("created") or "")
+                change = MoveSite(
+                    service_id=props.get("service_id"),
+                    x=xy[0],
+                    y=xy[1],
+                    id=cid,
+                    created=props.get("created") or "",
+                )
             else:
-                change = CloseSite(service_id=props.get("service_id"), id=cid,
-                                   created=props.get("created") or "")
+                change = CloseSite(
+                    service_id=props.get("service_id"), id=cid, created=props.get("created") or ""
+                )
             changes.append((seq, change))
         except _SkipError:
             continue
@@ -317,29 +451,44 @@ def _import_rows(rows: list[tuple[dict, tuple[float, float] | None]], meta: Mapp
             xy = pos_of(r, props, pos)
             if xy is None:
                 continue
-            pin_objs.append(Pin(x=xy[0], y=xy[1], kind=props.get("pin_kind"),
-                                text=props.get("text") or "", id=props.get("change_id"),
-                                created=props.get("created") or ""))
+            pin_objs.append(
+                Pin(
+                    x=xy[0],
+                    y=xy[1],
+                    kind=props.get("pin_kind"),
+                    text=props.get("text") or "",
+                    id=props.get("change_id"),
+                    created=props.get("created") or "",
+                )
+            )
         except InputError as exc:
             bad(exc.message, r, _guess_column(exc.message) or "pin_kind")
     scenario = None
     if not problems:
         try:
             scenario = Scenario(
-                name=meta.get("name"), changes=tuple(c for _, c in sorted(
-                    changes, key=lambda t: t[0])), pins=tuple(pin_objs),
-                region=meta.get("region"), params=meta.get("params"),
-                description=meta.get("description") or "", created=meta.get("created") or "",
+                name=meta.get("name"),
+                changes=tuple(c for _, c in sorted(changes, key=lambda t: t[0])),
+                pins=tuple(pin_objs),
+                region=meta.get("region"),
+                params=meta.get("params"),
+                description=meta.get("description") or "",
+                created=meta.get("created") or "",
                 modified=meta.get("modified") or "",
-                next_number=meta.get("next_number") if isinstance(meta.get("next_number"), int)
-                else 1)
+                next_number=meta.get("next_number")
+                if isinstance(meta.get("next_number"), int)
+                else 1,
+            )
         except InputError as exc:
             bad(exc.message)
     if scenario is not None:
         problems.extend(dataclasses.replace(p, file=name) for p in scenario.problems(extent))
     if problems:
-        raise ScenarioFileError(f"{name}: Das Szenario kann nicht eingelesen werden "
-                                f"({len(problems)} Problem(e)).", problems, file=name)
+        raise ScenarioFileError(
+            f"{name}: Das Szenario kann nicht eingelesen werden ({len(problems)} Problem(e)).",
+            problems,
+            file=name,
+        )
     return scenario
 
 
@@ -353,11 +502,21 @@ class _ColumnError(Exception):
         self.column, self.message = column, message
 
 
-_COLUMN_HINTS = (("Kategorie", "category"), ("Angebotsart", "subcategory"),
-                 ("Zielgruppen", "target_groups"), ("Kapazität", "capacity"),
-                 ("Stunden", "hours"), ("Wochentage", "weekdays"), ("Name", "name"),
-                 ("Pin-Text", "text"), ("Pin-Art", "pin_kind"), ("Angebots-id", "service_id"),
-                 ("x (EPSG", "x"), ("y (EPSG", "y"), ("Ort", "place"))
+_COLUMN_HINTS = (
+    ("Kategorie", "category"),
+    ("Angebotsart", "subcategory"),
+    ("Zielgruppen", "target_groups"),
+    ("Kapazität", "capacity"),
+    ("Stunden", "hours"),
+    ("Wochentage", "weekdays"),
+    ("Name", "name"),
+    ("Pin-Text", "text"),
+    ("Pin-Art", "pin_kind"),
+    ("Angebots-id", "service_id"),
+    ("x (EPSG", "x"),
+    ("y (EPSG", "y"),
+    ("Ort", "place"),
+)
 
 
 def _guess_column(message: str) -> str | None:
@@ -367,8 +526,9 @@ def _guess_column(message: str) -> str | None:
     return None
 
 
-def import_scenario(source: str | os.PathLike | bytes, filename: str | None = None,
-                    extent: Extent | None = None) -> Scenario:
+def import_scenario(
+    source: str | os.PathLike | bytes, filename: str | None = None, extent: Extent | None = None
+) -> Scenario:
     """Read a scenario exported as GeoJSON or GeoPackage.
 
     Raises
@@ -384,8 +544,11 @@ def import_scenario(source: str | os.PathLike | bytes, filename: str | None = No
     if data[:16].startswith(b"SQLite format 3"):
         return _import_gpkg(data, name, extent)
     obj = load_json(data, name)
-    if not isinstance(obj, Mapping) or obj.get("type") != "FeatureCollection" \
-            or not isinstance(obj.get("features"), list):
+    if (
+        not isinstance(obj, Mapping)
+        or obj.get("type") != "FeatureCollection"
+        or not isinstance(obj.get("features"), list)
+    ):
         raise ScenarioFileError(f"{name}: GeoJSON-FeatureCollection erwartet.", file=name)
     rows, problems = [], []
     for r, feat in enumerate(obj["features"], start=1):
@@ -400,20 +563,31 @@ def import_scenario(source: str | os.PathLike | bytes, filename: str | None = No
         pos = None
         if geom is not None:
             coords = geom.get("coordinates") if isinstance(geom, Mapping) else None
-            if not (isinstance(geom, Mapping) and geom.get("type") == "Point"
-                    and isinstance(coords, list) and len(coords) >= 2
-                    and all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                            and math.isfinite(v) for v in coords[:2])
-                    and -180 <= coords[0] <= 180 and -90 <= coords[1] <= 90):
-                problems.append(Problem("Punkt mit Länge/Breite (WGS84) erwartet.", r,
-                                        "geometry", name))
+            if not (
+                isinstance(geom, Mapping)
+                and geom.get("type") == "Point"
+                and isinstance(coords, list)
+                and len(coords) >= 2
+                and all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                    for v in coords[:2]
+                )
+                and -180 <= coords[0] <= 180
+                and -90 <= coords[1] <= 90
+            ):
+                problems.append(
+                    Problem("Punkt mit Länge/Breite (WGS84) erwartet.", r, "geometry", name)
+                )
                 continue
             x, y = to_xy([coords[0]], [coords[1]])
             pos = (float(x[0]), float(y[0]))
         rows.append(({k: _cell(props.get(k)) for k in SITE_COLUMNS}, pos))
     if problems:
-        raise ScenarioFileError(f"{name}: Das Szenario kann nicht eingelesen werden "
-                                f"({len(problems)} Problem(e)).", problems, file=name)
+        raise ScenarioFileError(
+            f"{name}: Das Szenario kann nicht eingelesen werden ({len(problems)} Problem(e)).",
+            problems,
+            file=name,
+        )
     return _import_rows(rows, obj.get("nahraum"), name, extent)
 
 
@@ -427,33 +601,39 @@ def _import_gpkg(data: bytes, name: str, extent: Extent | None) -> Scenario:
             layers = {str(row[0]) for row in pyogrio.list_layers(p)}
             missing = [x for x in ("scenario_sites", "scenario_meta") if x not in layers]
             if missing:
-                raise ScenarioFileError(f"{name}: Ebene „{missing[0]}“ fehlt; die Datei ist kein "
-                                        "Nahraum-Szenario.", file=name)
+                raise ScenarioFileError(
+                    f"{name}: Ebene „{missing[0]}“ fehlt; die Datei ist kein Nahraum-Szenario.",
+                    file=name,
+                )
             sites = pyogrio.read_dataframe(p, layer="scenario_sites")
             meta_df = pyogrio.read_dataframe(p, layer="scenario_meta", read_geometry=False)
         except ScenarioFileError:
             raise
         except Exception as exc:
-            raise ScenarioFileError(f"{name}: kein lesbares GeoPackage. Bitte im GIS neu "
-                                    "speichern.",
-                                    file=name) from exc
+            raise ScenarioFileError(
+                f"{name}: kein lesbares GeoPackage. Bitte im GIS neu speichern.", file=name
+            ) from exc
     meta: dict[str, Any] = {}
     if not {"key", "value"} <= set(meta_df.columns):
-        raise ScenarioFileError(f"{name}: Tabelle „scenario_meta“ braucht die Spalten key und "
-                                "value.", file=name)
+        raise ScenarioFileError(
+            f"{name}: Tabelle „scenario_meta“ braucht die Spalten key und value.", file=name
+        )
     for r, (k, v) in enumerate(zip(meta_df["key"], meta_df["value"], strict=True), start=1):
         try:
-            meta[str(k)] = strict_json(v) if isinstance(v, str) \
-                else None
+            meta[str(k)] = strict_json(v) if isinstance(v, str) else None
         except ValueError as exc:
-            raise ScenarioFileError(f"{name}: scenario_meta Zeile {r} („{k}“): kein gültiger "
-                                    "Wert.", [Problem("kein gültiger JSON-Wert.", r, "value", name)],
-                                    file=name) from exc
+            raise ScenarioFileError(
+                f"{name}: scenario_meta Zeile {r} („{k}“): kein gültiger Wert.",
+                [Problem("kein gültiger JSON-Wert.", r, "value", name)],
+                file=name,
+            ) from exc
     unknown = [c for c in sites.columns if c not in SITE_COLUMNS and c != sites.geometry.name]
     if unknown:
-        raise ScenarioFileError(f"{name}: unbekannte Spalte „{unknown[0]}“ in scenario_sites.",
-                                [Problem(f"unbekannte Spalte „{unknown[0]}“.", None, unknown[0],
-                                         name)], file=name)
+        raise ScenarioFileError(
+            f"{name}: unbekannte Spalte „{unknown[0]}“ in scenario_sites.",
+            [Problem(f"unbekannte Spalte „{unknown[0]}“.", None, unknown[0], name)],
+            file=name,
+        )
     g = sites.geometry
     if g.crs is not None and not g.crs.equals(settings.CRS_METRIC):
         g = g.to_crs(settings.CRS_METRIC)
@@ -461,16 +641,27 @@ def _import_gpkg(data: bytes, name: str, extent: Extent | None) -> Scenario:
     records = sites.drop(columns=sites.geometry.name).to_dict("records")
     for r, (rec, geom) in enumerate(zip(records, g.values, strict=True), start=1):
         if geom is not None and not geom.is_empty and geom.geom_type != "Point":
-            problems.append(Problem(f"Punkt erwartet (gefunden: {geom.geom_type}).", r,
-                                    "geometry", name))
+            problems.append(
+                Problem(f"Punkt erwartet (gefunden: {geom.geom_type}).", r, "geometry", name)
+            )
             continue
         pos = None if geom is None or geom.is_empty else (float(geom.x), float(geom.y))
         rows.append(({k: _cell(rec.get(k)) for k in SITE_COLUMNS}, pos))
     if problems:
-        raise ScenarioFileError(f"{name}: Das Szenario kann nicht eingelesen werden "
-                                f"({len(problems)} Problem(e)).", problems, file=name)
+        raise ScenarioFileError(
+            f"{name}: Das Szenario kann nicht eingelesen werden ({len(problems)} Problem(e)).",
+            problems,
+            file=name,
+        )
     return _import_rows(rows, meta, name, extent)
 
 
-__all__ = ["to_geojson", "export_scenario", "geopackage_bytes", "import_scenario",
-           "SITE_COLUMNS", "SITE_TYPES", "META_KEYS"]
+__all__ = [
+    "to_geojson",
+    "export_scenario",
+    "geopackage_bytes",
+    "import_scenario",
+    "SITE_COLUMNS",
+    "SITE_TYPES",
+    "META_KEYS",
+]

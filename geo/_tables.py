@@ -131,9 +131,9 @@ def unique_label(label: str, used: set[str]) -> str:
     return label
 
 
-def data_rows(rows: Sequence[Sequence[object]], width: int,
-              keep: Callable[[int], bool] | None = None
-              ) -> Iterator[tuple[int, list[str], list[str], int]]:
+def data_rows(
+    rows: Sequence[Sequence[object]], width: int, keep: Callable[[int], bool] | None = None
+) -> Iterator[tuple[int, list[str], list[str], int]]:
     """The data rows under a header of ``width`` columns, blank rows skipped.
 
     Yields ``(row, cells, extra, n_fields)``: the 1-based row number, the cells
@@ -153,9 +153,11 @@ def data_rows(rows: Sequence[Sequence[object]], width: int,
 
 def extra_fields_message(n_fields: int, width: int, extra: Sequence[str]) -> str:
     """German row problem: more fields than the header, values not taken."""
-    return (f"Zeile hat {n_fields} Felder, die Kopfzeile nur {width}; überzählige Werte "
-            f"({short(', '.join(extra[:3]))}) nicht übernommen. Bitte Trennzeichen und "
-            "Anführungszeichen prüfen.")
+    return (
+        f"Zeile hat {n_fields} Felder, die Kopfzeile nur {width}; überzählige Werte "
+        f"({short(', '.join(extra[:3]))}) nicht übernommen. Bitte Trennzeichen und "
+        "Anführungszeichen prüfen."
+    )
 
 
 def row_numbers(df: pd.DataFrame) -> list[int]:
@@ -168,17 +170,22 @@ def row_numbers(df: pd.DataFrame) -> list[int]:
 # ---------------------------------------------------------------------------
 # Files
 # ---------------------------------------------------------------------------
-def read_source(source: SourceLike, filename: str | None, *, default_name: str = "Upload",
-                advice: str = "Bitte die Liste aufteilen oder unnötige Spalten entfernen."
-                ) -> tuple[bytes, str]:
+def read_source(
+    source: SourceLike,
+    filename: str | None,
+    *,
+    default_name: str = "Upload",
+    advice: str = "Bitte die Liste aufteilen oder unnötige Spalten entfernen.",
+) -> tuple[bytes, str]:
     """Return the bytes of a path, bytes object or file-like, checking the size first.
 
     ``filename`` names the data in messages (default: the path's or file's name,
     else ``default_name``); ``advice`` follows the message of a file that is too big.
     """
     limit = settings.MAX_UPLOAD_BYTES
-    too_big = (f"Die Datei ist größer als {limit // (1024 * 1024)} MB und wird nicht "
-               f"eingelesen. {advice}").strip()
+    too_big = (
+        f"Die Datei ist größer als {limit // (1024 * 1024)} MB und wird nicht eingelesen. {advice}"
+    ).strip()
     if isinstance(source, bytes | bytearray | memoryview):
         data = bytes(source)
         name = filename or default_name
@@ -201,8 +208,7 @@ def read_source(source: SourceLike, filename: str | None, *, default_name: str =
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise InputError(f"{name}: Datei kann nicht gelesen werden ({exc.strerror}).") \
-                from exc
+            raise InputError(f"{name}: Datei kann nicht gelesen werden ({exc.strerror}).") from exc
     if len(data) > limit:
         raise InputError(f"{name}: {too_big}")
     return data, name
@@ -216,8 +222,10 @@ def detect_format(data: bytes, name: str) -> str:
     if data.startswith(b"SQLite format 3\x00"):
         return "gpkg"
     if suffix == ".xls" or data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise InputError(f"{name}: Das alte Excel-Format (.xls) wird nicht unterstützt. "
-                         "Bitte in Excel als .xlsx oder als CSV speichern.")
+        raise InputError(
+            f"{name}: Das alte Excel-Format (.xls) wird nicht unterstützt. "
+            "Bitte in Excel als .xlsx oder als CSV speichern."
+        )
     if suffix in (".xlsx", ".xlsm"):
         return "xlsx"
     if suffix == ".gpkg":
@@ -265,8 +273,10 @@ def _csv_rows(text: str, delimiter: str, name: str, limit: int | None = None) ->
             if len(rows) > MAX_ROWS + settings.HEADER_SEARCH_ROWS:
                 raise InputError(f"{name}: Mehr als {MAX_ROWS} Zeilen; bitte aufteilen.")
     except csv.Error as exc:
-        raise InputError(f"{name}: CSV-Datei ist in Zeile {reader.line_num} nicht lesbar. "
-                         "Bitte Anführungszeichen und Trennzeichen prüfen.") from exc
+        raise InputError(
+            f"{name}: CSV-Datei ist in Zeile {reader.line_num} nicht lesbar. "
+            "Bitte Anführungszeichen und Trennzeichen prüfen."
+        ) from exc
     return rows
 
 
@@ -343,8 +353,9 @@ def is_total_row(cells: Sequence[str]) -> bool:
     return bool(_TOTAL_RE.match(str(first).strip().casefold()))
 
 
-def find_header(rows: Sequence[Sequence[str]], score: HeaderScore,
-                search_rows: int | None = None) -> int | None:
+def find_header(
+    rows: Sequence[Sequence[str]], score: HeaderScore, search_rows: int | None = None
+) -> int | None:
     """Index of the header row: the best-scoring of the first rows (first on ties).
 
     ``None`` if no row reaches :data:`MIN_HEADER_SCORE`.
@@ -362,8 +373,15 @@ def _header_note(name: str, skipped: int, where: str, layer: str | None = None) 
     if not skipped:
         return []
     sheet = f" (Blatt „{short(layer)}“)" if layer else ""
-    return [Problem(f"Kopfzeile in {where} {skipped + 1}{sheet} gefunden; "
-                    f"{skipped} Titelzeile(n) darüber übersprungen.", None, None, name)]
+    return [
+        Problem(
+            f"Kopfzeile in {where} {skipped + 1}{sheet} gefunden; "
+            f"{skipped} Titelzeile(n) darüber übersprungen.",
+            None,
+            None,
+            name,
+        )
+    ]
 
 
 def read_csv_table(data: bytes, name: str, score: HeaderScore | None = None) -> Table:
@@ -389,8 +407,12 @@ def read_csv_table(data: bytes, name: str, score: HeaderScore | None = None) -> 
     rows = _csv_rows(text, delimiter, name)
     if not rows:
         raise InputError(f"{name}: Die Datei ist leer.")
-    return Table(rows[start], rows[start + 1:], notes=_header_note(name, start, "Zeile"),
-                 header_row=start + 1)
+    return Table(
+        rows[start],
+        rows[start + 1 :],
+        notes=_header_note(name, start, "Zeile"),
+        header_row=start + 1,
+    )
 
 
 def _xlsx_merges(data: bytes) -> dict[str, list[tuple[int, int, int, int]]]:
@@ -409,10 +431,20 @@ def _xlsx_merges(data: bytes) -> dict[str, list[tuple[int, int, int, int]]]:
             return out
         wb_xml = zf.read("xl/workbook.xml").decode("utf-8", "replace")
         rels_xml = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
-        targets = {m.group(1): m.group(2) for m in re.finditer(
-            r'<Relationship\b[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', rels_xml)}
-        targets.update({m.group(2): m.group(1) for m in re.finditer(
-            r'<Relationship\b[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"', rels_xml)})
+        targets = {
+            m.group(1): m.group(2)
+            for m in re.finditer(
+                r'<Relationship\b[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', rels_xml
+            )
+        }
+        targets.update(
+            {
+                m.group(2): m.group(1)
+                for m in re.finditer(
+                    r'<Relationship\b[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"', rels_xml
+                )
+            }
+        )
         for m in re.finditer(r"<(?:\w+:)?sheet\b([^>]*)/?>", wb_xml):
             attrs = m.group(1)
             sheet = re.search(r'\bname="([^"]*)"', attrs)
@@ -425,11 +457,13 @@ def _xlsx_merges(data: bytes) -> dict[str, list[tuple[int, int, int, int]]]:
                 continue
             xml = zf.read(path).decode("utf-8", "replace")
             ranges = []
-            for ref in re.findall(r'<(?:\w+:)?mergeCell\b[^>]*\bref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"',
-                                  xml):
+            for ref in re.findall(
+                r'<(?:\w+:)?mergeCell\b[^>]*\bref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"', xml
+            ):
                 c1, r1, c2, r2 = range_boundaries(ref)
                 ranges.append((r1, c1, r2, c2))
             from html import unescape
+
             out[unescape(sheet.group(1))] = ranges
     return out
 
@@ -455,16 +489,19 @@ def _unmerge(rows: list[list[str]], ranges: list[tuple[int, int, int, int]]) -> 
     return n
 
 
-def _xlsx_sheets(data: bytes, name: str, unmerge: bool = False
-                 ) -> list[tuple[str, list[list[str]]]]:
+def _xlsx_sheets(
+    data: bytes, name: str, unmerge: bool = False
+) -> list[tuple[str, list[list[str]]]]:
     """All sheets as (name, text rows); formulas as text, never evaluated."""
     import openpyxl  # local: only needed for Excel files
 
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many types for damaged files
-        raise InputError(f"{name}: Keine gültige Excel-Datei (.xlsx). "
-                         "Bitte in Excel neu speichern oder als CSV exportieren.") from exc
+        raise InputError(
+            f"{name}: Keine gültige Excel-Datei (.xlsx). "
+            "Bitte in Excel neu speichern oder als CSV exportieren."
+        ) from exc
     out: list[tuple[str, list[list[str]]]] = []
     try:
         for ws in wb.worksheets:
@@ -479,8 +516,10 @@ def _xlsx_sheets(data: bytes, name: str, unmerge: bool = False
     except InputError:
         raise
     except Exception as exc:
-        raise InputError(f"{name}: Excel-Datei ist beschädigt. Bitte in Excel neu speichern "
-                         "oder als CSV exportieren.") from exc
+        raise InputError(
+            f"{name}: Excel-Datei ist beschädigt. Bitte in Excel neu speichern "
+            "oder als CSV exportieren."
+        ) from exc
     finally:
         wb.close()
     if unmerge:
@@ -493,8 +532,14 @@ def _xlsx_sheets(data: bytes, name: str, unmerge: bool = False
     return out
 
 
-def _pick_layer(name: str, kind: str, available: Sequence[str], candidates: Sequence[str],
-                layer: str | None, counts: dict[str, int]) -> str:
+def _pick_layer(
+    name: str,
+    kind: str,
+    available: Sequence[str],
+    candidates: Sequence[str],
+    layer: str | None,
+    counts: dict[str, int],
+) -> str:
     """The sheet/layer to read: the one asked for, else the only candidate, else ask."""
     flag = "--layer NAME" if kind == "Ebene" else "--layer BLATTNAME"
     listing = ", ".join(f"„{short(a)}“ ({counts.get(a, 0)} Zeilen)" for a in available)
@@ -505,20 +550,22 @@ def _pick_layer(name: str, kind: str, available: Sequence[str], candidates: Sequ
                 return a
         if wanted.isdigit() and 1 <= int(wanted) <= len(available):
             return available[int(wanted) - 1]
-        raise InputError(f"{name}: {kind} „{short(wanted)}“ nicht gefunden; vorhanden: "
-                         f"{listing}.")
+        raise InputError(f"{name}: {kind} „{short(wanted)}“ nicht gefunden; vorhanden: {listing}.")
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:
         raise InputError(f"{name}: Die Datei enthält keine Daten.")
     plural = "Tabellenblätter" if kind == "Blatt" else "Ebenen"
-    raise InputError(f"{name}: Die Datei hat mehrere {plural} mit Daten: {listing}. Bitte "
-                     f"eines auswählen (Kommandozeile: {flag}); es wird nicht stillschweigend "
-                     "das erste gelesen.")
+    raise InputError(
+        f"{name}: Die Datei hat mehrere {plural} mit Daten: {listing}. Bitte "
+        f"eines auswählen (Kommandozeile: {flag}); es wird nicht stillschweigend "
+        "das erste gelesen."
+    )
 
 
-def read_xlsx_table(data: bytes, name: str, score: HeaderScore | None = None,
-                    layer: str | None = None) -> Table:
+def read_xlsx_table(
+    data: bytes, name: str, score: HeaderScore | None = None, layer: str | None = None
+) -> Table:
     """A table of an XLSX workbook: merged cells unmerged, header below title rows.
 
     The sheet is ``layer`` (name or 1-based number); without it the only sheet with
@@ -545,12 +592,17 @@ def read_xlsx_table(data: bytes, name: str, score: HeaderScore | None = None,
     notes = _header_note(name, start, "Zeile", chosen if len(titles) > 1 else None)
     skipped = [t for t in titles if t != chosen and counts[t]]
     if skipped and layer is None:
-        notes.append(Problem(
-            f"Blatt „{short(chosen)}“ gelesen; "
-            + ", ".join(f"„{short(t)}“" for t in skipped)
-            + " ohne erkennbare Kopfzeile nicht gelesen.", None, None, name))
-    return Table(rows[start], rows[start + 1:], notes=notes, layer=chosen,
-                 header_row=start + 1)
+        notes.append(
+            Problem(
+                f"Blatt „{short(chosen)}“ gelesen; "
+                + ", ".join(f"„{short(t)}“" for t in skipped)
+                + " ohne erkennbare Kopfzeile nicht gelesen.",
+                None,
+                None,
+                name,
+            )
+        )
+    return Table(rows[start], rows[start + 1 :], notes=notes, layer=chosen, header_row=start + 1)
 
 
 def list_layers(data: bytes, name: str) -> list[tuple[str, int]]:
@@ -560,8 +612,10 @@ def list_layers(data: bytes, name: str) -> list[tuple[str, int]]:
     """
     fmt = detect_format(data, name)
     if fmt == "xlsx":
-        return [(t, sum(1 for r in rows if any(c.strip() for c in r)))
-                for t, rows in _xlsx_sheets(data, name)]
+        return [
+            (t, sum(1 for r in rows if any(c.strip() for c in r)))
+            for t, rows in _xlsx_sheets(data, name)
+        ]
     if fmt == "gpkg":
         return [(n, c) for n, c, _ in _gpkg_layers(data, name)]
     return []
@@ -575,8 +629,9 @@ def _point_latlon(geom: shapely.Geometry | None) -> tuple[str, str]:
     return repr(float(pt.y)), repr(float(pt.x))
 
 
-def _frame_from_records(records: list[dict], latlon: list[tuple[str, str]]
-                        ) -> tuple[list[str], list[list[str]], list[tuple[str, str]]]:
+def _frame_from_records(
+    records: list[dict], latlon: list[tuple[str, str]]
+) -> tuple[list[str], list[list[str]], list[tuple[str, str]]]:
     header: list[str] = []
     for rec in records:
         for key in rec:
@@ -586,34 +641,48 @@ def _frame_from_records(records: list[dict], latlon: list[tuple[str, str]]
     return header, rows, latlon
 
 
-def parse_geojson(data: bytes, name: str
-                  ) -> tuple[list[str], list[list[str]], list[tuple[str, str]]]:
+def parse_geojson(
+    data: bytes, name: str
+) -> tuple[list[str], list[list[str]], list[tuple[str, str]]]:
     """Header, rows (feature properties) and WGS84 lat/lon text of each feature."""
     text = decode(data, name)
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"{name}: Keine gültige GeoJSON-Datei (Fehler in Zeile {exc.lineno}, "
-                         f"Spalte {exc.colno}).") from exc
+        raise InputError(
+            f"{name}: Keine gültige GeoJSON-Datei (Fehler in Zeile {exc.lineno}, "
+            f"Spalte {exc.colno})."
+        ) from exc
     except (ValueError, RecursionError) as exc:
-        raise InputError(f"{name}: Keine gültige GeoJSON-Datei (zu tief verschachtelt oder "
-                         "ungültige Zahl).") from exc
+        raise InputError(
+            f"{name}: Keine gültige GeoJSON-Datei (zu tief verschachtelt oder ungültige Zahl)."
+        ) from exc
     if isinstance(obj, dict) and obj.get("type") == "Feature":
         features = [obj]
-    elif isinstance(obj, dict) and obj.get("type") == "FeatureCollection" \
-            and isinstance(obj.get("features"), list):
+    elif (
+        isinstance(obj, dict)
+        and obj.get("type") == "FeatureCollection"
+        and isinstance(obj.get("features"), list)
+    ):
         features = obj["features"]
     else:
-        raise InputError(f"{name}: GeoJSON muss eine FeatureCollection sein "
-                         "(„type“: „FeatureCollection“ mit „features“).")
+        raise InputError(
+            f"{name}: GeoJSON muss eine FeatureCollection sein "
+            "(„type“: „FeatureCollection“ mit „features“)."
+        )
     transformer = None
-    crs_name = ((obj.get("crs") or {}).get("properties") or {}).get("name") \
-        if isinstance(obj.get("crs"), dict) else None
+    crs_name = (
+        ((obj.get("crs") or {}).get("properties") or {}).get("name")
+        if isinstance(obj.get("crs"), dict)
+        else None
+    )
     if crs_name and not re.search(r"CRS84|4326", str(crs_name)):
         try:
             from pyproj import CRS, Transformer
-            transformer = Transformer.from_crs(CRS.from_user_input(crs_name),
-                                               settings.CRS_DISPLAY, always_xy=True)
+
+            transformer = Transformer.from_crs(
+                CRS.from_user_input(crs_name), settings.CRS_DISPLAY, always_xy=True
+            )
         except Exception as exc:
             raise InputError(f"{name}: Koordinatensystem „{crs_name}“ unbekannt.") from exc
     records, latlon = [], []
@@ -648,12 +717,14 @@ def _gpkg_layers(data: bytes, name: str) -> list[tuple[str, int, bool]]:
                 out.append((str(row[0]), int(info.get("features") or 0), bool(row[1])))
             return out
         except Exception as exc:
-            raise InputError(f"{name}: Kein lesbares GeoPackage. Bitte im GIS neu "
-                             "speichern.") from exc
+            raise InputError(
+                f"{name}: Kein lesbares GeoPackage. Bitte im GIS neu speichern."
+            ) from exc
 
 
-def parse_gpkg(data: bytes, name: str, layer: str | None = None
-               ) -> tuple[list[str], list[list[str]], list[tuple[str, str]]]:
+def parse_gpkg(
+    data: bytes, name: str, layer: str | None = None
+) -> tuple[list[str], list[list[str]], list[tuple[str, str]]]:
     """Header, rows and WGS84 lat/lon text of one layer of a GeoPackage.
 
     ``layer`` names it; without it the only spatial layer is read, and a GeoPackage
@@ -672,16 +743,19 @@ def read_gpkg_table(data: bytes, name: str, layer: str | None = None) -> Table:
         raise InputError(f"{name}: Das GeoPackage enthält keine Ebene.")
     counts = {n: c for n, c, _ in layers}
     spatial = [n for n, _, sp in layers if sp]
-    chosen = _pick_layer(name, "Ebene", [n for n, _, _ in layers], spatial or [layers[0][0]],
-                         layer, counts)
+    chosen = _pick_layer(
+        name, "Ebene", [n for n, _, _ in layers], spatial or [layers[0][0]], layer, counts
+    )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "upload.gpkg"
         path.write_bytes(data)
         try:
             gdf = pyogrio.read_dataframe(path, layer=chosen)
         except Exception as exc:
-            raise InputError(f"{name}: Die Ebene „{short(chosen)}“ des GeoPackages ist nicht "
-                             "lesbar. Bitte im GIS neu speichern.") from exc
+            raise InputError(
+                f"{name}: Die Ebene „{short(chosen)}“ des GeoPackages ist nicht "
+                "lesbar. Bitte im GIS neu speichern."
+            ) from exc
     geoms: list = [None] * len(gdf)
     if isinstance(gdf, gpd.GeoDataFrame) and gdf.geometry.name in gdf.columns:
         g = gdf.geometry
@@ -694,14 +768,22 @@ def read_gpkg_table(data: bytes, name: str, layer: str | None = None) -> Table:
     notes = []
     others = [n for n, _, _ in layers if n != chosen]
     if others and layer is None:
-        notes.append(Problem(f"Ebene „{short(chosen)}“ gelesen; "
-                             + ", ".join(f"„{short(o)}“" for o in others)
-                             + " ohne Geometrie nicht gelesen.", None, None, name))
+        notes.append(
+            Problem(
+                f"Ebene „{short(chosen)}“ gelesen; "
+                + ", ".join(f"„{short(o)}“" for o in others)
+                + " ohne Geometrie nicht gelesen.",
+                None,
+                None,
+                name,
+            )
+        )
     return Table(header, rows, latlon, notes, chosen)
 
 
-def read_table(data: bytes, name: str, score: HeaderScore | None = None,
-               layer: str | None = None) -> Table:
+def read_table(
+    data: bytes, name: str, score: HeaderScore | None = None, layer: str | None = None
+) -> Table:
     """Any supported table file as a :class:`Table` (format from content and name)."""
     fmt = detect_format(data, name)
     if fmt == "csv":
@@ -714,6 +796,13 @@ def read_table(data: bytes, name: str, score: HeaderScore | None = None,
     else:
         table = read_gpkg_table(data, name, layer)
     if layer is not None and fmt in ("csv", "geojson"):
-        table.notes.append(Problem(f"Die Datei hat nur eine Tabelle; die Angabe „{short(layer)}“ "
-                                   "(Blatt/Ebene) wird nicht gebraucht.", None, None, name))
+        table.notes.append(
+            Problem(
+                f"Die Datei hat nur eine Tabelle; die Angabe „{short(layer)}“ "
+                "(Blatt/Ebene) wird nicht gebraucht.",
+                None,
+                None,
+                name,
+            )
+        )
     return table

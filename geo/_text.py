@@ -1,11 +1,13 @@
-"""German number text for messages, labels and tables: one place for each format.
+"""Number text: the one number formatter of Nahraum (Babel, ``de_DE`` and ``en``).
 
-- :func:`de_decimal` – at most ``decimals`` places, trailing zeros dropped, decimal
-  comma, no thousands separator (``1.30`` → ``"1,3"``, ``15.0`` → ``"15"``): parameters
-  in sentences (minutes, factors, hours).
-- :func:`de_number` – thousands dots and decimal comma with fixed or automatic
-  decimals (``12345.6`` → ``"12.345,6"``), ``"–"`` for a missing value: figures in
-  maps, tables and counts.
+- :func:`format_number` – thousands separators and decimals in the language's style
+  (``12345.6`` → ``"12.345,6"`` / ``"12,345.6"``), fixed or automatic decimals
+  (:func:`auto_decimals`), ``"–"`` for a missing value. Everything that shows a figure
+  (maps, legends, tables, messages) goes through it; ``present.numbers`` adds percent,
+  counts with suppression, minutes and dates on top.
+- :func:`de_number` – :func:`format_number` in German (``geo``'s own German messages).
+- :func:`de_decimal` – at most ``decimals`` places, trailing zeros dropped, no thousands
+  separator (``1.30`` → ``"1,3"``, ``15.0`` → ``"15"``): parameters in sentences.
 
 Reading numbers is not here: ``geo.geocode.parse_number`` and
 ``geo.indicators.parse_value`` read ``"1.234"`` differently on purpose (see there).
@@ -13,27 +15,95 @@ Reading numbers is not here: ``geo.geocode.parse_number`` and
 
 from __future__ import annotations
 
+import decimal
 import math
+from functools import lru_cache
+from typing import Any
+
+from babel import Locale
+from babel.numbers import NumberPattern, parse_pattern
+
+#: Babel locale of each supported language code.
+LOCALES: dict[str, str] = {"de": "de_DE", "en": "en"}
+MISSING = "–"
+
+
+@lru_cache(maxsize=8)
+def _locale(lang: str) -> Locale:
+    return Locale.parse(LOCALES.get(lang, LOCALES["de"]))
+
+
+@lru_cache(maxsize=64)
+def _pattern(decimals: int, grouping: bool, trim: bool) -> NumberPattern:
+    frac = ("#" if trim else "0") * decimals
+    return parse_pattern(("#,##0" if grouping else "0") + (f".{frac}" if decimals else ""))
+
+
+def finite(value: Any) -> float | None:
+    """``value`` as a finite float, or ``None`` (text, NaN, infinity, ``None``)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def auto_decimals(value: float) -> int:
+    """Decimals a figure needs: none from 100 on or for whole numbers, else 1–3 by size.
+
+    ``125`` → 0, ``12.5`` → 1, ``1.25`` → 2, ``2.5`` → 1, ``0.25`` → 2, ``0.025`` → 3;
+    below 0.0005 → 0 (shown as 0).
+    """
+    a = abs(value)
+    if a >= 100 or float(value).is_integer() or round(a, 3) == 0:
+        return 0
+    if a >= 10:
+        return 0 if round(value, 1).is_integer() else 1
+    if a >= 1:
+        return 1 if round(value, 1) == round(value, 2) else 2
+    return 2 if round(value, 2) == round(value, 3) or a >= 0.1 else 3
+
+
+def format_number(
+    value: Any,
+    decimals: int | None = None,
+    lang: str = "de",
+    grouping: bool = True,
+    trim: bool = False,
+) -> str:
+    """A number as text in the style of ``lang`` (``"de"``: ``1.234,5``; ``"en"``: ``1,234.5``).
+
+    Parameters
+    ----------
+    value : number
+        Anything ``float()`` accepts; missing, NaN and infinite values give ``"–"``.
+    decimals : int, optional
+        Fixed number of decimals; ``None``: :func:`auto_decimals`.
+    lang : {"de", "en"}
+    grouping : bool
+        Thousands separators.
+    trim : bool
+        Drop trailing zeros of the decimals (``1.30`` → ``1,3``).
+
+    Returns
+    -------
+    str
+    """
+    v = finite(value)
+    if v is None:
+        return MISSING
+    d = auto_decimals(v) if decimals is None else max(int(decimals), 0)
+    number = decimal.Decimal(repr(v))
+    if number.quantize(decimal.Decimal(1).scaleb(-d), decimal.ROUND_HALF_EVEN).is_zero():
+        number = decimal.Decimal(0)  # no "-0"
+    return _pattern(d, grouping, trim).apply(number, _locale(lang))
+
+
+def de_number(value: float | None, decimals: int | None = None) -> str:
+    """German number text: ``12345.6`` → ``"12.345,6"`` (``decimals=None``: automatic)."""
+    return format_number(value, decimals, "de")
 
 
 def de_decimal(value: float, decimals: int = 2) -> str:
     """``value`` with at most ``decimals`` places, trailing zeros dropped (1.30 → "1,3")."""
-    text = f"{value:.{decimals}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text.replace(".", ",")
-
-
-def de_number(value: float | None, decimals: int | None = None) -> str:
-    """German number text: ``12345.6`` → ``"12.345,6"`` (``decimals=None``: automatic).
-
-    Automatic: no decimals for whole numbers and from 100 on, one from 1, else two.
-    ``None``, NaN and infinity give ``"–"``.
-    """
-    if value is None or not math.isfinite(value):
-        return "–"
-    if decimals is None:
-        a = abs(value)
-        decimals = 0 if a >= 100 or float(value).is_integer() else (1 if a >= 1 else 2)
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return format_number(value, decimals, "de", grouping=False, trim=True)

@@ -47,13 +47,35 @@ MIN_DEMAND = 1e-12
 SUPPRESSED = f"<{settings.SMALL_COUNT_LIMIT}"
 
 CELL_COLUMNS: tuple[str, ...] = (
-    "x", "y", "ags", "people", "minutes", "service_id", "within", "count", "2sfca", "e2sfca",
-    "gap", "off_network",
+    "x",
+    "y",
+    "ags",
+    "people",
+    "minutes",
+    "service_id",
+    "within",
+    "count",
+    "2sfca",
+    "e2sfca",
+    "gap",
+    "off_network",
 )
 SUMMARY_COLUMNS: tuple[str, ...] = (
-    "people", "minutes_mean", "minutes_median", "minutes_p90", "people_within", "share_within",
-    "people_beyond", "share_beyond", "people_unreachable", "services_in_gemeinde",
-    "services_reachable", "services_within_mean", "2sfca_mean", "e2sfca_mean", "gap",
+    "people",
+    "minutes_mean",
+    "minutes_median",
+    "minutes_p90",
+    "people_within",
+    "share_within",
+    "people_beyond",
+    "share_beyond",
+    "people_unreachable",
+    "services_in_gemeinde",
+    "services_reachable",
+    "services_within_mean",
+    "2sfca_mean",
+    "e2sfca_mean",
+    "gap",
     "gap_per_1000",
 )
 GEMEINDE_COLUMNS: tuple[str, ...] = ("ags", "name", *SUMMARY_COLUMNS)
@@ -129,28 +151,40 @@ class AnalysisParams:
         put = object.__setattr__
         put(self, "kinds", parse_kinds(self.kinds))
         if self.target not in settings.TARGET_GROUPS:
-            raise InputError(f"Unbekannte Zielgruppe „{self.target}“ "
-                             f"(möglich: {', '.join(settings.TARGET_GROUPS)}).")
-        if self.mode not in settings.MODES:
-            raise InputError(f"Unbekannte Verkehrsart „{self.mode}“ "
-                             f"(möglich: {', '.join(settings.MODES)}).")
-        threshold = (settings.MODES[self.mode].default_threshold_min
-                     if self.threshold_min is None else self.threshold_min)
+            raise InputError(
+                f"Unbekannte Zielgruppe „{self.target}“ "
+                f"(möglich: {', '.join(settings.TARGET_GROUPS)})."
+            )
+        if self.mode not in settings.TRAVEL_MODES:
+            raise InputError(
+                f"Unbekannte Verkehrsart „{self.mode}“ "
+                f"(möglich: {', '.join(settings.TRAVEL_MODES)})."
+            )
+        threshold = (
+            settings.TRAVEL_MODES[self.mode].default_threshold_min
+            if self.threshold_min is None
+            else self.threshold_min
+        )
         try:
             threshold = float(threshold)
         except (TypeError, ValueError):
             threshold = math.nan
         if not (math.isfinite(threshold) and threshold > 0):
-            raise InputError(f"Der Schwellenwert muss eine positive Zahl von Minuten sein "
-                             f"(angegeben: {self.threshold_min!r}).")
+            raise InputError(
+                f"Der Schwellenwert muss eine positive Zahl von Minuten sein "
+                f"(angegeben: {self.threshold_min!r})."
+            )
         put(self, "threshold_min", threshold)
         if self.measure not in settings.MEASURES:
-            raise InputError(f"Unbekanntes Maß „{self.measure}“ "
-                             f"(möglich: {', '.join(settings.MEASURES)}).")
+            raise InputError(
+                f"Unbekanntes Maß „{self.measure}“ (möglich: {', '.join(settings.MEASURES)})."
+            )
         decay = None if self.decay in (None, "", "none") else str(self.decay)
         if decay is not None and decay not in settings.DECAYS:
-            raise InputError(f"Unbekannte Distanzgewichtung „{self.decay}“ "
-                             f"(möglich: {', '.join(settings.DECAYS)} oder keine).")
+            raise InputError(
+                f"Unbekannte Distanzgewichtung „{self.decay}“ "
+                f"(möglich: {', '.join(settings.DECAYS)} oder keine)."
+            )
         put(self, "decay", decay)
         try:
             cap = float(self.gap_cap_factor)
@@ -167,9 +201,15 @@ class AnalysisParams:
 
     def to_dict(self) -> dict:
         """JSON-serialisable parameters."""
-        return {"kinds": list(self.kinds), "target": self.target, "mode": self.mode,
-                "threshold_min": self.threshold_min, "measure": self.measure,
-                "decay": self.decay, "gap_cap_factor": self.gap_cap_factor}
+        return {
+            "kinds": list(self.kinds),
+            "target": self.target,
+            "mode": self.mode,
+            "threshold_min": self.threshold_min,
+            "measure": self.measure,
+            "decay": self.decay,
+            "gap_cap_factor": self.gap_cap_factor,
+        }
 
 
 # ---------------------------------------------------------------------------
@@ -178,8 +218,9 @@ class AnalysisParams:
 def _folded(series: pd.Series | None, n: int) -> np.ndarray:
     if series is None:
         return np.full(n, "", dtype=object)
-    return np.array([str(v).strip().casefold() if isinstance(v, str) else "" for v in series],
-                    dtype=object)
+    return np.array(
+        [str(v).strip().casefold() if isinstance(v, str) else "" for v in series], dtype=object
+    )
 
 
 def _category_code(kind: str) -> str | None:
@@ -230,8 +271,9 @@ def _located_mask(services: gpd.GeoDataFrame) -> np.ndarray:
     return ok
 
 
-def service_selection(services: gpd.GeoDataFrame, kinds: str | Iterable[str] = ()
-                      ) -> gpd.GeoDataFrame:
+def service_selection(
+    services: gpd.GeoDataFrame, kinds: str | Iterable[str] = ()
+) -> gpd.GeoDataFrame:
     """The located services of the chosen categories and/or subcategories.
 
     Parameters
@@ -322,9 +364,12 @@ def decay_weights(minutes: np.ndarray, threshold: float, decay: str | None) -> n
     return np.where(t <= T, w, 0.0)
 
 
-def floating_catchment(catchment: sp.spmatrix, demand: np.ndarray, capacity: np.ndarray,
-                       weights: np.ndarray | None = None
-                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def floating_catchment(
+    catchment: sp.spmatrix,
+    demand: np.ndarray,
+    capacity: np.ndarray,
+    weights: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Two-step floating catchment (2SFCA; E2SFCA with ``weights``).
 
     Parameters
@@ -357,8 +402,12 @@ def floating_catchment(catchment: sp.spmatrix, demand: np.ndarray, capacity: np.
     return access, ratio, dj
 
 
-def gap_score(minutes: np.ndarray, people: np.ndarray, threshold: float,
-              cap_factor: float = settings.GAP_CAP_FACTOR) -> np.ndarray:
+def gap_score(
+    minutes: np.ndarray,
+    people: np.ndarray,
+    threshold: float,
+    cap_factor: float = settings.GAP_CAP_FACTOR,
+) -> np.ndarray:
     """People-minutes beyond the threshold per cell.
 
     ``gap_i = D_i × max(0, min(t_i, c·T) − T)``; unreachable cells (``t = inf``)
@@ -370,9 +419,14 @@ def gap_score(minutes: np.ndarray, people: np.ndarray, threshold: float,
     return np.asarray(people, dtype=float) * np.maximum(0.0, t - T)
 
 
-def weighted_quantiles(values: np.ndarray, weights: np.ndarray, q: Iterable[float] = QUANTILES,
-                       groups: np.ndarray | None = None, n_groups: int | None = None,
-                       order: np.ndarray | None = None) -> np.ndarray:
+def weighted_quantiles(
+    values: np.ndarray,
+    weights: np.ndarray,
+    q: Iterable[float] = QUANTILES,
+    groups: np.ndarray | None = None,
+    n_groups: int | None = None,
+    order: np.ndarray | None = None,
+) -> np.ndarray:
     """Weighted quantiles per group (inverted CDF).
 
     The q-quantile of a group is the smallest value such that the cells with a
@@ -441,9 +495,15 @@ class CellMeasures:
     demand_e2sfca: np.ndarray
 
 
-def cell_measures(minutes: np.ndarray, catchment: sp.spmatrix, demand: np.ndarray,
-                  capacity: np.ndarray, threshold: float, decay: str | None = settings.DEFAULT_DECAY,
-                  cap_factor: float = settings.GAP_CAP_FACTOR) -> CellMeasures:
+def cell_measures(
+    minutes: np.ndarray,
+    catchment: sp.spmatrix,
+    demand: np.ndarray,
+    capacity: np.ndarray,
+    threshold: float,
+    decay: str | None = settings.DEFAULT_DECAY,
+    cap_factor: float = settings.GAP_CAP_FACTOR,
+) -> CellMeasures:
     """All per-cell measures from a nearest-time field and one catchment matrix.
 
     Parameters
@@ -467,17 +527,29 @@ def cell_measures(minutes: np.ndarray, catchment: sp.spmatrix, demand: np.ndarra
     a2, r2, d2 = floating_catchment(cm, demand, capacity)
     ae, re, de = floating_catchment(cm, demand, capacity, decay_weights(cm.data, threshold, decay))
     return CellMeasures(
-        minutes=minutes, within=minutes <= float(threshold),
-        count=np.diff(cm.indptr).astype(np.int64), access_2sfca=a2, access_e2sfca=ae,
+        minutes=minutes,
+        within=minutes <= float(threshold),
+        count=np.diff(cm.indptr).astype(np.int64),
+        access_2sfca=a2,
+        access_e2sfca=ae,
         gap=gap_score(minutes, demand, threshold, cap_factor),
-        ratio_2sfca=r2, ratio_e2sfca=re, demand_2sfca=d2, demand_e2sfca=de,
+        ratio_2sfca=r2,
+        ratio_e2sfca=re,
+        demand_2sfca=d2,
+        demand_e2sfca=de,
     )
 
 
-def group_summaries(groups: np.ndarray, n: int, people: np.ndarray, cells: Any,
-                    catchment: sp.csr_matrix, service_group: np.ndarray,
-                    order: np.ndarray | None = None,
-                    access_scale: float | None = None) -> pd.DataFrame:
+def group_summaries(
+    groups: np.ndarray,
+    n: int,
+    people: np.ndarray,
+    cells: Any,
+    catchment: sp.csr_matrix,
+    service_group: np.ndarray,
+    order: np.ndarray | None = None,
+    access_scale: float | None = None,
+) -> pd.DataFrame:
     """Per-group figures (one row per group 0…n-1), see ``SUMMARY_COLUMNS``.
 
     Used per Gemeinde, for the region and per planning region (``geo.planning``).
@@ -515,31 +587,35 @@ def group_summaries(groups: np.ndarray, n: int, people: np.ndarray, cells: Any,
     # distinct services within the threshold of at least one cell with target-group people
     has_people = ok & (people > 0)
     rows = groups[has_people]
-    ind = sp.csr_matrix((np.ones(rows.size), (rows, np.flatnonzero(has_people))),
-                        shape=(n, people.size))
-    pattern = sp.csr_matrix((np.ones(catchment.nnz), catchment.indices, catchment.indptr),
-                            shape=catchment.shape)
+    ind = sp.csr_matrix(
+        (np.ones(rows.size), (rows, np.flatnonzero(has_people))), shape=(n, people.size)
+    )
+    pattern = sp.csr_matrix(
+        (np.ones(catchment.nnz), catchment.indices, catchment.indptr), shape=catchment.shape
+    )
     reachable = (ind @ pattern).getnnz(axis=1)
     in_gemeinde = np.bincount(service_group[service_group >= 0], minlength=n)[:n]
     gap = total(cells.gap)
-    return pd.DataFrame({
-        "people": tot,
-        "minutes_mean": per(total(people * np.where(reach, minutes, 0.0)), p_reach),
-        "minutes_median": q[:, 0],
-        "minutes_p90": q[:, 1],
-        "people_within": p_within,
-        "share_within": np.clip(per(p_within, tot), 0.0, 1.0),
-        "people_beyond": p_beyond,
-        "share_beyond": np.clip(per(p_beyond, tot), 0.0, 1.0),
-        "people_unreachable": total(people * ~reach),
-        "services_in_gemeinde": in_gemeinde.astype(np.int64),
-        "services_reachable": np.asarray(reachable, dtype=np.int64),
-        "services_within_mean": per(total(people * cells.count), tot),
-        "2sfca_mean": per(total(people * cells.access_2sfca), tot, access_scale),
-        "e2sfca_mean": per(total(people * cells.access_e2sfca), tot, access_scale),
-        "gap": gap,
-        "gap_per_1000": per(gap, tot, 1000.0),
-    })
+    return pd.DataFrame(
+        {
+            "people": tot,
+            "minutes_mean": per(total(people * np.where(reach, minutes, 0.0)), p_reach),
+            "minutes_median": q[:, 0],
+            "minutes_p90": q[:, 1],
+            "people_within": p_within,
+            "share_within": np.clip(per(p_within, tot), 0.0, 1.0),
+            "people_beyond": p_beyond,
+            "share_beyond": np.clip(per(p_beyond, tot), 0.0, 1.0),
+            "people_unreachable": total(people * ~reach),
+            "services_in_gemeinde": in_gemeinde.astype(np.int64),
+            "services_reachable": np.asarray(reachable, dtype=np.int64),
+            "services_within_mean": per(total(people * cells.count), tot),
+            "2sfca_mean": per(total(people * cells.access_2sfca), tot, access_scale),
+            "e2sfca_mean": per(total(people * cells.access_e2sfca), tot, access_scale),
+            "gap": gap,
+            "gap_per_1000": per(gap, tot, 1000.0),
+        }
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -592,10 +668,6 @@ class AnalysisResult:
         return self.cells[code]
 
 
-def _angebote(n: int) -> str:
-    return f"{n} Angebot" if n == 1 else f"{n} Angebote"
-
-
 def _formulas(params: AnalysisParams) -> dict[str, str]:
     T = de_decimal(params.threshold_min)
     cap = de_decimal(params.cap_minutes)
@@ -604,49 +676,56 @@ def _formulas(params: AnalysisParams) -> dict[str, str]:
     decay = {
         None: "keine Distanzgewichtung (E2SFCA = 2SFCA)",
         "step": f"Stufen {steps} für 0–T/3, T/3–2T/3, 2T/3–T (Luo & Qi 2009; obere Grenze "
-                "gehört zur Zone)",
+        "gehört zur Zone)",
         "gaussian": "w(t) = (exp(−½·(t/T)²) − exp(−½)) / (1 − exp(−½)), 1 bei 0 min, 0 bei T "
-                    "(Dai 2010)",
+        "(Dai 2010)",
     }[params.decay]
     return {
         "minutes": "Wegezeit t_i von der Zellmitte zum nächsten ausgewählten Angebot",
         "within": f"t_i ≤ T (T = {T} min)",
         "count": f"Zahl der Angebote mit t_ij ≤ T (T = {T} min)",
         "2sfca": f"R_j = S_j / Σ_(i: t_ij ≤ T) D_i; A_i = Σ_(j: t_ij ≤ T) R_j × {per} "
-                 "(S = Kapazität, D = Zielgruppe je Zelle; Angebote ohne Nachfrage im "
-                 "Einzugsbereich: R_j = 0)",
+        "(S = Kapazität, D = Zielgruppe je Zelle; Angebote ohne Nachfrage im "
+        "Einzugsbereich: R_j = 0)",
         "e2sfca": f"wie 2SFCA, in beiden Schritten gewichtet mit w(t_ij): {decay}",
         "gap": f"Lücke_i = D_i × max(0, min(t_i, {cap}) − {T}) Personen-Minuten; Zellen ohne "
-               f"erreichbares Angebot zählen mit t = {cap} min ({de_decimal(params.gap_cap_factor)}"
-               " × Schwellenwert)",
+        f"erreichbares Angebot zählen mit t = {cap} min ({de_decimal(params.gap_cap_factor)}"
+        " × Schwellenwert)",
         "gemeinde_mean": "Mittel der Wegezeit, gewichtet mit der Zielgruppe, über alle Personen "
-                         "mit erreichbarem Angebot",
+        "mit erreichbarem Angebot",
         "gemeinde_quantiles": "Median/90. Perzentil: kleinste Wegezeit, bis zu der mindestens "
-                              "50 % bzw. 90 % der Zielgruppe wohnen (ohne Angebot: unendlich)",
+        "50 % bzw. 90 % der Zielgruppe wohnen (ohne Angebot: unendlich)",
         "services_in_gemeinde": "ausgewählte Angebote mit Standort in der Gemeinde",
         "services_reachable": "verschiedene Angebote, die von mindestens einer Zelle der Gemeinde "
-                              "mit Zielgruppe innerhalb von T erreichbar sind",
+        "mit Zielgruppe innerhalb von T erreichbar sind",
         "services_within_mean": "Zahl der Angebote innerhalb von T, gemittelt über die Zielgruppe",
         "gap_per_1000": "Lückenwert ÷ Zielgruppe × 1.000",
     }
 
 
-def _metadata(region: Any, params: AnalysisParams, selection: gpd.GeoDataFrame, n_unknown: int,
-              n_unlocated: int, field_: traveltime.TravelField, n_outside: int) -> dict:
+def _metadata(
+    region: Any,
+    params: AnalysisParams,
+    selection: gpd.GeoDataFrame,
+    n_unknown: int,
+    n_unlocated: int,
+    field_: traveltime.TravelField,
+    n_outside: int,
+) -> dict:
     group = settings.TARGET_GROUPS[params.target]
-    notes = []
+    # Notes as codes with their numbers; present.describe.note_text puts them in words.
+    notes: list[dict[str, Any]] = []
     if n_unknown:
-        notes.append(f"Kapazität unbekannt: je Angebot {de_decimal(settings.DEFAULT_CAPACITY)} "
-                     f"angesetzt ({_angebote(n_unknown)})")
+        notes.append(
+            {"code": "capacity_unknown", "n": n_unknown, "capacity": settings.DEFAULT_CAPACITY}
+        )
     if n_unlocated:
-        notes.append(f"{_angebote(n_unlocated)} der Auswahl ohne Standort (nicht gefunden) "
-                     "nicht berücksichtigt")
+        notes.append({"code": "unlocated", "n": n_unlocated})
     if n_outside:
-        notes.append(f"{_angebote(n_outside)} außerhalb der Region (bis "
-                     f"{settings.REGION_BUFFER_M / 1000:g} km) mitgezählt")
+        notes.append({"code": "outside", "n": n_outside, "km": settings.REGION_BUFFER_M / 1000})
     if len(selection) == 0:
-        notes.append("Keine Angebote ausgewählt: alle Zellen ohne erreichbares Angebot")
-    coverage = field_.coverage_note()
+        notes.append({"code": "no_services"})
+    coverage = field_.coverage()
     if coverage:
         notes.append(coverage)
     meta = getattr(region, "meta", None) or {}
@@ -657,12 +736,13 @@ def _metadata(region: Any, params: AnalysisParams, selection: gpd.GeoDataFrame, 
         "params": params.to_dict(),
         "target_label": group.label_de,
         "target_unit": group.unit_de,
-        "mode_label": settings.MODES[params.mode].label_de,
+        "mode_label": settings.TRAVEL_MODES[params.mode].label_de,
         "threshold_min": params.threshold_min,
         "decay_label": settings.DECAYS[params.decay][0] if params.decay else "keine",
         "measure_label": settings.MEASURES[params.measure].label_de,
         "model": field_.model,
         "model_kind": field_.model_kind,
+        "model_info": field_.info,
         "services_used": int(len(selection)),
         "service_ids": [str(v) for v in selection.get("id", pd.Series(dtype=str))],
         "capacity_unknown": n_unknown,
@@ -671,24 +751,65 @@ def _metadata(region: Any, params: AnalysisParams, selection: gpd.GeoDataFrame, 
         "formulas": _formulas(params),
         "notes": notes,
         "sources": list(meta.get("sources", [])),
+        "demand": dict(meta.get("demand") or {}),
     }
 
 
 def _nearest_ids(selection: pd.DataFrame, nearest: np.ndarray) -> pd.Categorical:
     """Id of each cell's nearest service as a categorical (NaN where none)."""
-    ids = (selection["id"].astype(str) if "id" in selection.columns
-           else pd.Series([str(i) for i in selection.index], dtype=str))
+    ids = (
+        selection["id"].astype(str)
+        if "id" in selection.columns
+        else pd.Series([str(i) for i in selection.index], dtype=str)
+    )
     codes = np.asarray(nearest, dtype=np.int64)
     if ids.is_unique:
         return pd.Categorical.from_codes(np.where(codes >= 0, codes, -1), categories=ids.array)
     values = ids.to_numpy(dtype=object)
-    return pd.Categorical(np.where(codes >= 0, values[np.clip(codes, 0, None)], None)
-                          if len(values) else np.full(codes.size, None))
+    return pd.Categorical(
+        np.where(codes >= 0, values[np.clip(codes, 0, None)], None)
+        if len(values)
+        else np.full(codes.size, None)
+    )
 
 
-def analyze(region: Any, params: AnalysisParams,
-            networks: Mapping[str, Any] | None = None,
-            need_weights: Mapping[str, float] | None = None) -> AnalysisResult:
+def gap_ranking(gemeinden: pd.DataFrame) -> pd.DataFrame:
+    """Gemeinden with a gap, largest first: the one ranking of app, report and CLI.
+
+    Order: gap score per 1,000 of the target group (``gap_per_1000``, descending); ties
+    (many Gemeinden reach the cap, e.g. 30,000 when everybody is beyond a 15-minute
+    threshold) by the longer mean travel time (``minutes_mean``; none reachable first),
+    then the larger absolute gap, then the AGS.
+
+    Parameters
+    ----------
+    gemeinden : DataFrame
+        ``ags``, ``gap``, ``gap_per_1000``, ``minutes_mean`` (``result.gemeinden``).
+
+    Returns
+    -------
+    DataFrame
+        The rows with ``gap > 0`` in ranking order.
+    """
+    g = gemeinden.loc[gemeinden["gap"] > 0].copy()
+    mean = g["minutes_mean"].astype(float).fillna(np.inf)
+    order = np.lexsort(
+        (
+            g["ags"].astype(str).to_numpy(),
+            -g["gap"].to_numpy(dtype=float),
+            -mean.to_numpy(),
+            -g["gap_per_1000"].to_numpy(dtype=float),
+        )
+    )
+    return g.iloc[order]
+
+
+def analyze(
+    region: Any,
+    params: AnalysisParams,
+    networks: Mapping[str, Any] | None = None,
+    need_weights: Mapping[str, float] | None = None,
+) -> AnalysisResult:
     """Compute all accessibility measures for one parameter set.
 
     Parameters
@@ -727,8 +848,9 @@ def analyze(region: Any, params: AnalysisParams,
     field_ = traveltime.nearest_field(cells_xy, services_xy, params.mode, net)
     catchment = traveltime.catchment_matrix(cells_xy, services_xy, params.mode, T, net).tocsr()
     capacity, n_unknown = service_capacity(selection)
-    m = cell_measures(field_.minutes, catchment, people, capacity, T, params.decay,
-                      params.gap_cap_factor)
+    m = cell_measures(
+        field_.minutes, catchment, people, capacity, T, params.decay, params.gap_cap_factor
+    )
     if need_weights is not None:
         m.gap = m.gap * indicators.cell_weights(cells["ags"].astype(str).to_numpy(), need_weights)
 
@@ -742,36 +864,68 @@ def analyze(region: Any, params: AnalysisParams,
     per_gem.insert(0, "ags", gem["ags"].astype(str).to_numpy())
     per_gem.index = gem.index
 
-    region_row = group_summaries(np.zeros(len(cells), np.int64), 1, people, m, catchment,
-                            np.where(svc_gem >= 0, 0, -1), order)
+    region_row = group_summaries(
+        np.zeros(len(cells), np.int64),
+        1,
+        people,
+        m,
+        catchment,
+        np.where(svc_gem >= 0, 0, -1),
+        order,
+    )
     totals = {k: json_value(v) for k, v in region_row.to_dict("records")[0].items()}
     totals["services_in_region"] = totals.pop("services_in_gemeinde")
     totals["cells"] = int(len(cells))
     totals["services"] = int(len(selection))
-    worst = per_gem.loc[per_gem["gap"] > 0].sort_values(["gap", "ags"], ascending=[False, True])
+    worst = gap_ranking(per_gem)
     totals["worst_gemeinden"] = [
-        {k: json_value(r[k])
-         for k in ("ags", "name", "people", "gap", "gap_per_1000", "share_beyond")}
+        {
+            k: json_value(r[k])
+            for k in (
+                "ags",
+                "name",
+                "people",
+                "gap",
+                "gap_per_1000",
+                "minutes_mean",
+                "share_beyond",
+            )
+        }
         for _, r in worst.head(settings.WORST_GEMEINDEN_N).iterrows()
     ]
 
     per = settings.ACCESS_PER_PEOPLE
-    out_cells = pd.DataFrame({
-        "x": cells["x"].to_numpy(), "y": cells["y"].to_numpy(),
-        "ags": cells["ags"].astype(str).array, "people": people,
-        "minutes": m.minutes, "service_id": _nearest_ids(selection, field_.nearest),
-        "within": m.within, "count": m.count,
-        "2sfca": m.access_2sfca * per, "e2sfca": m.access_e2sfca * per, "gap": m.gap,
-        "off_network": np.asarray(field_.off_network, dtype=bool),
-    }, index=cells.index)
+    out_cells = pd.DataFrame(
+        {
+            "x": cells["x"].to_numpy(),
+            "y": cells["y"].to_numpy(),
+            "ags": cells["ags"].astype(str).array,
+            "people": people,
+            "minutes": m.minutes,
+            "service_id": _nearest_ids(selection, field_.nearest),
+            "within": m.within,
+            "count": m.count,
+            "2sfca": m.access_2sfca * per,
+            "e2sfca": m.access_e2sfca * per,
+            "gap": m.gap,
+            "off_network": np.asarray(field_.off_network, dtype=bool),
+        },
+        index=cells.index,
+    )
 
-    keep = [c for c in ("id", "name", "category", "subcategory", "provider", "town")
-            if c in selection.columns]
-    svc = gpd.GeoDataFrame(selection[keep].copy(), geometry=selection.geometry.values,
-                           crs=selection.crs)
+    keep = [
+        c
+        for c in ("id", "name", "category", "subcategory", "provider", "town")
+        if c in selection.columns
+    ]
+    svc = gpd.GeoDataFrame(
+        selection[keep].copy(), geometry=selection.geometry.values, crs=selection.crs
+    )
     gem_ags = gem["ags"].astype(str).to_numpy(dtype=object)
-    svc["ags"] = pd.array(np.where(svc_gem >= 0, gem_ags[np.clip(svc_gem, 0, None)]
-                                   if len(gem) else None, None), dtype="str")
+    svc["ags"] = pd.array(
+        np.where(svc_gem >= 0, gem_ags[np.clip(svc_gem, 0, None)] if len(gem) else None, None),
+        dtype="str",
+    )
     svc["capacity_used"] = capacity
     svc["capacity_known"] = _capacity_known(selection)
     svc["demand_2sfca"] = m.demand_2sfca
@@ -779,8 +933,10 @@ def analyze(region: Any, params: AnalysisParams,
     svc["demand_e2sfca"] = m.demand_e2sfca
     svc["ratio_e2sfca"] = m.ratio_e2sfca * per
     n_unlocated = int((kind_mask & ~located).sum())
-    metadata = _metadata(region, params, selection, n_unknown, n_unlocated, field_,
-                         int((svc_gem < 0).sum()))
+    metadata = _metadata(
+        region, params, selection, n_unknown, n_unlocated, field_, int((svc_gem < 0).sum())
+    )
+    metadata["network_source"] = getattr(net, "source", None) if net is not None else None
     if need_weights is not None:
         formula = getattr(need_weights, "formula", "Gewicht je Gemeinde")
         metadata["need_weighting"] = {
@@ -789,9 +945,17 @@ def analyze(region: Any, params: AnalysisParams,
             "weights": {str(k): float(v) for k, v in need_weights.items()},
         }
         metadata["formulas"]["gap"] += f"; bedarfsgewichtet: × w_Gemeinde ({formula})"
-        metadata["notes"].append(f"Lückenwert bedarfsgewichtet: {formula}")
-    return AnalysisResult(params=params, cells=out_cells, gemeinden=per_gem, totals=totals,
-                          services=svc, model=field_.model, metadata=metadata, catchment=catchment)
+        metadata["notes"].append({"code": "need_weighted", "formula": formula})
+    return AnalysisResult(
+        params=params,
+        cells=out_cells,
+        gemeinden=per_gem,
+        totals=totals,
+        services=svc,
+        model=field_.model,
+        metadata=metadata,
+        catchment=catchment,
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -818,18 +982,9 @@ def _round_half_up(values: np.ndarray) -> np.ndarray:
     return np.floor(np.asarray(values, dtype=float) + 0.5)
 
 
-def count_text(value: float | None, unit: str = "") -> str:
-    """A count of people for a sentence: rounded half up, ``"12.345"``, 1 … limit-1 as
-    ``SUPPRESSED`` (as :func:`suppress_small` does in tables), ``"–"`` when missing."""
-    if value is None or not math.isfinite(value):
-        return "–"
-    r = int(math.floor(value + 0.5))
-    text = SUPPRESSED if 0 < r < settings.SMALL_COUNT_LIMIT else de_number(r, 0)
-    return f"{text} {unit}".strip()
-
-
-def suppress_small(df: pd.DataFrame, columns: Iterable[str],
-                   limit: int = settings.SMALL_COUNT_LIMIT) -> pd.DataFrame:
+def suppress_small(
+    df: pd.DataFrame, columns: Iterable[str], limit: int = settings.SMALL_COUNT_LIMIT
+) -> pd.DataFrame:
     """Round counts to whole numbers and show 1 … limit-1 as ``"<limit"``.
 
     0 stays 0 (nobody there is no disclosure risk); counts ≥ ``limit`` and
@@ -858,8 +1013,13 @@ def _rounded(df: pd.DataFrame) -> pd.DataFrame:
     out["services_within_mean"] = np.round(out["services_within_mean"].to_numpy(dtype=float), 2)
     for col in ("2sfca_mean", "e2sfca_mean"):
         out[col] = np.round(out[col].to_numpy(dtype=float), 3)
-    for col in (*COUNT_COLUMNS, "gap", "gap_per_1000", "services_in_gemeinde",
-                "services_reachable"):
+    for col in (
+        *COUNT_COLUMNS,
+        "gap",
+        "gap_per_1000",
+        "services_in_gemeinde",
+        "services_reachable",
+    ):
         out[col] = pd.array(_round_half_up(out[col].to_numpy(dtype=float)), dtype="Int64")
     return out
 
@@ -901,8 +1061,9 @@ def table_labels(target: str, threshold_min: float) -> dict[str, str]:
     }
 
 
-def gemeinde_table(result: AnalysisResult, suppress: bool = True,
-                   total_row: bool = True) -> pd.DataFrame:
+def gemeinde_table(
+    result: AnalysisResult, suppress: bool = True, total_row: bool = True
+) -> pd.DataFrame:
     """Planner-facing table per Gemeinde: German labels with units, rounded.
 
     Counts of the target group are whole numbers; with ``suppress`` those of
@@ -919,12 +1080,20 @@ def gemeinde_table(result: AnalysisResult, suppress: bool = True,
     df = df.rename(columns=labels)
     meta = result.metadata
     df.attrs.update(
-        title=(f"{meta['target_label']} – Angebote: {', '.join(p.kinds) or 'alle'} – "
-               f"{meta['mode_label']}, bis {de_decimal(p.threshold_min)} min"),
-        model=result.model, params=p.to_dict(), notes=list(meta["notes"]),
-        formulas=dict(meta["formulas"]), sources=list(meta["sources"]),
-        suppression=(f"Zählwerte 1–{settings.SMALL_COUNT_LIMIT - 1} als „{SUPPRESSED}“"
-                     if suppress else "keine"),
+        title=(
+            f"{meta['target_label']} – Angebote: {', '.join(p.kinds) or 'alle'} – "
+            f"{meta['mode_label']}, bis {de_decimal(p.threshold_min)} min"
+        ),
+        model=result.model,
+        params=p.to_dict(),
+        notes=list(meta["notes"]),
+        formulas=dict(meta["formulas"]),
+        sources=list(meta["sources"]),
+        suppression=(
+            f"Zählwerte 1–{settings.SMALL_COUNT_LIMIT - 1} als „{SUPPRESSED}“"
+            if suppress
+            else "keine"
+        ),
     )
     return df
 
@@ -933,9 +1102,12 @@ def _records(df: pd.DataFrame) -> list[dict]:
     return [{k: json_value(v) for k, v in row.items()} for row in df.to_dict("records")]
 
 
-def cli_payload(region: Any, params: AnalysisParams,
-                networks: Mapping[str, Any] | None = None,
-                need_weights: Mapping[str, float] | None = None) -> dict:
+def cli_payload(
+    region: Any,
+    params: AnalysisParams,
+    networks: Mapping[str, Any] | None = None,
+    need_weights: Mapping[str, float] | None = None,
+) -> dict:
     """JSON-serialisable result for ``nahraum analyze --json`` (suppression applied).
 
     Uses the region's stored road network for ``params.mode`` when there is
@@ -962,11 +1134,21 @@ def cli_payload(region: Any, params: AnalysisParams,
     worst = []
     for w in result.totals["worst_gemeinden"]:
         people = suppress_small(pd.DataFrame({"people": [w["people"]]}), ["people"])["people"][0]
-        worst.append({"ags": w["ags"], "name": w["name"], "people": people,
-                      "gap": _int_or_none(w["gap"]),
-                      "gap_per_1000": _int_or_none(w["gap_per_1000"]),
-                      "share_beyond": None if w["share_beyond"] is None
-                      else round(w["share_beyond"] * 100.0, 1)})
+        worst.append(
+            {
+                "ags": w["ags"],
+                "name": w["name"],
+                "people": people,
+                "gap": _int_or_none(w["gap"]),
+                "gap_per_1000": _int_or_none(w["gap_per_1000"]),
+                "minutes_mean": None
+                if w.get("minutes_mean") is None
+                else round(w["minutes_mean"], 1),
+                "share_beyond": None
+                if w["share_beyond"] is None
+                else round(w["share_beyond"] * 100.0, 1),
+            }
+        )
     total["worst_gemeinden"] = worst
     return {
         "region": getattr(region, "name", None),
@@ -981,8 +1163,21 @@ def cli_payload(region: Any, params: AnalysisParams,
 
 
 __all__ = [
-    "AnalysisParams", "AnalysisResult", "analyze", "service_selection", "service_capacity",
-    "parse_kinds", "cell_measures", "CellMeasures", "floating_catchment", "decay_weights",
-    "step_bounds", "gap_score", "weighted_quantiles", "suppress_small", "gemeinde_table",
-    "table_labels", "cli_payload",
+    "AnalysisParams",
+    "AnalysisResult",
+    "analyze",
+    "service_selection",
+    "service_capacity",
+    "parse_kinds",
+    "cell_measures",
+    "CellMeasures",
+    "floating_catchment",
+    "decay_weights",
+    "step_bounds",
+    "gap_score",
+    "weighted_quantiles",
+    "suppress_small",
+    "gemeinde_table",
+    "table_labels",
+    "cli_payload",
 ]

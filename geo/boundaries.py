@@ -15,7 +15,9 @@ from ._io import require_file
 
 VG250_FILE = "th/boundaries/vg250ew_gemeinden_th.geojson"
 GV100AD_FILE = "th/statistics/GV100AD_301123.txt"
-VG250_POP_DATE = "31.12.2023 (vermutlich; in der Datei nicht angegeben)"
+# Reference date of the VG250-EW population figures: the BKG product "VG250-EW 31.12." of
+# the year before its release; the file itself does not state it.
+VG250_POP_DATE = "31.12.2023"
 GV100AD_POP_DATE = "31.12.2022"
 GV100AD_STAND = "30.11.2023"
 
@@ -174,7 +176,21 @@ def read_gemeinden(data_dir: Path) -> gpd.GeoDataFrame:
     gdf["pop"] = gdf["pop_vg250"]
     gdf = gdf.to_crs(settings.CRS_METRIC)
     gdf["area_km2_geom"] = gdf.geometry.area / 1e6
-    cols = ["ags", "name", "name_official", "kreis", "kreis_name", "vg_name", "vg_kind", "pop",
-            "pop_vg250", "pop_gv100", "area_km2", "area_km2_gv100", "area_km2_geom", "postcode",
-            "geometry"]
+    cols = [
+        "ags",
+        "name",
+        "name_official",
+        "kreis",
+        "kreis_name",
+        "vg_name",
+        "vg_kind",
+        "pop",
+        "pop_vg250",
+        "pop_gv100",
+        "area_km2",
+        "area_km2_gv100",
+        "area_km2_geom",
+        "postcode",
+        "geometry",
+    ]
     return gpd.GeoDataFrame(gdf[cols], geometry="geometry", crs=settings.CRS_METRIC)

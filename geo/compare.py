@@ -76,13 +76,25 @@ class _State:
             nearest = cat.codes.to_numpy(dtype=np.int64)
         else:
             nearest = pd.Index(ids).get_indexer(sid.astype(object).where(sid.notna(), None))
-        return cls(ids, analysis.points_xy(svc), svc["capacity_used"].to_numpy(dtype=float),
-                   result.cells["minutes"].to_numpy(dtype=float), np.asarray(nearest, np.int64),
-                   sp.csr_matrix(result.catchment))
+        return cls(
+            ids,
+            analysis.points_xy(svc),
+            svc["capacity_used"].to_numpy(dtype=float),
+            result.cells["minutes"].to_numpy(dtype=float),
+            np.asarray(nearest, np.int64),
+            sp.csr_matrix(result.catchment),
+        )
 
 
-def _update(state: _State, ids: np.ndarray, xy: np.ndarray, cap: np.ndarray,
-            cells_xy: np.ndarray, params: analysis.AnalysisParams, net: Any) -> _State | None:
+def _update(
+    state: _State,
+    ids: np.ndarray,
+    xy: np.ndarray,
+    cap: np.ndarray,
+    cells_xy: np.ndarray,
+    params: analysis.AnalysisParams,
+    net: Any,
+) -> _State | None:
     """The state for the selected sites (ids, positions, capacity used), recomputing
     only the sites that differ from ``state``; None if ids are not unique."""
     if len(set(ids)) != len(ids):
@@ -92,8 +104,12 @@ def _update(state: _State, ids: np.ndarray, xy: np.ndarray, cap: np.ndarray,
     kept_old, kept_new, added = [], [], []
     for j, s in enumerate(ids):
         i = old.get(s)
-        if i is not None and state.xy[i, 0] == xy[j, 0] and state.xy[i, 1] == xy[j, 1] \
-                and state.capacity[i] == cap[j]:
+        if (
+            i is not None
+            and state.xy[i, 0] == xy[j, 0]
+            and state.xy[i, 1] == xy[j, 1]
+            and state.capacity[i] == cap[j]
+        ):
             kept_old.append(i)
             kept_new.append(j)
         else:
@@ -118,8 +134,9 @@ def _update(state: _State, ids: np.ndarray, xy: np.ndarray, cap: np.ndarray,
     lost = (state.nearest >= 0) & (nearest < 0)
     if lost.any():
         if n_kept:
-            f = traveltime.nearest_field(cells_xy[lost], xy[np.asarray(kept_new, np.int64)],
-                                         mode, net)
+            f = traveltime.nearest_field(
+                cells_xy[lost], xy[np.asarray(kept_new, np.int64)], mode, net
+            )
             minutes[lost], nearest[lost] = f.minutes, f.nearest
         else:
             minutes[lost], nearest[lost] = np.inf, -1
@@ -130,13 +147,18 @@ def _update(state: _State, ids: np.ndarray, xy: np.ndarray, cap: np.ndarray,
         nearest[better] = n_kept + f.nearest[better]
     order = np.concatenate([np.asarray(kept_new, np.int64), added_a])
     assert catchment.shape == (n, order.size)
-    return _State(ids[order], xy[order] if order.size else np.empty((0, 2)), cap[order],
-                  minutes, nearest, catchment)
+    return _State(
+        ids[order],
+        xy[order] if order.size else np.empty((0, 2)),
+        cap[order],
+        minutes,
+        nearest,
+        catchment,
+    )
 
 
 #: Service columns of ``Comparison.selection``.
-LIGHT_COLUMNS: tuple[str, ...] = ("id", "name", "category", "subcategory", "capacity",
-                                  "precision")
+LIGHT_COLUMNS: tuple[str, ...] = ("id", "name", "category", "subcategory", "capacity", "precision")
 
 
 @dataclass(eq=False)
@@ -164,11 +186,23 @@ class _Sites:
             v = services[name]
             return v.astype(object).where(v.notna(), None).to_numpy(dtype=object)
 
-        cap = (pd.to_numeric(services["capacity"], errors="coerce").to_numpy(dtype=float)
-               if "capacity" in services.columns else np.full(n, np.nan))
+        cap = (
+            pd.to_numeric(services["capacity"], errors="coerce").to_numpy(dtype=float)
+            if "capacity" in services.columns
+            else np.full(n, np.nan)
+        )
         none = np.full(n, None, dtype=object)
-        return cls(ids, col("name"), col("category"), col("subcategory"), col("precision"), cap,
-                   xy, none, none.copy())
+        return cls(
+            ids,
+            col("name"),
+            col("category"),
+            col("subcategory"),
+            col("precision"),
+            cap,
+            xy,
+            none,
+            none.copy(),
+        )
 
     def after(self, scenario: Scenario, strict: bool = True) -> _Sites:
         """The sites after the scenario (same semantics as :func:`apply`)."""
@@ -184,14 +218,20 @@ class _Sites:
             return np.concatenate([a, np.array([r[key] for r in rows], dtype=object)])
 
         return _Sites(
-            cat(self.ids[idx], "id"), cat(self.names[idx], "name"),
-            cat(self.category[idx], "category"), cat(self.subcategory[idx], "subcategory"),
+            cat(self.ids[idx], "id"),
+            cat(self.names[idx], "name"),
+            cat(self.category[idx], "category"),
+            cat(self.subcategory[idx], "subcategory"),
             np.concatenate([prec, np.full(len(rows), "coordinates", dtype=object)]),
-            np.concatenate([self.capacity[idx], np.array([r["capacity"] for r in rows],
-                                                         dtype=float)]),
-            np.concatenate([xy, np.array([[r["_x"], r["_y"]] for r in rows],
-                                         dtype=float).reshape(-1, 2)]),
-            cat(res.text[idx], "scenario_change"), cat(res.change_id[idx], "change_id"))
+            np.concatenate(
+                [self.capacity[idx], np.array([r["capacity"] for r in rows], dtype=float)]
+            ),
+            np.concatenate(
+                [xy, np.array([[r["_x"], r["_y"]] for r in rows], dtype=float).reshape(-1, 2)]
+            ),
+            cat(res.text[idx], "scenario_change"),
+            cat(res.change_id[idx], "change_id"),
+        )
 
     def selected(self, kinds: tuple[str, ...]) -> np.ndarray:
         """Rows ``analysis.service_selection`` would keep (located, of the kinds)."""
@@ -200,30 +240,47 @@ class _Sites:
 
     def frame(self, mask: np.ndarray) -> gpd.GeoDataFrame:
         return gpd.GeoDataFrame(
-            {"id": self.ids[mask], "name": self.names[mask], "category": self.category[mask],
-             "subcategory": self.subcategory[mask], "capacity": self.capacity[mask],
-             "precision": self.precision[mask], "scenario_change": self.text[mask],
-             "change_id": self.change_id[mask]},
-            geometry=shapely.points(self.xy[mask]), crs=settings.CRS_METRIC)
+            {
+                "id": self.ids[mask],
+                "name": self.names[mask],
+                "category": self.category[mask],
+                "subcategory": self.subcategory[mask],
+                "capacity": self.capacity[mask],
+                "precision": self.precision[mask],
+                "scenario_change": self.text[mask],
+                "change_id": self.change_id[mask],
+            },
+            geometry=shapely.points(self.xy[mask]),
+            crs=settings.CRS_METRIC,
+        )
 
 
 _KIND_CACHE: dict[tuple, frozenset] = {}
 
 
-def _kind_mask(kinds: tuple[str, ...], category: np.ndarray, subcategory: np.ndarray
-               ) -> np.ndarray:
+def _kind_mask(kinds: tuple[str, ...], category: np.ndarray, subcategory: np.ndarray) -> np.ndarray:
     """Kind filter of ``analysis.service_selection``, evaluated once per distinct
     (category, subcategory) pair set and cached (a kind that matches nothing: empty)."""
-    pairs = list(zip((c if isinstance(c, str) else None for c in category),
-                     (c if isinstance(c, str) else None for c in subcategory), strict=True))
+    pairs = list(
+        zip(
+            (c if isinstance(c, str) else None for c in category),
+            (c if isinstance(c, str) else None for c in subcategory),
+            strict=True,
+        )
+    )
     distinct = tuple(dict.fromkeys(pairs))
     key = (kinds, distinct)
     hit = _KIND_CACHE.get(key)
     if hit is None:
         probe = gpd.GeoDataFrame(
-            {"category": [p[0] for p in distinct], "subcategory": [p[1] for p in distinct],
-             "precision": "coordinates"},
-            geometry=shapely.points(np.zeros((len(distinct), 2))), crs=settings.CRS_METRIC)
+            {
+                "category": [p[0] for p in distinct],
+                "subcategory": [p[1] for p in distinct],
+                "precision": "coordinates",
+            },
+            geometry=shapely.points(np.zeros((len(distinct), 2))),
+            crs=settings.CRS_METRIC,
+        )
         try:
             chosen = analysis.service_selection(probe, kinds).index
         except InputError:
@@ -236,13 +293,27 @@ def _kind_mask(kinds: tuple[str, ...], category: np.ndarray, subcategory: np.nda
 
 
 #: Figures compared per Gemeinde and for the region (before, after, delta).
-FIGURES: tuple[str, ...] = ("people_within", "share_within", "people_unreachable",
-                            "minutes_mean", "gap", "2sfca_mean", "e2sfca_mean")
+FIGURES: tuple[str, ...] = (
+    "people_within",
+    "share_within",
+    "people_unreachable",
+    "minutes_mean",
+    "gap",
+    "2sfca_mean",
+    "e2sfca_mean",
+)
 
 
-def _figures(codes: np.ndarray, n: int, people: np.ndarray, minutes: np.ndarray,
-             within: np.ndarray, a2: np.ndarray, ae: np.ndarray, gap: np.ndarray
-             ) -> dict[str, np.ndarray]:
+def _figures(
+    codes: np.ndarray,
+    n: int,
+    people: np.ndarray,
+    minutes: np.ndarray,
+    within: np.ndarray,
+    a2: np.ndarray,
+    ae: np.ndarray,
+    gap: np.ndarray,
+) -> dict[str, np.ndarray]:
     """Per-group sums and means as in ``analysis`` (2SFCA arrays per 1,000 already)."""
     ok = codes >= 0
     g = codes[ok]
@@ -331,19 +402,6 @@ class Comparison:
             self._services = apply(self._status_quo, self.scenario)
         return self._services
 
-    def headline(self) -> str:
-        """German one-line summary for the workshop screen."""
-        t = self.totals
-        unit = settings.TARGET_GROUPS[self.params.target].unit_de
-        T = de_decimal(self.params.threshold_min, 1)
-        share = (f"{de_decimal(100 * (t['share_within_before'] or 0), 1)} % → "
-                 f"{de_decimal(100 * (t['share_within_after'] or 0), 1)} %")
-        text = (f"+{analysis.count_text(t['newly_within'])} {unit} neu innerhalb von {T} min "
-                f"(Anteil {share})")
-        if t["newly_beyond"] >= 0.5:
-            text += f", {analysis.count_text(t['newly_beyond'])} {unit} nicht mehr"
-        return text
-
 
 def with_services(region: Any, services: gpd.GeoDataFrame) -> Any:
     """A shallow copy of ``region`` whose ``services`` are replaced (for ``analyze``)."""
@@ -356,14 +414,22 @@ def _weights_key(need_weights: Mapping[str, float] | None) -> dict | None:
     return None if need_weights is None else {str(k): float(v) for k, v in need_weights.items()}
 
 
-def _base_ok(base: Any, region: Any, params: analysis.AnalysisParams,
-             need_weights: Mapping[str, float] | None = None) -> bool:
+def _base_ok(
+    base: Any,
+    region: Any,
+    params: analysis.AnalysisParams,
+    need_weights: Mapping[str, float] | None = None,
+) -> bool:
     """Whether ``base`` is the status quo of ``region`` for ``params`` and ``need_weights``."""
-    if not (isinstance(base, analysis.AnalysisResult) and base.params == params
-            and len(base.cells) == len(region.cells)):
+    if not (
+        isinstance(base, analysis.AnalysisResult)
+        and base.params == params
+        and len(base.cells) == len(region.cells)
+    ):
         return False
     if base.metadata.get("content_hash") != (getattr(region, "meta", None) or {}).get(
-            "content_hash"):
+        "content_hash"
+    ):
         return False
     used = (base.metadata.get("need_weighting") or {}).get("weights")
     return used == _weights_key(need_weights)
@@ -409,24 +475,38 @@ def _base_cache(base: analysis.AnalysisResult, region: Any) -> _BaseCache:
     before = {k: bc[k].to_numpy() for k in _CELL_KEYS}
     before["minutes"] = before["minutes"].astype(float)
     before["within"] = before["within"].astype(bool)
-    codes = np.asarray(pd.Index(gem["ags"].astype(str)).get_indexer(bc["ags"].astype(str)),
-                       dtype=np.int64)
+    codes = np.asarray(
+        pd.Index(gem["ags"].astype(str)).get_indexer(bc["ags"].astype(str)), dtype=np.int64
+    )
     zeros = np.zeros(len(people), dtype=np.int64)
     args = [before[k] for k in _FIGURE_KEYS]
-    hit = _BaseCache(people, bc[["x", "y"]].to_numpy(dtype=float), codes, zeros,
-                     gem["ags"].astype(str).to_numpy(dtype=object),
-                     gem["name"].astype(str).to_numpy(dtype=object), before,
-                     _figures(codes, len(gem), people, *args), _figures(zeros, 1, people, *args),
-                     _State.from_result(base))
+    hit = _BaseCache(
+        people,
+        bc[["x", "y"]].to_numpy(dtype=float),
+        codes,
+        zeros,
+        gem["ags"].astype(str).to_numpy(dtype=object),
+        gem["name"].astype(str).to_numpy(dtype=object),
+        before,
+        _figures(codes, len(gem), people, *args),
+        _figures(zeros, 1, people, *args),
+        _State.from_result(base),
+    )
     _BASE_CACHE[base] = hit
     return hit
 
 
-def compare(region: Any, params: analysis.AnalysisParams, scenario: Scenario,
-            networks: Mapping[str, Any] | None = None,
-            base_result: analysis.AnalysisResult | None = None, *,
-            previous: Comparison | None = None, incremental: bool = True,
-            need_weights: Mapping[str, float] | None = None) -> Comparison:
+def compare(
+    region: Any,
+    params: analysis.AnalysisParams,
+    scenario: Scenario,
+    networks: Mapping[str, Any] | None = None,
+    base_result: analysis.AnalysisResult | None = None,
+    *,
+    previous: Comparison | None = None,
+    incremental: bool = True,
+    need_weights: Mapping[str, float] | None = None,
+) -> Comparison:
     """Compare a scenario with the status quo.
 
     Parameters
@@ -455,8 +535,11 @@ def compare(region: Any, params: analysis.AnalysisParams, scenario: Scenario,
     timings: dict[str, float] = {}
     if not isinstance(params, analysis.AnalysisParams):
         raise TypeError("params must be an AnalysisParams")
-    base = base_result if _base_ok(base_result, region, params, need_weights) else \
-        analysis.analyze(region, params, networks, need_weights)
+    base = (
+        base_result
+        if _base_ok(base_result, region, params, need_weights)
+        else analysis.analyze(region, params, networks, need_weights)
+    )
     b = _base_cache(base, region)
     timings["base_ms"] = (time.perf_counter() - t0) * 1000
     t1 = time.perf_counter()
@@ -469,29 +552,60 @@ def compare(region: Any, params: analysis.AnalysisParams, scenario: Scenario,
     state = None
     if incremental or not mask.any():
         start = b.state
-        if previous is not None and previous.base is base and previous._after is not None \
-                and previous.params == params:
+        if (
+            previous is not None
+            and previous.base is base
+            and previous._after is not None
+            and previous.params == params
+        ):
             start = previous._after
         if start is not None:
             cap = analysis.service_capacity(pd.DataFrame({"capacity": sites.capacity[mask]}))[0]
-            state = _update(start, sites.ids[mask], sites.xy[mask], cap, b.cells_xy, params,
-                            (networks or {}).get(params.mode))
+            state = _update(
+                start,
+                sites.ids[mask],
+                sites.xy[mask],
+                cap,
+                b.cells_xy,
+                params,
+                (networks or {}).get(params.mode),
+            )
     if state is not None:
-        m = analysis.cell_measures(state.minutes, state.catchment, people, state.capacity, T,
-                                   params.decay, params.gap_cap_factor)
+        m = analysis.cell_measures(
+            state.minutes,
+            state.catchment,
+            people,
+            state.capacity,
+            T,
+            params.decay,
+            params.gap_cap_factor,
+        )
         per = settings.ACCESS_PER_PEOPLE
-        gap = m.gap if need_weights is None else m.gap * indicators.cell_weights(
-            base.cells["ags"].astype(str).to_numpy(), need_weights)
-        after = {"minutes": m.minutes, "within": m.within, "count": m.count,
-                 "2sfca": m.access_2sfca * per, "e2sfca": m.access_e2sfca * per, "gap": gap}
+        gap = (
+            m.gap
+            if need_weights is None
+            else m.gap
+            * indicators.cell_weights(base.cells["ags"].astype(str).to_numpy(), need_weights)
+        )
+        after = {
+            "minutes": m.minutes,
+            "within": m.within,
+            "count": m.count,
+            "2sfca": m.access_2sfca * per,
+            "e2sfca": m.access_e2sfca * per,
+            "gap": gap,
+        }
         ids = state.ids
-        service_after = pd.Categorical.from_codes(
-            state.nearest, categories=pd.Index(ids, dtype="str")) if len(ids) else \
-            pd.Categorical([None] * len(people), categories=pd.Index([], dtype="str"))
+        service_after = (
+            pd.Categorical.from_codes(state.nearest, categories=pd.Index(ids, dtype="str"))
+            if len(ids)
+            else pd.Categorical([None] * len(people), categories=pd.Index([], dtype="str"))
+        )
         method = "incremental"
     else:
-        res = analysis.analyze(with_services(region, apply(status_quo, scenario)), params,
-                               networks, need_weights)
+        res = analysis.analyze(
+            with_services(region, apply(status_quo, scenario)), params, networks, need_weights
+        )
         after = {k: res.cells[k].to_numpy() for k in _CELL_KEYS}
         service_after = res.cells["service_id"].array
         method = "full"
@@ -507,16 +621,26 @@ def compare(region: Any, params: analysis.AnalysisParams, scenario: Scenario,
     def by_gem(v):
         return np.bincount(codes[ok], weights=v[ok], minlength=n_gem)[:n_gem]
 
-    table = {"ags": b.ags, "name": b.names, "people": fb["people"],
-             "newly_within": by_gem(new_in), "newly_beyond": by_gem(new_out)}
-    totals: dict[str, Any] = {"people": float(rb["people"][0]),
-                              "newly_within": float(new_in.sum()),
-                              "newly_beyond": float(new_out.sum())}
+    table = {
+        "ags": b.ags,
+        "name": b.names,
+        "people": fb["people"],
+        "newly_within": by_gem(new_in),
+        "newly_beyond": by_gem(new_out),
+    }
+    totals: dict[str, Any] = {
+        "people": float(rb["people"][0]),
+        "newly_within": float(new_in.sum()),
+        "newly_beyond": float(new_out.sum()),
+    }
     for f in FIGURES:
         table[f"{f}_before"], table[f"{f}_after"] = fb[f], fa[f]
         table[f"{f}_delta"] = fa[f] - fb[f]
-        for suffix, v in (("before", rb[f][0]), ("after", ra[f][0]),
-                          ("delta", ra[f][0] - rb[f][0])):
+        for suffix, v in (
+            ("before", rb[f][0]),
+            ("after", ra[f][0]),
+            ("delta", ra[f][0] - rb[f][0]),
+        ):
             totals[f"{f}_{suffix}"] = analysis.json_value(v)
     totals["services_before"] = int(len(base.services))
     totals["services_after"] = int(mask.sum())
@@ -532,53 +656,91 @@ def compare(region: Any, params: analysis.AnalysisParams, scenario: Scenario,
     change[wa & ~wb] = 0
     change[wb & ~wa] = 1
     bc = base.cells
-    out_cells = pd.DataFrame({
-        "x": bc["x"].to_numpy(), "y": bc["y"].to_numpy(), "ags": bc["ags"].array,
-        "people": people, "minutes_before": mb, "minutes_after": ma, "minutes_delta": delta,
-        "within_before": wb, "within_after": wa,
-        "change": pd.Categorical.from_codes(change, categories=list(CELL_CHANGES.values())),
-        "count_before": before["count"], "count_after": after["count"],
-        "2sfca_before": before["2sfca"], "2sfca_after": after["2sfca"],
-        "e2sfca_before": before["e2sfca"], "e2sfca_after": after["e2sfca"],
-        "gap_before": before["gap"], "gap_after": after["gap"],
-        "service_id_after": service_after,
-    }, index=bc.index)
+    out_cells = pd.DataFrame(
+        {
+            "x": bc["x"].to_numpy(),
+            "y": bc["y"].to_numpy(),
+            "ags": bc["ags"].array,
+            "people": people,
+            "minutes_before": mb,
+            "minutes_after": ma,
+            "minutes_delta": delta,
+            "within_before": wb,
+            "within_after": wa,
+            "change": pd.Categorical.from_codes(change, categories=list(CELL_CHANGES.values())),
+            "count_before": before["count"],
+            "count_after": after["count"],
+            "2sfca_before": before["2sfca"],
+            "2sfca_after": after["2sfca"],
+            "e2sfca_before": before["e2sfca"],
+            "e2sfca_after": after["e2sfca"],
+            "gap_before": before["gap"],
+            "gap_after": after["gap"],
+            "service_id_after": service_after,
+        },
+        index=bc.index,
+    )
 
     notes = _no_effect_notes(scenario, sq, set(sites.ids[mask]), base, params)
     timings["total_ms"] = (time.perf_counter() - t0) * 1000
     metadata = {
-        "scenario": scenario.name, "region": getattr(region, "name", None),
-        "params": params.to_dict(), "model": base.model, "method": method,
+        "scenario": scenario.name,
+        "region": getattr(region, "name", None),
+        "params": params.to_dict(),
+        "model": base.model,
+        "method": method,
         "method_label": "inkrementell (nur geänderte Standorte neu berechnet)"
-        if method == "incremental" else "vollständige Neuberechnung",
-        "changes": [c.describe() for c in scenario.changes], "notes": notes,
+        if method == "incremental"
+        else "vollständige Neuberechnung",
+        "changes": [c.describe() for c in scenario.changes],
+        "notes": notes,
         "timings": {k: round(v, 2) for k, v in timings.items()},
         "need_weighting": base.metadata.get("need_weighting"),
         "sources": base.metadata.get("sources", []),
     }
-    return Comparison(scenario, params, totals, gemeinden, out_cells, base, method, metadata,
-                      state, status_quo, sites, mask)
+    return Comparison(
+        scenario,
+        params,
+        totals,
+        gemeinden,
+        out_cells,
+        base,
+        method,
+        metadata,
+        state,
+        status_quo,
+        sites,
+        mask,
+    )
 
 
-def _no_effect_notes(scenario: Scenario, sq: _Sites, selected: set[str],
-                     base: analysis.AnalysisResult, params: analysis.AnalysisParams) -> list[str]:
-    """German notes on changes that do not touch the selected kind of service."""
+def _no_effect_notes(
+    scenario: Scenario,
+    sq: _Sites,
+    selected: set[str],
+    base: analysis.AnalysisResult,
+    params: analysis.AnalysisParams,
+) -> list[str]:
+    """Notes (codes) on changes that do not touch the selected kind of service."""
     prefix = settings.PLAN_ID_PREFIX
     probe = selected
-    if any(isinstance(c, CloseSite) and c.service_id.startswith(prefix)
-           for c in scenario.changes):  # judge closed planned sites as if they stayed open
-        kept = tuple(c for c in scenario.changes
-                     if not (isinstance(c, CloseSite) and c.service_id.startswith(prefix)))
+    if any(
+        isinstance(c, CloseSite) and c.service_id.startswith(prefix) for c in scenario.changes
+    ):  # judge closed planned sites as if they stayed open
+        kept = tuple(
+            c
+            for c in scenario.changes
+            if not (isinstance(c, CloseSite) and c.service_id.startswith(prefix))
+        )
         opened = sq.after(dataclasses.replace(scenario, changes=kept), strict=False)
         probe = set(opened.ids[opened.selected(params.kinds)])
     base_ids = set(base.services["id"].astype(str)) if "id" in base.services else set()
-    notes = []
+    notes: list[dict[str, Any]] = []
     for c in scenario.changes:
         sites = set(c.site_ids()) or set(c.refers_to())
         known = {s for s in sites if s.startswith(prefix)} & probe | (sites & base_ids)
         if sites and not known:
-            notes.append(f"{c.describe()}: nicht in der gewählten Angebotsart, ohne Wirkung "
-                         "auf die Kennzahlen")
+            notes.append({"code": "change_no_effect", "change": c.to_dict()})
     return notes
 
 
@@ -589,8 +751,13 @@ def comparison_table(comparison: Comparison, suppress: bool = True) -> pd.DataFr
     shares in percent.
     """
     c = comparison
-    total = {"ags": "", "name": "Region insgesamt", "people": c.totals["people"],
-             "newly_within": c.totals["newly_within"], "newly_beyond": c.totals["newly_beyond"]}
+    total = {
+        "ags": "",
+        "name": "Region insgesamt",
+        "people": c.totals["people"],
+        "newly_within": c.totals["newly_within"],
+        "newly_beyond": c.totals["newly_beyond"],
+    }
     for f in FIGURES:
         for s in ("before", "after", "delta"):
             v = c.totals[f"{f}_{s}"]
@@ -598,17 +765,35 @@ def comparison_table(comparison: Comparison, suppress: bool = True) -> pd.DataFr
     df = pd.concat([c.gemeinden, pd.DataFrame([total])], ignore_index=True)
     unit = settings.TARGET_GROUPS[c.params.target].unit_de
     T = de_decimal(c.params.threshold_min, 1)
-    counts = ["people", "newly_within", "newly_beyond", "people_within_before",
-              "people_within_after", "people_unreachable_before", "people_unreachable_after"]
+    counts = [
+        "people",
+        "newly_within",
+        "newly_beyond",
+        "people_within_before",
+        "people_within_after",
+        "people_unreachable_before",
+        "people_unreachable_after",
+    ]
     for col in ("share_within_before", "share_within_after", "share_within_delta"):
         df[col] = np.round(df[col].to_numpy(dtype=float) * 100, 1)
     for col in ("minutes_mean_before", "minutes_mean_after", "minutes_mean_delta"):
         df[col] = np.round(df[col].to_numpy(dtype=float), 1)
-    for col in ("2sfca_mean_before", "2sfca_mean_after", "2sfca_mean_delta",
-                "e2sfca_mean_before", "e2sfca_mean_after", "e2sfca_mean_delta"):
+    for col in (
+        "2sfca_mean_before",
+        "2sfca_mean_after",
+        "2sfca_mean_delta",
+        "e2sfca_mean_before",
+        "e2sfca_mean_after",
+        "e2sfca_mean_delta",
+    ):
         df[col] = np.round(df[col].to_numpy(dtype=float), 3)
-    for col in ("gap_before", "gap_after", "gap_delta", "people_within_delta",
-                "people_unreachable_delta"):
+    for col in (
+        "gap_before",
+        "gap_after",
+        "gap_delta",
+        "people_within_delta",
+        "people_unreachable_delta",
+    ):
         df[col] = np.round(df[col].to_numpy(dtype=float))
     if suppress:
         df = analysis.suppress_small(df, counts)
@@ -617,7 +802,9 @@ def comparison_table(comparison: Comparison, suppress: bool = True) -> pd.DataFr
             df[col] = np.round(df[col].to_numpy(dtype=float))
     per = de_number(settings.ACCESS_PER_PEOPLE, 0)
     labels = {
-        "ags": "AGS", "name": "Gemeinde", "people": f"Zielgruppe ({unit})",
+        "ags": "AGS",
+        "name": "Gemeinde",
+        "people": f"Zielgruppe ({unit})",
         "newly_within": f"neu bis {T} min ({unit})",
         "newly_beyond": f"nicht mehr bis {T} min ({unit})",
         "people_within_before": f"bis {T} min vorher ({unit})",
@@ -632,7 +819,8 @@ def comparison_table(comparison: Comparison, suppress: bool = True) -> pd.DataFr
         "minutes_mean_before": "Fahrzeit Mittel vorher (min)",
         "minutes_mean_after": "Fahrzeit Mittel nachher (min)",
         "minutes_mean_delta": "Fahrzeit Mittel Änderung (min)",
-        "gap_before": "Lückenwert vorher", "gap_after": "Lückenwert nachher",
+        "gap_before": "Lückenwert vorher",
+        "gap_after": "Lückenwert nachher",
         "gap_delta": "Lückenwert Änderung",
         "2sfca_mean_before": f"2SFCA vorher (je {per})",
         "2sfca_mean_after": f"2SFCA nachher (je {per})",
@@ -642,13 +830,23 @@ def comparison_table(comparison: Comparison, suppress: bool = True) -> pd.DataFr
         "e2sfca_mean_delta": f"E2SFCA Änderung (je {per})",
     }
     df = df[list(labels)].rename(columns=labels)
-    df.attrs.update(title=f"Szenario „{c.scenario.name}“ im Vergleich zum Bestand",
-                    model=c.base.model, params=c.params.to_dict(),
-                    changes=list(c.metadata["changes"]), notes=list(c.metadata["notes"]))
+    df.attrs.update(
+        title=f"Szenario „{c.scenario.name}“ im Vergleich zum Bestand",
+        model=c.base.model,
+        params=c.params.to_dict(),
+        changes=list(c.metadata["changes"]),
+        notes=list(c.metadata["notes"]),
+    )
     return df
 
 
 __all__ = [
-    "Comparison", "compare", "comparison_table", "with_services", "CELL_CHANGES", "FIGURES",
-    "LIGHT_COLUMNS", "MINUTES_EPS",
+    "Comparison",
+    "compare",
+    "comparison_table",
+    "with_services",
+    "CELL_CHANGES",
+    "FIGURES",
+    "LIGHT_COLUMNS",
+    "MINUTES_EPS",
 ]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,8 +33,17 @@ from ._tables import Table, header_key, read_csv_table, read_source, read_xlsx_t
 
 # Groups that official tables can give directly (age10_17 is derived).
 OFFICIAL_GROUPS = ("pop", "u10", "u18", "age65", "age80", "single_parent_hh", "foreign")
-_AGS_HEADERS = {"ags", "gemeindeschlüssel", "gemeindeschluessel", "regionalschlüssel",
-                "schlüssel", "kennziffer", "amtlicher gemeindeschlüssel", "kreisschlüssel", "kreis"}
+_AGS_HEADERS = {
+    "ags",
+    "gemeindeschlüssel",
+    "gemeindeschluessel",
+    "regionalschlüssel",
+    "schlüssel",
+    "kennziffer",
+    "amtlicher gemeindeschlüssel",
+    "kreisschlüssel",
+    "kreis",
+}
 _UNKNOWN_MARKERS = {".", "x", "/", "...", "…"}
 _ZERO_MARKERS = {"-", "–"}
 _RE_UNDER = re.compile(r"^unter (\d+) jahren?$")
@@ -63,10 +73,11 @@ def _group_of_header(text: str) -> str | None:
     return None
 
 
-def _score(cells: list[str]) -> int:
+def _score(cells: Sequence[str]) -> int:
     keys = [header_key(c) for c in cells]
-    return (2 * any(k in _AGS_HEADERS for k in keys)
-            + sum(1 for c in cells if _age_class(c) or _group_of_header(c)))
+    return 2 * any(k in _AGS_HEADERS for k in keys) + sum(
+        1 for c in cells if _age_class(c) or _group_of_header(c)
+    )
 
 
 def _read_table(source: Any, filename: str | None) -> tuple[Table, str]:
@@ -90,11 +101,15 @@ def _number(text: str, name: str, row: int, col: str) -> float:
     try:
         v = float(s)
     except ValueError:
-        raise InputError(f"{name}, Zeile {row}, Spalte „{col}“: „{t[:40]}“ ist keine Zahl "
-                         "(erwartet: Anzahl, „-“ für nichts oder „.“/„x“/„/“ für unbekannt).") from None
+        raise InputError(
+            f"{name}, Zeile {row}, Spalte „{col}“: „{t[:40]}“ ist keine Zahl "
+            "(erwartet: Anzahl, „-“ für nichts oder „.“/„x“/„/“ für unbekannt)."
+        ) from None
     if not math.isfinite(v) or v < 0:
-        raise InputError(f"{name}, Zeile {row}, Spalte „{col}“: {t} ist keine gültige Anzahl "
-                         "(erwartet: 0 oder mehr).")
+        raise InputError(
+            f"{name}, Zeile {row}, Spalte „{col}“: {t} ist keine gültige Anzahl "
+            "(erwartet: 0 oder mehr)."
+        )
     return v
 
 
@@ -107,8 +122,10 @@ def _ags_column(table: Table, name: str) -> int:
         vals = [r[i].strip() for r in table.rows if len(r) > i and r[i].strip()]
         if vals and sum(bool(re.fullmatch(r"\d{5}(\d{3})?", v)) for v in vals) >= 0.8 * len(vals):
             return i
-    raise InputError(f"{name}: Keine Spalte mit dem Gemeindeschlüssel (AGS) gefunden "
-                     "(erwartet: Spalte „AGS“ oder 8-stellige Schlüssel).")
+    raise InputError(
+        f"{name}: Keine Spalte mit dem Gemeindeschlüssel (AGS) gefunden "
+        "(erwartet: Spalte „AGS“ oder 8-stellige Schlüssel)."
+    )
 
 
 @dataclass
@@ -120,17 +137,14 @@ class OfficialFigures:
     date: str | None = None
     notes: list[str] = field(default_factory=list)
 
-    def label(self) -> str:
-        """Where the figures come from, in words."""
-        return f"Amtliche Zahlen je Gemeinde: {self.source}" + (f", Stand {self.date}" if self.date else "")
-
 
 def _class_groups(header: list[str]) -> dict[int, tuple[float, float]]:
     return {i: c for i, h in enumerate(header) if (c := _age_class(h))}
 
 
-def _groups_from_classes(row: dict[int, float], classes: dict[int, tuple[float, float]]
-                         ) -> dict[str, float]:
+def _groups_from_classes(
+    row: dict[int, float], classes: dict[int, tuple[float, float]]
+) -> dict[str, float]:
     """Group totals from age classes; a class straddling a bound is split by its years."""
     out: dict[str, float] = {}
     for code, (lo, hi) in _GROUP_AGES.items():
@@ -139,7 +153,7 @@ def _groups_from_classes(row: dict[int, float], classes: dict[int, tuple[float, 
             overlap_lo, overlap_hi = max(a, lo), min(b, hi)
             if overlap_hi <= overlap_lo:
                 continue
-            if math.isinf(b) and not math.isinf(hi) or (math.isinf(b) and a < lo):
+            if (math.isinf(b) and not math.isinf(hi)) or (math.isinf(b) and a < lo):
                 ok = False  # an open class cannot be split by single years
                 break
             frac = 1.0 if math.isinf(b) else (overlap_hi - overlap_lo) / (b - a)
@@ -150,8 +164,13 @@ def _groups_from_classes(row: dict[int, float], classes: dict[int, tuple[float, 
     return out
 
 
-def read_official(source: Any, gemeinden: pd.DataFrame, filename: str | None = None,
-                  source_label: str | None = None, date: str | None = None) -> OfficialFigures:
+def read_official(
+    source: Any,
+    gemeinden: pd.DataFrame,
+    filename: str | None = None,
+    source_label: str | None = None,
+    date: str | None = None,
+) -> OfficialFigures:
     """Read official figures per Gemeinde (GENESIS layout or a plain AGS table).
 
     Raises :class:`InputError` (German, naming row and column) for an unknown
@@ -161,12 +180,17 @@ def read_official(source: Any, gemeinden: pd.DataFrame, filename: str | None = N
     table, name = _read_table(source, filename)
     ags_col = _ags_column(table, name)
     classes = _class_groups(table.header)
-    direct = {i: g for i, h in enumerate(table.header)
-              if i not in classes and i != ags_col and (g := _group_of_header(h)) in OFFICIAL_GROUPS}
+    direct = {
+        i: g
+        for i, h in enumerate(table.header)
+        if i not in classes and i != ags_col and (g := _group_of_header(h)) in OFFICIAL_GROUPS
+    }
     if not classes and not direct:
-        raise InputError(f"{name}: Keine Spalte mit Zielgruppen oder Altersklassen gefunden "
-                         f"(erwartet z. B. „u18“, „{settings.TARGET_GROUPS['u18'].label_de}“ oder "
-                         "„unter 3 Jahre“).")
+        raise InputError(
+            f"{name}: Keine Spalte mit Zielgruppen oder Altersklassen gefunden "
+            f"(erwartet z. B. „u18“, „{settings.TARGET_GROUPS['u18'].label_de}“ oder "
+            "„unter 3 Jahre“)."
+        )
     known = set(gemeinden["ags"].astype(str))
     kreise = {a[:5] for a in known}
     rows, notes, skipped = {}, [], 0
@@ -179,12 +203,16 @@ def read_official(source: Any, gemeinden: pd.DataFrame, filename: str | None = N
             continue
         if ags not in known:
             if ags[:5] in kreise:
-                raise InputError(f"{name}, Zeile {n}, Spalte „{table.header[ags_col] or 'AGS'}“: "
-                                 f"Gemeindeschlüssel {ags} ist in der Region unbekannt.")
+                raise InputError(
+                    f"{name}, Zeile {n}, Spalte „{table.header[ags_col] or 'AGS'}“: "
+                    f"Gemeindeschlüssel {ags} ist in der Region unbekannt."
+                )
             skipped += 1
             continue
-        nums = {i: _number(r[i] if len(r) > i else "", name, n, table.header[i])
-                for i in (*classes, *direct)}
+        nums = {
+            i: _number(r[i] if len(r) > i else "", name, n, table.header[i])
+            for i in (*classes, *direct)
+        }
         values = {g: nums[i] for i, g in direct.items()}
         if classes and all(math.isfinite(nums[i]) for i in classes):
             for g, v in _groups_from_classes(nums, classes).items():
@@ -192,12 +220,15 @@ def read_official(source: Any, gemeinden: pd.DataFrame, filename: str | None = N
         pop = values.get("pop", math.nan)
         for g, v in values.items():
             if g != "pop" and math.isfinite(pop) and math.isfinite(v) and v > pop + 0.5:
-                raise InputError(f"{name}, Zeile {n}: {settings.TARGET_GROUPS[g].label_de} ({v:.0f}) "
-                                 f"ist größer als die Einwohnerzahl ({pop:.0f}).")
+                raise InputError(
+                    f"{name}, Zeile {n}: {settings.TARGET_GROUPS[g].label_de} ({v:.0f}) "
+                    f"ist größer als die Einwohnerzahl ({pop:.0f})."
+                )
         u10, u18 = values.get("u10", math.nan), values.get("u18", math.nan)
         if math.isfinite(u10) and math.isfinite(u18) and u10 > u18 + 0.5:
-            raise InputError(f"{name}, Zeile {n}: unter 10 ({u10:.0f}) ist größer als unter 18 "
-                             f"({u18:.0f}).")
+            raise InputError(
+                f"{name}, Zeile {n}: unter 10 ({u10:.0f}) ist größer als unter 18 ({u18:.0f})."
+            )
         rows[ags] = values
     if not rows:
         raise InputError(f"{name}: Keine Zeile mit einem Gemeindeschlüssel der Region gefunden.")
@@ -206,7 +237,9 @@ def read_official(source: Any, gemeinden: pd.DataFrame, filename: str | None = N
     values = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=list(OFFICIAL_GROUPS))
     missing = int(values.isna().sum().sum() - values.isna().all().sum() * len(values))
     if missing:
-        notes.append(f"{missing} Wert(e) nicht angegeben („.“, „x“, „/“): dort gilt die Kreis-Anpassung.")
+        notes.append(
+            f"{missing} Wert(e) nicht angegeben („.“, „x“, „/“): dort gilt die Kreis-Anpassung."
+        )
     return OfficialFigures(values.dropna(axis=1, how="all"), source_label or name, date, notes)
 
 
@@ -236,8 +269,8 @@ def apply_official(cells: pd.DataFrame, figures: OfficialFigures) -> pd.DataFram
         if pop is not None and math.isfinite(pop):
             base = cols["pop"][m].sum()
             f = pop / base if base > 0 else 0.0
-            for c in cols:
-                cols[c][m] *= f
+            for values in cols.values():
+                values[m] *= f
         for g, v in row.items():
             if g != "pop" and math.isfinite(v):
                 _scale_unit(cols[g], m, float(v), cols["pop"])
@@ -249,9 +282,9 @@ def apply_official(cells: pd.DataFrame, figures: OfficialFigures) -> pd.DataFram
 
 def _consistent(cols: dict[str, np.ndarray]) -> None:
     pop = cols["pop"]
-    for c in cols:
+    for c, values in cols.items():
         if c != "pop":
-            np.minimum(cols[c], pop, out=cols[c])
+            np.minimum(values, pop, out=values)
     cols["u10"] = np.minimum(cols["u10"], cols["u18"])
     cols["age10_17"] = np.maximum(cols["u18"] - cols["u10"], 0.0)
     cols["age80"] = np.minimum(cols["age80"], cols["age65"])
@@ -270,8 +303,9 @@ class Projection:
         return sorted(int(y) for y in self.values.columns)
 
 
-def read_projection(source: Any, filename: str | None = None,
-                    source_label: str | None = None) -> Projection:
+def read_projection(
+    source: Any, filename: str | None = None, source_label: str | None = None
+) -> Projection:
     """Read a projection table: key (AGS or Kreis), target group, one column per year.
 
     Accepts the wide layout (columns ``AGS``, ``Zielgruppe``, ``2025``, ``2030``, …)
@@ -281,38 +315,55 @@ def read_projection(source: Any, filename: str | None = None,
     keys = [header_key(h) for h in table.header]
     key_col = _ags_column(table, name)
     try:
-        grp_col = next(i for i, k in enumerate(keys) if k in ("zielgruppe", "gruppe", "target", "group"))
+        grp_col = next(
+            i for i, k in enumerate(keys) if k in ("zielgruppe", "gruppe", "target", "group")
+        )
     except StopIteration:
-        raise InputError(f"{name}: Spalte „Zielgruppe“ fehlt (erwartet: Schlüssel, Zielgruppe, "
-                         "Jahresspalten).") from None
-    year_cols = {i: int(h) for i, h in enumerate(table.header) if re.fullmatch(r"(19|20)\d\d", h.strip())}
+        raise InputError(
+            f"{name}: Spalte „Zielgruppe“ fehlt (erwartet: Schlüssel, Zielgruppe, Jahresspalten)."
+        ) from None
+    year_cols = {
+        i: int(h) for i, h in enumerate(table.header) if re.fullmatch(r"(19|20)\d\d", h.strip())
+    }
     long_year = next((i for i, k in enumerate(keys) if k in ("jahr", "year")), None)
-    long_val = next((i for i, k in enumerate(keys) if k in ("anzahl", "wert", "value", "personen")), None)
+    long_val = next(
+        (i for i, k in enumerate(keys) if k in ("anzahl", "wert", "value", "personen")), None
+    )
     if not year_cols and (long_year is None or long_val is None):
-        raise InputError(f"{name}: Keine Jahresspalten (z. B. „2030“) und keine Spalten „Jahr“/„Anzahl“.")
+        raise InputError(
+            f"{name}: Keine Jahresspalten (z. B. „2030“) und keine Spalten „Jahr“/„Anzahl“."
+        )
     recs: dict[tuple[str, str], dict[int, float]] = {}
     for n, r in enumerate(table.rows, start=table.header_row + 1):
         if len(r) <= max(key_col, grp_col) or not r[key_col].strip():
             continue
         key = r[key_col].strip()
         if not re.fullmatch(r"\d{5}(\d{3})?", key):
-            raise InputError(f"{name}, Zeile {n}, Spalte „{table.header[key_col]}“: „{key[:20]}“ ist "
-                             "kein Kreis- (5-stellig) oder Gemeindeschlüssel (8-stellig).")
+            raise InputError(
+                f"{name}, Zeile {n}, Spalte „{table.header[key_col]}“: „{key[:20]}“ ist "
+                "kein Kreis- (5-stellig) oder Gemeindeschlüssel (8-stellig)."
+            )
         g = _group_of_header(r[grp_col])
         if g is None or g not in settings.TARGET_GROUPS:
-            raise InputError(f"{name}, Zeile {n}, Spalte „{table.header[grp_col]}“: Zielgruppe "
-                             f"„{r[grp_col][:30]}“ unbekannt (möglich: {', '.join(settings.TARGET_GROUPS)}).")
+            raise InputError(
+                f"{name}, Zeile {n}, Spalte „{table.header[grp_col]}“: Zielgruppe "
+                f"„{r[grp_col][:30]}“ unbekannt (möglich: {', '.join(settings.TARGET_GROUPS)})."
+            )
         rec = recs.setdefault((key, g), {})
         if year_cols:
             for i, y in year_cols.items():
                 rec[y] = _number(r[i] if len(r) > i else "", name, n, table.header[i])
         else:
+            assert long_year is not None and long_val is not None  # checked above
             y_text = r[long_year].strip() if len(r) > long_year else ""
             if not re.fullmatch(r"(19|20)\d\d", y_text):
-                raise InputError(f"{name}, Zeile {n}, Spalte „{table.header[long_year]}“: „{y_text}“ "
-                                 "ist kein Jahr.")
-            rec[int(y_text)] = _number(r[long_val] if len(r) > long_val else "", name, n,
-                                       table.header[long_val])
+                raise InputError(
+                    f"{name}, Zeile {n}, Spalte „{table.header[long_year]}“: „{y_text}“ "
+                    "ist kein Jahr."
+                )
+            rec[int(y_text)] = _number(
+                r[long_val] if len(r) > long_val else "", name, n, table.header[long_val]
+            )
     if not recs:
         raise InputError(f"{name}: Die Tabelle enthält keine Prognosewerte.")
     values = pd.DataFrame.from_dict(recs, orient="index")
@@ -320,13 +371,16 @@ def read_projection(source: Any, filename: str | None = None,
     return Projection(values[sorted(values.columns)], source_label or name)
 
 
-def growth_factors(projection: Projection, year: int, base_year: int | None = None
-                   ) -> dict[tuple[str, str], float]:
+def growth_factors(
+    projection: Projection, year: int, base_year: int | None = None
+) -> dict[tuple[str, str], float]:
     """Factors value(year) ÷ value(base year) per (key, group); base = first year of the table."""
     years = projection.years
     if year not in years:
-        raise InputError(f"{projection.source}: Jahr {year} fehlt in der Prognose "
-                         f"(vorhanden: {', '.join(map(str, years))}).")
+        raise InputError(
+            f"{projection.source}: Jahr {year} fehlt in der Prognose "
+            f"(vorhanden: {', '.join(map(str, years))})."
+        )
     base = years[0] if base_year is None else base_year
     if base not in years:
         raise InputError(f"{projection.source}: Basisjahr {base} fehlt in der Prognose.")
@@ -334,8 +388,10 @@ def growth_factors(projection: Projection, year: int, base_year: int | None = No
     for idx, row in projection.values.iterrows():
         b, v = row[base], row[year]
         if not (math.isfinite(b) and math.isfinite(v)) or b <= 0:
-            raise InputError(f"{projection.source}: Für {idx[0]}, {idx[1]} fehlt ein Wert für "
-                             f"{base} oder {year}.")
+            raise InputError(
+                f"{projection.source}: Für {idx[0]}, {idx[1]} fehlt ein Wert für "
+                f"{base} oder {year}."
+            )
         out[(str(idx[0]), str(idx[1]))] = float(v / b)
     return out
 
@@ -380,27 +436,31 @@ def apply_growth(cells: pd.DataFrame, factors: dict) -> pd.DataFrame:
     return out
 
 
-def projection_label(year: int, source: str) -> str:
-    """Label shown on screen and in every export."""
-    return f"Prognose {year} (Quelle: {source})"
-
-
-def for_region(region: Any, official: OfficialFigures | None = None,
-               projection: Projection | None = None, year: int | None = None,
-               growth: dict[str, float] | None = None, growth_source: str = "eigene Faktoren") -> Any:
+def for_region(
+    region: Any,
+    official: OfficialFigures | None = None,
+    projection: Projection | None = None,
+    year: int | None = None,
+    growth: dict[str, float] | None = None,
+    growth_source: str = "eigene Faktoren",
+) -> Any:
     """A copy of ``region`` whose cells carry the official figures and/or a target year.
 
-    The labels (``meta["demand"]``) name the source and reference date, and
-    ``"Prognose YEAR (Quelle: …)"`` for a target year; they appear with every figure.
+    ``meta["demand"]`` records the basis as codes and names (``official``: source and
+    reference date; ``year`` and ``projection_source`` of a target year), and
+    ``meta["sources"]`` lists them; ``present.describe.demand_lines`` puts them in words
+    ("Prognose 2030 (Quelle: …)") for every figure.
     """
     import copy
     import dataclasses
 
     cells = region.cells
-    labels: list[str] = []
+    demand: dict[str, Any] = {"official": None, "year": None, "projection_source": None}
+    sources: list[dict[str, str]] = []
     if official is not None:
         cells = apply_official(cells, official)
-        labels.append(official.label())
+        demand["official"] = {"source": official.source, "date": official.date}
+        sources.append({"name": official.source, "date": official.date or "", "attribution": ""})
     if year is not None and (projection is not None or growth):
         factors: dict = dict(growth or {})
         source = growth_source
@@ -408,10 +468,10 @@ def for_region(region: Any, official: OfficialFigures | None = None,
             factors.update(growth_factors(projection, year))
             source = projection.source
         cells = apply_growth(cells, factors)
-        labels.append(projection_label(year, source))
+        demand.update(year=int(year), projection_source=source)  # named with every figure
     meta = copy.deepcopy(region.meta)
-    meta["demand"] = {"labels": labels, "year": year}
-    meta.setdefault("sources", []).extend({"name": lab, "date": "", "attribution": ""} for lab in labels)
+    meta["demand"] = demand
+    meta.setdefault("sources", []).extend(sources)
     return dataclasses.replace(region, cells=cells, meta=meta)
 
 
@@ -423,12 +483,16 @@ def parse_growth(text: str) -> dict[str, float]:
             continue
         code, _, val = part.partition("=")
         if code not in settings.TARGET_GROUPS:
-            raise InputError(f"Wachstumsfaktor „{part}“: Zielgruppe „{code}“ unbekannt "
-                             f"(möglich: {', '.join(settings.TARGET_GROUPS)}).")
+            raise InputError(
+                f"Wachstumsfaktor „{part}“: Zielgruppe „{code}“ unbekannt "
+                f"(möglich: {', '.join(settings.TARGET_GROUPS)})."
+            )
         try:
             f = float(val.replace(",", "."))
         except ValueError:
-            raise InputError(f"Wachstumsfaktor „{part}“: „{val}“ ist keine Zahl (z. B. u18=0,95).") from None
+            raise InputError(
+                f"Wachstumsfaktor „{part}“: „{val}“ ist keine Zahl (z. B. u18=0,95)."
+            ) from None
         if not (0 < f < 10):
             raise InputError(f"Wachstumsfaktor „{part}“: erwartet eine Zahl zwischen 0 und 10.")
         out[code] = f

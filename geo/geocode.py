@@ -46,8 +46,21 @@ _CARRIED_PRECISIONS = ("manual", "street", "village", "postcode", "gemeinde")
 
 # Town values that mean "no place given".
 _PLACEHOLDERS = {
-    "", "unbekannt", "unknown", "k a", "ka", "keine angabe", "ohne", "n n", "nn", "offen",
-    "tbd", "nicht bekannt", "nicht genannt", "ort nicht genannt", "x",
+    "",
+    "unbekannt",
+    "unknown",
+    "k a",
+    "ka",
+    "keine angabe",
+    "ohne",
+    "n n",
+    "nn",
+    "offen",
+    "tbd",
+    "nicht bekannt",
+    "nicht genannt",
+    "ort nicht genannt",
+    "x",
 }
 # Words dropped from place names before matching ("Stadt Sömmerda", "Sondershausen, Stadt").
 _DROP_WORDS = {"stadt", "gemeinde", "landgemeinde"}
@@ -56,8 +69,9 @@ _OT_RE = re.compile(r"\s*(?:,|-)?\s*\b(?:OT|Ortsteil)\b\.?:?\s*", re.IGNORECASE)
 _VG_RE = re.compile(r"^(?:vg|verwaltungsgemeinschaft)\b", re.IGNORECASE)
 _PLZ_PREFIX_RE = re.compile(r"^\s*(\d{5})\s+(.+)$")
 _NUMBER_CLEAN_RE = re.compile(r"[\s\u00a0\u202f']")
-_NUMBER_RE = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?|[+-]?(?:inf|infinity|nan)",
-                        re.IGNORECASE)
+_NUMBER_RE = re.compile(
+    r"[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?|[+-]?(?:inf|infinity|nan)", re.IGNORECASE
+)
 
 
 # ---------------------------------------------------------------------------
@@ -221,8 +235,9 @@ def _match_ags(ags: pd.Series, ags_set: Iterable[str] | None) -> pd.Series:
     return ags.isin(codes) | ags.str[:5].isin(kreise)
 
 
-def load_places(data_dir: str | Path | None = None,
-                ags_set: Iterable[str] | None = None) -> gpd.GeoDataFrame:
+def load_places(
+    data_dir: str | Path | None = None, ags_set: Iterable[str] | None = None
+) -> gpd.GeoDataFrame:
     """Load GeoNames settlements (cities500, Thuringia) as points in EPSG:3035.
 
     Parameters
@@ -243,19 +258,23 @@ def load_places(data_dir: str | Path | None = None,
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
         raw = raw[raw["feature_class"] == "P"]
-        df = pd.DataFrame({
-            "name": raw["name"].str.strip(),
-            "ags": raw["admin4_code"].str.strip().str.zfill(8),
-            "population": pd.to_numeric(raw["population"], errors="coerce").fillna(0)
-            .astype("int64"),
-            "feature_code": raw["feature_code"],
-            "geonameid": raw["geonameid"],
-        })
+        df = pd.DataFrame(
+            {
+                "name": raw["name"].str.strip(),
+                "ags": raw["admin4_code"].str.strip().str.zfill(8),
+                "population": pd.to_numeric(raw["population"], errors="coerce")
+                .fillna(0)
+                .astype("int64"),
+                "feature_code": raw["feature_code"],
+                "geonameid": raw["geonameid"],
+            }
+        )
         lat = pd.to_numeric(raw["latitude"], errors="raise")
         lon = pd.to_numeric(raw["longitude"], errors="raise")
     except (KeyError, ValueError, pd.errors.ParserError) as exc:
-        raise DataFileError(f"{path.name}: Datei ist beschädigt oder hat unerwartete Spalten "
-                            f"({exc}).") from exc
+        raise DataFileError(
+            f"{path.name}: Datei ist beschädigt oder hat unerwartete Spalten ({exc})."
+        ) from exc
     df["kreis"] = df["ags"].str[:5]
     gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(lon, lat), crs=settings.CRS_DISPLAY)
     gdf = gdf[_match_ags(gdf["ags"], ags_set).to_numpy()].to_crs(settings.CRS_METRIC)
@@ -275,16 +294,19 @@ def load_postcodes(data_dir: str | Path | None = None) -> pd.DataFrame:
     path = require_file(settings.data_dir(data_dir) / POSTCODES_FILE, "GeoNames-Postleitzahlen")
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-        return pd.DataFrame({
-            "postcode": raw["postal_code"].str.strip().str.zfill(5),
-            "place_name": raw["place_name"].str.strip(),
-            "kreis": raw["admin_code3"].str.strip(),
-            "lat": pd.to_numeric(raw["latitude"], errors="raise"),
-            "lon": pd.to_numeric(raw["longitude"], errors="raise"),
-        })
+        return pd.DataFrame(
+            {
+                "postcode": raw["postal_code"].str.strip().str.zfill(5),
+                "place_name": raw["place_name"].str.strip(),
+                "kreis": raw["admin_code3"].str.strip(),
+                "lat": pd.to_numeric(raw["latitude"], errors="raise"),
+                "lon": pd.to_numeric(raw["longitude"], errors="raise"),
+            }
+        )
     except (KeyError, ValueError, pd.errors.ParserError) as exc:
-        raise DataFileError(f"{path.name}: Datei ist beschädigt oder hat unerwartete Spalten "
-                            f"({exc}).") from exc
+        raise DataFileError(
+            f"{path.name}: Datei ist beschädigt oder hat unerwartete Spalten ({exc})."
+        ) from exc
 
 
 # ---------------------------------------------------------------------------
@@ -293,8 +315,9 @@ def load_postcodes(data_dir: str | Path | None = None) -> pd.DataFrame:
 class _Gazetteer:
     """Lookup tables over places, postcodes and Gemeinden (all EPSG:3035)."""
 
-    def __init__(self, gemeinden: gpd.GeoDataFrame, places: gpd.GeoDataFrame,
-                 postcodes: pd.DataFrame):
+    def __init__(
+        self, gemeinden: gpd.GeoDataFrame, places: gpd.GeoDataFrame, postcodes: pd.DataFrame
+    ):
         gem = gemeinden.to_crs(settings.CRS_METRIC) if gemeinden.crs else gemeinden
         self.gem_ags = gem["ags"].astype(str).tolist()
         self.gem_name = dict(zip(self.gem_ags, gem["name"].astype(str), strict=True))
@@ -303,8 +326,11 @@ class _Gazetteer:
         self.region_ags = set(self.gem_ags)
         self.gem_index: dict[str, list[str]] = {}
         self.gem_keys: dict[str, set[str]] = {ags: set() for ags in self.gem_ags}
-        name_cols = [c for c in gem.columns
-                     if c == "name" or c.startswith("name_") or c in ("gen", "gv100_name")]
+        name_cols = [
+            c
+            for c in gem.columns
+            if c == "name" or c.startswith("name_") or c in ("gen", "gv100_name")
+        ]
         for col in name_cols:
             for ags, name in zip(self.gem_ags, gem[col].tolist(), strict=True):
                 for key in _name_keys(name):
@@ -316,8 +342,11 @@ class _Gazetteer:
         pl = places.to_crs(settings.CRS_METRIC) if places.crs else places
         self.pl_name = pl["name"].astype(str).tolist()
         self.pl_ags = pl["ags"].astype(str).tolist()
-        self.pl_pop = pl["population"].fillna(0).astype(float).tolist() \
-            if "population" in pl.columns else [0.0] * len(pl)
+        self.pl_pop = (
+            pl["population"].fillna(0).astype(float).tolist()
+            if "population" in pl.columns
+            else [0.0] * len(pl)
+        )
         self.pl_geom = list(pl.geometry)
         self.pl_index: dict[str, list[int]] = {}
         for i, name in enumerate(self.pl_name):
@@ -325,16 +354,19 @@ class _Gazetteer:
                 self.pl_index.setdefault(key, []).append(i)
 
         pc = postcodes.reset_index(drop=True)
-        pts = gpd.GeoSeries(gpd.points_from_xy(pc["lon"], pc["lat"]),
-                            crs=settings.CRS_DISPLAY).to_crs(settings.CRS_METRIC)
+        pts = gpd.GeoSeries(
+            gpd.points_from_xy(pc["lon"], pc["lat"]), crs=settings.CRS_DISPLAY
+        ).to_crs(settings.CRS_METRIC)
         self.pc_rows: dict[str, list[int]] = {}
         for i, code in enumerate(pc["postcode"].astype(str)):
             self.pc_rows.setdefault(code.strip().zfill(5), []).append(i)
         self.pc_name = pc["place_name"].astype(str).tolist()
-        self.pc_kreis = pc["kreis"].astype(str).tolist() if "kreis" in pc.columns \
-            else [""] * len(pc)
-        self.pc_xy = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()]) if len(pc) \
-            else np.empty((0, 2))
+        self.pc_kreis = (
+            pc["kreis"].astype(str).tolist() if "kreis" in pc.columns else [""] * len(pc)
+        )
+        self.pc_xy = (
+            np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()]) if len(pc) else np.empty((0, 2))
+        )
 
     # -- candidate selection -------------------------------------------------
     def gemeinden_named(self, name: str) -> list[str]:
@@ -350,25 +382,36 @@ class _Gazetteer:
         def score(i: int) -> tuple:
             ags = self.pl_ags[i]
             seat = bool(set(_name_keys(self.pl_name[i])) & self.gem_keys.get(ags, set()))
-            return (ags in self.region_ags, ags in within, ags[:5] in pc_kreise, seat,
-                    self.pl_pop[i])
+            return (
+                ags in self.region_ags,
+                ags in within,
+                ags[:5] in pc_kreise,
+                seat,
+                self.pl_pop[i],
+            )
 
         ranked = sorted(cands, key=score, reverse=True)
         best = ranked[0]
         note = ""
         in_region = [i for i in ranked if self.pl_ags[i] in self.region_ags]
         if len(in_region) > 1:
-            where = ", ".join(f"Gemeinde {self.gem_name.get(self.pl_ags[i], self.pl_ags[i])}"
-                              for i in in_region)
-            note = (f"Ortsname mehrdeutig ({len(in_region)} Orte „{name}“: {where}); "
-                    f"gewählt: Gemeinde {self.gem_name.get(self.pl_ags[best], self.pl_ags[best])}")
+            where = ", ".join(
+                f"Gemeinde {self.gem_name.get(self.pl_ags[i], self.pl_ags[i])}" for i in in_region
+            )
+            note = (
+                f"Ortsname mehrdeutig ({len(in_region)} Orte „{name}“: {where}); "
+                f"gewählt: Gemeinde {self.gem_name.get(self.pl_ags[best], self.pl_ags[best])}"
+            )
         return best, note
 
     def seat(self, ags: str) -> int | None:
         """The place that carries the Gemeinde's name (its seat), if listed."""
         keys = self.gem_keys.get(ags, set())
-        cands = [i for i, a in enumerate(self.pl_ags)
-                 if a == ags and set(_name_keys(self.pl_name[i])) & keys]
+        cands = [
+            i
+            for i, a in enumerate(self.pl_ags)
+            if a == ags and set(_name_keys(self.pl_name[i])) & keys
+        ]
         return max(cands, key=lambda i: self.pl_pop[i]) if cands else None
 
     def postcode_point(self, postcode: str, names: list[str]) -> tuple[shapely.Point, str] | None:
@@ -383,8 +426,9 @@ class _Gazetteer:
         x, y = self.pc_xy[rows].mean(axis=0)
         names_txt = ", ".join(self.pc_name[i] for i in rows[:6])
         more = " …" if len(rows) > 6 else ""
-        return shapely.Point(x, y), (f"PLZ {postcode}: Mittelpunkt der {len(rows)} "
-                                     f"PLZ-Orte ({names_txt}{more})")
+        return shapely.Point(x, y), (
+            f"PLZ {postcode}: Mittelpunkt der {len(rows)} PLZ-Orte ({names_txt}{more})"
+        )
 
 
 def _split_town(town: str) -> tuple[str, str, str, str | None]:
@@ -417,8 +461,9 @@ def normalize_postcode(value: object) -> str:
     return m.group(1) if m else ""
 
 
-def _geocode_row(gz: _Gazetteer, town_raw: str, ortsteil_raw: str, postcode_raw: str,
-                 street: str) -> tuple[str, shapely.Point | None, str]:
+def _geocode_row(
+    gz: _Gazetteer, town_raw: str, ortsteil_raw: str, postcode_raw: str, street: str
+) -> tuple[str, shapely.Point | None, str]:
     """Geocode one row without coordinates: (precision, point, note)."""
     notes: list[str] = []
     town, ot_from_town, pc_from_town, removed = _split_town(town_raw)
@@ -440,18 +485,24 @@ def _geocode_row(gz: _Gazetteer, town_raw: str, ortsteil_raw: str, postcode_raw:
     precision, point = "not_found", None
 
     def place_note(i: int) -> str:
-        return (f"GeoNames-Ort „{gz.pl_name[i]}“ "
-                f"(Gemeinde {gz.gem_name.get(gz.pl_ags[i], gz.pl_ags[i])})")
+        return (
+            f"GeoNames-Ort „{gz.pl_name[i]}“ "
+            f"(Gemeinde {gz.gem_name.get(gz.pl_ags[i], gz.pl_ags[i])})"
+        )
 
     # (a) GeoNames place: Ortsteil first (inside the town's Gemeinde), then the town.
     if ortsteil:
         idx, amb = gz.best_place(ortsteil, within, postcode)
         if idx is None:
-            notes.append(f"Ortsteil „{ortsteil}“ nicht im Ortsverzeichnis (GeoNames, Orte ab "
-                         "500 Einw. und Gemeindesitze)")
+            notes.append(
+                f"Ortsteil „{ortsteil}“ nicht im Ortsverzeichnis (GeoNames, Orte ab "
+                "500 Einw. und Gemeindesitze)"
+            )
         elif within and gz.pl_ags[idx] not in within:
-            notes.append(f"Ortsteil „{ortsteil}“ liegt laut GeoNames nicht in der Gemeinde "
-                         f"„{town}“; nicht verwendet")
+            notes.append(
+                f"Ortsteil „{ortsteil}“ liegt laut GeoNames nicht in der Gemeinde "
+                f"„{town}“; nicht verwendet"
+            )
         else:
             precision, point = "village", gz.pl_geom[idx]
             notes += [n for n in (amb, place_note(idx)) if n]
@@ -481,11 +532,15 @@ def _geocode_row(gz: _Gazetteer, town_raw: str, ortsteil_raw: str, postcode_raw:
         if placeholder:
             reason = f"Kein Ort angegeben („{town_raw}“)"
         elif is_vg:
-            reason = (f"Nur eine Verwaltungsgemeinschaft angegeben („{town_raw}“), weder Ort "
-                      "noch Gemeinde")
+            reason = (
+                f"Nur eine Verwaltungsgemeinschaft angegeben („{town_raw}“), weder Ort "
+                "noch Gemeinde"
+            )
         elif given:
-            reason = (f"Ort „{town or ortsteil}“ weder im Ortsverzeichnis (GeoNames) noch als "
-                      "Gemeinde gefunden")
+            reason = (
+                f"Ort „{town or ortsteil}“ weder im Ortsverzeichnis (GeoNames) noch als "
+                "Gemeinde gefunden"
+            )
         else:
             reason = "Weder Koordinaten noch Ort noch Postleitzahl angegeben"
         if postcode_raw:
@@ -496,9 +551,12 @@ def _geocode_row(gz: _Gazetteer, town_raw: str, ortsteil_raw: str, postcode_raw:
     return precision, point, "; ".join(notes)
 
 
-def geocode_services(df: pd.DataFrame, gemeinden_gdf_3035: gpd.GeoDataFrame,
-                     places_gdf_3035: gpd.GeoDataFrame,
-                     postcodes_df: pd.DataFrame) -> gpd.GeoDataFrame:
+def geocode_services(
+    df: pd.DataFrame,
+    gemeinden_gdf_3035: gpd.GeoDataFrame,
+    places_gdf_3035: gpd.GeoDataFrame,
+    postcodes_df: pd.DataFrame,
+) -> gpd.GeoDataFrame:
     """Locate every service: own coordinates, else place, postcode or Gemeinde.
 
     Parameters
@@ -529,8 +587,9 @@ def geocode_services(df: pd.DataFrame, gemeinden_gdf_3035: gpd.GeoDataFrame,
 
     ok = status == "ok"
     if ok.any():
-        pts = gpd.GeoSeries(gpd.points_from_xy(lon[ok], lat[ok]),
-                            crs=settings.CRS_DISPLAY).to_crs(settings.CRS_METRIC)
+        pts = gpd.GeoSeries(gpd.points_from_xy(lon[ok], lat[ok]), crs=settings.CRS_DISPLAY).to_crs(
+            settings.CRS_METRIC
+        )
         for i, p in zip(np.flatnonzero(ok), pts, strict=True):
             geoms[i] = p
         precision[ok] = "coordinates"
@@ -547,11 +606,14 @@ def geocode_services(df: pd.DataFrame, gemeinden_gdf_3035: gpd.GeoDataFrame,
     towns, ortsteile = _tables.column_texts(df, "town"), _tables.column_texts(df, "ortsteil")
     postcodes, streets = _tables.column_texts(df, "postcode"), _tables.column_texts(df, "street")
     for i in np.flatnonzero(status == "empty"):
-        precision[i], geoms[i], notes[i] = _geocode_row(gz, towns[i], ortsteile[i],
-                                                        postcodes[i], streets[i])
+        precision[i], geoms[i], notes[i] = _geocode_row(
+            gz, towns[i], ortsteile[i], postcodes[i], streets[i]
+        )
     out = df.copy()
     out["precision"] = pd.Series(precision, index=df.index, dtype="str")
     out["geocode_note"] = pd.Series(notes, index=df.index, dtype="str")
-    return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geoms, index=df.index,
-                                                         crs=settings.CRS_METRIC),
-                            crs=settings.CRS_METRIC)
+    return gpd.GeoDataFrame(
+        out,
+        geometry=gpd.GeoSeries(geoms, index=df.index, crs=settings.CRS_METRIC),
+        crs=settings.CRS_METRIC,
+    )

@@ -64,21 +64,64 @@ _CLEANUP_AGE_S = 60.0  # older unreferenced parquet files are removed on save
 # ---------------------------------------------------------------------------
 # Column roles
 # ---------------------------------------------------------------------------
-_NAME_KEYS = frozenset(header_key(a) for a in (
-    "name", "gemeinde", "gemeindename", "gemeindenamen", "gemeindebezeichnung", "bezeichnung",
-    "region", "regionalname", "regionalbezeichnung", "gebiet", "gebietseinheit", "ort",
-    "kreise und gemeinden", "gemeinden",
-))
+_NAME_KEYS = frozenset(
+    header_key(a)
+    for a in (
+        "name",
+        "gemeinde",
+        "gemeindename",
+        "gemeindenamen",
+        "gemeindebezeichnung",
+        "bezeichnung",
+        "region",
+        "regionalname",
+        "regionalbezeichnung",
+        "gebiet",
+        "gebietseinheit",
+        "ort",
+        "kreise und gemeinden",
+        "gemeinden",
+    )
+)
 # Descriptive columns that are never indicators, even when they hold numbers.
-_META_KEYS = frozenset(header_key(a) for a in (
-    "kreis", "kreisname", "landkreis", "land", "bundesland", "regierungsbezirk", "rb", "vg",
-    "verwaltungsgemeinschaft", "gemeindeverband", "verband", "jahr", "stand", "datum",
-    "berichtsmonat", "berichtsjahr", "monat", "stichtag", "plz", "postleitzahl", "bemerkung",
-    "bemerkungen", "hinweis", "hinweise", "fußnote", "fußnoten", "quelle", "lfd. nr.", "nr",
-))
+_META_KEYS = frozenset(
+    header_key(a)
+    for a in (
+        "kreis",
+        "kreisname",
+        "landkreis",
+        "land",
+        "bundesland",
+        "regierungsbezirk",
+        "rb",
+        "vg",
+        "verwaltungsgemeinschaft",
+        "gemeindeverband",
+        "verband",
+        "jahr",
+        "stand",
+        "datum",
+        "berichtsmonat",
+        "berichtsjahr",
+        "monat",
+        "stichtag",
+        "plz",
+        "postleitzahl",
+        "bemerkung",
+        "bemerkungen",
+        "hinweis",
+        "hinweise",
+        "fußnote",
+        "fußnoten",
+        "quelle",
+        "lfd. nr.",
+        "nr",
+    )
+)
 _POPULATION_RE = re.compile(
     r"(einwohner(innen)?(undeinwohner)?|bevoelkerung|ew|pop|population)"
-    r"(insgesamt|gesamt|zahl)?(am|stand)?[0-9]*")
+    r"(insgesamt|gesamt|zahl)?(am|stand)?[0-9]*"
+)
 _KEY_STOP = ("kreis", "land", "verband", "bezirk", "plz", "post")
 
 
@@ -113,12 +156,13 @@ def _is_header(cells: Sequence[object]) -> bool:
 
 
 def _no_header(name: str, xlsx: bool = False) -> InputError:
-    where = (" (gelesen wird das erste Tabellenblatt mit Daten)" if xlsx else "")
+    where = " (gelesen wird das erste Tabellenblatt mit Daten)" if xlsx else ""
     return InputError(
         f"{name}: Keine Kopfzeile mit einer Schlüsselspalte gefunden{where}. Erwartet wird in "
         f"den ersten {settings.INDICATOR_HEADER_SEARCH_ROWS} Zeilen eine Kopfzeile mit einer "
         "Spalte „AGS“, „Gemeindeschlüssel“, „Regionalschlüssel“ (ARS), „Kennziffer“ oder "
-        "„Schlüssel“ und mindestens einer Indikatorspalte.")
+        "„Schlüssel“ und mindestens einer Indikatorspalte."
+    )
 
 
 def _safe_name(name: object) -> str:
@@ -133,8 +177,14 @@ def _safe_name(name: object) -> str:
 # Keys and numbers
 # ---------------------------------------------------------------------------
 _KEY_CLEAN_RE = re.compile(r"[\s\u00a0\u202f]")
-_LEVELS = {1: "ein Land", 2: "ein Land", 3: "einen Regierungsbezirk", 4: "einen Kreis",
-           5: "einen Kreis", 9: "einen Gemeindeverband"}
+_LEVELS = {
+    1: "ein Land",
+    2: "ein Land",
+    3: "einen Regierungsbezirk",
+    4: "einen Kreis",
+    5: "einen Kreis",
+    9: "einen Gemeindeverband",
+}
 
 
 def normalize_key(value: object) -> tuple[str, str]:
@@ -193,8 +243,9 @@ _NONFINITE_RE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
 _DE_GROUPED_RE = re.compile(r"[+-]?\d{1,3}(?:\.\d{3})+(?:,\d+)?", re.ASCII)
 _EN_GROUPED_RE = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?", re.ASCII)
 _AMBIGUOUS_RE = re.compile(r"[+-]?[1-9]\d{0,2}\.\d{3}", re.ASCII)  # "1.234": 1234 or 1,234?
-_POINT_DECIMAL_RE = re.compile(r"[+-]?\d*\.\d+(?:[eE][+-]?\d+)?|[+-]?\d{1,3}(?:,\d{3})+\.\d+",
-                               re.ASCII)
+_POINT_DECIMAL_RE = re.compile(
+    r"[+-]?\d*\.\d+(?:[eE][+-]?\d+)?|[+-]?\d{1,3}(?:,\d{3})+\.\d+", re.ASCII
+)
 
 
 def parse_value(text: str, dot_thousands: bool = True) -> tuple[str, float, bool]:
@@ -277,12 +328,12 @@ def _column_style(texts: Iterable[str]) -> tuple[bool, bool]:
 
 _MESSAGES = {
     "invalid": "„{v}“ ist keine Zahl; erwartet z. B. 12,5 oder 12,5 % oder 1.234 (fehlende "
-               "Werte leer lassen oder „*“ eintragen).",
+    "Werte leer lassen oder „*“ eintragen).",
     "formula": "„{v}“ sieht wie eine Tabellenformel aus; Formeln werden nicht ausgewertet. "
-               "Erwartet eine Zahl – bitte in Excel die Werte statt der Formeln speichern "
-               "(Kopieren, Inhalte einfügen: Werte) oder als CSV exportieren.",
+    "Erwartet eine Zahl – bitte in Excel die Werte statt der Formeln speichern "
+    "(Kopieren, Inhalte einfügen: Werte) oder als CSV exportieren.",
     "nonfinite": "„{v}“ ist keine endliche Zahl (NaN, unendlich oder zu groß); erwartet eine "
-                 "Zahl wie 12,5 (fehlende Werte leer lassen oder „*“ eintragen).",
+    "Zahl wie 12,5 (fehlende Werte leer lassen oder „*“ eintragen).",
 }
 
 
@@ -322,7 +373,7 @@ def _xlsx_table(data: bytes, name: str) -> tuple[list[str], list[list[str]], int
     table = [header, *rows]
     for i, row in enumerate(table[: settings.INDICATOR_HEADER_SEARCH_ROWS]):
         if _is_header(row):
-            return table[i], table[i + 1:], i
+            return table[i], table[i + 1 :], i
     raise _no_header(name, xlsx=True)
 
 
@@ -380,14 +431,18 @@ def read_indicators(source: SourceLike, filename: str | None = None) -> pd.DataF
     elif fmt == "xlsx":
         header, rows, preamble = _xlsx_table(data, name)
     else:
-        raise InputError(f"{name}: Indikatortabellen werden als CSV- oder Excel-Datei (.xlsx) "
-                         f"erwartet, nicht als {fmt.upper()}.")
+        raise InputError(
+            f"{name}: Indikatortabellen werden als CSV- oder Excel-Datei (.xlsx) "
+            f"erwartet, nicht als {fmt.upper()}."
+        )
     if len(rows) > _tables.MAX_ROWS:
         raise InputError(f"{name}: Mehr als {_tables.MAX_ROWS} Zeilen; bitte aufteilen.")
     if len(header) > settings.INDICATOR_MAX_COLUMNS:
-        raise InputError(f"{name}: Die Kopfzeile hat {len(header)} Spalten, erlaubt sind "
-                         f"höchstens {settings.INDICATOR_MAX_COLUMNS}. Bitte nur die "
-                         "benötigten Spalten exportieren.")
+        raise InputError(
+            f"{name}: Die Kopfzeile hat {len(header)} Spalten, erlaubt sind "
+            f"höchstens {settings.INDICATOR_MAX_COLUMNS}. Bitte nur die "
+            "benötigten Spalten exportieren."
+        )
     labels = _column_labels(header)
     width = len(labels)
     columns: dict[str, list[str]] = {c: [] for c in labels}
@@ -405,8 +460,7 @@ def read_indicators(source: SourceLike, filename: str | None = None) -> pd.DataF
     df = df.replace("", np.nan)
     if df.empty:
         raise InputError(f"{name}: Keine Datenzeilen unter der Kopfzeile gefunden.")
-    df.attrs.update(source_file=name, format=fmt, preamble_rows=preamble,
-                    row_problems=row_problems)
+    df.attrs.update(source_file=name, format=fmt, preamble_rows=preamble, row_problems=row_problems)
     return df
 
 
@@ -464,10 +518,15 @@ class IndicatorTable:
         return {
             "file": self.file,
             "imported_at": self.imported_at,
-            "indicators": [{"column": c, "label": self.labels.get(c, c),
-                            "unit": self.units.get(c, ""),
-                            "values": int(self.values[c].notna().sum())}
-                           for c in self.indicators],
+            "indicators": [
+                {
+                    "column": c,
+                    "label": self.labels.get(c, c),
+                    "unit": self.units.get(c, ""),
+                    "values": int(self.values[c].notna().sum()),
+                }
+                for c in self.indicators
+            ],
             "population": self.population,
             "gemeinden_matched": int(len(self.values)),
             "gemeinden_total": int(self.n_gemeinden),
@@ -480,12 +539,16 @@ class IndicatorTable:
 def _region_frame(gemeinden: pd.DataFrame) -> pd.DataFrame:
     """Region Gemeinden as a frame indexed by 8-digit AGS with ``name`` and ``pop``."""
     if not isinstance(gemeinden, pd.DataFrame) or "ags" not in gemeinden.columns:
-        raise InputError("Die Gemeinden der Region brauchen eine Spalte „ags“ "
-                         "(Amtlicher Gemeindeschlüssel).")
+        raise InputError(
+            "Die Gemeinden der Region brauchen eine Spalte „ags“ (Amtlicher Gemeindeschlüssel)."
+        )
     ags = [_norm_ags(a) or str(a) for a in gemeinden["ags"].tolist()]
-    names = (gemeinden["name"].astype(str).tolist() if "name" in gemeinden.columns else ags)
-    pop = (pd.to_numeric(gemeinden["pop"], errors="coerce").to_numpy(dtype=float)
-           if "pop" in gemeinden.columns else np.full(len(ags), np.nan))
+    names = gemeinden["name"].astype(str).tolist() if "name" in gemeinden.columns else ags
+    pop = (
+        pd.to_numeric(gemeinden["pop"], errors="coerce").to_numpy(dtype=float)
+        if "pop" in gemeinden.columns
+        else np.full(len(ags), np.nan)
+    )
     frame = pd.DataFrame({"name": names, "pop": pop}, index=pd.Index(ags, name="ags"))
     return frame[~frame.index.duplicated()]
 
@@ -500,8 +563,14 @@ def _column_roles(columns: Sequence[str]) -> tuple[str | None, str | None, list[
     """(AGS column, name column, other columns) by header."""
     ranked = [(r, i) for i, c in enumerate(columns) if (r := _key_rank(c)) is not None]
     ags_col = columns[min(ranked)[1]] if ranked else None
-    name_col = next((c for c in columns if c != ags_col and (
-        header_key(c) in _NAME_KEYS or header_key(c).startswith("name"))), None)
+    name_col = next(
+        (
+            c
+            for c in columns
+            if c != ags_col and (header_key(c) in _NAME_KEYS or header_key(c).startswith("name"))
+        ),
+        None,
+    )
     rest = [c for c in columns if c not in (ags_col, name_col)]
     return ags_col, name_col, rest
 
@@ -559,8 +628,10 @@ def validate_indicators(df: pd.DataFrame, gemeinden: pd.DataFrame) -> IndicatorT
 
     preamble = int(df.attrs.get("preamble_rows") or 0)
     if preamble:
-        warn(f"Kopfzeile unter {preamble} Titel-/Erläuterungszeile(n) erkannt; diese wurden "
-             "übersprungen. Zeilenangaben zählen ab der ersten Zeile unter der Kopfzeile.")
+        warn(
+            f"Kopfzeile unter {preamble} Titel-/Erläuterungszeile(n) erkannt; diese wurden "
+            "übersprungen. Zeilenangaben zählen ab der ersten Zeile unter der Kopfzeile."
+        )
     for r, msg in (df.attrs.get("row_problems") or {}).items():
         problem(msg, int(r))
 
@@ -577,67 +648,97 @@ def validate_indicators(df: pd.DataFrame, gemeinden: pd.DataFrame) -> IndicatorT
         filled = any(col[i] for col in other_text)
         if not raw:
             if filled:
-                problem("Gemeindeschlüssel fehlt; erwartet ein 8-stelliger AGS (z. B. 16065003) "
-                        "oder ein 12-stelliger Regionalschlüssel. Zeile nicht übernommen.",
-                        row, ags_col)
+                problem(
+                    "Gemeindeschlüssel fehlt; erwartet ein 8-stelliger AGS (z. B. 16065003) "
+                    "oder ein 12-stelliger Regionalschlüssel. Zeile nicht übernommen.",
+                    row,
+                    ags_col,
+                )
             else:
                 label = _cell(frame[name_col].iloc[i]) if name_col else ""
-                warn(f"Zeile ohne Schlüssel und ohne Werte übersprungen („{short(label)}“).",
-                     row)
+                warn(f"Zeile ohne Schlüssel und ohne Werte übersprungen („{short(label)}“).", row)
             continue
         kind, key = normalize_key(raw)
         if kind == "invalid":
             if filled:
-                problem(f"„{short(raw)}“ ist kein gültiger Gemeindeschlüssel; erwartet 8 Ziffern "
-                        "(AGS, z. B. 16065003) oder 12 Ziffern (Regionalschlüssel, z. B. "
-                        "160650003003). Zeile nicht übernommen.", row, ags_col)
+                problem(
+                    f"„{short(raw)}“ ist kein gültiger Gemeindeschlüssel; erwartet 8 Ziffern "
+                    "(AGS, z. B. 16065003) oder 12 Ziffern (Regionalschlüssel, z. B. "
+                    "160650003003). Zeile nicht übernommen.",
+                    row,
+                    ags_col,
+                )
             else:
-                warn(f"Zeile ohne Werte übersprungen (Erläuterung oder Fußnote?): "
-                     f"„{short(raw)}“.", row)
+                warn(
+                    f"Zeile ohne Werte übersprungen (Erläuterung oder Fußnote?): „{short(raw)}“.",
+                    row,
+                )
             continue
         if kind == "aggregate":
-            warn(f"Schlüssel {key} bezeichnet {_LEVELS[len(key)]}, keine Gemeinde; "
-                 "Summenzeile übersprungen.", row, ags_col)
+            warn(
+                f"Schlüssel {key} bezeichnet {_LEVELS[len(key)]}, keine Gemeinde; "
+                "Summenzeile übersprungen.",
+                row,
+                ags_col,
+            )
             continue
         if key not in region.index:
             if key[:5] in kreise:
-                problem(f"Gemeindeschlüssel {key} gehört zu keiner Gemeinde der Region, obwohl "
-                        f"der Kreis {key[:5]} dazugehört: Tippfehler oder anderer Gebietsstand "
-                        "(Gemeindefusion)? Zeile nicht übernommen.", row, ags_col)
+                problem(
+                    f"Gemeindeschlüssel {key} gehört zu keiner Gemeinde der Region, obwohl "
+                    f"der Kreis {key[:5]} dazugehört: Tippfehler oder anderer Gebietsstand "
+                    "(Gemeindefusion)? Zeile nicht übernommen.",
+                    row,
+                    ags_col,
+                )
             else:
                 outside.append((row, key))
             continue
         if key in first:
-            problem(f"Gemeindeschlüssel {key} ({short(region.at[key, 'name'])}) ist doppelt: "
-                    f"schon in Zeile {first[key]}; diese Zeile wird nicht übernommen.",
-                    row, ags_col)
+            problem(
+                f"Gemeindeschlüssel {key} ({short(region.at[key, 'name'])}) ist doppelt: "
+                f"schon in Zeile {first[key]}; diese Zeile wird nicht übernommen.",
+                row,
+                ags_col,
+            )
             continue
         first[key] = row
         kept.append(i)
         kept_ags.append(key)
     if len(outside) <= _OUTSIDE_PER_ROW:
         for row, key in outside:
-            warn(f"Gemeinde {key} liegt außerhalb der Region; Zeile nicht übernommen.", row,
-                 ags_col)
+            warn(
+                f"Gemeinde {key} liegt außerhalb der Region; Zeile nicht übernommen.", row, ags_col
+            )
     else:  # e.g. a table of a whole Land: one note instead of thousands
         kreise_out = sorted({k[:5] for _, k in outside})
-        warn(f"{len(outside)} Zeilen mit Gemeinden außerhalb der Region nicht übernommen "
-             f"(Kreise {', '.join(kreise_out[:8])}{' …' if len(kreise_out) > 8 else ''}; "
-             f"Zeilen {', '.join(str(r) for r, _ in outside[:5])} …).", None, ags_col)
+        warn(
+            f"{len(outside)} Zeilen mit Gemeinden außerhalb der Region nicht übernommen "
+            f"(Kreise {', '.join(kreise_out[:8])}{' …' if len(kreise_out) > 8 else ''}; "
+            f"Zeilen {', '.join(str(r) for r, _ in outside[:5])} …).",
+            None,
+            ags_col,
+        )
     if not kept:
         example = region.index[0] if len(region) else "16065003"
         raise InputError(
             f"{name}: Keine Zeile gehört zu einer Gemeinde der Region ({len(region)} Gemeinden). "
             f"Erwartet werden Gemeindeschlüssel der Region wie {example} in der Spalte "
-            f"„{ags_col}“.", problems + warnings)
+            f"„{ags_col}“.",
+            problems + warnings,
+        )
 
     if name_col:
         for i, key in zip(kept, kept_ags, strict=True):
             text = _cell(frame[name_col].iloc[i])
             official = str(region.at[key, "name"])
             if text and not _names_match(text, official):
-                warn(f"Name „{short(text)}“ passt nicht zu Gemeinde {key} „{short(official)}“ "
-                     "der Region; bitte den Gemeindeschlüssel prüfen.", rows[i], name_col)
+                warn(
+                    f"Name „{short(text)}“ passt nicht zu Gemeinde {key} „{short(official)}“ "
+                    "der Region; bitte den Gemeindeschlüssel prüfen.",
+                    rows[i],
+                    name_col,
+                )
 
     # --- columns: indicators ----------------------------------------------------
     values: dict[str, np.ndarray] = {}
@@ -651,71 +752,107 @@ def validate_indicators(df: pd.DataFrame, gemeinden: pd.DataFrame) -> IndicatorT
             ignored.append(c)
             continue
         series = frame[c].iloc[kept]
-        numeric_dtype = (pd.api.types.is_numeric_dtype(series)
-                         and not pd.api.types.is_bool_dtype(series))
+        numeric_dtype = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(
+            series
+        )
         texts = [texts_all[i] for i in kept]
-        dot_thousands, ambiguous = (False, False) if fmt == "xlsx" or numeric_dtype \
-            else _column_style(texts_all)  # the whole column shows the file's style
-        parsed = ([_parse_number_cell(v) for v in series.tolist()] if numeric_dtype
-                  else [parse_value(t, dot_thousands) for t in texts])
+        dot_thousands, ambiguous = (
+            (False, False) if fmt == "xlsx" or numeric_dtype else _column_style(texts_all)
+        )  # the whole column shows the file's style
+        parsed = (
+            [_parse_number_cell(v) for v in series.tolist()]
+            if numeric_dtype
+            else [parse_value(t, dot_thousands) for t in texts]
+        )
         n_ok = sum(p[0] == "ok" for p in parsed)
         n_bad = sum(p[0] in _MESSAGES for p in parsed)
         if n_ok == 0 or n_ok < n_bad:
             if n_ok or n_bad:
-                example = next((t for t, p in zip(texts, parsed, strict=True)
-                                if p[0] in _MESSAGES), "")
-                warn(f"Spalte enthält überwiegend keine Zahlen ({n_bad} von {n_ok + n_bad} "
-                     f"Werten, z. B. „{short(example)}“) und wird nicht als Indikator "
-                     "übernommen.", None, c)
+                example = next(
+                    (t for t, p in zip(texts, parsed, strict=True) if p[0] in _MESSAGES), ""
+                )
+                warn(
+                    f"Spalte enthält überwiegend keine Zahlen ({n_bad} von {n_ok + n_bad} "
+                    f"Werten, z. B. „{short(example)}“) und wird nicht als Indikator "
+                    "übernommen.",
+                    None,
+                    c,
+                )
             continue
         arr = np.array([p[1] for p in parsed], dtype=float)
         for t, p, i in zip(texts, parsed, kept, strict=True):
             if p[0] in _MESSAGES:
                 problem(_MESSAGES[p[0]].format(v=short(t)), rows[i], c)
-        marked = [(rows[i], t) for t, p, i in zip(texts, parsed, kept, strict=True)
-                  if p[0] == "marker"]
+        marked = [
+            (rows[i], t) for t, p, i in zip(texts, parsed, kept, strict=True) if p[0] == "marker"
+        ]
         if marked:
             signs = ", ".join(f"„{s}“" for s in dict.fromkeys(t for _, t in marked))
             where = ", ".join(str(r) for r, _ in marked[:10]) + (" …" if len(marked) > 10 else "")
-            warn(f"{len(marked)} Wert(e) als geheim gehalten oder nicht vorhanden "
-                 f"gekennzeichnet ({signs}; Zeile {where}); als fehlend behandelt. Hinweis: „-“ "
-                 "bedeutet in der amtlichen Statistik oft „nichts vorhanden“ (0) – falls so "
-                 "gemeint, bitte 0 eintragen.", None, c)
+            warn(
+                f"{len(marked)} Wert(e) als geheim gehalten oder nicht vorhanden "
+                f"gekennzeichnet ({signs}; Zeile {where}); als fehlend behandelt. Hinweis: „-“ "
+                "bedeutet in der amtlichen Statistik oft „nichts vorhanden“ (0) – falls so "
+                "gemeint, bitte 0 eintragen.",
+                None,
+                c,
+            )
         if ambiguous:
-            warn("Werte wie „1.234“ als Tausender gelesen (1234, deutsche Schreibweise mit "
-                 "Tausenderpunkt). Falls Dezimalpunkte gemeint sind, bitte Dezimalkomma "
-                 "verwenden (1,234).", None, c)
+            warn(
+                "Werte wie „1.234“ als Tausender gelesen (1234, deutsche Schreibweise mit "
+                "Tausenderpunkt). Falls Dezimalpunkte gemeint sind, bitte Dezimalkomma "
+                "verwenden (1,234).",
+                None,
+                c,
+            )
         is_pct = any(p[2] for p in parsed) or "%" in c or "prozent" in key
         units[c] = "%" if is_pct else ""
         if population is None and _POPULATION_RE.fullmatch(key):
             population = c
             units[c] = units[c] or "Personen"
             if np.nanmin(arr, initial=0.0) < 0:
-                problem("Einwohnerzahlen dürfen nicht negativ sein; negative Werte werden "
-                        "nicht verwendet.", None, c)
+                problem(
+                    "Einwohnerzahlen dürfen nicht negativ sein; negative Werte werden "
+                    "nicht verwendet.",
+                    None,
+                    c,
+                )
                 arr = np.where(arr < 0, np.nan, arr)
         if is_pct and ((arr < 0) | (arr > 100)).any():
-            warn("Prozentwerte außerhalb von 0–100 gefunden; bitte prüfen, ob die Spalte "
-                 "wirklich Prozent enthält.", None, c)
+            warn(
+                "Prozentwerte außerhalb von 0–100 gefunden; bitte prüfen, ob die Spalte "
+                "wirklich Prozent enthält.",
+                None,
+                c,
+            )
         values[c] = arr
         labels[c] = c
     if ignored:
-        warn("Spalten nicht als Indikator übernommen (Schlüssel oder Beschreibung): "
-             + ", ".join(f"„{short(c)}“" for c in ignored) + ".")
+        warn(
+            "Spalten nicht als Indikator übernommen (Schlüssel oder Beschreibung): "
+            + ", ".join(f"„{short(c)}“" for c in ignored)
+            + "."
+        )
     if not values:
-        raise InputError(f"{name}: Keine Indikatorspalte mit Zahlen gefunden. Erwartet wird "
-                         "neben der Schlüsselspalte mindestens eine Spalte mit Zahlen, z. B. "
-                         "„SGB II-Quote“ mit Werten wie 12,5.", problems + warnings)
+        raise InputError(
+            f"{name}: Keine Indikatorspalte mit Zahlen gefunden. Erwartet wird "
+            "neben der Schlüsselspalte mindestens eine Spalte mit Zahlen, z. B. "
+            "„SGB II-Quote“ mit Werten wie 12,5.",
+            problems + warnings,
+        )
 
     missing = {a: str(n) for a, n in region["name"].items() if a not in first}
     if missing:
         listed = ", ".join(f"{short(n, 30)} ({a})" for a, n in list(missing.items())[:10])
         more = f" und {len(missing) - 10} weitere" if len(missing) > 10 else ""
-        warn(f"{len(missing)} von {len(region)} Gemeinden der Region fehlen in der Datei: "
-             f"{listed}{more}. Sie haben keinen Indikatorwert (Bedarfsgewicht 1,0).")
+        warn(
+            f"{len(missing)} von {len(region)} Gemeinden der Region fehlen in der Datei: "
+            f"{listed}{more}. Sie haben keinen Indikatorwert (Bedarfsgewicht 1,0)."
+        )
     out = pd.DataFrame(values, index=pd.Index(kept_ags, name="ags", dtype="str"))
-    return IndicatorTable(out, problems, warnings, labels, units, population, missing, name,
-                          None, len(region))
+    return IndicatorTable(
+        out, problems, warnings, labels, units, population, missing, name, None, len(region)
+    )
 
 
 def _parse_number_cell(value: object) -> tuple[str, float, bool]:
@@ -730,8 +867,9 @@ def _parse_number_cell(value: object) -> tuple[str, float, bool]:
     return "ok", v, False
 
 
-def import_indicators(source: SourceLike, gemeinden: pd.DataFrame,
-                      filename: str | None = None) -> IndicatorTable:
+def import_indicators(
+    source: SourceLike, gemeinden: pd.DataFrame, filename: str | None = None
+) -> IndicatorTable:
     """Read and validate an indicator table for a region.
 
     Nothing is stored: call :func:`save_indicators` with the result. A failed
@@ -808,8 +946,10 @@ def _resolve_indicator(table: IndicatorTable, indicator: str) -> str:
     for c in cols:
         if key and key in (header_key(c), header_key(table.labels.get(c, c))):
             return c
-    raise InputError(f"Indikator „{short(indicator)}“ ist nicht in der Tabelle "
-                     f"{table.file or ''}; vorhanden: {', '.join(cols) or 'keine'}.")
+    raise InputError(
+        f"Indikator „{short(indicator)}“ ist nicht in der Tabelle "
+        f"{table.file or ''}; vorhanden: {', '.join(cols) or 'keine'}."
+    )
 
 
 def _aligned(table: IndicatorTable, column: str, ags: Sequence[str]) -> np.ndarray:
@@ -818,8 +958,7 @@ def _aligned(table: IndicatorTable, column: str, ags: Sequence[str]) -> np.ndarr
     return s.reindex(pd.Index(ags, dtype="str")).to_numpy(dtype=float)
 
 
-def choropleth_values(table: IndicatorTable, indicator: str,
-                      gemeinden: pd.DataFrame) -> pd.Series:
+def choropleth_values(table: IndicatorTable, indicator: str, gemeinden: pd.DataFrame) -> pd.Series:
     """Indicator values aligned to the rows of ``gemeinden`` (for a Gemeinde map).
 
     Returns
@@ -830,10 +969,15 @@ def choropleth_values(table: IndicatorTable, indicator: str,
     """
     col = _resolve_indicator(table, indicator)
     region = _region_frame(gemeinden)
-    s = pd.Series(_aligned(table, col, list(region.index)), index=gemeinden.index, name=col,
-                  dtype=float)
-    s.attrs.update(label=table.labels.get(col, col), unit=table.units.get(col, ""),
-                   source=table.file, imported_at=table.imported_at)
+    s = pd.Series(
+        _aligned(table, col, list(region.index)), index=gemeinden.index, name=col, dtype=float
+    )
+    s.attrs.update(
+        label=table.labels.get(col, col),
+        unit=table.units.get(col, ""),
+        source=table.file,
+        imported_at=table.imported_at,
+    )
     return s
 
 
@@ -841,9 +985,13 @@ def _fmt(x: float) -> str:
     return f"{x:.4g}".replace(".", ",")
 
 
-def need_weights(table: IndicatorTable, indicator: str, gemeinden: pd.DataFrame,
-                 method: str = "relative",
-                 population: str | Mapping[str, float] | None = "auto") -> NeedWeights:
+def need_weights(
+    table: IndicatorTable,
+    indicator: str,
+    gemeinden: pd.DataFrame,
+    method: str = "relative",
+    population: str | Mapping[str, float] | None = "auto",
+) -> NeedWeights:
     """Need weight per Gemeinde from an indicator.
 
     ``relative``: ``w_g = x_g / x̄``, where ``x̄`` is the region mean of the
@@ -880,71 +1028,96 @@ def need_weights(table: IndicatorTable, indicator: str, gemeinden: pd.DataFrame,
         Unknown indicator or method, negative values, or no usable value.
     """
     if method not in METHODS:
-        raise InputError(f"Unbekannte Gewichtungsmethode „{short(method)}“ (möglich: "
-                         f"{', '.join(METHODS)}).")
+        raise InputError(
+            f"Unbekannte Gewichtungsmethode „{short(method)}“ (möglich: {', '.join(METHODS)})."
+        )
     col = _resolve_indicator(table, indicator)
     label = table.labels.get(col, col)
     region = _region_frame(gemeinden)
     ags = list(region.index)
     x = _aligned(table, col, ags)
     if (x[np.isfinite(x)] < 0).any():
-        raise InputError(f"Indikator „{short(label)}“ hat negative Werte und taugt nicht als "
-                         "Bedarfsgewicht; erwartet Quoten oder Anzahlen ≥ 0.")
+        raise InputError(
+            f"Indikator „{short(label)}“ hat negative Werte und taugt nicht als "
+            "Bedarfsgewicht; erwartet Quoten oder Anzahlen ≥ 0."
+        )
     p, weighted_by = _population(table, population, region, ags)
     has = np.isfinite(x)
     use = has & np.isfinite(p) & (p > 0)
     if not use.any():
-        raise InputError(f"Indikator „{short(label)}“ hat für keine Gemeinde der Region einen "
-                         "Wert (mit Einwohnerzahl); ein Bedarfsgewicht ist nicht bestimmbar.")
+        raise InputError(
+            f"Indikator „{short(label)}“ hat für keine Gemeinde der Region einen "
+            "Wert (mit Einwohnerzahl); ein Bedarfsgewicht ist nicht bestimmbar."
+        )
     reference = float(np.sum(p[use] * x[use]) / np.sum(p[use]))
     if not reference > 0:
-        raise InputError(f"Der Mittelwert von „{short(label)}“ in der Region ist 0; ein "
-                         "relatives Bedarfsgewicht ist nicht bestimmbar.")
+        raise InputError(
+            f"Der Mittelwert von „{short(label)}“ in der Region ist 0; ein "
+            "relatives Bedarfsgewicht ist nicht bestimmbar."
+        )
     w = np.where(has, x / reference, 1.0)
     out = NeedWeights({a: float(v) for a, v in zip(ags, w, strict=True)})
     out.indicator, out.label, out.unit = col, label, table.units.get(col, "")
     out.method, out.reference, out.weighted_by = method, reference, weighted_by
-    out.formula = (f"Bedarfsgewicht = {label} der Gemeinde ÷ Mittelwert der Region "
-                   f"({_fmt(reference)}{' ' + out.unit if out.unit else ''}, {weighted_by})")
+    out.formula = (
+        f"Bedarfsgewicht = {label} der Gemeinde ÷ Mittelwert der Region "
+        f"({_fmt(reference)}{' ' + out.unit if out.unit else ''}, {weighted_by})"
+    )
     names = region["name"]
     out.missing = [a for a, h in zip(ags, has, strict=True) if not h]
     if out.missing:
         listed = ", ".join(short(names[a], 30) for a in out.missing[:10])
         more = f" und {len(out.missing) - 10} weitere" if len(out.missing) > 10 else ""
-        out.notes.append(f"{len(out.missing)} Gemeinde(n) ohne Wert erhalten das Gewicht 1,0 "
-                         f"(wie der Mittelwert der Region): {listed}{more}.")
+        out.notes.append(
+            f"{len(out.missing)} Gemeinde(n) ohne Wert erhalten das Gewicht 1,0 "
+            f"(wie der Mittelwert der Region): {listed}{more}."
+        )
     no_pop = has & ~use
     if weighted_by != "ungewichtet" and no_pop.any():
-        out.notes.append(f"{int(no_pop.sum())} Gemeinde(n) ohne Einwohnerzahl gehen nicht in "
-                         "den Mittelwert ein, erhalten aber ihr Gewicht.")
+        out.notes.append(
+            f"{int(no_pop.sum())} Gemeinde(n) ohne Einwohnerzahl gehen nicht in "
+            "den Mittelwert ein, erhalten aber ihr Gewicht."
+        )
     zero = has & (x == 0)
     if zero.any():
-        out.notes.append(f"{int(zero.sum())} Gemeinde(n) mit dem Wert 0 erhalten das Gewicht 0: "
-                         "ihre Versorgungslücke zählt dann nicht.")
+        out.notes.append(
+            f"{int(zero.sum())} Gemeinde(n) mit dem Wert 0 erhalten das Gewicht 0: "
+            "ihre Versorgungslücke zählt dann nicht."
+        )
     if table.file:
-        out.notes.append(f"Quelle: {table.file}" + (f", importiert {table.imported_at}"
-                                                     if table.imported_at else ""))
+        out.notes.append(
+            f"Quelle: {table.file}"
+            + (f", importiert {table.imported_at}" if table.imported_at else "")
+        )
     return out
 
 
-def _population(table: IndicatorTable, population: str | Mapping[str, float] | None,
-                region: pd.DataFrame, ags: list[str]) -> tuple[np.ndarray, str]:
+def _population(
+    table: IndicatorTable,
+    population: str | Mapping[str, float] | None,
+    region: pd.DataFrame,
+    ags: list[str],
+) -> tuple[np.ndarray, str]:
     ones = np.ones(len(ags))
     if population is None:
         return ones, "ungewichtet"
     if isinstance(population, Mapping):
         lookup = {_norm_ags(k) or str(k): v for k, v in population.items()}
-        p = pd.to_numeric(pd.Series([lookup.get(a) for a in ags], dtype=object),
-                          errors="coerce").to_numpy(dtype=float)
+        p = pd.to_numeric(
+            pd.Series([lookup.get(a) for a in ags], dtype=object), errors="coerce"
+        ).to_numpy(dtype=float)
         return p, "gewichtet mit Einwohnerzahlen"
     if population == "auto":
         if table.population is not None:
-            return (_aligned(table, table.population, ags),
-                    f"gewichtet mit „{table.labels.get(table.population, table.population)}“ "
-                    "aus der Datei")
+            return (
+                _aligned(table, table.population, ags),
+                f"gewichtet mit „{table.labels.get(table.population, table.population)}“ "
+                "aus der Datei",
+            )
         if region["pop"].notna().any():
-            return region["pop"].to_numpy(dtype=float), \
-                "gewichtet mit den Einwohnerzahlen der Region"
+            return region["pop"].to_numpy(
+                dtype=float
+            ), "gewichtet mit den Einwohnerzahlen der Region"
         return ones, "ungewichtet"
     if population in table.values.columns:
         return _aligned(table, population, ags), f"gewichtet mit „{population}“"
@@ -953,8 +1126,7 @@ def _population(table: IndicatorTable, population: str | Mapping[str, float] | N
     raise InputError(f"Einwohnerspalte „{short(population)}“ nicht gefunden.")
 
 
-def cell_weights(cells_ags: Any, weights: Mapping[Any, float],
-                 default: float = 1.0) -> np.ndarray:
+def cell_weights(cells_ags: Any, weights: Mapping[Any, float], default: float = 1.0) -> np.ndarray:
     """Weight of each cell from its Gemeinde's weight (for per-cell multiplication).
 
     Parameters
@@ -970,8 +1142,11 @@ def cell_weights(cells_ags: Any, weights: Mapping[Any, float],
     -------
     ndarray of float, one weight per cell.
     """
-    arr = (cells_ags.to_numpy(dtype=object) if isinstance(cells_ags, pd.Series | pd.Index)
-           else np.asarray(cells_ags, dtype=object).ravel())
+    arr = (
+        cells_ags.to_numpy(dtype=object)
+        if isinstance(cells_ags, pd.Series | pd.Index)
+        else np.asarray(cells_ags, dtype=object).ravel()
+    )
     if arr.size == 0:
         return np.zeros(0, dtype=float)
     lookup: dict[str, float] = {}
@@ -1027,8 +1202,10 @@ def save_indicators(table: IndicatorTable, folder: str | os.PathLike) -> Path:
         "saved_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "data": data_name,
         "sha256": digest,
-        "columns": [{"name": c, "label": table.labels.get(c, c), "unit": table.units.get(c, "")}
-                    for c in values.columns],
+        "columns": [
+            {"name": c, "label": table.labels.get(c, c), "unit": table.units.get(c, "")}
+            for c in values.columns
+        ],
         "population": table.population,
         "n_gemeinden": int(table.n_gemeinden),
         "missing": dict(table.missing),
@@ -1058,8 +1235,10 @@ def _cleanup(folder: Path, keep: str) -> None:
 
 
 def _damaged(folder: Path, why: str) -> CacheError:
-    return CacheError(f"Die gespeicherte Indikatortabelle in {folder} ist beschädigt ({why}). "
-                      "Bitte die Indikatordatei erneut hochladen.")
+    return CacheError(
+        f"Die gespeicherte Indikatortabelle in {folder} ist beschädigt ({why}). "
+        "Bitte die Indikatordatei erneut hochladen."
+    )
 
 
 def load_indicators(folder: str | os.PathLike) -> IndicatorTable | None:
@@ -1099,14 +1278,32 @@ def load_indicators(folder: str | os.PathLike) -> IndicatorTable | None:
     except Exception as exc:  # pyarrow and malformed metadata raise many types
         raise _damaged(folder, "Inhalt nicht lesbar") from exc
     values.index = pd.Index([str(a) for a in values.index], name="ags", dtype="str")
-    return IndicatorTable(values.astype(float), problems, warnings, labels, units,
-                          meta.get("population"), dict(meta.get("missing") or {}),
-                          meta.get("file"), meta.get("imported_at"),
-                          int(meta.get("n_gemeinden") or 0))
+    return IndicatorTable(
+        values.astype(float),
+        problems,
+        warnings,
+        labels,
+        units,
+        meta.get("population"),
+        dict(meta.get("missing") or {}),
+        meta.get("file"),
+        meta.get("imported_at"),
+        int(meta.get("n_gemeinden") or 0),
+    )
 
 
 __all__ = [
-    "METHODS", "IndicatorTable", "NeedWeights", "read_indicators", "validate_indicators",
-    "import_indicators", "need_weights", "cell_weights", "choropleth_values",
-    "save_indicators", "load_indicators", "normalize_key", "parse_value",
+    "METHODS",
+    "IndicatorTable",
+    "NeedWeights",
+    "read_indicators",
+    "validate_indicators",
+    "import_indicators",
+    "need_weights",
+    "cell_weights",
+    "choropleth_values",
+    "save_indicators",
+    "load_indicators",
+    "normalize_key",
+    "parse_value",
 ]

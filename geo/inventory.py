@@ -46,8 +46,20 @@ FORMAT = "nahraum-inventory"
 VERSION = 1
 #: Fields a planner may edit (the id stays; the location is set with ``move``).
 EDITABLE_FIELDS: tuple[str, ...] = (
-    "name", "category", "subcategory", "provider", "street", "postcode", "town", "ortsteil",
-    "capacity", "opening_hours", "outreach_days", "target_groups", "source", "status",
+    "name",
+    "category",
+    "subcategory",
+    "provider",
+    "street",
+    "postcode",
+    "town",
+    "ortsteil",
+    "capacity",
+    "opening_hours",
+    "outreach_days",
+    "target_groups",
+    "source",
+    "status",
 )
 #: Suggested status values (the field stays free text).
 STATUSES: tuple[str, ...] = ("aktiv", "geplant", "pausiert", "geschlossen", "unklar")
@@ -117,8 +129,10 @@ def _records(gdf: gpd.GeoDataFrame) -> list[dict]:
         lon[fill] = np.round(wgs.x.to_numpy()[fill[has]], 6)
         table["lat"], table["lon"] = lat, lon
     cols = [c for c in table.columns if not str(c).startswith("_")]
-    return [{c: _json_value(v) for c, v in zip(cols, rec, strict=True)}
-            for rec in table[cols].itertuples(index=False, name=None)]
+    return [
+        {c: _json_value(v) for c, v in zip(cols, rec, strict=True)}
+        for rec in table[cols].itertuples(index=False, name=None)
+    ]
 
 
 def _frame(records: list[dict]) -> gpd.GeoDataFrame:
@@ -128,21 +142,25 @@ def _frame(records: list[dict]) -> gpd.GeoDataFrame:
     for c in services.DERIVED_COLUMNS:
         if c not in cols:
             cols.append(c)
-    df = pd.DataFrame.from_records(records, columns=cols) if records else pd.DataFrame(
-        columns=cols)
+    df = pd.DataFrame.from_records(records, columns=cols) if records else pd.DataFrame(columns=cols)
     for c in df.columns:
         if c in services.NUMERIC_COLUMNS:
             df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
         else:
             df[c] = df[c].astype(object).where(df[c].notna(), np.nan).astype("str")
     df["precision"] = df["precision"].fillna("not_found")
-    located = (df["precision"] != "not_found").to_numpy() & df["lat"].notna().to_numpy() \
+    located = (
+        (df["precision"] != "not_found").to_numpy()
+        & df["lat"].notna().to_numpy()
         & df["lon"].notna().to_numpy()
-    pts = gpd.GeoSeries(gpd.points_from_xy(df["lon"].fillna(0), df["lat"].fillna(0)),
-                        crs=settings.CRS_DISPLAY).to_crs(settings.CRS_METRIC)
-    geoms = np.where(located, np.array(list(pts), dtype=object), None)
-    return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(list(geoms), crs=settings.CRS_METRIC),
-                            crs=settings.CRS_METRIC)
+    )
+    pts = gpd.GeoSeries(
+        gpd.points_from_xy(df["lon"].fillna(0), df["lat"].fillna(0)), crs=settings.CRS_DISPLAY
+    ).to_crs(settings.CRS_METRIC)
+    geoms = [g if ok else None for g, ok in zip(pts, located, strict=True)]
+    return gpd.GeoDataFrame(
+        df, geometry=gpd.GeoSeries(geoms, crs=settings.CRS_METRIC), crs=settings.CRS_METRIC
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -183,8 +201,12 @@ class InventoryStore:
             doc = json.loads(self.path.read_text("utf-8"))
             if not isinstance(doc, dict) or doc.get("format") != FORMAT:
                 raise ValueError("format")
-            inv = Inventory(self.region, _frame(list(doc["services"])), list(doc.get("log", [])),
-                            dict(doc.get("meta", {})))
+            inv = Inventory(
+                self.region,
+                _frame(list(doc["services"])),
+                list(doc.get("log", [])),
+                dict(doc.get("meta", {})),
+            )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
             aside = self.path.with_name(f"{self.path.stem}.{DAMAGED_MARK}-{stamp}.json")
@@ -192,25 +214,35 @@ class InventoryStore:
                 os.replace(self.path, aside)
             except OSError:
                 aside = self.path
-            raise CacheError(f"Der gespeicherte Angebotsbestand der Region „{self.region}“ ist "
-                             f"beschädigt und wurde als {aside.name} beiseitegelegt. Bitte die "
-                             "Angebotsliste erneut importieren.") from exc
+            raise CacheError(
+                f"Der gespeicherte Angebotsbestand der Region „{self.region}“ ist "
+                f"beschädigt und wurde als {aside.name} beiseitegelegt. Bitte die "
+                "Angebotsliste erneut importieren."
+            ) from exc
         return inv
 
     def save(self, inv: Inventory) -> Path:
         """Write the inventory atomically; returns the file."""
         inv.meta["updated_at"] = _now()
-        doc = {"format": FORMAT, "version": VERSION, "region": self.region, "meta": inv.meta,
-               "log": inv.log, "services": _records(inv.services)}
+        doc = {
+            "format": FORMAT,
+            "version": VERSION,
+            "region": self.region,
+            "meta": inv.meta,
+            "log": inv.log,
+            "services": _records(inv.services),
+        }
         write_json_atomic(self.path, doc)
         return self.path
 
     def _require(self) -> Inventory:
         inv = self.load()
         if inv is None:
-            raise InputError(f"Für die Region „{self.region}“ ist noch kein eigener "
-                             "Angebotsbestand gespeichert. Bitte zuerst eine Angebotsliste "
-                             "importieren (nahraum services import DATEI --save).")
+            raise InputError(
+                f"Für die Region „{self.region}“ ist noch kein eigener "
+                "Angebotsbestand gespeichert. Bitte zuerst eine Angebotsliste "
+                "importieren (nahraum services import DATEI --save)."
+            )
         return inv
 
     # -- operations -----------------------------------------------------
@@ -218,13 +250,25 @@ class InventoryStore:
         """Make an import the region's inventory (the old one is replaced, logged)."""
         old = self.load() if self.exists() else None
         log = list(old.log) if old is not None else []
-        log.append({"time": _now(), "action": "import", "id": None, "field": None,
-                    "old": int(len(old.services)) if old is not None else None,
-                    "new": int(len(result.services)), "file": result.file,
-                    "layer": result.layer})
-        meta = {"source_file": result.file, "layer": result.layer, "imported_at": _now(),
-                "notes": [p.to_dict() for p in result.notes],
-                "errors": [p.to_dict() for p in result.problems]}
+        log.append(
+            {
+                "time": _now(),
+                "action": "import",
+                "id": None,
+                "field": None,
+                "old": int(len(old.services)) if old is not None else None,
+                "new": int(len(result.services)),
+                "file": result.file,
+                "layer": result.layer,
+            }
+        )
+        meta = {
+            "source_file": result.file,
+            "layer": result.layer,
+            "imported_at": _now(),
+            "notes": [p.to_dict() for p in result.notes],
+            "errors": [p.to_dict() for p in result.problems],
+        }
         gdf = result.services.copy()
         gdf.attrs = {}
         return self.save(Inventory(self.region, gdf.reset_index(drop=True), log, meta))
@@ -242,8 +286,10 @@ class InventoryStore:
         clean: dict[str, object] = {}
         for col, value in changes.items():
             if col not in EDITABLE_FIELDS:
-                raise InputError(f"Feld „{_tables.short(col)}“ kann nicht bearbeitet werden; "
-                                 f"erlaubt: {', '.join(EDITABLE_FIELDS)}.")
+                raise InputError(
+                    f"Feld „{_tables.short(col)}“ kann nicht bearbeitet werden; "
+                    f"erlaubt: {', '.join(EDITABLE_FIELDS)}."
+                )
             clean[col] = _check_field(col, value)
         if "name" in clean and not clean["name"]:
             raise InputError("Der Name darf nicht leer sein.")
@@ -252,8 +298,10 @@ class InventoryStore:
         if "category" in clean or "subcategory" in clean:
             resolved = services.resolve_category(sub, cat)
             if resolved is None:
-                raise InputError(f"Kategorie „{_tables.short(cat)}“ unbekannt; erwartet eine "
-                                 f"von: {', '.join(settings.CATEGORIES)}.", )
+                raise InputError(
+                    f"Kategorie „{_tables.short(cat)}“ unbekannt; erwartet eine "
+                    f"von: {', '.join(settings.CATEGORIES)}.",
+                )
             clean["category"] = resolved
         now = _now()
         for col, new in clean.items():
@@ -261,11 +309,22 @@ class InventoryStore:
             if _same(old, new):
                 continue
             if col not in sv.columns:
-                sv[col] = np.nan if col in services.NUMERIC_COLUMNS else pd.Series(
-                    np.nan, index=sv.index, dtype="str")
+                sv[col] = (
+                    np.nan
+                    if col in services.NUMERIC_COLUMNS
+                    else pd.Series(np.nan, index=sv.index, dtype="str")
+                )
             sv.at[key, col] = np.nan if new in ("", None) else new
-            inv.log.append({"time": now, "action": "edit", "id": str(sv.at[key, "id"]),
-                            "field": col, "old": _json_value(old), "new": _json_value(new)})
+            inv.log.append(
+                {
+                    "time": now,
+                    "action": "edit",
+                    "id": str(sv.at[key, "id"]),
+                    "field": col,
+                    "old": _json_value(old),
+                    "new": _json_value(new),
+                }
+            )
         self.save(inv)
         return inv
 
@@ -273,9 +332,15 @@ class InventoryStore:
         """Set a service's status (e.g. one of ``STATUSES``)."""
         return self.edit(service_id, {"status": status})
 
-    def move(self, service_id: str, lat: float, lon: float, precision: str = "manual",
-             outline: shapely.Geometry | None = None,
-             buffer_m: float = settings.REGION_BUFFER_M) -> Inventory:
+    def move(
+        self,
+        service_id: str,
+        lat: float,
+        lon: float,
+        precision: str = "manual",
+        outline: shapely.Geometry | None = None,
+        buffer_m: float = settings.REGION_BUFFER_M,
+    ) -> Inventory:
         """Set a service's location by hand (a map click or a dragged marker).
 
         Parameters
@@ -288,47 +353,75 @@ class InventoryStore:
             Region outline (EPSG:3035); the point must lie within ``buffer_m`` of it.
         """
         if precision not in MANUAL_PRECISIONS:
-            raise InputError(f"Genauigkeit „{_tables.short(precision)}“ unbekannt; erwartet: "
-                             f"{', '.join(MANUAL_PRECISIONS)}.")
+            raise InputError(
+                f"Genauigkeit „{_tables.short(precision)}“ unbekannt; erwartet: "
+                f"{', '.join(MANUAL_PRECISIONS)}."
+            )
         try:
             lat, lon = float(lat), float(lon)
         except (TypeError, ValueError) as exc:
             raise InputError("Breite und Länge müssen Zahlen sein (Dezimalgrad).") from exc
-        if not (math.isfinite(lat) and math.isfinite(lon) and abs(lat) <= 90
-                and abs(lon) <= 180):
-            raise InputError(f"Breite {lat:g} / Länge {lon:g} außerhalb des gültigen Bereichs "
-                             "(Breite −90…90, Länge −180…180).")
-        point = gpd.GeoSeries([shapely.Point(lon, lat)], crs=settings.CRS_DISPLAY).to_crs(
-            settings.CRS_METRIC).iloc[0]
+        if not (math.isfinite(lat) and math.isfinite(lon) and abs(lat) <= 90 and abs(lon) <= 180):
+            raise InputError(
+                f"Breite {lat:g} / Länge {lon:g} außerhalb des gültigen Bereichs "
+                "(Breite −90…90, Länge −180…180)."
+            )
+        point = (
+            gpd.GeoSeries([shapely.Point(lon, lat)], crs=settings.CRS_DISPLAY)
+            .to_crs(settings.CRS_METRIC)
+            .iloc[0]
+        )
         if outline is not None:
             d = float(shapely.distance(point, outline))
             if d > buffer_m:
-                raise InputError(f"Der Punkt liegt {de_number(d / 1000, 1)} km außerhalb der "
-                                 "Region; bitte innerhalb der Region setzen.")
+                raise InputError(
+                    f"Der Punkt liegt {de_number(d / 1000, 1)} km außerhalb der "
+                    "Region; bitte innerhalb der Region setzen."
+                )
         inv = self._require()
         key = inv.row_of(service_id)
         sv = inv.services
-        old = {"lat": sv.at[key, "lat"], "lon": sv.at[key, "lon"],
-               "precision": sv.at[key, "precision"]}
+        old = {
+            "lat": sv.at[key, "lat"],
+            "lon": sv.at[key, "lon"],
+            "precision": sv.at[key, "precision"],
+        }
         new_lat, new_lon = round(lat, 6), round(lon, 6)
         sv.at[key, "lat"], sv.at[key, "lon"] = new_lat, new_lon
         sv.at[key, "precision"] = precision
-        sv.at[key, "geocode_note"] = ("Lage von Hand gesetzt (Straße/Hausnummer)"
-                                      if precision == "street" else "Lage von Hand gesetzt")
+        sv.at[key, "geocode_note"] = (
+            "Lage von Hand gesetzt (Straße/Hausnummer)"
+            if precision == "street"
+            else "Lage von Hand gesetzt"
+        )
         geoms = sv.geometry.to_numpy().copy()
         geoms[sv.index.get_loc(key)] = point
-        sv.set_geometry(gpd.GeoSeries(list(geoms), index=sv.index, crs=settings.CRS_METRIC),
-                        inplace=True)
+        sv.set_geometry(
+            gpd.GeoSeries(list(geoms), index=sv.index, crs=settings.CRS_METRIC), inplace=True
+        )
         now = _now()
         for col, new in (("lat", new_lat), ("lon", new_lon), ("precision", precision)):
             if not _same(old[col], new):
-                inv.log.append({"time": now, "action": "move", "id": str(sv.at[key, "id"]),
-                                "field": col, "old": _json_value(old[col]), "new": new})
+                inv.log.append(
+                    {
+                        "time": now,
+                        "action": "move",
+                        "id": str(sv.at[key, "id"]),
+                        "field": col,
+                        "old": _json_value(old[col]),
+                        "new": new,
+                    }
+                )
         self.save(inv)
         return inv
 
-    def add(self, record: dict[str, object], lat: float | None = None,
-            lon: float | None = None, outline: shapely.Geometry | None = None) -> str:
+    def add(
+        self,
+        record: dict[str, object],
+        lat: float | None = None,
+        lon: float | None = None,
+        outline: shapely.Geometry | None = None,
+    ) -> str:
         """Add a new service (fields as for :meth:`edit`); returns its id.
 
         Without ``id`` one is generated from name and address
@@ -338,28 +431,44 @@ class InventoryStore:
         fields = {k: _check_field(k, v) for k, v in record.items() if k != "id"}
         for k in fields:
             if k not in EDITABLE_FIELDS:
-                raise InputError(f"Feld „{_tables.short(k)}“ unbekannt; erlaubt: "
-                                 f"{', '.join(EDITABLE_FIELDS)}.")
+                raise InputError(
+                    f"Feld „{_tables.short(k)}“ unbekannt; erlaubt: {', '.join(EDITABLE_FIELDS)}."
+                )
         name = str(fields.get("name") or "")
         if not name:
             raise InputError("Ein neues Angebot braucht einen Namen.")
         cat = services.resolve_category(fields.get("subcategory"), fields.get("category"))
         if cat is None:
-            raise InputError(f"Kategorie fehlt oder unbekannt; erwartet eine von: "
-                             f"{', '.join(settings.CATEGORIES)}.")
-        ident = str(record.get("id") or services.service_id(
-            name, str(fields.get("street") or ""), str(fields.get("postcode") or ""),
-            str(fields.get("town") or "")))
+            raise InputError(
+                f"Kategorie fehlt oder unbekannt; erwartet eine von: "
+                f"{', '.join(settings.CATEGORIES)}."
+            )
+        ident = str(
+            record.get("id")
+            or services.service_id(
+                name,
+                str(fields.get("street") or ""),
+                str(fields.get("postcode") or ""),
+                str(fields.get("town") or ""),
+            )
+        )
         if (inv.services["id"].astype(str) == ident).any():
             raise InputError(f"Kennung „{_tables.short(ident)}“ ist schon vergeben.")
-        row = {c: np.nan for c in inv.services.columns if c != inv.services.geometry.name}
+        row: dict[str, Any] = {
+            c: np.nan for c in inv.services.columns if c != inv.services.geometry.name
+        }
         row.update({k: (np.nan if v in ("", None) else v) for k, v in fields.items()})
-        row.update(id=ident, category=cat, precision="not_found",
-                   geocode_note="Neu angelegt, noch nicht verortet")
+        row.update(
+            id=ident,
+            category=cat,
+            precision="not_found",
+            geocode_note="Neu angelegt, noch nicht verortet",
+        )
         add = _frame([{k: _json_value(v) for k, v in row.items()}])
         inv.services = pd.concat([inv.services, add], ignore_index=True)
-        inv.log.append({"time": _now(), "action": "add", "id": ident, "field": None,
-                        "old": None, "new": name})
+        inv.log.append(
+            {"time": _now(), "action": "add", "id": ident, "field": None, "old": None, "new": name}
+        )
         self.save(inv)
         if lat is not None and lon is not None:
             self.move(ident, lat, lon, outline=outline)
@@ -371,8 +480,16 @@ class InventoryStore:
         key = inv.row_of(service_id)
         name = inv.services.at[key, "name"]
         inv.services = inv.services.drop(index=key).reset_index(drop=True)
-        inv.log.append({"time": _now(), "action": "remove", "id": str(service_id),
-                        "field": None, "old": _json_value(name), "new": None})
+        inv.log.append(
+            {
+                "time": _now(),
+                "action": "remove",
+                "id": str(service_id),
+                "field": None,
+                "old": _json_value(name),
+                "new": None,
+            }
+        )
         self.save(inv)
         return inv
 
@@ -411,8 +528,7 @@ def _same(a: object, b: object) -> bool:
     return str(a) == str(b)
 
 
-def active_services(region: Any, cache_dir: str | os.PathLike | None = None
-                    ) -> gpd.GeoDataFrame:
+def active_services(region: Any, cache_dir: str | os.PathLike | None = None) -> gpd.GeoDataFrame:
     """The planner's inventory of the region if one is stored, else the region's list."""
     inv = InventoryStore(region.name, cache_dir).load()
     return inv.services if inv is not None else region.services
@@ -454,30 +570,19 @@ class Coverage:
         """True when every Kreis of the region has services."""
         return set(self.covered_kreise) == set(self.kreise)
 
-    def statement(self) -> str:
-        """German sentence for the figures and maps (always; says „vollständig“ or not)."""
-        n, k = len(self.covered_kreise), len(self.kreise)
-        if self.services_located == 0:
-            return "Keine verorteten Angebote im Bestand; Anteile sind nicht aussagekräftig."
-        if self.complete:
-            return (f"Angebote liegen für alle {k} Kreis(e) der Region vor "
-                    f"({self.gemeinden_with_services} von {self.gemeinden} Gemeinden mit "
-                    "eigenem Angebot).")
-        names = ", ".join(self.kreise[c] for c in self.covered_kreise)
-        return (f"Angebote liegen nur für {n} von {k} Kreisen vor ({names}); Anteile beziehen "
-                f"sich auf diese Kreise ({self.gemeinden_in_covered} von {self.gemeinden} "
-                f"Gemeinden, {de_number(self.population_in_covered, 0)} von "
-                f"{de_number(self.population, 0)} Einwohnern).")
-
     def to_dict(self) -> dict:
-        return {"kreise": self.kreise, "covered_kreise": list(self.covered_kreise),
-                "complete": self.complete, "gemeinden": self.gemeinden,
-                "gemeinden_in_covered": self.gemeinden_in_covered,
-                "gemeinden_with_services": self.gemeinden_with_services,
-                "population": self.population,
-                "population_in_covered": self.population_in_covered,
-                "services": self.services, "services_located": self.services_located,
-                "statement": self.statement()}
+        return {
+            "kreise": self.kreise,
+            "covered_kreise": list(self.covered_kreise),
+            "complete": self.complete,
+            "gemeinden": self.gemeinden,
+            "gemeinden_in_covered": self.gemeinden_in_covered,
+            "gemeinden_with_services": self.gemeinden_with_services,
+            "population": self.population,
+            "population_in_covered": self.population_in_covered,
+            "services": self.services,
+            "services_located": self.services_located,
+        }
 
 
 def service_ags(services_gdf: gpd.GeoDataFrame, gemeinden: gpd.GeoDataFrame) -> np.ndarray:
@@ -514,8 +619,8 @@ def coverage(services_gdf: gpd.GeoDataFrame, gemeinden: gpd.GeoDataFrame) -> Cov
         ``ags``, ``kreis`` (5-digit code), ``kreis_name``, ``pop``, polygons.
     """
     g = gemeinden
-    kreis = (g["kreis"].astype(str) if "kreis" in g.columns else g["ags"].astype(str).str[:5])
-    names = (g["kreis_name"].astype(str) if "kreis_name" in g.columns else kreis)
+    kreis = g["kreis"].astype(str) if "kreis" in g.columns else g["ags"].astype(str).str[:5]
+    names = g["kreis_name"].astype(str) if "kreis_name" in g.columns else kreis
     kreise = dict(sorted(zip(kreis, names, strict=True)))
     sv = services_gdf
     if "precision" in sv.columns:
@@ -526,12 +631,17 @@ def coverage(services_gdf: gpd.GeoDataFrame, gemeinden: gpd.GeoDataFrame) -> Cov
     covered = tuple(sorted({ags_to_kreis[a] for a in with_services if a in ags_to_kreis}))
     in_cov = kreis.isin(covered).to_numpy()
     pop = g["pop"].to_numpy(float) if "pop" in g.columns else np.zeros(len(g))
-    return Coverage(kreise=kreise, covered_kreise=covered, gemeinden=int(len(g)),
-                    gemeinden_in_covered=int(in_cov.sum()),
-                    gemeinden_with_services=int(len(with_services)),
-                    population=float(np.nansum(pop)),
-                    population_in_covered=float(np.nansum(pop[in_cov])),
-                    services=int(len(services_gdf)), services_located=int(len(sv)))
+    return Coverage(
+        kreise=kreise,
+        covered_kreise=covered,
+        gemeinden=int(len(g)),
+        gemeinden_in_covered=int(in_cov.sum()),
+        gemeinden_with_services=int(len(with_services)),
+        population=float(np.nansum(pop)),
+        population_in_covered=float(np.nansum(pop[in_cov])),
+        services=int(len(services_gdf)),
+        services_located=int(len(sv)),
+    )
 
 
 def covered_mask(ags: pd.Series | np.ndarray, cov: Coverage) -> np.ndarray:
@@ -539,21 +649,24 @@ def covered_mask(ags: pd.Series | np.ndarray, cov: Coverage) -> np.ndarray:
     return np.isin(np.asarray(pd.Series(ags).astype(str).str[:5]), list(cov.covered_kreise))
 
 
-def restrict_to_covered(frame: pd.DataFrame, cov: Coverage, ags_column: str = "ags"
-                        ) -> pd.DataFrame:
-    """Rows (Gemeinden or cells) in covered Kreise only; ``attrs["coverage_note"]`` says so.
+def restrict_to_covered(
+    frame: pd.DataFrame, cov: Coverage, ags_column: str = "ags"
+) -> pd.DataFrame:
+    """Rows (Gemeinden or cells) in covered Kreise only; ``attrs["coverage"]`` says which.
 
-    Shares computed on the result refer to the covered Kreise, as the statement says.
+    Shares computed on the result refer to the covered Kreise
+    (``present.describe.coverage_text`` says so in words).
     """
     out = frame.loc[covered_mask(frame[ags_column], cov)].copy()
-    out.attrs["coverage_note"] = cov.statement()
+    out.attrs["coverage"] = cov.to_dict()
     return out
 
 
-def label_covered(frame: pd.DataFrame, cov: Coverage, ags_column: str = "ags",
-                  column: str = "im_bestand") -> pd.DataFrame:
-    """A copy with a boolean ``column`` (row in a covered Kreis) and the coverage note."""
+def label_covered(
+    frame: pd.DataFrame, cov: Coverage, ags_column: str = "ags", column: str = "im_bestand"
+) -> pd.DataFrame:
+    """A copy with a boolean ``column`` (row in a covered Kreis) and ``attrs["coverage"]``."""
     out = frame.copy()
     out[column] = covered_mask(frame[ags_column], cov)
-    out.attrs["coverage_note"] = cov.statement()
+    out.attrs["coverage"] = cov.to_dict()
     return out

@@ -32,10 +32,13 @@ def _bands(bands: Sequence[float]) -> np.ndarray:
     return b
 
 
-def band_polygons(cells_xy: np.ndarray, minutes: np.ndarray,
-                  bands: Sequence[float] = settings.ISOCHRONE_BANDS_MIN,
-                  cell_size: float = settings.CELL_SIZE_M, cumulative: bool = False
-                  ) -> gpd.GeoDataFrame:
+def band_polygons(
+    cells_xy: np.ndarray,
+    minutes: np.ndarray,
+    bands: Sequence[float] = settings.ISOCHRONE_BANDS_MIN,
+    cell_size: float = settings.CELL_SIZE_M,
+    cumulative: bool = False,
+) -> gpd.GeoDataFrame:
     """Dissolve square cells into travel-time band polygons (EPSG:3035).
 
     Parameters
@@ -76,8 +79,9 @@ def band_polygons(cells_xy: np.ndarray, minutes: np.ndarray,
     return frame.astype({"band_min_from": float, "band_min_to": float})
 
 
-def _grid(x0: float, y0: float, x1: float, y1: float, cell_size: float | None
-          ) -> tuple[np.ndarray, float]:
+def _grid(
+    x0: float, y0: float, x1: float, y1: float, cell_size: float | None
+) -> tuple[np.ndarray, float]:
     """Cell centres on the census-aligned grid covering a box."""
     base = float(settings.CELL_SIZE_M)
     if cell_size is None:
@@ -90,11 +94,15 @@ def _grid(x0: float, y0: float, x1: float, y1: float, cell_size: float | None
     return np.column_stack([gx.ravel(), gy.ravel()]), cs
 
 
-def nearest_isochrones(services_xy: np.ndarray, mode: str,
-                       bands: Sequence[float] = settings.ISOCHRONE_BANDS_MIN,
-                       network: Network | None = None, cells_xy: np.ndarray | None = None,
-                       cell_size: float | None = None, cumulative: bool = False
-                       ) -> gpd.GeoDataFrame:
+def nearest_isochrones(
+    services_xy: np.ndarray,
+    mode: str,
+    bands: Sequence[float] = settings.ISOCHRONE_BANDS_MIN,
+    network: Network | None = None,
+    cells_xy: np.ndarray | None = None,
+    cell_size: float | None = None,
+    cumulative: bool = False,
+) -> gpd.GeoDataFrame:
     """Travel-time bands to the nearest of a set of services (EPSG:3035).
 
     Parameters
@@ -148,10 +156,14 @@ def nearest_isochrones(services_xy: np.ndarray, mode: str,
     return band_polygons(cells_xy, minutes, limits, cell_size, cumulative)
 
 
-def service_isochrones(services_xy: np.ndarray, mode: str,
-                       bands: Sequence[float] = settings.ISOCHRONE_BANDS_MIN,
-                       network: Network | None = None, cell_size: float | None = None,
-                       cumulative: bool = True) -> gpd.GeoDataFrame:
+def service_isochrones(
+    services_xy: np.ndarray,
+    mode: str,
+    bands: Sequence[float] = settings.ISOCHRONE_BANDS_MIN,
+    network: Network | None = None,
+    cell_size: float | None = None,
+    cumulative: bool = True,
+) -> gpd.GeoDataFrame:
     """Isochrones of each service on its own (EPSG:3035).
 
     Returns a GeoDataFrame with a ``service`` column (index into
@@ -161,8 +173,9 @@ def service_isochrones(services_xy: np.ndarray, mode: str,
     services_xy = as_points(services_xy, "Angebote")
     parts = []
     for j in range(len(services_xy)):
-        gdf = nearest_isochrones(services_xy[j:j + 1], mode, bands, network,
-                                 cell_size=cell_size, cumulative=cumulative)
+        gdf = nearest_isochrones(
+            services_xy[j : j + 1], mode, bands, network, cell_size=cell_size, cumulative=cumulative
+        )
         gdf.insert(0, "service", j)
         parts.append(gdf)
     if not parts:
@@ -171,8 +184,9 @@ def service_isochrones(services_xy: np.ndarray, mode: str,
         return empty
     import pandas as pd
 
-    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry",
-                            crs=settings.CRS_METRIC)
+    return gpd.GeoDataFrame(
+        pd.concat(parts, ignore_index=True), geometry="geometry", crs=settings.CRS_METRIC
+    )
 
 
 def to_display(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

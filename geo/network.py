@@ -215,11 +215,17 @@ class Network:
         """Write the network to an ``.npz`` file atomically."""
         path = Path(path)
         arrays = {
-            "indptr": self.indptr, "indices": self.indices, "weights": self.weights,
-            "lengths": self.lengths, "x": self.x, "y": self.y, "osm_ids": self.osm_ids,
+            "indptr": self.indptr,
+            "indices": self.indices,
+            "weights": self.weights,
+            "lengths": self.lengths,
+            "x": self.x,
+            "y": self.y,
+            "osm_ids": self.osm_ids,
             "mode": np.array(self.mode),
-            "meta": np.array(json.dumps({**self.meta, "format": FORMAT_VERSION},
-                                        ensure_ascii=False, default=str)),
+            "meta": np.array(
+                json.dumps({**self.meta, "format": FORMAT_VERSION}, ensure_ascii=False, default=str)
+            ),
         }
         with atomic_path(path) as tmp, open(tmp, "wb") as fh:
             np.savez(fh, **arrays)
@@ -243,13 +249,16 @@ class Network:
                 "Bitte das Netz neu erstellen (nahraum network build)."
             ) from exc
         if meta.get("format") != FORMAT_VERSION or net.indptr.size != net.n_nodes + 1:
-            raise CacheError(f"Die Straßennetz-Datei {path.name} hat ein veraltetes Format. "
-                             "Bitte das Netz neu erstellen (nahraum network build).")
+            raise CacheError(
+                f"Die Straßennetz-Datei {path.name} hat ein veraltetes Format. "
+                "Bitte das Netz neu erstellen (nahraum network build)."
+            )
         return net
 
     @classmethod
-    def from_arcs(cls, mode: str, u, v, seconds, x, y, lengths=None, osm_ids=None,
-                  meta: dict | None = None) -> Network:
+    def from_arcs(
+        cls, mode: str, u, v, seconds, x, y, lengths=None, osm_ids=None, meta: dict | None = None
+    ) -> Network:
         """Build a network directly from arcs (for tests and synthetic graphs).
 
         Parallel arcs keep the fastest; no component filtering is done.
@@ -265,10 +274,17 @@ class Network:
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(u, minlength=n), out=indptr[1:])
         ids = np.arange(n, dtype=np.int64) if osm_ids is None else np.asarray(osm_ids, np.int64)
-        return cls(mode=mode, indptr=indptr.astype(np.int32), indices=v.astype(np.int32),
-                   weights=w, lengths=length, x=np.asarray(x, dtype=float).copy(),
-                   y=np.asarray(y, dtype=float).copy(), osm_ids=ids,
-                   meta={"mode": mode, "source": "synthetisch", **(meta or {})})
+        return cls(
+            mode=mode,
+            indptr=indptr.astype(np.int32),
+            indices=v.astype(np.int32),
+            weights=w,
+            lengths=length,
+            x=np.asarray(x, dtype=float).copy(),
+            y=np.asarray(y, dtype=float).copy(),
+            osm_ids=ids,
+            meta={"mode": mode, "source": "synthetisch", **(meta or {})},
+        )
 
     def reordered(self, order: np.ndarray | None = None) -> Network:
         """Copy with the nodes renumbered for cache-friendly searches.
@@ -287,21 +303,36 @@ class Network:
         arc = np.lexsort((v, u))
         indptr = np.zeros(self.n_nodes + 1, dtype=np.int64)
         np.cumsum(np.bincount(u, minlength=self.n_nodes), out=indptr[1:])
-        return Network(mode=self.mode, indptr=indptr.astype(np.int32),
-                       indices=v[arc].astype(np.int32), weights=w[arc],
-                       lengths=self.lengths[arc], x=self.x[order], y=self.y[order],
-                       osm_ids=self.osm_ids[order], meta=dict(self.meta))
+        return Network(
+            mode=self.mode,
+            indptr=indptr.astype(np.int32),
+            indices=v[arc].astype(np.int32),
+            weights=w[arc],
+            lengths=self.lengths[arc],
+            x=self.x[order],
+            y=self.y[order],
+            osm_ids=self.osm_ids[order],
+            meta=dict(self.meta),
+        )
 
     def __repr__(self) -> str:
-        return (f"Network(mode={self.mode!r}, nodes={self.n_nodes:,}, arcs={self.n_edges:,}, "
-                f"source={self.source!r})")
+        return (
+            f"Network(mode={self.mode!r}, nodes={self.n_nodes:,}, arcs={self.n_edges:,}, "
+            f"source={self.source!r})"
+        )
 
 
 # ---------------------------------------------------------------------------
 # Shortest paths between nodes
 # ---------------------------------------------------------------------------
-def shortest_times(net: Network, sources: Iterable[int], targets: Iterable[int] | None = None,
-                   *, limit: float = np.inf, lengths: bool = False) -> np.ndarray:
+def shortest_times(
+    net: Network,
+    sources: Iterable[int],
+    targets: Iterable[int] | None = None,
+    *,
+    limit: float = np.inf,
+    lengths: bool = False,
+) -> np.ndarray:
     """Travel times (seconds) from each source node to each target node.
 
     Runs one single-source Dijkstra per *unique* source (in chunks that keep
@@ -309,18 +340,24 @@ def shortest_times(net: Network, sources: Iterable[int], targets: Iterable[int] 
     (all nodes if ``targets`` is None); unreachable pairs are ``inf``. With
     ``lengths=True`` the arcs are weighted by metres instead.
     """
-    src = np.asarray(list(sources) if not isinstance(sources, np.ndarray) else sources,
-                     dtype=np.int64).ravel()
-    tgt = None if targets is None else np.asarray(
-        list(targets) if not isinstance(targets, np.ndarray) else targets, dtype=np.int64).ravel()
+    src = np.asarray(
+        list(sources) if not isinstance(sources, np.ndarray) else sources, dtype=np.int64
+    ).ravel()
+    tgt = (
+        None
+        if targets is None
+        else np.asarray(
+            list(targets) if not isinstance(targets, np.ndarray) else targets, dtype=np.int64
+        ).ravel()
+    )
     graph = net.length_csr() if lengths else net.csr
     uniq, inverse = np.unique(src, return_inverse=True)
     width = net.n_nodes if tgt is None else tgt.size
     out = np.empty((uniq.size, width))
     chunk = max(1, _CHUNK_FLOATS // max(net.n_nodes, 1))
     for start in range(0, uniq.size, chunk):
-        d = dijkstra(graph, indices=uniq[start:start + chunk], limit=limit)
-        out[start:start + chunk] = d if tgt is None else d[:, tgt]
+        d = dijkstra(graph, indices=uniq[start : start + chunk], limit=limit)
+        out[start : start + chunk] = d if tgt is None else d[:, tgt]
     return out[inverse]
 
 
@@ -344,8 +381,9 @@ def _mode_speed_kmh(mode: str, ways: _osm.OsmWays, fwd: np.ndarray, bwd: np.ndar
     return np.full(int(fwd.sum() + bwd.sum()), float(speed))
 
 
-def _build_mode(ways: _osm.OsmWays, mode: str, seg_len: np.ndarray, xy: np.ndarray,
-                inside: np.ndarray | None) -> Network:
+def _build_mode(
+    ways: _osm.OsmWays, mode: str, seg_len: np.ndarray, xy: np.ndarray, inside: np.ndarray | None
+) -> Network:
     label = settings.MODES[mode].label_de
     fwd, bwd = ways.access(mode)
     u = np.concatenate([ways.seg_u[fwd], ways.seg_v[bwd]])
@@ -383,20 +421,34 @@ def _build_mode(ways: _osm.OsmWays, mode: str, seg_len: np.ndarray, xy: np.ndarr
     np.cumsum(np.bincount(u, minlength=n_kept), out=indptr[1:])
     share = n_kept / n_used
     meta = {
-        "mode": mode, "source": ways.source, "parser": ways.parser,
+        "mode": mode,
+        "source": ways.source,
+        "parser": ways.parser,
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "nodes_total": n_used, "nodes_kept": n_kept, "share_kept": round(share, 6),
-        "arcs": int(u.size), "notes": list(ways.notes),
-        "speed_kmh": settings.MODES[mode].speed_kmh, "rules_version": RULES_VERSION,
+        "nodes_total": n_used,
+        "nodes_kept": n_kept,
+        "share_kept": round(share, 6),
+        "arcs": int(u.size),
+        "notes": list(ways.notes),
+        "speed_kmh": settings.MODES[mode].speed_kmh,
+        "rules_version": RULES_VERSION,
     }
     if share < 0.95:
         meta["notes"].append(
             f"Nur {_pct(share)} der Knoten liegen im größten zusammenhängenden Netz "
-            f"(„{label}“); der Rest ist nicht erreichbar und wurde entfernt.")
-    net = Network(mode=mode, indptr=indptr.astype(np.int32), indices=v.astype(np.int32),
-                  weights=weight.astype(np.float64), lengths=length.astype(np.float64),
-                  x=xy[keep_node, 0].copy(), y=xy[keep_node, 1].copy(),
-                  osm_ids=ways.node_ids[keep_node].copy(), meta=meta)
+            f"(„{label}“); der Rest ist nicht erreichbar und wurde entfernt."
+        )
+    net = Network(
+        mode=mode,
+        indptr=indptr.astype(np.int32),
+        indices=v.astype(np.int32),
+        weights=weight.astype(np.float64),
+        lengths=length.astype(np.float64),
+        x=xy[keep_node, 0].copy(),
+        y=xy[keep_node, 1].copy(),
+        osm_ids=ways.node_ids[keep_node].copy(),
+        meta=meta,
+    )
     return net.reordered()
 
 
@@ -432,8 +484,9 @@ def build_networks(source, modes: Iterable[str] = ALL_MODES, clip=None) -> dict[
     modes = tuple(modes)
     unknown = [m for m in modes if m not in settings.MODES]
     if unknown:
-        raise NetworkError(f"Unbekannte Verkehrsart: {', '.join(unknown)} "
-                           f"(möglich: {', '.join(settings.MODES)}).")
+        raise NetworkError(
+            f"Unbekannte Verkehrsart: {', '.join(unknown)} (möglich: {', '.join(settings.MODES)})."
+        )
     ways = read_source(source)
     if ways.n_segments == 0:
         raise NetworkError(f"{ways.source}: Die Straßen der Datei haben keine Knotenkoordinaten.")
@@ -459,24 +512,27 @@ def _pct(share: float) -> str:
 
 def _extent_text(xy: np.ndarray) -> str:
     lon, lat = to_lonlat(xy[:, 0], xy[:, 1])
-    return (f"{de_number(np.min(lon), 3)}–{de_number(np.max(lon), 3)} °O, "
-            f"{de_number(np.min(lat), 3)}–{de_number(np.max(lat), 3)} °N")
+    return (
+        f"{de_number(np.min(lon), 3)}–{de_number(np.max(lon), 3)} °O, "
+        f"{de_number(np.min(lat), 3)}–{de_number(np.max(lat), 3)} °N"
+    )
 
 
 # ---------------------------------------------------------------------------
 # Region cache
 # ---------------------------------------------------------------------------
 def network_dir(region_cache_dir: str | Path) -> Path:
+    """Folder of a region's cached networks."""
     return Path(region_cache_dir) / "network"
 
 
-def load_networks(region_cache_dir: str | Path, modes: Iterable[str] | None = None
-                  ) -> dict[str, Network]:
+def load_networks(
+    region_cache_dir: str | Path, modes: Iterable[str] | None = None
+) -> dict[str, Network]:
     """Load the cached networks of a region (only those that exist)."""
     folder = network_dir(region_cache_dir)
     wanted = ALL_MODES if modes is None else tuple(modes)
-    return {m: Network.load(folder / f"{m}.npz") for m in wanted
-            if (folder / f"{m}.npz").is_file()}
+    return {m: Network.load(folder / f"{m}.npz") for m in wanted if (folder / f"{m}.npz").is_file()}
 
 
 def coverage_share(net: Network, outline_3035) -> float:
@@ -489,10 +545,13 @@ def coverage_share(net: Network, outline_3035) -> float:
 
 
 def _signature(osm_path: Path | None, outline, modes: tuple[str, ...]) -> dict:
-    sig = {"rules_version": RULES_VERSION, "format": FORMAT_VERSION,
-           "speeds": {m: settings.MODES[m].speed_kmh for m in modes},
-           "car_defaults": settings.CAR_SPEED_DEFAULTS_KMH,
-           "buffer_m": settings.REGION_BUFFER_M}
+    sig = {
+        "rules_version": RULES_VERSION,
+        "format": FORMAT_VERSION,
+        "speeds": {m: settings.MODES[m].speed_kmh for m in modes},
+        "car_defaults": settings.CAR_SPEED_DEFAULTS_KMH,
+        "buffer_m": settings.REGION_BUFFER_M,
+    }
     if osm_path is not None:
         sig["source"] = osm_path.name
         sig["digest"] = file_digest(osm_path)
@@ -503,9 +562,14 @@ def _signature(osm_path: Path | None, outline, modes: tuple[str, ...]) -> dict:
     return sig
 
 
-def build_for_region(region_cache_dir: str | Path, osm_path: str | Path | None = None,
-                     download: bool = False, outline_3035=None,
-                     modes: Iterable[str] = ALL_MODES, force: bool = False) -> dict[str, Network]:
+def build_for_region(
+    region_cache_dir: str | Path,
+    osm_path: str | Path | None = None,
+    download: bool = False,
+    outline_3035=None,
+    modes: Iterable[str] = ALL_MODES,
+    force: bool = False,
+) -> dict[str, Network]:
     """Build (or load cached) networks for a region and store them in its cache.
 
     Parameters
@@ -541,21 +605,26 @@ def build_for_region(region_cache_dir: str | Path, osm_path: str | Path | None =
             )
         return nets
     if download and outline_3035 is None:
-        raise NetworkError("Für den Download des Straßennetzes wird der Umriss der Region benötigt.")
+        raise NetworkError(
+            "Für den Download des Straßennetzes wird der Umriss der Region benötigt."
+        )
     osm_path = Path(osm_path) if osm_path is not None and not download else None
     if osm_path is not None and not osm_path.is_file():
         raise NetworkError(f"OSM-Datei nicht gefunden: {osm_path}")
     sig = _signature(osm_path, outline_3035, modes)
     if not force and osm_path is not None:
         cached = load_networks(region_cache_dir, modes)
-        if len(cached) == len(modes) and all(n.meta.get("signature") == sig for n in cached.values()):
+        if len(cached) == len(modes) and all(
+            n.meta.get("signature") == sig for n in cached.values()
+        ):
             return cached
     clip = None
     if outline_3035 is not None:
         clip = _as_clip(outline_3035).buffer(settings.REGION_BUFFER_M)
     if download:
-        poly = shapely.transform(clip, lambda c: np.column_stack(
-            _to_display().transform(c[:, 0], c[:, 1])))
+        poly = shapely.transform(
+            clip, lambda c: np.column_stack(_to_display().transform(c[:, 0], c[:, 1]))
+        )
         source = _osm.download(poly, cache_folder=folder / "overpass")
     else:
         source = osm_path
@@ -569,17 +638,37 @@ def build_for_region(region_cache_dir: str | Path, osm_path: str | Path | None =
             if cov < 0.99:
                 net.meta["notes"].append(
                     f"Das Netz deckt nur {_pct(cov)} der Regionsfläche ab; Zellen außerhalb "
-                    "werden als nicht erreichbar markiert.")
+                    "werden als nicht erreichbar markiert."
+                )
         net.save(folder / f"{mode}.npz")
-        summary[mode] = {k: net.meta.get(k) for k in
-                         ("source", "parser", "nodes_total", "nodes_kept", "share_kept", "arcs",
-                          "region_coverage", "notes", "built_at")}
+        summary[mode] = {
+            k: net.meta.get(k)
+            for k in (
+                "source",
+                "parser",
+                "nodes_total",
+                "nodes_kept",
+                "share_kept",
+                "arcs",
+                "region_coverage",
+                "notes",
+                "built_at",
+            )
+        }
     write_json_atomic(folder / "network.json", summary)
     return nets
 
 
 def summary_table(nets: Mapping[str, Network]) -> list[dict]:
     """One row per mode for reports: nodes, arcs, share kept, notes."""
-    return [{"mode": m, "nodes": n.n_nodes, "arcs": n.n_edges,
-             "share_kept": n.meta.get("share_kept"), "source": n.source,
-             "notes": "; ".join(n.meta.get("notes", []))} for m, n in nets.items()]
+    return [
+        {
+            "mode": m,
+            "nodes": n.n_nodes,
+            "arcs": n.n_edges,
+            "share_kept": n.meta.get("share_kept"),
+            "source": n.source,
+            "notes": "; ".join(n.meta.get("notes", [])),
+        }
+        for m, n in nets.items()
+    ]

@@ -39,13 +39,14 @@ import shapely
 
 from . import analysis, settings, traveltime
 from ._errors import InputError
-from ._text import de_decimal, de_number
 from .network import to_lonlat
 from .scenario import AddSite, resolve_kind
 
-CANDIDATE_KINDS: dict[str, str] = {"villages": "Orte (GeoNames)",
-                                   "cells": "Rasterzellen (100 m, bewohnt)",
-                                   "both": "Orte und Rasterzellen"}
+CANDIDATE_KINDS: dict[str, str] = {
+    "villages": "Orte (GeoNames)",
+    "cells": "Rasterzellen (100 m, bewohnt)",
+    "both": "Orte und Rasterzellen",
+}
 #: Candidates of a reduced problem above which dominated candidates are not searched.
 DOMINANCE_MAX_CANDIDATES = 3000
 #: Chunk of subsets evaluated at once by :func:`brute_force`.
@@ -89,8 +90,7 @@ def _pattern(coverage: Any) -> sp.csr_matrix:
     if sp.issparse(coverage):
         cm = sp.csr_matrix(coverage)
         cm.sum_duplicates()
-        return sp.csr_matrix((np.ones(cm.nnz), cm.indices.copy(), cm.indptr.copy()),
-                             shape=cm.shape)
+        return sp.csr_matrix((np.ones(cm.nnz), cm.indices.copy(), cm.indptr.copy()), shape=cm.shape)
     dense = np.asarray(coverage)
     if dense.ndim != 2:
         raise InputError("Abdeckung: Matrix Zellen × Kandidaten erwartet.")
@@ -109,8 +109,9 @@ def _check(coverage: Any, weights: Any, k: int) -> tuple[sp.csr_matrix, np.ndarr
     return cov, w, int(k)
 
 
-def _gains_in_order(cov_t: sp.csr_matrix, w: np.ndarray, sites: list[int]
-                    ) -> tuple[list[int], list[float]]:
+def _gains_in_order(
+    cov_t: sp.csr_matrix, w: np.ndarray, sites: list[int]
+) -> tuple[list[int], list[float]]:
     """Order ``sites`` greedily (largest marginal gain first) and return the gains."""
     w = w.copy()
     rest, order, gains = list(sites), [], []
@@ -120,7 +121,7 @@ def _gains_in_order(cov_t: sp.csr_matrix, w: np.ndarray, sites: list[int]
         j = rest.pop(i)
         order.append(j)
         gains.append(float(g[i]))
-        w[cov_t.indices[cov_t.indptr[j]:cov_t.indptr[j + 1]]] = 0.0
+        w[cov_t.indices[cov_t.indptr[j] : cov_t.indptr[j + 1]]] = 0.0
     return order, gains
 
 
@@ -163,9 +164,15 @@ def greedy(coverage: Any, weights: Any, k: int) -> Solution:
             break
         sites.append(j)
         gains.append(float(g[j]))
-        w[cov_t.indices[cov_t.indptr[j]:cov_t.indptr[j + 1]]] = 0.0
-    return Solution(tuple(sites), tuple(gains), float(sum(gains)), "greedy", "heuristic",
-                    time.perf_counter() - t0)
+        w[cov_t.indices[cov_t.indptr[j] : cov_t.indptr[j + 1]]] = 0.0
+    return Solution(
+        tuple(sites),
+        tuple(gains),
+        float(sum(gains)),
+        "greedy",
+        "heuristic",
+        time.perf_counter() - t0,
+    )
 
 
 @dataclass
@@ -197,7 +204,7 @@ def _merge_rows(mat: sp.csr_matrix, w: np.ndarray) -> tuple[sp.csr_matrix, np.nd
     keys: dict[bytes, int] = {}
     group = np.empty(mat.shape[0], dtype=np.int64)
     for i in range(mat.shape[0]):
-        key = mat.indices[mat.indptr[i]:mat.indptr[i + 1]].tobytes()
+        key = mat.indices[mat.indptr[i] : mat.indptr[i + 1]].tobytes()
         group[i] = keys.setdefault(key, len(keys))
     n = len(keys)
     first = np.full(n, -1, dtype=np.int64)
@@ -251,8 +258,9 @@ def reduce_problem(coverage: Any, weights: Any, drop_dominated: bool = True) -> 
     return Reduced(mat.tocsr(), w, keep_cols, stats)
 
 
-def exact(coverage: Any, weights: Any, k: int,
-          time_limit_s: float = settings.MCLP_TIME_LIMIT_S) -> Solution | None:
+def exact(
+    coverage: Any, weights: Any, k: int, time_limit_s: float = settings.MCLP_TIME_LIMIT_S
+) -> Solution | None:
     """Optimal maximal covering with PuLP + CBC on the reduced problem.
 
     maximise Σ w_i y_i  subject to  y_i ≤ Σ_(j covers i) x_j,  Σ x_j ≤ k,
@@ -275,17 +283,15 @@ def exact(coverage: Any, weights: Any, k: int,
     else:
         prob = pulp.LpProblem("mclp", pulp.LpMaximize)
         x = [prob.add_variable(f"x{j}", cat=pulp.LpBinary) for j in range(m)]
-        y = [prob.add_variable(f"y{i}", lowBound=0, upBound=1)
-             for i in range(red.matrix.shape[0])]
+        y = [prob.add_variable(f"y{i}", lowBound=0, upBound=1) for i in range(red.matrix.shape[0])]
         prob += pulp.lpSum(float(wi) * yi for wi, yi in zip(red.weights, y, strict=True))
         mat = red.matrix
         for i, yi in enumerate(y):
-            prob += yi <= pulp.lpSum(x[j] for j in mat.indices[mat.indptr[i]:mat.indptr[i + 1]])
+            prob += yi <= pulp.lpSum(x[j] for j in mat.indices[mat.indptr[i] : mat.indptr[i + 1]])
         prob += pulp.lpSum(x) <= k
         with warnings.catch_warnings():  # PuLP 3.3 flags PULP_CBC_CMD for its 4.0 release
             warnings.simplefilter("ignore", DeprecationWarning)
-            solver = pulp.PULP_CBC_CMD(msg=False,
-                                       timeLimit=max(1, math.ceil(float(time_limit_s))))
+            solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=max(1, math.ceil(float(time_limit_s))))
         try:
             prob.solve(solver)
         except pulp.PulpSolverError:
@@ -295,12 +301,19 @@ def exact(coverage: Any, weights: Any, k: int,
         chosen = [int(red.columns[j]) for j in range(m) if (x[j].value() or 0) > 0.5]
     order, gains = _gains_in_order(cov_t, w, chosen)
     keep = [(j, g) for j, g in zip(order, gains, strict=True) if g > 0]
-    return Solution(tuple(j for j, _ in keep), tuple(g for _, g in keep),
-                    float(sum(g for _, g in keep)), "exact", "optimal", time.perf_counter() - t0)
+    return Solution(
+        tuple(j for j, _ in keep),
+        tuple(g for _, g in keep),
+        float(sum(g for _, g in keep)),
+        "exact",
+        "optimal",
+        time.perf_counter() - t0,
+    )
 
 
-def brute_force(coverage: Any, weights: Any, k: int, max_subsets: int = 5_000_000,
-                drop_dominated: bool = True) -> Solution:
+def brute_force(
+    coverage: Any, weights: Any, k: int, max_subsets: int = 5_000_000, drop_dominated: bool = True
+) -> Solution:
     """Optimum by enumerating all k-subsets of the reduced candidates (tests, benchmarks)."""
     t0 = time.perf_counter()
     cov, w, k = _check(coverage, weights, k)
@@ -325,16 +338,25 @@ def brute_force(coverage: Any, weights: Any, k: int, max_subsets: int = 5_000_00
             best_val, best = float(values[i]), tuple(int(red.columns[j]) for j in chunk[i])
     order, gains = _gains_in_order(cov.T.tocsr(), w, list(best))
     keep = [(j, g) for j, g in zip(order, gains, strict=True) if g > 0]
-    return Solution(tuple(j for j, _ in keep), tuple(g for _, g in keep),
-                    float(sum(g for _, g in keep)), "brute_force", "optimal",
-                    time.perf_counter() - t0)
+    return Solution(
+        tuple(j for j, _ in keep),
+        tuple(g for _, g in keep),
+        float(sum(g for _, g in keep)),
+        "brute_force",
+        "optimal",
+        time.perf_counter() - t0,
+    )
 
 
 # ---------------------------------------------------------------------------
 # Candidates, demand and the suggestion for a region
 # ---------------------------------------------------------------------------
-def candidate_sites(region: Any, kind: str = "villages", target: str = settings.DEFAULT_TARGET_GROUP,
-                    grid_m: int | None = settings.MCLP_CELL_GRID_M) -> gpd.GeoDataFrame:
+def candidate_sites(
+    region: Any,
+    kind: str = "villages",
+    target: str = settings.DEFAULT_TARGET_GROUP,
+    grid_m: int | None = settings.MCLP_CELL_GRID_M,
+) -> gpd.GeoDataFrame:
     """Candidate positions: GeoNames villages and/or populated 100 m cells.
 
     Parameters
@@ -362,12 +384,23 @@ def candidate_sites(region: Any, kind: str = "villages", target: str = settings.
         ok = ~(shapely.is_missing(g) | shapely.is_empty(g))
         pl, g = pl.loc[ok], g[ok]
         ags = pl["ags"].astype(str).to_numpy(dtype=object)
-        frames.append(pd.DataFrame({
-            "name": pl["name"].astype(str).to_numpy(dtype=object), "source": "Ort", "ags": ags,
-            "gemeinde": [gem_name.get(a) for a in ags],
-            "people": pd.to_numeric(pl.get("population"), errors="coerce").to_numpy(dtype=float)
-            if "population" in pl.columns else np.nan,
-            "x": shapely.get_x(g), "y": shapely.get_y(g)}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "name": pl["name"].astype(str).to_numpy(dtype=object),
+                    "source": "Ort",
+                    "ags": ags,
+                    "gemeinde": [gem_name.get(a) for a in ags],
+                    "people": pd.to_numeric(pl.get("population"), errors="coerce").to_numpy(
+                        dtype=float
+                    )
+                    if "population" in pl.columns
+                    else np.nan,
+                    "x": shapely.get_x(g),
+                    "y": shapely.get_y(g),
+                }
+            )
+        )
     if kind in ("cells", "both"):
         cells = region.cells
         x = cells["x"].to_numpy(dtype=float)
@@ -386,19 +419,38 @@ def candidate_sites(region: Any, kind: str = "villages", target: str = settings.
         ags = cells["ags"].astype(str).to_numpy(dtype=object)[idx]
         ll_x = (np.floor(x[idx] / 100) * 100).astype(np.int64)
         ll_y = (np.floor(y[idx] / 100) * 100).astype(np.int64)
-        names = [f"Rasterzelle N{b}E{a} ({gem_name.get(g, g)})"
-                 for a, b, g in zip(ll_x, ll_y, ags, strict=True)]
-        frames.append(pd.DataFrame({"name": names, "source": "Rasterzelle", "ags": ags,
-                                    "gemeinde": [gem_name.get(a) for a in ags],
-                                    "people": people[idx], "x": x[idx], "y": y[idx]}))
-    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["name", "source", "ags", "gemeinde", "people", "x", "y"])
-    return gpd.GeoDataFrame(df, geometry=shapely.points(df[["x", "y"]].to_numpy(dtype=float)),
-                            crs=settings.CRS_METRIC)
+        names = [
+            f"Rasterzelle N{b}E{a} ({gem_name.get(g, g)})"
+            for a, b, g in zip(ll_x, ll_y, ags, strict=True)
+        ]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "name": names,
+                    "source": "Rasterzelle",
+                    "ags": ags,
+                    "gemeinde": [gem_name.get(a) for a in ags],
+                    "people": people[idx],
+                    "x": x[idx],
+                    "y": y[idx],
+                }
+            )
+        )
+    df = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=["name", "source", "ags", "gemeinde", "people", "x", "y"])
+    )
+    return gpd.GeoDataFrame(
+        df, geometry=shapely.points(df[["x", "y"]].to_numpy(dtype=float)), crs=settings.CRS_METRIC
+    )
 
 
-def need_weights_per_cell(cells: pd.DataFrame, need_weights: Mapping[str, float] | None,
-                          gemeinden: pd.DataFrame | None = None) -> np.ndarray:
+def need_weights_per_cell(
+    cells: pd.DataFrame,
+    need_weights: Mapping[str, float] | None,
+    gemeinden: pd.DataFrame | None = None,
+) -> np.ndarray:
     """Indicator weight of each cell's Gemeinde (default 1; InputError for bad entries)."""
     out = np.ones(len(cells))
     if not need_weights:
@@ -413,8 +465,12 @@ def need_weights_per_cell(cells: pd.DataFrame, need_weights: Mapping[str, float]
         if known is not None and key not in known:
             bad.append(f"unbekannter Gemeindeschlüssel „{key}“")
             continue
-        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
-                or not math.isfinite(float(v)) or float(v) < 0:
+        if (
+            isinstance(v, bool)
+            or not isinstance(v, (int, float, np.integer, np.floating))
+            or not math.isfinite(float(v))
+            or float(v) < 0
+        ):
             bad.append(f"AGS {key}: Gewicht {v!r} ist keine Zahl ≥ 0")
             continue
         weights[key] = float(v)
@@ -488,25 +544,43 @@ class Suggestion:
         sol = self._solution(which)
         idx = list(sol.sites)
         c = self.candidates.iloc[idx]
-        order, gains = (_gains_in_order(self._coverage.T.tocsr(), self._demand_people, idx)
-                        if self._coverage is not None and idx else (idx, [0.0] * len(idx)))
+        order, gains = (
+            _gains_in_order(self._coverage.T.tocsr(), self._demand_people, idx)
+            if self._coverage is not None and idx
+            else (idx, [0.0] * len(idx))
+        )
         gain_people = dict(zip(order, gains, strict=True))
         lon, lat = to_lonlat(c["x"].to_numpy(), c["y"].to_numpy()) if len(c) else ([], [])
-        out = gpd.GeoDataFrame({
-            "rank": np.arange(1, len(idx) + 1), "candidate": idx,
-            "name": c["name"].to_numpy(dtype=object), "source": c["source"].to_numpy(dtype=object),
-            "ags": c["ags"].to_numpy(dtype=object), "gemeinde": c["gemeinde"].to_numpy(dtype=object),
-            "gain_people": [gain_people.get(j, 0.0) for j in idx],
-            "gain_weighted": list(sol.marginal_gains),
-            "x": c["x"].to_numpy(dtype=float), "y": c["y"].to_numpy(dtype=float),
-            "lon": np.asarray(lon, dtype=float), "lat": np.asarray(lat, dtype=float),
-        }, geometry=c.geometry.values, crs=self.candidates.crs)
+        out = gpd.GeoDataFrame(
+            {
+                "rank": np.arange(1, len(idx) + 1),
+                "candidate": idx,
+                "name": c["name"].to_numpy(dtype=object),
+                "source": c["source"].to_numpy(dtype=object),
+                "ags": c["ags"].to_numpy(dtype=object),
+                "gemeinde": c["gemeinde"].to_numpy(dtype=object),
+                "gain_people": [gain_people.get(j, 0.0) for j in idx],
+                "gain_weighted": list(sol.marginal_gains),
+                "x": c["x"].to_numpy(dtype=float),
+                "y": c["y"].to_numpy(dtype=float),
+                "lon": np.asarray(lon, dtype=float),
+                "lat": np.asarray(lat, dtype=float),
+            },
+            geometry=c.geometry.values,
+            crs=self.candidates.crs,
+        )
         return out
 
-    def to_changes(self, which: str = "best", *, category: str | None = None,
-                   subcategory: str | None = None, capacity: float | None = None,
-                   target_groups: tuple[str, ...] | None = None,
-                   services: gpd.GeoDataFrame | None = None) -> list[AddSite]:
+    def to_changes(
+        self,
+        which: str = "best",
+        *,
+        category: str | None = None,
+        subcategory: str | None = None,
+        capacity: float | None = None,
+        target_groups: tuple[str, ...] | None = None,
+        services: gpd.GeoDataFrame | None = None,
+    ) -> list[AddSite]:
         """The suggested sites as scenario changes (``AddSite``, one per site).
 
         The kind defaults to the analysed one: a category of ``params.kinds``,
@@ -517,17 +591,26 @@ class Suggestion:
             category, subcategory = _kind_of(self.params, services)
         groups = (self.params.target,) if target_groups is None else tuple(target_groups)
         rows = self.sites(which)
-        return [AddSite(x=float(r.x), y=float(r.y), name=f"Vorschlag {r.rank}: {r.name}",
-                        category=category or "", subcategory=subcategory or "",
-                        capacity=capacity, target_groups=groups)
-                for r in rows.itertuples()]
+        return [
+            AddSite(
+                x=float(r.x),
+                y=float(r.y),
+                name=f"Vorschlag {r.rank}: {r.name}",
+                category=category or "",
+                subcategory=subcategory or "",
+                capacity=capacity,
+                target_groups=groups,
+            )
+            for r in rows.itertuples()
+        ]
 
 
-def _kind_of(params: analysis.AnalysisParams, services: gpd.GeoDataFrame | None
-             ) -> tuple[str, str]:
+def _kind_of(params: analysis.AnalysisParams, services: gpd.GeoDataFrame | None) -> tuple[str, str]:
     if not params.kinds:
-        raise InputError("Für neue Standorte bitte eine Kategorie angeben (die Analyse umfasst "
-                         "alle Angebotsarten).")
+        raise InputError(
+            "Für neue Standorte bitte eine Kategorie angeben (die Analyse umfasst "
+            "alle Angebotsarten)."
+        )
     for kind in params.kinds:
         try:
             return resolve_kind(kind, "")
@@ -535,8 +618,9 @@ def _kind_of(params: analysis.AnalysisParams, services: gpd.GeoDataFrame | None
             continue
     kind = params.kinds[0]
     if services is not None and {"category", "subcategory"} <= set(services.columns):
-        hit = services.loc[services["subcategory"].astype(str).str.casefold() == kind.casefold(),
-                           "category"].dropna()
+        hit = services.loc[
+            services["subcategory"].astype(str).str.casefold() == kind.casefold(), "category"
+        ].dropna()
         if len(hit):
             return resolve_kind(str(hit.mode().iloc[0]), kind)
     return resolve_kind("", kind)
@@ -546,13 +630,19 @@ def _names(candidates: pd.DataFrame, sites: tuple[int, ...]) -> list[str]:
     return [str(candidates["name"].iloc[j]) for j in sites]
 
 
-def suggest(region: Any, params: analysis.AnalysisParams, k: int,
-            candidates: str = "villages", need_weights: Mapping[str, float] | None = None,
-            networks: Mapping[str, Any] | None = None,
-            time_limit_s: float = settings.MCLP_TIME_LIMIT_S, *,
-            services: gpd.GeoDataFrame | None = None,
-            cell_grid_m: int | None = settings.MCLP_CELL_GRID_M,
-            run_exact: bool = True) -> Suggestion:
+def suggest(
+    region: Any,
+    params: analysis.AnalysisParams,
+    k: int,
+    candidates: str = "villages",
+    need_weights: Mapping[str, float] | None = None,
+    networks: Mapping[str, Any] | None = None,
+    time_limit_s: float = settings.MCLP_TIME_LIMIT_S,
+    *,
+    services: gpd.GeoDataFrame | None = None,
+    cell_grid_m: int | None = settings.MCLP_CELL_GRID_M,
+    run_exact: bool = True,
+) -> Suggestion:
     """Where would k new sites of the analysed kind reach the most uncovered people?
 
     Parameters
@@ -583,8 +673,11 @@ def suggest(region: Any, params: analysis.AnalysisParams, k: int,
     t0 = time.perf_counter()
     if not isinstance(params, analysis.AnalysisParams):
         raise TypeError("params must be an AnalysisParams")
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) \
-            or not 1 <= k <= settings.MCLP_MAX_K:
+    if (
+        isinstance(k, bool)
+        or not isinstance(k, (int, np.integer))
+        or not 1 <= k <= settings.MCLP_MAX_K
+    ):
         raise InputError(f"Zahl neuer Standorte: 1 bis {settings.MCLP_MAX_K} (angegeben: {k!r}).")
     k = int(k)
     cells = region.cells
@@ -598,8 +691,9 @@ def suggest(region: Any, params: analysis.AnalysisParams, k: int,
     T, mode = params.threshold_min, params.mode
     net = (networks or {}).get(mode)
     cells_xy = cells[["x", "y"]].to_numpy(dtype=float)
-    field_ = traveltime.nearest_field(cells_xy, analysis.points_xy(existing), mode, net,
-                                      max_minutes=T)
+    field_ = traveltime.nearest_field(
+        cells_xy, analysis.points_xy(existing), mode, net, max_minutes=T
+    )
     covered = field_.minutes <= T
     people_beyond = float(people[~covered].sum())
     demand = people * need
@@ -608,8 +702,9 @@ def suggest(region: Any, params: analysis.AnalysisParams, k: int,
     if len(cand) == 0:
         raise InputError("Keine Kandidaten: die Region enthält keine Orte bzw. Rasterzellen.")
     t1 = time.perf_counter()
-    cov = traveltime.catchment_matrix(cells_xy[rows], cand[["x", "y"]].to_numpy(dtype=float),
-                                      mode, T, net)
+    cov = traveltime.catchment_matrix(
+        cells_xy[rows], cand[["x", "y"]].to_numpy(dtype=float), mode, T, net
+    )
     cov = _pattern(cov)
     t_cov = time.perf_counter() - t1
     w, u = demand[rows], people[rows]
@@ -628,40 +723,68 @@ def suggest(region: Any, params: analysis.AnalysisParams, k: int,
         return None if sol is None else coverage_value(cov, u, sol.sites)
 
     people_ = {"greedy": reached(g), "exact": reached(e)}
-    diff: dict[str, Any] = {"people": None, "weighted": None, "only_greedy": [], "only_exact": [],
-                            "same_sites": None}
-    if e is not None:
-        diff = {"people": people_["exact"] - people_["greedy"], "weighted": e.total - g.total,
-                "only_greedy": _names(cand, tuple(j for j in g.sites if j not in e.sites)),
-                "only_exact": _names(cand, tuple(j for j in e.sites if j not in g.sites)),
-                "same_sites": set(g.sites) == set(e.sites)}
-    unit = group.unit_de
-    notes = [f"Kandidaten: {CANDIDATE_KINDS[candidates]} ({len(cand)})",
-             f"Bereits versorgt (bis {de_decimal(T, 1)} min zu einem bestehenden Angebot): "
-             "zählt nicht",
-             f"Noch nicht versorgt: {de_number(people_beyond, 0)} {unit}"]
-    if need_weights:
-        notes.append("Bedarfsgewichtet: Zielgruppe × Gewicht je Gemeinde (übrige Gemeinden 1)")
-    if len(g.sites) < k:
-        notes.append(f"Nur {len(g.sites)} Standort(e) erreichen noch jemanden Unversorgten")
-    if status == "time_limit":
-        notes.append(f"Exakte Lösung nicht innerhalb von {de_decimal(time_limit_s, 1)} s "
-                     "bewiesen: Greedy-Ergebnis gezeigt")
-    metadata = {
-        "params": params.to_dict(), "k": k, "candidates": candidates,
-        "candidate_label": CANDIDATE_KINDS[candidates], "cell_grid_m": cell_grid_m,
-        "model": traveltime.model_label(mode, net), "need_weights": dict(need_weights or {}),
-        "existing_sites": int(len(existing)), "demand_cells": int(rows.size),
-        "reduction": red.stats, "notes": notes,
-        "timings": {"coverage_ms": round(t_cov * 1000, 2),
-                    "greedy_ms": round(g.seconds * 1000, 2),
-                    "exact_ms": None if e is None else round(e.seconds * 1000, 2),
-                    "total_ms": round((time.perf_counter() - t0) * 1000, 2)},
+    diff: dict[str, Any] = {
+        "people": None,
+        "weighted": None,
+        "only_greedy": [],
+        "only_exact": [],
+        "same_sites": None,
     }
-    return Suggestion(params, k, candidates, cand, g, e, status, people_beyond, people_, diff,
-                      metadata, u, cov)
+    if e is not None:
+        diff = {
+            "people": people_["exact"] - people_["greedy"],
+            "weighted": e.total - g.total,
+            "only_greedy": _names(cand, tuple(j for j in g.sites if j not in e.sites)),
+            "only_exact": _names(cand, tuple(j for j in e.sites if j not in g.sites)),
+            "same_sites": set(g.sites) == set(e.sites),
+        }
+    # Notes as codes with their numbers (present.describe.note_text puts them in words).
+    notes: list[dict[str, Any]] = [
+        {"code": "candidates", "kind": candidates, "n": len(cand)},
+        {"code": "already_served", "minutes": T},
+        {"code": "not_served", "n": people_beyond, "target": params.target},
+    ]
+    if need_weights:
+        notes.append({"code": "sites_need_weighted"})
+    if len(g.sites) < k:
+        notes.append({"code": "fewer_sites", "n": len(g.sites)})
+    if status == "time_limit":
+        notes.append({"code": "exact_time_limit", "seconds": time_limit_s})
+    metadata = {
+        "params": params.to_dict(),
+        "k": k,
+        "candidates": candidates,
+        "candidate_label": CANDIDATE_KINDS[candidates],
+        "cell_grid_m": cell_grid_m,
+        "model": traveltime.model_label(mode, net),
+        "need_weights": dict(need_weights or {}),
+        "existing_sites": int(len(existing)),
+        "demand_cells": int(rows.size),
+        "reduction": red.stats,
+        "notes": notes,
+        "timings": {
+            "coverage_ms": round(t_cov * 1000, 2),
+            "greedy_ms": round(g.seconds * 1000, 2),
+            "exact_ms": None if e is None else round(e.seconds * 1000, 2),
+            "total_ms": round((time.perf_counter() - t0) * 1000, 2),
+        },
+    }
+    return Suggestion(
+        params, k, candidates, cand, g, e, status, people_beyond, people_, diff, metadata, u, cov
+    )
 
 
-__all__ = ["Solution", "Reduced", "Suggestion", "greedy", "exact", "brute_force",
-           "reduce_problem", "coverage_value", "candidate_sites", "need_weights_per_cell",
-           "suggest", "CANDIDATE_KINDS"]
+__all__ = [
+    "Solution",
+    "Reduced",
+    "Suggestion",
+    "greedy",
+    "exact",
+    "brute_force",
+    "reduce_problem",
+    "coverage_value",
+    "candidate_sites",
+    "need_weights_per_cell",
+    "suggest",
+    "CANDIDATE_KINDS",
+]

@@ -46,13 +46,15 @@ SIMPLIFY_M = 8.0
 # ---------------------------------------------------------------------------
 # Settlement footprint
 # ---------------------------------------------------------------------------
-def residential_cells(census_dir: str | os.PathLike,
-                      bbox: tuple[float, float, float, float] | None = None) -> np.ndarray:
+def residential_cells(
+    census_dir: str | os.PathLike, bbox: tuple[float, float, float, float] | None = None
+) -> np.ndarray:
     """Centres (x, y; EPSG:3035) of the 100 m cells with residential buildings or dwellings."""
     fine = Path(census_dir) / "100m"
     if not fine.is_dir():
-        raise DataFileError(f"Zensus-Ordner fehlt: {fine}. Bitte den Datenordner prüfen "
-                            "(NAHRAUM_DATA oder --data).")
+        raise DataFileError(
+            f"Zensus-Ordner fehlt: {fine}. Bitte den Datenordner prüfen (NAHRAUM_DATA oder --data)."
+        )
     parts = []
     for name in (*settings.BUILDING_FILES, *settings.DWELLING_FILES):
         path = fine / f"{name}.parquet"
@@ -69,8 +71,7 @@ def residential_cells(census_dir: str | os.PathLike,
     return np.unique(np.concatenate(parts), axis=0)
 
 
-def footprint_from_cells(xy: np.ndarray, cell_m: float = settings.CELL_SIZE_M
-                         ) -> shapely.Geometry:
+def footprint_from_cells(xy: np.ndarray, cell_m: float = settings.CELL_SIZE_M) -> shapely.Geometry:
     """The union of the square cells centred on ``xy`` (exact, grid-aligned)."""
     if len(xy) == 0:
         return shapely.MultiPolygon()
@@ -88,13 +89,19 @@ def _signature(census_dir: Path, outline: shapely.Geometry) -> dict:
         if p.is_file():
             st = p.stat()
             files.append([name, st.st_size, int(st.st_mtime)])
-    return {"version": 1, "files": files,
-            "outline": hashlib.sha256(shapely.to_wkb(outline)).hexdigest()}
+    return {
+        "version": 1,
+        "files": files,
+        "outline": hashlib.sha256(shapely.to_wkb(outline)).hexdigest(),
+    }
 
 
-def settlement_footprint(region: Any, data_dir: str | os.PathLike | None = None,
-                         buffer_m: float = 1000.0, use_cache: bool = True
-                         ) -> gpd.GeoDataFrame:
+def settlement_footprint(
+    region: Any,
+    data_dir: str | os.PathLike | None = None,
+    buffer_m: float = 1000.0,
+    use_cache: bool = True,
+) -> gpd.GeoDataFrame:
     """The settlement footprint of a region (one row, EPSG:3035), cached in its bundle.
 
     Parameters
@@ -128,8 +135,11 @@ def settlement_footprint(region: Any, data_dir: str | os.PathLike | None = None,
     if len(xy):
         xy = xy[shapely.contains_xy(area, xy[:, 0].astype(float), xy[:, 1].astype(float))]
     geom = footprint_from_cells(xy)
-    gdf = gpd.GeoDataFrame({"cells": [int(len(xy))], "area_km2": [round(len(xy) * 0.01, 2)]},
-                           geometry=[geom], crs=settings.CRS_METRIC)
+    gdf = gpd.GeoDataFrame(
+        {"cells": [int(len(xy))], "area_km2": [round(len(xy) * 0.01, 2)]},
+        geometry=[geom],
+        crs=settings.CRS_METRIC,
+    )
     if use_cache:
         with atomic_path(target) as tmp:
             gdf.to_parquet(tmp)
@@ -139,8 +149,11 @@ def settlement_footprint(region: Any, data_dir: str | os.PathLike | None = None,
 
 def _census_dir(region: Any, data_dir: str | os.PathLike | None) -> Path:
     ddir = settings.data_dir(data_dir)
-    rel = getattr(getattr(region, "definition", None), "census", None) \
-        or getattr(region, "meta", {}).get("census_dir") or "th/zensus2022"
+    rel = (
+        getattr(getattr(region, "definition", None), "census", None)
+        or getattr(region, "meta", {}).get("census_dir")
+        or "th/zensus2022"
+    )
     return ddir / rel
 
 
@@ -163,9 +176,11 @@ def road_lines(networks: dict[str, Any], simplify_m: float = SIMPLIFY_M) -> gpd.
         if networks.get(m) is not None:
             net, mode = networks[m], m
             break
-    empty = gpd.GeoDataFrame({"klasse": pd.Series(dtype="str"), "label": pd.Series(dtype="str")},
-                             geometry=gpd.GeoSeries([], crs=settings.CRS_METRIC),
-                             crs=settings.CRS_METRIC)
+    empty = gpd.GeoDataFrame(
+        {"klasse": pd.Series(dtype="str"), "label": pd.Series(dtype="str")},
+        geometry=gpd.GeoSeries([], crs=settings.CRS_METRIC),
+        crs=settings.CRS_METRIC,
+    )
     if net is None:
         return empty
     u, v, w = net.edge_list()
@@ -174,8 +189,7 @@ def road_lines(networks: dict[str, Any], simplify_m: float = SIMPLIFY_M) -> gpd.
     lengths = np.asarray(net.lengths, dtype=float)
     kmh = np.where(w > 0, lengths / np.maximum(w, 1e-9) * 3.6, 0.0)
     if mode == "car":
-        cls = np.where(kmh >= MAJOR_KMH, "haupt", np.where(kmh >= LINK_KMH, "verbindung",
-                                                           "neben"))
+        cls = np.where(kmh >= MAJOR_KMH, "haupt", np.where(kmh >= LINK_KMH, "verbindung", "neben"))
     else:
         cls = np.full(len(u), "weg", dtype=object)
     a, b, first = undirected_arcs(u, v, int(net.n_nodes))
@@ -190,8 +204,9 @@ def road_lines(networks: dict[str, Any], simplify_m: float = SIMPLIFY_M) -> gpd.
     return gpd.GeoDataFrame(rows, geometry=geoms, crs=settings.CRS_METRIC)
 
 
-def undirected_arcs(u: np.ndarray, v: np.ndarray, n_nodes: int
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def undirected_arcs(
+    u: np.ndarray, v: np.ndarray, n_nodes: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each node pair once (both directions of a road are one segment).
 
     Returns ``(a, b, first)``: the pairs (a < b) and the index of the first arc of each.
@@ -202,8 +217,9 @@ def undirected_arcs(u: np.ndarray, v: np.ndarray, n_nodes: int
     return key // n_nodes, key % n_nodes, first
 
 
-def merge_segments(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray,
-                   simplify_m: float = SIMPLIFY_M) -> shapely.Geometry:
+def merge_segments(
+    x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray, simplify_m: float = SIMPLIFY_M
+) -> shapely.Geometry:
     """Segments between nodes ``a`` and ``b`` merged into lines and simplified (metres)."""
     coords = np.stack([np.column_stack([x[a], y[a]]), np.column_stack([x[b], y[b]])], axis=1)
     merged = shapely.line_merge(shapely.multilinestrings(shapely.linestrings(coords)))
@@ -213,10 +229,15 @@ def merge_segments(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray,
 # ---------------------------------------------------------------------------
 # Report maps (matplotlib)
 # ---------------------------------------------------------------------------
-def draw_orientation(ax: Any, footprint: gpd.GeoDataFrame | None = None,
-                     roads: gpd.GeoDataFrame | None = None, basemap: Any | None = None,
-                     bounds_3035: tuple[float, float, float, float] | None = None,
-                     width_px: int = 1600, zorder: float = 0.5) -> list:
+def draw_orientation(
+    ax: Any,
+    footprint: gpd.GeoDataFrame | None = None,
+    roads: gpd.GeoDataFrame | None = None,
+    basemap: Any | None = None,
+    bounds_3035: tuple[float, float, float, float] | None = None,
+    width_px: int = 1600,
+    zorder: float = 0.5,
+) -> list:
     """Draw basemap tiles, settlement footprint and roads under a map in EPSG:3035.
 
     Parameters
@@ -264,9 +285,16 @@ def draw_orientation(ax: Any, footprint: gpd.GeoDataFrame | None = None,
                     continue
                 img, (mx0, mx1, my0, my1) = one
                 cx, cy = to_3035.transform([mx0, mx1, mx0, mx1], [my0, my0, my1, my1])
-                artists.append(ax.imshow(img, extent=(min(cx), max(cx), min(cy), max(cy)),
-                                         origin="upper", zorder=zorder - 0.2,
-                                         interpolation="bilinear", aspect=ax.get_aspect()))
+                artists.append(
+                    ax.imshow(
+                        img,
+                        extent=(min(cx), max(cx), min(cy), max(cy)),
+                        origin="upper",
+                        zorder=zorder - 0.2,
+                        interpolation="bilinear",
+                        aspect=ax.get_aspect(),
+                    )
+                )
     if footprint is not None and len(footprint):
         geoms = footprint.to_crs(settings.CRS_METRIC).geometry
         n0 = len(ax.collections)
@@ -279,8 +307,9 @@ def draw_orientation(ax: Any, footprint: gpd.GeoDataFrame | None = None,
             if len(sel):
                 _, width, color = ROAD_CLASSES[c]
                 n0 = len(ax.collections)
-                sel.plot(ax=ax, color=color, linewidth=width * 0.5, zorder=zorder + 0.1,
-                         aspect=None)
+                sel.plot(
+                    ax=ax, color=color, linewidth=width * 0.5, zorder=zorder + 0.1, aspect=None
+                )
                 artists += list(ax.collections)[n0:]
     ax.set_xlim(xlim)
     ax.set_ylim(ylim)
@@ -291,7 +320,7 @@ def _tile_lonlat(z: int, x: int, y: int) -> tuple[float, float, float, float]:
     """A point-sized box inside tile (z, x, y), in degrees (for a one-tile mosaic)."""
     import math
 
-    n = 2 ** z
+    n = 2**z
     lon = (x + 0.5) / n * 360.0 - 180.0
     lat = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * (y + 0.5) / n))))
     return lon, lat, lon, lat

@@ -24,15 +24,38 @@ SOURCE = "OpenStreetMap"
 STATUS = "ungeprüft"  # OSM entries must be checked by the planner
 POI_KEYS = ("amenity", "healthcare", "office", "social_facility")
 _READ_TAGS = (
-    "amenity", "healthcare", "healthcare:counselling", "office", "government", "social_facility",
-    "social_facility:for", "community_centre", "community_centre:for", "name", "official_name",
-    "operator", "addr:street", "addr:housenumber", "addr:postcode", "addr:city", "addr:place",
-    "addr:suburb", "addr:hamlet", "capacity", "opening_hours", "type",
+    "amenity",
+    "healthcare",
+    "healthcare:counselling",
+    "office",
+    "government",
+    "social_facility",
+    "social_facility:for",
+    "community_centre",
+    "community_centre:for",
+    "name",
+    "official_name",
+    "operator",
+    "addr:street",
+    "addr:housenumber",
+    "addr:postcode",
+    "addr:city",
+    "addr:place",
+    "addr:suburb",
+    "addr:hamlet",
+    "capacity",
+    "opening_hours",
+    "type",
 )
 _GOVERNMENT = {
-    "social_services": "Sozialamt", "tax": "Finanzamt", "register_office": "Standesamt",
-    "youth_welfare": "Jugendamt", "health": "Gesundheitsamt", "education": "Schulamt",
-    "administrative": "Verwaltung", "employment_agency": "Arbeitsagentur",
+    "social_services": "Sozialamt",
+    "tax": "Finanzamt",
+    "register_office": "Standesamt",
+    "youth_welfare": "Jugendamt",
+    "health": "Gesundheitsamt",
+    "education": "Schulamt",
+    "administrative": "Verwaltung",
+    "employment_agency": "Arbeitsagentur",
 }
 #: ``amenity`` values with one (category, subcategory) each.
 _AMENITY: dict[str, tuple[str, str]] = {
@@ -49,11 +72,18 @@ _AMENITY: dict[str, tuple[str, str]] = {
     "refugee_site": ("Integration", "Flüchtlingsunterkunft"),
 }
 _COUNSELLING = {
-    "addiction": "Suchtberatung", "drugs": "Suchtberatung", "family": "Familienberatung",
-    "couple": "Paar- und Familienberatung", "child_guidance": "Erziehungsberatung",
-    "antenatal": "Schwangerschaftsberatung", "pregnancy": "Schwangerschaftsberatung",
-    "violence": "Beratung bei Gewalt", "sexual_abuse": "Beratung bei Gewalt",
-    "victim": "Opferberatung", "immigrants": "Migrationsberatung", "debt": "Schuldnerberatung",
+    "addiction": "Suchtberatung",
+    "drugs": "Suchtberatung",
+    "family": "Familienberatung",
+    "couple": "Paar- und Familienberatung",
+    "child_guidance": "Erziehungsberatung",
+    "antenatal": "Schwangerschaftsberatung",
+    "pregnancy": "Schwangerschaftsberatung",
+    "violence": "Beratung bei Gewalt",
+    "sexual_abuse": "Beratung bei Gewalt",
+    "victim": "Opferberatung",
+    "immigrants": "Migrationsberatung",
+    "debt": "Schuldnerberatung",
 }
 
 
@@ -70,16 +100,21 @@ def classify(tags: Mapping[str, str]) -> tuple[str, str] | None:
     sf, sf_for = tags.get("social_facility"), tags.get("social_facility:for")
     if amenity == "social_facility" or (sf and amenity is None):
         if sf in ("nursing_home", "assisted_living") or _has(sf_for, "senior"):
-            return "Senioren", {"nursing_home": "Pflegeheim",
-                                "assisted_living": "Betreutes Wohnen"}.get(sf, "Seniorenhilfe")
+            return "Senioren", {
+                "nursing_home": "Pflegeheim",
+                "assisted_living": "Betreutes Wohnen",
+            }.get(sf, "Seniorenhilfe")
         if _has(sf_for, "juvenile", "child", "youth"):
             return "Jugend", "Kinder- und Jugendhilfe"
         if _has(sf_for, "migrant", "refugee"):
             return "Integration", "Migrations- und Flüchtlingshilfe"
         if _has(sf_for, "family"):
             return "Familie", "Familienhilfe"
-        return "Beratung", {"food_bank": "Tafel", "shelter": "Notunterkunft",
-                            "outreach": "Aufsuchende Sozialarbeit"}.get(sf, "Soziale Einrichtung")
+        return "Beratung", {
+            "food_bank": "Tafel",
+            "shelter": "Notunterkunft",
+            "outreach": "Aufsuchende Sozialarbeit",
+        }.get(sf, "Soziale Einrichtung")
     if amenity in _AMENITY:
         return _AMENITY[amenity]
     if amenity == "community_centre":
@@ -103,8 +138,9 @@ def classify(tags: Mapping[str, str]) -> tuple[str, str] | None:
     return None
 
 
-def _row(kind: str, osm_id: int, tags: Mapping[str, str], cat: str, sub: str,
-         lon: float, lat: float) -> dict:
+def _row(
+    kind: str, osm_id: int, tags: Mapping[str, str], cat: str, sub: str, lon: float, lat: float
+) -> dict:
     street = tags.get("addr:street", "")
     if street and tags.get("addr:housenumber"):
         street = f"{street} {tags['addr:housenumber']}"
@@ -112,13 +148,21 @@ def _row(kind: str, osm_id: int, tags: Mapping[str, str], cat: str, sub: str,
     return {
         "id": f"osm-{kind}-{osm_id}",
         "name": tags.get("name") or tags.get("official_name") or f"{sub} (ohne Namen)",
-        "category": cat, "subcategory": sub, "provider": tags.get("operator", ""),
-        "street": street, "postcode": tags.get("addr:postcode", ""),
+        "category": cat,
+        "subcategory": sub,
+        "provider": tags.get("operator", ""),
+        "street": street,
+        "postcode": tags.get("addr:postcode", ""),
         "town": tags.get("addr:city") or tags.get("addr:place", ""),
         "ortsteil": tags.get("addr:suburb") or tags.get("addr:hamlet", ""),
-        "lat": round(float(lat), 7), "lon": round(float(lon), 7),
-        "capacity": capacity, "opening_hours": tags.get("opening_hours", ""),
-        "outreach_days": "", "target_groups": "", "source": SOURCE, "status": STATUS,
+        "lat": round(float(lat), 7),
+        "lon": round(float(lon), 7),
+        "capacity": capacity,
+        "opening_hours": tags.get("opening_hours", ""),
+        "outreach_days": "",
+        "target_groups": "",
+        "source": SOURCE,
+        "status": STATUS,
     }
 
 
@@ -149,7 +193,7 @@ def _drop_duplicates(frame: pd.DataFrame, within_m: float) -> pd.DataFrame:
         for a, i in enumerate(idx):
             if drop[i]:
                 continue
-            for j in idx[a + 1:]:
+            for j in idx[a + 1 :]:
                 if np.hypot(x[i] - x[j], y[i] - y[j]) <= within_m:
                     drop[j] = True
     return frame[~drop].reset_index(drop=True)
@@ -188,8 +232,9 @@ def read_osm_services(path: str | Path, dedupe_m: float = 100.0) -> pd.DataFrame
                 continue
             if obj.is_node():
                 if obj.location.valid():
-                    rows.append(_row("node", obj.id, tags, *cls, obj.location.lon,
-                                     obj.location.lat))
+                    rows.append(
+                        _row("node", obj.id, tags, *cls, obj.location.lon, obj.location.lat)
+                    )
             elif obj.is_way():
                 ways[obj.id] = (tags, cls, [n.ref for n in obj.nodes])
             elif obj.is_relation() and tags.get("type") == "multipolygon":
@@ -199,18 +244,22 @@ def read_osm_services(path: str | Path, dedupe_m: float = 100.0) -> pd.DataFrame
         wanted = {w for _, _, ms in rels.values() for w in ms}
         if wanted:
             for way in osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(
-                    osmium.filter.IdFilter(sorted(wanted))):
+                osmium.filter.IdFilter(sorted(wanted))
+            ):
                 member_refs[way.id] = [n.ref for n in way.nodes]
         need = {r for _, _, refs in ways.values() for r in refs}
         need.update(r for refs in member_refs.values() for r in refs)
         loc: dict[int, tuple[float, float]] = {}
         if need:
             for node in osmium.FileProcessor(str(path), osmium.osm.NODE).with_filter(
-                    osmium.filter.IdFilter(sorted(need))):
+                osmium.filter.IdFilter(sorted(need))
+            ):
                 if node.location.valid():
                     loc[node.id] = (node.location.lon, node.location.lat)
     except (RuntimeError, OSError, ValueError, osmium.InvalidLocationError) as exc:
-        raise DataFileError(f"{path.name}: Die OSM-Datei kann nicht gelesen werden ({exc}).") from exc
+        raise DataFileError(
+            f"{path.name}: Die OSM-Datei kann nicht gelesen werden ({exc})."
+        ) from exc
 
     def coords(refs: list[int]) -> np.ndarray:
         return np.array([loc[r] for r in refs if r in loc], dtype=float).reshape(-1, 2)

@@ -51,10 +51,27 @@ UNASSIGNED = "ohne Planungsraum"
 #: assignment by largest overlap is reported as a warning.
 OVERLAP_WARN_SHARE = 0.5
 
-_NAME_KEYS = ("planungsraum", "sozialraum", "planungsregion", "planungsbereich", "region",
-              "raum", "name", "bezeichnung", "planningregion")
-_AGS_KEYS = ("ags", "gemeindeschluessel", "amtlichergemeindeschluessel", "gkz",
-             "gemeindekennziffer", "ags8", "schluessel", "gemeinden")
+_NAME_KEYS = (
+    "planungsraum",
+    "sozialraum",
+    "planungsregion",
+    "planungsbereich",
+    "region",
+    "raum",
+    "name",
+    "bezeichnung",
+    "planningregion",
+)
+_AGS_KEYS = (
+    "ags",
+    "gemeindeschluessel",
+    "amtlichergemeindeschluessel",
+    "gkz",
+    "gemeindekennziffer",
+    "ags8",
+    "schluessel",
+    "gemeinden",
+)
 _POLYGON_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip")
 
 
@@ -124,13 +141,19 @@ class PlanningRegions:
 
     def to_frame(self) -> pd.DataFrame:
         """AGS → planning region as a table (one row per Gemeinde), for export."""
-        return self.assignment.rename(columns={"ags": "AGS", "gemeinde": "Gemeinde",
-                                               "planning_region": "Planungsraum",
-                                               "share": "Flächenanteil"})
+        return self.assignment.rename(
+            columns={
+                "ags": "AGS",
+                "gemeinde": "Gemeinde",
+                "planning_region": "Planungsraum",
+                "share": "Flächenanteil",
+            }
+        )
 
 
-def _points_in(x: np.ndarray, y: np.ndarray, polygons: gpd.GeoDataFrame,
-               index: Mapping[str, int]) -> np.ndarray:
+def _points_in(
+    x: np.ndarray, y: np.ndarray, polygons: gpd.GeoDataFrame, index: Mapping[str, int]
+) -> np.ndarray:
     out = np.full(x.size, -1, dtype=np.int64)
     if x.size == 0 or len(polygons) == 0:
         return out
@@ -146,8 +169,14 @@ def _points_in(x: np.ndarray, y: np.ndarray, polygons: gpd.GeoDataFrame,
 # ---------------------------------------------------------------------------
 # Reading
 # ---------------------------------------------------------------------------
-def _find_column(columns: Iterable[str], keys: tuple[str, ...], given: str | None,
-                 what: str, file: str, exclude: Iterable[str] = ()) -> str:
+def _find_column(
+    columns: Iterable[str],
+    keys: tuple[str, ...],
+    given: str | None,
+    what: str,
+    file: str,
+    exclude: Iterable[str] = (),
+) -> str:
     cols = [str(c) for c in columns]
     if given is not None:
         if given in cols:
@@ -177,8 +206,11 @@ def _table_from_bytes(data: bytes, name: str) -> pd.DataFrame:
     if not rows:
         raise InputError(f"{name}: Die Datei ist leer.")
     width = len(rows[0])
-    return pd.DataFrame([(list(r) + [""] * width)[:width] for r in rows[1:]],
-                        columns=[str(c).strip() for c in rows[0]], dtype=object)
+    return pd.DataFrame(
+        [(list(r) + [""] * width)[:width] for r in rows[1:]],
+        columns=[str(c).strip() for c in rows[0]],
+        dtype=object,
+    )
 
 
 def _ags_text(value: object) -> list[str]:
@@ -204,10 +236,15 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
-def read_planning(source: str | os.PathLike | bytes | IO[bytes], region: Any,
-                  name_column: str | None = None, ags_column: str | None = None,
-                  by: str = "gemeinde", allow_incomplete: bool = False,
-                  file_name: str | None = None) -> PlanningRegions:
+def read_planning(
+    source: str | os.PathLike | bytes | IO[bytes],
+    region: Any,
+    name_column: str | None = None,
+    ags_column: str | None = None,
+    by: str = "gemeinde",
+    allow_incomplete: bool = False,
+    file_name: str | None = None,
+) -> PlanningRegions:
     """Import planning regions from a file and validate them against ``region``.
 
     Parameters
@@ -236,9 +273,11 @@ def read_planning(source: str | os.PathLike | bytes | IO[bytes], region: Any,
         empty name or unassigned Gemeinde.
     """
     data, name = _tables.read_source(source, file_name)
-    is_polygon = (name.lower().endswith(_POLYGON_SUFFIXES)
-                  or data.startswith(b"SQLite format 3\x00")
-                  or data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"))
+    is_polygon = (
+        name.lower().endswith(_POLYGON_SUFFIXES)
+        or data.startswith(b"SQLite format 3\x00")
+        or data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
+    )
     if is_polygon:
         try:
             import pyogrio
@@ -248,20 +287,33 @@ def read_planning(source: str | os.PathLike | bytes | IO[bytes], region: Any,
                 gdf = gpd.GeoDataFrame(pyogrio.read_dataframe(io.BytesIO(data)))
         except Exception as exc:  # GDAL raises several types
             raise InputError(f"{name}: Geodatei kann nicht gelesen werden ({exc}).") from exc
-        return from_polygons(gdf, region, name_column, by=by,
-                             allow_incomplete=allow_incomplete, file=name)
+        return from_polygons(
+            gdf, region, name_column, by=by, allow_incomplete=allow_incomplete, file=name
+        )
     table = _table_from_bytes(data, name)
-    return from_table(table, region, name_column, ags_column,
-                      allow_incomplete=allow_incomplete, file=name)
+    return from_table(
+        table, region, name_column, ags_column, allow_incomplete=allow_incomplete, file=name
+    )
 
 
-def from_table(table: pd.DataFrame, region: Any, name_column: str | None = None,
-               ags_column: str | None = None, allow_incomplete: bool = False,
-               file: str = "Tabelle") -> PlanningRegions:
+def from_table(
+    table: pd.DataFrame,
+    region: Any,
+    name_column: str | None = None,
+    ags_column: str | None = None,
+    allow_incomplete: bool = False,
+    file: str = "Tabelle",
+) -> PlanningRegions:
     """Planning regions from a table of region name + AGS (one or a list per row)."""
     name_col = _find_column(table.columns, _NAME_KEYS, name_column, "den Planungsraum", file)
-    ags_col = _find_column(table.columns, _AGS_KEYS, ags_column,
-                           "den Gemeindeschlüssel (AGS)", file, exclude=[name_col])
+    ags_col = _find_column(
+        table.columns,
+        _AGS_KEYS,
+        ags_column,
+        "den Gemeindeschlüssel (AGS)",
+        file,
+        exclude=[name_col],
+    )
     gem = region.gemeinden
     known = dict(zip(gem["ags"].astype(str), gem["name"].astype(str), strict=True))
     report = Report()
@@ -283,36 +335,67 @@ def from_table(table: pd.DataFrame, region: Any, name_column: str | None = None,
             order.append(pname)
         for code in codes:
             if not re.fullmatch(r"\d{8}", code):
-                report.add(f"„{code}“ ist kein 8-stelliger Gemeindeschlüssel (AGS).", i,
-                           ags_col, file)
+                report.add(
+                    f"„{code}“ ist kein 8-stelliger Gemeindeschlüssel (AGS).", i, ags_col, file
+                )
             elif code not in known:
-                report.add(f"AGS {code} gehört nicht zur Region "
-                           f"{getattr(region, 'label', '')}.".rstrip() + " Bitte prüfen "
-                           "(Gebietsstand der Gemeinde, Tippfehler).", i, ags_col, file)
+                report.add(
+                    f"AGS {code} gehört nicht zur Region {getattr(region, 'label', '')}.".rstrip()
+                    + " Bitte prüfen "
+                    "(Gebietsstand der Gemeinde, Tippfehler).",
+                    i,
+                    ags_col,
+                    file,
+                )
             elif code in seen and seen[code][0] != pname:
                 other, first = seen[code]
-                report.add(f"AGS {code} ({known[code]}) steht schon in Zeile {first} bei "
-                           f"„{other}“; eine Gemeinde darf nur zu einem Planungsraum "
-                           "gehören.", i, ags_col, file)
+                report.add(
+                    f"AGS {code} ({known[code]}) steht schon in Zeile {first} bei "
+                    f"„{other}“; eine Gemeinde darf nur zu einem Planungsraum "
+                    "gehören.",
+                    i,
+                    ags_col,
+                    file,
+                )
             else:
                 seen.setdefault(code, (pname, i))
     assign = {code: p for code, (p, _) in seen.items()}
     assignment = _assignment_frame(gem, assign, {})
-    return _finish(region, assignment, order, report, allow_incomplete, file,
-                   method="Tabelle: Gemeindeschlüssel (AGS) je Planungsraum")
+    return _finish(
+        region,
+        assignment,
+        order,
+        report,
+        allow_incomplete,
+        file,
+        method="Tabelle: Gemeindeschlüssel (AGS) je Planungsraum",
+    )
 
 
-def from_mapping(mapping: Mapping[str, Iterable[str]], region: Any,
-                 allow_incomplete: bool = False, source: str = "Zuordnung") -> PlanningRegions:
+def from_mapping(
+    mapping: Mapping[str, Iterable[str]],
+    region: Any,
+    allow_incomplete: bool = False,
+    source: str = "Zuordnung",
+) -> PlanningRegions:
     """Planning regions from ``{"name": ["AGS", …]}`` (validated like a table)."""
     rows = [{"planungsraum": k, "ags": ",".join(str(a) for a in v)} for k, v in mapping.items()]
-    return from_table(pd.DataFrame(rows, columns=["planungsraum", "ags"]), region,
-                      allow_incomplete=allow_incomplete, file=source)
+    return from_table(
+        pd.DataFrame(rows, columns=["planungsraum", "ags"]),
+        region,
+        allow_incomplete=allow_incomplete,
+        file=source,
+    )
 
 
-def from_polygons(gdf: gpd.GeoDataFrame, region: Any, name_column: str | None = None,
-                  by: str = "gemeinde", allow_incomplete: bool = False,
-                  file: str = "Geodatei") -> PlanningRegions:
+def from_polygons(
+    gdf: gpd.GeoDataFrame,
+    region: Any,
+    name_column: str | None = None,
+    by: str = "gemeinde",
+    allow_incomplete: bool = False,
+    file: str = "Geodatei",
+) -> PlanningRegions:
     """Planning regions from polygons with a name column.
 
     ``by="gemeinde"``: each Gemeinde goes to the polygon that covers the largest
@@ -333,8 +416,9 @@ def from_polygons(gdf: gpd.GeoDataFrame, region: Any, name_column: str | None = 
         polys = polys.set_crs(settings.CRS_DISPLAY)  # GeoJSON default
     polys = polys.to_crs(settings.CRS_METRIC)
     names, geoms, order = [], [], []
-    for i, (pname, geom) in enumerate(zip(polys[name_col], polys.geometry.values, strict=True),
-                                      start=1):
+    for i, (pname, geom) in enumerate(
+        zip(polys[name_col], polys.geometry.values, strict=True), start=1
+    ):
         pname = _text(pname)
         if not pname:
             report.add("Name des Planungsraums fehlt.", i, name_col, file)
@@ -343,14 +427,12 @@ def from_polygons(gdf: gpd.GeoDataFrame, region: Any, name_column: str | None = 
             report.add(f"„{pname}“ hat keine Geometrie.", i, None, file)
             continue
         if not np.isfinite(shapely.get_coordinates(geom)).all():  # GEOS fails on NaN/inf
-            report.add(f"„{pname}“ hat ungültige Koordinaten (NaN oder unendlich).", i, None,
-                       file)
+            report.add(f"„{pname}“ hat ungültige Koordinaten (NaN oder unendlich).", i, None, file)
             continue
         geom = shapely.make_valid(shapely.force_2d(geom))
         parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
         if not parts:
-            report.add(f"„{pname}“ ist keine Fläche (gefunden: {geom.geom_type}).", i, None,
-                       file)
+            report.add(f"„{pname}“ ist keine Fläche (gefunden: {geom.geom_type}).", i, None, file)
             continue
         names.append(pname)
         geoms.append(shapely.union_all(parts))
@@ -358,16 +440,26 @@ def from_polygons(gdf: gpd.GeoDataFrame, region: Any, name_column: str | None = 
             order.append(pname)
     if report:
         raise InputError(f"{file}: Planungsräume fehlerhaft.", report.problems)
-    merged = (gpd.GeoDataFrame({"name": names}, geometry=geoms, crs=settings.CRS_METRIC)
-              .dissolve(by="name", sort=False).reset_index())
+    merged = (
+        gpd.GeoDataFrame({"name": names}, geometry=geoms, crs=settings.CRS_METRIC)
+        .dissolve(by="name", sort=False)
+        .reset_index()
+    )
     merged = merged.set_index("name").loc[order].reset_index()
     gem = region.gemeinden
-    inter = gpd.overlay(gem[["ags", "geometry"]], merged[["name", "geometry"]],
-                        how="intersection", keep_geom_type=True)
+    inter = gpd.overlay(
+        gem[["ags", "geometry"]],
+        merged[["name", "geometry"]],
+        how="intersection",
+        keep_geom_type=True,
+    )
     inter["a"] = inter.geometry.area
     area = dict(zip(gem["ags"].astype(str), gem.geometry.area, strict=True))
-    best = (inter.sort_values(["ags", "a"], ascending=[True, False])
-            .drop_duplicates("ags").set_index("ags"))
+    best = (
+        inter.sort_values(["ags", "a"], ascending=[True, False])
+        .drop_duplicates("ags")
+        .set_index("ags")
+    )
     assign: dict[str, str] = {}
     shares: dict[str, float] = {}
     warnings: list[str] = []
@@ -379,27 +471,33 @@ def from_polygons(gdf: gpd.GeoDataFrame, region: Any, name_column: str | None = 
         assign[str(ags)] = str(row["name"])
         shares[str(ags)] = share
         if by == "gemeinde" and share < OVERLAP_WARN_SHARE:
-            warnings.append(f"{gem_names[str(ags)]} ({ags}) liegt nur zu "
-                            f"{share * 100:.0f} % in „{row['name']}“ (größter Anteil) und "
-                            "wurde dort zugeordnet.")
-    method = ("Flächen: jede Gemeinde zum Planungsraum mit dem größten Flächenanteil"
-              if by == "gemeinde" else
-              "Flächen: jede 100-m-Zelle zum Planungsraum, der ihren Mittelpunkt enthält")
+            warnings.append(
+                f"{gem_names[str(ags)]} ({ags}) liegt nur zu "
+                f"{share * 100:.0f} % in „{row['name']}“ (größter Anteil) und "
+                "wurde dort zugeordnet."
+            )
+    method = (
+        "Flächen: jede Gemeinde zum Planungsraum mit dem größten Flächenanteil"
+        if by == "gemeinde"
+        else "Flächen: jede 100-m-Zelle zum Planungsraum, der ihren Mittelpunkt enthält"
+    )
     if by == "cell":
         # Gemeinde listing: the planning region holding most of its inhabitants
         cells = region.cells
         index = {n: i for i, n in enumerate(order)}
-        codes = _points_in(cells["x"].to_numpy(float), cells["y"].to_numpy(float), merged,
-                           index)
+        codes = _points_in(cells["x"].to_numpy(float), cells["y"].to_numpy(float), merged, index)
         pop = cells["pop"].to_numpy(float) if "pop" in cells else np.ones(len(cells))
         lost = (codes < 0) & (pop > 0)
         if lost.any():
             n_people = float(pop[lost].sum())
             affected = sorted(set(cells.loc[lost, "ags"].astype(str)))
-            text = (f"{int(lost.sum())} bewohnte Zellen ({de_number(n_people, 0)} "
-                    "Einwohner:innen) liegen in keinem Planungsraum (Gemeinden: "
-                    + ", ".join(gem_names.get(a, a) for a in affected[:8])
-                    + (" …" if len(affected) > 8 else "") + ").")
+            text = (
+                f"{int(lost.sum())} bewohnte Zellen ({de_number(n_people, 0)} "
+                "Einwohner:innen) liegen in keinem Planungsraum (Gemeinden: "
+                + ", ".join(gem_names.get(a, a) for a in affected[:8])
+                + (" …" if len(affected) > 8 else "")
+                + ")."
+            )
             if allow_incomplete:
                 warnings.append(text)
             else:
@@ -407,47 +505,81 @@ def from_polygons(gdf: gpd.GeoDataFrame, region: Any, name_column: str | None = 
         frame = pd.DataFrame({"ags": cells["ags"].astype(str), "code": codes, "pop": pop})
         frame = frame.loc[frame["code"] >= 0]
         if len(frame):
-            top = (frame.groupby(["ags", "code"])["pop"].sum().reset_index()
-                   .sort_values(["ags", "pop"], ascending=[True, False]).drop_duplicates("ags"))
+            top = (
+                frame.groupby(["ags", "code"])["pop"]
+                .sum()
+                .reset_index()
+                .sort_values(["ags", "pop"], ascending=[True, False])
+                .drop_duplicates("ags")
+            )
             tot = frame.groupby("ags")["pop"].sum()
             assign = {a: order[int(c)] for a, c in zip(top["ags"], top["code"], strict=True)}
-            shares = {a: (float(p) / float(tot[a]) if tot[a] > 0 else 1.0)
-                      for a, p in zip(top["ags"], top["pop"], strict=True)}
+            shares = {
+                a: (float(p) / float(tot[a]) if tot[a] > 0 else 1.0)
+                for a, p in zip(top["ags"], top["pop"], strict=True)
+            }
     assignment = _assignment_frame(gem, assign, shares)
     for pname in order:
         if pname not in set(assign.values()):
-            warnings.append(f"Planungsraum „{pname}“ enthält keine Gemeinde"
-                            + (" (größter Flächenanteil jeweils woanders)." if by == "gemeinde"
-                               else " mit Einwohner:innen."))
+            warnings.append(
+                f"Planungsraum „{pname}“ enthält keine Gemeinde"
+                + (
+                    " (größter Flächenanteil jeweils woanders)."
+                    if by == "gemeinde"
+                    else " mit Einwohner:innen."
+                )
+            )
     clipped = merged.copy()
-    clipped["geometry"] = shapely.intersection(np.asarray(merged.geometry.values),
-                                               region.outline if hasattr(region, "outline")
-                                               else shapely.union_all(gem.geometry.values))
-    result = _finish(region, assignment, order, report, allow_incomplete or by == "cell", file,
-                     method=method, by=by, polygons=clipped if by == "cell" else None)
+    clipped["geometry"] = shapely.intersection(
+        np.asarray(merged.geometry.values),
+        region.outline if hasattr(region, "outline") else shapely.union_all(gem.geometry.values),
+    )
+    result = _finish(
+        region,
+        assignment,
+        order,
+        report,
+        allow_incomplete or by == "cell",
+        file,
+        method=method,
+        by=by,
+        polygons=clipped if by == "cell" else None,
+    )
     result.warnings[:0] = warnings
     return result
 
 
-def _assignment_frame(gem: gpd.GeoDataFrame, assign: Mapping[str, str],
-                      shares: Mapping[str, float]) -> pd.DataFrame:
+def _assignment_frame(
+    gem: gpd.GeoDataFrame, assign: Mapping[str, str], shares: Mapping[str, float]
+) -> pd.DataFrame:
     ags = gem["ags"].astype(str)
-    return pd.DataFrame({
-        "ags": ags.to_numpy(),
-        "gemeinde": gem["name"].astype(str).to_numpy(),
-        "planning_region": [assign.get(a) for a in ags],
-        "share": [shares.get(a, 1.0) if a in assign else np.nan for a in ags],
-    })
+    return pd.DataFrame(
+        {
+            "ags": ags.to_numpy(),
+            "gemeinde": gem["name"].astype(str).to_numpy(),
+            "planning_region": [assign.get(a) for a in ags],
+            "share": [shares.get(a, 1.0) if a in assign else np.nan for a in ags],
+        }
+    )
 
 
-def _finish(region: Any, assignment: pd.DataFrame, order: list[str], report: Report,
-            allow_incomplete: bool, file: str, method: str, by: str = "gemeinde",
-            polygons: gpd.GeoDataFrame | None = None) -> PlanningRegions:
+def _finish(
+    region: Any,
+    assignment: pd.DataFrame,
+    order: list[str],
+    report: Report,
+    allow_incomplete: bool,
+    file: str,
+    method: str,
+    by: str = "gemeinde",
+    polygons: gpd.GeoDataFrame | None = None,
+) -> PlanningRegions:
     warnings: list[str] = []
     missing = assignment.loc[assignment["planning_region"].isna()]
     if len(missing) and by == "gemeinde":
-        listing = ", ".join(f"{n} ({a})" for a, n in zip(missing["ags"], missing["gemeinde"],
-                                                         strict=True))
+        listing = ", ".join(
+            f"{n} ({a})" for a, n in zip(missing["ags"], missing["gemeinde"], strict=True)
+        )
         text = f"{len(missing)} Gemeinde(n) ohne Planungsraum: {listing}."
         if allow_incomplete:
             warnings.append(text + f" Sie werden als „{UNASSIGNED}“ zusammengefasst.")
@@ -455,11 +587,15 @@ def _finish(region: Any, assignment: pd.DataFrame, order: list[str], report: Rep
             assignment.loc[missing.index, "share"] = 1.0
             order = [*order, UNASSIGNED]
         else:
-            report.add(text + " Bitte jede Gemeinde genau einem Planungsraum zuordnen.",
-                       None, None, file)
+            report.add(
+                text + " Bitte jede Gemeinde genau einem Planungsraum zuordnen.", None, None, file
+            )
     if report:
-        raise InputError(f"{file}: Die Planungsräume passen nicht zur Region "
-                         f"({len(report.problems)} Problem(e)).", report.problems)
+        raise InputError(
+            f"{file}: Die Planungsräume passen nicht zur Region "
+            f"({len(report.problems)} Problem(e)).",
+            report.problems,
+        )
     if not order:
         raise InputError(f"{file}: Keine Planungsräume gefunden.")
     gem = region.gemeinden
@@ -469,17 +605,30 @@ def _finish(region: Any, assignment: pd.DataFrame, order: list[str], report: Rep
         if polygons is not None:
             geom = polygons.set_index("name").geometry.get(pname)
         else:
-            geom = shapely.union_all(gem.loc[gem["ags"].astype(str).isin(members)]
-                                     .geometry.values) if members else None
+            geom = (
+                shapely.union_all(gem.loc[gem["ags"].astype(str).isin(members)].geometry.values)
+                if members
+                else None
+            )
         if not members and polygons is None:
             continue
-        regions.append({"name": pname, "n_gemeinden": len(members), "ags": ",".join(members),
-                        "geometry": geom})
-    gdf = gpd.GeoDataFrame(pd.DataFrame(regions, columns=["name", "n_gemeinden", "ags",
-                                                          "geometry"]),
-                           geometry="geometry", crs=settings.CRS_METRIC)
-    return PlanningRegions(regions=gdf, assignment=assignment, by=by, source=file,
-                           method=method, warnings=warnings, polygons=polygons)
+        regions.append(
+            {"name": pname, "n_gemeinden": len(members), "ags": ",".join(members), "geometry": geom}
+        )
+    gdf = gpd.GeoDataFrame(
+        pd.DataFrame(regions, columns=["name", "n_gemeinden", "ags", "geometry"]),
+        geometry="geometry",
+        crs=settings.CRS_METRIC,
+    )
+    return PlanningRegions(
+        regions=gdf,
+        assignment=assignment,
+        by=by,
+        source=file,
+        method=method,
+        warnings=warnings,
+        polygons=polygons,
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -505,23 +654,30 @@ def aggregate(result: Any, planning: PlanningRegions) -> pd.DataFrame:
     """
     cells = result.cells
     names = planning.names
-    g = planning.groups(cells["x"].to_numpy(float), cells["y"].to_numpy(float),
-                        cells["ags"].astype(str))
+    g = planning.groups(
+        cells["x"].to_numpy(float), cells["y"].to_numpy(float), cells["ags"].astype(str)
+    )
     people = cells["people"].to_numpy(float)
     svc = result.services
     if len(svc):
         sxy = analysis.points_xy(svc)
-        sg = planning.groups(sxy[:, 0], sxy[:, 1],
-                             svc["ags"].astype(object).where(svc["ags"].notna(), ""))
+        sg = planning.groups(
+            sxy[:, 0], sxy[:, 1], svc["ags"].astype(object).where(svc["ags"].notna(), "")
+        )
     else:
         sg = np.empty(0, dtype=np.int64)
     # The cells of a result hold 2SFCA/E2SFCA per ACCESS_PER_PEOPLE already: scale 1.
     measures = SimpleNamespace(
-        minutes=cells["minutes"].to_numpy(float), within=cells["within"].to_numpy(bool),
-        count=cells["count"].to_numpy(float), access_2sfca=cells["2sfca"].to_numpy(float),
-        access_e2sfca=cells["e2sfca"].to_numpy(float), gap=cells["gap"].to_numpy(float))
-    out = analysis.group_summaries(g, len(names), people, measures,
-                                   sp.csr_matrix(result.catchment), sg, access_scale=1.0)
+        minutes=cells["minutes"].to_numpy(float),
+        within=cells["within"].to_numpy(bool),
+        count=cells["count"].to_numpy(float),
+        access_2sfca=cells["2sfca"].to_numpy(float),
+        access_e2sfca=cells["e2sfca"].to_numpy(float),
+        gap=cells["gap"].to_numpy(float),
+    )
+    out = analysis.group_summaries(
+        g, len(names), people, measures, sp.csr_matrix(result.catchment), sg, access_scale=1.0
+    )
     out.insert(0, "n_gemeinden", planning.regions["n_gemeinden"].to_numpy(dtype=np.int64))
     out.insert(0, "ags", planning.regions["ags"].astype(str).to_numpy())
     out.insert(0, "name", names)
@@ -529,8 +685,9 @@ def aggregate(result: Any, planning: PlanningRegions) -> pd.DataFrame:
     return out
 
 
-def planning_table(result: Any, planning: PlanningRegions, suppress: bool = True,
-                   total_row: bool = True) -> pd.DataFrame:
+def planning_table(
+    result: Any, planning: PlanningRegions, suppress: bool = True, total_row: bool = True
+) -> pd.DataFrame:
     """Planner-facing table per planning region (labels, rounding, "<3" as per Gemeinde).
 
     Same columns as :func:`geo.analysis.gemeinde_table`, with ``Planungsraum``
@@ -541,10 +698,13 @@ def planning_table(result: Any, planning: PlanningRegions, suppress: bool = True
     pseudo = dataclasses.replace(result, gemeinden=agg.drop(columns=["n_gemeinden"]))
     table = analysis.gemeinde_table(pseudo, suppress=suppress, total_row=total_row)
     labels = analysis.table_labels(result.params.target, result.params.threshold_min)
-    table = table.rename(columns={labels["name"]: "Planungsraum",
-                                  labels["ags"]: "AGS der Gemeinden",
-                                  labels["services_in_gemeinde"]:
-                                  "Angebote im Planungsraum (Anzahl)"})
+    table = table.rename(
+        columns={
+            labels["name"]: "Planungsraum",
+            labels["ags"]: "AGS der Gemeinden",
+            labels["services_in_gemeinde"]: "Angebote im Planungsraum (Anzahl)",
+        }
+    )
     counts = list(agg["n_gemeinden"].astype(int))
     if total_row:
         counts.append(int(agg["n_gemeinden"].sum()))
@@ -556,5 +716,13 @@ def planning_table(result: Any, planning: PlanningRegions, suppress: bool = True
     return table
 
 
-__all__ = ["PlanningRegions", "read_planning", "from_table", "from_mapping", "from_polygons",
-           "aggregate", "planning_table", "UNASSIGNED"]
+__all__ = [
+    "PlanningRegions",
+    "read_planning",
+    "from_table",
+    "from_mapping",
+    "from_polygons",
+    "aggregate",
+    "planning_table",
+    "UNASSIGNED",
+]

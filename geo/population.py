@@ -43,13 +43,17 @@ _KEY_MUL = 10**6
 
 def cell_key(x: np.ndarray, y: np.ndarray, size: int = settings.CELL_SIZE_M) -> np.ndarray:
     """Integer key of the grid cell whose centre is (x, y)."""
-    return (np.asarray(x, dtype=np.int64) // size) * _KEY_MUL + np.asarray(y, dtype=np.int64) // size
+    return (np.asarray(x, dtype=np.int64) // size) * _KEY_MUL + np.asarray(
+        y, dtype=np.int64
+    ) // size
 
 
 def parent_centre(v: np.ndarray) -> np.ndarray:
     """Centre coordinate of the 1 km cell that contains a 100 m cell centre."""
     v = np.asarray(v, dtype=np.int64)
-    return (v // settings.COARSE_CELL_SIZE_M) * settings.COARSE_CELL_SIZE_M + settings.COARSE_CELL_SIZE_M // 2
+    return (
+        v // settings.COARSE_CELL_SIZE_M
+    ) * settings.COARSE_CELL_SIZE_M + settings.COARSE_CELL_SIZE_M // 2
 
 
 def _read_parquet(path: Path, columns: list[str]) -> pd.DataFrame:
@@ -60,7 +64,9 @@ def _read_parquet(path: Path, columns: list[str]) -> pd.DataFrame:
     try:
         df = pd.read_parquet(path)
     except Exception as exc:
-        raise DataFileError(f"{path.name}: Parquet-Datei kann nicht gelesen werden ({exc}).") from exc
+        raise DataFileError(
+            f"{path.name}: Parquet-Datei kann nicht gelesen werden ({exc})."
+        ) from exc
     missing = set(columns) - set(df.columns)
     if missing:
         raise DataFileError(
@@ -80,7 +86,9 @@ def _in_bbox(df: pd.DataFrame, bbox: tuple[float, float, float, float] | None) -
 def read_coarse(census_dir: Path, bbox=None) -> pd.DataFrame:
     """1 km cells with inhabitants > 0 and target-group shares (fractions, NaN if missing)."""
     census_dir = Path(census_dir)
-    df = _in_bbox(_read_parquet(census_dir / "1km" / "Einwohner.parquet", ["Einwohner", "x", "y"]), bbox)
+    df = _in_bbox(
+        _read_parquet(census_dir / "1km" / "Einwohner.parquet", ["Einwohner", "x", "y"]), bbox
+    )
     df = df.loc[df["Einwohner"] > 0].rename(columns={"Einwohner": "pop"})
     df["pop"] = df["pop"].astype(float)
     shares = {g.source_1km for g in settings.TARGET_GROUPS.values() if g.source_1km}
@@ -117,8 +125,12 @@ def read_fine(census_dir: Path, bbox=None) -> pd.DataFrame:
     fine_dir = census_dir / "100m"
     if not fine_dir.is_dir():
         raise DataFileError(f"Zensus-Ordner fehlt: {fine_dir}.")
-    dw = _sum_files(census_dir, settings.DWELLING_FILES, bbox).rename(columns={"value": "dwellings"})
-    bu = _sum_files(census_dir, settings.BUILDING_FILES, bbox).rename(columns={"value": "buildings"})
+    dw = _sum_files(census_dir, settings.DWELLING_FILES, bbox).rename(
+        columns={"value": "dwellings"}
+    )
+    bu = _sum_files(census_dir, settings.BUILDING_FILES, bbox).rename(
+        columns={"value": "buildings"}
+    )
     presence = []
     for path in sorted(fine_dir.glob("*.parquet")):
         d = _in_bbox(pd.read_parquet(path, columns=["value", "x", "y"]), bbox)
@@ -128,10 +140,14 @@ def read_fine(census_dir: Path, bbox=None) -> pd.DataFrame:
     dwell = cells["dwellings"].fillna(0).to_numpy(float)
     build = cells["buildings"].fillna(0).to_numpy(float)
     cells["weight"] = np.where(dwell > 0, dwell, np.where(build > 0, build, settings.TOKEN_WEIGHT))
-    cells["weight_source"] = np.where(dwell > 0, "dwellings", np.where(build > 0, "buildings", "presence"))
+    cells["weight_source"] = np.where(
+        dwell > 0, "dwellings", np.where(build > 0, "buildings", "presence")
+    )
     for g in settings.TARGET_GROUPS.values():
         if g.source_100m:
-            c = _sum_files(census_dir, (g.source_100m,), bbox).rename(columns={"value": f"count_{g.code}"})
+            c = _sum_files(census_dir, (g.source_100m,), bbox).rename(
+                columns={"value": f"count_{g.code}"}
+            )
             cells = cells.merge(c, on=["x", "y"], how="left")
     return cells.drop(columns=["dwellings", "buildings"])
 
@@ -160,7 +176,9 @@ def dasymetric(coarse: pd.DataFrame, fine: pd.DataFrame) -> pd.DataFrame:
     co = coarse.rename(columns={"x": "px", "y": "py", "pop": "pop_coarse"})
     merged = fine.merge(co, on=["px", "py"], how="inner")
     wsum = merged.groupby(["px", "py"])["weight"].transform("sum").to_numpy(float)
-    merged["pop_census"] = merged["pop_coarse"].to_numpy(float) * merged["weight"].to_numpy(float) / wsum
+    merged["pop_census"] = (
+        merged["pop_coarse"].to_numpy(float) * merged["weight"].to_numpy(float) / wsum
+    )
     covered = merged[["px", "py"]].drop_duplicates()
     rest = co.merge(covered, on=["px", "py"], how="left", indicator=True)
     rest = rest.loc[rest["_merge"] == "left_only"].drop(columns="_merge")
@@ -168,8 +186,9 @@ def dasymetric(coarse: pd.DataFrame, fine: pd.DataFrame) -> pd.DataFrame:
         # No weighted sub-cell: the location inside the 1 km cell is unknown;
         # keep its inhabitants in the 100 m cell at its centre.
         half = settings.CELL_SIZE_M // 2
-        centre = rest.assign(x=rest["px"] - half, y=rest["py"] - half, weight=1.0,
-                             weight_source="coarse_centre")
+        centre = rest.assign(
+            x=rest["px"] - half, y=rest["py"] - half, weight=1.0, weight_source="coarse_centre"
+        )
         centre["pop_census"] = centre["pop_coarse"].astype(float)
         merged = pd.concat([merged, centre], ignore_index=True)
     return merged.drop(columns=["pop_coarse"])
@@ -206,11 +225,14 @@ def assign_units(cells: pd.DataFrame, units: gpd.GeoDataFrame) -> np.ndarray:
 
 
 def _snap_centre(v: float) -> int:
-    return int(np.floor(v / settings.CELL_SIZE_M) * settings.CELL_SIZE_M + settings.CELL_SIZE_M // 2)
+    return int(
+        np.floor(v / settings.CELL_SIZE_M) * settings.CELL_SIZE_M + settings.CELL_SIZE_M // 2
+    )
 
 
-def build_surface(units: gpd.GeoDataFrame, census_dir: Path,
-                  age_table: pd.DataFrame | None = None) -> tuple[pd.DataFrame, SurfaceReport]:
+def build_surface(
+    units: gpd.GeoDataFrame, census_dir: Path, age_table: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, SurfaceReport]:
     """Build the 100 m population surface with target groups for a set of units.
 
     Parameters
@@ -234,7 +256,9 @@ def build_surface(units: gpd.GeoDataFrame, census_dir: Path,
     bbox = (x0 - 1000, y0 - 1000, x1 + 1000, y1 + 1000)
     coarse = read_coarse(census_dir, bbox)
     half = settings.COARSE_CELL_SIZE_M / 2
-    boxes = shapely.box(coarse["x"] - half, coarse["y"] - half, coarse["x"] + half, coarse["y"] + half)
+    boxes = shapely.box(
+        coarse["x"] - half, coarse["y"] - half, coarse["x"] + half, coarse["y"] + half
+    )
     hit = np.unique(units.sindex.query(boxes, predicate="intersects")[0])
     coarse = coarse.iloc[hit].reset_index(drop=True)
     fine = read_fine(census_dir, bbox)
@@ -267,8 +291,9 @@ def build_surface(units: gpd.GeoDataFrame, census_dir: Path,
     census_sum = cells.groupby("ags")["pop_census"].sum()
     n_cells = cells.groupby("ags")["pop_census"].size()
     off = official.reindex(census_sum.index)
-    factor = pd.Series(np.where(off.isna(), 1.0, off / census_sum.where(census_sum > 0)),
-                       index=census_sum.index)
+    factor = pd.Series(
+        np.where(off.isna(), 1.0, off / census_sum.where(census_sum > 0)), index=census_sum.index
+    )
     f = cells["ags"].map(factor).to_numpy(float, copy=True)
     zero = ~np.isfinite(f)  # unit with cells but no census inhabitants: split evenly
     pop = cells["pop_census"].to_numpy(float) * np.where(zero, 0.0, f)
@@ -354,7 +379,9 @@ def read_age_table(path: Path) -> pd.DataFrame:
     for i, r in enumerate(rows, start=1):
         missing = [b for b in ["ID_County", "Population", *bands] if b not in r]
         if missing:
-            raise DataFileError(f"{Path(path).name}, Eintrag {i}: Felder fehlen: {', '.join(missing)}.")
+            raise DataFileError(
+                f"{Path(path).name}, Eintrag {i}: Felder fehlen: {', '.join(missing)}."
+            )
         k = str(r["ID_County"]).zfill(5)
         out[k] = {
             "pop": float(r["Population"]),
@@ -366,7 +393,9 @@ def read_age_table(path: Path) -> pd.DataFrame:
     return pd.DataFrame.from_dict(out, orient="index")
 
 
-def _scale_to(values: np.ndarray, unit: np.ndarray, targets: dict, fallback: np.ndarray) -> np.ndarray:
+def _scale_to(
+    values: np.ndarray, unit: np.ndarray, targets: dict, fallback: np.ndarray
+) -> np.ndarray:
     """Scale ``values`` per unit so that each unit in ``targets`` sums to its target."""
     out = values.copy()
     for key, target in targets.items():
@@ -398,21 +427,42 @@ def calibrate_age_groups(cells: pd.DataFrame, units: pd.DataFrame, table: pd.Dat
     if not kreise:
         return {}
     popk = pd.Series(pop).groupby(unit).sum()
-    tgt = {g: {k: table.at[k, g] / table.at[k, "pop"] * popk[k] for k in kreise}
-           for g in ("u10", "u18", "age65")}
-    before = {g: pd.Series(cells[g].to_numpy(float)).groupby(unit).sum() for g in ("u10", "u18", "age65", "age80")}
+    tgt = {
+        g: {k: table.at[k, g] / table.at[k, "pop"] * popk[k] for k in kreise}
+        for g in ("u10", "u18", "age65")
+    }
+    before = {
+        g: pd.Series(cells[g].to_numpy(float)).groupby(unit).sum()
+        for g in ("u10", "u18", "age65", "age80")
+    }
     u10 = np.minimum(_scale_to(cells["u10"].to_numpy(float), unit, tgt["u10"], pop), pop)
     teen_w = np.maximum(cells["u18"].to_numpy(float) - cells["u10"].to_numpy(float), 0.0)
-    teens = _scale_to(teen_w, unit, {k: tgt["u18"][k] - tgt["u10"][k] for k in kreise},
-                      cells["u18"].to_numpy(float))
+    teens = _scale_to(
+        teen_w,
+        unit,
+        {k: tgt["u18"][k] - tgt["u10"][k] for k in kreise},
+        cells["u18"].to_numpy(float),
+    )
     teens = np.minimum(teens, pop - u10)
     a65 = np.minimum(_scale_to(cells["age65"].to_numpy(float), unit, tgt["age65"], pop), pop)
-    ratio = {k: before["age80"][k] / before["age65"][k] if before["age65"][k] > 0 else 0.0 for k in kreise}
-    a80 = _scale_to(cells["age80"].to_numpy(float), unit,
-                    {k: tgt["age65"][k] * min(ratio[k], 1.0) for k in kreise}, a65)
+    ratio = {
+        k: before["age80"][k] / before["age65"][k] if before["age65"][k] > 0 else 0.0
+        for k in kreise
+    }
+    a80 = _scale_to(
+        cells["age80"].to_numpy(float),
+        unit,
+        {k: tgt["age65"][k] * min(ratio[k], 1.0) for k in kreise},
+        a65,
+    )
     a80 = np.minimum(a80, a65)
     cells["u10"], cells["age10_17"], cells["u18"] = u10, teens, u10 + teens
     cells["age65"], cells["age80"] = a65, a80
-    return {k: {g: round(float(tgt[g][k] / before[g][k]), 4) if before[g][k] > 0 else None
-                for g in ("u10", "u18", "age65")} | {"age80_of_65": round(float(ratio[k]), 4)}
-            for k in kreise}
+    return {
+        k: {
+            g: round(float(tgt[g][k] / before[g][k]), 4) if before[g][k] > 0 else None
+            for g in ("u10", "u18", "age65")
+        }
+        | {"age80_of_65": round(float(ratio[k]), 4)}
+        for k in kreise
+    }

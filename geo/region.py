@@ -34,8 +34,16 @@ from ._io import file_digest, write_json_atomic
 BUNDLE_VERSION = 2
 _LAYERS = ("gemeinden", "cells", "services", "stops", "places")
 # Modules whose code shapes the bundle: a change to them rebuilds it.
-_CODE_MODULES = ("boundaries", "population", "services", "geocode", "stops", "region", "settings",
-                 "osmpoi")
+_CODE_MODULES = (
+    "boundaries",
+    "population",
+    "services",
+    "geocode",
+    "stops",
+    "region",
+    "settings",
+    "osmpoi",
+)
 
 
 @dataclass
@@ -161,13 +169,25 @@ def select_units(defn: RegionDef, data_dir: Path) -> tuple[gpd.GeoDataFrame, boo
     if defn.bbox is not None:
         if len(defn.bbox) != 4:
             raise RegionError(f"Region {defn.name}: bbox braucht 4 Zahlen (West, Süd, Ost, Nord).")
-        poly = gpd.GeoSeries([shapely.box(*defn.bbox)], crs=settings.CRS_DISPLAY).to_crs(settings.CRS_METRIC)
+        poly = gpd.GeoSeries([shapely.box(*defn.bbox)], crs=settings.CRS_DISPLAY).to_crs(
+            settings.CRS_METRIC
+        )
         units = gpd.GeoDataFrame(
-            {"ags": [defn.name], "name": [defn.label], "name_official": [defn.label],
-             "kreis": [""], "kreis_name": [""], "vg_name": [None], "vg_kind": [None],
-             "pop": [np.nan], "pop_vg250": [pd.NA], "pop_gv100": [pd.NA],
-             "area_km2": [poly.area.iloc[0] / 1e6]},
-            geometry=poly.values, crs=settings.CRS_METRIC,
+            {
+                "ags": [defn.name],
+                "name": [defn.label],
+                "name_official": [defn.label],
+                "kreis": [""],
+                "kreis_name": [""],
+                "vg_name": [None],
+                "vg_kind": [None],
+                "pop": [np.nan],
+                "pop_vg250": [pd.NA],
+                "pop_gv100": [pd.NA],
+                "area_km2": [poly.area.iloc[0] / 1e6],
+            },
+            geometry=poly.values,
+            crs=settings.CRS_METRIC,
         )
         return units, False
     gem = boundaries.read_gemeinden(data_dir)
@@ -198,8 +218,12 @@ def select_units(defn: RegionDef, data_dir: Path) -> tuple[gpd.GeoDataFrame, boo
 def _inputs(defn: RegionDef, data_dir: Path) -> list[Path]:
     files: list[Path] = []
     if defn.bbox is None:
-        files += [data_dir / defn.boundaries, data_dir / boundaries.GV100AD_FILE,
-                  data_dir / geocode.PLACES_FILE, data_dir / geocode.POSTCODES_FILE]
+        files += [
+            data_dir / defn.boundaries,
+            data_dir / boundaries.GV100AD_FILE,
+            data_dir / geocode.PLACES_FILE,
+            data_dir / geocode.POSTCODES_FILE,
+        ]
     census = data_dir / defn.census
     if not census.is_dir():
         raise DataFileError(
@@ -230,8 +254,13 @@ def content_hash(defn: RegionDef, data_dir: Path) -> tuple[str, list[dict]]:
             )
         digest = file_digest(path)
         h.update(path.name.encode() + digest.encode())
-        sources.append({"file": str(path.relative_to(data_dir)), "sha256": digest,
-                        "bytes": path.stat().st_size})
+        sources.append(
+            {
+                "file": str(path.relative_to(data_dir)),
+                "sha256": digest,
+                "bytes": path.stat().st_size,
+            }
+        )
     return h.hexdigest(), sources
 
 
@@ -244,41 +273,85 @@ def _source_notes(defn: RegionDef, official: bool) -> list[dict]:
     notes = []
     if official:
         notes += [
-            {"name": "Gemeindegrenzen und Einwohner VG250-EW", "date": boundaries.VG250_POP_DATE,
-             "attribution": settings.ATTRIBUTION["vg250"]},
-            {"name": "Gemeindeverzeichnis GV100AD", "date": f"Stand {boundaries.GV100AD_STAND}, "
-             f"Einwohner {boundaries.GV100AD_POP_DATE}", "attribution": settings.ATTRIBUTION["gv100ad"]},
-            {"name": "GeoNames Orte und Postleitzahlen", "date": "2025",
-             "attribution": settings.ATTRIBUTION["geonames"]},
+            {
+                "name": "Gemeindegrenzen und Einwohner VG250-EW",
+                "date": boundaries.VG250_POP_DATE,
+                "attribution": settings.ATTRIBUTION["vg250"],
+            },
+            {
+                "name": "Gemeindeverzeichnis GV100AD",
+                "date": f"Stand {boundaries.GV100AD_STAND}, "
+                f"Einwohner {boundaries.GV100AD_POP_DATE}",
+                "attribution": settings.ATTRIBUTION["gv100ad"],
+            },
+            {
+                "name": "GeoNames Orte und Postleitzahlen",
+                "date": "2025",
+                "attribution": settings.ATTRIBUTION["geonames"],
+            },
         ]
-    notes.append({"name": "Zensus 2022 Gitterzellen 100 m und 1 km", "date": "15.05.2022",
-                  "attribution": settings.ATTRIBUTION["zensus"]})
+    notes.append(
+        {
+            "name": "Zensus 2022 Gitterzellen 100 m und 1 km",
+            "date": "15.05.2022",
+            "attribution": settings.ATTRIBUTION["zensus"],
+        }
+    )
     if defn.services and not defn.services_from_osm:
-        notes.append({"name": "Angebotsliste (Beratung, Jugend, Familie)", "date": "2012–2025",
-                      "attribution": settings.ATTRIBUTION["services"]})
+        notes.append(
+            {
+                "name": "Angebotsliste (Beratung, Jugend, Familie)",
+                "date": "2012–2025",
+                "attribution": settings.ATTRIBUTION["services"],
+            }
+        )
     if defn.stops:
-        notes.append({"name": "Haltestellen (db-hafas-stations)", "date": "10/2025",
-                      "attribution": settings.ATTRIBUTION["stops"]})
+        notes.append(
+            {
+                "name": "Haltestellen (db-hafas-stations)",
+                "date": "10/2025",
+                "attribution": settings.ATTRIBUTION["stops"],
+            }
+        )
     if official and defn.age_table:
-        notes.append({"name": "Bevölkerung nach Altersgruppen je Kreis (Regionaldatenbank, GENESIS 12411)",
-                      "date": "Stichtag in der Datei nicht angegeben",
-                      "attribution": settings.ATTRIBUTION["age_table"]})
+        notes.append(
+            {
+                "name": "Bevölkerung nach Altersgruppen je Kreis (Regionaldatenbank, GENESIS 12411)",
+                "date": "Stichtag in der Datei nicht angegeben",
+                "attribution": settings.ATTRIBUTION["age_table"],
+            }
+        )
     if defn.osm:
-        notes.append({"name": "OpenStreetMap-Ausschnitt", "date": "Objekte 2006–2014",
-                      "attribution": settings.ATTRIBUTION["osm"]})
+        notes.append(
+            {
+                "name": "OpenStreetMap-Ausschnitt",
+                "date": "Objekte 2006–2014",
+                "attribution": settings.ATTRIBUTION["osm"],
+            }
+        )
     return notes
 
 
-def _load_services(defn: RegionDef, data_dir: Path, units: gpd.GeoDataFrame,
-                   outline: shapely.Geometry, places: gpd.GeoDataFrame
-                   ) -> tuple[gpd.GeoDataFrame, list[dict]]:
+def _load_services(
+    defn: RegionDef,
+    data_dir: Path,
+    units: gpd.GeoDataFrame,
+    outline: shapely.Geometry,
+    places: gpd.GeoDataFrame,
+) -> tuple[gpd.GeoDataFrame, list[dict]]:
     if defn.services_from_osm and defn.osm:
         from . import osmpoi
 
         raw = osmpoi.read_osm_services(data_dir / defn.osm)
-        postcodes = pd.DataFrame({"postcode": pd.Series([], dtype=str), "place_name": pd.Series([], dtype=str),
-                                  "kreis": pd.Series([], dtype=str), "lat": pd.Series([], dtype=float),
-                                  "lon": pd.Series([], dtype=float)})
+        postcodes = pd.DataFrame(
+            {
+                "postcode": pd.Series([], dtype=str),
+                "place_name": pd.Series([], dtype=str),
+                "kreis": pd.Series([], dtype=str),
+                "lat": pd.Series([], dtype=float),
+                "lon": pd.Series([], dtype=float),
+            }
+        )
         coded = geocode.geocode_services(raw, units, places, postcodes)
         svc, problems = services.validate_services(coded, units, outline)
     else:
@@ -287,8 +360,12 @@ def _load_services(defn: RegionDef, data_dir: Path, units: gpd.GeoDataFrame,
     return svc, [p.to_dict() for p in problems]
 
 
-def build_region(name: str = "default", data_dir: str | os.PathLike | None = None,
-                 cache_dir: str | os.PathLike | None = None, force: bool = False) -> Path:
+def build_region(
+    name: str = "default",
+    data_dir: str | os.PathLike | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    force: bool = False,
+) -> Path:
     """Build a region's bundle into the cache unless an identical one exists.
 
     Returns
@@ -316,15 +393,24 @@ def build_region(name: str = "default", data_dir: str | os.PathLike | None = Non
     t0 = time.perf_counter()
     units, official = select_units(defn, ddir)
     outline = shapely.union_all(units.geometry.values)
-    age_table = (population.read_age_table(ddir / defn.age_table)
-                 if defn.age_table and official else None)
+    age_table = (
+        population.read_age_table(ddir / defn.age_table) if defn.age_table and official else None
+    )
     cells, report = population.build_surface(units, ddir / defn.census, age_table)
     if official:
         places = geocode.load_places(ddir, set(units["ags"]))
     else:
-        places = gpd.GeoDataFrame({"name": [], "ags": [], "kreis": [], "population": [],
-                                   "feature_code": [], "geonameid": []},
-                                  geometry=gpd.GeoSeries([], crs=settings.CRS_METRIC))
+        places = gpd.GeoDataFrame(
+            {
+                "name": [],
+                "ags": [],
+                "kreis": [],
+                "population": [],
+                "feature_code": [],
+                "geonameid": [],
+            },
+            geometry=gpd.GeoSeries([], crs=settings.CRS_METRIC),
+        )
     svc, svc_problems = _load_services(defn, ddir, units, outline, places)
     stop_gdf = stops.read_stops(ddir, outline) if defn.stops else stops.empty_stops()
     meta = {
@@ -339,24 +425,29 @@ def build_region(name: str = "default", data_dir: str | os.PathLike | None = Non
         "inputs": sources,
         "sources": _source_notes(defn, official),
         "population": {
-            "reference": "VG250-EW (Einwohnerzahl je Gemeinde)" if official
+            "reference": "VG250-EW (Einwohnerzahl je Gemeinde)"
+            if official
             else "Zensus 2022, 1-km-Gitter (keine amtlichen Gemeinden im Gebiet)",
             "method": "Dasymetrische Verteilung der 1-km-Einwohner auf 100-m-Zellen nach Wohnungen "
-                      "(sonst Gebäuden), skaliert auf die amtliche Einwohnerzahl je Gemeinde; "
-                      "Altersgruppen je Kreis an die amtliche Altersstruktur angepasst",
+            "(sonst Gebäuden), skaliert auf die amtliche Einwohnerzahl je Gemeinde; "
+            "Altersgruppen je Kreis an die amtliche Altersstruktur angepasst",
             "report": report.to_dict(),
         },
         "service_problems": svc_problems,
         "attribution": [s["attribution"] for s in _source_notes(defn, official)],
     }
-    _write_bundle(target, {"gemeinden": units, "cells": cells, "services": svc,
-                           "stops": stop_gdf, "places": places}, meta)
+    _write_bundle(
+        target,
+        {"gemeinden": units, "cells": cells, "services": svc, "stops": stop_gdf, "places": places},
+        meta,
+    )
     _ensure_networks(defn, ddir, target, outline)
     return target
 
 
-def _ensure_networks(defn: RegionDef, data_dir: Path, target: Path,
-                     outline: shapely.Geometry | None = None) -> None:
+def _ensure_networks(
+    defn: RegionDef, data_dir: Path, target: Path, outline: shapely.Geometry | None = None
+) -> None:
     """Build the road networks of a region whose definition names an OSM file."""
     if not defn.osm:
         return
@@ -409,8 +500,12 @@ def _write_bundle(target: Path, layers: dict, meta: dict) -> None:
 # ---------------------------------------------------------------------------
 
 
-def load_region(name: str = "default", data_dir: str | os.PathLike | None = None,
-                cache_dir: str | os.PathLike | None = None, build: bool = True) -> Region:
+def load_region(
+    name: str = "default",
+    data_dir: str | os.PathLike | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    build: bool = True,
+) -> Region:
     """Load a region bundle, building it first when missing or out of date."""
     if build:
         path = build_region(name, data_dir, cache_dir)
@@ -418,7 +513,9 @@ def load_region(name: str = "default", data_dir: str | os.PathLike | None = None
         path = settings.cache_dir(cache_dir) / get_definition(name).name
     meta_path = path / "meta.json"
     if not meta_path.is_file():
-        raise CacheError(f"Regionspaket {path} fehlt. Bitte „nahraum region build --region {name}“ ausführen.")
+        raise CacheError(
+            f"Regionspaket {path} fehlt. Bitte „nahraum region build --region {name}“ ausführen."
+        )
     meta = json.loads(meta_path.read_text("utf-8"))
     try:
         layers = {}
@@ -431,8 +528,14 @@ def load_region(name: str = "default", data_dir: str | os.PathLike | None = None
             f"„nahraum region build --region {name} --force“ neu erstellen."
         ) from exc
     defn = RegionDef(**meta["definition"])
-    return Region(name=meta["region"], label=meta["label"], meta=meta, cache_path=path,
-                  definition=defn, **layers)
+    return Region(
+        name=meta["region"],
+        label=meta["label"],
+        meta=meta,
+        cache_path=path,
+        definition=defn,
+        **layers,
+    )
 
 
 def region_info(region: Region) -> dict:
@@ -452,14 +555,18 @@ def region_info(region: Region) -> dict:
         "population_official_gv100": int(g["pop_gv100"].sum()) if official else None,
         "population_surface": round(float(cells["pop"].sum()), 1),
         "cells": int(len(cells)),
-        "target_groups": {code: round(float(cells[code].sum()), 1) for code in settings.TARGET_GROUPS},
+        "target_groups": {
+            code: round(float(cells[code].sum()), 1) for code in settings.TARGET_GROUPS
+        },
         "target_group_notes": {code: g.quality_de for code, g in settings.TARGET_GROUPS.items()},
         "services": {
             "total": int(len(svc)),
             "by_precision": by_precision,
             "by_category": {k: int(v) for k, v in svc["category"].value_counts().items()},
-            "unresolved": [{k: (None if pd.isna(v) else str(v)) for k, v in r.items()}
-                           for r in unresolved.to_dict("records")],
+            "unresolved": [
+                {k: (None if pd.isna(v) else str(v)) for k, v in r.items()}
+                for r in unresolved.to_dict("records")
+            ],
             "problems": region.meta.get("service_problems", []),
         },
         "stops": int(len(region.stops)),

@@ -63,8 +63,13 @@ FORMAT = "nahraum-scenario"
 class ScenarioFileError(InputError):
     """A scenario file or upload is damaged or does not fit; the message is German."""
 
-    def __init__(self, message: str, problems: list[Problem] | None = None,
-                 file: str | None = None, moved_to: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        problems: list[Problem] | None = None,
+        file: str | None = None,
+        moved_to: str | None = None,
+    ):
         super().__init__(message, problems)
         self.file = file
         self.moved_to = moved_to
@@ -91,13 +96,17 @@ def resolve_kind(category: str | None, subcategory: str | None = None) -> tuple[
         for code, c in settings.CATEGORIES.items():
             if key in (code.casefold(), c.label_de.casefold(), c.label_en.casefold()):
                 return code, sub
-        raise InputError(f"Kategorie: unbekannt „{cat}“ (möglich: {', '.join(settings.CATEGORIES)}).")
+        raise InputError(
+            f"Kategorie: unbekannt „{cat}“ (möglich: {', '.join(settings.CATEGORIES)})."
+        )
     if sub:
         for keyword, code in settings.SUBCATEGORY_RULES:
             if keyword in sub.casefold():
                 return code, sub
-        raise InputError(f"Angebotsart „{sub}“: keine Kategorie bekannt, bitte eine Kategorie "
-                         f"angeben ({', '.join(settings.CATEGORIES)}).")
+        raise InputError(
+            f"Angebotsart „{sub}“: keine Kategorie bekannt, bitte eine Kategorie "
+            f"angeben ({', '.join(settings.CATEGORIES)})."
+        )
     raise InputError("Kategorie: bitte eine Kategorie oder Angebotsart angeben.")
 
 
@@ -166,8 +175,9 @@ class Change:
         kind = data.get("type")
         cls = CHANGE_TYPES.get(kind) if isinstance(kind, str) else None
         if cls is None:
-            raise InputError(f"Unbekannte Art der Änderung „{kind}“ "
-                             f"(möglich: {', '.join(CHANGE_TYPES)}).")
+            raise InputError(
+                f"Unbekannte Art der Änderung „{kind}“ (möglich: {', '.join(CHANGE_TYPES)})."
+            )
         return _construct(cls, data, ignore=("type",))
 
 
@@ -176,8 +186,13 @@ def _construct(cls, data: Mapping, ignore: tuple[str, ...] = ()):
     unknown = [k for k in data if k not in fields and k not in ignore]
     if unknown:
         raise InputError(f"Unbekanntes Feld „{unknown[0]}“.")
-    missing = [n for n, f in fields.items() if n not in data
-               and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    missing = [
+        n
+        for n, f in fields.items()
+        if n not in data
+        and f.default is dataclasses.MISSING
+        and f.default_factory is dataclasses.MISSING
+    ]
     if missing:
         raise InputError(f"Feld „{missing[0]}“ fehlt.")
     kwargs = {}
@@ -217,8 +232,11 @@ class PlannedService(Change):
         cat, sub = resolve_kind(self.category, self.subcategory)
         put(self, "category", cat)
         put(self, "subcategory", sub)
-        put(self, "target_groups",
-            check_codes(self.target_groups, settings.TARGET_GROUPS, "Zielgruppen"))
+        put(
+            self,
+            "target_groups",
+            check_codes(self.target_groups, settings.TARGET_GROUPS, "Zielgruppen"),
+        )
         put(self, "capacity", check_number(self.capacity, "Kapazität", lo=0.0, optional=True))
 
     @property
@@ -250,8 +268,15 @@ class AddSite(PlannedService):
         object.__setattr__(self, "y", y)
 
     @classmethod
-    def at(cls, *, x: float | None = None, y: float | None = None, lon: float | None = None,
-           lat: float | None = None, **kw) -> AddSite:
+    def at(
+        cls,
+        *,
+        x: float | None = None,
+        y: float | None = None,
+        lon: float | None = None,
+        lat: float | None = None,
+        **kw,
+    ) -> AddSite:
         """A planned site from x/y (EPSG:3035) or lon/lat (WGS84)."""
         px, py = _position(x, y, lon, lat, "Standort")
         return cls(x=px, y=py, **kw)
@@ -278,15 +303,24 @@ class MoveSite(Change):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        object.__setattr__(self, "service_id", check_text(self.service_id, "Angebots-id", 80,
-                                                     required=True))
+        object.__setattr__(
+            self, "service_id", check_text(self.service_id, "Angebots-id", 80, required=True)
+        )
         x, y = _position(self.x, self.y, None, None, "Neuer Standort")
         object.__setattr__(self, "x", x)
         object.__setattr__(self, "y", y)
 
     @classmethod
-    def to(cls, service_id: str, *, x: float | None = None, y: float | None = None,
-           lon: float | None = None, lat: float | None = None, **kw) -> MoveSite:
+    def to(
+        cls,
+        service_id: str,
+        *,
+        x: float | None = None,
+        y: float | None = None,
+        lon: float | None = None,
+        lat: float | None = None,
+        **kw,
+    ) -> MoveSite:
         px, py = _position(x, y, lon, lat, "Neuer Standort")
         return cls(service_id=service_id, x=px, y=py, **kw)
 
@@ -310,8 +344,9 @@ class CloseSite(Change):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        object.__setattr__(self, "service_id", check_text(self.service_id, "Angebots-id", 80,
-                                                     required=True))
+        object.__setattr__(
+            self, "service_id", check_text(self.service_id, "Angebots-id", 80, required=True)
+        )
 
     def refers_to(self) -> tuple[str, ...]:
         return (self.service_id,)
@@ -369,9 +404,11 @@ class OutreachDay(PlannedService):
     def describe(self) -> str:
         where = self.place or (f"bei {self.at_site}" if self.at_site else "neuer Ort")
         days = f", {_weekday_text(self.weekdays)}" if self.weekdays else ""
-        return (f"Außensprechtag „{self.name}“ ({self.kind_label}) {where}{days}: "
-                f"{de_decimal(self.hours, 1)} h/Woche, Kapazität anteilig "
-                f"{de_decimal(self.hours, 1)}/{de_decimal(settings.FULL_TIME_HOURS, 1)}")
+        return (
+            f"Außensprechtag „{self.name}“ ({self.kind_label}) {where}{days}: "
+            f"{de_decimal(self.hours, 1)} h/Woche, Kapazität anteilig "
+            f"{de_decimal(self.hours, 1)}/{de_decimal(settings.FULL_TIME_HOURS, 1)}"
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -394,14 +431,26 @@ class MobileStop:
         put(self, "place", check_text(self.place, "Ort", 200))
 
     @classmethod
-    def at(cls, *, x: float | None = None, y: float | None = None, lon: float | None = None,
-           lat: float | None = None, **kw) -> MobileStop:
+    def at(
+        cls,
+        *,
+        x: float | None = None,
+        y: float | None = None,
+        lon: float | None = None,
+        lat: float | None = None,
+        **kw,
+    ) -> MobileStop:
         px, py = _position(x, y, lon, lat, "Halt")
         return cls(x=px, y=py, **kw)
 
     def to_dict(self) -> dict:
-        return {"x": self.x, "y": self.y, "hours": self.hours, "weekdays": list(self.weekdays),
-                "place": self.place}
+        return {
+            "x": self.x,
+            "y": self.y,
+            "hours": self.hours,
+            "weekdays": list(self.weekdays),
+            "place": self.place,
+        }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -418,8 +467,9 @@ class MobileService(PlannedService):
         if not isinstance(stops, (list, tuple)) or not stops:
             raise InputError("Halte: mindestens ein Halt angeben.")
         if len(stops) > settings.MOBILE_MAX_STOPS:
-            raise InputError(f"Halte: höchstens {settings.MOBILE_MAX_STOPS} (angegeben: "
-                             f"{len(stops)}).")
+            raise InputError(
+                f"Halte: höchstens {settings.MOBILE_MAX_STOPS} (angegeben: {len(stops)})."
+            )
         if not all(isinstance(s, MobileStop) for s in stops):
             raise InputError("Halte: jeder Halt braucht Position und Stunden.")
         object.__setattr__(self, "stops", tuple(stops))
@@ -432,12 +482,15 @@ class MobileService(PlannedService):
 
     def describe(self) -> str:
         hours = sum(s.hours for s in self.stops)
-        return (f"Mobiles Angebot „{self.name}“ ({self.kind_label}): {len(self.stops)} Halte, "
-                f"{de_decimal(hours, 1)} h/Woche")
+        return (
+            f"Mobiles Angebot „{self.name}“ ({self.kind_label}): {len(self.stops)} Halte, "
+            f"{de_decimal(hours, 1)} h/Woche"
+        )
 
 
 CHANGE_TYPES: dict[str, type[Change]] = {
-    c.TYPE: c for c in (AddSite, MoveSite, CloseSite, OutreachDay, MobileService)}
+    c.TYPE: c for c in (AddSite, MoveSite, CloseSite, OutreachDay, MobileService)
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -461,15 +514,23 @@ class Pin:
         put(self, "x", x)
         put(self, "y", y)
         if not isinstance(self.kind, str) or self.kind not in settings.PIN_KINDS:
-            raise InputError(f"Pin-Art: unbekannt {self.kind!r} (möglich: "
-                             f"{', '.join(settings.PIN_KINDS)}).")
+            raise InputError(
+                f"Pin-Art: unbekannt {self.kind!r} (möglich: {', '.join(settings.PIN_KINDS)})."
+            )
         put(self, "text", check_text(self.text, "Pin-Text", settings.PIN_TEXT_MAX, strip=False))
         put(self, "id", check_text(self.id, "Pin-id", 40))
         put(self, "created", check_text(self.created, "created", 40))
 
     @classmethod
-    def at(cls, *, x: float | None = None, y: float | None = None, lon: float | None = None,
-           lat: float | None = None, **kw) -> Pin:
+    def at(
+        cls,
+        *,
+        x: float | None = None,
+        y: float | None = None,
+        lon: float | None = None,
+        lat: float | None = None,
+        **kw,
+    ) -> Pin:
         px, py = _position(x, y, lon, lat, "Pin")
         return cls(x=px, y=py, **kw)
 
@@ -557,8 +618,9 @@ class Scenario:
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise InputError("next_number: ganze Zahl ≥ 1 erwartet.")
         prefix = settings.PLAN_ID_PREFIX
-        used = [_number_of(getattr(c, "id", ""), prefix) for c in self.changes] + \
-               [_number_of(getattr(p, "id", ""), "pin-") for p in self.pins]
+        used = [_number_of(getattr(c, "id", ""), prefix) for c in self.changes] + [
+            _number_of(getattr(p, "id", ""), "pin-") for p in self.pins
+        ]
         n = max([n, *(u + 1 for u in used)])
         changes, pins = [], []
         for c in self.changes:  # changes and pins without id get the next numbers
@@ -591,11 +653,15 @@ class Scenario:
             ids.add(c.id)
             for ref in c.refers_to():
                 if ref.startswith(settings.PLAN_ID_PREFIX) and ref not in created:
-                    raise InputError(f"Änderung {i} ({c.describe()}): der geplante Standort "
-                                     f"„{ref}“ wird erst später oder nie angelegt.")
+                    raise InputError(
+                        f"Änderung {i} ({c.describe()}): der geplante Standort "
+                        f"„{ref}“ wird erst später oder nie angelegt."
+                    )
                 if ref in closed:
-                    raise InputError(f"Änderung {i} ({c.describe()}): der Standort „{ref}“ "
-                                     "ist zu diesem Zeitpunkt schon geschlossen.")
+                    raise InputError(
+                        f"Änderung {i} ({c.describe()}): der Standort „{ref}“ "
+                        "ist zu diesem Zeitpunkt schon geschlossen."
+                    )
             if isinstance(c, CloseSite):
                 closed.add(c.service_id)
             created.update(c.site_ids())
@@ -632,8 +698,9 @@ class Scenario:
     def replacing(self, change: Change) -> Scenario:
         """Replace the change with the same id (an edit)."""
         self.change(change.id)
-        return self._replace(changes=tuple(change if c.id == change.id else c
-                                           for c in self.changes))
+        return self._replace(
+            changes=tuple(change if c.id == change.id else c for c in self.changes)
+        )
 
     def without_change(self, change_id: str) -> Scenario:
         """Remove a change and the later changes that refer to the sites it created."""
@@ -683,31 +750,51 @@ class Scenario:
         for i, c in enumerate(self.changes, start=1):
             for x, y in c.points():
                 if not extent.contains(x, y):
-                    out.append(Problem(f"Änderung {i} ({c.describe()}): Position ({x:.0f}, "
-                                       f"{y:.0f}) liegt außerhalb {extent.label}."))
+                    out.append(
+                        Problem(
+                            f"Änderung {i} ({c.describe()}): Position ({x:.0f}, "
+                            f"{y:.0f}) liegt außerhalb {extent.label}."
+                        )
+                    )
         for i, p in enumerate(self.pins, start=1):
             if not extent.contains(p.x, p.y):
-                out.append(Problem(f"Pin {i}: Position ({p.x:.0f}, {p.y:.0f}) liegt außerhalb "
-                                   f"{extent.label}."))
+                out.append(
+                    Problem(
+                        f"Pin {i}: Position ({p.x:.0f}, {p.y:.0f}) liegt außerhalb {extent.label}."
+                    )
+                )
         if extent.region and self.region and extent.region != self.region:
-            out.insert(0, Problem(f"Das Szenario gehört zur Region „{self.region}“, geöffnet ist "
-                                  f"„{extent.region}“."))
+            out.insert(
+                0,
+                Problem(
+                    f"Das Szenario gehört zur Region „{self.region}“, geöffnet ist "
+                    f"„{extent.region}“."
+                ),
+            )
         return out
 
     def to_dict(self) -> dict:
-        return {"format": FORMAT, "version": SCHEMA_VERSION, "name": self.name,
-                "region": self.region, "params": self.params, "description": self.description,
-                "created": self.created, "modified": self.modified,
-                "next_number": self.next_number,
-                "changes": [c.to_dict() for c in self.changes],
-                "pins": [p.to_dict() for p in self.pins]}
+        return {
+            "format": FORMAT,
+            "version": SCHEMA_VERSION,
+            "name": self.name,
+            "region": self.region,
+            "params": self.params,
+            "description": self.description,
+            "created": self.created,
+            "modified": self.modified,
+            "next_number": self.next_number,
+            "changes": [c.to_dict() for c in self.changes],
+            "pins": [p.to_dict() for p in self.pins],
+        }
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=2, allow_nan=False)
 
     @classmethod
-    def from_dict(cls, data: Any, *, source: str | None = None,
-                  extent: Extent | None = None) -> Scenario:
+    def from_dict(
+        cls, data: Any, *, source: str | None = None, extent: Extent | None = None
+    ) -> Scenario:
         """Validate and build a scenario; all problems are reported at once.
 
         Raises
@@ -722,8 +809,9 @@ class Scenario:
             problems.append(Problem(msg, file=source))
 
         if not isinstance(data, Mapping):
-            raise ScenarioFileError(f"{where}: Objekt erwartet, gefunden {type_de(data)}.",
-                                    file=source)
+            raise ScenarioFileError(
+                f"{where}: Objekt erwartet, gefunden {type_de(data)}.", file=source
+            )
         if data.get("format", FORMAT) != FORMAT:
             bad(f"Feld „format“: „{FORMAT}“ erwartet.")
         version = data.get("version")
@@ -732,17 +820,32 @@ class Scenario:
         elif version > SCHEMA_VERSION:
             raise ScenarioFileError(
                 f"{where} stammt aus einer neueren Programmversion (Format {version}, unterstützt "
-                f"bis {SCHEMA_VERSION}); bitte Nahraum aktualisieren.", file=source)
+                f"bis {SCHEMA_VERSION}); bitte Nahraum aktualisieren.",
+                file=source,
+            )
         elif version < 1:
             bad(f"Feld „version“: {version} ist keine gültige Version.")
-        known = {"format", "version", "name", "region", "params", "description", "created",
-                 "modified", "next_number", "changes", "pins"}
+        known = {
+            "format",
+            "version",
+            "name",
+            "region",
+            "params",
+            "description",
+            "created",
+            "modified",
+            "next_number",
+            "changes",
+            "pins",
+        }
         for k in data:
             if k not in known:
                 bad(f"Unbekanntes Feld „{k}“.")
         changes, pins = [], []
-        for key, build, label, out in (("changes", Change.from_dict, "Änderung", changes),
-                                       ("pins", Pin.from_dict, "Pin", pins)):
+        for key, build, label, out in (
+            ("changes", Change.from_dict, "Änderung", changes),
+            ("pins", Pin.from_dict, "Pin", pins),
+        ):
             items = data.get(key, [])
             if not isinstance(items, list):
                 bad(f"Feld „{key}“: Liste erwartet, gefunden {type_de(items)}.")
@@ -759,25 +862,41 @@ class Scenario:
         scenario = None
         if not problems:
             try:
-                kw = {k: data[k] for k in ("region", "params", "description", "created",
-                                           "modified", "next_number") if k in data}
+                kw = {
+                    k: data[k]
+                    for k in (
+                        "region",
+                        "params",
+                        "description",
+                        "created",
+                        "modified",
+                        "next_number",
+                    )
+                    if k in data
+                }
                 for k in ("created", "modified"):
                     kw[k] = check_text(kw.get(k), k, 40)
-                scenario = cls(name=data.get("name"), changes=tuple(changes), pins=tuple(pins),
-                               **kw)
+                scenario = cls(
+                    name=data.get("name"), changes=tuple(changes), pins=tuple(pins), **kw
+                )
             except InputError as exc:
                 bad(exc.message)
         if scenario is not None:
             problems.extend(dataclasses.replace(p, file=source) for p in scenario.problems(extent))
         if problems:
-            raise ScenarioFileError(f"{where} ist fehlerhaft: " + "; ".join(
-                p.message for p in problems[:5]) + (" …" if len(problems) > 5 else ""),
-                problems, file=source)
+            raise ScenarioFileError(
+                f"{where} ist fehlerhaft: "
+                + "; ".join(p.message for p in problems[:5])
+                + (" …" if len(problems) > 5 else ""),
+                problems,
+                file=source,
+            )
         return scenario
 
     @classmethod
-    def from_json(cls, text: str | bytes, *, source: str | None = None,
-                  extent: Extent | None = None) -> Scenario:
+    def from_json(
+        cls, text: str | bytes, *, source: str | None = None, extent: Extent | None = None
+    ) -> Scenario:
         return cls.from_dict(load_json(text, source), source=source, extent=extent)
 
 
@@ -798,13 +917,18 @@ def load_json(text: str | bytes, source: str | None) -> Any:
             text = text.decode("utf-8-sig")
         return strict_json(text)
     except UnicodeDecodeError as exc:
-        raise ScenarioFileError(f"{where} ist beschädigt: keine UTF-8-Textdatei (Byte "
-                                f"{exc.start}).", file=source) from exc
+        raise ScenarioFileError(
+            f"{where} ist beschädigt: keine UTF-8-Textdatei (Byte {exc.start}).", file=source
+        ) from exc
     except (ValueError, RecursionError) as exc:
-        detail = (f"Zeile {exc.lineno}, Spalte {exc.colno}: {exc.msg}"
-                  if isinstance(exc, json.JSONDecodeError) else str(exc))
-        raise ScenarioFileError(f"{where} ist beschädigt (kein gültiges JSON, {detail}).",
-                                file=source) from exc
+        detail = (
+            f"Zeile {exc.lineno}, Spalte {exc.colno}: {exc.msg}"
+            if isinstance(exc, json.JSONDecodeError)
+            else str(exc)
+        )
+        raise ScenarioFileError(
+            f"{where} ist beschädigt (kein gültiges JSON, {detail}).", file=source
+        ) from exc
 
 
 # ---------------------------------------------------------------------------
@@ -828,8 +952,11 @@ class Extent:
         if outline is None:
             outline = shapely.union_all(region.gemeinden.geometry.values)
         geom = shapely.simplify(outline, 50.0).buffer(buffer_m, quad_segs=4)
-        return cls(geom, getattr(region, "name", None),
-                   f"der Region (mit {de_decimal(buffer_m / 1000, 1)} km Rand)")
+        return cls(
+            geom,
+            getattr(region, "name", None),
+            f"der Region (mit {de_decimal(buffer_m / 1000, 1)} km Rand)",
+        )
 
     def contains(self, x: float, y: float) -> bool:
         return bool(shapely.contains_xy(self.geometry, float(x), float(y)))
@@ -847,16 +974,22 @@ class ScenarioHistory:
         The starting state.
     on_change : callable(new, previous), optional
         Called after every change, undo and redo (auto-save). If it raises,
-        the history returns to the previous state and the error propagates.
+        the history returns to the previous state and the error propagates. If it
+        returns a scenario (the stored state merged with another session's edits),
+        that becomes the current state.
     extent : Extent, optional
         New states with positions outside it are refused (InputError).
     max_steps : int
         Undo depth.
     """
 
-    def __init__(self, scenario: Scenario,
-                 on_change: Callable[[Scenario, Scenario], None] | None = None,
-                 extent: Extent | None = None, max_steps: int = settings.SCENARIO_UNDO_STEPS):
+    def __init__(
+        self,
+        scenario: Scenario,
+        on_change: Callable[[Scenario, Scenario], Scenario | None] | None = None,
+        extent: Extent | None = None,
+        max_steps: int = settings.SCENARIO_UNDO_STEPS,
+    ):
         if not isinstance(scenario, Scenario):
             raise InputError("ScenarioHistory braucht ein Scenario.")
         self._states: list[Scenario] = [scenario]
@@ -881,10 +1014,12 @@ class ScenarioHistory:
         if self.on_change is None:
             return
         try:
-            self.on_change(self.current, old)
+            stored = self.on_change(self.current, old)
         except BaseException:
             rollback()
             raise
+        if isinstance(stored, Scenario) and stored is not self.current:
+            self._states[self._index] = stored
 
     def do(self, scenario: Scenario) -> Scenario:
         """Make ``scenario`` the current state (drops the redo steps)."""
@@ -894,9 +1029,9 @@ class ScenarioHistory:
         if problems:
             raise InputError(problems[0].message, problems)
         old, old_states, old_index = self.current, list(self._states), self._index
-        self._states = self._states[:self._index + 1] + [scenario]
+        self._states = self._states[: self._index + 1] + [scenario]
         if len(self._states) > self.max_steps + 1:
-            self._states = self._states[-(self.max_steps + 1):]
+            self._states = self._states[-(self.max_steps + 1) :]
         self._index = len(self._states) - 1
 
         def rollback() -> None:
@@ -959,19 +1094,39 @@ class ScenarioHistory:
 # ---------------------------------------------------------------------------
 # Applying a scenario to the service list
 # ---------------------------------------------------------------------------
-def _kind_row(change: PlannedService, site_id: str, x: float, y: float, capacity: float | None,
-              scenario: Scenario, text: str, hours: float | None = None,
-              weekdays: tuple[str, ...] = (), place: str = "") -> dict:
+def _kind_row(
+    change: PlannedService,
+    site_id: str,
+    x: float,
+    y: float,
+    capacity: float | None,
+    scenario: Scenario,
+    text: str,
+    hours: float | None = None,
+    weekdays: tuple[str, ...] = (),
+    place: str = "",
+) -> dict:
     groups = ", ".join(settings.TARGET_GROUPS[g].label_de for g in change.target_groups)
-    return {"id": site_id, "name": change.name, "category": change.category,
-            "subcategory": change.subcategory or None, "town": place or None,
-            "capacity": np.nan if capacity is None else float(capacity),
-            "opening_hours": None if hours is None else f"{de_decimal(hours, 1)} h/Woche",
-            "outreach_days": _weekday_text(weekdays) or None,
-            "target_groups": groups or None, "source": f"Szenario „{scenario.name}“",
-            "status": "geplant", "category_source": "scenario", "precision": "coordinates",
-            "geocode_note": "im Szenario gesetzt", "scenario_change": text,
-            "change_id": change.id, "_x": x, "_y": y}
+    return {
+        "id": site_id,
+        "name": change.name,
+        "category": change.category,
+        "subcategory": change.subcategory or None,
+        "town": place or None,
+        "capacity": np.nan if capacity is None else float(capacity),
+        "opening_hours": None if hours is None else f"{de_decimal(hours, 1)} h/Woche",
+        "outreach_days": _weekday_text(weekdays) or None,
+        "target_groups": groups or None,
+        "source": f"Szenario „{scenario.name}“",
+        "status": "geplant",
+        "category_source": "scenario",
+        "precision": "coordinates",
+        "geocode_note": "im Szenario gesetzt",
+        "scenario_change": text,
+        "change_id": change.id,
+        "_x": x,
+        "_y": y,
+    }
 
 
 @dataclass
@@ -989,8 +1144,7 @@ class Resolved:
     skipped: list[str]
 
 
-def resolve(ids: np.ndarray, xy: np.ndarray, scenario: Scenario, strict: bool = True
-            ) -> Resolved:
+def resolve(ids: np.ndarray, xy: np.ndarray, scenario: Scenario, strict: bool = True) -> Resolved:
     """Apply the changes in order to status-quo ids and positions (NaN = no location).
 
     The shared core of :func:`apply` and of :mod:`geo.compare` (which works on arrays).
@@ -1021,33 +1175,64 @@ def resolve(ids: np.ndarray, xy: np.ndarray, scenario: Scenario, strict: bool = 
     for k, change in enumerate(scenario.changes, start=1):
         try:
             if isinstance(change, AddSite):
-                planned[change.id] = _kind_row(change, change.id, change.x, change.y,
-                                               change.capacity, scenario, change.describe())
+                planned[change.id] = _kind_row(
+                    change,
+                    change.id,
+                    change.x,
+                    change.y,
+                    change.capacity,
+                    scenario,
+                    change.describe(),
+                )
             elif isinstance(change, OutreachDay):
                 x, y = (change.x, change.y) if change.at_site is None else where(change.at_site)
                 full = settings.DEFAULT_CAPACITY if change.capacity is None else change.capacity
                 planned[change.id] = _kind_row(
-                    change, change.id, x, y, full * change.share, scenario, change.describe(),
-                    change.hours, change.weekdays, change.place)
+                    change,
+                    change.id,
+                    x,
+                    y,
+                    full * change.share,
+                    scenario,
+                    change.describe(),
+                    change.hours,
+                    change.weekdays,
+                    change.place,
+                )
             elif isinstance(change, MobileService):
                 full = settings.DEFAULT_CAPACITY if change.capacity is None else change.capacity
-                for j, (site, stop) in enumerate(zip(change.site_ids(), change.stops,
-                                                     strict=True), start=1):
+                for j, (site, stop) in enumerate(
+                    zip(change.site_ids(), change.stops, strict=True), start=1
+                ):
                     days = f", {_weekday_text(stop.weekdays)}" if stop.weekdays else ""
-                    label = (f"Mobiles Angebot „{change.name}“: Halt {j} von "
-                             f"{len(change.stops)}{days}, {de_decimal(stop.hours, 1)} h/Woche")
+                    label = (
+                        f"Mobiles Angebot „{change.name}“: Halt {j} von "
+                        f"{len(change.stops)}{days}, {de_decimal(stop.hours, 1)} h/Woche"
+                    )
                     planned[site] = _kind_row(
-                        change, site, stop.x, stop.y,
-                        full * stop.hours / settings.FULL_TIME_HOURS, scenario, label,
-                        stop.hours, stop.weekdays, stop.place)
+                        change,
+                        site,
+                        stop.x,
+                        stop.y,
+                        full * stop.hours / settings.FULL_TIME_HOURS,
+                        scenario,
+                        label,
+                        stop.hours,
+                        stop.weekdays,
+                        stop.place,
+                    )
             elif isinstance(change, MoveSite):
                 x0, y0 = where(change.service_id)
                 km = math.hypot(change.x - x0, change.y - y0) / 1000
                 label = f"Verlegt um {de_decimal(km, 2)} km"
                 if change.service_id in planned:
                     row = planned[change.service_id]
-                    row.update(_x=change.x, _y=change.y, scenario_change=row["scenario_change"]
-                               + f"; {label}", change_id=change.id)
+                    row.update(
+                        _x=change.x,
+                        _y=change.y,
+                        scenario_change=row["scenario_change"] + f"; {label}",
+                        change_id=change.id,
+                    )
                 else:
                     i = pos[change.service_id]
                     moved[i] = (change.x, change.y)
@@ -1082,8 +1267,9 @@ def ids_xy(services: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     return ids, xy
 
 
-def apply(services: gpd.GeoDataFrame, scenario: Scenario, *, strict: bool = True
-          ) -> gpd.GeoDataFrame:
+def apply(
+    services: gpd.GeoDataFrame, scenario: Scenario, *, strict: bool = True
+) -> gpd.GeoDataFrame:
     """The service list after the scenario's changes, in order.
 
     Closed sites are dropped; moved sites keep their id and get the new
@@ -1131,8 +1317,9 @@ def apply(services: gpd.GeoDataFrame, scenario: Scenario, *, strict: bool = True
         new["lon"], new["lat"] = lon, lat
         new = new[[c for c in new.columns if c in columns]]
         new[gname] = shapely.points(xy)
-        out = gpd.GeoDataFrame(pd.concat([pd.DataFrame(out), new], ignore_index=True),
-                               geometry=gname, crs=base.crs)
+        out = gpd.GeoDataFrame(
+            pd.concat([pd.DataFrame(out), new], ignore_index=True), geometry=gname, crs=base.crs
+        )
     else:
         out = out.reset_index(drop=True)
     out.attrs["skipped"] = res.skipped
@@ -1152,17 +1339,29 @@ def changes_frame(services: gpd.GeoDataFrame, scenario: Scenario) -> gpd.GeoData
     touched["change_type"] = [types.get(i, "move_site") for i in touched["id"].astype(str)]
     closed_ids = [c.service_id for c in scenario.changes if isinstance(c, CloseSite)]
     closed = services.loc[services["id"].astype(str).isin(closed_ids)].copy()
-    closed["change_id"] = [next(c.id for c in scenario.changes if isinstance(c, CloseSite)
-                                and c.service_id == i) for i in closed["id"].astype(str)]
+    closed["change_id"] = [
+        next(c.id for c in scenario.changes if isinstance(c, CloseSite) and c.service_id == i)
+        for i in closed["id"].astype(str)
+    ]
     closed["change_type"] = "close_site"
     closed["scenario_change"] = "geschlossen"
-    cols = ["id", "name", "category", "subcategory", "capacity", "change_id", "change_type",
-            "scenario_change"]
-    frames = [f[[c for c in cols if c in f.columns] + [f.geometry.name]]
-              for f in (touched, closed) if len(f)]
+    cols = [
+        "id",
+        "name",
+        "category",
+        "subcategory",
+        "capacity",
+        "change_id",
+        "change_type",
+        "scenario_change",
+    ]
+    frames = [
+        f[[c for c in cols if c in f.columns] + [f.geometry.name]]
+        for f in (touched, closed)
+        if len(f)
+    ]
     if not frames:
-        return gpd.GeoDataFrame({c: [] for c in cols}, geometry=gpd.GeoSeries(
-            [], crs=services.crs))
+        return gpd.GeoDataFrame({c: [] for c in cols}, geometry=gpd.GeoSeries([], crs=services.crs))
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=services.crs)
 
 
@@ -1174,17 +1373,47 @@ def pins_frame(scenario: Scenario) -> gpd.GeoDataFrame:
     """
     pins = scenario.pins
     return gpd.GeoDataFrame(
-        {"id": [p.id for p in pins], "kind": [p.kind for p in pins],
-         "label": [p.label for p in pins], "text": [p.text for p in pins],
-         "created": [p.created for p in pins]},
+        {
+            "id": [p.id for p in pins],
+            "kind": [p.kind for p in pins],
+            "label": [p.label for p in pins],
+            "text": [p.text for p in pins],
+            "created": [p.created for p in pins],
+        },
         geometry=shapely.points(np.array([[p.x, p.y] for p in pins], dtype=float).reshape(-1, 2)),
-        crs=settings.CRS_METRIC)
+        crs=settings.CRS_METRIC,
+    )
 
 
 __all__ = [
-    "Change", "PlannedService", "AddSite", "MoveSite", "CloseSite", "OutreachDay",
-    "MobileService", "MobileStop", "Pin", "Scenario", "ScenarioHistory", "ScenarioFileError",
-    "Extent", "Resolved", "apply", "changes_frame", "pins_frame", "resolve", "resolve_kind",
-    "ids_xy", "check_name", "check_number", "load_json", "strict_json", "now_iso", "to_lonlat",
-    "to_xy", "CHANGE_TYPES", "SCHEMA_VERSION", "FORMAT",
+    "Change",
+    "PlannedService",
+    "AddSite",
+    "MoveSite",
+    "CloseSite",
+    "OutreachDay",
+    "MobileService",
+    "MobileStop",
+    "Pin",
+    "Scenario",
+    "ScenarioHistory",
+    "ScenarioFileError",
+    "Extent",
+    "Resolved",
+    "apply",
+    "changes_frame",
+    "pins_frame",
+    "resolve",
+    "resolve_kind",
+    "ids_xy",
+    "check_name",
+    "check_number",
+    "load_json",
+    "strict_json",
+    "now_iso",
+    "to_lonlat",
+    "to_xy",
+    "CHANGE_TYPES",
+    "SCHEMA_VERSION",
+    "FORMAT",
 ]

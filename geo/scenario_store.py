@@ -13,14 +13,16 @@ caller keeps its state. :meth:`ScenarioStore.open` gives an auto-saving
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import os
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,16 +39,20 @@ from .scenario import (
     load_json,
     now_iso,
 )
+from .scenario_merge import MergeReport, merge
 
 DAMAGED_MARK = ".beschädigt-"
+LOCK_FILE = ".lock"  # read-merge-write of one store is serialised on this file
 _SESSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 
 def session_folder(session_id: str, cache_dir: str | os.PathLike | None = None) -> Path:
     """``<cache>/sessions/<session-id>/`` after validating the id as a safe file name."""
     if not isinstance(session_id, str) or not _SESSION_ID.fullmatch(session_id):
-        raise InputError("Ungültige Sitzungskennung: erlaubt sind 1–64 Buchstaben, Ziffern, "
-                         "„-“ und „_“ (kein Pfad).")
+        raise InputError(
+            "Ungültige Sitzungskennung: erlaubt sind 1–64 Buchstaben, Ziffern, "
+            "„-“ und „_“ (kein Pfad)."
+        )
     root = (settings.cache_dir(cache_dir) / settings.SESSIONS_DIRNAME).resolve()
     folder = (root / session_id).resolve()
     if folder.parent != root:
@@ -98,10 +104,15 @@ class ScenarioStore:
     def __init__(self, folder: str | os.PathLike, extent: Extent | None = None):
         self.folder = Path(folder)
         self.extent = extent
+        self.last_merge = MergeReport()  # what the last autosave merged in
 
     @classmethod
-    def for_session(cls, session_id: str, cache_dir: str | os.PathLike | None = None,
-                    extent: Extent | None = None) -> ScenarioStore:
+    def for_session(
+        cls,
+        session_id: str,
+        cache_dir: str | os.PathLike | None = None,
+        extent: Extent | None = None,
+    ) -> ScenarioStore:
         """The store of one browser session (``<cache>/sessions/<session-id>/``)."""
         return cls(session_folder(session_id, cache_dir), extent)
 
@@ -114,42 +125,60 @@ class ScenarioStore:
     def _files(self) -> list[Path]:
         if not self.folder.is_dir():
             return []
-        return sorted(p for p in self.folder.glob("*.json")
-                      if DAMAGED_MARK not in p.name and not p.name.startswith("."))
+        return sorted(
+            p
+            for p in self.folder.glob("*.json")
+            if DAMAGED_MARK not in p.name and not p.name.startswith(".")
+        )
 
     def _read(self, path: Path, move_damaged: bool = True) -> Scenario:
         try:
             data = path.read_bytes()
         except FileNotFoundError as exc:
-            raise ScenarioFileError(f"Szenario-Datei „{path.name}“ gibt es nicht (mehr).",
-                                    file=path.name) from exc
+            raise ScenarioFileError(
+                f"Szenario-Datei „{path.name}“ gibt es nicht (mehr).", file=path.name
+            ) from exc
         except OSError as exc:
-            raise ScenarioFileError(f"Szenario-Datei „{path.name}“ kann nicht gelesen werden "
-                                    f"({exc.strerror}).", file=path.name) from exc
+            raise ScenarioFileError(
+                f"Szenario-Datei „{path.name}“ kann nicht gelesen werden ({exc.strerror}).",
+                file=path.name,
+            ) from exc
         try:
             if len(data) > settings.MAX_UPLOAD_BYTES:
-                raise ScenarioFileError(f"Szenario-Datei „{path.name}“ ist zu groß.",
-                                        file=path.name)
+                raise ScenarioFileError(
+                    f"Szenario-Datei „{path.name}“ ist zu groß.", file=path.name
+                )
             obj = load_json(data, path.name)
             version = obj.get("version") if isinstance(obj, Mapping) else None
-            if isinstance(version, int) and not isinstance(version, bool) \
-                    and version > SCHEMA_VERSION:
+            if (
+                isinstance(version, int)
+                and not isinstance(version, bool)
+                and version > SCHEMA_VERSION
+            ):
                 move_damaged = False
             extent = self.extent
-            if extent is not None and extent.region and isinstance(obj, Mapping) \
-                    and obj.get("region") not in (None, extent.region):
+            if (
+                extent is not None
+                and extent.region
+                and isinstance(obj, Mapping)
+                and obj.get("region") not in (None, extent.region)
+            ):
                 move_damaged = False
                 raise ScenarioFileError(
                     f"Szenario-Datei „{path.name}“ gehört zur Region „{obj.get('region')}“, "
-                    f"geöffnet ist „{extent.region}“.", file=path.name)
+                    f"geöffnet ist „{extent.region}“.",
+                    file=path.name,
+                )
             return Scenario.from_dict(obj, source=path.name, extent=extent)
         except ScenarioFileError as exc:
             if move_damaged:
                 moved = self._move_aside(path, data)
                 if moved:
                     exc.moved_to = moved
-                    exc.message += (f" Die Datei wurde als „{moved}“ beiseitegelegt; der bisherige "
-                                    "Stand bleibt erhalten.")
+                    exc.message += (
+                        f" Die Datei wurde als „{moved}“ beiseitegelegt; der bisherige "
+                        "Stand bleibt erhalten."
+                    )
                     exc.args = (exc.message,)
             raise
 
@@ -175,8 +204,11 @@ class ScenarioStore:
         for path in self._files():
             try:
                 s = self._read(path)
-                out.append(ScenarioInfo(s.name, path.name, s.modified, len(s.changes),
-                                        len(s.pins), s.region))
+                out.append(
+                    ScenarioInfo(
+                        s.name, path.name, s.modified, len(s.changes), len(s.pins), s.region
+                    )
+                )
             except ScenarioFileError as exc:
                 out.append(ScenarioInfo(path.stem, path.name, error=exc.message))
         return sorted(out, key=lambda i: (i.error is not None, i.name.casefold()))
@@ -197,8 +229,10 @@ class ScenarioStore:
             raise ScenarioFileError(f"Ein Szenario „{name}“ gibt es nicht.", file=path.name)
         scenario = self._read(path)
         if scenario.name != check_name(name):
-            raise ScenarioFileError(f"Szenario-Datei „{path.name}“ enthält „{scenario.name}“ "
-                                    f"statt „{name}“.", file=path.name)
+            raise ScenarioFileError(
+                f"Szenario-Datei „{path.name}“ enthält „{scenario.name}“ statt „{name}“.",
+                file=path.name,
+            )
         return scenario
 
     def save(self, scenario: Scenario) -> Path:
@@ -206,8 +240,9 @@ class ScenarioStore:
         if not isinstance(scenario, Scenario):
             raise InputError("Nur ein Scenario kann gespeichert werden.")
         text = scenario.to_json()
-        Scenario.from_dict(json.loads(text), source=self.path_for(scenario.name).name,
-                           extent=self.extent)  # never write what could not be read back
+        Scenario.from_dict(
+            json.loads(text), source=self.path_for(scenario.name).name, extent=self.extent
+        )  # never write what could not be read back
         path = self.path_for(scenario.name)
         write_bytes_atomic(path, text.encode("utf-8"))
         return path
@@ -237,14 +272,61 @@ class ScenarioStore:
         self.path_for(name).unlink(missing_ok=True)
         return renamed
 
-    def autosave(self, new: Scenario, previous: Scenario | None = None) -> None:
-        """``on_change`` callback of a history: save, and drop the old file after a rename."""
-        self.save(new)
-        if previous is not None and previous.name != new.name:
-            self.path_for(previous.name).unlink(missing_ok=True)
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Serialise read-merge-write across sessions and processes (``fcntl`` lock file)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with (self.folder / LOCK_FILE).open("a+b") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
 
-    def open(self, name: str, *, create: bool = True, region: str | None = None,
-             params: Mapping | None = None) -> ScenarioHistory:
+    def autosave(self, new: Scenario, previous: Scenario | None = None) -> Scenario:
+        """``on_change`` callback of a history: save without losing another session's edits.
+
+        ``previous`` is the state this session last saw. When the stored file has
+        changed since (another tab or facilitator saved), both edits are merged
+        (:func:`geo.scenario_merge.merge`) and the merged state is returned (the
+        history shows it); ``last_merge`` says what came in. A rename drops the old
+        file. If the two edits cannot be combined, ours is saved under a new name.
+        """
+        self.last_merge = MergeReport()
+        with self._locked():
+            path = self.path_for(new.name)
+            renamed = previous is not None and previous.name != new.name
+            stored = None
+            if previous is not None and not renamed and path.is_file():
+                stored = self._read(path)
+            if stored is None or stored.to_json() == previous.to_json():  # type: ignore[union-attr]
+                self.save(new)
+                if renamed:
+                    self.path_for(previous.name).unlink(missing_ok=True)  # type: ignore[union-attr]
+                return new
+            merged, report = merge(previous, new, stored)  # type: ignore[arg-type]
+            if report.copy_name is not None or report.conflicts:
+                # the state that did not win is kept under a name of its own
+                kept = new if report.copy_name is not None else stored
+                wanted = report.copy_name or f"{new.name} (Konflikt)"
+                name, k = wanted, 2
+                while self.exists(name):
+                    name, k = f"{wanted} {k}", k + 1
+                self.save(kept.renamed(name))
+                report = dataclasses.replace(report, copy_name=name)
+            if not (report.copy_name is not None and not report.conflicts):
+                self.save(merged)
+            self.last_merge = report
+            return merged
+
+    def open(
+        self,
+        name: str,
+        *,
+        create: bool = True,
+        region: str | None = None,
+        params: Mapping | None = None,
+    ) -> ScenarioHistory:
         """An auto-saving history of a stored scenario (created empty if missing)."""
         if self.exists(name):
             scenario = self.load(name)

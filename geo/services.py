@@ -42,9 +42,23 @@ from ._text import de_decimal, de_number
 DEFAULT_SERVICES_FILE = "th/services/services_kyf_soem.csv"
 
 SCHEMA_COLUMNS: tuple[str, ...] = (
-    "id", "name", "category", "subcategory", "provider", "street", "postcode", "town",
-    "ortsteil", "lat", "lon", "capacity", "opening_hours", "outreach_days", "target_groups",
-    "source", "status",
+    "id",
+    "name",
+    "category",
+    "subcategory",
+    "provider",
+    "street",
+    "postcode",
+    "town",
+    "ortsteil",
+    "lat",
+    "lon",
+    "capacity",
+    "opening_hours",
+    "outreach_days",
+    "target_groups",
+    "source",
+    "status",
 )
 NUMERIC_COLUMNS: tuple[str, ...] = ("lat", "lon", "capacity")
 DERIVED_COLUMNS: tuple[str, ...] = ("category_source", "precision", "geocode_note")
@@ -53,16 +67,44 @@ EXPORT_SUFFIXES: tuple[str, ...] = (".csv", ".xlsx", ".geojson", ".json", ".gpkg
 # Accepted headers per schema column (matched case-, umlaut- and punctuation-insensitively).
 _ALIASES: dict[str, tuple[str, ...]] = {
     "id": ("nr", "nummer", "kennung", "angebots-id", "angebotsnummer", "lfd. nr.", "schlüssel"),
-    "name": ("bezeichnung", "angebot", "einrichtung", "name des angebots", "titel", "title",
-             "name der einrichtung", "einrichtungsname", "bezeichnung der einrichtung",
-             "bezeichnung des angebots", "angebotsname"),
+    "name": (
+        "bezeichnung",
+        "angebot",
+        "einrichtung",
+        "name des angebots",
+        "titel",
+        "title",
+        "name der einrichtung",
+        "einrichtungsname",
+        "bezeichnung der einrichtung",
+        "bezeichnung des angebots",
+        "angebotsname",
+    ),
     "category": ("kategorie", "hauptkategorie", "bereich", "handlungsfeld"),
     "subcategory": ("unterkategorie", "angebotsart", "art", "art des angebots", "typ", "type"),
-    "provider": ("träger", "anbieter", "trägerschaft", "betreiber", "träger der einrichtung",
-                 "trägername", "name des trägers"),
-    "street": ("straße", "str.", "straße und hausnummer", "adresse", "anschrift", "address",
-               "straße, hausnummer", "straße/hausnummer", "straße und hausnr.", "straße, hausnr.",
-               "str. und hausnr.", "straße u. hausnummer"),
+    "provider": (
+        "träger",
+        "anbieter",
+        "trägerschaft",
+        "betreiber",
+        "träger der einrichtung",
+        "trägername",
+        "name des trägers",
+    ),
+    "street": (
+        "straße",
+        "str.",
+        "straße und hausnummer",
+        "adresse",
+        "anschrift",
+        "address",
+        "straße, hausnummer",
+        "straße/hausnummer",
+        "straße und hausnr.",
+        "straße, hausnr.",
+        "str. und hausnr.",
+        "straße u. hausnummer",
+    ),
     "postcode": ("plz", "postleitzahl", "zip", "postal code", "postal_code", "zip code"),
     "town": ("ort", "stadt", "gemeinde", "city", "place", "wohnort"),
     "ortsteil": ("ot", "stadtteil", "ortsteil/stadtteil", "district_part"),
@@ -75,15 +117,21 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "source": ("quelle", "quellen", "url"),
     "status": ("stand", "zustand"),
     # Pseudo columns, split or merged into schema columns while reading:
-    "_postcode_town": ("plz ort", "plz/ort", "plz und ort", "plz, ort", "postleitzahl und ort",
-                       "postleitzahl, ort", "plz u. ort"),
+    "_postcode_town": (
+        "plz ort",
+        "plz/ort",
+        "plz und ort",
+        "plz, ort",
+        "postleitzahl und ort",
+        "postleitzahl, ort",
+        "plz u. ort",
+    ),
     "_housenumber": ("hausnummer", "hausnr.", "hausnr", "hnr."),
 }
 
 
 HEADER_ALIASES: dict[str, str] = {
-    _tables.header_key(alias): col
-    for col, aliases in _ALIASES.items() for alias in (col, *aliases)
+    _tables.header_key(alias): col for col, aliases in _ALIASES.items() for alias in (col, *aliases)
 }
 
 
@@ -102,8 +150,9 @@ def _normalise_postcode_text(value: str) -> str:
 
 def header_score(cells) -> int:
     """Number of distinct schema columns a candidate header row names (header search)."""
-    return len({HEADER_ALIASES[k] for k in (_tables.header_key(c) for c in cells)
-                if k in HEADER_ALIASES})
+    return len(
+        {HEADER_ALIASES[k] for k in (_tables.header_key(c) for c in cells) if k in HEADER_ALIASES}
+    )
 
 
 def _canonical_columns(header: list[str]) -> list[str]:
@@ -134,8 +183,9 @@ _PLZ_ORT_RE = re.compile(r"^\s*(?:D-)?(\d{4,5})\s*,?\s+(\S.*)$")
 _ADDRESS_RE = re.compile(r"^(.*?\S)\s*[,;]?\s+(?:D-)?(\d{5})\s+(\D\S.*)$")
 
 
-def _note(notes: list[Problem], name: str, message: str, row: int | None = None,
-          column: str | None = None) -> None:
+def _note(
+    notes: list[Problem], name: str, message: str, row: int | None = None, column: str | None = None
+) -> None:
     notes.append(Problem(message, row, column, name))
 
 
@@ -171,13 +221,22 @@ def _build_frame(table: _tables.Table, name: str) -> pd.DataFrame:
             _note(notes, name, "Zeile enthält nur Steuerzeichen; übersprungen.", r)
             continue
         if _tables.is_total_row(cells):
-            _note(notes, name, f"Summenzeile („{short(next(c for c in cells if c))}“) "
-                               "übersprungen.", r)
+            _note(
+                notes,
+                name,
+                f"Summenzeile („{short(next(c for c in cells if c))}“) übersprungen.",
+                r,
+            )
             continue
         if any(rep for _, rep in cleaned):
             cols = [c for c, (_, rep) in zip(columns, cleaned, strict=True) if rep]
-            _note(notes, name, "Steuerzeichen (z. B. NUL) entfernt in "
-                               + ", ".join(f"„{c}“" for c in cols) + ".", r, cols[0])
+            _note(
+                notes,
+                name,
+                "Steuerzeichen (z. B. NUL) entfernt in " + ", ".join(f"„{c}“" for c in cols) + ".",
+                r,
+                cols[0],
+            )
         index.append(r)
         for c, v in zip(columns, cells, strict=True):
             data[c].append(v)
@@ -189,8 +248,7 @@ def _build_frame(table: _tables.Table, name: str) -> pd.DataFrame:
 
     df = pd.DataFrame(data, index=pd.Index(index, name="row"), dtype="str")
     # Columns without a header and without values are dropped.
-    df = df[[c for c, h in zip(columns, header, strict=True)
-             if h or df[c].str.len().gt(0).any()]]
+    df = df[[c for c, h in zip(columns, header, strict=True) if h or df[c].str.len().gt(0).any()]]
     if latlon and any(a for a, _ in coords):
         lat = [a for a, _ in coords]
         lon = [b for _, b in coords]
@@ -217,7 +275,7 @@ def _build_frame(table: _tables.Table, name: str) -> pd.DataFrame:
 
 
 def _split_address_columns(df: pd.DataFrame, name: str, notes: list[Problem]) -> None:
-    """"PLZ Ort" into postcode + town, a house-number column into street, and a full
+    """ "PLZ Ort" into postcode + town, a house-number column into street, and a full
     address ("Markt 1, 99706 Sondershausen") in the street column into its parts."""
     rows = _tables.row_numbers(df)
     if "_housenumber" in df.columns:
@@ -225,8 +283,10 @@ def _split_address_columns(df: pd.DataFrame, name: str, notes: list[Problem]) ->
             df["street"] = ""
         street = df["street"].to_numpy(dtype=object)
         num = df["_housenumber"].to_numpy(dtype=object)
-        df["street"] = [f"{s} {h}".strip() if h and not str(s).endswith(str(h)) else s
-                        for s, h in zip(street, num, strict=True)]
+        df["street"] = [
+            f"{s} {h}".strip() if h and not str(s).endswith(str(h)) else s
+            for s, h in zip(street, num, strict=True)
+        ]
         del df["_housenumber"]
     if "_postcode_town" in df.columns:
         for col in ("postcode", "town"):
@@ -242,8 +302,7 @@ def _split_address_columns(df: pd.DataFrame, name: str, notes: list[Problem]) ->
             town[i] = town[i] or t_new
         df["postcode"], df["town"] = pc, town
         del df["_postcode_town"]
-        _note(notes, name, "Spalte „PLZ Ort“ in Postleitzahl (postcode) und Ort (town) "
-                           "aufgeteilt.")
+        _note(notes, name, "Spalte „PLZ Ort“ in Postleitzahl (postcode) und Ort (town) aufgeteilt.")
     if "street" in df.columns and df["street"].str.match(_ADDRESS_RE).any():
         for col in ("postcode", "town"):
             if col not in df.columns:
@@ -256,8 +315,13 @@ def _split_address_columns(df: pd.DataFrame, name: str, notes: list[Problem]) ->
             street[i] = m.group(1).rstrip(",; ")
             pc[i] = pc[i] or m.group(2)
             town[i] = town[i] or m.group(3).strip()
-            _note(notes, name, f"Anschrift „{short(text)}“ in Straße, PLZ und Ort aufgeteilt.",
-                  rows[i], "street")
+            _note(
+                notes,
+                name,
+                f"Anschrift „{short(text)}“ in Straße, PLZ und Ort aufgeteilt.",
+                rows[i],
+                "street",
+            )
         df["street"], df["postcode"], df["town"] = street, pc, town
 
 
@@ -269,8 +333,9 @@ def _limit_names(df: pd.DataFrame, name: str, notes: list[Problem]) -> None:
     for i, text in enumerate(names):
         if len(text) > limit:
             names[i] = text[: limit - 1].rstrip() + "…"
-            _note(notes, name, f"Name hat {len(text)} Zeichen; auf {limit} gekürzt.", rows[i],
-                  "name")
+            _note(
+                notes, name, f"Name hat {len(text)} Zeichen; auf {limit} gekürzt.", rows[i], "name"
+            )
     df["name"] = names
 
 
@@ -286,8 +351,9 @@ def service_id(name: str, street: str = "", postcode: str = "", town: str = "") 
     """
     import hashlib
 
-    key = "|".join(_id_key(t) for t in (name, street,
-                                        _normalise_postcode_text(postcode.strip()), town))
+    key = "|".join(
+        _id_key(t) for t in (name, street, _normalise_postcode_text(postcode.strip()), town)
+    )
     return "a-" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:8]
 
 
@@ -304,36 +370,60 @@ def _fill_ids(df: pd.DataFrame, name: str, notes: list[Problem]) -> None:
     for i in missing:
         if not texts["name"][i]:
             continue  # no name: the row is rejected by the validation anyway
-        base = service_id(texts["name"][i], texts["street"][i], texts["postcode"][i],
-                          texts["town"][i])
+        base = service_id(
+            texts["name"][i], texts["street"][i], texts["postcode"][i], texts["town"][i]
+        )
         ident, k = base, 2
         while ident in taken:
             ident, k = f"{base}-{k}", k + 1
         taken.add(ident)
         ids[i] = ident
         if not whole:
-            _note(notes, name, f"Kennung fehlt; „{ident}“ aus Name und Anschrift erzeugt.",
-                  rows[i], "id")
+            _note(
+                notes,
+                name,
+                f"Kennung fehlt; „{ident}“ aus Name und Anschrift erzeugt.",
+                rows[i],
+                "id",
+            )
     df["id"] = ids
     if whole:
-        _note(notes, name, "Die Datei hat keine Kennungsspalte (id); Kennungen aus Name und "
-                           "Anschrift erzeugt (gleich bei erneutem Import).", column="id")
+        _note(
+            notes,
+            name,
+            "Die Datei hat keine Kennungsspalte (id); Kennungen aus Name und "
+            "Anschrift erzeugt (gleich bei erneutem Import).",
+            column="id",
+        )
 
 
 def _missing_columns(columns) -> list[Problem]:
     cols = set(columns)
     out: list[Problem] = []
     if "name" not in cols:
-        out.append(Problem(f"Pflichtspalte „name“ (Name) fehlt. Erlaubte Überschriften "
-                           f"z. B.: {', '.join(('name', *_ALIASES['name'][:3]))}.",
-                           column="name"))
+        out.append(
+            Problem(
+                f"Pflichtspalte „name“ (Name) fehlt. Erlaubte Überschriften "
+                f"z. B.: {', '.join(('name', *_ALIASES['name'][:3]))}.",
+                column="name",
+            )
+        )
     if not cols & {"category", "subcategory"}:
-        out.append(Problem("Spalte „category“ (Kategorie) oder „subcategory“ (Unterkategorie) "
-                           "fehlt; eine von beiden ist Pflicht.", column="category"))
+        out.append(
+            Problem(
+                "Spalte „category“ (Kategorie) oder „subcategory“ (Unterkategorie) "
+                "fehlt; eine von beiden ist Pflicht.",
+                column="category",
+            )
+        )
     if not ({"lat", "lon"} <= cols or cols & {"town", "postcode"}):
-        out.append(Problem("Keine Ortsangabe: erwartet werden die Spalten „lat“ und „lon“ "
-                           "(Breite/Länge) oder „town“ (Ort) oder „postcode“ (PLZ).",
-                           column="town"))
+        out.append(
+            Problem(
+                "Keine Ortsangabe: erwartet werden die Spalten „lat“ und „lon“ "
+                "(Breite/Länge) oder „town“ (Ort) oder „postcode“ (PLZ).",
+                column="town",
+            )
+        )
     return out
 
 
@@ -345,8 +435,11 @@ def _require_columns(columns, name: str) -> None:
         raise InputError(f"{name}: Pflichtspalten fehlen (Kopfzeile nicht erkannt?).", missing)
 
 
-def read_services(path_or_bytes: str | os.PathLike | bytes | IO[bytes],
-                  filename: str | None = None, layer: str | None = None) -> pd.DataFrame:
+def read_services(
+    path_or_bytes: str | os.PathLike | bytes | IO[bytes],
+    filename: str | None = None,
+    layer: str | None = None,
+) -> pd.DataFrame:
     """Read a service list into a raw, schema-normalised string table.
 
     Parameters
@@ -415,8 +508,11 @@ def match_category(value: object) -> str | None:
         return None
     key = _tables.header_key(str(value))
     for code, cat in settings.CATEGORIES.items():
-        if key and key in {_tables.header_key(code), _tables.header_key(cat.label_de),
-                           _tables.header_key(cat.label_en)}:
+        if key and key in {
+            _tables.header_key(code),
+            _tables.header_key(cat.label_de),
+            _tables.header_key(cat.label_en),
+        }:
             return code
     return None
 
@@ -431,15 +527,19 @@ def resolve_category(subcategory: object, category: object) -> str | None:
 # ---------------------------------------------------------------------------
 def _empty_result() -> gpd.GeoDataFrame:
     cols = list(SCHEMA_COLUMNS) + list(DERIVED_COLUMNS)
-    return gpd.GeoDataFrame({c: pd.Series(dtype="str") for c in cols},
-                            geometry=gpd.GeoSeries([], crs=settings.CRS_METRIC),
-                            crs=settings.CRS_METRIC)
+    return gpd.GeoDataFrame(
+        {c: pd.Series(dtype="str") for c in cols},
+        geometry=gpd.GeoSeries([], crs=settings.CRS_METRIC),
+        crs=settings.CRS_METRIC,
+    )
 
 
-def validate_services(df: pd.DataFrame, gemeinden_gdf_3035: gpd.GeoDataFrame | None,
-                      region_outline_3035: shapely.Geometry | None,
-                      buffer_m: float = settings.REGION_BUFFER_M,
-                      ) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+def validate_services(
+    df: pd.DataFrame,
+    gemeinden_gdf_3035: gpd.GeoDataFrame | None,
+    region_outline_3035: shapely.Geometry | None,
+    buffer_m: float = settings.REGION_BUFFER_M,
+) -> tuple[gpd.GeoDataFrame, list[Problem]]:
     """Check every row and return the clean services and the problems.
 
     Parameters
@@ -466,10 +566,10 @@ def validate_services(df: pd.DataFrame, gemeinden_gdf_3035: gpd.GeoDataFrame | N
         Problems are errors only: each names row and column and the excluded
         row; file-level problems have ``row=None``.
     """
-    if region_outline_3035 is None and gemeinden_gdf_3035 is not None \
-            and len(gemeinden_gdf_3035):
+    if region_outline_3035 is None and gemeinden_gdf_3035 is not None and len(gemeinden_gdf_3035):
         region_outline_3035 = shapely.union_all(
-            gemeinden_gdf_3035.to_crs(settings.CRS_METRIC).geometry.to_numpy())
+            gemeinden_gdf_3035.to_crs(settings.CRS_METRIC).geometry.to_numpy()
+        )
     missing = _missing_columns(df.columns)
     if missing:
         return _empty_result(), missing
@@ -490,9 +590,13 @@ def validate_services(df: pd.DataFrame, gemeinden_gdf_3035: gpd.GeoDataFrame | N
         if not ident:
             err(i, "id", "Kennung (id) fehlt; jede Zeile braucht eine eindeutige Kennung.")
         elif ident in first_seen:
-            err(i, "id", f"Kennung „{short(ident)}“ ist doppelt: schon in Zeile "
-                         f"{rows[first_seen[ident]]} vergeben; Zeile {rows[i]} wird nicht "
-                         "übernommen. Bitte eindeutige Kennungen vergeben.")
+            err(
+                i,
+                "id",
+                f"Kennung „{short(ident)}“ ist doppelt: schon in Zeile "
+                f"{rows[first_seen[ident]]} vergeben; Zeile {rows[i]} wird nicht "
+                "übernommen. Bitte eindeutige Kennungen vergeben.",
+            )
         else:
             first_seen[ident] = i
         if not names[i]:
@@ -507,12 +611,20 @@ def validate_services(df: pd.DataFrame, gemeinden_gdf_3035: gpd.GeoDataFrame | N
         resolved.append(cat)
         if cat is None:
             if cats[i]:
-                err(i, "category", f"Kategorie „{short(cats[i])}“ unbekannt; erwartet eine von: "
-                                   f"{allowed} (oder eine zuordenbare Unterkategorie).")
+                err(
+                    i,
+                    "category",
+                    f"Kategorie „{short(cats[i])}“ unbekannt; erwartet eine von: "
+                    f"{allowed} (oder eine zuordenbare Unterkategorie).",
+                )
             elif subs[i]:
-                err(i, "subcategory", f"Unterkategorie „{short(subs[i])}“ lässt sich keiner "
-                                      f"Kategorie zuordnen und „category“ ist leer; erwartet: "
-                                      f"{allowed}.")
+                err(
+                    i,
+                    "subcategory",
+                    f"Unterkategorie „{short(subs[i])}“ lässt sich keiner "
+                    f"Kategorie zuordnen und „category“ ist leer; erwartet: "
+                    f"{allowed}.",
+                )
             else:
                 err(i, "category", f"Kategorie fehlt; erwartet eine von: {allowed}.")
     # The file's own category, where it differs from the resolved one. A re-imported
@@ -530,24 +642,46 @@ def validate_services(df: pd.DataFrame, gemeinden_gdf_3035: gpd.GeoDataFrame | N
     for i, st in enumerate(status):
         if st == "half":
             col = "lon" if lat_txt[i] else "lat"
-            err(i, col, ("Länge (lon) fehlt, Breite (lat) ist angegeben" if col == "lon" else
-                         "Breite (lat) fehlt, Länge (lon) ist angegeben")
-                + "; erwartet beide oder keine.")
+            err(
+                i,
+                col,
+                (
+                    "Länge (lon) fehlt, Breite (lat) ist angegeben"
+                    if col == "lon"
+                    else "Breite (lat) fehlt, Länge (lon) ist angegeben"
+                )
+                + "; erwartet beide oder keine.",
+            )
         elif st == "unparsable_lat":
-            err(i, "lat", f"Breite (lat) „{short(lat_txt[i])}“ ist keine Zahl; erwartet "
-                          "Dezimalgrad, z. B. 51,37 oder 51.37.")
+            err(
+                i,
+                "lat",
+                f"Breite (lat) „{short(lat_txt[i])}“ ist keine Zahl; erwartet "
+                "Dezimalgrad, z. B. 51,37 oder 51.37.",
+            )
         elif st == "unparsable_lon":
-            err(i, "lon", f"Länge (lon) „{short(lon_txt[i])}“ ist keine Zahl; erwartet "
-                          "Dezimalgrad, z. B. 10,87 oder 10.87.")
+            err(
+                i,
+                "lon",
+                f"Länge (lon) „{short(lon_txt[i])}“ ist keine Zahl; erwartet "
+                "Dezimalgrad, z. B. 10,87 oder 10.87.",
+            )
         elif st == "nonfinite":
-            err(i, "lat" if not math.isfinite(lat[i]) else "lon",
-                "Koordinate ist keine endliche Zahl (NaN/unendlich); erwartet Dezimalgrad.")
+            err(
+                i,
+                "lat" if not math.isfinite(lat[i]) else "lon",
+                "Koordinate ist keine endliche Zahl (NaN/unendlich); erwartet Dezimalgrad.",
+            )
         elif st == "range":
             col = "lat" if abs(lat[i]) > 90 else "lon"
             swapped = abs(lon[i]) <= 90 and abs(lat[i]) <= 180 and col == "lat"
-            err(i, col, ("Breite und Länge vertauscht? " if swapped else "")
+            err(
+                i,
+                col,
+                ("Breite und Länge vertauscht? " if swapped else "")
                 + f"Breite {lat_txt[i]} / Länge {lon_txt[i]} außerhalb des gültigen Bereichs "
-                "(Breite −90…90, Länge −180…180); erwartet WGS84-Dezimalgrad, keine Meter.")
+                "(Breite −90…90, Länge −180…180); erwartet WGS84-Dezimalgrad, keine Meter.",
+            )
 
     # Capacity
     cap = np.full(n, np.nan)
@@ -559,8 +693,12 @@ def validate_services(df: pd.DataFrame, gemeinden_gdf_3035: gpd.GeoDataFrame | N
         except ValueError:
             value = None
         if value is None or not math.isfinite(value) or value < 0:
-            err(i, "capacity", f"Kapazität „{short(text)}“ ist keine Zahl ≥ 0; erwartet z. B. "
-                               "12 oder 12,5 (leer lassen, wenn unbekannt).")
+            err(
+                i,
+                "capacity",
+                f"Kapazität „{short(text)}“ ist keine Zahl ≥ 0; erwartet z. B. "
+                "12 oder 12,5 (leer lassen, wenn unbekannt).",
+            )
         else:
             cap[i] = value
 
@@ -573,12 +711,14 @@ def validate_services(df: pd.DataFrame, gemeinden_gdf_3035: gpd.GeoDataFrame | N
     else:
         geoms = np.full(n, None, dtype=object)
         precision = np.full(n, "not_found", dtype=object)
-        notes = np.full(n, "Nicht geokodiert: keine gültigen Koordinaten in der Datei.",
-                        dtype=object)
+        notes = np.full(
+            n, "Nicht geokodiert: keine gültigen Koordinaten in der Datei.", dtype=object
+        )
         ok = status == "ok"
         if ok.any():
-            pts = gpd.GeoSeries(gpd.points_from_xy(lon[ok], lat[ok]),
-                                crs=settings.CRS_DISPLAY).to_crs(settings.CRS_METRIC)
+            pts = gpd.GeoSeries(
+                gpd.points_from_xy(lon[ok], lat[ok]), crs=settings.CRS_DISPLAY
+            ).to_crs(settings.CRS_METRIC)
             geoms[ok] = np.array(list(pts), dtype=object)
             precision[ok] = "coordinates"
             notes[ok] = "Koordinaten aus der Datei"
@@ -589,18 +729,27 @@ def validate_services(df: pd.DataFrame, gemeinden_gdf_3035: gpd.GeoDataFrame | N
     geoms[~located] = None
 
     if region_outline_3035 is not None and located.any():
-        _check_region(df, geoms, located, precision, lat, lon, status, region_outline_3035,
-                      buffer_m, err)
+        _check_region(
+            df, geoms, located, precision, lat, lon, status, region_outline_3035, buffer_m, err
+        )
 
     # Assemble the clean table
     keep = np.array([not e for e in errors], dtype=bool)
     problems = [p for e in errors for p in e]
-    out = df.loc[keep, [c for c in df.columns
-                        if not str(c).startswith("_") and c not in DERIVED_COLUMNS
-                        and c != getattr(df, "_geometry_column_name", None)]].copy()
+    out = df.loc[
+        keep,
+        [
+            c
+            for c in df.columns
+            if not str(c).startswith("_")
+            and c not in DERIVED_COLUMNS
+            and c != getattr(df, "_geometry_column_name", None)
+        ],
+    ].copy()
     out = pd.DataFrame(out)
-    out["category"] = pd.Series(np.array(resolved, dtype=object)[keep], index=out.index,
-                                dtype="str")
+    out["category"] = pd.Series(
+        np.array(resolved, dtype=object)[keep], index=out.index, dtype="str"
+    )
     # Coordinates: exact from the file, else the geocoded point (6 decimals ≈ 0.1 m).
     wgs = gpd.GeoSeries(list(geoms), crs=settings.CRS_METRIC).to_crs(settings.CRS_DISPLAY)
     geo_lat = np.where(located, np.round(wgs.y.to_numpy(), 6), np.nan)
@@ -609,20 +758,20 @@ def validate_services(df: pd.DataFrame, gemeinden_gdf_3035: gpd.GeoDataFrame | N
     out["lat"] = np.where(own, lat, geo_lat)[keep]
     out["lon"] = np.where(own, lon, geo_lon)[keep]
     out["capacity"] = cap[keep]
-    out["category_source"] = pd.Series(np.array(category_source, dtype=object)[keep],
-                                       index=out.index, dtype="str").replace("", np.nan)
+    out["category_source"] = pd.Series(
+        np.array(category_source, dtype=object)[keep], index=out.index, dtype="str"
+    ).replace("", np.nan)
     out["precision"] = pd.Series(precision[keep], index=out.index, dtype="str")
-    out["geocode_note"] = pd.Series(notes[keep], index=out.index, dtype="str").replace("",
-                                                                                       np.nan)
+    out["geocode_note"] = pd.Series(notes[keep], index=out.index, dtype="str").replace("", np.nan)
     text_cols = [c for c in out.columns if c not in NUMERIC_COLUMNS]
     out[text_cols] = out[text_cols].astype("str")
-    gdf = gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(list(geoms[keep]), index=out.index,
-                                                       crs=settings.CRS_METRIC))
+    gdf = gpd.GeoDataFrame(
+        out, geometry=gpd.GeoSeries(list(geoms[keep]), index=out.index, crs=settings.CRS_METRIC)
+    )
     return gdf, problems
 
 
-def _check_region(df, geoms, located, precision, lat, lon, status, outline, buffer_m,
-                  err) -> None:
+def _check_region(df, geoms, located, precision, lat, lon, status, outline, buffer_m, err) -> None:
     """Flag located rows farther than ``buffer_m`` from the region outline."""
     idx = np.flatnonzero(located)
     dist = shapely.distance(np.array(list(geoms[idx]), dtype=object), outline)
@@ -633,22 +782,34 @@ def _check_region(df, geoms, located, precision, lat, lon, status, outline, buff
         km = de_number(d / 1000, 1)
         allowed = de_decimal(buffer_m / 1000, 6)
         if precision[i] == "coordinates" and status[i] == "ok":
-            swapped = gpd.GeoSeries(gpd.points_from_xy([lat[i]], [lon[i]]),
-                                    crs=settings.CRS_DISPLAY).to_crs(settings.CRS_METRIC)
-            sw_dist = shapely.distance(swapped.iloc[0], outline) if abs(lon[i]) <= 90 \
-                else math.inf
+            swapped = gpd.GeoSeries(
+                gpd.points_from_xy([lat[i]], [lon[i]]), crs=settings.CRS_DISPLAY
+            ).to_crs(settings.CRS_METRIC)
+            sw_dist = shapely.distance(swapped.iloc[0], outline) if abs(lon[i]) <= 90 else math.inf
             if sw_dist <= buffer_m or (5 <= lat[i] <= 16 and 47 <= lon[i] <= 56):
-                err(i, "lat", f"Breite und Länge vertauscht? Breite {lat[i]:g} / Länge "
-                              f"{lon[i]:g} liegt {km} km außerhalb der Region; in Thüringen ist "
-                              "die Breite etwa 50–52 und die Länge etwa 10–12.")
+                err(
+                    i,
+                    "lat",
+                    f"Breite und Länge vertauscht? Breite {lat[i]:g} / Länge "
+                    f"{lon[i]:g} liegt {km} km außerhalb der Region; in Thüringen ist "
+                    "die Breite etwa 50–52 und die Länge etwa 10–12.",
+                )
             else:
-                err(i, "lat", f"Koordinaten (Breite {lat[i]:g}, Länge {lon[i]:g}) liegen {km} km "
-                              f"außerhalb der Region (erlaubt: {allowed} km Puffer). Bitte "
-                              "Koordinaten prüfen.")
+                err(
+                    i,
+                    "lat",
+                    f"Koordinaten (Breite {lat[i]:g}, Länge {lon[i]:g}) liegen {km} km "
+                    f"außerhalb der Region (erlaubt: {allowed} km Puffer). Bitte "
+                    "Koordinaten prüfen.",
+                )
         else:
             label = settings.PRECISIONS.get(str(precision[i]), ("",))[0]
-            err(i, "town", f"Ort „{short(towns[i])}“ wurde gefunden ({label}), liegt aber {km} "
-                           f"km außerhalb der Region (erlaubt: {allowed} km Puffer).")
+            err(
+                i,
+                "town",
+                f"Ort „{short(towns[i])}“ wurde gefunden ({label}), liegt aber {km} "
+                f"km außerhalb der Region (erlaubt: {allowed} km Puffer).",
+            )
 
 
 # ---------------------------------------------------------------------------
@@ -688,8 +849,15 @@ class ImportResult:
         lost = sv[sv["precision"] == "not_found"]
         rows = _tables.row_numbers(sv)
         pos = {k: r for k, r in zip(sv.index, rows, strict=True)}
-        return [Problem(f"{r['id']} „{r['name']}“ nicht verortet: {r['geocode_note']}",
-                        pos[k], "town", self.file) for k, r in lost.iterrows()]
+        return [
+            Problem(
+                f"{r['id']} „{r['name']}“ nicht verortet: {r['geocode_note']}",
+                pos[k],
+                "town",
+                self.file,
+            )
+            for k, r in lost.iterrows()
+        ]
 
     def summary(self) -> dict:
         """Counts for the user: imported rows, rows per precision, errors, not found."""
@@ -698,12 +866,13 @@ class ImportResult:
             "file": self.file,
             "imported": int(len(self.services)),
             "by_precision": {k: int(counts.get(k, 0)) for k in settings.PRECISIONS},
-            "errors": [{"row": p.row, "column": p.column, "message": p.message}
-                       for p in self.problems],
-            "not_found": [{"row": p.row, "column": p.column, "message": p.message}
-                          for p in self.not_found],
-            "notes": [{"row": p.row, "column": p.column, "message": p.message}
-                      for p in self.notes],
+            "errors": [
+                {"row": p.row, "column": p.column, "message": p.message} for p in self.problems
+            ],
+            "not_found": [
+                {"row": p.row, "column": p.column, "message": p.message} for p in self.not_found
+            ],
+            "notes": [{"row": p.row, "column": p.column, "message": p.message} for p in self.notes],
             "layer": self.layer,
         }
 
@@ -713,13 +882,18 @@ class ImportResult:
         Art is „Fehler“ (row not imported), „Hinweis“ (row skipped or repaired, or a
         note on the whole file) or „nicht verortet“ (imported without a location).
         """
-        recs = [(p.row, p.column, kind, p.message)
-                for kind, group in (("Fehler", self.problems), ("Hinweis", self.notes),
-                                    ("nicht verortet", self.not_found)) for p in group]
+        recs = [
+            (p.row, p.column, kind, p.message)
+            for kind, group in (
+                ("Fehler", self.problems),
+                ("Hinweis", self.notes),
+                ("nicht verortet", self.not_found),
+            )
+            for p in group
+        ]
         df = pd.DataFrame(recs, columns=["Zeile", "Spalte", "Art", "Meldung"])
         df["Zeile"] = df["Zeile"].astype("Int64")
-        return df.sort_values("Zeile", kind="stable", na_position="first",
-                              ignore_index=True)
+        return df.sort_values("Zeile", kind="stable", na_position="first", ignore_index=True)
 
 
 def located(services: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -728,12 +902,18 @@ def located(services: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return services[mask & (services["precision"] != "not_found")]
 
 
-def import_services(path: str | os.PathLike | bytes | IO[bytes] | None,
-                    gemeinden: gpd.GeoDataFrame, outline: shapely.Geometry | None,
-                    data_dir: str | os.PathLike | None = None, *, filename: str | None = None,
-                    places: gpd.GeoDataFrame | None = None, postcodes: pd.DataFrame | None = None,
-                    buffer_m: float = settings.REGION_BUFFER_M,
-                    layer: str | None = None) -> ImportResult:
+def import_services(
+    path: str | os.PathLike | bytes | IO[bytes] | None,
+    gemeinden: gpd.GeoDataFrame,
+    outline: shapely.Geometry | None,
+    data_dir: str | os.PathLike | None = None,
+    *,
+    filename: str | None = None,
+    places: gpd.GeoDataFrame | None = None,
+    postcodes: pd.DataFrame | None = None,
+    buffer_m: float = settings.REGION_BUFFER_M,
+    layer: str | None = None,
+) -> ImportResult:
     """Read, geocode and validate a service list for a region.
 
     Parameters
@@ -789,8 +969,14 @@ def import_services(path: str | os.PathLike | bytes | IO[bytes] | None,
 def _export_table(gdf: pd.DataFrame) -> pd.DataFrame:
     """Columns for export: schema, unknown columns, derived; lat/lon filled."""
     geom_col = gdf.geometry.name if isinstance(gdf, gpd.GeoDataFrame) else None
-    extras = [c for c in gdf.columns if c not in SCHEMA_COLUMNS and c not in DERIVED_COLUMNS
-              and c != geom_col and not str(c).startswith("_")]
+    extras = [
+        c
+        for c in gdf.columns
+        if c not in SCHEMA_COLUMNS
+        and c not in DERIVED_COLUMNS
+        and c != geom_col
+        and not str(c).startswith("_")
+    ]
     cols = list(SCHEMA_COLUMNS) + extras + [c for c in DERIVED_COLUMNS if c in gdf.columns]
     table = pd.DataFrame(index=gdf.index)
     for c in cols:
@@ -832,8 +1018,12 @@ def _csv_bytes(table: pd.DataFrame) -> bytes:
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow([_tables.defuse_formula(str(c)) for c in table.columns])
     for rec in table.itertuples(index=False, name=None):
-        writer.writerow([_number_text(v) if c in NUMERIC_COLUMNS else _tables.defuse_formula(
-            _text_cell(v)) for c, v in zip(table.columns, rec, strict=True)])
+        writer.writerow(
+            [
+                _number_text(v) if c in NUMERIC_COLUMNS else _tables.defuse_formula(_text_cell(v))
+                for c, v in zip(table.columns, rec, strict=True)
+            ]
+        )
     return buf.getvalue().encode("utf-8-sig")
 
 
@@ -848,9 +1038,14 @@ def _xlsx_bytes(table: pd.DataFrame) -> bytes:
     ws = wb.create_sheet("Angebote")
     ws.append([clean(str(c)) for c in table.columns])
     for rec in table.itertuples(index=False, name=None):
-        ws.append([(None if math.isnan(v) else float(v)) if c in NUMERIC_COLUMNS
-                   else (clean(_text_cell(v)) or None)
-                   for c, v in zip(table.columns, rec, strict=True)])
+        ws.append(
+            [
+                (None if math.isnan(v) else float(v))
+                if c in NUMERIC_COLUMNS
+                else (clean(_text_cell(v)) or None)
+                for c, v in zip(table.columns, rec, strict=True)
+            ]
+        )
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -859,9 +1054,16 @@ def _xlsx_bytes(table: pd.DataFrame) -> bytes:
 def _geojson_bytes(table: pd.DataFrame) -> bytes:
     features = []
     for rec in table.to_dict("records"):
-        props = {k: (None if (isinstance(v, float) and math.isnan(v)) or v is None
-                     or (not isinstance(v, float) and _tables.is_blank(v)) else v)
-                 for k, v in rec.items()}
+        props = {
+            k: (
+                None
+                if (isinstance(v, float) and math.isnan(v))
+                or v is None
+                or (not isinstance(v, float) and _tables.is_blank(v))
+                else v
+            )
+            for k, v in rec.items()
+        }
         geom = None
         if props.get("lat") is not None and props.get("lon") is not None:
             geom = {"type": "Point", "coordinates": [props["lon"], props["lat"]]}
@@ -889,8 +1091,10 @@ def export_services(gdf: pd.DataFrame, path: str | os.PathLike) -> Path:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in EXPORT_SUFFIXES:
-        raise InputError(f"Unbekanntes Exportformat „{suffix or path.name}“; erwartet: "
-                         f"{', '.join(EXPORT_SUFFIXES)}.")
+        raise InputError(
+            f"Unbekanntes Exportformat „{suffix or path.name}“; erwartet: "
+            f"{', '.join(EXPORT_SUFFIXES)}."
+        )
     table = _export_table(gdf)
     if suffix == ".csv":
         write_bytes_atomic(path, _csv_bytes(table))
@@ -900,13 +1104,14 @@ def export_services(gdf: pd.DataFrame, path: str | os.PathLike) -> Path:
         write_bytes_atomic(path, _geojson_bytes(table))
     else:
         has = table["lat"].notna() & table["lon"].notna()
-        geoms = [shapely.Point(x, y) if h else None
-                 for x, y, h in zip(table["lon"], table["lat"], has, strict=True)]
+        geoms = [
+            shapely.Point(x, y) if h else None
+            for x, y, h in zip(table["lon"], table["lat"], has, strict=True)
+        ]
         text_cols = [c for c in table.columns if c not in NUMERIC_COLUMNS]
         out = table.copy()
         out[text_cols] = out[text_cols].astype(object).where(out[text_cols].notna(), None)
-        out = gpd.GeoDataFrame(out.reset_index(drop=True), geometry=geoms,
-                               crs=settings.CRS_DISPLAY)
+        out = gpd.GeoDataFrame(out.reset_index(drop=True), geometry=geoms, crs=settings.CRS_DISPLAY)
         with atomic_path(path) as tmp:
             staging = tmp.with_name(tmp.name + ".gpkg")  # the driver wants a .gpkg name
             try:

@@ -70,13 +70,34 @@ MODES: dict[str, Mode] = {
     m.code: m
     for m in (
         Mode("walk", "zu Fuß", "walking", 15, WALK_SPEED_KMH),
-        Mode("walk_slow", "zu Fuß, langsam (Kinderwagen/Senior:innen)", "walking, slow", 15,
-             WALK_SLOW_SPEED_KMH),
+        Mode(
+            "walk_slow",
+            "zu Fuß, langsam (Kinderwagen/Senior:innen)",
+            "walking, slow",
+            15,
+            WALK_SLOW_SPEED_KMH,
+        ),
         Mode("bike", "Fahrrad", "bicycle", 30, BIKE_SPEED_KMH),
         Mode("car", "Auto", "car", 20, None),
     )
 }
 DEFAULT_MODE = "walk"
+# Public transport by timetable (GTFS, geo/gtfs.py + geo/transit.py). Kept apart from
+# ``MODES`` (the road modes, one network each) until the app offers it; ``TRAVEL_MODES``
+# is every mode the travel-time functions accept.
+TRANSIT_MODE = Mode("transit", "ÖPNV", "public transport", 30, None)
+TRAVEL_MODES: dict[str, Mode] = {**MODES, TRANSIT_MODE.code: TRANSIT_MODE}
+TRANSIT_CLIP_BUFFER_M = 10000  # stops this far outside the region outline are kept
+TRANSIT_ACCESS_MAX_MIN = 15.0  # longest walk to / from a stop (access and egress)
+TRANSIT_TRANSFER_MAX_MIN = 5.0  # longest walk between two stops when changing
+TRANSIT_MAX_TRANSFERS = 3  # changes between vehicles (legs = transfers + 1)
+TRANSIT_MAX_TRIP_MIN = 120.0  # search horizon after the departure time
+TRANSIT_WINDOW_MIN = 60  # departure-time window (one departure per minute)
+TRANSIT_DEPARTURE = "08:00"
+TRANSIT_PERCENTILES = (25, 50, 75)  # statistics over the departure minutes
+TRANSIT_DEFAULT_STATISTIC = 50  # median, as Conveyal/R5
+TRANSIT_PROXY_WALK_MIN = 10.0  # without a timetable: walk to a stop of each service level
+TRANSIT_STOP_TIMES_CHUNK_BYTES = 16 << 20  # stop_times.txt is streamed in blocks this size
 THRESHOLD_CHOICES_MIN = (5, 10, 15, 20, 30, 45, 60)
 ISOCHRONE_BANDS_MIN = (5, 10, 15, 20, 30, 45, 60)
 
@@ -162,38 +183,85 @@ LIFE_PHASES: dict[str, tuple[str, str]] = {
 TARGET_GROUPS: dict[str, TargetGroup] = {
     g.code: g
     for g in (
-        TargetGroup("pop", "Einwohner:innen insgesamt", "All inhabitants", "all", "Personen",
-                    quality_de="Amtliche Einwohnerzahl je Gemeinde (VG250-EW), räumlich verteilt "
-                               "nach dem Zensus-2022-Gitter."),
-        TargetGroup("u10", "Kinder unter 10 Jahren", "Children under 10", "early", "Personen",
-                    source_100m="demography_ALTER_10JG_1",
-                    quality_de="Summe an die amtliche Altersstruktur des Kreises angepasst (unter 3 + "
-                               "3–5 + 4/9 der 6–14-Jährigen); räumlich nach den 100-m-Zählungen des "
-                               "Zensus 2022."),
-        TargetGroup("u18", "Kinder und Jugendliche unter 18", "Under 18", "youth", "Personen",
-                    source_1km="unter18_A",
-                    quality_de="Summe an die amtliche Altersstruktur des Kreises angepasst; räumlich "
-                               "nach den 1-km-Anteilen des Zensus 2022 (die allein zu niedrig liegen)."),
-        TargetGroup("age10_17", "Junge Menschen von 10 bis 17 Jahren", "Young people 10–17", "youth",
-                    "Personen",
-                    quality_de="Unter 18 minus unter 10 (Jugendarbeit); Summen amtlich angepasst."),
-        TargetGroup("single_parent_hh", "Haushalte Alleinerziehender", "Single-parent households",
-                    "family", "Haushalte", source_100m="households_HHTYP_FAM_4",
-                    quality_de="Zensus 2022 (100-m-Zählungen, je Gemeinde skaliert); keine amtliche "
-                               "Fortschreibung für Haushalte."),
-        TargetGroup("foreign", "Ausländische Staatsangehörige", "Foreign nationals", "adult",
-                    "Personen", source_100m="demography_STAATSANGE_KURZ_2",
-                    source_1km="Auslaender_A",
-                    quality_de="Zensus 2022 (100-m-Zählungen, sonst 1-km-Anteile): liegt deutlich unter "
-                               "den Zahlen des Ausländerzentralregisters; nur als Verteilung nutzen."),
-        TargetGroup("age65", "Menschen ab 65 Jahren", "People aged 65+", "senior", "Personen",
-                    source_1km="ab65_A",
-                    quality_de="Summe an die amtliche Altersstruktur des Kreises angepasst; räumlich "
-                               "nach den 1-km-Anteilen des Zensus 2022 (die allein zu niedrig liegen)."),
-        TargetGroup("age80", "Menschen ab 80 Jahren", "People aged 80+", "senior", "Personen",
-                    source_100m="demography_ALTER_10JG_9",
-                    quality_de="Amtliche 65+ des Kreises × Anteil der 80+ an den 65+ im Zensus-Gitter "
-                               "(die amtliche Tabelle endet bei 75+); räumlich nach den 100-m-Zählungen."),
+        TargetGroup(
+            "pop",
+            "Einwohner:innen insgesamt",
+            "All inhabitants",
+            "all",
+            "Personen",
+            quality_de="Amtliche Einwohnerzahl je Gemeinde (VG250-EW), räumlich verteilt "
+            "nach dem Zensus-2022-Gitter.",
+        ),
+        TargetGroup(
+            "u10",
+            "Kinder unter 10 Jahren",
+            "Children under 10",
+            "early",
+            "Personen",
+            source_100m="demography_ALTER_10JG_1",
+            quality_de="Summe an die amtliche Altersstruktur des Kreises angepasst (unter 3 + "
+            "3–5 + 4/9 der 6–14-Jährigen); räumlich nach den 100-m-Zählungen des "
+            "Zensus 2022.",
+        ),
+        TargetGroup(
+            "u18",
+            "Kinder und Jugendliche unter 18",
+            "Under 18",
+            "youth",
+            "Personen",
+            source_1km="unter18_A",
+            quality_de="Summe an die amtliche Altersstruktur des Kreises angepasst; räumlich "
+            "nach den 1-km-Anteilen des Zensus 2022 (die allein zu niedrig liegen).",
+        ),
+        TargetGroup(
+            "age10_17",
+            "Junge Menschen von 10 bis 17 Jahren",
+            "Young people 10–17",
+            "youth",
+            "Personen",
+            quality_de="Unter 18 minus unter 10 (Jugendarbeit); Summen amtlich angepasst.",
+        ),
+        TargetGroup(
+            "single_parent_hh",
+            "Haushalte Alleinerziehender",
+            "Single-parent households",
+            "family",
+            "Haushalte",
+            source_100m="households_HHTYP_FAM_4",
+            quality_de="Zensus 2022 (100-m-Zählungen, je Gemeinde skaliert); keine amtliche "
+            "Fortschreibung für Haushalte.",
+        ),
+        TargetGroup(
+            "foreign",
+            "Ausländische Staatsangehörige",
+            "Foreign nationals",
+            "adult",
+            "Personen",
+            source_100m="demography_STAATSANGE_KURZ_2",
+            source_1km="Auslaender_A",
+            quality_de="Zensus 2022 (100-m-Zählungen, sonst 1-km-Anteile): liegt deutlich unter "
+            "den Zahlen des Ausländerzentralregisters; nur als Verteilung nutzen.",
+        ),
+        TargetGroup(
+            "age65",
+            "Menschen ab 65 Jahren",
+            "People aged 65+",
+            "senior",
+            "Personen",
+            source_1km="ab65_A",
+            quality_de="Summe an die amtliche Altersstruktur des Kreises angepasst; räumlich "
+            "nach den 1-km-Anteilen des Zensus 2022 (die allein zu niedrig liegen).",
+        ),
+        TargetGroup(
+            "age80",
+            "Menschen ab 80 Jahren",
+            "People aged 80+",
+            "senior",
+            "Personen",
+            source_100m="demography_ALTER_10JG_9",
+            quality_de="Amtliche 65+ des Kreises × Anteil der 80+ an den 65+ im Zensus-Gitter "
+            "(die amtliche Tabelle endet bei 75+); räumlich nach den 100-m-Zählungen.",
+        ),
     )
 }
 DEFAULT_TARGET_GROUP = "pop"
@@ -313,17 +381,31 @@ class Measure:
 MEASURES: dict[str, Measure] = {
     m.code: m
     for m in (
-        Measure("minutes", "Wegezeit zum nächsten Angebot", "Travel time to the nearest service",
-                "min"),
-        Measure("within", "Angebot innerhalb des Schwellenwerts", "Service within the threshold",
-                "ja/nein"),
-        Measure("count", "Angebote innerhalb des Schwellenwerts", "Services within the threshold",
-                "Anzahl"),
+        Measure(
+            "minutes", "Wegezeit zum nächsten Angebot", "Travel time to the nearest service", "min"
+        ),
+        Measure(
+            "within",
+            "Angebot innerhalb des Schwellenwerts",
+            "Service within the threshold",
+            "ja/nein",
+        ),
+        Measure(
+            "count",
+            "Angebote innerhalb des Schwellenwerts",
+            "Services within the threshold",
+            "Anzahl",
+        ),
         Measure("2sfca", "Versorgungsquote 2SFCA", "2SFCA supply ratio", "Kapazität je 1.000"),
-        Measure("e2sfca", "Versorgungsquote E2SFCA (distanzgewichtet)", "E2SFCA supply ratio",
-                "Kapazität je 1.000"),
-        Measure("gap", "Versorgungslücke (bedarfsgewichtet)", "Need-weighted gap",
-                "Personen-Minuten"),
+        Measure(
+            "e2sfca",
+            "Versorgungsquote E2SFCA (distanzgewichtet)",
+            "E2SFCA supply ratio",
+            "Kapazität je 1.000",
+        ),
+        Measure(
+            "gap", "Versorgungslücke (bedarfsgewichtet)", "Need-weighted gap", "Personen-Minuten"
+        ),
     )
 }
 DEFAULT_MEASURE = "gap"
@@ -352,10 +434,23 @@ WORST_GEMEINDEN_N = 5  # Gemeinden listed as most underserved (largest gap score
 # band of ISOCHRONE_BANDS_MIN plus one for "beyond the last band".
 # ---------------------------------------------------------------------------
 BAND_COLORS: tuple[str, ...] = (
-    "#ece51b", "#8ed645", "#40bd72", "#1e9d89", "#287c8e", "#38598c", "#46307e", "#440154",
+    "#ece51b",
+    "#8ed645",
+    "#40bd72",
+    "#1e9d89",
+    "#287c8e",
+    "#38598c",
+    "#46307e",
+    "#440154",
 )
 POPULATION_COLORS: tuple[str, ...] = (
-    "#fff7bc", "#fee391", "#fec44f", "#fe9929", "#ec7014", "#cc4c02", "#8c2d04",
+    "#fff7bc",
+    "#fee391",
+    "#fec44f",
+    "#fe9929",
+    "#ec7014",
+    "#cc4c02",
+    "#8c2d04",
 )
 # Lower class bounds of inhabitants per 100 m cell (= per hectare), one per colour of
 # POPULATION_COLORS (the population raster of the map).
@@ -366,24 +461,45 @@ POPULATION_BREAKS: tuple[float, ...] = (0, 5, 10, 20, 40, 80, 160)
 # ---------------------------------------------------------------------------
 # Paper sizes, landscape, in millimetres (width, height).
 MAP_PAPERS_MM: dict[str, tuple[float, float]] = {
-    "A4": (297.0, 210.0), "A3": (420.0, 297.0), "16:9": (338.67, 190.5),
+    "A4": (297.0, 210.0),
+    "A3": (420.0, 297.0),
+    "16:9": (338.67, 190.5),
 }
 MAP_DPI = 200
 # Matplotlib marker per service category (the web map uses Category.symbol).
 CATEGORY_MARKERS: dict[str, str] = {
-    "Beratung": "o", "Jugend": "^", "Familie": "s", "Bildung": "D", "Senioren": "v",
-    "Integration": "P", "Behörde": "X",
+    "Beratung": "o",
+    "Jugend": "^",
+    "Familie": "s",
+    "Bildung": "D",
+    "Senioren": "v",
+    "Integration": "P",
+    "Behörde": "X",
 }
 # Colour-blind safe class colours of the other measures (Okabe-Ito, ColorBrewer).
 COVERAGE_COLORS: tuple[str, str] = ("#0072B2", "#D55E00")  # within / beyond the threshold
 GAP_COLORS: tuple[str, ...] = (  # no gap, then 5 classes of people-minutes
-    "#9ecae1", "#fed976", "#feb24c", "#fd8d3c", "#e31a1c", "#800026",
+    "#9ecae1",
+    "#fed976",
+    "#feb24c",
+    "#fd8d3c",
+    "#e31a1c",
+    "#800026",
 )
 ACCESS_COLORS: tuple[str, ...] = (  # 0 (nothing within the threshold), then 5 classes
-    "#D55E00", "#deebf7", "#9ecae1", "#4292c6", "#2171b5", "#08306b",
+    "#D55E00",
+    "#deebf7",
+    "#9ecae1",
+    "#4292c6",
+    "#2171b5",
+    "#08306b",
 )
 CHOROPLETH_COLORS: tuple[str, ...] = (  # Gemeinde indicator, 5 quantile classes
-    "#f2f0f7", "#dadaeb", "#bcbddc", "#9e9ac8", "#756bb1",
+    "#f2f0f7",
+    "#dadaeb",
+    "#bcbddc",
+    "#9e9ac8",
+    "#756bb1",
 )
 
 # ---------------------------------------------------------------------------
@@ -407,12 +523,21 @@ ATTRIBUTION: dict[str, str] = {
 # Weekly hours of a full-time site: an outreach day or a mobile stop open h hours
 # a week counts in the 2SFCA with capacity × h / FULL_TIME_HOURS.
 FULL_TIME_HOURS = 39.0
-WEEKDAYS: dict[str, str] = {"Mo": "Montag", "Di": "Dienstag", "Mi": "Mittwoch",
-                            "Do": "Donnerstag", "Fr": "Freitag", "Sa": "Samstag",
-                            "So": "Sonntag"}
+WEEKDAYS: dict[str, str] = {
+    "Mo": "Montag",
+    "Di": "Dienstag",
+    "Mi": "Mittwoch",
+    "Do": "Donnerstag",
+    "Fr": "Freitag",
+    "Sa": "Samstag",
+    "So": "Sonntag",
+}
 PLAN_ID_PREFIX = "plan-"  # ids of planned sites: plan-1, plan-2, … (mobile stops plan-3-1, …)
-PIN_KINDS: dict[str, str] = {"missing": "hier fehlt ein Angebot", "known": "Angebot bekannt",
-                             "too_far": "Weg zu weit"}
+PIN_KINDS: dict[str, str] = {
+    "missing": "hier fehlt ein Angebot",
+    "known": "Angebot bekannt",
+    "too_far": "Weg zu weit",
+}
 PIN_TEXT_MAX = 500  # characters of a participant pin's text (stored verbatim)
 SCENARIO_NAME_MAX = 120  # characters of a scenario name
 SCENARIO_MAX_CHANGES = 500
@@ -459,7 +584,17 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # imported files larger than this are rejec
 # ("*" Geheimhaltung, "-" nichts vorhanden/keine Angabe, "." unbekannt oder geheim,
 # "x" gesperrt/nicht sinnvoll, "…" später, "/" zu unsicher): read as missing, with a note.
 INDICATOR_MISSING_MARKERS: tuple[str, ...] = (
-    "*", "-", "–", "—", ".", "x", "…", "...", "/", "k. A.", "n. v.",
+    "*",
+    "-",
+    "–",
+    "—",
+    ".",
+    "x",
+    "…",
+    "...",
+    "/",
+    "k. A.",
+    "n. v.",
 )
 HEADER_SEARCH_ROWS = 30  # uploaded tables: the header row is sought in the first rows
 MAX_NAME_CHARS = 200  # longer service names are cut (with a note in the report)

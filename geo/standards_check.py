@@ -428,7 +428,7 @@ def _meta(region: Any, standards: Standards, scenario: Any, ctx: _Context) -> di
     demand = meta.get("demand") or {}
     return {"region": getattr(region, "name", None), "label": getattr(region, "label", None),
             "standards": standards.source, "scenario": getattr(scenario, "name", None),
-            "year": demand.get("year"), "demand_labels": list(demand.get("labels", [])),
+            "year": demand.get("year"), "demand": dict(demand),
             "models": dict(ctx.models), "sources": list(meta.get("sources", [])),
             "staffing_column": staffing_column(ctx.services), "notes": list(standards.notes),
             "services": int(len(ctx.services))}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -9,14 +10,19 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import settings
+from . import settings, traveltime
 from ._errors import DataFileError
 from ._io import require_file
 
 STOPS_FILE = "th/transit/stops_db_hafas_th.csv"
 PRODUCTS = ("national", "regional", "suburban", "tram", "bus")
-PRODUCT_LABELS = {"national": "Fernverkehr", "regional": "Regionalverkehr", "suburban": "S-Bahn",
-                  "tram": "Straßenbahn", "bus": "Bus"}
+PRODUCT_LABELS = {
+    "national": "Fernverkehr",
+    "regional": "Regionalverkehr",
+    "suburban": "S-Bahn",
+    "tram": "Straßenbahn",
+    "bus": "Bus",
+}
 # Service level classes from the relative weight (departures-based, not a timetable).
 LEVELS = ((0.0, "gering"), (1.0, "mittel"), (10.0, "hoch"), (100.0, "sehr hoch"))
 _REQUIRED = ("id", "name", "lat", "lon", "weight", *PRODUCTS)
@@ -29,8 +35,11 @@ def service_level(weight: np.ndarray) -> np.ndarray:
     return labels[np.searchsorted(bounds, np.asarray(weight, dtype=float), side="right")]
 
 
-def read_stops(data_dir: Path, area_3035: shapely.Geometry | None = None,
-               buffer_m: float = settings.REGION_BUFFER_M) -> gpd.GeoDataFrame:
+def read_stops(
+    data_dir: Path,
+    area_3035: shapely.Geometry | None = None,
+    buffer_m: float = settings.REGION_BUFFER_M,
+) -> gpd.GeoDataFrame:
     """Stops within ``area_3035`` buffered by ``buffer_m`` (all if ``area_3035`` is None).
 
     Returns
@@ -52,7 +61,9 @@ def read_stops(data_dir: Path, area_3035: shapely.Geometry | None = None,
     bad = lat.isna() | lon.isna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0]) + 1
-        raise DataFileError(f"{path.name}, Zeile {row}, Spalte „lat/lon“: Koordinaten fehlen oder sind keine Zahl.")
+        raise DataFileError(
+            f"{path.name}, Zeile {row}, Spalte „lat/lon“: Koordinaten fehlen oder sind keine Zahl."
+        )
     gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(lon, lat), crs=settings.CRS_DISPLAY)
     gdf = gdf.to_crs(settings.CRS_METRIC)
     if area_3035 is not None:
@@ -74,6 +85,88 @@ def read_stops(data_dir: Path, area_3035: shapely.Geometry | None = None,
 
 def empty_stops() -> gpd.GeoDataFrame:
     """An empty stops table with the usual columns (regions without stop data)."""
-    cols = {"id": [], "name": [], "type": [], "weight": [], "level": [], "products": [],
-            **{p: [] for p in PRODUCTS}, "inside": []}
+    cols = {
+        "id": [],
+        "name": [],
+        "type": [],
+        "weight": [],
+        "level": [],
+        "products": [],
+        **{p: [] for p in PRODUCTS},
+        "inside": [],
+    }
     return gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs=settings.CRS_METRIC))
+
+
+# ---------------------------------------------------------------------------
+# Proxy without a timetable: Haltestellen-Erschließung
+# ---------------------------------------------------------------------------
+MODEL_STOP_ACCESS = "proxy:stop-access"
+
+
+@dataclass
+class StopAccess:
+    """Walking access to stops by service level – a proxy, *not* a travel time to a service.
+
+    Attributes
+    ----------
+    minutes : dict of level → float array
+        Walking minutes from each cell to the nearest stop of that service
+        level or better (``inf`` if there is none).
+    best_level : int array
+        Index into ``LEVELS`` of the best level within ``threshold_min``
+        walking minutes, -1 where no stop is that close.
+    threshold_min : float
+    info : dict
+        The measure as data (kind, source, walking model, threshold).
+    """
+
+    minutes: dict[str, np.ndarray]
+    best_level: np.ndarray
+    threshold_min: float
+    info: dict = field(default_factory=dict)
+
+
+def stop_access(
+    cells_xy: np.ndarray,
+    stops: gpd.GeoDataFrame,
+    threshold_min: float = settings.TRANSIT_PROXY_WALK_MIN,
+    network=None,
+) -> StopAccess:
+    """Walking minutes to the nearest stop of each service level (``level`` of :func:`read_stops`).
+
+    Parameters
+    ----------
+    cells_xy : (n, 2) array, EPSG:3035
+    stops : GeoDataFrame from :func:`read_stops` (``level``, point geometry)
+    threshold_min : float
+        Walking minutes for ``best_level``.
+    network : Network, optional
+        Walking network; without it straight line × detour at walking speed.
+
+    Returns
+    -------
+    StopAccess
+    """
+    cells_xy = traveltime.as_points(cells_xy, "Zellen")
+    names = [name for _, name in LEVELS]
+    rank = (
+        pd.Categorical(stops["level"], categories=names).codes if len(stops) else np.zeros(0, int)
+    )
+    xy = np.column_stack([stops.geometry.x, stops.geometry.y]) if len(stops) else np.zeros((0, 2))
+    minutes, best = {}, np.full(len(cells_xy), -1, np.int64)
+    for k, name in enumerate(names):
+        sel = xy[rank >= k]
+        minutes[name] = traveltime.nearest_field(cells_xy, sel, "walk", network).minutes
+        best[minutes[name] <= float(threshold_min)] = k
+    info = {
+        "kind": MODEL_STOP_ACCESS,
+        "measure": "stop_access",
+        "source": Path(STOPS_FILE).name,
+        "travel_time_to_service": False,
+        "threshold_min": float(threshold_min),
+        "levels": names,
+        "walk": "network:osm" if network is not None else "fallback",
+        "walk_speed_kmh": traveltime.fallback_speed_kmh("walk"),
+    }
+    return StopAccess(minutes, best, float(threshold_min), info)

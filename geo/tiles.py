@@ -20,14 +20,14 @@ import sqlite3
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 
 from ._errors import InputError
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
-MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg",
-               "webp": "image/webp"}
+MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp"}
 TILE_PX = 256
 _WEB_MERCATOR_HALF = 20037508.342789244
 
@@ -70,10 +70,10 @@ class TileSource:
 
 
 def _valid_xyz(z: int, x: int, y: int) -> bool:
-    return 0 <= z <= 30 and 0 <= x < 2 ** z and 0 <= y < 2 ** z
+    return 0 <= z <= 30 and 0 <= x < 2**z and 0 <= y < 2**z
 
 
-def _bounds(value: object) -> tuple[float, float, float, float] | None:
+def _bounds(value: Any) -> tuple[float, float, float, float] | None:
     try:
         parts = [float(v) for v in (value.split(",") if isinstance(value, str) else value)]
     except (TypeError, ValueError, AttributeError):
@@ -91,18 +91,26 @@ class MBTilesSource(TileSource):
             meta = dict(con.execute("SELECT name, value FROM metadata").fetchall())
             con.execute("SELECT 1 FROM tiles LIMIT 1").fetchall()
         except sqlite3.Error as exc:
-            raise InputError(f"{path.name}: Keine lesbare MBTiles-Datei (Tabellen „metadata“ "
-                             "und „tiles“ erwartet).") from exc
+            raise InputError(
+                f"{path.name}: Keine lesbare MBTiles-Datei (Tabellen „metadata“ "
+                "und „tiles“ erwartet)."
+            ) from exc
         fmt = str(meta.get("format", "png")).lower()
         if fmt not in MEDIA_TYPES:
             con.close()
-            raise InputError(f"{path.name}: Kachelformat „{fmt}“ wird nicht unterstützt; "
-                             "erwartet werden Rasterkacheln (PNG, JPEG, WebP).")
-        super().__init__(name=name or str(meta.get("name") or path.stem),
-                         attribution=_attribution(meta.get("attribution"), path),
-                         format=fmt, minzoom=int(meta.get("minzoom", 0)),
-                         maxzoom=int(meta.get("maxzoom", 18)),
-                         bounds=_bounds(meta.get("bounds")), path=path)
+            raise InputError(
+                f"{path.name}: Kachelformat „{fmt}“ wird nicht unterstützt; "
+                "erwartet werden Rasterkacheln (PNG, JPEG, WebP)."
+            )
+        super().__init__(
+            name=name or str(meta.get("name") or path.stem),
+            attribution=_attribution(meta.get("attribution"), path),
+            format=fmt,
+            minzoom=int(meta.get("minzoom", 0)),
+            maxzoom=int(meta.get("maxzoom", 18)),
+            bounds=_bounds(meta.get("bounds")),
+            path=path,
+        )
         self._con = con
 
     def tile(self, z: int, x: int, y: int) -> bytes | None:
@@ -111,7 +119,8 @@ class MBTilesSource(TileSource):
         with self._lock:
             row = self._con.execute(
                 "SELECT tile_data FROM tiles WHERE zoom_level=? AND tile_column=? AND tile_row=?",
-                (z, x, (1 << z) - 1 - y)).fetchone()
+                (z, x, (1 << z) - 1 - y),
+            ).fetchone()
         return bytes(row[0]) if row else None
 
     def close(self) -> None:
@@ -132,22 +141,28 @@ class XYZFolderSource(TileSource):
         fmt = str(meta.get("format") or "").lower()
         zooms = sorted(int(p.name) for p in path.iterdir() if p.is_dir() and p.name.isdigit())
         if not zooms:
-            raise InputError(f"{path.name}: Kein Kachelordner (erwartet Unterordner "
-                             "{z}/{x}/{y}.png).")
+            raise InputError(
+                f"{path.name}: Kein Kachelordner (erwartet Unterordner {{z}}/{{x}}/{{y}}.png)."
+            )
         if not fmt:
             sample = next((f for f in (path / str(zooms[0])).rglob("*") if f.is_file()), None)
             fmt = sample.suffix.lstrip(".").lower() if sample else "png"
         if fmt not in MEDIA_TYPES:
             raise InputError(f"{path.name}: Kachelformat „{fmt}“ wird nicht unterstützt.")
-        super().__init__(name=name or str(meta.get("name") or path.name),
-                         attribution=_attribution(meta.get("attribution"), path), format=fmt,
-                         minzoom=int(meta.get("minzoom", zooms[0])),
-                         maxzoom=int(meta.get("maxzoom", zooms[-1])),
-                         bounds=_bounds(meta.get("bounds")), path=path)
+        super().__init__(
+            name=name or str(meta.get("name") or path.name),
+            attribution=_attribution(meta.get("attribution"), path),
+            format=fmt,
+            minzoom=int(meta.get("minzoom", zooms[0])),
+            maxzoom=int(meta.get("maxzoom", zooms[-1])),
+            bounds=_bounds(meta.get("bounds")),
+            path=path,
+        )
 
     def tile(self, z: int, x: int, y: int) -> bytes | None:
         if not _valid_xyz(z, x, y):
             return None
+        assert self.path is not None  # set by the constructor of a folder source
         f = self.path / str(int(z)) / str(int(x)) / f"{int(y)}.{self.format}"
         try:
             return f.read_bytes()
@@ -158,7 +173,7 @@ class XYZFolderSource(TileSource):
 class PMTilesSource(TileSource):
     """A PMTiles archive (v3) with raster tiles, read with the ``pmtiles`` package."""
 
-    _TYPES = {2: "png", 3: "jpg", 4: "webp"}
+    _TYPES: ClassVar[dict[int, str]] = {2: "png", 3: "jpg", 4: "webp"}
 
     def __init__(self, path: str | os.PathLike, name: str | None = None):
         from pmtiles.reader import MmapSource, Reader
@@ -175,15 +190,26 @@ class PMTilesSource(TileSource):
         fmt = self._TYPES.get(int(tile_type) if tile_type is not None else 0)
         if fmt is None:
             self._fh.close()
-            raise InputError(f"{path.name}: Die PMTiles-Datei enthält keine Rasterkacheln "
-                             "(PNG, JPEG, WebP); Vektorkacheln werden nicht unterstützt.")
+            raise InputError(
+                f"{path.name}: Die PMTiles-Datei enthält keine Rasterkacheln "
+                "(PNG, JPEG, WebP); Vektorkacheln werden nicht unterstützt."
+            )
         e7 = 10_000_000
-        bounds = (header["min_lon_e7"] / e7, header["min_lat_e7"] / e7,
-                  header["max_lon_e7"] / e7, header["max_lat_e7"] / e7)
-        super().__init__(name=name or str(meta.get("name") or path.stem),
-                         attribution=_attribution(meta.get("attribution"), path), format=fmt,
-                         minzoom=int(header["min_zoom"]), maxzoom=int(header["max_zoom"]),
-                         bounds=bounds, path=path)
+        bounds = (
+            header["min_lon_e7"] / e7,
+            header["min_lat_e7"] / e7,
+            header["max_lon_e7"] / e7,
+            header["max_lat_e7"] / e7,
+        )
+        super().__init__(
+            name=name or str(meta.get("name") or path.stem),
+            attribution=_attribution(meta.get("attribution"), path),
+            format=fmt,
+            minzoom=int(header["min_zoom"]),
+            maxzoom=int(header["max_zoom"]),
+            bounds=bounds,
+            path=path,
+        )
 
     def tile(self, z: int, x: int, y: int) -> bytes | None:
         if not _valid_xyz(z, x, y):
@@ -201,8 +227,9 @@ def _attribution(value: object, path: Path) -> str:
     return text or f"Hintergrundkarte: {path.name} (Quelle bitte angeben)"
 
 
-def open_tile_source(path: str | os.PathLike, name: str | None = None,
-                     attribution: str | None = None) -> TileSource:
+def open_tile_source(
+    path: str | os.PathLike, name: str | None = None, attribution: str | None = None
+) -> TileSource:
     """Open a basemap: ``.mbtiles``, ``.pmtiles`` or a folder of XYZ tiles.
 
     ``attribution`` overrides the file's own credit line.
@@ -217,8 +244,10 @@ def open_tile_source(path: str | os.PathLike, name: str | None = None,
     elif path.suffix.lower() == ".pmtiles":
         src = PMTilesSource(path, name)
     else:
-        raise InputError(f"{path.name}: Hintergrundkarten werden als .mbtiles, .pmtiles oder "
-                         "als Ordner mit {z}/{x}/{y}-Kacheln erwartet.")
+        raise InputError(
+            f"{path.name}: Hintergrundkarten werden als .mbtiles, .pmtiles oder "
+            "als Ordner mit {z}/{x}/{y}-Kacheln erwartet."
+        )
     if attribution:
         src.attribution = attribution
     return src
@@ -233,12 +262,13 @@ _PATH_RE = re.compile(r"^/(\d{1,2})/(\d{1,9})/(\d{1,9})\.(png|jpg|jpeg|webp)$")
 class _Handler(http.server.BaseHTTPRequestHandler):
     source: TileSource  # set per server class
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server API
+    def do_GET(self) -> None:
         m = _PATH_RE.match(self.path.split("?", 1)[0])
         data = None
         if m:
-            data = self.server.source.tile(int(m.group(1)), int(m.group(2)),  # type: ignore[attr-defined]
-                                           int(m.group(3)))
+            data = self.server.source.tile(  # type: ignore[attr-defined]
+                int(m.group(1)), int(m.group(2)), int(m.group(3))
+            )
         if data is None:
             self.send_response(404)
             self.send_header("Content-Length", "0")
@@ -252,7 +282,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - no log output
+    def log_message(self, format: str, *args) -> None:
         return
 
 
@@ -273,8 +303,9 @@ class TileServer:
 
     def __init__(self, source: TileSource, host: str = "127.0.0.1", port: int = 0):
         if host not in LOOPBACK:
-            raise InputError(f"Der Kachelserver bindet nur an diesen Rechner (127.0.0.1), "
-                             f"nicht an „{host}“.")
+            raise InputError(
+                f"Der Kachelserver bindet nur an diesen Rechner (127.0.0.1), nicht an „{host}“."
+            )
         self.source = source
         self._host, self._port = host, port
         self._httpd: http.server.ThreadingHTTPServer | None = None
@@ -282,16 +313,20 @@ class TileServer:
 
     def start(self) -> TileServer:
         if self._httpd is None:
-            cls = http.server.ThreadingHTTPServer
+            cls: type[http.server.ThreadingHTTPServer] = http.server.ThreadingHTTPServer
             if ":" in self._host:
-                cls = type("V6Server", (http.server.ThreadingHTTPServer,),
-                           {"address_family": __import__("socket").AF_INET6})
+                cls = type(
+                    "V6Server",
+                    (http.server.ThreadingHTTPServer,),
+                    {"address_family": __import__("socket").AF_INET6},
+                )
             httpd = cls((self._host, self._port), _Handler)
             httpd.daemon_threads = True
             httpd.source = self.source  # type: ignore[attr-defined]
             self._httpd = httpd
-            self._thread = threading.Thread(target=httpd.serve_forever, name="nahraum-tiles",
-                                            daemon=True)
+            self._thread = threading.Thread(
+                target=httpd.serve_forever, name="nahraum-tiles", daemon=True
+            )
             self._thread.start()
         return self
 
@@ -329,21 +364,22 @@ class TileServer:
 # ---------------------------------------------------------------------------
 def lonlat_to_tile(lon: float, lat: float, z: int) -> tuple[float, float]:
     """Fractional XYZ tile coordinates of a point."""
-    n = 2 ** z
+    n = 2**z
     lat_r = math.radians(max(min(lat, 85.0511), -85.0511))
     return (lon + 180.0) / 360.0 * n, (1 - math.asinh(math.tan(lat_r)) / math.pi) / 2 * n
 
 
 def tile_bounds_3857(z: int, x: int, y: int) -> tuple[float, float, float, float]:
     """(xmin, ymin, xmax, ymax) of a tile in EPSG:3857 metres."""
-    size = 2 * _WEB_MERCATOR_HALF / 2 ** z
+    size = 2 * _WEB_MERCATOR_HALF / 2**z
     xmin = -_WEB_MERCATOR_HALF + x * size
     ymax = _WEB_MERCATOR_HALF - y * size
     return xmin, ymax - size, xmin + size, ymax
 
 
-def pick_zoom(bounds_lonlat: tuple[float, float, float, float], width_px: int,
-              source: TileSource) -> int:
+def pick_zoom(
+    bounds_lonlat: tuple[float, float, float, float], width_px: int, source: TileSource
+) -> int:
     """The zoom at which the bounds are about ``width_px`` wide (within the source's zooms)."""
     west, _, east, _ = bounds_lonlat
     span = max(east - west, 1e-9)
@@ -351,8 +387,12 @@ def pick_zoom(bounds_lonlat: tuple[float, float, float, float], width_px: int,
     return max(source.minzoom, min(source.maxzoom, z))
 
 
-def mosaic(source: TileSource, bounds_lonlat: tuple[float, float, float, float], zoom: int,
-           max_tiles: int = 256) -> tuple[np.ndarray, tuple[float, float, float, float]] | None:
+def mosaic(
+    source: TileSource,
+    bounds_lonlat: tuple[float, float, float, float],
+    zoom: int,
+    max_tiles: int = 256,
+) -> tuple[np.ndarray, tuple[float, float, float, float]] | None:
     """Stitch the tiles covering ``bounds`` into one RGBA image.
 
     Returns
@@ -369,8 +409,10 @@ def mosaic(source: TileSource, bounds_lonlat: tuple[float, float, float, float],
     xs = range(int(math.floor(x0)), int(math.floor(x1)) + 1)
     ys = range(int(math.floor(y0)), int(math.floor(y1)) + 1)
     if len(xs) * len(ys) > max_tiles:
-        raise InputError(f"Zu viele Kacheln für die Karte ({len(xs) * len(ys)}); bitte eine "
-                         "kleinere Zoomstufe wählen.")
+        raise InputError(
+            f"Zu viele Kacheln für die Karte ({len(xs) * len(ys)}); bitte eine "
+            "kleinere Zoomstufe wählen."
+        )
     img = np.zeros((len(ys) * TILE_PX, len(xs) * TILE_PX, 4), dtype=np.uint8)
     found = False
     for j, ty in enumerate(ys):
@@ -382,7 +424,7 @@ def mosaic(source: TileSource, bounds_lonlat: tuple[float, float, float, float],
                 tile = Image.open(io.BytesIO(data)).convert("RGBA").resize((TILE_PX, TILE_PX))
             except Exception:  # a damaged tile stays empty
                 continue
-            img[j * TILE_PX:(j + 1) * TILE_PX, i * TILE_PX:(i + 1) * TILE_PX] = np.asarray(tile)
+            img[j * TILE_PX : (j + 1) * TILE_PX, i * TILE_PX : (i + 1) * TILE_PX] = np.asarray(tile)
             found = True
     if not found:
         return None

@@ -27,6 +27,7 @@ import io
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -74,6 +75,8 @@ class TravelField:
         ``"network:osm"`` or ``"fallback:straight-line×detour"``.
     service_off_network : bool array
         Services that could not be snapped (never nearest).
+    info : dict, optional
+        The model as data (transit: feed, date, time window, statistic).
     """
 
     minutes: np.ndarray
@@ -82,6 +85,7 @@ class TravelField:
     off_network: np.ndarray
     model_kind: str = MODEL_NETWORK
     service_off_network: np.ndarray | None = None
+    info: dict | None = None
 
     @property
     def routable_share(self) -> float:
@@ -89,14 +93,17 @@ class TravelField:
         n = self.off_network.size
         return 1.0 if n == 0 else float(1.0 - self.off_network.mean())
 
-    def coverage_note(self) -> str | None:
-        """German note for partial coverage, or None if every cell is routable."""
+    def coverage(self) -> dict[str, Any] | None:
+        """Partial network coverage as a note code (``off_network``), None if all cells route."""
         share = self.routable_share
         if share >= 1.0:
             return None
-        return (f"{de_decimal(share * 100, 1)} % der Zellen liegen am Straßennetz; "
-                f"{int(self.off_network.sum())} Zellen sind weiter als "
-                f"{de_decimal(settings.SNAP_LIMIT_M, 0)} m davon entfernt und ohne Reisezeit.")
+        return {
+            "code": "off_network",
+            "share": share,
+            "cells": int(self.off_network.sum()),
+            "limit_m": settings.SNAP_LIMIT_M,
+        }
 
 
 def fallback_speed_kmh(mode: str) -> float:
@@ -119,7 +126,9 @@ def model_label(mode: str, network: Network | None = None) -> str:
     Examples: ``"OSM-Straßennetz (north-bayreuth.osm.gz), Fahrrad 15 km/h"``,
     ``"Luftlinie × Umwegfaktor 1,3, zu Fuß 4,5 km/h"``.
     """
-    check_mode(mode)
+    check_mode(mode, network)
+    if _is_transit(mode):
+        return network.label
     label = settings.MODES[mode].label_de
     if network is not None:
         if mode == "car":
@@ -133,10 +142,21 @@ def model_label(mode: str, network: Network | None = None) -> str:
 
 
 def check_mode(mode: str, network: Network | None = None) -> None:
-    """Raise InputError (German) for an unknown mode or a network of another mode."""
-    if mode not in settings.MODES:
-        raise InputError(f"Unbekannte Verkehrsart „{mode}“ "
-                         f"(möglich: {', '.join(settings.MODES)}).")
+    """Raise InputError (German) for an unknown mode or a network of another mode.
+
+    Mode ``"transit"`` needs a timetable model (``geo.transit.TransitModel``)
+    as ``network``.
+    """
+    if mode not in settings.TRAVEL_MODES:
+        raise InputError(
+            f"Unbekannte Verkehrsart „{mode}“ (möglich: {', '.join(settings.TRAVEL_MODES)})."
+        )
+    if mode == settings.TRANSIT_MODE.code and network is None:
+        raise InputError(
+            "Für „ÖPNV“ ist kein Fahrplan (GTFS) geladen. Bitte einen Fahrplan "
+            "importieren (nahraum transit import FAHRPLAN.zip) oder die "
+            "Haltestellen-Erschließung als Ersatzmaß verwenden."
+        )
     if network is not None and network.mode != mode:
         raise InputError(f"Das Straßennetz gilt für „{network.mode}“, angefragt ist „{mode}“.")
 
@@ -147,7 +167,9 @@ def as_points(xy, what: str) -> np.ndarray:
     if arr.size == 0:
         return arr.reshape(0, 2)
     if arr.ndim != 2 or arr.shape[1] != 2:
-        raise InputError(f"{what}: erwartet werden Koordinaten als (n, 2)-Array (x, y in EPSG:3035).")
+        raise InputError(
+            f"{what}: erwartet werden Koordinaten als (n, 2)-Array (x, y in EPSG:3035)."
+        )
     if not np.isfinite(arr).all():
         raise InputError(f"{what}: Koordinaten enthalten leere oder ungültige Werte.")
     return arr
@@ -156,8 +178,7 @@ def as_points(xy, what: str) -> np.ndarray:
 # ---------------------------------------------------------------------------
 # Network internals
 # ---------------------------------------------------------------------------
-def _with_virtual_sources(net: Network, nodes: np.ndarray, access_s: np.ndarray
-                          ) -> sp.csr_matrix:
+def _with_virtual_sources(net: Network, nodes: np.ndarray, access_s: np.ndarray) -> sp.csr_matrix:
     """Reversed graph plus one virtual node per service (index n + j).
 
     The virtual node's only arc leads to the service's snap node with weight
@@ -166,14 +187,17 @@ def _with_virtual_sources(net: Network, nodes: np.ndarray, access_s: np.ndarray
     """
     rev = net.csr_reverse
     n, m = net.n_nodes, nodes.size
-    indptr = np.concatenate([rev.indptr, rev.indptr[-1] + np.arange(1, m + 1, dtype=rev.indptr.dtype)])
+    indptr = np.concatenate(
+        [rev.indptr, rev.indptr[-1] + np.arange(1, m + 1, dtype=rev.indptr.dtype)]
+    )
     indices = np.concatenate([rev.indices, nodes.astype(rev.indices.dtype)])
     data = np.concatenate([rev.data, access_s + _VIRTUAL_OFFSET_S])
     return sp.csr_matrix((data, indices, indptr), shape=(n + m, n + m))
 
 
-def node_field(net: Network, services_xy: np.ndarray, max_seconds: float = np.inf
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def node_field(
+    net: Network, services_xy: np.ndarray, max_seconds: float = np.inf
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Seconds from every node to its nearest service, in one Dijkstra.
 
     Returns
@@ -191,10 +215,16 @@ def node_field(net: Network, services_xy: np.ndarray, max_seconds: float = np.in
     n = net.n_nodes
     if valid.size == 0:
         return np.full(n, np.inf), np.full(n, -1, np.int64), snap.off.copy()
-    graph = _with_virtual_sources(net, snap.node[valid],
-                                  snap.dist_m[valid] / access_speed_mps(net.mode))
-    dist, _, src = dijkstra(graph, indices=np.arange(n, n + valid.size), min_only=True,
-                            return_predecessors=True, limit=max_seconds + _VIRTUAL_OFFSET_S)
+    graph = _with_virtual_sources(
+        net, snap.node[valid], snap.dist_m[valid] / access_speed_mps(net.mode)
+    )
+    dist, _, src = dijkstra(
+        graph,
+        indices=np.arange(n, n + valid.size),
+        min_only=True,
+        return_predecessors=True,
+        limit=max_seconds + _VIRTUAL_OFFSET_S,
+    )
     seconds = dist[:n] - _VIRTUAL_OFFSET_S
     reached = np.isfinite(seconds)
     service = np.full(n, -1, np.int64)
@@ -216,8 +246,9 @@ def _cell_access(net: Network, cells_xy: np.ndarray, what: str = "Zellen"):
     return snap, snap.dist_m / access_speed_mps(net.mode)
 
 
-def _network_nearest(cells_xy, services_xy, net: Network, max_minutes: float | None,
-                     mode: str) -> TravelField:
+def _network_nearest(
+    cells_xy, services_xy, net: Network, max_minutes: float | None, mode: str
+) -> TravelField:
     limit = np.inf if max_minutes is None else float(max_minutes) * 60.0
     snap, access = _cell_access(net, cells_xy)
     node_s, node_service, svc_off = node_field(net, services_xy, limit)
@@ -229,8 +260,9 @@ def _network_nearest(cells_xy, services_xy, net: Network, max_minutes: float | N
     idx = np.flatnonzero(on)[ok]
     seconds[idx] = t[ok]
     nearest[idx] = node_service[snap.node[idx]]
-    return TravelField(seconds / 60.0, nearest, model_label(mode, net), snap.off.copy(),
-                       MODEL_NETWORK, svc_off)
+    return TravelField(
+        seconds / 60.0, nearest, model_label(mode, net), snap.off.copy(), MODEL_NETWORK, svc_off
+    )
 
 
 def _network_catchment(cells_xy, services_xy, net: Network, cutoff_min: float) -> sp.csr_matrix:
@@ -243,8 +275,9 @@ def _network_catchment(cells_xy, services_xy, net: Network, cutoff_min: float) -
     if valid.size == 0 or on.size == 0:
         return sp.csr_matrix((n_cells, m))
     n = net.n_nodes
-    graph = _with_virtual_sources(net, snap_s.node[valid],
-                                  snap_s.dist_m[valid] / access_speed_mps(net.mode))
+    graph = _with_virtual_sources(
+        net, snap_s.node[valid], snap_s.dist_m[valid] / access_speed_mps(net.mode)
+    )
     cell_nodes, cell_access = snap_c.node[on], access_c[on]
     rows, cols, vals = [], [], []
     chunk = max(1, _CHUNK_FLOATS // (n + valid.size + on.size))
@@ -260,8 +293,9 @@ def _network_catchment(cells_xy, services_xy, net: Network, cutoff_min: float) -
 
 
 def _to_csr(rows, cols, minutes, n_rows, n_cols) -> sp.csr_matrix:
-    mat = sp.csr_matrix((np.maximum(minutes, CATCHMENT_ZERO_MIN), (rows, cols)),
-                        shape=(n_rows, n_cols))
+    mat = sp.csr_matrix(
+        (np.maximum(minutes, CATCHMENT_ZERO_MIN), (rows, cols)), shape=(n_rows, n_cols)
+    )
     mat.sort_indices()
     return mat
 
@@ -285,8 +319,14 @@ def _fallback_nearest(cells_xy, services_xy, mode, max_minutes) -> TravelField:
         t = d / mpm
         ok = np.isfinite(t) if max_minutes is None else t <= float(max_minutes)
         minutes[ok], nearest[ok] = t[ok], j[ok]
-    return TravelField(minutes, nearest, model_label(mode), np.zeros(n, bool), MODEL_FALLBACK,
-                       np.zeros(len(services_xy), bool))
+    return TravelField(
+        minutes,
+        nearest,
+        model_label(mode),
+        np.zeros(n, bool),
+        MODEL_FALLBACK,
+        np.zeros(len(services_xy), bool),
+    )
 
 
 def _fallback_catchment(cells_xy, services_xy, mode, cutoff_min) -> sp.csr_matrix:
@@ -295,7 +335,8 @@ def _fallback_catchment(cells_xy, services_xy, mode, cutoff_min) -> sp.csr_matri
         return sp.csr_matrix((n, m))
     mpm = metres_per_minute(mode)
     pairs = cKDTree(cells_xy).sparse_distance_matrix(
-        cKDTree(services_xy), float(cutoff_min) * mpm * (1 + 1e-9), output_type="ndarray")
+        cKDTree(services_xy), float(cutoff_min) * mpm * (1 + 1e-9), output_type="ndarray"
+    )
     t = pairs["v"] / mpm
     ok = t <= float(cutoff_min)
     return _to_csr(pairs["i"][ok], pairs["j"][ok], t[ok], n, m)
@@ -304,9 +345,17 @@ def _fallback_catchment(cells_xy, services_xy, mode, cutoff_min) -> sp.csr_matri
 # ---------------------------------------------------------------------------
 # Public API
 # ---------------------------------------------------------------------------
-def nearest_field(cells_xy: np.ndarray, services_xy: np.ndarray, mode: str,
-                  network: Network | None = None, max_minutes: float | None = None
-                  ) -> TravelField:
+def _is_transit(mode: str) -> bool:
+    return mode == settings.TRANSIT_MODE.code
+
+
+def nearest_field(
+    cells_xy: np.ndarray,
+    services_xy: np.ndarray,
+    mode: str,
+    network: Network | None = None,
+    max_minutes: float | None = None,
+) -> TravelField:
     """Minutes from each cell to its nearest service, and which service that is.
 
     Parameters
@@ -326,13 +375,20 @@ def nearest_field(cells_xy: np.ndarray, services_xy: np.ndarray, mode: str,
     check_mode(mode, network)
     cells_xy = as_points(cells_xy, "Zellen")
     services_xy = as_points(services_xy, "Angebote")
+    if _is_transit(mode):
+        return network.nearest_field(cells_xy, services_xy, max_minutes)
     if network is None:
         return _fallback_nearest(cells_xy, services_xy, mode, max_minutes)
     return _network_nearest(cells_xy, services_xy, network, max_minutes, mode)
 
 
-def catchment_matrix(cells_xy: np.ndarray, services_xy: np.ndarray, mode: str,
-                     cutoff_minutes: float, network: Network | None = None) -> sp.csr_matrix:
+def catchment_matrix(
+    cells_xy: np.ndarray,
+    services_xy: np.ndarray,
+    mode: str,
+    cutoff_minutes: float,
+    network: Network | None = None,
+) -> sp.csr_matrix:
     """Sparse cells × services matrix of minutes for all pairs within the cut-off.
 
     The sparsity pattern *is* the catchment: an entry exists iff the service is
@@ -344,29 +400,44 @@ def catchment_matrix(cells_xy: np.ndarray, services_xy: np.ndarray, mode: str,
     check_mode(mode, network)
     cells_xy = as_points(cells_xy, "Zellen")
     services_xy = as_points(services_xy, "Angebote")
+    if _is_transit(mode):
+        return network.catchment_matrix(cells_xy, services_xy, cutoff_minutes)
     if network is None:
         return _fallback_catchment(cells_xy, services_xy, mode, cutoff_minutes)
     return _network_catchment(cells_xy, services_xy, network, cutoff_minutes)
 
 
-def count_within(cells_xy: np.ndarray, services_xy: np.ndarray, mode: str, minutes: float,
-                 network: Network | None = None) -> np.ndarray:
+def count_within(
+    cells_xy: np.ndarray,
+    services_xy: np.ndarray,
+    mode: str,
+    minutes: float,
+    network: Network | None = None,
+) -> np.ndarray:
     """Number of services reachable from each cell within ``minutes``."""
     check_mode(mode, network)
     cells_xy = as_points(cells_xy, "Zellen")
     services_xy = as_points(services_xy, "Angebote")
+    if _is_transit(mode):
+        return (
+            network.catchment_matrix(cells_xy, services_xy, minutes).getnnz(axis=1).astype(np.int64)
+        )
     if network is None:
         if len(services_xy) == 0 or len(cells_xy) == 0:
             return np.zeros(len(cells_xy), np.int64)
         radius = float(minutes) * metres_per_minute(mode)
-        return np.asarray(cKDTree(services_xy).query_ball_point(
-            cells_xy, radius, return_length=True, workers=-1), dtype=np.int64)
-    return _network_catchment(cells_xy, services_xy, network, minutes).getnnz(axis=1).astype(
-        np.int64)
+        return np.asarray(
+            cKDTree(services_xy).query_ball_point(cells_xy, radius, return_length=True, workers=-1),
+            dtype=np.int64,
+        )
+    return (
+        _network_catchment(cells_xy, services_xy, network, minutes).getnnz(axis=1).astype(np.int64)
+    )
 
 
-def od_matrix(from_xy: np.ndarray, to_xy: np.ndarray, mode: str,
-              network: Network | None = None) -> np.ndarray:
+def od_matrix(
+    from_xy: np.ndarray, to_xy: np.ndarray, mode: str, network: Network | None = None
+) -> np.ndarray:
     """Origin–destination matrix in minutes, shape ``(len(from_xy), len(to_xy))``.
 
     ``inf`` where a point is off the network (or unreachable).
@@ -375,8 +446,12 @@ def od_matrix(from_xy: np.ndarray, to_xy: np.ndarray, mode: str,
     a = as_points(from_xy, "Startpunkte")
     b = as_points(to_xy, "Zielpunkte")
     if len(a) * len(b) > MAX_OD_PAIRS:
-        raise InputError(f"Zu viele Paare ({len(a)} × {len(b)}): höchstens "
-                         f"{de_number(MAX_OD_PAIRS, 0)} Reisezeiten auf einmal.")
+        raise InputError(
+            f"Zu viele Paare ({len(a)} × {len(b)}): höchstens "
+            f"{de_number(MAX_OD_PAIRS, 0)} Reisezeiten auf einmal."
+        )
+    if _is_transit(mode):
+        return network.od_matrix(a, b)
     out = np.full((len(a), len(b)), np.inf)
     if len(a) == 0 or len(b) == 0:
         return out
@@ -384,7 +459,7 @@ def od_matrix(from_xy: np.ndarray, to_xy: np.ndarray, mode: str,
         mpm = metres_per_minute(mode)
         rows = max(1, _CHUNK_FLOATS // len(b))
         for s in range(0, len(a), rows):
-            out[s:s + rows] = cdist(a[s:s + rows], b) / mpm
+            out[s : s + rows] = cdist(a[s : s + rows], b) / mpm
         return out
     sa, acc_a = _cell_access(network, a, "Startpunkte")
     sb, acc_b = _cell_access(network, b, "Zielpunkte")
@@ -398,11 +473,11 @@ def od_matrix(from_xy: np.ndarray, to_xy: np.ndarray, mode: str,
     if ua.size <= ub.size:  # forward searches from the origins
         sec = np.empty((ua.size, ub.size))
         for s in range(0, ua.size, chunk):
-            sec[s:s + chunk] = dijkstra(network.csr, indices=ua[s:s + chunk])[:, ub]
+            sec[s : s + chunk] = dijkstra(network.csr, indices=ua[s : s + chunk])[:, ub]
     else:  # backward searches from the destinations on the reversed graph
         sec = np.empty((ub.size, ua.size))
         for s in range(0, ub.size, chunk):
-            sec[s:s + chunk] = dijkstra(network.csr_reverse, indices=ub[s:s + chunk])[:, ua]
+            sec[s : s + chunk] = dijkstra(network.csr_reverse, indices=ub[s : s + chunk])[:, ua]
         sec = sec.T
     full = sec[inv_a][:, inv_b] + acc_a[ia][:, None] + acc_b[ib][None, :]
     out[np.ix_(ia, ib)] = full / 60.0
@@ -412,8 +487,17 @@ def od_matrix(from_xy: np.ndarray, to_xy: np.ndarray, mode: str,
 # ---------------------------------------------------------------------------
 # CSV origin–destination (for ``nahraum traveltime``)
 # ---------------------------------------------------------------------------
-_ALIASES = {"id": "id", "lat": "lat", "latitude": "lat", "breite": "lat", "lon": "lon",
-            "lng": "lon", "longitude": "lon", "länge": "lon", "laenge": "lon"}
+_ALIASES = {
+    "id": "id",
+    "lat": "lat",
+    "latitude": "lat",
+    "breite": "lat",
+    "lon": "lon",
+    "lng": "lon",
+    "longitude": "lon",
+    "länge": "lon",
+    "laenge": "lon",
+}
 
 
 def read_points_csv(source: str | os.PathLike | bytes, name: str | None = None) -> pd.DataFrame:
@@ -423,8 +507,9 @@ def read_points_csv(source: str | os.PathLike | bytes, name: str | None = None) 
     allowed with semicolons. Problems are collected and raised together as one
     :class:`~geo._errors.InputError` that names file, row and column.
     """
-    data, name = _tables.read_source(source, name, default_name="CSV",
-                                     advice="Bitte die Punktliste aufteilen.")
+    data, name = _tables.read_source(
+        source, name, default_name="CSV", advice="Bitte die Punktliste aufteilen."
+    )
     text = _tables.decode(data, name)
     lines = text.splitlines()
     if not lines or not lines[0].strip():
@@ -438,9 +523,11 @@ def read_points_csv(source: str | os.PathLike | bytes, name: str | None = None) 
             cols[_ALIASES[h]] = i
     missing = [c for c in ("id", "lat", "lon") if c not in cols]
     if missing:
-        raise InputError(f"{name}: Spalte(n) {', '.join(missing)} fehlen. Erwartet werden id, lat, "
-                         f"lon (gefunden: {', '.join(rows[0])}).",
-                         [])
+        raise InputError(
+            f"{name}: Spalte(n) {', '.join(missing)} fehlen. Erwartet werden id, lat, "
+            f"lon (gefunden: {', '.join(rows[0])}).",
+            [],
+        )
     report = Report()
     ids, lats, lons, seen = [], [], [], {}
     for r, row in enumerate(rows[1:], start=1):
@@ -451,8 +538,9 @@ def read_points_csv(source: str | os.PathLike | bytes, name: str | None = None) 
         if not ident:
             report.add("Die id fehlt.", r, "id", name)
         elif ident in seen:
-            report.add(f"Die id „{ident}“ kommt doppelt vor (auch Zeile {seen[ident]}).", r, "id",
-                       name)
+            report.add(
+                f"Die id „{ident}“ kommt doppelt vor (auch Zeile {seen[ident]}).", r, "id", name
+            )
         seen.setdefault(ident, r)
         vals = {}
         for c, lo, hi in (("lat", -90, 90), ("lon", -180, 180)):
@@ -470,15 +558,21 @@ def read_points_csv(source: str | os.PathLike | bytes, name: str | None = None) 
         lats.append(vals.get("lat", np.nan))
         lons.append(vals.get("lon", np.nan))
     if report:
-        raise InputError(f"{name}: Die Datei enthält {len(report.problems)} fehlerhafte Angabe(n).",
-                         report.problems)
+        raise InputError(
+            f"{name}: Die Datei enthält {len(report.problems)} fehlerhafte Angabe(n).",
+            report.problems,
+        )
     if not ids:
         raise InputError(f"{name}: Die Datei enthält keine Datenzeilen.")
     return pd.DataFrame({"id": ids, "lat": lats, "lon": lons})
 
 
-def od_from_csv(from_csv: str | os.PathLike, to_csv: str | os.PathLike, mode: str,
-                network: Network | None = None) -> pd.DataFrame:
+def od_from_csv(
+    from_csv: str | os.PathLike,
+    to_csv: str | os.PathLike,
+    mode: str,
+    network: Network | None = None,
+) -> pd.DataFrame:
     """Origin–destination minutes between two CSVs (columns id, lat, lon).
 
     Returns a wide DataFrame: one row per origin id, one column per
@@ -489,30 +583,43 @@ def od_from_csv(from_csv: str | os.PathLike, to_csv: str | os.PathLike, mode: st
     check_mode(mode, network)
     a = read_points_csv(from_csv)
     b = read_points_csv(to_csv)
-    minutes = od_matrix(lonlat_to_xy(a["lon"], a["lat"]), lonlat_to_xy(b["lon"], b["lat"]),
-                        mode, network)
-    df = pd.DataFrame(np.where(np.isfinite(minutes), np.round(minutes, 1), np.nan),
-                      index=pd.Index(a["id"], name="von"), columns=pd.Index(b["id"], name="nach"))
+    transit = _is_transit(mode)
+    project = network.timetable.to_metric if transit else lonlat_to_xy
+    minutes = od_matrix(project(a["lon"], a["lat"]), project(b["lon"], b["lat"]), mode, network)
+    df = pd.DataFrame(
+        np.where(np.isfinite(minutes), np.round(minutes, 1), np.nan),
+        index=pd.Index(a["id"], name="von"),
+        columns=pd.Index(b["id"], name="nach"),
+    )
     off: list[str] = []
-    if network is not None:
+    if network is not None and not transit:
         for pts in (a, b):
             snap = network.snap(lonlat_to_xy(pts["lon"], pts["lat"]))
             off += pts["id"][snap.off].tolist()
-    df.attrs.update(model=model_label(mode, network), mode=mode, off_network=off,
-                    model_kind=MODEL_NETWORK if network is not None else MODEL_FALLBACK)
+    kind = MODEL_NETWORK if network is not None else MODEL_FALLBACK
+    df.attrs.update(
+        model=model_label(mode, network),
+        mode=mode,
+        off_network=off,
+        model_kind=network.info["kind"] if transit else kind,
+        info=network.info if transit else None,
+    )
     return df
 
 
 # ---------------------------------------------------------------------------
 # Calibration of the fallback
 # ---------------------------------------------------------------------------
-DISTANCE_BANDS_KM: tuple[tuple[float, float], ...] = (
-    (0, 1), (1, 2), (2, 5), (5, 10), (10, np.inf))
+DISTANCE_BANDS_KM: tuple[tuple[float, float], ...] = ((0, 1), (1, 2), (2, 5), (5, 10), (10, np.inf))
 
 
-def calibrate_detour(networks: Mapping[str, Network], n_sources: int = 300,
-                     targets_per_source: int = 20, seed: int = 0, min_distance_m: float = 50.0
-                     ) -> dict:
+def calibrate_detour(
+    networks: Mapping[str, Network],
+    n_sources: int = 300,
+    targets_per_source: int = 20,
+    seed: int = 0,
+    min_distance_m: float = 50.0,
+) -> dict:
     """Detour factors (network ÷ straight-line distance) from random node pairs.
 
     For each mode, ``n_sources`` random nodes of its (strongly connected)
@@ -548,16 +655,41 @@ def calibrate_detour(networks: Mapping[str, Network], n_sources: int = 300,
         km = line[ok] / 1000.0
         for lo, hi in (*DISTANCE_BANDS_KM, (0, np.inf)):
             sel = ratio[(km >= lo) & (km < hi)]
-            band = "alle" if (lo, hi) == (0, np.inf) else (
-                f"{lo:g}–{hi:g} km" if np.isfinite(hi) else f"{lo:g}+ km")
+            band = (
+                "alle"
+                if (lo, hi) == (0, np.inf)
+                else (f"{lo:g}–{hi:g} km" if np.isfinite(hi) else f"{lo:g}+ km")
+            )
             q = np.percentile(sel, [10, 25, 50, 75, 90]) if sel.size else [np.nan] * 5
-            rows.append({"mode": mode, "band": band, "n": int(sel.size), "median": q[2],
-                         "p10": q[0], "p25": q[1], "p75": q[3], "p90": q[4]})
+            rows.append(
+                {
+                    "mode": mode,
+                    "band": band,
+                    "n": int(sel.size),
+                    "median": q[2],
+                    "p10": q[0],
+                    "p25": q[1],
+                    "p75": q[3],
+                    "p90": q[4],
+                }
+            )
     return {"table": pd.DataFrame(rows), "detour": detour, "car_speed_kmh": car_speed}
 
 
 __all__ = [
-    "TravelField", "nearest_field", "count_within", "catchment_matrix", "od_matrix",
-    "od_from_csv", "read_points_csv", "model_label", "detour_factor", "fallback_speed_kmh",
-    "calibrate_detour", "node_field", "check_mode", "as_points", "metres_per_minute",
+    "TravelField",
+    "nearest_field",
+    "count_within",
+    "catchment_matrix",
+    "od_matrix",
+    "od_from_csv",
+    "read_points_csv",
+    "model_label",
+    "detour_factor",
+    "fallback_speed_kmh",
+    "calibrate_detour",
+    "node_field",
+    "check_mode",
+    "as_points",
+    "metres_per_minute",
 ]

@@ -71,11 +71,18 @@ def _sources() -> list[_Source]:
         _Source(*jquery, "jquery.min.js", "jquery/jquery.min.js"),
         _Source(*fa, "LICENSE.txt", "font-awesome/LICENSE.txt"),
     ]
-    for image in ("layers.png", "layers-2x.png", "marker-icon.png", "marker-icon-2x.png",
-                  "marker-shadow.png"):
+    for image in (
+        "layers.png",
+        "layers-2x.png",
+        "marker-icon.png",
+        "marker-icon-2x.png",
+        "marker-shadow.png",
+    ):
         out.append(_Source(*leaflet, f"images/{image}", f"leaflet/images/{image}"))
     for symbol in symbol_names():
-        out.append(_Source(*fa, f"svgs/solid/{symbol}.svg", f"font-awesome/svgs/solid/{symbol}.svg"))
+        out.append(
+            _Source(*fa, f"svgs/solid/{symbol}.svg", f"font-awesome/svgs/solid/{symbol}.svg")
+        )
     return out
 
 
@@ -229,8 +236,16 @@ def css_data_url(css: str) -> str:
 # Names of folium's default resources: replaced by local copies or dropped.
 _LOCAL_JS = {"leaflet": leaflet_js}
 _LOCAL_CSS = {"leaflet_css": leaflet_css}
-_UNUSED = {"jquery", "bootstrap", "awesome_markers", "bootstrap_css", "glyphicons_css",
-           "awesome_markers_font_css", "awesome_markers_css", "awesome_rotate_css"}
+_UNUSED = {
+    "jquery",
+    "bootstrap",
+    "awesome_markers",
+    "bootstrap_css",
+    "glyphicons_css",
+    "awesome_markers_font_css",
+    "awesome_markers_css",
+    "awesome_rotate_css",
+}
 
 
 def _walk(element: branca.element.Element):

@@ -1,4 +1,4 @@
-"""Small helpers shared by the layer modules: escaping, German numbers, GeoJSON."""
+"""Small helpers shared by the layer modules: escaping, links, GeoJSON, tooltip references."""
 
 from __future__ import annotations
 
@@ -35,17 +35,6 @@ def esc(value: Any) -> str:
     return html.escape(str(value).strip(), quote=True)
 
 
-def format_int(value: Any) -> str:
-    """Format a number as a German integer (``143.012``); missing values as ``–``."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return "–"
-    if math.isnan(number):
-        return "–"
-    return f"{round(number):,}".replace(",", ".")
-
-
 def safe_url(value: Any) -> str | None:
     """Return the URL if it is an absolute ``http(s)`` link, else ``None``.
 
@@ -70,8 +59,10 @@ def link_html(url: Any, text: str | None = None) -> str:
     if target is None:
         return esc(url)
     label = text if text is not None else (urlsplit(target).hostname or target)
-    return (f'<a href="{html.escape(target, quote=True)}" target="_blank" '
-            f'rel="noopener noreferrer">{esc(label)}</a>')
+    return (
+        f'<a href="{html.escape(target, quote=True)}" target="_blank" '
+        f'rel="noopener noreferrer">{esc(label)}</a>'
+    )
 
 
 def table_html(rows: Iterable[tuple[str, str]]) -> str:
@@ -88,6 +79,7 @@ def js_code(template: str, **values: Any) -> str:
     value can never close the surrounding ``<script>`` element. ``$`` does not occur
     otherwise in Nahraum's snippets.
     """
+
     def literal(value: Any) -> str:
         text = json.dumps(value, ensure_ascii=False)
         return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
@@ -120,8 +112,7 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def feature_collection(geometries: Iterable[Any],
-                       properties: Iterable[Mapping[str, Any]]) -> dict:
+def feature_collection(geometries: Iterable[Any], properties: Iterable[Mapping[str, Any]]) -> dict:
     """Build a GeoJSON FeatureCollection with coordinates rounded for display.
 
     Parameters
@@ -140,12 +131,14 @@ def feature_collection(geometries: Iterable[Any],
     for geom, props in zip(geometries, properties, strict=True):
         if geom is None or shapely.is_empty(geom):
             continue
-        geom = shapely.set_precision(geom, 10.0 ** -COORD_DECIMALS, mode="pointwise")
-        features.append({
-            "type": "Feature",
-            "geometry": shapely.geometry.mapping(geom),
-            "properties": {k: _json_value(v) for k, v in props.items()},
-        })
+        geom = shapely.set_precision(geom, 10.0**-COORD_DECIMALS, mode="pointwise")
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": shapely.geometry.mapping(geom),
+                "properties": {k: _json_value(v) for k, v in props.items()},
+            }
+        )
     return {"type": "FeatureCollection", "features": features}
 
 

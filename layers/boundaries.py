@@ -20,11 +20,11 @@ from folium.utilities import JsCode
 from jinja2 import Template
 
 from geo import settings
-from layers import i18n
 from layers._html import esc, feature_collection, js_code, ref_html
-from layers.cells import nice_breaks, range_labels
 from layers.legend import LegendEntry, LegendSection, fill_swatch, line_swatch
 from layers.roads import ROAD_LINE
+from present import i18n, numbers
+from present.classes import indicator_classes
 
 LAYER_GEMEINDEN = "Gemeinden"
 LAYER_KREISE = "Kreisgrenzen"
@@ -34,10 +34,14 @@ SIMPLIFY_M = 20.0  # display tolerance in metres (EPSG:3035)
 LARGE_GEMEINDE = 5000  # inhabitants: labelled already at overview zoom levels
 CHOROPLETH_OPACITY = 0.65
 # Gemeinde indicators that can colour the Gemeinden (keys of analysis.SUMMARY_COLUMNS).
-INDICATORS: tuple[str, ...] = ("share_beyond", "gap_per_1000", "2sfca_mean", "e2sfca_mean",
-                               "minutes_mean")
+INDICATORS: tuple[str, ...] = (
+    "share_beyond",
+    "gap_per_1000",
+    "2sfca_mean",
+    "e2sfca_mean",
+    "minutes_mean",
+)
 # Shares are classed with fixed limits (percent), so maps of different parameters compare.
-SHARE_BREAKS: tuple[float, ...] = (10.0, 25.0, 50.0, 75.0)
 
 LAND_COLOR = "#f7f5ef"
 GEMEINDE_LINE = "#6b6b6b"
@@ -77,9 +81,14 @@ def gemeinden_geojson(gemeinden: gpd.GeoDataFrame) -> dict:
         FeatureCollection, EPSG:4326; properties ``ags``, ``name``, ``tooltip``.
     """
     geoms = _simplified(gemeinden)
-    props = [{"ags": str(row.ags), "name": str(row.name),
-              "tooltip": f"<b>{esc(row.name)}</b>{ref_html('ags', row.ags)}"}
-             for row in gemeinden.itertuples(index=False)]
+    props = [
+        {
+            "ags": str(row.ags),
+            "name": str(row.name),
+            "tooltip": f"<b>{esc(row.name)}</b>{ref_html('ags', row.ags)}",
+        }
+        for row in gemeinden.itertuples(index=False)
+    ]
     return feature_collection(geoms, props)
 
 
@@ -100,8 +109,10 @@ def kreise_geojson(gemeinden: gpd.GeoDataFrame) -> dict:
     kreise = metric.dissolve(by="kreis", as_index=False, aggfunc={"kreis_name": "first"})
     geoms = kreise.geometry.simplify(display_tolerance(gemeinden), preserve_topology=True)
     geoms = gpd.GeoSeries(geoms, crs=settings.CRS_METRIC).to_crs(settings.CRS_DISPLAY)
-    props = [{"kreis": str(k), "name": str(n)} for k, n in zip(kreise.kreis, kreise.kreis_name,
-                                                                strict=True)]
+    props = [
+        {"kreis": str(k), "name": str(n)}
+        for k, n in zip(kreise.kreis, kreise.kreis_name, strict=True)
+    ]
     return feature_collection(geoms, props)
 
 
@@ -113,8 +124,9 @@ def _num(value: object) -> float:
     return 0.0 if number != number else number
 
 
-def label_points_geojson(gemeinden: gpd.GeoDataFrame,
-                         places: gpd.GeoDataFrame | None = None) -> dict:
+def label_points_geojson(
+    gemeinden: gpd.GeoDataFrame, places: gpd.GeoDataFrame | None = None
+) -> dict:
     """Label anchors: one per Gemeinde and one per further settlement.
 
     A Gemeinde is labelled at its settlement of the same name (the seat, where people
@@ -149,11 +161,16 @@ def label_points_geojson(gemeinden: gpd.GeoDataFrame,
             seat = seats.get((key, name))
             if seat is not None and metric.geometry.iloc[i].contains(seat):
                 anchors[i] = seat
-        extra = [(str(n), g) for n, k, g in zip(pm["name"], pm["ags"], pm.geometry, strict=True)
-                 if (str(k), str(n)) not in own]
+        extra = [
+            (str(n), g)
+            for n, k, g in zip(pm["name"], pm["ags"], pm.geometry, strict=True)
+            if (str(k), str(n)) not in own
+        ]
     pops = gemeinden["pop"] if "pop" in gemeinden else [0] * len(gemeinden)
-    props = [{"name": n, "kind": "gemeinde-gross" if _num(p) >= LARGE_GEMEINDE else "gemeinde"}
-             for n, p in zip(names, pops, strict=True)]
+    props = [
+        {"name": n, "kind": "gemeinde-gross" if _num(p) >= LARGE_GEMEINDE else "gemeinde"}
+        for n, p in zip(names, pops, strict=True)
+    ]
     props += [{"name": n, "kind": "ort"} for n, _ in extra]
     geoms = gpd.GeoSeries(anchors + [g for _, g in extra], crs=settings.CRS_METRIC)
     return feature_collection(geoms.to_crs(settings.CRS_DISPLAY), props)
@@ -189,9 +206,13 @@ def basemap_layer(pane: str) -> BasemapFill:
     return BasemapFill(pane)
 
 
-def gemeinden_layer(gemeinden: dict, pane: str, show: bool = True,
-                    name: str = LAYER_GEMEINDEN,
-                    attribution: str = ATTRIBUTION_GEMEINDEN) -> folium.GeoJson:
+def gemeinden_layer(
+    gemeinden: dict,
+    pane: str,
+    show: bool = True,
+    name: str = LAYER_GEMEINDEN,
+    attribution: str = ATTRIBUTION_GEMEINDEN,
+) -> folium.GeoJson:
     """Gemeinde outlines with hover tooltip; a click selects the Gemeinde in the app.
 
     The features register with ``window.nahraum`` (:class:`layers.map.MapRuntime`),
@@ -210,35 +231,48 @@ def gemeinden_layer(gemeinden: dict, pane: str, show: bool = True,
     attribution : str
         Credit of the boundary data (empty for regions without official boundaries).
     """
-    style = JsCode(js_code(
-        "function(f) { return {color: $line, weight: 1.2, opacity: 0.9, fill: true, "
-        "fillColor: '#000000', fillOpacity: 0, className: 'nahraum-gemeinde'}; }",
-        line=GEMEINDE_LINE,
-    ))
+    style = JsCode(
+        js_code(
+            "function(f) { return {color: $line, weight: 1.2, opacity: 0.9, fill: true, "
+            "fillColor: '#000000', fillOpacity: 0, className: 'nahraum-gemeinde'}; }",
+            line=GEMEINDE_LINE,
+        )
+    )
     on_each = JsCode("function(feature, layer) { window.nahraum.addGemeinde(feature, layer); }")
-    return folium.GeoJson(gemeinden, name=name, show=show, pane=pane, style=style,
-                          on_each_feature=on_each, attribution=attribution or None)
+    return folium.GeoJson(
+        gemeinden,
+        name=name,
+        show=show,
+        pane=pane,
+        style=style,
+        on_each_feature=on_each,
+        attribution=attribution or None,
+    )
 
 
-def kreise_layer(kreise: dict, pane: str, show: bool = True,
-                 name: str = LAYER_KREISE) -> folium.GeoJson:
+def kreise_layer(
+    kreise: dict, pane: str, show: bool = True, name: str = LAYER_KREISE
+) -> folium.GeoJson:
     """Kreis outlines, thicker, not interactive."""
-    style = JsCode(js_code(
-        "function(f) { return {color: $line, weight: 2.6, opacity: 0.9, fill: false}; }",
-        line=KREIS_LINE,
-    ))
-    return folium.GeoJson(kreise, name=name, show=show, pane=pane, style=style,
-                          interactive=False)
+    style = JsCode(
+        js_code(
+            "function(f) { return {color: $line, weight: 2.6, opacity: 0.9, fill: false}; }",
+            line=KREIS_LINE,
+        )
+    )
+    return folium.GeoJson(kreise, name=name, show=show, pane=pane, style=style, interactive=False)
 
 
-def labels_layer(points: dict, pane: str, show: bool = True,
-                 name: str = LAYER_PLACES) -> folium.GeoJson:
+def labels_layer(
+    points: dict, pane: str, show: bool = True, name: str = LAYER_PLACES
+) -> folium.GeoJson:
     """Gemeinde and settlement names as text labels; CSS hides them at small zoom levels.
 
     Names are set with ``textContent`` in the browser, so no markup from data is interpreted.
     """
-    point_to_layer = JsCode(js_code(
-        """function(feature, latlng) {
+    point_to_layer = JsCode(
+        js_code(
+            """function(feature, latlng) {
             var span = document.createElement('span');
             span.textContent = feature.properties.name;
             return L.marker(latlng, {
@@ -246,10 +280,18 @@ def labels_layer(points: dict, pane: str, show: bool = True,
                 icon: L.divIcon({html: span, iconSize: null,
                                  className: 'nahraum-label nahraum-label-' + feature.properties.kind})
             });
-        }""", pane=pane,
-    ))
-    return folium.GeoJson(points, name=name, show=show, pane=pane,
-                          pointToLayer=point_to_layer, attribution=settings.ATTRIBUTION["geonames"])
+        }""",
+            pane=pane,
+        )
+    )
+    return folium.GeoJson(
+        points,
+        name=name,
+        show=show,
+        pane=pane,
+        pointToLayer=point_to_layer,
+        attribution=settings.ATTRIBUTION["geonames"],
+    )
 
 
 def legend_section(lang: str = i18n.DEFAULT_LANG, roads: bool = False) -> LegendSection:
@@ -289,8 +331,11 @@ def indicator_label(indicator: str, target: str | None, lang: str = i18n.DEFAULT
     """Label of a Gemeinde indicator with its unit (``target=None``: without the target's unit)."""
     if target is None and i18n.t(f"ind_{indicator}_option", lang) != f"ind_{indicator}_option":
         return i18n.t(f"ind_{indicator}_option", lang)
-    return i18n.t(f"ind_{indicator}", lang,
-                  unit_minutes=i18n.unit_minutes(target or settings.DEFAULT_TARGET_GROUP, lang))
+    return i18n.t(
+        f"ind_{indicator}",
+        lang,
+        unit_minutes=i18n.unit_minutes(target or settings.DEFAULT_TARGET_GROUP, lang),
+    )
 
 
 def indicator_text(indicator: str, value: float, lang: str = i18n.DEFAULT_LANG) -> str:
@@ -298,17 +343,23 @@ def indicator_text(indicator: str, value: float, lang: str = i18n.DEFAULT_LANG) 
     if value is None or not math.isfinite(float(value)):
         return "–"
     if indicator.startswith("share"):
-        return i18n.percent(value, lang)
+        return numbers.percent(value, lang)
     if indicator == "minutes_mean":
-        return i18n.minutes(value, lang)
+        return numbers.minutes(value, lang)
     if indicator.endswith("sfca_mean"):
-        return i18n.number(value, 3, lang)
-    return i18n.number(value, 0, lang)
+        return numbers.number(value, 3, lang)
+    return numbers.number(value, 0, lang)
 
 
-def choropleth(values: Mapping[str, float], indicator: str, target: str, name: str,
-               lang: str = i18n.DEFAULT_LANG,
-               colors: Sequence[str] = settings.CHOROPLETH_COLORS) -> Choropleth:
+def choropleth(
+    values: Mapping[str, float],
+    indicator: str,
+    target: str,
+    name: str,
+    lang: str = i18n.DEFAULT_LANG,
+    colors: Sequence[str] = settings.CHOROPLETH_COLORS,
+    basis: np.ndarray | None = None,
+) -> Choropleth:
     """Classify a Gemeinde indicator into rounded quantile classes.
 
     Parameters
@@ -324,6 +375,8 @@ def choropleth(values: Mapping[str, float], indicator: str, target: str, name: s
     lang : {"de", "en"}
     colors : sequence of str
         One colour per class, light to dark.
+    basis : ndarray, optional
+        Values the quantile breaks are computed from (both states of a comparison).
 
     Returns
     -------
@@ -332,23 +385,26 @@ def choropleth(values: Mapping[str, float], indicator: str, target: str, name: s
     keys = list(values)
     v = np.array([np.nan if values[k] is None else float(values[k]) for k in keys], dtype=float)
     finite = np.isfinite(v)
-    share = indicator.startswith("share")
-    scale = 100.0 if share else 1.0
-    breaks = list(SHARE_BREAKS) if share else nice_breaks(v[finite] * scale, len(colors))
-    codes = np.searchsorted(np.asarray(breaks, dtype=float), v * scale, side="left")
     label = indicator_label(indicator, target, lang)
-    fill = {k: colors[int(c)] for k, c, ok in zip(keys, codes, finite, strict=True) if ok}
-    tips = {k: esc(i18n.t("tip_value", lang, indicator=label,
-                          value=indicator_text(indicator, x, lang)))
-            for k, x in zip(keys, v, strict=True)}
-    labels = range_labels(breaks, lang, "%" if share else "")
-    rows = [LegendEntry(text, fill_swatch(col, border="#777777", opacity=CHOROPLETH_OPACITY))
-            for text, col in zip(labels, colors, strict=False)]
+    classes = indicator_classes(v, indicator.startswith("share"), label, lang, colors, basis)
+    fill = {k: classes.colors[int(c)] for k, c in zip(keys, classes.codes, strict=True) if c >= 0}
+    tips = {
+        k: esc(i18n.t("tip_value", lang, indicator=label, value=indicator_text(indicator, x, lang)))
+        for k, x in zip(keys, v, strict=True)
+    }
+    rows = [
+        LegendEntry(text, fill_swatch(col, border="#777777", opacity=CHOROPLETH_OPACITY))
+        for text, col in classes.rows()
+    ]
     if not finite.all():
-        rows.append(LegendEntry(i18n.t("lg_no_value", lang), fill_swatch(LAND_COLOR,
-                                                                          border="#777777")))
-    return Choropleth(colors=fill, tips=tips,
-                      legend=LegendSection(title=label, entries=tuple(rows), layer_name=name))
+        rows.append(
+            LegendEntry(i18n.t("lg_no_value", lang), fill_swatch(LAND_COLOR, border="#777777"))
+        )
+    return Choropleth(
+        colors=fill,
+        tips=tips,
+        legend=LegendSection(title=label, entries=tuple(rows), layer_name=name),
+    )
 
 
 class ChoroplethFill(MacroElement):
@@ -375,8 +431,7 @@ class ChoroplethFill(MacroElement):
         """
     )
 
-    def __init__(self, colors: Mapping[str, str], pane: str,
-                 opacity: float = CHOROPLETH_OPACITY):
+    def __init__(self, colors: Mapping[str, str], pane: str, opacity: float = CHOROPLETH_OPACITY):
         super().__init__()
         self._name = "ChoroplethFill"
         self.colors = dict(colors)

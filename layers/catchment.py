@@ -16,9 +16,9 @@ import shapely
 from folium.utilities import JsCode
 
 from geo import settings
-from layers import i18n
 from layers._html import feature_collection, js_code, to_display
 from layers.legend import LegendEntry, LegendSection, line_swatch
+from present import i18n, numbers
 
 LINE = "#111111"
 FILL = "#ffffff"
@@ -26,8 +26,9 @@ FILL_OPACITY = 0.18
 SIMPLIFY_M = 15.0
 
 
-def catchment_bands(threshold: float,
-                    bands: Sequence[float] = settings.ISOCHRONE_BANDS_MIN) -> tuple[float, ...]:
+def catchment_bands(
+    threshold: float, bands: Sequence[float] = settings.ISOCHRONE_BANDS_MIN
+) -> tuple[float, ...]:
     """Band limits drawn for a catchment: the standard bands below the threshold, and it.
 
     >>> catchment_bands(20)
@@ -59,33 +60,45 @@ def catchment_geojson(isochrones: gpd.GeoDataFrame, threshold: float) -> dict:
         return {"type": "FeatureCollection", "features": []}
     gdf = isochrones.sort_values("band_min_to", ascending=False)
     geoms = shapely.simplify(np.asarray(gdf.geometry.values), SIMPLIFY_M, preserve_topology=True)
-    gdf = gpd.GeoDataFrame({"band_min_to": gdf["band_min_to"].to_numpy()}, geometry=geoms,
-                           crs=isochrones.crs)
+    gdf = gpd.GeoDataFrame(
+        {"band_min_to": gdf["band_min_to"].to_numpy()}, geometry=geoms, crs=isochrones.crs
+    )
     shown = to_display(gdf)
-    props = [{"minutes": float(m), "outer": bool(abs(float(m) - float(threshold)) < 1e-9)}
-             for m in gdf["band_min_to"]]
+    props = [
+        {"minutes": float(m), "outer": bool(abs(float(m) - float(threshold)) < 1e-9)}
+        for m in gdf["band_min_to"]
+    ]
     return feature_collection(shown.geometry, props)
 
 
 def catchment_layer(geojson: dict, pane: str) -> folium.GeoJson:
     """Bands as outlines: the threshold band bold with a light fill, inner bands dashed."""
-    style = JsCode(js_code(
-        """function(f) {
+    style = JsCode(
+        js_code(
+            """function(f) {
             var outer = f.properties.outer;
             return {color: $line, weight: outer ? 3 : 1.4, opacity: 0.95,
                     dashArray: outer ? null : '5 4', fill: outer, fillColor: $fill,
                     fillOpacity: outer ? $opacity : 0, className: 'nahraum-catchment'};
-        }""", line=LINE, fill=FILL, opacity=FILL_OPACITY,
-    ))
+        }""",
+            line=LINE,
+            fill=FILL,
+            opacity=FILL_OPACITY,
+        )
+    )
     return folium.GeoJson(geojson, pane=pane, interactive=False, control=False, style=style)
 
 
-def legend_section(threshold: float, name: str, lang: str = i18n.DEFAULT_LANG,
-                   inner: bool = True) -> LegendSection:
+def legend_section(
+    threshold: float, name: str, lang: str = i18n.DEFAULT_LANG, inner: bool = True
+) -> LegendSection:
     """Legend rows of a drawn catchment."""
-    T = i18n.auto_number(threshold, lang)
+    T = numbers.auto_number(threshold, lang)
     rows = [LegendEntry(i18n.t("lg_catchment", lang, T=T), line_swatch(LINE, 3))]
     if inner:
-        rows.append(LegendEntry(i18n.t("lg_catchment_band", lang, T="5/10/…"),
-                                line_swatch(LINE, 1.4, dash="5 4")))
+        rows.append(
+            LegendEntry(
+                i18n.t("lg_catchment_band", lang, T="5/10/…"), line_swatch(LINE, 1.4, dash="5 4")
+            )
+        )
     return LegendSection(title=name, entries=tuple(rows), layer_name=name)

@@ -8,17 +8,14 @@ cell that contains its centre, so cells keep their true position at every zoom l
 
 The lookup (:class:`CellGrid`) depends only on the cells, so it is computed once per
 region; a new measure or parameter set only re-colours it (:func:`paint`), which takes
-milliseconds. Class breaks and colours of the measures (:func:`measure_classes`) come
-from ``geo.settings``: travel-time bands ``ISOCHRONE_BANDS_MIN`` in ``BAND_COLORS``,
-coverage in ``COVERAGE_COLORS``, counts and 2SFCA/E2SFCA in ``ACCESS_COLORS``, the gap
-score in ``GAP_COLORS``, people in ``POPULATION_COLORS`` - all colour-blind safe.
+milliseconds. Class breaks, colours and labels come from ``present.classes`` (the same
+classes as the report map and the XLSX legend); :func:`classes_legend` draws them.
 """
 
 from __future__ import annotations
 
 import base64
 import io
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -30,9 +27,11 @@ from PIL import Image
 from pyproj import Transformer
 
 from geo import settings
-from layers import i18n
-from layers._html import feature_collection, format_int, js_code
+from layers._html import feature_collection, js_code
 from layers.legend import LegendEntry, LegendSection, fill_swatch, line_swatch
+from present import i18n
+from present.classes import Classes, classify_lower, lower_labels
+from present.numbers import auto_number
 
 LAYER_POPULATION = "Bevölkerung (100-m-Raster)"
 CRS_WEB_MERCATOR = "EPSG:3857"
@@ -42,8 +41,6 @@ POPULATION_BREAKS: tuple[float, ...] = settings.POPULATION_BREAKS
 OPACITY = 0.75
 MAX_PIXELS = 6_000_000  # output size cap: large regions get fewer pixels per cell (at least 1)
 BEYOND_LINE = settings.COVERAGE_COLORS[1]  # outline of cells beyond the threshold
-MAP_MEASURES: tuple[str, ...] = (*settings.MEASURES, "people")  # "people": the target group
-N_QUANTILE_CLASSES = 5
 OUTLINE_MARGIN_M = 40.0  # the outline of cells beyond the threshold runs this far outside
 OUTLINE_MAX_CELLS = 20_000  # more cells beyond the threshold: no outline (too slow, too heavy)
 
@@ -112,26 +109,6 @@ def _hex_to_rgba(color: str, alpha: int = 255) -> tuple[int, int, int, int]:
     return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16), alpha
 
 
-def classify(values: np.ndarray, breaks: Sequence[float]) -> np.ndarray:
-    """Class index per value: ``i`` for ``breaks[i] <= v < breaks[i+1]``; ``-1`` if ``v <= 0``.
-
-    Parameters
-    ----------
-    values : ndarray
-        Inhabitants per cell.
-    breaks : sequence of float
-        Ascending lower class bounds; the first is usually 0.
-
-    Returns
-    -------
-    ndarray of int
-    """
-    v = np.asarray(values, dtype=float)
-    idx = np.searchsorted(np.asarray(breaks, dtype=float), v, side="right") - 1
-    idx = np.clip(idx, 0, len(breaks) - 1)
-    return np.where(np.isfinite(v) & (v > 0), idx, -1)
-
-
 def cell_grid(cells: pd.DataFrame, oversample: int = 3, max_pixels: int = MAX_PIXELS) -> CellGrid:
     """Pixel → cell lookup for the cells' bounding box in Web Mercator.
 
@@ -175,10 +152,12 @@ def cell_grid(cells: pd.DataFrame, oversample: int = 3, max_pixels: int = MAX_PI
     # Web-Mercator extent of the source grid (edges densified: projections curve).
     to_merc = Transformer.from_crs(settings.CRS_METRIC, CRS_WEB_MERCATOR, always_xy=True)
     n = 64
-    ex = np.concatenate([np.linspace(x0, x1, n), np.full(n, x1), np.linspace(x1, x0, n),
-                         np.full(n, x0)])
-    ey = np.concatenate([np.full(n, y0), np.linspace(y0, y1, n), np.full(n, y1),
-                         np.linspace(y1, y0, n)])
+    ex = np.concatenate(
+        [np.linspace(x0, x1, n), np.full(n, x1), np.linspace(x1, x0, n), np.full(n, x0)]
+    )
+    ey = np.concatenate(
+        [np.full(n, y0), np.linspace(y0, y1, n), np.full(n, y1), np.linspace(y1, y0, n)]
+    )
     mx, my = to_merc.transform(ex, ey)
     mx0, mx1, my0, my1 = float(np.min(mx)), float(np.max(mx)), float(np.min(my)), float(np.max(my))
 
@@ -205,8 +184,9 @@ def cell_grid(cells: pd.DataFrame, oversample: int = 3, max_pixels: int = MAX_PI
     to_deg = Transformer.from_crs(CRS_WEB_MERCATOR, settings.CRS_DISPLAY, always_xy=True)
     west, south = to_deg.transform(mx0, my0)
     east, north = to_deg.transform(mx1, my1)
-    return CellGrid(index=index.reshape(height, width), bounds=((south, west), (north, east)),
-                    n_cells=len(xy))
+    return CellGrid(
+        index=index.reshape(height, width), bounds=((south, west), (north, east)), n_cells=len(xy)
+    )
 
 
 def paint(grid: CellGrid, codes: np.ndarray, colors: Sequence[str]) -> RasterImage:
@@ -241,14 +221,23 @@ def paint(grid: CellGrid, codes: np.ndarray, colors: Sequence[str]) -> RasterIma
     image.putpalette(palette)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", transparency=transparent, compress_level=6)
-    return RasterImage(png=buffer.getvalue(), bounds=grid.bounds, width=grid.width,
-                       height=grid.height, n_cells=int((lut[:-1] != transparent).sum()))
+    return RasterImage(
+        png=buffer.getvalue(),
+        bounds=grid.bounds,
+        width=grid.width,
+        height=grid.height,
+        n_cells=int((lut[:-1] != transparent).sum()),
+    )
 
 
-def population_raster(cells: pd.DataFrame, column: str = "pop",
-                      breaks: Sequence[float] = settings.POPULATION_BREAKS,
-                      colors: Sequence[str] = settings.POPULATION_COLORS,
-                      oversample: int = 3, max_pixels: int = MAX_PIXELS) -> RasterImage:
+def population_raster(
+    cells: pd.DataFrame,
+    column: str = "pop",
+    breaks: Sequence[float] = settings.POPULATION_BREAKS,
+    colors: Sequence[str] = settings.POPULATION_COLORS,
+    oversample: int = 3,
+    max_pixels: int = MAX_PIXELS,
+) -> RasterImage:
     """Rasterise a cell column into a classed PNG for ``ImageOverlay``.
 
     Parameters
@@ -272,7 +261,7 @@ def population_raster(cells: pd.DataFrame, column: str = "pop",
     """
     if len(breaks) != len(colors):
         raise ValueError("Anzahl der Klassengrenzen und Farben unterscheidet sich")
-    cls = classify(cells[column].to_numpy(dtype=float), breaks)
+    cls = classify_lower(cells[column].to_numpy(dtype=float), breaks)
     keep = cls >= 0
     if not keep.any():
         raise ValueError("keine besiedelten Zellen")
@@ -280,10 +269,13 @@ def population_raster(cells: pd.DataFrame, column: str = "pop",
     return paint(grid, cls[keep], colors)
 
 
-def population_layer(raster: RasterImage, pane: str, show: bool = True,
-                     name: str = LAYER_POPULATION,
-                     attribution: str = settings.ATTRIBUTION["zensus"]
-                     ) -> folium.raster_layers.ImageOverlay:
+def population_layer(
+    raster: RasterImage,
+    pane: str,
+    show: bool = True,
+    name: str = LAYER_POPULATION,
+    attribution: str = settings.ATTRIBUTION["zensus"],
+) -> folium.raster_layers.ImageOverlay:
     """The raster as a folium ``ImageOverlay`` (pixelated, not interactive).
 
     Parameters
@@ -302,210 +294,62 @@ def population_layer(raster: RasterImage, pane: str, show: bool = True,
     return folium.raster_layers.ImageOverlay(
         image=raster.data_url,
         bounds=[list(raster.bounds[0]), list(raster.bounds[1])],
-        name=name, show=show, opacity=OPACITY, pane=pane, interactive=False,
-        class_name="nahraum-raster", attribution=attribution,
+        name=name,
+        show=show,
+        opacity=OPACITY,
+        pane=pane,
+        interactive=False,
+        class_name="nahraum-raster",
+        attribution=attribution,
     )
 
 
-def class_labels(breaks: Sequence[float] = settings.POPULATION_BREAKS,
-                 lang: str = i18n.DEFAULT_LANG) -> list[str]:
-    """Class labels such as ``"unter 5"``, ``"5 bis unter 10"``, ``"160 und mehr"``."""
-    en = i18n.lang_of(lang) == "en"
-    labels = []
-    for i, low in enumerate(breaks):
-        if i == len(breaks) - 1:
-            labels.append(f"{format_int(low)} {'or more' if en else 'und mehr'}")
-        elif i == 0 and low <= 0:
-            labels.append(f"{'under' if en else 'unter'} {format_int(breaks[1])}")
-        else:
-            labels.append(f"{format_int(low)} {'to under' if en else 'bis unter'} "
-                          f"{format_int(breaks[i + 1])}")
-    return labels
-
-
-def legend_section(breaks: Sequence[float] = settings.POPULATION_BREAKS,
-                   colors: Sequence[str] = settings.POPULATION_COLORS,
-                   name: str = LAYER_POPULATION) -> LegendSection:
+def legend_section(
+    breaks: Sequence[float] = settings.POPULATION_BREAKS,
+    colors: Sequence[str] = settings.POPULATION_COLORS,
+    name: str = LAYER_POPULATION,
+) -> LegendSection:
     """Legend rows for the population raster."""
-    entries = tuple(LegendEntry(label, fill_swatch(color, border=color, opacity=OPACITY))
-                    for label, color in zip(class_labels(breaks), colors, strict=True))
-    return LegendSection(title="Einwohner:innen je Hektar (100-m-Zelle)", entries=entries,
-                         layer_name=name, note="Zensus 2022, auf amtliche Gemeindesummen skaliert")
+    entries = tuple(
+        LegendEntry(label, fill_swatch(color, border=color, opacity=OPACITY))
+        for label, color in zip(lower_labels(breaks), colors, strict=True)
+    )
+    return LegendSection(
+        title="Einwohner:innen je Hektar (100-m-Zelle)",
+        entries=entries,
+        layer_name=name,
+        note="Zensus 2022, auf amtliche Gemeindesummen skaliert",
+    )
 
 
 # ---------------------------------------------------------------------------
-# Classes of the accessibility measures
+# Legend of the classes (the classes themselves: present.classes)
 # ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class CellClasses:
-    """Class of each cell with colours, labels and a legend title.
-
-    Attributes
-    ----------
-    codes : ndarray of int
-        Class per cell; -1 = not drawn.
-    colors, labels : tuple of str
-        One per class, in legend order.
-    title : str
-        Legend title with the unit.
-    """
-
-    codes: np.ndarray
-    colors: tuple[str, ...]
-    labels: tuple[str, ...]
-    title: str
-
-    def legend(self, name: str | None = None, note: str | None = None,
-               extra: Sequence[LegendEntry] = ()) -> LegendSection:
-        """The legend section of these classes (``extra`` rows appended)."""
-        rows = tuple(LegendEntry(label, fill_swatch(color, border=color, opacity=OPACITY))
-                     for label, color in zip(self.labels, self.colors, strict=True))
-        return LegendSection(title=self.title, entries=rows + tuple(extra), layer_name=name,
-                             note=note)
-
-
-def nice_number(value: float) -> float:
-    """Round to 1, 2, 2.5 or 5 × 10^k (nearest), e.g. ``0.37 → 0.25``, ``180 → 200``."""
-    if not math.isfinite(value) or value <= 0:
-        return 0.0
-    exp = math.floor(math.log10(value))
-    base = value / 10**exp
-    best = min((1.0, 2.0, 2.5, 5.0, 10.0), key=lambda m: abs(m - base))
-    return float(f"{best * 10**exp:.12g}")
-
-
-def nice_breaks(values: np.ndarray, n_classes: int = N_QUANTILE_CLASSES) -> list[float]:
-    """Upper class limits from quantiles of ``values``, rounded to nice numbers.
-
-    Parameters
-    ----------
-    values : ndarray
-        The values to classify (non-finite ones are ignored).
-    n_classes : int
-        Wanted number of classes; fewer result when rounded quantiles coincide.
-
-    Returns
-    -------
-    list of float
-        Up to ``n_classes - 1`` strictly increasing inner limits, each below the maximum:
-        class ``k`` holds ``breaks[k-1] < v <= breaks[k]``.
-    """
-    v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v)]
-    if v.size == 0:
-        return []
-    out: list[float] = []
-    for q in np.quantile(v, np.linspace(0, 1, n_classes + 1)[1:-1]):
-        b = nice_number(float(q))
-        if b > 0 and (not out or b > out[-1]) and b < float(v.max()):
-            out.append(b)
-    return out
-
-
-def classify_upper(values: np.ndarray, breaks: Sequence[float]) -> np.ndarray:
-    """Class index by upper limits: 0 for ``v <= breaks[0]``, …, ``len(breaks)`` above the last."""
-    return np.searchsorted(np.asarray(breaks, dtype=float), np.asarray(values, dtype=float),
-                           side="left").astype(np.int64)
-
-
-def range_labels(breaks: Sequence[float], lang: str = i18n.DEFAULT_LANG,
-                 unit: str = "") -> list[str]:
-    """Labels of :func:`classify_upper` classes: ``bis 5``, ``5–10``, …, ``über 60``."""
-    u = f" {unit}" if unit else ""
-    if not breaks:
-        return [i18n.t("cls_all", lang)]
-    fmt = [i18n.auto_number(b, lang) for b in breaks]
-    labels = [i18n.t("cls_upto", lang, b=fmt[0]) + u]
-    labels += [i18n.t("cls_range", lang, a=a, b=b) + u for a, b in zip(fmt[:-1], fmt[1:],
-                                                                       strict=True)]
-    labels.append(i18n.t("cls_over", lang, b=fmt[-1]) + u)
-    return labels
-
-
-def measure_classes(measure: str, values: np.ndarray, threshold: float, target: str,
-                    lang: str = i18n.DEFAULT_LANG) -> CellClasses:
-    """Classes, colours and labels of a per-cell measure for the map.
-
-    Parameters
-    ----------
-    measure : str
-        ``minutes`` (travel-time bands ``settings.ISOCHRONE_BANDS_MIN``, the last class
-        also holds cells without a reachable service), ``within`` (two classes),
-        ``count`` (0, 1, 2, 3–4, 5+), ``2sfca``/``e2sfca`` (0, then rounded quantile
-        classes of the positive values), ``gap`` (no gap, then rounded quantile classes)
-        or ``people`` (target group per cell: ``settings.POPULATION_BREAKS`` for all
-        inhabitants, rounded quantile classes for the other groups; 0 not drawn).
-    values : ndarray
-        The measure per cell (``result.cells[measure]``, or the target group).
-    threshold : float
-        Minutes.
-    target : str
-        Target group code (its unit goes into the legend title).
-    lang : {"de", "en"}
-
-    Returns
-    -------
-    CellClasses
-    """
-    if measure not in MAP_MEASURES:
-        raise ValueError(f"unbekanntes Maß: {measure}")
-    v = np.asarray(values, dtype=float)
-    T = i18n.auto_number(threshold, lang)
-    label = i18n.measure_label(measure, lang)
-    unit = i18n.unit_label(target, lang)
-    if measure == "minutes":
-        bands = list(settings.ISOCHRONE_BANDS_MIN)
-        codes = classify_upper(np.where(np.isnan(v), np.inf, v), bands)
-        labels = range_labels(bands, lang, "min")
-        labels[-1] = i18n.t("cls_min_last", lang, b=i18n.auto_number(bands[-1], lang))
-        colors = settings.BAND_COLORS[:len(labels)]
-        return CellClasses(codes, tuple(colors), tuple(labels),
-                           i18n.t("minutes_title", lang, measure=label))
-    if measure == "within":
-        codes = np.where(v.astype(bool), 0, 1)
-        return CellClasses(codes, tuple(settings.COVERAGE_COLORS),
-                           (i18n.t("cls_within", lang, T=T), i18n.t("cls_beyond", lang, T=T)),
-                           i18n.t("within_title", lang, measure=label, T=T))
-    if measure == "count":
-        codes = classify_upper(v, [0, 1, 2, 4])
-        labels = (i18n.t("cls_count_none", lang), "1", "2", i18n.t("cls_range", lang, a=3, b=4),
-                  i18n.t("cls_count_more", lang, n=5))
-        return CellClasses(codes, tuple(settings.ACCESS_COLORS[:5]), labels,
-                           i18n.t("count_title", lang, T=T))
-    if measure in ("2sfca", "e2sfca"):
-        breaks = nice_breaks(v[v > 0], len(settings.ACCESS_COLORS) - 1)
-        codes = np.where(v > 0, 1 + classify_upper(v, breaks), 0)
-        labels = [i18n.t("cls_zero_access", lang, T=T), *range_labels(breaks, lang)]
-        return CellClasses(codes, tuple(settings.ACCESS_COLORS[:len(labels)]), tuple(labels),
-                           i18n.t("access_title", lang, measure=label, unit=unit))
-    if measure == "gap":
-        breaks = nice_breaks(v[v > 0], len(settings.GAP_COLORS) - 1)
-        codes = np.where(v > 0, 1 + classify_upper(v, breaks), 0)
-        labels = [i18n.t("cls_no_gap", lang, T=T), *range_labels(breaks, lang)]
-        return CellClasses(codes, tuple(settings.GAP_COLORS[:len(labels)]), tuple(labels),
-                           i18n.t("gap_title", lang, measure=label,
-                                  unit_minutes=i18n.unit_minutes(target, lang)))
-    if measure == "people":
-        title = i18n.t("pop_title", lang, target=i18n.target_label(target, lang), unit=unit)
-        if target == "pop":
-            breaks = settings.POPULATION_BREAKS
-            return CellClasses(classify(v, breaks), tuple(settings.POPULATION_COLORS),
-                               tuple(class_labels(breaks, lang)), title)
-        n = len(settings.POPULATION_COLORS)
-        upper = nice_breaks(v[v > 0], n)
-        codes = np.where(v > 0, classify_upper(v, upper), -1)
-        labels = range_labels(upper, lang)
-        return CellClasses(codes, tuple(settings.POPULATION_COLORS[:len(labels)]),
-                           tuple(labels), title)
-    raise ValueError(f"unbekanntes Maß: {measure}")
+def classes_legend(
+    classes: Classes,
+    name: str | None = None,
+    note: str | None = None,
+    extra: Sequence[LegendEntry] = (),
+) -> LegendSection:
+    """The legend section of ``classes`` (``extra`` rows appended)."""
+    rows = tuple(
+        LegendEntry(label, fill_swatch(color, border=color, opacity=OPACITY))
+        for label, color in classes.rows()
+    )
+    return LegendSection(
+        title=classes.title, entries=rows + tuple(extra), layer_name=name, note=note
+    )
 
 
 # ---------------------------------------------------------------------------
 # Outline of cells beyond the threshold
 # ---------------------------------------------------------------------------
-def cells_outline_geojson(cells_xy: np.ndarray, mask: np.ndarray,
-                          cell_size: float = settings.CELL_SIZE_M,
-                          margin_m: float = OUTLINE_MARGIN_M) -> dict:
+def cells_outline_geojson(
+    cells_xy: np.ndarray,
+    mask: np.ndarray,
+    cell_size: float = settings.CELL_SIZE_M,
+    margin_m: float = OUTLINE_MARGIN_M,
+) -> dict:
     """Outline around the selected 100 m squares as display GeoJSON (one (multi)polygon).
 
     The squares are merged and the outline is drawn ``margin_m`` outside them, so the
@@ -537,8 +381,7 @@ def cells_outline_geojson(cells_xy: np.ndarray, mask: np.ndarray,
         union = shapely.buffer(union, -margin_m, quad_segs=2, join_style="mitre")
         union = shapely.simplify(union, margin_m / 4, preserve_topology=True)
     to_deg = Transformer.from_crs(settings.CRS_METRIC, settings.CRS_DISPLAY, always_xy=True)
-    union = shapely.transform(union, lambda c: np.column_stack(to_deg.transform(c[:, 0],
-                                                                                 c[:, 1])))
+    union = shapely.transform(union, lambda c: np.column_stack(to_deg.transform(c[:, 0], c[:, 1])))
     return feature_collection([union], [{}])
 
 
@@ -577,11 +420,14 @@ def outline_layer(geojson: dict, pane: str, color: str = BEYOND_LINE) -> folium.
         "className: 'nahraum-outline'}; }",
         color=color,
     )
-    return folium.GeoJson(geojson, pane=pane, interactive=False, control=False,
-                          style=folium.utilities.JsCode(style))
+    return folium.GeoJson(
+        geojson, pane=pane, interactive=False, control=False, style=folium.utilities.JsCode(style)
+    )
 
 
 def beyond_legend_entry(threshold: float, lang: str = i18n.DEFAULT_LANG) -> LegendEntry:
     """Legend row of the outline of cells beyond the threshold."""
-    return LegendEntry(i18n.t("lg_beyond_line", lang, T=i18n.auto_number(threshold, lang)),
-                       line_swatch(BEYOND_LINE, 2.5))
+    return LegendEntry(
+        i18n.t("lg_beyond_line", lang, T=auto_number(threshold, lang)),
+        line_swatch(BEYOND_LINE, 2.5),
+    )

@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 
 from geo import settings
-from layers import boundaries, catchment, cells, i18n, services
+from layers import boundaries, catchment, cells, services
 from layers.legend import LegendSection
 from layers.map import Overlays
+from present import describe, i18n, numbers
+from present.classes import measure_classes
 
 CATCHMENT_TITLE_MAX = 32  # characters of a service name in the layer control
 
@@ -32,26 +35,23 @@ class MeasureOverlay:
     attribution: str
 
 
-def model_text(result: Any, lang: str = i18n.DEFAULT_LANG) -> str:
-    """The travel-time model of a result in the UI language."""
-    meta = result.metadata or {}
-    return i18n.model_text(result.model, meta.get("model_kind"), result.params.mode, lang,
-                           source=_network_source(result.model))
-
-
-def _network_source(model: str) -> str | None:
-    if "(" in model and ")" in model:
-        return model[model.index("(") + 1:model.index(")")]
-    return None
-
-
 def measure_name(measure: str, lang: str = i18n.DEFAULT_LANG) -> str:
     """Layer name of a measure raster (also its legend key)."""
     return i18n.t("layer_measure", lang, measure=i18n.measure_label(measure, lang))
 
 
-def measure_overlay(result: Any, grid: cells.CellGrid, measure: str,
-                    lang: str = i18n.DEFAULT_LANG) -> MeasureOverlay:
+def _values(result: Any, measure: str) -> np.ndarray:
+    c = result.cells
+    return (c["people"] if measure == "people" else c[measure]).to_numpy(dtype=float)
+
+
+def measure_overlay(
+    result: Any,
+    grid: cells.CellGrid,
+    measure: str,
+    lang: str = i18n.DEFAULT_LANG,
+    reference: Any = None,
+) -> MeasureOverlay:
     """Classify and paint one measure of a result.
 
     Parameters
@@ -63,6 +63,9 @@ def measure_overlay(result: Any, grid: cells.CellGrid, measure: str,
     measure : str
         A key of ``settings.MEASURES`` or ``"people"`` (the target group per cell).
     lang : {"de", "en"}
+    reference : AnalysisResult, optional
+        The other state of a comparison (before/after a scenario): the class breaks are
+        computed from both, so both views share one legend.
 
     Returns
     -------
@@ -70,52 +73,77 @@ def measure_overlay(result: Any, grid: cells.CellGrid, measure: str,
     """
     p = result.params
     c = result.cells
-    values = c["people"] if measure == "people" else c[measure]
-    classes = cells.measure_classes(measure, values.to_numpy(dtype=float), p.threshold_min,
-                                    p.target, lang)
+    values = _values(result, measure)
+    basis = None if reference is None else np.concatenate([values, _values(reference, measure)])
+    classes = measure_classes(measure, values, p.threshold_min, p.target, lang, basis=basis)
     raster = cells.paint(grid, classes.codes, classes.colors)
     name = measure_name(measure, lang)
-    model = model_text(result, lang)
-    T = i18n.auto_number(p.threshold_min, lang)
+    model = describe.model_text(result, lang)
+    T = numbers.auto_number(p.threshold_min, lang)
     outline, extra = None, ()
     if measure == "minutes":
         mask = (~c["within"].to_numpy(dtype=bool)) & (c["people"].to_numpy(dtype=float) > 0)
         if 0 < mask.sum() <= cells.OUTLINE_MAX_CELLS:
             outline = cells.cells_outline_geojson(c[["x", "y"]].to_numpy(dtype=float), mask)
             extra = (cells.beyond_legend_entry(p.threshold_min, lang),)
-    note = (f"{i18n.t('lg_threshold', lang, T=T)} · {i18n.target_label(p.target, lang)} · "
-            f"{i18n.t('lg_model', lang, model=model)}")
-    legend = classes.legend(name=name, note=note, extra=extra)
-    attribution = (f"{settings.ATTRIBUTION['zensus']}; "
-                   f"{i18n.t('attr_model', lang, model=model)}")
-    return MeasureOverlay(name=name, raster=raster, legend=legend, outline=outline,
-                          attribution=attribution)
+    note = (
+        f"{i18n.t('lg_threshold', lang, T=T)} · {i18n.target_label(p.target, lang)} · "
+        f"{i18n.t('lg_model', lang, model=model)}"
+    )
+    legend = cells.classes_legend(classes, name=name, note=note, extra=extra)
+    attribution = f"{settings.ATTRIBUTION['zensus']}; {i18n.t('attr_model', lang, model=model)}"
+    return MeasureOverlay(
+        name=name, raster=raster, legend=legend, outline=outline, attribution=attribution
+    )
 
 
-def selected_services(region_services: gpd.GeoDataFrame, result: Any,
-                      lang: str = i18n.DEFAULT_LANG) -> dict:
+def selected_services(
+    region_services: gpd.GeoDataFrame, result: Any, lang: str = i18n.DEFAULT_LANG
+) -> dict:
     """Display GeoJSON of the services used by a result (full rows: popups)."""
     ids = set(result.services["id"].astype(str)) if "id" in result.services else set()
     chosen = region_services.loc[region_services["id"].astype(str).isin(ids)]
     return services.services_geojson(chosen, lang)
 
 
-def gemeinde_choropleth(result: Any, indicator: str,
-                        lang: str = i18n.DEFAULT_LANG) -> tuple[str, boundaries.Choropleth]:
-    """Layer name and colours of a Gemeinde indicator of a result."""
+def gemeinde_choropleth(
+    result: Any, indicator: str, lang: str = i18n.DEFAULT_LANG, reference: Any = None
+) -> tuple[str, boundaries.Choropleth]:
+    """Layer name and colours of a Gemeinde indicator of a result.
+
+    ``reference``: the other state of a comparison; the class breaks use both.
+    """
     g = result.gemeinden
     values = dict(zip(g["ags"].astype(str), g[indicator].astype(float), strict=True))
     label = boundaries.indicator_label(indicator, result.params.target, lang)
     name = i18n.t("layer_choropleth", lang, indicator=label)
-    return name, boundaries.choropleth(values, indicator, result.params.target, name, lang)
+    basis = (
+        None
+        if reference is None
+        else np.concatenate(
+            [
+                g[indicator].to_numpy(dtype=float),
+                reference.gemeinden[indicator].to_numpy(dtype=float),
+            ]
+        )
+    )
+    return name, boundaries.choropleth(
+        values, indicator, result.params.target, name, lang, basis=basis
+    )
 
 
-def overlays(measure: MeasureOverlay, services_geojson: dict, result: Any,
-             lang: str = i18n.DEFAULT_LANG,
-             choropleth: tuple[str, boundaries.Choropleth] | None = None,
-             catchment_geojson: dict | None = None, catchment_title: str | None = None,
-             cell_geojson: dict | None = None, selected_ags: str | None = None,
-             selected_service: str | None = None) -> Overlays:
+def overlays(
+    measure: MeasureOverlay,
+    services_geojson: dict,
+    result: Any,
+    lang: str = i18n.DEFAULT_LANG,
+    choropleth: tuple[str, boundaries.Choropleth] | None = None,
+    catchment_geojson: dict | None = None,
+    catchment_title: str | None = None,
+    cell_geojson: dict | None = None,
+    selected_ags: str | None = None,
+    selected_service: str | None = None,
+) -> Overlays:
     """Collect the prepared parts into :class:`layers.map.Overlays`.
 
     Parameters
@@ -136,24 +164,37 @@ def overlays(measure: MeasureOverlay, services_geojson: dict, result: Any,
     selected_ags, selected_service : str, optional
     """
     svc_name = i18n.t("layer_services", lang)
-    categories = (sorted(set(result.services["category"].astype(str)))
-                  if "category" in result.services else None)
+    categories = (
+        sorted(set(result.services["category"].astype(str)))
+        if "category" in result.services
+        else None
+    )
     svc_legend = services.legend_section(svc_name, lang, categories=categories)
     c_name = c_legend = None
     if catchment_geojson is not None:
         title = catchment_title or ""
-        title = title if len(title) <= CATCHMENT_TITLE_MAX else title[:CATCHMENT_TITLE_MAX - 1] + "…"
+        title = (
+            title if len(title) <= CATCHMENT_TITLE_MAX else title[: CATCHMENT_TITLE_MAX - 1] + "…"
+        )
         c_name = i18n.t("layer_catchment", lang, name=title)
-        c_legend = catchment.legend_section(result.params.threshold_min, c_name, lang,
-                                            inner=len(catchment_geojson["features"]) > 1)
+        c_legend = catchment.legend_section(
+            result.params.threshold_min, c_name, lang, inner=len(catchment_geojson["features"]) > 1
+        )
     return Overlays(
-        measure_name=measure.name, raster=measure.raster,
-        raster_attribution=measure.attribution, measure_legend=measure.legend,
-        outline=measure.outline, services_name=svc_name, services=services_geojson,
+        measure_name=measure.name,
+        raster=measure.raster,
+        raster_attribution=measure.attribution,
+        measure_legend=measure.legend,
+        outline=measure.outline,
+        services_name=svc_name,
+        services=services_geojson,
         services_legend=svc_legend,
         choropleth_name=choropleth[0] if choropleth else None,
         choropleth=choropleth[1] if choropleth else None,
-        catchment_name=c_name, catchment=catchment_geojson, catchment_legend=c_legend,
-        cell=cell_geojson, selected_ags=selected_ags, selected_service=selected_service,
+        catchment_name=c_name,
+        catchment=catchment_geojson,
+        catchment_legend=c_legend,
+        cell=cell_geojson,
+        selected_ags=selected_ags,
+        selected_service=selected_service,
     )
-

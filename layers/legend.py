@@ -55,34 +55,45 @@ class LegendSection:
 
 def fill_swatch(color: str, border: str = "#555555", opacity: float = 1.0) -> str:
     """Return HTML for a filled square swatch."""
-    return (f'<span class="nahraum-swatch" style="background:{_css_color(color)};'
-            f'border-color:{_css_color(border)};opacity:{float(opacity):.2f}"></span>')
+    return (
+        f'<span class="nahraum-swatch" style="background:{_css_color(color)};'
+        f'border-color:{_css_color(border)};opacity:{float(opacity):.2f}"></span>'
+    )
 
 
 def line_swatch(color: str, width: float = 2.0, dash: str | None = None) -> str:
     """Return HTML for a line swatch (a boundary)."""
     style = "dashed" if dash else "solid"
-    return (f'<span class="nahraum-line" style="border-top:{float(width):.1f}px {style} '
-            f'{_css_color(color)}"></span>')
+    return (
+        f'<span class="nahraum-line" style="border-top:{float(width):.1f}px {style} '
+        f'{_css_color(color)}"></span>'
+    )
 
 
 def circle_swatch(color: str, fill: str, radius: float = 5.0) -> str:
     """Return HTML for a small circle swatch (a point)."""
     d = 2 * float(radius)
-    return (f'<span class="nahraum-dot" style="width:{d:.0f}px;height:{d:.0f}px;'
-            f'background:{_css_color(fill)};border-color:{_css_color(color)}"></span>')
+    return (
+        f'<span class="nahraum-dot" style="width:{d:.0f}px;height:{d:.0f}px;'
+        f'background:{_css_color(fill)};border-color:{_css_color(color)}"></span>'
+    )
 
 
 def _css_color(color: str) -> str:
     """Accept only ``#rgb``/``#rrggbb`` colours (they come from settings)."""
     c = str(color).strip()
-    if c.startswith("#") and len(c) in (4, 7) and all(ch in "0123456789abcdefABCDEF" for ch in c[1:]):
+    if (
+        c.startswith("#")
+        and len(c) in (4, 7)
+        and all(ch in "0123456789abcdefABCDEF" for ch in c[1:])
+    ):
         return c
     return "#999999"
 
 
-def legend_html(sections: Sequence[LegendSection], title: str = "Legende",
-                footer: str | None = None) -> str:
+def legend_html(
+    sections: Sequence[LegendSection], title: str = "Legende", footer: str | None = None
+) -> str:
     """Render legend sections as an HTML fragment.
 
     Parameters
@@ -100,13 +111,18 @@ def legend_html(sections: Sequence[LegendSection], title: str = "Legende",
     """
     parts = [f'<details class="nahraum-legend" open><summary>{html.escape(title)}</summary>']
     for section in sections:
-        layer_attr = (f' data-layer="{html.escape(section.layer_name, quote=True)}"'
-                      if section.layer_name else "")
+        layer_attr = (
+            f' data-layer="{html.escape(section.layer_name, quote=True)}"'
+            if section.layer_name
+            else ""
+        )
         parts.append(f'<div class="nahraum-legend-section"{layer_attr}>')
         parts.append(f'<div class="nahraum-legend-title">{html.escape(section.title)}</div>')
         for entry in section.entries:
-            parts.append(f'<div class="nahraum-legend-row">{entry.swatch_html}'
-                         f'<span>{html.escape(entry.label)}</span></div>')
+            parts.append(
+                f'<div class="nahraum-legend-row">{entry.swatch_html}'
+                f"<span>{html.escape(entry.label)}</span></div>"
+            )
         if section.note:
             parts.append(f'<div class="nahraum-legend-note">{html.escape(section.note)}</div>')
         parts.append("</div>")
@@ -171,9 +187,15 @@ class Legend(MacroElement):
         """
     )
 
-    def __init__(self, sections: Sequence[LegendSection], position: str = "bottomleft",
-                 title: str = "Legende", footer: str | None = None,
-                 hidden_layers: Sequence[str] = (), collapse_below_px: int = 1100):
+    def __init__(
+        self,
+        sections: Sequence[LegendSection],
+        position: str = "bottomleft",
+        title: str = "Legende",
+        footer: str | None = None,
+        hidden_layers: Sequence[str] = (),
+        collapse_below_px: int = 1100,
+    ):
         super().__init__()
         self._name = "Legend"
         self.sections = list(sections)

@@ -29,12 +29,13 @@ from folium.utilities import JsCode
 from jinja2 import Template
 
 from geo import settings
-from layers import boundaries, catchment, cells, i18n, roads, services, stops
+from layers import boundaries, catchment, cells, roads, services, stops
 from layers import scenario as scenariolayers
 from layers._assets import css_data_url, localize
 from layers._html import to_display
 from layers.cells import RasterImage
 from layers.legend import Legend, LegendSection, legend_html
+from present import i18n
 
 # Pane name -> (z-index, receives pointer events). Leaflet: tiles 200, overlays 400,
 # markers 600, tooltips 650, popups 700.
@@ -117,17 +118,25 @@ MAP_CSS = TextTemplate("""
 .nahraum-catchment { filter: drop-shadow(0 0 1.5px #fff); }
 .nahraum-marker-selected { box-shadow: 0 0 0 3px #111, 0 0 0 5px #fff; }
 $scenario
-""").substitute(scenario=scenariolayers.SCENARIO_CSS, font=FONT_STACK, zgg=LABEL_MIN_ZOOM["gemeinde-gross"],
-                zg=LABEL_MIN_ZOOM["gemeinde"], zo=LABEL_MIN_ZOOM["ort"])
+""").substitute(
+    scenario=scenariolayers.SCENARIO_CSS,
+    font=FONT_STACK,
+    zgg=LABEL_MIN_ZOOM["gemeinde-gross"],
+    zg=LABEL_MIN_ZOOM["gemeinde"],
+    zo=LABEL_MIN_ZOOM["ort"],
+)
 
 
 # Workshop view (projector, 1280×720 from the back of a room): large, high-contrast legend,
 # labels and controls.
 WORKSHOP_RULES = (
     (".leaflet-container", "font-size: 20px;"),
-    (".nahraum-legend-control", "font-size: 18px; line-height: 1.25; max-width: 360px; "
-     "background: #fff; color: #000; border: 2px solid #000; padding: 6px 10px; "
-     "max-height: calc(100vh - 150px);"),
+    (
+        ".nahraum-legend-control",
+        "font-size: 18px; line-height: 1.25; max-width: 360px; "
+        "background: #fff; color: #000; border: 2px solid #000; padding: 6px 10px; "
+        "max-height: calc(100vh - 150px);",
+    ),
     (".nahraum-legend > summary", "font-size: 20px;"),
     (".nahraum-legend-title", "font-weight: 700;"),
     (".nahraum-legend-note", "color: #222; font-size: 17px;"),
@@ -146,9 +155,13 @@ WORKSHOP_RULES = (
 # Scoped to the map container's class ``nahraum-workshop`` (set by MapStyle): a changed
 # script also makes st_folium remount the map, which a changed style sheet alone does not.
 WORKSHOP_CSS = "\n".join(
-    (f".nahraum-workshop{sel} {{ {rule} }}" if sel == ".leaflet-container"
-     else f".nahraum-workshop {sel} {{ {rule.replace(';', ' !important;')} }}")
-    for sel, rule in WORKSHOP_RULES)
+    (
+        f".nahraum-workshop{sel} {{ {rule} }}"
+        if sel == ".leaflet-container"
+        else f".nahraum-workshop {sel} {{ {rule.replace(';', ' !important;')} }}"
+    )
+    for sel, rule in WORKSHOP_RULES
+)
 
 
 class MapStyle(JSCSSMixin):
@@ -158,12 +171,13 @@ class MapStyle(JSCSSMixin):
     show labels from a zoom level on.
     """
 
-    default_css = [("nahraum_css", css_data_url(MAP_CSS + WORKSHOP_CSS))]
+    default_css = [("nahraum_css", css_data_url(MAP_CSS + WORKSHOP_CSS))]  # noqa: RUF012 (folium)
 
     def __init__(self, workshop: bool = False) -> None:
         super().__init__()
         self._name = "MapStyle"
         self.workshop = bool(workshop)
+
     _template = Template(
         """
         {% macro script(this, kwargs) %}
@@ -308,8 +322,11 @@ class FitRegion(MacroElement):
         """
     )
 
-    def __init__(self, bounds: tuple[tuple[float, float], tuple[float, float]],
-                 legend_px: int = LEGEND_MAX_PX):
+    def __init__(
+        self,
+        bounds: tuple[tuple[float, float], tuple[float, float]],
+        legend_px: int = LEGEND_MAX_PX,
+    ):
         super().__init__()
         self._name = "FitRegion"
         self.bounds = [list(bounds[0]), list(bounds[1])]
@@ -437,8 +454,12 @@ def region_bounds(region: Any) -> tuple[tuple[float, float], tuple[float, float]
     return (float(south), float(west)), (float(north), float(east))
 
 
-def map_data(region: Any, population_column: str = "pop", networks: dict | None = None,
-             lang: str = i18n.DEFAULT_LANG) -> MapData:
+def map_data(
+    region: Any,
+    population_column: str = "pop",
+    networks: dict | None = None,
+    lang: str = i18n.DEFAULT_LANG,
+) -> MapData:
     """Prepare all base-map layers of a region (the slow part; cache it per region).
 
     Parameters
@@ -470,28 +491,43 @@ def map_data(region: Any, population_column: str = "pop", networks: dict | None 
         kreise=boundaries.kreise_geojson(region.gemeinden),
         labels=boundaries.label_points_geojson(region.gemeinden, places),
         services=services.services_geojson(region.services, lang),
-        stops=(stops.stops_geojson(stops_gdf, lang) if stops_gdf is not None and len(stops_gdf)
-               else {"type": "FeatureCollection", "features": []}),
+        stops=(
+            stops.stops_geojson(stops_gdf, lang)
+            if stops_gdf is not None and len(stops_gdf)
+            else {"type": "FeatureCollection", "features": []}
+        ),
         population=raster,
         roads=roads.roads_geojson(network) if network is not None else None,
         lang=lang,
         # Regions without official Gemeinden (a bounding box) show no BKG/Destatis credit.
-        boundary_attribution=(boundaries.ATTRIBUTION_GEMEINDEN
-                              if getattr(region, "meta", {}).get("official_gemeinden", True) else ""),
+        boundary_attribution=(
+            boundaries.ATTRIBUTION_GEMEINDEN
+            if getattr(region, "meta", {}).get("official_gemeinden", True)
+            else ""
+        ),
     )
 
 
-def base_map(bounds: tuple[tuple[float, float], tuple[float, float]],
-             fit: bool = True) -> folium.Map:
+def base_map(
+    bounds: tuple[tuple[float, float], tuple[float, float]], fit: bool = True
+) -> folium.Map:
     """An empty map without tiles, with scale bar, custom panes, fitted to ``bounds``.
 
     ``fit=False`` leaves the fitting to :class:`FitRegion` (a second, animated fit would
     undo it when its animation ends).
     """
     (south, west), (north, east) = bounds
-    m = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=10,
-                   tiles=None, control_scale=True, min_zoom=7, max_zoom=17,
-                   width="100%", height="100%", zoom_snap=0.25)
+    m = folium.Map(
+        location=[(south + north) / 2, (west + east) / 2],
+        zoom_start=10,
+        tiles=None,
+        control_scale=True,
+        min_zoom=7,
+        max_zoom=17,
+        width="100%",
+        height="100%",
+        zoom_snap=0.25,
+    )
     for name, (z_index, events) in PANES.items():
         folium.map.CustomPane(name, z_index=z_index, pointer_events=events).add_to(m)
     if fit:
@@ -499,8 +535,9 @@ def base_map(bounds: tuple[tuple[float, float], tuple[float, float]],
     return m
 
 
-def static_sections(data: MapData, options: MapOptions,
-                    lang: str = i18n.DEFAULT_LANG) -> list[LegendSection]:
+def static_sections(
+    data: MapData, options: MapOptions, lang: str = i18n.DEFAULT_LANG
+) -> list[LegendSection]:
     """Legend sections of the base map (areas, roads, stops)."""
     sections = [boundaries.legend_section(lang, roads=data.roads is not None and options.roads)]
     if data.stops["features"] and options.stops:
@@ -508,8 +545,9 @@ def static_sections(data: MapData, options: MapOptions,
     return sections
 
 
-def build_base_map(data: MapData, options: MapOptions | None = None,
-                   lang: str = i18n.DEFAULT_LANG) -> folium.Map:
+def build_base_map(
+    data: MapData, options: MapOptions | None = None, lang: str = i18n.DEFAULT_LANG
+) -> folium.Map:
     """The static base map of a region: everything that does not change with the analysis.
 
     Parameters
@@ -530,41 +568,58 @@ def build_base_map(data: MapData, options: MapOptions | None = None,
     MapRuntime().add_to(m)
     registered: list[tuple[str, Any]] = []
 
-    gemeinden = boundaries.gemeinden_layer(data.gemeinden, attribution=data.boundary_attribution,
-                                           pane="nahraum-gemeinden",
-                                           show=opts.gemeinden,
-                                           name=i18n.t("layer_gemeinden", lang))
+    gemeinden = boundaries.gemeinden_layer(
+        data.gemeinden,
+        attribution=data.boundary_attribution,
+        pane="nahraum-gemeinden",
+        show=opts.gemeinden,
+        name=i18n.t("layer_gemeinden", lang),
+    )
     if opts.online_tiles:
-        tiles = folium.TileLayer("OpenStreetMap", name=i18n.t("layer_online", lang),
-                                 overlay=True, control=True, show=True, max_zoom=19)
+        tiles = folium.TileLayer(
+            "OpenStreetMap",
+            name=i18n.t("layer_online", lang),
+            overlay=True,
+            control=True,
+            show=True,
+            max_zoom=19,
+        )
         tiles.add_to(m)
         registered.append((tiles.layer_name, tiles))
     if data.roads is not None and opts.roads and data.roads["features"]:
-        road_layer = roads.roads_layer(data.roads, pane="nahraum-roads",
-                                       name=i18n.t("layer_roads", lang))
+        road_layer = roads.roads_layer(
+            data.roads, pane="nahraum-roads", name=i18n.t("layer_roads", lang)
+        )
         road_layer.add_to(m)
         registered.append((road_layer.layer_name, road_layer))
     gemeinden.add_to(m)
     registered.append((gemeinden.layer_name, gemeinden))
     if not opts.online_tiles:
         boundaries.basemap_layer(pane="nahraum-basemap").add_to(m)
-    kreise = boundaries.kreise_layer(data.kreise, pane="nahraum-kreise", show=opts.gemeinden,
-                                     name=i18n.t("layer_kreise", lang))
+    kreise = boundaries.kreise_layer(
+        data.kreise, pane="nahraum-kreise", show=opts.gemeinden, name=i18n.t("layer_kreise", lang)
+    )
     kreise.add_to(m)
-    labels = boundaries.labels_layer(data.labels, pane="nahraum-labels", show=opts.labels,
-                                     name=i18n.t("layer_places", lang))
+    labels = boundaries.labels_layer(
+        data.labels, pane="nahraum-labels", show=opts.labels, name=i18n.t("layer_places", lang)
+    )
     labels.add_to(m)
     registered += [(kreise.layer_name, kreise), (labels.layer_name, labels)]
     if data.stops["features"] and opts.stops:
-        stop_layer = stops.stops_layer(data.stops, pane="nahraum-stops", show=True,
-                                       name=i18n.t("layer_stops", lang))
+        stop_layer = stops.stops_layer(
+            data.stops, pane="nahraum-stops", show=True, name=i18n.t("layer_stops", lang)
+        )
         stop_layer.add_to(m)
         registered.append((stop_layer.layer_name, stop_layer))
     RegisterLayers(registered).add_to(m)
 
-    Legend(static_sections(data, opts, lang), position="bottomleft", title=i18n.t("legend", lang),
-           footer=i18n.t("legend_footer", lang),
-           collapse_below_px=LEGEND_COMPACT_BELOW_PX).add_to(m)
+    Legend(
+        static_sections(data, opts, lang),
+        position="bottomleft",
+        title=i18n.t("legend", lang),
+        footer=i18n.t("legend_footer", lang),
+        collapse_below_px=LEGEND_COMPACT_BELOW_PX,
+    ).add_to(m)
     FitRegion(data.bounds).add_to(m)
     MapStyle(workshop=opts.workshop).add_to(m)
     return localize(m)
@@ -574,12 +629,14 @@ def layer_control() -> folium.LayerControl:
     """The layer control: expanded on wide maps (projector), an icon on narrow ones."""
     control = folium.LayerControl(position="topright", collapsed=False)
     control.options["collapsed"] = JsCode(
-        f"(document.documentElement.clientWidth < {COMPACT_BELOW_PX})")
+        f"(document.documentElement.clientWidth < {COMPACT_BELOW_PX})"
+    )
     return control
 
 
-def overlay_groups(ov: Overlays, sections: Sequence[LegendSection] = (),
-                   lang: str = i18n.DEFAULT_LANG) -> list[folium.FeatureGroup]:
+def overlay_groups(
+    ov: Overlays, sections: Sequence[LegendSection] = (), lang: str = i18n.DEFAULT_LANG
+) -> list[folium.FeatureGroup]:
     """The dynamic layers of one analysis as feature groups (for ``st_folium``).
 
     Parameters
@@ -601,8 +658,12 @@ def overlay_groups(ov: Overlays, sections: Sequence[LegendSection] = (),
 
     measure = folium.FeatureGroup(name=ov.measure_name, overlay=True, control=True)
     if ov.raster is not None:
-        cells.population_layer(ov.raster, pane="nahraum-raster", name=ov.measure_name,
-                               attribution=ov.raster_attribution).add_to(measure)
+        cells.population_layer(
+            ov.raster,
+            pane="nahraum-raster",
+            name=ov.measure_name,
+            attribution=ov.raster_attribution,
+        ).add_to(measure)
     if ov.outline is not None and ov.outline["features"]:
         cells.outline_layer(ov.outline, pane="nahraum-outline").add_to(measure)
     legend_sections.append(ov.measure_legend)
@@ -615,8 +676,9 @@ def overlay_groups(ov: Overlays, sections: Sequence[LegendSection] = (),
         groups.append(choro)
 
     svc = folium.FeatureGroup(name=ov.services_name, overlay=True, control=True)
-    services.services_layer(ov.services, pane="nahraum-services", name=ov.services_name,
-                            selected=ov.selected_service).add_to(svc)
+    services.services_layer(
+        ov.services, pane="nahraum-services", name=ov.services_name, selected=ov.selected_service
+    ).add_to(svc)
     legend_sections.insert(0, ov.services_legend)
     groups.append(svc)
 
@@ -633,22 +695,31 @@ def overlay_groups(ov: Overlays, sections: Sequence[LegendSection] = (),
 
     if ov.scenario_sites is not None or ov.scenario_pins is not None:
         empty = {"type": "FeatureCollection", "features": []}
-        group, section = scenariolayers.scenario_group(ov.scenario_sites or empty,
-                                                       ov.scenario_pins or empty, lang)
+        group, section = scenariolayers.scenario_group(
+            ov.scenario_sites or empty, ov.scenario_pins or empty, lang
+        )
         groups.append(group)
         if section is not None:
             legend_sections.insert(1, section)
 
-    html = legend_html([*legend_sections, *sections], title=i18n.t("legend", lang),
-                       footer=i18n.t("legend_footer", lang))
+    html = legend_html(
+        [*legend_sections, *sections],
+        title=i18n.t("legend", lang),
+        footer=i18n.t("legend_footer", lang),
+    )
     LegendUpdate(html).add_to(measure)
-    boundaries.GemeindeState(ov.choropleth.tips if ov.choropleth else ov.tips,
-                             ov.selected_ags).add_to(measure)
+    boundaries.GemeindeState(
+        ov.choropleth.tips if ov.choropleth else ov.tips, ov.selected_ags
+    ).add_to(measure)
     return [localize(g) for g in groups]
 
 
-def build_map(data: MapData, options: MapOptions | None = None,
-              overlays: Overlays | None = None, lang: str = i18n.DEFAULT_LANG) -> folium.Map:
+def build_map(
+    data: MapData,
+    options: MapOptions | None = None,
+    overlays: Overlays | None = None,
+    lang: str = i18n.DEFAULT_LANG,
+) -> folium.Map:
     """A complete standalone map: base map, overlays and layer control in one document.
 
     Without ``overlays`` the population raster and all services are shown, so the
@@ -672,9 +743,12 @@ def build_map(data: MapData, options: MapOptions | None = None,
         name = cells.LAYER_POPULATION if lang == "de" else "Population (100 m grid)"
         legend = cells.legend_section(name=name)
         overlays = Overlays(
-            measure_name=name, raster=data.population if opts.population else None,
-            raster_attribution=settings.ATTRIBUTION["zensus"], measure_legend=legend,
-            services_name=i18n.t("layer_services", lang), services=data.services,
+            measure_name=name,
+            raster=data.population if opts.population else None,
+            raster_attribution=settings.ATTRIBUTION["zensus"],
+            measure_legend=legend,
+            services_name=i18n.t("layer_services", lang),
+            services=data.services,
             services_legend=services.legend_section(i18n.t("layer_services", lang), lang),
         )
     for group in overlay_groups(overlays, static_sections(data, opts, lang), lang):

@@ -30,15 +30,25 @@ def footprint_geojson(footprint: gpd.GeoDataFrame, simplify_m: float = 0.0) -> d
     return feature_collection(list(disp.geometry), [{} for _ in range(len(disp))])
 
 
-def footprint_layer(geojson: dict, pane: str, name: str = LAYER_FOOTPRINT,
-                    show: bool = True) -> folium.GeoJson:
+def footprint_layer(
+    geojson: dict, pane: str, name: str = LAYER_FOOTPRINT, show: bool = True
+) -> folium.GeoJson:
     """A quiet grey fill under everything, not interactive, at every zoom."""
-    style = JsCode(js_code(
-        "function(f) { return {stroke: false, fill: true, fillColor: $fill, fillOpacity: 1}; }",
-        fill=orientation.FOOTPRINT_COLOR,
-    ))
-    return folium.GeoJson(geojson, name=name, show=show, pane=pane, style=style,
-                          interactive=False, attribution=settings.ATTRIBUTION["zensus"])
+    style = JsCode(
+        js_code(
+            "function(f) { return {stroke: false, fill: true, fillColor: $fill, fillOpacity: 1}; }",
+            fill=orientation.FOOTPRINT_COLOR,
+        )
+    )
+    return folium.GeoJson(
+        geojson,
+        name=name,
+        show=show,
+        pane=pane,
+        style=style,
+        interactive=False,
+        attribution=settings.ATTRIBUTION["zensus"],
+    )
 
 
 def roads_geojson(roads: gpd.GeoDataFrame) -> dict:
@@ -46,35 +56,64 @@ def roads_geojson(roads: gpd.GeoDataFrame) -> dict:
     if roads is None or not len(roads):
         return {"type": "FeatureCollection", "features": []}
     disp = to_display(roads)
-    return feature_collection(list(disp.geometry),
-                              [{"klasse": k} for k in disp["klasse"].astype(str)])
+    return feature_collection(
+        list(disp.geometry), [{"klasse": k} for k in disp["klasse"].astype(str)]
+    )
 
 
-def roads_layer(geojson: dict, pane: str, name: str = LAYER_ROADS,
-                show: bool = True) -> folium.GeoJson:
+def roads_layer(
+    geojson: dict, pane: str, name: str = LAYER_ROADS, show: bool = True
+) -> folium.GeoJson:
     """Roads styled by class: main roads wider and darker, paths thin and light."""
     widths = {k: w for k, (_, w, _) in orientation.ROAD_CLASSES.items()}
     colors = {k: c for k, (_, _, c) in orientation.ROAD_CLASSES.items()}
-    style = JsCode(js_code(
-        "function(f) { var k = f.properties.klasse;"
-        " return {color: $colors[k] || '#b4b4b4', weight: $widths[k] || 1, opacity: 0.95,"
-        " fill: false}; }",
-        colors=colors, widths=widths,
-    ))
-    return folium.GeoJson(geojson, name=name, show=show, pane=pane, style=style,
-                          interactive=False, attribution=settings.ATTRIBUTION["osm"])
+    style = JsCode(
+        js_code(
+            "function(f) { var k = f.properties.klasse;"
+            " return {color: $colors[k] || '#b4b4b4', weight: $widths[k] || 1, opacity: 0.95,"
+            " fill: false}; }",
+            colors=colors,
+            widths=widths,
+        )
+    )
+    return folium.GeoJson(
+        geojson,
+        name=name,
+        show=show,
+        pane=pane,
+        style=style,
+        interactive=False,
+        attribution=settings.ATTRIBUTION["osm"],
+    )
 
 
-def basemap_tile_layer(url: str, attribution: str, name: str = LAYER_BASEMAP,
-                       minzoom: int = 0, maxzoom: int = 18, show: bool = True
-                       ) -> folium.TileLayer:
+def basemap_tile_layer(
+    url: str,
+    attribution: str,
+    name: str = LAYER_BASEMAP,
+    minzoom: int = 0,
+    maxzoom: int = 18,
+    show: bool = True,
+) -> folium.TileLayer:
     """A tile layer for a local basemap served by :class:`geo.tiles.TileServer`.
 
     Raises ValueError for a URL that is not on loopback (the map stays offline).
     """
-    if not (url.startswith("http://127.0.0.1:") or url.startswith("http://[::1]:")
-            or url.startswith("http://localhost:")):
+    if not (
+        url.startswith("http://127.0.0.1:")
+        or url.startswith("http://[::1]:")
+        or url.startswith("http://localhost:")
+    ):
         raise ValueError("basemap URL must be a loopback address")
-    return folium.TileLayer(tiles=url, attr=attribution, name=name, overlay=False,
-                            control=True, show=show, min_zoom=7, max_zoom=max(maxzoom, 7),
-                            max_native_zoom=maxzoom, min_native_zoom=minzoom)
+    return folium.TileLayer(
+        tiles=url,
+        attr=attribution,
+        name=name,
+        overlay=False,
+        control=True,
+        show=show,
+        min_zoom=7,
+        max_zoom=max(maxzoom, 7),
+        max_native_zoom=maxzoom,
+        min_native_zoom=minzoom,
+    )

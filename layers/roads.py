@@ -51,20 +51,32 @@ def roads_geojson(network: Any, simplify_m: float = SIMPLIFY_M) -> dict:
     if len(u) == 0:
         return {"type": "FeatureCollection", "features": []}
     a, b, _ = orientation.undirected_arcs(u, v, int(network.n_nodes))
-    merged = orientation.merge_segments(np.asarray(network.x), np.asarray(network.y), a, b,
-                                        simplify_m)
+    merged = orientation.merge_segments(
+        np.asarray(network.x), np.asarray(network.y), a, b, simplify_m
+    )
     to_deg = Transformer.from_crs(settings.CRS_METRIC, settings.CRS_DISPLAY, always_xy=True)
-    merged = shapely.transform(merged, lambda c: np.column_stack(to_deg.transform(c[:, 0],
-                                                                                  c[:, 1])))
+    merged = shapely.transform(
+        merged, lambda c: np.column_stack(to_deg.transform(c[:, 0], c[:, 1]))
+    )
     return feature_collection([merged], [{}])
 
 
-def roads_layer(geojson: dict, pane: str, name: str = LAYER_ROADS,
-                show: bool = True) -> folium.GeoJson:
+def roads_layer(
+    geojson: dict, pane: str, name: str = LAYER_ROADS, show: bool = True
+) -> folium.GeoJson:
     """Thin grey lines on the base map, not interactive (canvas-free SVG)."""
-    style = JsCode(js_code(
-        "function(f) { return {color: $line, weight: 1, opacity: 0.9, fill: false}; }",
-        line=ROAD_LINE,
-    ))
-    return folium.GeoJson(geojson, name=name, show=show, pane=pane, style=style,
-                          interactive=False, attribution=settings.ATTRIBUTION["osm"])
+    style = JsCode(
+        js_code(
+            "function(f) { return {color: $line, weight: 1, opacity: 0.9, fill: false}; }",
+            line=ROAD_LINE,
+        )
+    )
+    return folium.GeoJson(
+        geojson,
+        name=name,
+        show=show,
+        pane=pane,
+        style=style,
+        interactive=False,
+        attribution=settings.ATTRIBUTION["osm"],
+    )

@@ -18,21 +18,27 @@ import geopandas as gpd
 from folium.utilities import JsCode
 
 from geo import settings
-from layers import i18n
 from layers._html import esc, feature_collection, js_code, table_html, to_display
 from layers.legend import LegendEntry, LegendSection
+from present import i18n
 
 MARKER_PX = 30
 PIN_PX = 26
 PIN_TOOLTIP_MAX = 80  # characters of a pin's text in its tooltip (the popup has all)
 PLAN_COLOR_UNKNOWN = "#444444"
 # Colour-blind-safe (Okabe–Ito) colours and symbols of the pin kinds.
-PIN_STYLE: dict[str, tuple[str, str]] = {"missing": ("#D55E00", "!"),
-                                         "known": ("#009E73", "✓"),
-                                         "too_far": ("#CC79A7", "↔")}
-SITE_CLASSES: dict[str, str] = {"add_site": "plan", "outreach_day": "plan",
-                                "mobile_service": "plan", "move_site": "moved",
-                                "close_site": "closed"}
+PIN_STYLE: dict[str, tuple[str, str]] = {
+    "missing": ("#D55E00", "!"),
+    "known": ("#009E73", "✓"),
+    "too_far": ("#CC79A7", "↔"),
+}
+SITE_CLASSES: dict[str, str] = {
+    "add_site": "plan",
+    "outreach_day": "plan",
+    "mobile_service": "plan",
+    "move_site": "moved",
+    "close_site": "closed",
+}
 
 SCENARIO_CSS = """
 .nahraum-scenario-marker { background: none; border: none; }
@@ -77,25 +83,32 @@ def sites_geojson(frame: gpd.GeoDataFrame, lang: str = i18n.DEFAULT_LANG) -> dic
         category = str(getattr(row, "category", "") or "")
         sub = str(getattr(row, "subcategory", "") or "")
         cls = SITE_CLASSES.get(str(row.change_type), "plan")
-        color = (settings.CATEGORIES[category].color if category in settings.CATEGORIES
-                 else PLAN_COLOR_UNKNOWN)
+        color = (
+            settings.CATEGORIES[category].color
+            if category in settings.CATEGORIES
+            else PLAN_COLOR_UNKNOWN
+        )
         ctype = str(row.change_type)
         status = i18n.t(f"ct_{ctype}" if ctype in SITE_CLASSES else f"plan_{cls}", lang)
         name = esc(row.name)
         tooltip = f"<b>{name}</b><br>{esc(status)}"
-        rows = [(i18n.t("plan_kind", lang), esc(_kind_label(category, sub, lang))),
-                (i18n.t("plan_change", lang), esc(getattr(row, "scenario_change", ""))),
-                ("ID", esc(row.id))]
-        popup = (f'<div class="nahraum-popup"><h4>{name}</h4>'
-                 f"{table_html(r for r in rows if r[1])}</div>")
-        props.append({"id": str(row.id), "cls": cls, "color": color, "tooltip": tooltip,
-                      "popup": popup})
+        rows = [
+            (i18n.t("plan_kind", lang), esc(_kind_label(category, sub, lang))),
+            (i18n.t("plan_change", lang), esc(getattr(row, "scenario_change", ""))),
+            ("ID", esc(row.id)),
+        ]
+        popup = (
+            f'<div class="nahraum-popup"><h4>{name}</h4>{table_html(r for r in rows if r[1])}</div>'
+        )
+        props.append(
+            {"id": str(row.id), "cls": cls, "color": color, "tooltip": tooltip, "popup": popup}
+        )
     return feature_collection(shown.geometry, props)
 
 
 def pin_tooltip(kind: str, text: str, lang: str = i18n.DEFAULT_LANG) -> str:
     """Escaped tooltip HTML of a pin: its kind and the start of its text."""
-    short = text if len(text) <= PIN_TOOLTIP_MAX else text[:PIN_TOOLTIP_MAX - 1] + "…"
+    short = text if len(text) <= PIN_TOOLTIP_MAX else text[: PIN_TOOLTIP_MAX - 1] + "…"
     label = pin_label(kind, lang)
     return f"<b>{esc(label)}</b>" + (f"<br>{esc(short)}" if short.strip() else "")
 
@@ -105,8 +118,11 @@ def pin_label(kind: str, lang: str = i18n.DEFAULT_LANG) -> str:
     return i18n.t(f"pin_{kind}", lang) if kind in settings.PIN_KINDS else str(kind)
 
 
-def pins_geojson(frame: gpd.GeoDataFrame, lang: str = i18n.DEFAULT_LANG,
-                 pending: Sequence[tuple[float, float]] = ()) -> dict:
+def pins_geojson(
+    frame: gpd.GeoDataFrame,
+    lang: str = i18n.DEFAULT_LANG,
+    pending: Sequence[tuple[float, float]] = (),
+) -> dict:
     """Display GeoJSON of the pins (``geo.scenario.pins_frame``) plus pending clicks.
 
     ``pending``: (lon, lat) of clicks that still wait for their form (drawn hollow).
@@ -119,28 +135,45 @@ def pins_geojson(frame: gpd.GeoDataFrame, lang: str = i18n.DEFAULT_LANG,
             color, symbol = PIN_STYLE.get(str(row.kind), ("#444444", "?"))
             text = str(row.text or "")
             body = esc(text).replace("\n", "<br>")
-            popup = (f'<div class="nahraum-popup"><h4>{esc(pin_label(str(row.kind), lang))}</h4>'
-                     f"<div>{body}</div></div>")
+            popup = (
+                f'<div class="nahraum-popup"><h4>{esc(pin_label(str(row.kind), lang))}</h4>'
+                f"<div>{body}</div></div>"
+            )
             geoms.append(row.geometry)
-            props.append({"id": str(row.id), "color": color, "symbol": symbol,
-                          "tooltip": pin_tooltip(str(row.kind), text, lang), "popup": popup,
-                          "pending": False})
+            props.append(
+                {
+                    "id": str(row.id),
+                    "color": color,
+                    "symbol": symbol,
+                    "tooltip": pin_tooltip(str(row.kind), text, lang),
+                    "popup": popup,
+                    "pending": False,
+                }
+            )
     if pending:
         import shapely
 
         for lon, lat in pending:
             geoms.append(shapely.Point(float(lon), float(lat)))
-            props.append({"id": "", "color": "#ffffff", "symbol": "+",
-                          "tooltip": esc(i18n.t("plan_pending", lang)), "popup": "",
-                          "pending": True})
+            props.append(
+                {
+                    "id": "",
+                    "color": "#ffffff",
+                    "symbol": "+",
+                    "tooltip": esc(i18n.t("plan_pending", lang)),
+                    "popup": "",
+                    "pending": True,
+                }
+            )
     return feature_collection(geoms, props)
 
 
 def sites_layer(geojson: dict, pane: str, name: str) -> folium.GeoJson:
     """Star (planned/moved) or crossed-out (closed) markers with tooltip and popup."""
     half = MARKER_PX // 2
-    point_to_layer = JsCode(js_code(
-        """function(feature, latlng) {
+    point_to_layer = JsCode(
+        js_code(
+            """function(feature, latlng) {
             var p = feature.properties;
             var el = document.createElement('span');
             el.className = 'nahraum-plan nahraum-plan-' + p.cls;
@@ -150,20 +183,27 @@ def sites_layer(geojson: dict, pane: str, name: str) -> folium.GeoJson:
             return L.marker(latlng, {pane: $pane, riseOnHover: true, zIndexOffset: 500,
                 icon: L.divIcon({html: el, className: 'nahraum-scenario-marker',
                                  iconSize: [$size, $size], iconAnchor: [$half, $half]})});
-        }""", pane=pane, size=MARKER_PX, half=half))
+        }""",
+            pane=pane,
+            size=MARKER_PX,
+            half=half,
+        )
+    )
     on_each = JsCode("""function(feature, layer) {
         layer.bindTooltip(feature.properties.tooltip, {direction: 'right',
                                                        className: 'nahraum-tooltip'});
         layer.bindPopup(feature.properties.popup, {maxWidth: 380, autoPan: false});
     }""")
-    return folium.GeoJson(geojson, name=name, pane=pane, pointToLayer=point_to_layer,
-                          on_each_feature=on_each)
+    return folium.GeoJson(
+        geojson, name=name, pane=pane, pointToLayer=point_to_layer, on_each_feature=on_each
+    )
 
 
 def pins_layer(geojson: dict, pane: str, name: str) -> folium.GeoJson:
     """Pin markers (drop shape, symbol per kind) with escaped tooltip and popup."""
-    point_to_layer = JsCode(js_code(
-        """function(feature, latlng) {
+    point_to_layer = JsCode(
+        js_code(
+            """function(feature, latlng) {
             var p = feature.properties;
             var el = document.createElement('span');
             el.className = 'nahraum-pin' + (p.pending ? ' nahraum-pin-pending' : '');
@@ -175,7 +215,11 @@ def pins_layer(geojson: dict, pane: str, name: str) -> folium.GeoJson:
             return L.marker(latlng, {pane: $pane, riseOnHover: true, zIndexOffset: 400,
                 icon: L.divIcon({html: el, className: 'nahraum-scenario-marker',
                                  iconSize: [$size, $size], iconAnchor: [$size / 2, $size]})});
-        }""", pane=pane, size=PIN_PX))
+        }""",
+            pane=pane,
+            size=PIN_PX,
+        )
+    )
     on_each = JsCode("""function(feature, layer) {
         layer.bindTooltip(feature.properties.tooltip, {direction: 'right',
                                                        className: 'nahraum-tooltip'});
@@ -183,8 +227,9 @@ def pins_layer(geojson: dict, pane: str, name: str) -> folium.GeoJson:
             layer.bindPopup(feature.properties.popup, {maxWidth: 380, autoPan: false});
         }
     }""")
-    return folium.GeoJson(geojson, name=name, pane=pane, pointToLayer=point_to_layer,
-                          on_each_feature=on_each)
+    return folium.GeoJson(
+        geojson, name=name, pane=pane, pointToLayer=point_to_layer, on_each_feature=on_each
+    )
 
 
 def plan_marker_html(cls: str, color: str = PLAN_COLOR_UNKNOWN) -> str:
@@ -199,19 +244,29 @@ def pin_marker_html(kind: str) -> str:
     return f'<span class="nahraum-pin" style="--c:{color}"><b>{esc(symbol)}</b></span>'
 
 
-def legend_section(name: str, lang: str = i18n.DEFAULT_LANG, classes: Sequence[str] = (),
-                   pin_kinds: Sequence[str] = ()) -> LegendSection:
+def legend_section(
+    name: str,
+    lang: str = i18n.DEFAULT_LANG,
+    classes: Sequence[str] = (),
+    pin_kinds: Sequence[str] = (),
+) -> LegendSection:
     """Legend rows of the scenario symbols in use (planned, moved, closed, pin kinds)."""
-    entries = [LegendEntry(i18n.t(f"plan_{c}", lang), plan_marker_html(c))
-               for c in ("plan", "moved", "closed") if c in classes]
-    entries += [LegendEntry(pin_label(k, lang), pin_marker_html(k))
-                for k in settings.PIN_KINDS if k in pin_kinds]
-    return LegendSection(title=i18n.t("lg_scenario", lang), entries=tuple(entries),
-                         layer_name=name)
+    entries = [
+        LegendEntry(i18n.t(f"plan_{c}", lang), plan_marker_html(c))
+        for c in ("plan", "moved", "closed")
+        if c in classes
+    ]
+    entries += [
+        LegendEntry(pin_label(k, lang), pin_marker_html(k))
+        for k in settings.PIN_KINDS
+        if k in pin_kinds
+    ]
+    return LegendSection(title=i18n.t("lg_scenario", lang), entries=tuple(entries), layer_name=name)
 
 
-def scenario_group(sites: dict, pins: dict, lang: str = i18n.DEFAULT_LANG
-                   ) -> tuple[folium.FeatureGroup, LegendSection | None]:
+def scenario_group(
+    sites: dict, pins: dict, lang: str = i18n.DEFAULT_LANG
+) -> tuple[folium.FeatureGroup, LegendSection | None]:
     """One feature group with the scenario's sites and pins, and its legend section."""
     name = i18n.t("layer_scenario", lang)
     group = folium.FeatureGroup(name=name, overlay=True, control=True)
@@ -229,5 +284,15 @@ def scenario_group(sites: dict, pins: dict, lang: str = i18n.DEFAULT_LANG
     return group, legend
 
 
-__all__ = ["sites_geojson", "pins_geojson", "pin_tooltip", "pin_label", "sites_layer",
-           "pins_layer", "legend_section", "scenario_group", "SCENARIO_CSS", "PIN_STYLE"]
+__all__ = [
+    "sites_geojson",
+    "pins_geojson",
+    "pin_tooltip",
+    "pin_label",
+    "sites_layer",
+    "pins_layer",
+    "legend_section",
+    "scenario_group",
+    "SCENARIO_CSS",
+    "PIN_STYLE",
+]

@@ -16,7 +16,6 @@ import geopandas as gpd
 from folium.utilities import JsCode
 
 from geo import settings
-from layers import i18n
 from layers._assets import symbol_svg
 from layers._html import (
     esc,
@@ -28,6 +27,7 @@ from layers._html import (
     to_display,
 )
 from layers.legend import LegendEntry, LegendSection
+from present import i18n
 
 LAYER_SERVICES = "Angebote"
 UNKNOWN_COLOR = "#777777"
@@ -113,9 +113,11 @@ def popup_html(row: Mapping, lang: str = i18n.DEFAULT_LANG) -> str:
         (i18n.t("sp_status", lang), esc(row.get("status"))),
         (i18n.t("sp_source", lang), link_html(row.get("source")) if row.get("source") else ""),
     ]
-    return (f'<div class="nahraum-popup"><h4><span class="nahraum-dot" '
-            f'style="background:{color};border-color:{color}"></span>{esc(row.get("name"))}</h4>'
-            f"{table_html(rows)}</div>")
+    return (
+        f'<div class="nahraum-popup"><h4><span class="nahraum-dot" '
+        f'style="background:{color};border-color:{color}"></span>{esc(row.get("name"))}</h4>'
+        f"{table_html(rows)}</div>"
+    )
 
 
 def services_geojson(services: gpd.GeoDataFrame, lang: str = i18n.DEFAULT_LANG) -> dict:
@@ -154,17 +156,19 @@ def services_geojson(services: gpd.GeoDataFrame, lang: str = i18n.DEFAULT_LANG) 
         record = row.to_dict()
         _, color, _ = _category(record.get("category"), lang)
         sid = str(record.get("id", ""))
-        props.append({
-            "id": sid,
-            "name": str(record.get("name", "")),
-            "category": str(record.get("category", "")),
-            "color": color,
-            "precise": record.get("precision") in PRECISE,
-            "dx": dx,
-            "dy": dy,
-            "popup": popup_html(record, lang),
-            "tooltip": f"<b>{esc(record.get('name'))}</b>{ref_html('svc', sid)}",
-        })
+        props.append(
+            {
+                "id": sid,
+                "name": str(record.get("name", "")),
+                "category": str(record.get("category", "")),
+                "color": color,
+                "precise": record.get("precision") in PRECISE,
+                "dx": dx,
+                "dy": dy,
+                "popup": popup_html(record, lang),
+                "tooltip": f"<b>{esc(record.get('name'))}</b>{ref_html('svc', sid)}",
+            }
+        )
     return feature_collection(shown.geometry, props)
 
 
@@ -181,9 +185,13 @@ def marker_html(color: str, symbol: str | None, precise: bool) -> str:
     return f'<span class="{cls}" style="--c:{color}">{inner}</span>'
 
 
-
-def services_layer(geojson: dict, pane: str, show: bool = True, name: str = LAYER_SERVICES,
-                   selected: str | None = None) -> folium.GeoJson:
+def services_layer(
+    geojson: dict,
+    pane: str,
+    show: bool = True,
+    name: str = LAYER_SERVICES,
+    selected: str | None = None,
+) -> folium.GeoJson:
     """Service markers: ``L.divIcon`` per feature, tooltip with the name, popup on click.
 
     Parameters
@@ -201,8 +209,9 @@ def services_layer(geojson: dict, pane: str, show: bool = True, name: str = LAYE
         when the layer is redrawn (after the app reran for the click).
     """
     half = MARKER_PX // 2
-    point_to_layer = JsCode(js_code(
-        """function(feature, latlng) {
+    point_to_layer = JsCode(
+        js_code(
+            """function(feature, latlng) {
             var p = feature.properties;
             var symbols = $symbols;
             var el = document.createElement('span');
@@ -219,10 +228,17 @@ def services_layer(geojson: dict, pane: str, show: bool = True, name: str = LAYE
                                  popupAnchor: [p.dx, p.dy - $half],
                                  tooltipAnchor: [p.dx + $half, p.dy]})
             });
-        }""", symbols=_symbols(), pane=pane, size=MARKER_PX, half=half, selected=selected,
-    ))
-    on_each = JsCode(js_code(
-        """function(feature, layer) {
+        }""",
+            symbols=_symbols(),
+            pane=pane,
+            size=MARKER_PX,
+            half=half,
+            selected=selected,
+        )
+    )
+    on_each = JsCode(
+        js_code(
+            """function(feature, layer) {
             layer.bindTooltip(feature.properties.tooltip,
                               {direction: 'right', className: 'nahraum-tooltip'});
             layer.bindPopup(feature.properties.popup, {maxWidth: 380, autoPan: false});
@@ -231,21 +247,34 @@ def services_layer(geojson: dict, pane: str, show: bool = True, name: str = LAYE
                     setTimeout(function() { if (layer._map) { layer.openPopup(); } }, 0);
                 });
             }
-        }""", selected=selected,
-    ))
-    return folium.GeoJson(geojson, name=name, show=show, pane=pane,
-                          pointToLayer=point_to_layer, on_each_feature=on_each,
-                          attribution=settings.ATTRIBUTION["services"])
+        }""",
+            selected=selected,
+        )
+    )
+    return folium.GeoJson(
+        geojson,
+        name=name,
+        show=show,
+        pane=pane,
+        pointToLayer=point_to_layer,
+        on_each_feature=on_each,
+        attribution=settings.ATTRIBUTION["services"],
+    )
 
 
-def legend_section(name: str = LAYER_SERVICES, lang: str = i18n.DEFAULT_LANG,
-                   categories: Sequence[str] | None = None) -> LegendSection:
+def legend_section(
+    name: str = LAYER_SERVICES,
+    lang: str = i18n.DEFAULT_LANG,
+    categories: Sequence[str] | None = None,
+) -> LegendSection:
     """Legend rows: one per category (``categories``: only these), plus the hollow marker."""
     codes = [c for c in settings.CATEGORIES if categories is None or c in categories]
-    entries = [LegendEntry(i18n.category_label(code, lang),
-                           marker_html(settings.CATEGORIES[code].color,
-                                       settings.CATEGORIES[code].symbol, True))
-               for code in codes]
+    entries = [
+        LegendEntry(
+            i18n.category_label(code, lang),
+            marker_html(settings.CATEGORIES[code].color, settings.CATEGORIES[code].symbol, True),
+        )
+        for code in codes
+    ]
     entries.append(LegendEntry(i18n.t("lg_imprecise", lang), marker_html("#444444", None, False)))
-    return LegendSection(title=i18n.t("lg_services", lang), entries=tuple(entries),
-                         layer_name=name)
+    return LegendSection(title=i18n.t("lg_services", lang), entries=tuple(entries), layer_name=name)

@@ -7,9 +7,9 @@ import geopandas as gpd
 from folium.utilities import JsCode
 
 from geo import settings
-from layers import i18n
 from layers._html import esc, feature_collection, js_code, to_display
 from layers.legend import LegendEntry, LegendSection, circle_swatch
+from present import i18n
 
 LAYER_STOPS = "Haltestellen (ÖPNV)"
 STOP_COLOR = "#1f3a93"
@@ -50,8 +50,11 @@ def stops_geojson(stops: gpd.GeoDataFrame, lang: str = i18n.DEFAULT_LANG) -> dic
     shown = to_display(stops[stops.geometry.notna() & ~stops.geometry.is_empty])
     props = []
     for _, row in shown.iterrows():
-        served = [en if i18n.lang_of(lang) == "en" else de for key, de, en in PRODUCTS
-                  if key in row and _truthy(row[key])]
+        served = [
+            en if i18n.lang_of(lang) == "en" else de
+            for key, de, en in PRODUCTS
+            if key in row and _truthy(row[key])
+        ]
         rail = any(key in row and _truthy(row[key]) for key in ("national", "regional", "suburban"))
         try:
             weight = float(row.get("weight", 0) or 0)
@@ -59,16 +62,19 @@ def stops_geojson(stops: gpd.GeoDataFrame, lang: str = i18n.DEFAULT_LANG) -> dic
             weight = 0.0
         radius = 3.0 + min(max(weight, 0.0), 1.0) * 5.0
         products = esc(", ".join(served)) if served else "–"
-        props.append({
-            "tooltip": f"<b>{esc(row.get('name'))}</b><br>{products}",
-            "rail": bool(rail),
-            "r": round(radius, 1),
-        })
+        props.append(
+            {
+                "tooltip": f"<b>{esc(row.get('name'))}</b><br>{products}",
+                "rail": bool(rail),
+                "r": round(radius, 1),
+            }
+        )
     return feature_collection(shown.geometry, props)
 
 
-def stops_layer(geojson: dict, pane: str, show: bool = False,
-                name: str = LAYER_STOPS) -> folium.GeoJson:
+def stops_layer(
+    geojson: dict, pane: str, show: bool = False, name: str = LAYER_STOPS
+) -> folium.GeoJson:
     """Circle markers (SVG paths, no DOM markers); rail stations red, others blue.
 
     Parameters
@@ -82,23 +88,34 @@ def stops_layer(geojson: dict, pane: str, show: bool = False,
     name : str
         Layer name in the layer control.
     """
-    point_to_layer = JsCode(js_code(
-        """function(feature, latlng) {
+    point_to_layer = JsCode(
+        js_code(
+            """function(feature, latlng) {
             var p = feature.properties;
             return L.circleMarker(latlng, {
                 pane: $pane, radius: p.r, weight: 1, color: '#ffffff', opacity: 0.9,
                 fillColor: p.rail ? $rail : $other, fillOpacity: 0.85, className: 'nahraum-stop'
             });
-        }""", pane=pane, rail=RAIL_COLOR, other=STOP_COLOR,
-    ))
+        }""",
+            pane=pane,
+            rail=RAIL_COLOR,
+            other=STOP_COLOR,
+        )
+    )
     on_each = JsCode(
         """function(feature, layer) {
             layer.bindTooltip(feature.properties.tooltip, {className: 'nahraum-tooltip'});
         }"""
     )
-    return folium.GeoJson(geojson, name=name, show=show, pane=pane,
-                          pointToLayer=point_to_layer, on_each_feature=on_each,
-                          attribution=settings.ATTRIBUTION["stops"])
+    return folium.GeoJson(
+        geojson,
+        name=name,
+        show=show,
+        pane=pane,
+        pointToLayer=point_to_layer,
+        on_each_feature=on_each,
+        attribution=settings.ATTRIBUTION["stops"],
+    )
 
 
 def legend_section(name: str = LAYER_STOPS, lang: str = i18n.DEFAULT_LANG) -> LegendSection:

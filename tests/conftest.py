@@ -13,8 +13,9 @@ from geo import settings
 def unit_speed(monkeypatch):
     """Fallback model with 1 minute = 60 m straight line (3.6 km/h on foot, detour factor 1)."""
     monkeypatch.setitem(settings.DETOUR_FACTORS, "walk", 1.0)
-    monkeypatch.setitem(settings.MODES, "walk",
-                        dataclasses.replace(settings.MODES["walk"], speed_kmh=3.6))
+    monkeypatch.setitem(
+        settings.MODES, "walk", dataclasses.replace(settings.MODES["walk"], speed_kmh=3.6)
+    )
 
 
 @pytest.fixture(scope="session")

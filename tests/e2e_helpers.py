@@ -36,10 +36,18 @@ DEFAULT_REGION = "default"
 START_TIMEOUT_S = 180.0
 MAP_TIMEOUT_MS = 90_000
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-default-apps", "--disable-domain-reliability",
-                 "--metrics-recording-only", "--no-pings"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-default-apps",
+    "--disable-domain-reliability",
+    "--metrics-recording-only",
+    "--no-pings",
+]
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
 FOLIUM_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
 
@@ -89,8 +97,10 @@ def _wait_healthy(url: str, process: subprocess.Popen, log_path: Path) -> None:
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"App beendet (Code {process.returncode}):\n"
-                               + log_path.read_text(errors="replace")[-4000:])
+            raise RuntimeError(
+                f"App beendet (Code {process.returncode}):\n"
+                + log_path.read_text(errors="replace")[-4000:]
+            )
         try:
             with opener.open(f"{url}/_stcore/health", timeout=2) as resp:
                 if resp.status == 200:
@@ -98,8 +108,10 @@ def _wait_healthy(url: str, process: subprocess.Popen, log_path: Path) -> None:
         except OSError:
             pass
         time.sleep(0.3)
-    raise RuntimeError(f"App antwortet nicht binnen {START_TIMEOUT_S:.0f} s:\n"
-                       + log_path.read_text(errors="replace")[-4000:])
+    raise RuntimeError(
+        f"App antwortet nicht binnen {START_TIMEOUT_S:.0f} s:\n"
+        + log_path.read_text(errors="replace")[-4000:]
+    )
 
 
 def start_app(workdir: Path, port: int | None = None, command: str | None = None) -> AppServer:
@@ -127,10 +139,20 @@ def start_app(workdir: Path, port: int | None = None, command: str | None = None
     for var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
         env.pop(var, None)
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(app_command(port, command), cwd=REPO_ROOT, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
-    server = AppServer(url=f"http://localhost:{port}", process=process, log_path=log_path,
-                       netguard_log=netguard_log)
+        process = subprocess.Popen(
+            app_command(port, command),
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = AppServer(
+        url=f"http://localhost:{port}",
+        process=process,
+        log_path=log_path,
+        netguard_log=netguard_log,
+    )
     try:
         _wait_healthy(server.url, process, log_path)
     except Exception:
@@ -257,15 +279,21 @@ def wait_for_map_state(page, predicate_js: str, timeout_ms: int = MAP_TIMEOUT_MS
         page.wait_for_timeout(250)
 
 
-def open_app(browser, url: str, recorder: OutsideRecorder | None = None,
-             viewport: tuple[int, int] = (1920, 1080), sent_frames: list | None = None):
+def open_app(
+    browser,
+    url: str,
+    recorder: OutsideRecorder | None = None,
+    viewport: tuple[int, int] = (1920, 1080),
+    sent_frames: list | None = None,
+):
     """New context and page on the app; returns ``(context, page, frame)`` with the map drawn.
 
     ``sent_frames`` collects every WebSocket message the browser sends to the app server
     (a script rerun is requested by such a message).
     """
-    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]},
-                                  service_workers="block")
+    context = browser.new_context(
+        viewport={"width": viewport[0], "height": viewport[1]}, service_workers="block"
+    )
     if recorder is not None:
         recorder.attach(context)
     page = context.new_page()
@@ -365,8 +393,7 @@ def browser():
     if not Path(CHROMIUM).exists():
         pytest.skip(f"Chromium fehlt: {CHROMIUM}")
     with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                      headless=True)
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
             yield chromium
         finally:

@@ -20,6 +20,7 @@ from geo import analysis, settings, traveltime
 from geo._errors import InputError
 from geo.analysis import AnalysisParams, analyze
 from geo.network import Network
+from present import describe
 
 M = 60.0  # metres per minute in the hand-computed layout (3.6 km/h, detour factor 1)
 
@@ -31,30 +32,47 @@ def _box(x0_min: float, x1_min: float):
     return shapely.box(x0_min * M, -10 * M, x1_min * M, 10 * M)
 
 
-def make_region(cells: list[tuple[float, float, str, float]],
-                services: list[dict], gemeinden: list[tuple[str, str, object]] | None = None,
-                name: str = "test") -> SimpleNamespace:
+def make_region(
+    cells: list[tuple[float, float, str, float]],
+    services: list[dict],
+    gemeinden: list[tuple[str, str, object]] | None = None,
+    name: str = "test",
+) -> SimpleNamespace:
     """Region-like object: cells (x_m, y_m, ags, pop), services (dicts with x/y in metres)."""
     cell_df = pd.DataFrame(cells, columns=["x", "y", "ags", "pop"])
     if gemeinden is None:
         gemeinden = [("01", "A", _box(-1e6 / M, 1e6 / M))]
-    gem = gpd.GeoDataFrame({"ags": [g[0] for g in gemeinden], "name": [g[1] for g in gemeinden]},
-                           geometry=[g[2] for g in gemeinden], crs=settings.CRS_METRIC)
+    gem = gpd.GeoDataFrame(
+        {"ags": [g[0] for g in gemeinden], "name": [g[1] for g in gemeinden]},
+        geometry=[g[2] for g in gemeinden],
+        crs=settings.CRS_METRIC,
+    )
     rows, geoms = [], []
     for i, s in enumerate(services):
-        rows.append({"id": s.get("id", f"s{i}"), "name": s.get("name", f"Angebot {i}"),
-                     "category": s.get("category", "Familie"),
-                     "subcategory": s.get("subcategory", "Familienzentrum"),
-                     "capacity": s.get("capacity", np.nan),
-                     "precision": s.get("precision", "coordinates")})
+        rows.append(
+            {
+                "id": s.get("id", f"s{i}"),
+                "name": s.get("name", f"Angebot {i}"),
+                "category": s.get("category", "Familie"),
+                "subcategory": s.get("subcategory", "Familienzentrum"),
+                "capacity": s.get("capacity", np.nan),
+                "precision": s.get("precision", "coordinates"),
+            }
+        )
         geoms.append(None if s.get("x") is None else shapely.Point(s["x"], s["y"]))
-    svc = gpd.GeoDataFrame(pd.DataFrame(rows, columns=["id", "name", "category", "subcategory",
-                                                       "capacity", "precision"]),
-                           geometry=gpd.GeoSeries(geoms, crs=settings.CRS_METRIC))
-    meta = {"sources": [{"name": "Testdaten", "date": "2025", "attribution": "Test"}],
-            "content_hash": "abc"}
-    return SimpleNamespace(name=name, label="Testregion", cells=cell_df, gemeinden=gem,
-                           services=svc, meta=meta)
+    svc = gpd.GeoDataFrame(
+        pd.DataFrame(
+            rows, columns=["id", "name", "category", "subcategory", "capacity", "precision"]
+        ),
+        geometry=gpd.GeoSeries(geoms, crs=settings.CRS_METRIC),
+    )
+    meta = {
+        "sources": [{"name": "Testdaten", "date": "2025", "attribution": "Test"}],
+        "content_hash": "abc",
+    }
+    return SimpleNamespace(
+        name=name, label="Testregion", cells=cell_df, gemeinden=gem, services=svc, meta=meta
+    )
 
 
 @pytest.fixture
@@ -65,16 +83,24 @@ def line_region(unit_speed):
     C = [35, 40) has no cell. A Jugend service (s2) and a Familie service without a
     location (s3) must both be ignored for kinds=("Familie",).
     """
-    cells = [(0 * M, 0.0, "A1", 10.0), (4 * M, 0.0, "A1", 20.0), (10 * M, 0.0, "B2", 30.0),
-             (18 * M, 0.0, "B2", 40.0), (30 * M, 0.0, "B2", 50.0)]
+    cells = [
+        (0 * M, 0.0, "A1", 10.0),
+        (4 * M, 0.0, "A1", 20.0),
+        (10 * M, 0.0, "B2", 30.0),
+        (18 * M, 0.0, "B2", 40.0),
+        (30 * M, 0.0, "B2", 50.0),
+    ]
     services = [
         {"id": "s0", "x": 0.0, "y": 0.0, "capacity": 2.0, "subcategory": "Familienzentrum"},
         {"id": "s1", "x": 10 * M, "y": 0.0, "subcategory": "Kita"},
         {"id": "s2", "x": 4 * M, "y": 0.0, "category": "Jugend", "subcategory": "Jugendclub"},
         {"id": "s3", "x": None, "y": None, "precision": "not_found", "subcategory": "Kita"},
     ]
-    gemeinden = [("A1", "Adorf", _box(-2, 7)), ("B2", "Bstadt", _box(7, 35)),
-                 ("C3", "Cfeld", _box(35, 40))]
+    gemeinden = [
+        ("A1", "Adorf", _box(-2, 7)),
+        ("B2", "Bstadt", _box(7, 35)),
+        ("C3", "Cfeld", _box(35, 40)),
+    ]
     return make_region(cells, services, gemeinden)
 
 
@@ -199,8 +225,13 @@ def test_metadata_traces_parameters_capacity_and_sources(line_region):
     res = analyze(line_region, params())
     meta = res.metadata
     assert meta["params"]["kinds"] == ["Familie"] and meta["threshold_min"] == 6.0
-    assert "Kapazität unbekannt: je Angebot 1 angesetzt (1 Angebot)" in meta["notes"]
-    assert any("ohne Standort" in n for n in meta["notes"])  # s3
+    assert {"code": "capacity_unknown", "n": 1, "capacity": 1.0} in meta["notes"]
+    words = describe.notes_text(meta["notes"])
+    assert "Kapazität unbekannt: je Angebot 1 angesetzt (1 Angebot)" in words
+    assert any("ohne Standort" in n for n in words)  # s3
+    assert "Capacity unknown: 1 per service assumed (1 service)" in describe.notes_text(
+        meta["notes"], "en"
+    )
     assert meta["sources"][0]["name"] == "Testdaten" and meta["content_hash"] == "abc"
     assert meta["model"].startswith("Luftlinie × Umwegfaktor 1") and res.model == meta["model"]
     assert meta["service_ids"] == ["s0", "s1"]
@@ -218,17 +249,25 @@ def test_unreachable_cells_count_with_the_cap(line_region):
     assert c["gap"].tolist() == pytest.approx([p * 12 for p in (10, 20, 30, 40, 50)])
     assert res.totals["people_unreachable"] == 150 and res.totals["minutes_mean"] is None
     assert math.isinf(res.gemeinden["minutes_median"].iloc[0])
-    assert any("Keine Angebote" in n for n in res.metadata["notes"])
+    assert any("Keine Angebote" in n for n in describe.notes_text(res.metadata["notes"]))
 
 
 def test_network_model_by_hand():
     # nodes at 0, 600, 1800 m on a line; arcs 120 s and 240 s both ways; cells and the
     # service sit on nodes (access time 0): minutes 0, 2, 6. The cell at the service's node
     # keeps its zero-minute catchment entry (stored as traveltime.CATCHMENT_ZERO_MIN).
-    net = Network.from_arcs("walk", [0, 1, 1, 2], [1, 0, 2, 1], [120, 120, 240, 240],
-                            x=[0.0, 600.0, 1800.0], y=[0.0, 0.0, 0.0])
-    region = make_region([(0.0, 0.0, "01", 5.0), (600.0, 0.0, "01", 5.0), (1800.0, 0.0, "01", 10.0)],
-                         [{"id": "n0", "x": 0.0, "y": 0.0, "capacity": 4.0}])
+    net = Network.from_arcs(
+        "walk",
+        [0, 1, 1, 2],
+        [1, 0, 2, 1],
+        [120, 120, 240, 240],
+        x=[0.0, 600.0, 1800.0],
+        y=[0.0, 0.0, 0.0],
+    )
+    region = make_region(
+        [(0.0, 0.0, "01", 5.0), (600.0, 0.0, "01", 5.0), (1800.0, 0.0, "01", 10.0)],
+        [{"id": "n0", "x": 0.0, "y": 0.0, "capacity": 4.0}],
+    )
     res = analyze(region, params(threshold_min=5.0), networks={"walk": net})
     c = res.cells
     assert c["minutes"].tolist() == pytest.approx([0, 2, 6])
@@ -267,8 +306,10 @@ def test_service_selection_by_category_and_subcategory(line_region):
     svc = line_region.services
     assert analysis.service_selection(svc, ("Familie",))["id"].tolist() == ["s0", "s1"]
     assert analysis.service_selection(svc, "kita")["id"].tolist() == ["s1"]  # s3 has no location
-    assert analysis.service_selection(svc, "Familienzentrum, Jugendclub")["id"].tolist() == \
-        ["s0", "s2"]
+    assert analysis.service_selection(svc, "Familienzentrum, Jugendclub")["id"].tolist() == [
+        "s0",
+        "s2",
+    ]
     assert analysis.service_selection(svc, "zentrum")["id"].tolist() == ["s0"]  # part of a word
     assert analysis.service_selection(svc, ())["id"].tolist() == ["s0", "s1", "s2"]
     assert analysis.service_selection(svc, ("Youth",))["id"].tolist() == ["s2"]  # English label
@@ -278,8 +319,9 @@ def test_service_selection_by_category_and_subcategory(line_region):
 
 
 def test_parse_kinds_keeps_commas_in_parentheses():
-    assert analysis.parse_kinds("Familie, ThEKiZ (LSZ-gefördert, Kita-Name nicht genannt);Jugend") \
-        == ("Familie", "ThEKiZ (LSZ-gefördert, Kita-Name nicht genannt)", "Jugend")
+    assert analysis.parse_kinds(
+        "Familie, ThEKiZ (LSZ-gefördert, Kita-Name nicht genannt);Jugend"
+    ) == ("Familie", "ThEKiZ (LSZ-gefördert, Kita-Name nicht genannt)", "Jugend")
     assert analysis.parse_kinds(["A, B", "A, B", " "]) == ("A, B",)
     assert analysis.parse_kinds(None) == ()
 
@@ -292,9 +334,15 @@ def test_params_are_hashable_validated_and_defaulted():
     assert a.decay == settings.DEFAULT_DECAY and a.cap_minutes == 90
     with pytest.raises(dataclasses.FrozenInstanceError):
         a.mode = "car"  # type: ignore[misc]
-    for bad in ({"target": "kids"}, {"mode": "boat"}, {"threshold_min": 0},
-                {"threshold_min": "viel"}, {"measure": "x"}, {"decay": "linear"},
-                {"gap_cap_factor": 0.5}):
+    for bad in (
+        {"target": "kids"},
+        {"mode": "boat"},
+        {"threshold_min": 0},
+        {"threshold_min": "viel"},
+        {"measure": "x"},
+        {"decay": "linear"},
+        {"gap_cap_factor": 0.5},
+    ):
         with pytest.raises(InputError):
             AnalysisParams(**bad)
     assert AnalysisParams(decay="none").decay is None
@@ -313,11 +361,16 @@ def test_gemeinde_table_is_german_rounded_and_suppressed(unit_speed):
     region = make_region(
         [(0.0, 0.0, "A1", 1.2), (60.0, 0.0, "A1", 0.8), (600.0, 0.0, "B2", 50.0)],
         [{"id": "s0", "x": 0.0, "y": 0.0}],
-        [("A1", "Adorf", _box(-2, 5)), ("B2", "Bstadt", _box(5, 20))])
+        [("A1", "Adorf", _box(-2, 5)), ("B2", "Bstadt", _box(5, 20))],
+    )
     res = analyze(region, params(threshold_min=5.0))
     table = analysis.gemeinde_table(res)
-    assert list(table.columns[:4]) == ["AGS", "Gemeinde", "Zielgruppe (Personen)",
-                                       "Wegezeit Mittel (min)"]
+    assert list(table.columns[:4]) == [
+        "AGS",
+        "Gemeinde",
+        "Zielgruppe (Personen)",
+        "Wegezeit Mittel (min)",
+    ]
     assert "Anteil erreichbar (%)" in table.columns and "bis 5 min (Personen)" in table.columns
     assert table["Gemeinde"].tolist() == ["Adorf", "Bstadt", "Region insgesamt"]
     assert table["Zielgruppe (Personen)"].tolist() == ["<3", 50, 52]
@@ -344,7 +397,12 @@ def test_cli_payload_is_json_and_suppressed(line_region):
     assert payload["totals"]["people"] == 143 and payload["totals"]["services"] == 2
     assert payload["columns"]["share_within"] == "Anteil erreichbar (%)"
     assert payload["model"].startswith("Luftlinie")
-    assert payload["totals"]["worst_gemeinden"][0]["ags"] == "B2"
+    # one ranking with the app (analysis.gap_ranking): gap score per 1,000 first
+    worst = payload["totals"]["worst_gemeinden"]
+    assert [(w["ags"], w["gap_per_1000"], w["minutes_mean"]) for w in worst] == [
+        ("C3", 12000, 26.0),
+        ("B2", 5667, 11.0),
+    ]
 
 
 # ---------------------------------------------------------------------------
@@ -356,33 +414,47 @@ svc_st = st.tuples(coords, coords, st.one_of(st.none(), st.floats(0, 20, allow_n
 
 
 def _random_region(cells, services):
-    gem = [("L", "Links", shapely.box(-1, -1, 2500, 5001)),
-           ("R", "Rechts", shapely.box(2500, -1, 5001, 5001)),
-           ("E", "Leer", shapely.box(6000, 0, 7000, 1000))]
+    gem = [
+        ("L", "Links", shapely.box(-1, -1, 2500, 5001)),
+        ("R", "Rechts", shapely.box(2500, -1, 5001, 5001)),
+        ("E", "Leer", shapely.box(6000, 0, 7000, 1000)),
+    ]
     return make_region(
         [(x, y, "L" if x < 2500 else "R", p) for x, y, p in cells],
-        [{"id": f"s{i}", "x": x, "y": y, "capacity": np.nan if c is None else c}
-         for i, (x, y, c) in enumerate(services)], gem)
+        [
+            {"id": f"s{i}", "x": x, "y": y, "capacity": np.nan if c is None else c}
+            for i, (x, y, c) in enumerate(services)
+        ],
+        gem,
+    )
 
 
-FAST = hsettings(max_examples=60, deadline=None,
-                 suppress_health_check=[HealthCheck.too_slow])
+FAST = hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @FAST
-@given(st.lists(cell_st, min_size=1, max_size=25), st.lists(svc_st, max_size=6),
-       st.floats(1, 90), st.sampled_from(["walk", "bike", "car"]),
-       st.sampled_from(["step", "gaussian", None]))
+@given(
+    st.lists(cell_st, min_size=1, max_size=25),
+    st.lists(svc_st, max_size=6),
+    st.floats(1, 90),
+    st.sampled_from(["walk", "bike", "car"]),
+    st.sampled_from(["step", "gaussian", None]),
+)
 def test_property_shares_and_people_add_up(cells, services, threshold, mode, decay):
-    res = analyze(_random_region(cells, services),
-                  AnalysisParams(kinds=(), mode=mode, threshold_min=threshold, decay=decay))
+    res = analyze(
+        _random_region(cells, services),
+        AnalysisParams(kinds=(), mode=mode, threshold_min=threshold, decay=decay),
+    )
     for frame in (res.gemeinden, pd.DataFrame([res.totals])):
         for col in ("share_within", "share_beyond"):
             s = frame[col].dropna().astype(float)
             assert ((s >= 0) & (s <= 1)).all()
-        np.testing.assert_allclose(frame["people_within"].astype(float)
-                                   + frame["people_beyond"].astype(float),
-                                   frame["people"].astype(float), rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(
+            frame["people_within"].astype(float) + frame["people_beyond"].astype(float),
+            frame["people"].astype(float),
+            rtol=1e-9,
+            atol=1e-9,
+        )
     assert res.gemeinden["people"].sum() == pytest.approx(res.totals["people"])
     assert (res.cells["gap"] >= 0).all() and res.gemeinden["gap"].min() >= 0
     # 2SFCA/E2SFCA conserve supply: Σ D·A = Σ capacity of services with demand in reach
@@ -393,15 +465,21 @@ def test_property_shares_and_people_add_up(cells, services, threshold, mode, dec
         assert (people * res.cells[col]).sum() / 1000 == pytest.approx(supplied, rel=1e-9, abs=1e-9)
     # the catchment count agrees with the independent count_within
     xy = res.cells[["x", "y"]].to_numpy(float)
-    sxy = np.column_stack([res.services.geometry.x, res.services.geometry.y]) \
-        if len(res.services) else np.empty((0, 2))
+    sxy = (
+        np.column_stack([res.services.geometry.x, res.services.geometry.y])
+        if len(res.services)
+        else np.empty((0, 2))
+    )
     expected = traveltime.count_within(xy, sxy, mode, threshold)
     assert np.abs(res.cells["count"].to_numpy() - expected).max(initial=0) == 0
 
 
 @FAST
-@given(st.lists(cell_st, min_size=1, max_size=25), st.lists(svc_st, min_size=1, max_size=6),
-       st.sampled_from(["walk", "bike", "car"]))
+@given(
+    st.lists(cell_st, min_size=1, max_size=25),
+    st.lists(svc_st, min_size=1, max_size=6),
+    st.sampled_from(["walk", "bike", "car"]),
+)
 def test_property_no_gap_when_threshold_covers_every_time(cells, services, mode):
     region = _random_region(cells, services)
     first = analyze(region, AnalysisParams(mode=mode, threshold_min=5))
@@ -413,8 +491,13 @@ def test_property_no_gap_when_threshold_covers_every_time(cells, services, mode)
 
 
 @FAST
-@given(st.lists(cell_st, min_size=1, max_size=25), st.lists(svc_st, max_size=5), svc_st,
-       st.floats(1, 60), st.sampled_from(["walk", "bike", "car"]))
+@given(
+    st.lists(cell_st, min_size=1, max_size=25),
+    st.lists(svc_st, max_size=5),
+    svc_st,
+    st.floats(1, 60),
+    st.sampled_from(["walk", "bike", "car"]),
+)
 def test_property_adding_a_service_never_hurts(cells, services, extra, threshold, mode):
     p = AnalysisParams(mode=mode, threshold_min=threshold)
     before = analyze(_random_region(cells, services), p).cells
@@ -433,13 +516,24 @@ def _pysal(res, threshold, weight_fn=None):
 
     cm = res.catchment.tocoo()
     cost = pd.DataFrame({"origin": cm.row, "dest": cm.col, "cost": cm.data})
-    demand = pd.DataFrame({"cell": np.arange(len(res.cells)),
-                           "demand": res.cells["people"].to_numpy()})
-    supply = pd.DataFrame({"sid": np.arange(len(res.services)),
-                           "cap": res.services["capacity_used"].to_numpy()})
-    acc = Access(demand_df=demand, demand_index="cell", demand_value="demand", supply_df=supply,
-                 supply_index="sid", supply_value="cap", cost_df=cost, cost_origin="origin",
-                 cost_dest="dest", cost_name="cost")
+    demand = pd.DataFrame(
+        {"cell": np.arange(len(res.cells)), "demand": res.cells["people"].to_numpy()}
+    )
+    supply = pd.DataFrame(
+        {"sid": np.arange(len(res.services)), "cap": res.services["capacity_used"].to_numpy()}
+    )
+    acc = Access(
+        demand_df=demand,
+        demand_index="cell",
+        demand_value="demand",
+        supply_df=supply,
+        supply_index="sid",
+        supply_value="cap",
+        cost_df=cost,
+        cost_origin="origin",
+        cost_dest="dest",
+        cost_name="cost",
+    )
     if weight_fn is None:
         out = acc.two_stage_fca(name="a", max_cost=threshold)
     else:
@@ -448,11 +542,14 @@ def _pysal(res, threshold, weight_fn=None):
     return out["a_cap"].reindex(range(len(res.cells))).fillna(0.0).to_numpy() * 1000
 
 
-@pytest.mark.parametrize("kinds,target,mode,decay", [
-    (("Jugend",), "u18", "bike", "step"),
-    (("Familie", "Beratung"), "single_parent_hh", "car", "gaussian"),
-    ((), "pop", "walk", "step"),
-])
+@pytest.mark.parametrize(
+    "kinds,target,mode,decay",
+    [
+        (("Jugend",), "u18", "bike", "step"),
+        (("Familie", "Beratung"), "single_parent_hh", "car", "gaussian"),
+        ((), "pop", "walk", "step"),
+    ],
+)
 def test_2sfca_and_e2sfca_equal_pysal_access(tmp_default_region, kinds, target, mode, decay):
     from access import weights
 
@@ -465,11 +562,14 @@ def test_2sfca_and_e2sfca_equal_pysal_access(tmp_default_region, kinds, target, 
     ours2, ourse = res.cells["2sfca"].to_numpy(), res.cells["e2sfca"].to_numpy()
     assert np.abs(_pysal(res, T) - ours2).max() < 1e-9 * max(1.0, ours2.max())
     if decay == "step":  # PySAL's own step function with the Luo & Qi zones of T
-        fn = weights.step_fn(dict(zip(analysis.step_bounds(T).tolist(),
-                                      settings.E2SFCA_STEP_WEIGHTS, strict=True)))
+        fn = weights.step_fn(
+            dict(zip(analysis.step_bounds(T).tolist(), settings.E2SFCA_STEP_WEIGHTS, strict=True))
+        )
     else:
+
         def fn(t):
             return float(analysis.decay_weights(np.array([t]), T, "gaussian")[0])
+
     assert np.abs(_pysal(res, T, fn) - ourse).max() < 1e-9 * max(1.0, ourse.max())
     assert not np.allclose(ours2, ourse)  # the decay matters
 
@@ -502,9 +602,15 @@ def test_default_recompute_is_fast(tmp_default_region):
 def test_need_weights_scale_gap_per_gemeinde(unit_speed):
     """Need weights multiply the gap score of each Gemeinde's cells and nothing else."""
     gem = [("16065001", "A", _box(-2, 7)), ("16065002", "B", _box(7, 35))]
-    region = make_region([(0.0, 0.0, "16065001", 10.0), (12 * M, 0.0, "16065001", 20.0),
-                          (20 * M, 0.0, "16065002", 30.0)],
-                         [{"id": "s0", "x": 0.0, "y": 0.0}], gem)
+    region = make_region(
+        [
+            (0.0, 0.0, "16065001", 10.0),
+            (12 * M, 0.0, "16065001", 20.0),
+            (20 * M, 0.0, "16065002", 30.0),
+        ],
+        [{"id": "s0", "x": 0.0, "y": 0.0}],
+        gem,
+    )
     params = analysis.AnalysisParams(kinds=("Familie",), target="pop", mode="walk", threshold_min=5)
     plain = analysis.analyze(region, params)
     weighted = analysis.analyze(region, params, need_weights={"16065002": 2.0})

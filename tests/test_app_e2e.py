@@ -106,7 +106,7 @@ def _overlap(a: list[float], b: list[float]) -> bool:
 def _assert_controls_apart(boxes: dict) -> None:
     names = [n for n in ("layers", "legend", "zoom", "attribution", "scale") if boxes[n]]
     for i, a in enumerate(names):
-        for b in names[i + 1:]:
+        for b in names[i + 1 :]:
             assert not _overlap(boxes[a], boxes[b]), (a, b, boxes)
     for name in names:
         box, frame_box = boxes[name], boxes["map"]
@@ -131,8 +131,9 @@ def _timed_change(page, frame, trigger, metric_label: str | None = None) -> tupl
     trigger()
     figure_s = float("nan")
     if metric_label:
-        page.wait_for_function(METRIC_CHANGED_JS, arg=[metric_label, before], timeout=30_000,
-                               polling="raf")
+        page.wait_for_function(
+            METRIC_CHANGED_JS, arg=[metric_label, before], timeout=30_000, polling="raf"
+        )
         figure_s = time.perf_counter() - t0
     frame.wait_for_function(RASTER_CHANGED_JS, arg=before_img, timeout=30_000, polling="raf")
     map_s = time.perf_counter() - t0
@@ -150,19 +151,26 @@ def test_map_shows_region(app_server, browser, default_region) -> None:
         located = _located_services(default_region)
         assert counts["markers"] == len(located) > 0  # no category chosen: all services
         svc = default_region.services
-        imprecise = int(((svc["precision"] != "coordinates") & (svc["precision"] != "not_found"))
-                        .sum())
+        imprecise = int(
+            ((svc["precision"] != "coordinates") & (svc["precision"] != "not_found")).sum()
+        )
         assert counts["imprecise"] == imprecise
         natural_w, natural_h, shown_w, shown_h = counts["raster"]
         assert natural_w > 100 and natural_h > 100 and shown_w > 100 and shown_h > 100
-        assert {"Karte: Versorgungslücke (bedarfsgewichtet)", "Gemeinden", "Angebote (Auswahl)",
-                "Ortsnamen"} <= set(counts["overlays"])
+        assert {
+            "Karte: Versorgungslücke (bedarfsgewichtet)",
+            "Gemeinden",
+            "Angebote (Auswahl)",
+            "Ortsnamen",
+        } <= set(counts["overlays"])
         assert "GeoBasis-DE / BKG" in counts["attribution"]
         assert "Zensus 2022" in counts["attribution"]
         # The travel-time model is named with the map (no network in this region).
         assert "Wegezeiten: Luftlinie × Umwegfaktor 1,28, zu Fuß 4,5 km/h" in counts["attribution"]
-        assert "Lage ungenau" in counts["legend"] and "Personen-Minuten je 100-m-Zelle" in \
-            counts["legend"]
+        assert (
+            "Lage ungenau" in counts["legend"]
+            and "Personen-Minuten je 100-m-Zelle" in counts["legend"]
+        )
         assert counts["scale"].strip().endswith(("km", "m"))
 
         # Key figures above the map.
@@ -191,8 +199,14 @@ def test_map_shows_region(app_server, browser, default_region) -> None:
         frame.locator(f'.nahraum-marker[data-id="{sid}"]').click()
         page.locator(".nahraum-panel h4[data-kind=service]").wait_for(timeout=20_000)
         assert page.locator(".nahraum-panel h4").first.inner_text().strip() == name.strip()
-        frame.wait_for_function("() => document.querySelectorAll('path.nahraum-catchment')"
-                                ".length > 0", timeout=20_000)
+        frame.wait_for_function(
+            "() => document.querySelectorAll('path.nahraum-catchment').length > 0", timeout=20_000
+        )
+        # The click's popup and, after the rerun, the selected marker's: one stays open.
+        frame.wait_for_function(
+            "() => document.querySelectorAll('.leaflet-popup-content').length === 1",
+            timeout=10_000,
+        )
         popup = frame.locator(".leaflet-popup-content")
         popup.wait_for(state="visible", timeout=10_000)
         page.wait_for_timeout(500)  # Leaflet fades popups in
@@ -219,8 +233,9 @@ def test_controls_update_map_and_figures(app_server, browser, default_region) ->
 
     recorder = OutsideRecorder()
     sent: list = []
-    context, page, frame = open_app(browser, app_server.url, recorder, viewport=(1920, 1080),
-                                    sent_frames=sent)
+    context, page, frame = open_app(
+        browser, app_server.url, recorder, viewport=(1920, 1080), sent_frames=sent
+    )
     context.set_default_timeout(30_000)
     timings: list[tuple[str, float, float]] = []
     try:
@@ -241,14 +256,15 @@ def test_controls_update_map_and_figures(app_server, browser, default_region) ->
         # Threshold up: more people reach a service.
         share = _share(metric(page, "Anteil versorgt"))
         slider(page, "Schwellenwert (Minuten)").focus()
-        for minutes in (20, 25):
-            t = _timed_change(page, frame, lambda: page.keyboard.press("ArrowRight"),
-                              "Anteil versorgt")
+        for minutes in (20, 30):  # the slider's steps: settings.THRESHOLD_CHOICES_MIN
+            t = _timed_change(
+                page, frame, lambda: page.keyboard.press("ArrowRight"), "Anteil versorgt"
+            )
             timings.append((f"Schwellenwert {minutes} min", *t))
             new = _share(metric(page, "Anteil versorgt"))
             assert new > share, (minutes, share, new)
             share = new
-        assert metric(page, "Zielgruppe über 25 min") is not None
+        assert metric(page, "Zielgruppe über 30 min") is not None
         # The map kept the user's view through the updates.
         assert frame.evaluate("() => [window.map.getZoom(), window.map.getCenter()]") == view
 
@@ -263,52 +279,73 @@ def test_controls_update_map_and_figures(app_server, browser, default_region) ->
 
         # A category: only its services remain on the map.
         familie = _located_services(default_region, "Familie")
-        option = select_option(page, "Kategorien", re.compile(r"^Familie \(\d+\)$"),
-                               open_only=True)
+        option = select_option(page, "Kategorien", re.compile(r"^Familie \(\d+\)$"), open_only=True)
         assert option.inner_text().strip() == f"Familie ({len(familie)})"
         t = _timed_change(page, frame, option.click, "Anteil versorgt")
         timings.append(("Kategorie Familie", *t))
         page.keyboard.press("Escape")
-        frame.wait_for_function(f"() => document.querySelectorAll('.nahraum-service-marker')"
-                                f".length === {len(familie)}")
-        ids = frame.evaluate("() => [...document.querySelectorAll('.nahraum-marker[data-id]')]"
-                             ".map(e => e.getAttribute('data-id'))")
+        frame.wait_for_function(
+            f"() => document.querySelectorAll('.nahraum-service-marker').length === {len(familie)}"
+        )
+        ids = frame.evaluate(
+            "() => [...document.querySelectorAll('.nahraum-marker[data-id]')]"
+            ".map(e => e.getAttribute('data-id'))"
+        )
         assert set(ids) == {sid for sid, _ in familie}
         assert _share(metric(page, "Anteil versorgt")) < car_share  # fewer services, fewer reached
 
         # Target group by life phase.
-        option = select_option(page, "Zielgruppe (nach Lebensphase)",
-                               "Erwachsenenleben – Ausländische Staatsangehörige",
-                               open_only=True)
+        option = select_option(
+            page,
+            "Zielgruppe (nach Lebensphase)",
+            "Erwachsenenleben – Ausländische Staatsangehörige",
+            open_only=True,
+        )
         t = _timed_change(page, frame, option.click, "Zielgruppe über 20 min")
         timings.append(("Zielgruppe", *t))
 
         # Measure: the map changes (travel-time bands), the legend follows.
-        option = select_option(page, "Kartendarstellung (Maß je 100-m-Zelle)",
-                               "Wegezeit zum nächsten Angebot", open_only=True)
+        option = select_option(
+            page,
+            "Kartendarstellung (Maß je 100-m-Zelle)",
+            "Wegezeit zum nächsten Angebot",
+            open_only=True,
+        )
         t = _timed_change(page, frame, option.click)
         timings.append(("Maß Wegezeit", *t))
-        frame.wait_for_function("() => document.querySelector('.nahraum-legend-control')"
-                                ".textContent.includes('Wegezeit zum nächsten Angebot (min)')")
+        frame.wait_for_function(
+            "() => document.querySelector('.nahraum-legend-control')"
+            ".textContent.includes('Wegezeit zum nächsten Angebot (min)')"
+        )
         legend = frame.evaluate(COUNT_JS)["legend"]
         assert "über 60 min oder kein Angebot" in legend and "Schwellenwert: 20 min" in legend
 
         # Gemeinde choropleth.
         select_option(page, "Gemeinden einfärben nach", "Anteil über Schwellenwert (%)")
-        frame.wait_for_function("() => document.querySelectorAll("
-                                "'.leaflet-nahraum-choropleth-pane path').length > 0")
+        frame.wait_for_function(
+            "() => document.querySelectorAll('.leaflet-nahraum-choropleth-pane path').length > 0"
+        )
 
         print("\nSteuerung → Anzeige (s):")
         for label, figure_s, map_s in timings:
             print(f"  {label:<24} Kennzahl {figure_s:5.2f}   Karte {map_s:5.2f}")
         map_times = [m for _, _, m in timings]
         figure_times = [f for _, f, _ in timings if f == f]
-        print(f"  Median: Kennzahl {statistics.median(figure_times):.2f} s, "
-              f"Karte {statistics.median(map_times):.2f} s")
-        artifact_path("control_timings.json").write_text(json.dumps(
-            {"changes": [{"control": c, "figure_s": f, "map_s": m} for c, f, m in timings],
-             "median_figure_s": statistics.median(figure_times),
-             "median_map_s": statistics.median(map_times)}, indent=2), "utf-8")
+        print(
+            f"  Median: Kennzahl {statistics.median(figure_times):.2f} s, "
+            f"Karte {statistics.median(map_times):.2f} s"
+        )
+        artifact_path("control_timings.json").write_text(
+            json.dumps(
+                {
+                    "changes": [{"control": c, "figure_s": f, "map_s": m} for c, f, m in timings],
+                    "median_figure_s": statistics.median(figure_times),
+                    "median_map_s": statistics.median(map_times),
+                },
+                indent=2,
+            ),
+            "utf-8",
+        )
         assert statistics.median(map_times) < MEDIAN_LIMIT_S
 
         # Click a Gemeinde: the panel shows its figures.
@@ -329,10 +366,12 @@ def test_controls_update_map_and_figures(app_server, browser, default_region) ->
         page.screenshot(path=artifact_path("app_controls_1920x1080.png"))
 
         # Download the table: one row per Gemeinde, German CSV, small counts as "<3".
-        params = analysis.AnalysisParams(kinds=("Familie",), target="foreign", mode="car",
-                                         threshold_min=20)
-        expected = analysis.gemeinde_table(analysis.analyze(default_region, params, {}),
-                                           suppress=True, total_row=False)
+        params = analysis.AnalysisParams(
+            kinds=("Familie",), target="foreign", mode="car", threshold_min=20
+        )
+        expected = analysis.gemeinde_table(
+            analysis.analyze(default_region, params, {}), suppress=True, total_row=False
+        )
         with page.expect_download() as info:
             page.get_by_role("button", name=re.compile("CSV \\(Excel, deutsch")).click()
         download = info.value
@@ -400,18 +439,28 @@ def test_english(app_server, browser) -> None:
         page.get_by_text("Share served").wait_for(timeout=30_000)
         # New labels in the base map: the map frame is reloaded.
         frame = wait_for_map_state(
-            page, "() => { const l = document.querySelector('.nahraum-legend-control');"
-                  " return l !== null && l.textContent.includes('Imprecise location')"
-                  " && document.querySelector('img.nahraum-raster') !== null; }")
+            page,
+            "() => { const l = document.querySelector('.nahraum-legend-control');"
+            " return l !== null && l.textContent.includes('Imprecise location')"
+            " && document.querySelector('img.nahraum-raster') !== null; }",
+        )
         assert metric(page, "Share served").endswith("%")
         sidebar = page.locator("[data-testid='stSidebar']").inner_text()
-        for label in ("Planning region", "Categories", "Target group (by life phase)",
-                      "Travel mode", "Threshold (minutes)", "Map display (measure per 100 m cell)"):
+        for label in (
+            "Planning region",
+            "Categories",
+            "Target group (by life phase)",
+            "Travel mode",
+            "Threshold (minutes)",
+            "Map display (measure per 100 m cell)",
+        ):
             assert label in sidebar
         # Select boxes show their chosen option in English, too.
-        for label, value in (("Travel mode", "walking"),
-                             ("Target group (by life phase)", "All life phases – All inhabitants"),
-                             ("Map display (measure per 100 m cell)", "Need-weighted gap")):
+        for label, value in (
+            ("Travel mode", "walking"),
+            ("Target group (by life phase)", "All life phases – All inhabitants"),
+            ("Map display (measure per 100 m cell)", "Need-weighted gap"),
+        ):
             assert page.get_by_role("combobox", name=label, exact=True).input_value() == value
         counts = frame.evaluate(COUNT_JS)
         assert "Services (selection)" in counts["overlays"]
@@ -440,8 +489,9 @@ def test_bayreuth_walk_bands(app_server, browser) -> None:
         select_option(page, "Planungsregion", "Testgebiet Bayreuth-Nord (OSM-Ausschnitt)")
         page.get_by_text("Versorgungslücken – Testgebiet Bayreuth-Nord").wait_for()
         page.get_by_text("Wegezeiten auf dem OSM-Straßennetz dieser Region.").wait_for()
-        select_option(page, "Kartendarstellung (Maß je 100-m-Zelle)",
-                      "Wegezeit zum nächsten Angebot")
+        select_option(
+            page, "Kartendarstellung (Maß je 100-m-Zelle)", "Wegezeit zum nächsten Angebot"
+        )
         frame = wait_for_map_state(
             page,
             "() => { const l = document.querySelector('.nahraum-legend-control');"
@@ -449,12 +499,15 @@ def test_bayreuth_walk_bands(app_server, browser) -> None:
             " return l !== null && l.textContent.includes('Wegezeit zum nächsten Angebot (min)')"
             " && i !== null && i.complete && i.naturalWidth > 0"
             " && document.querySelectorAll('.leaflet-nahraum-roads-pane path').length > 0"
-            " && document.querySelectorAll('.nahraum-service-marker').length > 0; }")
+            " && document.querySelectorAll('.nahraum-service-marker').length > 0; }",
+        )
         page.wait_for_timeout(500)
         counts = frame.evaluate(COUNT_JS)
         assert counts["roads"] > 0, "Straßen des Netzes fehlen"
-        assert "Wegezeiten: OSM-Straßennetz (north-bayreuth.osm.gz), zu Fuß 4,5 km/h" in \
-            counts["attribution"]
+        assert (
+            "Wegezeiten: OSM-Straßennetz (north-bayreuth.osm.gz), zu Fuß 4,5 km/h"
+            in counts["attribution"]
+        )
         assert "OpenStreetMap" in counts["attribution"]
         # Zoom to the services, where the walking bands are.
         frame.evaluate("""() => {
@@ -499,17 +552,21 @@ def test_threshold_is_kept_per_mode(app_server, browser, default_region) -> None
 
     context, page, frame = open_app(browser, app_server.url, viewport=(1920, 1080))
     try:
-        page.wait_for_function("() => document.body.innerText.includes('Zielgruppe über 15 min')",
-                               timeout=30_000)
+        page.wait_for_function(
+            "() => document.body.innerText.includes('Zielgruppe über 15 min')", timeout=30_000
+        )
         slider(page, "Schwellenwert (Minuten)").focus()
         page.keyboard.press("ArrowRight")  # walk: 15 → 20 min
-        page.wait_for_function("() => document.body.innerText.includes('Zielgruppe über 20 min')",
-                               timeout=30_000)
+        page.wait_for_function(
+            "() => document.body.innerText.includes('Zielgruppe über 20 min')", timeout=30_000
+        )
         select_option(page, "Verkehrsart", "Fahrrad")  # bike opens with its own default
-        page.wait_for_function("() => document.body.innerText.includes('Zielgruppe über 30 min')",
-                               timeout=30_000)
+        page.wait_for_function(
+            "() => document.body.innerText.includes('Zielgruppe über 30 min')", timeout=30_000
+        )
         select_option(page, "Verkehrsart", "zu Fuß")
-        page.wait_for_function("() => document.body.innerText.includes('Zielgruppe über 20 min')",
-                               timeout=30_000)
+        page.wait_for_function(
+            "() => document.body.innerText.includes('Zielgruppe über 20 min')", timeout=30_000
+        )
     finally:
         context.close()

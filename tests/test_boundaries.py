@@ -81,8 +81,9 @@ def test_malformed_geojson(tmp_path):
 def test_geojson_without_ags_column(tmp_path):
     p = tmp_path / boundaries.VG250_FILE
     p.parent.mkdir(parents=True)
-    gpd.GeoDataFrame({"name": ["X"], "pop": [1]}, geometry=[shapely.box(11, 51, 11.1, 51.1)],
-                     crs=4326).to_file(p, driver="GeoJSON")
+    gpd.GeoDataFrame(
+        {"name": ["X"], "pop": [1]}, geometry=[shapely.box(11, 51, 11.1, 51.1)], crs=4326
+    ).to_file(p, driver="GeoJSON")
     with pytest.raises(DataFileError, match="ags"):
         boundaries.read_vg250(tmp_path)
 
@@ -90,9 +91,11 @@ def test_geojson_without_ags_column(tmp_path):
 def test_wrong_ags_value(tmp_path):
     p = tmp_path / boundaries.VG250_FILE
     p.parent.mkdir(parents=True)
-    gpd.GeoDataFrame({"ags": ["1606X001"], "name": ["X"], "pop": [1], "county": ["K"],
-                      "area_km2": [1.0]},
-                     geometry=[shapely.box(11, 51, 11.1, 51.1)], crs=4326).to_file(p, driver="GeoJSON")
+    gpd.GeoDataFrame(
+        {"ags": ["1606X001"], "name": ["X"], "pop": [1], "county": ["K"], "area_km2": [1.0]},
+        geometry=[shapely.box(11, 51, 11.1, 51.1)],
+        crs=4326,
+    ).to_file(p, driver="GeoJSON")
     with pytest.raises(DataFileError, match=r"Objekt 1.*ags.*1606X001"):
         boundaries.read_vg250(tmp_path)
 

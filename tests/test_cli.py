@@ -24,8 +24,9 @@ def _run(capsys, *argv):
 
 def test_services_import_json(capsys, cache):
     src = settings.data_dir() / "th/services/services_kyf_soem.csv"
-    rc, out, err = _run(capsys, "services", "import", str(src), "--region", "default",
-                        "--cache", cache, "--json")
+    rc, out, err = _run(
+        capsys, "services", "import", str(src), "--region", "default", "--cache", cache, "--json"
+    )
     data = json.loads(out)
     assert rc == 0, err
     assert data["imported"] == 62
@@ -35,12 +36,16 @@ def test_services_import_json(capsys, cache):
 
 def test_services_import_reports_rows(capsys, cache, tmp_path):
     bad = tmp_path / "angebote.csv"
-    bad.write_text("id;name;category;town;lat;lon\n"
-                   "a1;Beratung Nord;Beratung;Sondershausen;;\n"
-                   "a1;Doppelt;Beratung;Artern;;\n"
-                   "a3;Vertauscht;Beratung;;11,0;51,3\n", encoding="utf-8")
-    rc, out, _ = _run(capsys, "services", "import", str(bad), "--region", "default",
-                      "--cache", cache, "--json")
+    bad.write_text(
+        "id;name;category;town;lat;lon\n"
+        "a1;Beratung Nord;Beratung;Sondershausen;;\n"
+        "a1;Doppelt;Beratung;Artern;;\n"
+        "a3;Vertauscht;Beratung;;11,0;51,3\n",
+        encoding="utf-8",
+    )
+    rc, out, _ = _run(
+        capsys, "services", "import", str(bad), "--region", "default", "--cache", cache, "--json"
+    )
     data = json.loads(out)
     assert rc == 1
     assert data["imported"] == 1
@@ -50,8 +55,23 @@ def test_services_import_reports_rows(capsys, cache, tmp_path):
 
 
 def test_analyze_json_has_totals_and_65_gemeinden(capsys, cache):
-    rc, out, err = _run(capsys, "analyze", "--region", "default", "--kind", "Jugend", "--target", "u18",
-                        "--mode", "walk", "--threshold", "20", "--cache", cache, "--json")
+    rc, out, err = _run(
+        capsys,
+        "analyze",
+        "--region",
+        "default",
+        "--kind",
+        "Jugend",
+        "--target",
+        "u18",
+        "--mode",
+        "walk",
+        "--threshold",
+        "20",
+        "--cache",
+        cache,
+        "--json",
+    )
     assert rc == 0, err
     data = json.loads(out)
     assert len(data["gemeinden"]) == 65
@@ -59,8 +79,23 @@ def test_analyze_json_has_totals_and_65_gemeinden(capsys, cache):
     assert t["people_within"] + t["people_beyond"] == pytest.approx(t["people"], abs=2)
     assert "Luftlinie" in data["model"]
     # A longer threshold never covers fewer people.
-    _, out2, _ = _run(capsys, "analyze", "--region", "default", "--kind", "Jugend", "--target", "u18",
-                      "--mode", "walk", "--threshold", "40", "--cache", cache, "--json")
+    _, out2, _ = _run(
+        capsys,
+        "analyze",
+        "--region",
+        "default",
+        "--kind",
+        "Jugend",
+        "--target",
+        "u18",
+        "--mode",
+        "walk",
+        "--threshold",
+        "40",
+        "--cache",
+        cache,
+        "--json",
+    )
     assert json.loads(out2)["totals"]["share_within"] >= t["share_within"]
 
 
@@ -75,8 +110,19 @@ def test_traveltime_od_matrix(capsys, tmp_path):
     a.write_text("id,lat,lon\nA,51.37,10.87\nB,51.16,11.12\n", encoding="utf-8")
     b.write_text("id,lat,lon\nX,51.37,10.87\n", encoding="utf-8")
     out_csv = tmp_path / "od.csv"
-    rc, out, err = _run(capsys, "traveltime", "--mode", "bike", "--from", str(a), "--to", str(b),
-                        "--out", str(out_csv), "--json")
+    rc, out, err = _run(
+        capsys,
+        "traveltime",
+        "--mode",
+        "bike",
+        "--from",
+        str(a),
+        "--to",
+        str(b),
+        "--out",
+        str(out_csv),
+        "--json",
+    )
     assert rc == 0, err
     data = json.loads(out)
     assert data["matrix"]["A"]["X"] == 0.0
@@ -94,8 +140,22 @@ def test_traveltime_bad_csv_names_row_and_column(capsys, tmp_path):
 
 def test_need_weights_from_indicator_file(capsys, cache):
     f = FIXTURES / "indicators" / "einfach_utf8_testdaten.csv"
-    base = ["analyze", "--region", "default", "--kind", "Familie", "--target", "single_parent_hh",
-            "--mode", "bike", "--threshold", "30", "--cache", cache, "--json"]
+    base = [
+        "analyze",
+        "--region",
+        "default",
+        "--kind",
+        "Familie",
+        "--target",
+        "single_parent_hh",
+        "--mode",
+        "bike",
+        "--threshold",
+        "30",
+        "--cache",
+        cache,
+        "--json",
+    ]
     _, plain, _ = _run(capsys, *base)
     rc, weighted, err = _run(capsys, *base, "--need", str(f))
     assert rc == 0
@@ -103,3 +163,50 @@ def test_need_weights_from_indicator_file(capsys, cache):
     w = json.loads(weighted)
     assert "need_weighting" in w["metadata"]
     assert w["totals"]["gap"] != json.loads(plain)["totals"]["gap"]
+
+
+def test_analyze_and_export_for_a_target_year(capsys, cache, tmp_path):
+    """--growth/--year scale the target group; the label names year and source everywhere."""
+    base = ["--region", "default", "--kind", "Jugend", "--target", "u18", "--mode", "walk"]
+    _, out, _ = _run(capsys, "analyze", *base, "--cache", cache, "--json")
+    today = json.loads(out)
+    rc, out, err = _run(
+        capsys,
+        "analyze",
+        *base,
+        "--growth",
+        "u18=0,8",
+        "--year",
+        "2030",
+        "--cache",
+        cache,
+        "--json",
+    )
+    assert rc == 0, err
+    later = json.loads(out)
+    assert later["totals"]["people"] == pytest.approx(0.8 * today["totals"]["people"], rel=1e-6)
+    assert later["totals"]["gap"] == pytest.approx(0.8 * today["totals"]["gap"], rel=1e-3)
+    assert later["demand"]["year"] == 2030
+    assert later["demand"]["labels"] == ["Prognose 2030 (Quelle: eigene Faktoren)"]
+    xlsx = tmp_path / "tabelle_2030.xlsx"
+    rc, _, err = _run(
+        capsys,
+        "export",
+        *base,
+        "--growth",
+        "u18=0,8",
+        "--year",
+        "2030",
+        "--out",
+        str(xlsx),
+        "--cache",
+        cache,
+    )
+    assert rc == 0, err
+    import openpyxl
+
+    rows = [r for ws in openpyxl.load_workbook(xlsx) for r in ws.iter_rows(values_only=True)]
+    basis = [r for r in rows if r and r[0] == "Bedarfsgrundlage"]
+    assert basis and basis[0][1] == "Prognose 2030 (Quelle: eigene Faktoren)"
+    rc, _, err = _run(capsys, "analyze", *base, "--year", "2030", "--cache", cache)
+    assert rc == 2 and "--year braucht eine Prognose" in err

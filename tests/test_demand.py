@@ -7,16 +7,25 @@ import pytest
 
 from geo import demand, settings
 from geo._errors import InputError
+from present import describe
 
 GEM = pd.DataFrame({"ags": ["16065001", "16065002"]})
 
 
 def _cells():
     """Two cells in Gemeinde 1, one in Gemeinde 2."""
-    c = pd.DataFrame({"ags": ["16065001", "16065001", "16065002"], "pop": [100.0, 300.0, 50.0],
-                      "u10": [10.0, 30.0, 5.0], "u18": [20.0, 60.0, 10.0], "age65": [20.0, 60.0, 10.0],
-                      "age80": [5.0, 15.0, 2.0], "single_parent_hh": [2.0, 6.0, 1.0],
-                      "foreign": [1.0, 3.0, 0.0]})
+    c = pd.DataFrame(
+        {
+            "ags": ["16065001", "16065001", "16065002"],
+            "pop": [100.0, 300.0, 50.0],
+            "u10": [10.0, 30.0, 5.0],
+            "u18": [20.0, 60.0, 10.0],
+            "age65": [20.0, 60.0, 10.0],
+            "age80": [5.0, 15.0, 2.0],
+            "single_parent_hh": [2.0, 6.0, 1.0],
+            "foreign": [1.0, 3.0, 0.0],
+        }
+    )
     c["age10_17"] = c["u18"] - c["u10"]
     return c[["ags", *settings.TARGET_GROUPS]]
 
@@ -47,12 +56,13 @@ def test_genesis_layout_by_hand(tmp_path):
     # Gemeinde 2 has "." in one class: its age groups are left to the Kreis calibration.
     assert pd.isna(v.loc["16065002", "u10"]) and v.loc["16065002", "pop"] == 200
     assert any("Kreis" in n or "Zeile" in n for n in fig.notes)
-    assert "31.12.2023" in fig.label()
+    assert fig.date and "31.12.2023" in fig.date
 
 
 def test_apply_official_by_hand():
-    fig = demand.OfficialFigures(pd.DataFrame({"pop": [800.0], "u10": [80.0], "u18": [144.0]},
-                                              index=["16065001"]), "Test")
+    fig = demand.OfficialFigures(
+        pd.DataFrame({"pop": [800.0], "u10": [80.0], "u18": [144.0]}, index=["16065001"]), "Test"
+    )
     out = demand.apply_official(_cells(), fig)
     g1 = out.loc[out["ags"] == "16065001"]
     # pop 400 → 800 (factor 2), split 1:3; u10 80 split 1:3, u18 144 split 1:3.
@@ -84,8 +94,11 @@ def test_plain_table_and_errors(tmp_path):
 
 def test_projection_by_hand(tmp_path):
     p = tmp_path / "prognose.csv"
-    p.write_text("Kreis;Zielgruppe;2025;2030\n16065;u18;1000;900\n16065;pop;10000;9500\n"
-                 "16065001;u18;500;400\n", "utf-8")
+    p.write_text(
+        "Kreis;Zielgruppe;2025;2030\n16065;u18;1000;900\n16065;pop;10000;9500\n"
+        "16065001;u18;500;400\n",
+        "utf-8",
+    )
     proj = demand.read_projection(p, source_label="1. rBv Thüringen")
     f = demand.growth_factors(proj, 2030)
     assert f[("16065", "u18")] == pytest.approx(0.9)
@@ -101,7 +114,8 @@ def test_projection_by_hand(tmp_path):
     typed = demand.apply_growth(_cells(), {"u10": 1.1})
     assert typed["u10"].tolist() == pytest.approx([11.0, 33.0, 5.5])
     assert typed["pop"].tolist() == pytest.approx([100.0, 300.0, 50.0])
-    assert demand.projection_label(2030, "1. rBv") == "Prognose 2030 (Quelle: 1. rBv)"
+    assert describe.projection_text(2030, "1. rBv") == "Prognose 2030 (Quelle: 1. rBv)"
+    assert describe.projection_text(2030, "1. rBv", "en") == "Projection 2030 (source: 1. rBv)"
 
 
 def test_bad_projection_year_text(tmp_path):

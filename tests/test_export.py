@@ -20,10 +20,13 @@ import pytest
 import shapely
 from PIL import Image
 
-from geo import _mapdraw as md
-from geo import analysis, export, planning, settings
+from geo import analysis, cli, planning, settings
 from geo._errors import InputError
+from geo._text import de_number
 from geo.analysis import AnalysisParams
+from present import classes
+from report import _mapdraw as md
+from report import export
 
 DAY = dt.date(2025, 11, 21)
 EXAMPLE = settings.REPO_ROOT / "data" / "planning" / "kyf_lsz_regionen.csv"
@@ -37,8 +40,13 @@ def region(tmp_default_region):
 
 @pytest.fixture(scope="module")
 def result(region):
-    params = AnalysisParams(kinds=("Familie",), target="single_parent_hh", mode="bike",
-                            threshold_min=30, measure="minutes")
+    params = AnalysisParams(
+        kinds=("Familie",),
+        target="single_parent_hh",
+        mode="bike",
+        threshold_min=30,
+        measure="minutes",
+    )
     return analysis.analyze(region, params)
 
 
@@ -58,11 +66,21 @@ def _flat(text: str) -> str:
 
 def _expected_texts(region, result) -> list[str]:
     """Title parts, legend entries and every attribution that a map must carry as text."""
-    texts = ["Wegezeit zum nächsten Angebot", "Kyffhäuserkreis + Landkreis Sömmerda",
-             "Haushalte Alleinerziehender", "Fahrrad", "Schwellenwert: 30 min",
-             "bis 5 min", "10–15 min", "über 60 min", "Familie (14 Angebote)",
-             "Lage in Thüringen", "Kennzahlen der Region", result.model,
-             "Erstellt mit Nahraum am 21.11.2025"]
+    texts = [
+        "Wegezeit zum nächsten Angebot",
+        "Kyffhäuserkreis + Landkreis Sömmerda",
+        "Haushalte Alleinerziehender",
+        "Fahrrad",
+        "Schwellenwert: 30 min",
+        "bis 5 min",
+        "10–15 min",
+        "über 60 min",
+        "Familie (14 Angebote)",
+        "Lage in Thüringen",
+        "Kennzahlen der Region",
+        result.model,
+        "Erstellt mit Nahraum am 21.11.2025",
+    ]
     for src in region.meta["sources"]:
         texts.append(src["attribution"])
     return texts
@@ -72,18 +90,25 @@ def _expected_texts(region, result) -> list[str]:
 # Maps
 # ---------------------------------------------------------------------------
 @pytest.mark.parametrize("dpi", [150, 300])
-def test_png_a4_has_the_pixel_size_and_dpi_of_the_paper(region, result, tmp_path, dpi,
-                                                         inset_cache):
-    path = export.render_map(region, result, tmp_path / "karte.png", paper="A4", dpi=dpi,
-                             cache_dir=inset_cache, created=DAY)
+def test_png_a4_has_the_pixel_size_and_dpi_of_the_paper(region, result, tmp_path, dpi, inset_cache):
+    path = export.render_map(
+        region,
+        result,
+        tmp_path / "karte.png",
+        paper="A4",
+        dpi=dpi,
+        cache_dir=inset_cache,
+        created=DAY,
+    )
     with Image.open(path) as im:
         assert im.size == (round(297 / 25.4 * dpi), round(210 / 25.4 * dpi))
         assert im.info["dpi"] == pytest.approx((dpi, dpi), abs=0.05)
         assert im.info.get("Software", "").startswith("Nahraum")
         rgb = np.asarray(im.convert("RGB"))
     # the map is not blank: band colours of the cells are present
-    colors = {tuple(int(settings.BAND_COLORS[i][k:k + 2], 16) for k in (1, 3, 5))
-              for i in (0, 3, 7)}
+    colors = {
+        tuple(int(settings.BAND_COLORS[i][k : k + 2], 16) for k in (1, 3, 5)) for i in (0, 3, 7)
+    }
     flat = rgb.reshape(-1, 3)
     for c in colors:
         assert (np.abs(flat.astype(int) - c).sum(axis=1) < 6).any(), c
@@ -91,15 +116,17 @@ def test_png_a4_has_the_pixel_size_and_dpi_of_the_paper(region, result, tmp_path
 
 @pytest.mark.parametrize(("paper", "size_mm"), [("A3", (420, 297)), ("16:9", (338.67, 190.5))])
 def test_other_papers(region, result, tmp_path, paper, size_mm, inset_cache):
-    path = export.render_map(region, result, tmp_path / "k.png", paper=paper, dpi=60,
-                             cache_dir=inset_cache)
+    path = export.render_map(
+        region, result, tmp_path / "k.png", paper=paper, dpi=60, cache_dir=inset_cache
+    )
     with Image.open(path) as im:
         assert im.size == (round(size_mm[0] / 25.4 * 60), round(size_mm[1] / 25.4 * 60))
 
 
 def test_svg_keeps_title_legend_and_attribution_as_text(region, result, tmp_path, inset_cache):
-    path = export.render_map(region, result, tmp_path / "karte.svg", created=DAY,
-                             cache_dir=inset_cache)
+    path = export.render_map(
+        region, result, tmp_path / "karte.svg", created=DAY, cache_dir=inset_cache
+    )
     root = ET.parse(path).getroot()
     texts = [el.text or "" for el in root.iter() if el.tag.endswith("text") and el.text]
     assert len(texts) > 60
@@ -111,13 +138,15 @@ def test_svg_keeps_title_legend_and_attribution_as_text(region, result, tmp_path
 
 def test_pdf_keeps_title_legend_and_attribution_as_text(region, result, tmp_path, inset_cache):
     pypdf = pytest.importorskip("pypdf")
-    path = export.render_map(region, result, tmp_path / "karte.pdf", paper="A3", created=DAY,
-                             cache_dir=inset_cache)
+    path = export.render_map(
+        region, result, tmp_path / "karte.pdf", paper="A3", created=DAY, cache_dir=inset_cache
+    )
     reader = pypdf.PdfReader(path)
     assert len(reader.pages) == 1
     box = reader.pages[0].mediabox
-    assert (float(box.width), float(box.height)) == pytest.approx((420 / 25.4 * 72,
-                                                                  297 / 25.4 * 72), abs=0.5)
+    assert (float(box.width), float(box.height)) == pytest.approx(
+        (420 / 25.4 * 72, 297 / 25.4 * 72), abs=0.5
+    )
     text = _flat(reader.pages[0].extract_text())
     for expected in _expected_texts(region, result):
         assert _flat(expected) in text, expected
@@ -154,8 +183,14 @@ def test_place_labels_skips_labels_that_cannot_be_placed():
     ax.set_xlim(0, 10)
     ax.set_ylim(0, 10)
     n = 40
-    placed = md.place_labels(ax, [5.0] * n, [5.0] * n, [f"Ort {i}" for i in range(n)],
-                             priority=np.arange(n), fontsizes=[9] * n)
+    placed = md.place_labels(
+        ax,
+        [5.0] * n,
+        [5.0] * n,
+        [f"Ort {i}" for i in range(n)],
+        priority=np.arange(n),
+        fontsizes=[9] * n,
+    )
     assert 1 < len(placed) < n
     assert placed[0].get_text() == f"Ort {n - 1}"  # highest priority first
     boxes = [t.get_window_extent(fig.canvas.get_renderer()) for t in placed]
@@ -165,9 +200,16 @@ def test_place_labels_skips_labels_that_cannot_be_placed():
 
 @pytest.mark.parametrize("measure", ["within", "count", "2sfca", "e2sfca", "gap"])
 def test_every_measure_renders_with_its_legend(region, result, measure, tmp_path, inset_cache):
-    res = analysis.analyze(region, AnalysisParams(kinds=("Familie",), target="single_parent_hh",
-                                                  mode="bike", threshold_min=30,
-                                                  measure=measure))
+    res = analysis.analyze(
+        region,
+        AnalysisParams(
+            kinds=("Familie",),
+            target="single_parent_hh",
+            mode="bike",
+            threshold_min=30,
+            measure=measure,
+        ),
+    )
     with matplotlib.rc_context(export.RC):
         fig = export.build_figure(region, res, dpi=50, cache_dir=inset_cache)
     classes = fig.nahraum["classes"]
@@ -177,12 +219,21 @@ def test_every_measure_renders_with_its_legend(region, result, measure, tmp_path
 
 
 def test_choropleth_scenario_sites_and_missing_inset_data(region, result, plan, tmp_path):
-    sites = gpd.GeoDataFrame({"name": ["Neu"]}, geometry=[shapely.Point(11.0, 51.3)],
-                             crs=settings.CRS_DISPLAY)
+    sites = gpd.GeoDataFrame(
+        {"name": ["Neu"]}, geometry=[shapely.Point(11.0, 51.3)], crs=settings.CRS_DISPLAY
+    )
     with matplotlib.rc_context(export.RC):
-        fig = export.build_figure(region, result, dpi=50, choropleth="share_beyond",
-                                  scenario_name="Familienzentrum Artern", sites=sites,
-                                  planning=plan, data_dir=tmp_path, cache_dir=tmp_path)
+        fig = export.build_figure(
+            region,
+            result,
+            dpi=50,
+            choropleth="share_beyond",
+            scenario_name="Familienzentrum Artern",
+            sites=sites,
+            planning=plan,
+            data_dir=tmp_path,
+            cache_dir=tmp_path,
+        )
     legend = fig.nahraum["legend_labels"]
     assert any(t.startswith("Gemeinden: Anteil über Schwellenwert") for t in legend)
     assert "Szenario: Standort (1)" in legend
@@ -204,15 +255,21 @@ def test_bad_arguments_give_german_errors(region, result, tmp_path):
 
 
 def test_helpers():
-    assert md.de_number(12345.678, 1) == "12.345,7"
+    assert de_number(12345.678, 1) == "12.345,7"
     assert md.scale_length_m(50_000) == 10_000
     assert md.scale_length_m(7_000) == 1_000
-    assert md.nice_number(0.37) == pytest.approx(0.4) and md.nice_number(1234) == 1000
-    assert md.nice_breaks(np.arange(1, 1001), 5) == [200, 400, 600, 800]
-    assert md.nice_breaks(np.full(50, 7.0), 5) == []  # one value: one class
+    # the report map uses the web map's classes (present.classes): 1, 2, 2.5, 5 × 10^k
+    assert classes.nice_number(0.37) == pytest.approx(0.25) and classes.nice_number(1234) == 1000
+    assert classes.nice_breaks(np.arange(1, 1001), 5) == [200, 500]
+    assert classes.nice_breaks(np.full(50, 7.0), 5) == []  # one value: one class
     assert md.wrap_name("Bad Frankenhausen/Kyffhäuser") == "Bad Frankenhausen/\nKyffhäuser"
-    img, extent = md.cell_raster(np.array([150, 350]), np.array([50, 50]), np.array([0, 1]),
-                                 ["#ff0000", "#0000ff"], (100, 0, 400, 100))
+    img, extent = md.cell_raster(
+        np.array([150, 350]),
+        np.array([50, 50]),
+        np.array([0, 1]),
+        ["#ff0000", "#0000ff"],
+        (100, 0, 400, 100),
+    )
     assert img.shape == (1, 3, 4) and extent == (100, 400, 0, 100)
     assert tuple(img[0, 0]) == (255, 0, 0, 255) and img[0, 1, 3] == 0
     assert tuple(img[0, 2]) == (0, 0, 255, 255)
@@ -223,13 +280,19 @@ def test_map_of_a_region_without_kreise_population_or_thuringia(tmp_path):
     from tests.test_planning import make_region
 
     reg = make_region()
-    reg.gemeinden = reg.gemeinden.dissolve().assign(ags="bbox", name="Testgebiet",
-                                                    pop=np.nan, kreis="")
+    reg.gemeinden = reg.gemeinden.dissolve().assign(
+        ags="bbox", name="Testgebiet", pop=np.nan, kreis=""
+    )
     reg.cells = reg.cells.assign(ags="bbox")
-    res = analysis.analyze(reg, AnalysisParams(kinds=("Familie",), target="pop", mode="walk",
-                                               threshold_min=15, measure="minutes"))
-    path = export.render_map(reg, res, tmp_path / "k.svg", data_dir=tmp_path,
-                             cache_dir=tmp_path, created=DAY)
+    res = analysis.analyze(
+        reg,
+        AnalysisParams(
+            kinds=("Familie",), target="pop", mode="walk", threshold_min=15, measure="minutes"
+        ),
+    )
+    path = export.render_map(
+        reg, res, tmp_path / "k.svg", data_dir=tmp_path, cache_dir=tmp_path, created=DAY
+    )
     svg = path.read_text("utf-8")
     assert "Testdaten" in svg and "Testgebiet" in svg and "Lage in Thüringen" not in svg
     assert "Familie (2 Angebote)" in svg
@@ -253,7 +316,7 @@ def test_xlsx_round_trips_with_formats_and_explanation(region, result, plan, tmp
     expected = analysis.gemeinde_table(result, suppress=True)
     assert expected.isin([analysis.SUPPRESSED]).to_numpy().any()  # the case is exercised
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["Gemeinden", "Planungsräume", "Zuordnung", "Erläuterung"]
+    assert wb.sheetnames == ["Gemeinden", "Planungsräume", "Zuordnung", "Legende", "Erläuterung"]
     ws = wb["Gemeinden"]
     header = [c.value for c in ws[1]]
     assert header == list(expected.columns)
@@ -263,19 +326,26 @@ def test_xlsx_round_trips_with_formats_and_explanation(region, result, plan, tmp
         assert list(row) == want, i
     count_col = header.index(expected.columns[2]) + 1
     assert ws.cell(row=2, column=count_col).number_format == "#,##0"
-    minutes_col = header.index("Wegezeit Mittel (min)") + 1 if "Wegezeit Mittel (min)" in \
-        header else 4
+    minutes_col = (
+        header.index("Wegezeit Mittel (min)") + 1 if "Wegezeit Mittel (min)" in header else 4
+    )
     assert ws.cell(row=2, column=minutes_col).number_format == "0.0"
     assert ws.cell(row=2, column=1).data_type == "s"  # AGS stays text
     # pandas reads the same values back
     back = pd.read_excel(path, sheet_name="Gemeinden", dtype={"AGS": str})
     assert list(back["AGS"].fillna("")[:-1]) == list(expected["AGS"][:-1])
-    assert back.isin([analysis.SUPPRESSED]).to_numpy().sum() == \
-        expected.isin([analysis.SUPPRESSED]).to_numpy().sum()
+    assert (
+        back.isin([analysis.SUPPRESSED]).to_numpy().sum()
+        == expected.isin([analysis.SUPPRESSED]).to_numpy().sum()
+    )
     plan_sheet = pd.read_excel(path, sheet_name="Planungsräume")
     assert list(plan_sheet["Planungsraum"][:-1]) == plan.names
-    notes = " ".join(str(v) for row in wb["Erläuterung"].iter_rows(values_only=True)
-                     for v in row if v is not None)
+    notes = " ".join(
+        str(v)
+        for row in wb["Erläuterung"].iter_rows(values_only=True)
+        for v in row
+        if v is not None
+    )
     assert result.model in notes and "21.11.2025" in notes
     for src in region.meta["sources"]:
         assert src["attribution"] in notes
@@ -306,10 +376,24 @@ def test_csv_variants_parse_back(result, plan, tmp_path):
     assert raw.startswith(b"\xef\xbb\xbf") and b";" in raw.splitlines()[0]
     intl = export.export_table(result, tmp_path / "int.csv", fmt="csv-int")
     assert not intl.read_bytes().startswith(b"\xef\xbb\xbf")
-    a = pd.read_csv(de, sep=";", decimal=",", encoding="utf-8-sig", dtype={"AGS": str},
-                    keep_default_na=False, na_values=[""])
-    b = pd.read_csv(intl, sep=",", decimal=".", encoding="utf-8", dtype={"AGS": str},
-                    keep_default_na=False, na_values=[""])
+    a = pd.read_csv(
+        de,
+        sep=";",
+        decimal=",",
+        encoding="utf-8-sig",
+        dtype={"AGS": str},
+        keep_default_na=False,
+        na_values=[""],
+    )
+    b = pd.read_csv(
+        intl,
+        sep=",",
+        decimal=".",
+        encoding="utf-8",
+        dtype={"AGS": str},
+        keep_default_na=False,
+        na_values=[""],
+    )
     assert list(a.columns) == list(b.columns) == list(expected.columns)
     for col in expected.columns:
         want = [_canon(v) for v in expected[col]]
@@ -321,7 +405,7 @@ def test_csv_variants_parse_back(result, plan, tmp_path):
 
 
 def test_spreadsheet_formulas_in_names_stay_text(region, result, tmp_path):
-    evil = "=HYPERLINK(\"http://example.org\",\"x\")"
+    evil = '=HYPERLINK("http://example.org","x")'
     mapping = {evil: list(region.gemeinden["ags"])}
     plan = planning.from_mapping(mapping, region)
     path = export.export_table(result, tmp_path / "t.xlsx", planning=plan)
@@ -337,21 +421,40 @@ def test_spreadsheet_formulas_in_names_stay_text(region, result, tmp_path):
 # GeoPackage
 # ---------------------------------------------------------------------------
 def test_geopackage_layers_rows_and_metadata(region, result, plan, tmp_path):
-    sites = gpd.GeoDataFrame({"name": ["A", "B"]},
-                             geometry=[shapely.Point(11.0, 51.3), shapely.Point(11.1, 51.2)],
-                             crs=settings.CRS_DISPLAY)
+    sites = gpd.GeoDataFrame(
+        {"name": ["A", "B"]},
+        geometry=[shapely.Point(11.0, 51.3), shapely.Point(11.1, 51.2)],
+        crs=settings.CRS_DISPLAY,
+    )
     pins = pd.DataFrame({"lat": [51.25], "lon": [10.95], "text": ["Idee: Beratung im Dorf"]})
-    path = export.export_geopackage(region, result, tmp_path / "nahraum.gpkg",
-                                    scenario_sites=sites, pins=pins, planning=plan,
-                                    created=DAY)
+    path = export.export_geopackage(
+        region,
+        result,
+        tmp_path / "nahraum.gpkg",
+        scenario_sites=sites,
+        pins=pins,
+        planning=plan,
+        created=DAY,
+    )
     layers = dict(pyogrio.list_layers(path))
-    assert layers == {"gemeinden": "MultiPolygon", "zellen": "Polygon", "angebote": "Point",
-                      "planungsraeume": "Polygon", "szenario_standorte": "Point",
-                      "markierungen": "Point", "nahraum_metadata": None}
+    assert layers == {
+        "gemeinden": "MultiPolygon",
+        "zellen": "Polygon",
+        "angebote": "Point",
+        "planungsraeume": "Polygon",
+        "szenario_standorte": "Point",
+        "markierungen": "Point",
+        "nahraum_metadata": None,
+    }
     located = region.services.geometry.notna() & ~region.services.geometry.is_empty
-    expected_rows = {"gemeinden": 65, "zellen": len(region.cells),
-                     "angebote": int(located.sum()), "planungsraeume": 4,
-                     "szenario_standorte": 2, "markierungen": 1}
+    expected_rows = {
+        "gemeinden": 65,
+        "zellen": len(region.cells),
+        "angebote": int(located.sum()),
+        "planungsraeume": 4,
+        "szenario_standorte": 2,
+        "markierungen": 1,
+    }
     for name, n in expected_rows.items():
         info = pyogrio.read_info(path, layer=name)
         assert info["features"] == n, name
@@ -362,7 +465,7 @@ def test_geopackage_layers_rows_and_metadata(region, result, plan, tmp_path):
     assert gem["people"].isna().sum() == 0 or gem["people"].isna().sum() < 65
     cells = pyogrio.read_dataframe(path, layer="zellen")
     assert "people" not in cells.columns and "gap" not in cells.columns
-    assert cells.geometry.area.round().eq(settings.CELL_SIZE_M ** 2).all()
+    assert cells.geometry.area.round().eq(settings.CELL_SIZE_M**2).all()
     np.testing.assert_allclose(cells["minutes"], result.cells["minutes"].round(2), atol=0.006)
     svc = pyogrio.read_dataframe(path, layer="angebote")
     assert svc["ausgewaehlt"].sum() == len(result.services)
@@ -379,8 +482,9 @@ def test_geopackage_layers_rows_and_metadata(region, result, plan, tmp_path):
 
 
 def test_geopackage_points_and_people_on_request(region, result, tmp_path):
-    path = export.export_geopackage(region, result, tmp_path / "p.gpkg", cell_geometry="point",
-                                    include_people=True)
+    path = export.export_geopackage(
+        region, result, tmp_path / "p.gpkg", cell_geometry="point", include_people=True
+    )
     assert dict(pyogrio.list_layers(path))["zellen"] == "Point"
     cells = pyogrio.read_dataframe(path, layer="zellen")
     assert cells["people"].sum() == pytest.approx(result.totals["people"], abs=0.005 * len(cells))
@@ -393,27 +497,54 @@ def test_cli_export_writes_each_format(region, monkeypatch, tmp_path):
     from geo import region as region_mod
 
     monkeypatch.setattr(region_mod, "load_region", lambda *a, **k: region)
-    base = dict(region="default", kind="Jugend", target="u18", mode="walk", threshold=20,
-                paper="A4", dpi=60, data_dir=None, cache_dir=None)
-    for fmt, name in (("png", "k.png"), ("pdf", "k.pdf"), ("svg", "k.svg"),
-                      ("xlsx", "t.xlsx"), ("csv", "t.csv"), ("csv-int", "i.csv"),
-                      ("gpkg", "g.gpkg")):
-        out = export.cli_export(SimpleNamespace(**base, fmt=fmt, out=str(tmp_path / name)))
+    base = dict(
+        region="default",
+        kind="Jugend",
+        target="u18",
+        mode="walk",
+        threshold=20,
+        paper="A4",
+        dpi=60,
+        data_dir=None,
+        cache_dir=None,
+    )
+    for fmt, name in (
+        ("png", "k.png"),
+        ("pdf", "k.pdf"),
+        ("svg", "k.svg"),
+        ("xlsx", "t.xlsx"),
+        ("csv", "t.csv"),
+        ("csv-int", "i.csv"),
+        ("gpkg", "g.gpkg"),
+    ):
+        out = cli.cli_export(SimpleNamespace(**base, fmt=fmt, out=str(tmp_path / name)))
         assert out.is_file() and out.stat().st_size > 1000, fmt
-    out = export.cli_export({**base, "format": None, "out": str(tmp_path / "auto.pdf")})
+    out = cli.cli_export({**base, "format": None, "out": str(tmp_path / "auto.pdf")})
     assert out.read_bytes().startswith(b"%PDF")
     with pytest.raises(InputError, match="--out"):
-        export.cli_export(SimpleNamespace(**base, fmt="png", out=None))
+        cli.cli_export(SimpleNamespace(**base, fmt="png", out=None))
     with pytest.raises(InputError, match="Angebotsart"):
-        export.cli_export(SimpleNamespace(**{**base, "kind": "Zauberei"}, fmt="png",
-                                          out=str(tmp_path / "x.png")))
+        cli.cli_export(
+            SimpleNamespace(**{**base, "kind": "Zauberei"}, fmt="png", out=str(tmp_path / "x.png"))
+        )
 
 
 @pytest.mark.skipif(not HAVE_DATA, reason="real data not available")
 def test_cli_export_end_to_end(tmp_path):
-    out = export.cli_export(SimpleNamespace(region="default", kind="Familie",
-                                            target="single_parent_hh", mode="bike",
-                                            threshold=30, fmt=None, out=str(tmp_path / "a.png"),
-                                            paper="A4", dpi=72, data_dir=None, cache_dir=None))
+    out = cli.cli_export(
+        SimpleNamespace(
+            region="default",
+            kind="Familie",
+            target="single_parent_hh",
+            mode="bike",
+            threshold=30,
+            fmt=None,
+            out=str(tmp_path / "a.png"),
+            paper="A4",
+            dpi=72,
+            data_dir=None,
+            cache_dir=None,
+        )
+    )
     with Image.open(io.BytesIO(out.read_bytes())) as im:
         assert im.size == (round(297 / 25.4 * 72), round(210 / 25.4 * 72))

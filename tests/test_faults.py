@@ -31,8 +31,12 @@ WRITER = textwrap.dedent("""
 def test_kill_during_save_keeps_last_complete_state(tmp_path, delay):
     folder = tmp_path / "store"
     env = dict(os.environ, PYTHONPATH=str(settings.REPO_ROOT))
-    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(folder)], stdout=subprocess.PIPE,
-                            env=env, cwd=settings.REPO_ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(folder)],
+        stdout=subprocess.PIPE,
+        env=env,
+        cwd=settings.REPO_ROOT,
+    )
     assert proc.stdout.readline().strip() == b"ready"
     time.sleep(delay)  # many saves happen meanwhile
     assert proc.poll() is None, "the writer must still be saving when it is killed"

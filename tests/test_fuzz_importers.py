@@ -40,12 +40,30 @@ from tests.test_planning import AGS, X0, Y0, make_region
 REPO = Path(__file__).resolve().parents[1]
 NB_OSM = settings.data_dir() / "osm" / "north-bayreuth.osm.gz"
 
-HYP = hsettings(max_examples=40, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                       HealthCheck.too_slow])
+HYP = hsettings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 #: Words that show a message is German (every importer message contains one of them).
-GERMAN = ("Datei", "Die ", "kein", "nicht", "Szenario", "Zeile", "Spalte", "erwartet", "fehlt",
-          "Planungsr", "OSM", "Straßen", "größer", "beschädigt", "Geodatei", "leer")
+GERMAN = (
+    "Datei",
+    "Die ",
+    "kein",
+    "nicht",
+    "Szenario",
+    "Zeile",
+    "Spalte",
+    "erwartet",
+    "fehlt",
+    "Planungsr",
+    "OSM",
+    "Straßen",
+    "größer",
+    "beschädigt",
+    "Geodatei",
+    "leer",
+)
 
 
 def assert_german(exc: NahraumError) -> None:
@@ -88,9 +106,21 @@ PLANNING_NAMES = [None, "p.csv", "p.xlsx", "p.geojson", "p.json", "p.gpkg", "p.t
 
 
 @HYP
-@given(data=st.binary(max_size=400), name=st.sampled_from(PLANNING_NAMES),
-       prefix=st.sampled_from([b"", b"PK\x03\x04", b"SQLite format 3\x00", b"{",
-                               b"\xef\xbb\xbf", b"Planungsraum;AGS\n", b"\xd0\xcf\x11\xe0"]))
+@given(
+    data=st.binary(max_size=400),
+    name=st.sampled_from(PLANNING_NAMES),
+    prefix=st.sampled_from(
+        [
+            b"",
+            b"PK\x03\x04",
+            b"SQLite format 3\x00",
+            b"{",
+            b"\xef\xbb\xbf",
+            b"Planungsraum;AGS\n",
+            b"\xd0\xcf\x11\xe0",
+        ]
+    ),
+)
 def test_planning_random_bytes_only_input_error(region, data, name, prefix):
     _planning(prefix + data, region, name or "Upload")
 
@@ -116,19 +146,36 @@ def _table(rows: list[tuple[str, str]], fmt: str, encoding: str = "utf-8") -> by
 
 
 NAME = st.one_of(
-    st.sampled_from(["=1+1", "=HYPERLINK(\"http://x\",\"y\")", "+49 3631", "-Nord", "@SUM(A1)",
-                     "'=A1", "<script>alert(1)</script>", "<b>Nord</b>", "\"Süd\"; x",
-                     "Ä&Ö <img src=x onerror=alert(1)>", "javascript:alert(1)", "NaN", "inf",
-                     "Sozialraum Mitte"]),
-    st.text(alphabet=string.printable + "äöüßÄ€<>&\"'=+-@", min_size=1, max_size=30))
+    st.sampled_from(
+        [
+            "=1+1",
+            '=HYPERLINK("http://x","y")',
+            "+49 3631",
+            "-Nord",
+            "@SUM(A1)",
+            "'=A1",
+            "<script>alert(1)</script>",
+            "<b>Nord</b>",
+            '"Süd"; x',
+            "Ä&Ö <img src=x onerror=alert(1)>",
+            "javascript:alert(1)",
+            "NaN",
+            "inf",
+            "Sozialraum Mitte",
+        ]
+    ),
+    st.text(alphabet=string.printable + "äöüßÄ€<>&\"'=+-@", min_size=1, max_size=30),
+)
 
 
 @HYP
 @given(names=st.lists(NAME, min_size=2, max_size=2), fmt=st.sampled_from([".csv", ".xlsx"]))
 def test_planning_names_formulas_and_html_kept_as_text(region, names, fmt):
     clean = [ILLEGAL_CHARACTERS_RE.sub("", n) if fmt == ".xlsx" else n for n in names]
-    clean = [n.replace("\r", " ").replace("\n", " ").replace("\x0b", " ").replace("\x0c", " ")
-             for n in clean]
+    clean = [
+        n.replace("\r", " ").replace("\n", " ").replace("\x0b", " ").replace("\x0c", " ")
+        for n in clean
+    ]
     expected = [n.strip() for n in clean]  # verbatim, even an apostrophe in front
     if not all(expected) or expected[0] == expected[1]:
         return
@@ -136,15 +183,19 @@ def test_planning_names_formulas_and_html_kept_as_text(region, names, fmt):
     res = _planning(_table(rows, fmt), region, "p" + fmt)
     assert res is not None
     assert res.names == expected  # verbatim text, nothing evaluated or escaped
-    assert dict(zip(res.assignment["ags"], res.assignment["planning_region"],
-                    strict=True)) == dict(zip(AGS, [expected[0]] * 2 + [expected[1]] * 2,
-                                              strict=True))
+    assert dict(zip(res.assignment["ags"], res.assignment["planning_region"], strict=True)) == dict(
+        zip(AGS, [expected[0]] * 2 + [expected[1]] * 2, strict=True)
+    )
 
 
 @pytest.mark.parametrize("encoding", ["cp1252", "utf-8-sig", "utf-8"])
 def test_planning_cp1252_and_utf8_give_the_same_names(region, encoding):
-    rows = [("Südstadt – Ost", AGS[0]), ("Südstadt – Ost", AGS[1]), ("Großraum €", AGS[2]),
-            ("Großraum €", AGS[3])]
+    rows = [
+        ("Südstadt – Ost", AGS[0]),
+        ("Südstadt – Ost", AGS[1]),
+        ("Großraum €", AGS[2]),
+        ("Großraum €", AGS[3]),
+    ]
     res = _planning(_table(rows, ".csv", encoding), region, "p.csv")
     assert res.names == ["Südstadt – Ost", "Großraum €"]
 
@@ -171,8 +222,13 @@ def parsers_forbidden(monkeypatch):
         raise AssertionError("parser called for an oversized file")
 
     monkeypatch.setattr(settings, "MAX_UPLOAD_BYTES", 64)
-    for mod, attr in ((_tables, "parse_csv"), (_tables, "parse_xlsx"), (_tables, "decode"),
-                      (pyogrio, "read_dataframe"), (pyogrio, "list_layers")):
+    for mod, attr in (
+        (_tables, "parse_csv"),
+        (_tables, "parse_xlsx"),
+        (_tables, "decode"),
+        (pyogrio, "read_dataframe"),
+        (pyogrio, "list_layers"),
+    ):
         monkeypatch.setattr(mod, attr, boom)
     import geo.scenario as scenario_mod
 
@@ -199,9 +255,14 @@ def test_planning_oversized_rejected_before_parsing(region, tmp_path, parsers_fo
 
 
 def _fc(geometries: list, names: list[str] | None = None, crs: str | None = "3035") -> bytes:
-    feats = [{"type": "Feature", "properties": {"Sozialraum": (names or [f"R{i}" for i in
-                                                                         range(len(geometries))])[i]},
-              "geometry": g} for i, g in enumerate(geometries)]
+    feats = [
+        {
+            "type": "Feature",
+            "properties": {"Sozialraum": (names or [f"R{i}" for i in range(len(geometries))])[i]},
+            "geometry": g,
+        }
+        for i, g in enumerate(geometries)
+    ]
     obj = {"type": "FeatureCollection", "features": feats}
     if crs:
         obj["crs"] = {"type": "name", "properties": {"name": f"urn:ogc:def:crs:EPSG::{crs}"}}
@@ -219,27 +280,35 @@ WHOLE = _ring(X0 - 10, Y0 - 10, X0 + 4010, Y0 + 4010)
 def test_planning_polygons_3d_are_accepted_with_z_dropped(region):
     """docs/exports.md: a third coordinate (height) is dropped."""
     assert "(height) dropped" in (REPO / "docs" / "exports.md").read_text("utf-8")
-    geo3d = {"type": "Polygon", "coordinates": [_ring(X0 - 10, Y0 - 10, X0 + 4010, Y0 + 4010,
-                                                      z=412.5)]}
+    geo3d = {
+        "type": "Polygon",
+        "coordinates": [_ring(X0 - 10, Y0 - 10, X0 + 4010, Y0 + 4010, z=412.5)],
+    }
     res = _planning(_fc([geo3d]), region, "p.geojson")
     assert res is not None and res.names == ["R0"]
     assert not any(shapely.has_z(res.regions.geometry.values))
 
 
-@pytest.mark.parametrize("geometry, match", [
-    (None, "keine Geometrie"),
-    ({"type": "Polygon", "coordinates": []}, "keine Geometrie"),
-    ({"type": "Point", "coordinates": [X0 + 10, Y0 + 10]}, "keine Fläche"),
-    ({"type": "LineString", "coordinates": [[X0, Y0], [X0 + 4000, Y0 + 4000]]}, "keine Fläche"),
-    ({"type": "Polygon", "coordinates": [[[X0, Y0], [X0 + 1, Y0], [X0, Y0]]]}, "."),
-    ({"type": "Polygon", "coordinates": [[[X0, Y0]]]}, "."),
-    ({"type": "Polygon", "coordinates": [[[X0, Y0], [X0, Y0], [X0, Y0], [X0, Y0]]]}, "."),
-    ({"type": "Polygon", "coordinates": "abc"}, "."),
-    ({"type": "Kreis", "coordinates": [1, 2]}, "."),
-    ({"type": "Polygon", "coordinates": [_ring(math.nan, Y0, X0 + 4000, Y0 + 4000)]}, "."),
-    ({"type": "Polygon", "coordinates": [_ring(X0, Y0, math.inf, Y0 + 4000)]}, "."),
-    ({"type": "Polygon", "coordinates": [_ring(-math.inf, -math.inf, math.inf, math.inf)]}, "."),
-])
+@pytest.mark.parametrize(
+    "geometry, match",
+    [
+        (None, "keine Geometrie"),
+        ({"type": "Polygon", "coordinates": []}, "keine Geometrie"),
+        ({"type": "Point", "coordinates": [X0 + 10, Y0 + 10]}, "keine Fläche"),
+        ({"type": "LineString", "coordinates": [[X0, Y0], [X0 + 4000, Y0 + 4000]]}, "keine Fläche"),
+        ({"type": "Polygon", "coordinates": [[[X0, Y0], [X0 + 1, Y0], [X0, Y0]]]}, "."),
+        ({"type": "Polygon", "coordinates": [[[X0, Y0]]]}, "."),
+        ({"type": "Polygon", "coordinates": [[[X0, Y0], [X0, Y0], [X0, Y0], [X0, Y0]]]}, "."),
+        ({"type": "Polygon", "coordinates": "abc"}, "."),
+        ({"type": "Kreis", "coordinates": [1, 2]}, "."),
+        ({"type": "Polygon", "coordinates": [_ring(math.nan, Y0, X0 + 4000, Y0 + 4000)]}, "."),
+        ({"type": "Polygon", "coordinates": [_ring(X0, Y0, math.inf, Y0 + 4000)]}, "."),
+        (
+            {"type": "Polygon", "coordinates": [_ring(-math.inf, -math.inf, math.inf, math.inf)]},
+            ".",
+        ),
+    ],
+)
 def test_planning_bad_geometries_only_input_error(region, geometry, match):
     """Invalid, empty, degenerate, NaN/inf: a German InputError (or a valid result)."""
     data = _fc([geometry, {"type": "Polygon", "coordinates": [WHOLE]}])
@@ -250,28 +319,49 @@ def test_planning_bad_geometries_only_input_error(region, geometry, match):
 
 def test_planning_swapped_lonlat_does_not_fit_the_region(region):
     lon0, lat0 = 11.0, 51.0
-    ring = [[lat0, lon0], [lat0 + 0.1, lon0], [lat0 + 0.1, lon0 + 0.1], [lat0, lon0 + 0.1],
-            [lat0, lon0]]  # lat/lon swapped: somewhere in the Indian Ocean
+    ring = [
+        [lat0, lon0],
+        [lat0 + 0.1, lon0],
+        [lat0 + 0.1, lon0 + 0.1],
+        [lat0, lon0 + 0.1],
+        [lat0, lon0],
+    ]  # lat/lon swapped: somewhere in the Indian Ocean
     with pytest.raises(InputError, match="passen nicht zur Region") as err:
-        planning.read_planning(_fc([{"type": "Polygon", "coordinates": [ring]}], crs=None),
-                               region, file_name="p.geojson")
+        planning.read_planning(
+            _fc([{"type": "Polygon", "coordinates": [ring]}], crs=None),
+            region,
+            file_name="p.geojson",
+        )
     assert_german(err.value)
 
 
 def test_planning_bowtie_is_repaired(region):
-    bowtie = [[X0 - 10, Y0 - 10], [X0 + 4010, Y0 + 4010], [X0 + 4010, Y0 - 10],
-              [X0 - 10, Y0 + 4010], [X0 - 10, Y0 - 10]]
+    bowtie = [
+        [X0 - 10, Y0 - 10],
+        [X0 + 4010, Y0 + 4010],
+        [X0 + 4010, Y0 - 10],
+        [X0 - 10, Y0 + 4010],
+        [X0 - 10, Y0 - 10],
+    ]
     _planning(_fc([{"type": "Polygon", "coordinates": [bowtie]}]), region, "p.geojson")
 
 
-COORD = st.one_of(st.floats(allow_nan=True, allow_infinity=True),
-                  st.floats(X0 - 5000, X0 + 9000), st.floats(Y0 - 5000, Y0 + 9000))
+COORD = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.floats(X0 - 5000, X0 + 9000),
+    st.floats(Y0 - 5000, Y0 + 9000),
+)
 
 
 @HYP
-@given(rings=st.lists(st.lists(st.lists(COORD, min_size=2, max_size=3), min_size=0, max_size=6),
-                      min_size=1, max_size=3),
-       kind=st.sampled_from(["Polygon", "MultiPolygon", "LineString", "Point"]))
+@given(
+    rings=st.lists(
+        st.lists(st.lists(COORD, min_size=2, max_size=3), min_size=0, max_size=6),
+        min_size=1,
+        max_size=3,
+    ),
+    kind=st.sampled_from(["Polygon", "MultiPolygon", "LineString", "Point"]),
+)
 def test_planning_random_polygon_coordinates(region, rings, kind):
     coords: object = rings
     if kind == "MultiPolygon":
@@ -286,12 +376,16 @@ def test_planning_random_polygon_coordinates(region, rings, kind):
 @pytest.mark.parametrize("case", ["3d", "empty", "inf", "point", "bowtie", "no_rows"])
 def test_planning_gpkg_geometries(region, tmp_path, case):
     box = shapely.box(X0 - 10, Y0 - 10, X0 + 4010, Y0 + 4010)
-    geom = {"3d": lambda: shapely.force_3d(box, 99.0), "empty": shapely.Polygon,
-            "inf": lambda: shapely.Polygon([(X0, Y0), (math.inf, Y0), (X0 + 5, Y0 + 5)]),
-            "point": lambda: shapely.Point(X0, Y0),
-            "bowtie": lambda: shapely.Polygon([(X0 - 10, Y0 - 10), (X0 + 4010, Y0 + 4010),
-                                               (X0 + 4010, Y0 - 10), (X0 - 10, Y0 + 4010)]),
-            "no_rows": lambda: box}[case]()
+    geom = {
+        "3d": lambda: shapely.force_3d(box, 99.0),
+        "empty": shapely.Polygon,
+        "inf": lambda: shapely.Polygon([(X0, Y0), (math.inf, Y0), (X0 + 5, Y0 + 5)]),
+        "point": lambda: shapely.Point(X0, Y0),
+        "bowtie": lambda: shapely.Polygon(
+            [(X0 - 10, Y0 - 10), (X0 + 4010, Y0 + 4010), (X0 + 4010, Y0 - 10), (X0 - 10, Y0 + 4010)]
+        ),
+        "no_rows": lambda: box,
+    }[case]()
     gdf = gpd.GeoDataFrame({"name": ["Nord"]}, geometry=[geom], crs=settings.CRS_METRIC)
     if case == "no_rows":
         gdf = gdf.iloc[:0]
@@ -310,15 +404,24 @@ def test_planning_gpkg_geometries(region, tmp_path, case):
 # ---------------------------------------------------------------------------
 LON0, LAT0 = 11.58, 49.94  # Bayreuth
 _x0, _y0 = (float(v[0]) for v in to_xy([LON0], [LAT0]))
-SCN_EXTENT = Extent(shapely.box(_x0 - 20_000, _y0 - 20_000, _x0 + 20_000, _y0 + 20_000),
-                    "test", "der Testregion")
+SCN_EXTENT = Extent(
+    shapely.box(_x0 - 20_000, _y0 - 20_000, _x0 + 20_000, _y0 + 20_000), "test", "der Testregion"
+)
 
 
 def good_scenario() -> Scenario:
-    s = Scenario("Fuzz <b>Test</b>", region="test").with_changes([
-        AddSite(x=_x0 + 100, y=_y0 + 200, name="=FZ()", category="Familie",
-                subcategory="Familienzentrum"),
-        MoveSite(service_id="s1", x=_x0 - 300, y=_y0 + 50)])
+    s = Scenario("Fuzz <b>Test</b>", region="test").with_changes(
+        [
+            AddSite(
+                x=_x0 + 100,
+                y=_y0 + 200,
+                name="=FZ()",
+                category="Familie",
+                subcategory="Familienzentrum",
+            ),
+            MoveSite(service_id="s1", x=_x0 - 300, y=_y0 + 50),
+        ]
+    )
     return s.with_pin(Pin(x=_x0, y=_y0, kind="missing", text="<script>x</script>"))
 
 
@@ -339,19 +442,33 @@ def test_good_scenario_round_trip():
 
 
 @HYP
-@given(data=st.binary(max_size=400),
-       name=st.sampled_from(["s.geojson", "s.json", "s.gpkg", "s.txt", "Upload"]),
-       prefix=st.sampled_from([b"", b"SQLite format 3\x00", b"\xef\xbb\xbf",
-                               b'{"type": "FeatureCollection", "features": [']))
+@given(
+    data=st.binary(max_size=400),
+    name=st.sampled_from(["s.geojson", "s.json", "s.gpkg", "s.txt", "Upload"]),
+    prefix=st.sampled_from(
+        [
+            b"",
+            b"SQLite format 3\x00",
+            b"\xef\xbb\xbf",
+            b'{"type": "FeatureCollection", "features": [',
+        ]
+    ),
+)
 def test_scenario_random_bytes_only_scenario_error(data, name, prefix):
     _scenario(prefix + data, name)
 
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=10),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=8), children, max_size=4), max_leaves=12)
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=12,
+)
 GOOD_GJ = to_geojson(good_scenario())
 GOOD_FEATURE = GOOD_GJ["features"][0]
 GOOD_GPKG = geopackage_bytes(good_scenario())
@@ -372,10 +489,16 @@ def test_scenario_random_json_structures(top, feature, meta, where):
 
 
 @HYP
-@given(key=st.sampled_from(sorted(GOOD_FEATURE["properties"])),
-       value=st.one_of(JSON, st.sampled_from(["=1+1", "<script>alert(1)</script>", "", "NaN",
-                                              1e308, -1e308, 2 ** 70, "1e999"])),
-       feat=st.integers(0, len(GOOD_GJ["features"]) - 1))
+@given(
+    key=st.sampled_from(sorted(GOOD_FEATURE["properties"])),
+    value=st.one_of(
+        JSON,
+        st.sampled_from(
+            ["=1+1", "<script>alert(1)</script>", "", "NaN", 1e308, -1e308, 2**70, "1e999"]
+        ),
+    ),
+    feat=st.integers(0, len(GOOD_GJ["features"]) - 1),
+)
 def test_scenario_random_property_values(key, value, feat):
     gj = json.loads(json.dumps(GOOD_GJ))
     gj["features"][feat]["properties"][key] = value
@@ -383,9 +506,19 @@ def test_scenario_random_property_values(key, value, feat):
 
 
 @HYP
-@given(coords=st.lists(st.one_of(st.floats(), st.integers(-10**20, 10**20), st.text(max_size=3),
-                                 st.none(), st.booleans()), max_size=4),
-       gtype=st.sampled_from(["Point", "LineString", "Polygon", "MultiPoint", None, 7]))
+@given(
+    coords=st.lists(
+        st.one_of(
+            st.floats(),
+            st.integers(-(10**20), 10**20),
+            st.text(max_size=3),
+            st.none(),
+            st.booleans(),
+        ),
+        max_size=4,
+    ),
+    gtype=st.sampled_from(["Point", "LineString", "Polygon", "MultiPoint", None, 7]),
+)
 @example(coords=[math.nan, LAT0], gtype="Point")
 @example(coords=[LON0, math.inf], gtype="Point")
 def test_scenario_random_geometry(coords, gtype):
@@ -433,8 +566,9 @@ def _gpkg_with(geoms: list) -> bytes:
         src.write_bytes(good)
         sites = pyogrio.read_dataframe(src, layer="scenario_sites")
         meta = pyogrio.read_dataframe(src, layer="scenario_meta", read_geometry=False)
-        sites = sites.set_geometry(gpd.GeoSeries(
-            (geoms + list(sites.geometry.values))[:len(sites)], crs=sites.crs))
+        sites = sites.set_geometry(
+            gpd.GeoSeries((geoms + list(sites.geometry.values))[: len(sites)], crs=sites.crs)
+        )
         sites["x"] = sites["y"] = None
         dst = Path(tmp) / "b.gpkg"
         pyogrio.write_dataframe(sites, dst, layer="scenario_sites", driver="GPKG")
@@ -445,11 +579,15 @@ def _gpkg_with(geoms: list) -> bytes:
 @pytest.mark.parametrize("case", ["3d", "polygon", "line", "empty", "nan", "inf", "swapped"])
 def test_scenario_gpkg_geometries(case):
     lon, lat = GOOD_FEATURE["geometry"]["coordinates"][:2]
-    geom = {"3d": shapely.Point(lon, lat, 345.0),
-            "polygon": shapely.box(lon, lat, lon + 0.01, lat + 0.01),
-            "line": shapely.LineString([(lon, lat), (lon + 0.01, lat)]),
-            "empty": shapely.Point(), "nan": shapely.Point(math.nan, lat),
-            "inf": shapely.Point(lon, math.inf), "swapped": shapely.Point(lat, lon)}[case]
+    geom = {
+        "3d": shapely.Point(lon, lat, 345.0),
+        "polygon": shapely.box(lon, lat, lon + 0.01, lat + 0.01),
+        "line": shapely.LineString([(lon, lat), (lon + 0.01, lat)]),
+        "empty": shapely.Point(),
+        "nan": shapely.Point(math.nan, lat),
+        "inf": shapely.Point(lon, math.inf),
+        "swapped": shapely.Point(lat, lon),
+    }[case]
     res = _scenario(_gpkg_with([geom]), "s.gpkg")
     if case == "3d":
         assert res == _scenario(_gpkg_with([shapely.Point(lon, lat)]), "s.gpkg")
@@ -491,11 +629,15 @@ def _folder_state(folder: Path) -> dict[str, bytes]:
 
 
 @hsettings(HYP, max_examples=30)
-@given(data=st.binary(max_size=300), cut=st.integers(0, 10_000),
-       kind=st.sampled_from(["bytes", "truncated", "mutated"]),
-       value=JSON)
-def test_store_damaged_files_and_failed_imports_leave_no_partial_state(tmp_path_factory, data,
-                                                                       cut, kind, value):
+@given(
+    data=st.binary(max_size=300),
+    cut=st.integers(0, 10_000),
+    kind=st.sampled_from(["bytes", "truncated", "mutated"]),
+    value=JSON,
+)
+def test_store_damaged_files_and_failed_imports_leave_no_partial_state(
+    tmp_path_factory, data, cut, kind, value
+):
     folder = tmp_path_factory.mktemp("store")
     store = ScenarioStore(folder, SCN_EXTENT)
     good = good_scenario()
@@ -507,9 +649,11 @@ def test_store_damaged_files_and_failed_imports_leave_no_partial_state(tmp_path_
     # a damaged file in the store: German error, moved aside, the good one unchanged
     bad = Scenario("Kaputt", region="test").with_pin(Pin(x=_x0, y=_y0, kind="known"))
     text = bad.to_json()
-    damaged = {"bytes": data,
-               "truncated": text.encode()[:cut % max(1, len(text.encode()) - 1)],
-               "mutated": None}[kind]
+    damaged = {
+        "bytes": data,
+        "truncated": text.encode()[: cut % max(1, len(text.encode()) - 1)],
+        "mutated": None,
+    }[kind]
     if damaged is None:
         obj = json.loads(text)
         obj[sorted(obj)[cut % len(obj)]] = value
@@ -529,10 +673,8 @@ def test_store_damaged_files_and_failed_imports_leave_no_partial_state(tmp_path_
     else:
         assert isinstance(loaded, Scenario)
     assert store.load(good.name) == good
-    assert {k: v for k, v in _folder_state(folder).items()
-            if k in before} == before
-    assert all(DAMAGED_MARK in n or n in before or n == path.name
-               for n in _folder_state(folder))
+    assert {k: v for k, v in _folder_state(folder).items() if k in before} == before
+    assert all(DAMAGED_MARK in n or n in before or n == path.name for n in _folder_state(folder))
 
 
 # ---------------------------------------------------------------------------
@@ -558,9 +700,19 @@ def _osm_both(path: Path) -> None:
 
 
 @hsettings(HYP, max_examples=30)
-@given(data=st.binary(max_size=300), suffix=st.sampled_from(OSM_SUFFIXES),
-       prefix=st.sampled_from([b"", b"<?xml version='1.0'?><osm version='0.6'>", b"\x1f\x8b",
-                               b"BZh9", b"\x00\x00\x00\x0d\n\tOSMHeader"]))
+@given(
+    data=st.binary(max_size=300),
+    suffix=st.sampled_from(OSM_SUFFIXES),
+    prefix=st.sampled_from(
+        [
+            b"",
+            b"<?xml version='1.0'?><osm version='0.6'>",
+            b"\x1f\x8b",
+            b"BZh9",
+            b"\x00\x00\x00\x0d\n\tOSMHeader",
+        ]
+    ),
+)
 def test_osm_random_bytes_each_suffix(tmp_path_factory, data, suffix, prefix):
     path = tmp_path_factory.mktemp("osm") / f"x{suffix}"
     path.write_bytes(prefix + data)
@@ -641,7 +793,7 @@ def _nb_bytes() -> bytes:
 def test_osm_truncated_gzip(tmp_path_factory, frac):
     raw = _nb_bytes()
     path = tmp_path_factory.mktemp("trunc") / "north-bayreuth.osm.gz"
-    path.write_bytes(raw[:int(len(raw) * frac)])
+    path.write_bytes(raw[: int(len(raw) * frac)])
     _osm_both(path)
 
 
@@ -649,12 +801,11 @@ def test_osm_truncated_plain_xml(tmp_path):
     xml = gzip.decompress(_nb_bytes())
     for k, frac in enumerate((0.001, 0.3)):
         path = tmp_path / f"halb{k}.osm"
-        path.write_bytes(xml[:int(len(xml) * frac)])
+        path.write_bytes(xml[: int(len(xml) * frac)])
         _osm_both(path)
 
 
-def test_osm_files_are_exempt_from_the_upload_limit_and_that_is_documented(tmp_path,
-                                                                           monkeypatch):
+def test_osm_files_are_exempt_from_the_upload_limit_and_that_is_documented(tmp_path, monkeypatch):
     """State extracts are large: OSM files are read from disk without the upload limit."""
     text = (REPO / "docs" / "traveltime.md").read_text("utf-8")
     assert "MAX_UPLOAD_BYTES" in text

@@ -53,40 +53,57 @@ def place_point(places: gpd.GeoDataFrame, name: str, ags: str | None = None):
 # ---------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------
-@pytest.mark.parametrize(("a", "b"), [
-    ("Sondershausen, Stadt", "Sondershausen"),
-    ("Roßleben", "Rossleben"),
-    ("Kölleda", "Koelleda"),
-    ("Stadt Sömmerda", "SÖMMERDA"),
-    ("Sömmerda (Landkreis)", "Sömmerda"),
-    ("Mönchpfiffel-Nikolausrieth", "Mönchpfiffel Nikolausrieth"),
-])
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Sondershausen, Stadt", "Sondershausen"),
+        ("Roßleben", "Rossleben"),
+        ("Kölleda", "Koelleda"),
+        ("Stadt Sömmerda", "SÖMMERDA"),
+        ("Sömmerda (Landkreis)", "Sömmerda"),
+        ("Mönchpfiffel-Nikolausrieth", "Mönchpfiffel Nikolausrieth"),
+    ],
+)
 def test_normalize_name_equal(a, b):
     assert geocode.normalize_name(a) == geocode.normalize_name(b)
 
 
-@pytest.mark.parametrize(("a", "b"), [
-    ("Bad Frankenhausen", "Frankenhausen"),  # "Bad" is part of the name
-    ("Stadtilm", "Ilm"),  # only the whole word "Stadt" is dropped
-    ("Großfurra", "Kleinfurra"),
-])
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Bad Frankenhausen", "Frankenhausen"),  # "Bad" is part of the name
+        ("Stadtilm", "Ilm"),  # only the whole word "Stadt" is dropped
+        ("Großfurra", "Kleinfurra"),
+    ],
+)
 def test_normalize_name_different(a, b):
     assert geocode.normalize_name(a) != geocode.normalize_name(b)
 
 
 def test_strip_parenthetical():
-    assert geocode.strip_parenthetical("unbekannt (Tel. 03632/6661820)") == \
-        ("unbekannt", "(Tel. 03632/6661820)")
+    assert geocode.strip_parenthetical("unbekannt (Tel. 03632/6661820)") == (
+        "unbekannt",
+        "(Tel. 03632/6661820)",
+    )
     assert geocode.strip_parenthetical("Sömmerda") == ("Sömmerda", None)
 
 
-@pytest.mark.parametrize(("text", "value"), [
-    ("51,37", 51.37), ("51.37", 51.37), (" 10,8701 ", 10.8701), ("1.234,5", 1234.5),
-    ("1,234.5", 1234.5), ("-3", -3.0), ("", None), (None, None),
-])
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("51,37", 51.37),
+        ("51.37", 51.37),
+        (" 10,8701 ", 10.8701),
+        ("1.234,5", 1234.5),
+        ("1,234.5", 1234.5),
+        ("-3", -3.0),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_parse_number(text, value):
     got = geocode.parse_number(text)
-    assert (math.isnan(got) if value is None else got == pytest.approx(value))
+    assert math.isnan(got) if value is None else got == pytest.approx(value)
 
 
 @pytest.mark.parametrize("text", ["abc", "51°22'", "1,2,3", "12a", "--1"])
@@ -100,10 +117,18 @@ def test_parse_number_nonfinite_is_returned():
     assert math.isnan(geocode.parse_number("NaN"))
 
 
-@pytest.mark.parametrize(("text", "code"), [
-    ("6556", "06556"), ("06556", "06556"), ("99706.0", "99706"), ("D-99706", "99706"),
-    ("abc", ""), ("", ""), ("123", ""),
-])
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("6556", "06556"),
+        ("06556", "06556"),
+        ("99706.0", "99706"),
+        ("D-99706", "99706"),
+        ("abc", ""),
+        ("", ""),
+        ("123", ""),
+    ],
+)
 def test_normalize_postcode(text, code):
     assert geocode.normalize_postcode(text) == code
 
@@ -114,8 +139,15 @@ def test_normalize_postcode(text, code):
 def test_load_places_region():
     places = geocode.load_places(DATA, {"16065", "16068"})
     assert places.crs.equals(settings.CRS_METRIC)
-    assert list(places.columns) == ["name", "ags", "kreis", "population", "feature_code",
-                                    "geonameid", "geometry"]
+    assert list(places.columns) == [
+        "name",
+        "ags",
+        "kreis",
+        "population",
+        "feature_code",
+        "geonameid",
+        "geometry",
+    ]
     assert places["ags"].str[:5].isin(["16065", "16068"]).all()
     assert (places["ags"].str.len() == 8).all()
     assert len(places) == 104
@@ -126,8 +158,7 @@ def test_load_places_region():
 
 
 def test_load_places_by_ags_and_all():
-    assert set(geocode.load_places(DATA, ["16065067"])["name"]) == {"Sondershausen",
-                                                                     "Schernberg"}
+    assert set(geocode.load_places(DATA, ["16065067"])["name"]) == {"Sondershausen", "Schernberg"}
     assert len(geocode.load_places(DATA)) > 800
 
 
@@ -140,6 +171,7 @@ def test_load_postcodes_keeps_leading_zero():
 
 def test_missing_data_file_is_german_error(tmp_path):
     from geo._errors import DataFileError
+
     with pytest.raises(DataFileError, match="Datendatei fehlt"):
         geocode.load_places(tmp_path)
 
@@ -163,11 +195,16 @@ def test_invalid_coordinates_are_not_replaced_by_town(region):
 
 def test_town_gives_village(region):
     places = region[2]
-    out = run(region, [{"id": "a", "town": "Sondershausen"},
-                       {"id": "b", "town": "Sondershausen, Stadt"},
-                       {"id": "c", "town": "Stadt Sömmerda"},
-                       {"id": "d", "town": "Sömmerda (Landkreis)"},
-                       {"id": "e", "town": "ROSSLEBEN"}])
+    out = run(
+        region,
+        [
+            {"id": "a", "town": "Sondershausen"},
+            {"id": "b", "town": "Sondershausen, Stadt"},
+            {"id": "c", "town": "Stadt Sömmerda"},
+            {"id": "d", "town": "Sömmerda (Landkreis)"},
+            {"id": "e", "town": "ROSSLEBEN"},
+        ],
+    )
     assert list(out["precision"]) == ["village"] * 5
     assert out.geometry.iloc[0].equals(place_point(places, "Sondershausen"))
     assert out.geometry.iloc[1].equals(place_point(places, "Sondershausen"))
@@ -178,8 +215,13 @@ def test_town_gives_village(region):
 
 def test_ortsteil_inside_town(region):
     places = region[2]
-    out = run(region, [{"id": "a", "town": "Sondershausen", "ortsteil": "Schernberg"},
-                       {"id": "b", "town": "Sondershausen OT Schernberg"}])
+    out = run(
+        region,
+        [
+            {"id": "a", "town": "Sondershausen", "ortsteil": "Schernberg"},
+            {"id": "b", "town": "Sondershausen OT Schernberg"},
+        ],
+    )
     assert list(out["precision"]) == ["village", "village"]
     assert out.geometry.iloc[0].equals(place_point(places, "Schernberg"))
     assert out.geometry.iloc[1].equals(place_point(places, "Schernberg"))
@@ -196,8 +238,13 @@ def test_unknown_ortsteil_falls_back_to_town_with_note(region):
 
 def test_ambiguous_name_prefers_town_gemeinde(region):
     places = region[2]
-    out = run(region, [{"id": "a", "town": "Ringleben"},
-                       {"id": "b", "town": "Bad Frankenhausen", "ortsteil": "Ringleben"}])
+    out = run(
+        region,
+        [
+            {"id": "a", "town": "Ringleben"},
+            {"id": "b", "town": "Bad Frankenhausen", "ortsteil": "Ringleben"},
+        ],
+    )
     assert out.geometry.iloc[0].equals(place_point(places, "Ringleben", "16068045"))
     assert out.geometry.iloc[1].equals(place_point(places, "Ringleben", "16065003"))
     assert "mehrdeutig" in out.loc[0, "geocode_note"]
@@ -212,10 +259,15 @@ def test_gv100_name_with_slash_finds_seat(region):
 
 def test_postcode_then_gemeinde(region):
     gemeinden = region[0]
-    out = run(region, [{"id": "a", "town": "Roßleben-Wiehe", "postcode": "06571"},
-                       {"id": "b", "town": "Roßleben-Wiehe"},
-                       {"id": "c", "town": "Kyffhäuserland"},
-                       {"id": "d", "town": "Atlantis", "postcode": "6556"}])
+    out = run(
+        region,
+        [
+            {"id": "a", "town": "Roßleben-Wiehe", "postcode": "06571"},
+            {"id": "b", "town": "Roßleben-Wiehe"},
+            {"id": "c", "town": "Kyffhäuserland"},
+            {"id": "d", "town": "Atlantis", "postcode": "6556"},
+        ],
+    )
     assert list(out["precision"]) == ["postcode", "gemeinde", "gemeinde", "postcode"]
     rw = gemeinden.loc[gemeinden["name"] == "Roßleben-Wiehe"].geometry.iloc[0]
     assert rw.contains(out.geometry.iloc[1])
@@ -234,14 +286,21 @@ def test_postcode_prefers_named_place(region):
     assert p.y == pytest.approx(row["lat"]) and p.x == pytest.approx(row["lon"])
 
 
-@pytest.mark.parametrize(("town", "postcode", "precision", "reason"), [
-    ("unbekannt (Tel. 03632/6661820, Vorwahl Sondershausen)", None, "not_found",
-     "Kein Ort angegeben"),
-    ("unbekannt (Tel. 03632/6661820)", "99706", "postcode", "PLZ 99706"),
-    ("VG Greußen (Ort nicht genannt)", None, "not_found", "Verwaltungsgemeinschaft"),
-    ("Atlantis", None, "not_found", "weder im Ortsverzeichnis"),
-    (None, None, "not_found", "Weder Koordinaten noch Ort"),
-])
+@pytest.mark.parametrize(
+    ("town", "postcode", "precision", "reason"),
+    [
+        (
+            "unbekannt (Tel. 03632/6661820, Vorwahl Sondershausen)",
+            None,
+            "not_found",
+            "Kein Ort angegeben",
+        ),
+        ("unbekannt (Tel. 03632/6661820)", "99706", "postcode", "PLZ 99706"),
+        ("VG Greußen (Ort nicht genannt)", None, "not_found", "Verwaltungsgemeinschaft"),
+        ("Atlantis", None, "not_found", "weder im Ortsverzeichnis"),
+        (None, None, "not_found", "Weder Koordinaten noch Ort"),
+    ],
+)
 def test_not_found_reasons(region, town, postcode, precision, reason):
     out = run(region, [{"id": "a", "town": town, "postcode": postcode}])
     assert out.loc[0, "precision"] == precision
@@ -252,17 +311,33 @@ def test_not_found_reasons(region, town, postcode, precision, reason):
 
 
 def test_street_address_note(region):
-    out = run(region, [{"id": "a", "town": "Artern", "street": "Wasserstr. 1"},
-                       {"id": "b", "town": "Roßleben-Wiehe", "street": "Markt 1"}])
+    out = run(
+        region,
+        [
+            {"id": "a", "town": "Artern", "street": "Wasserstr. 1"},
+            {"id": "b", "town": "Roßleben-Wiehe", "street": "Markt 1"},
+        ],
+    )
     assert out.loc[0, "geocode_note"].startswith(geocode.STREET_NOTE + "; Ortslage verwendet")
-    assert out.loc[1, "geocode_note"].startswith(geocode.STREET_NOTE
-                                                 + "; Gemeinde-Mittelpunkt verwendet")
+    assert out.loc[1, "geocode_note"].startswith(
+        geocode.STREET_NOTE + "; Gemeinde-Mittelpunkt verwendet"
+    )
 
 
 def test_exported_precision_is_carried_over(region):
-    out = run(region, [{"id": "a", "lat": "51.37", "lon": "10.87", "precision": "village",
-                        "geocode_note": "GeoNames-Ort „Sondershausen“"},
-                       {"id": "b", "lat": "51.37", "lon": "10.87", "precision": "erfunden"}])
+    out = run(
+        region,
+        [
+            {
+                "id": "a",
+                "lat": "51.37",
+                "lon": "10.87",
+                "precision": "village",
+                "geocode_note": "GeoNames-Ort „Sondershausen“",
+            },
+            {"id": "b", "lat": "51.37", "lon": "10.87", "precision": "erfunden"},
+        ],
+    )
     assert list(out["precision"]) == ["village", "coordinates"]
     assert out.loc[0, "geocode_note"] == "GeoNames-Ort „Sondershausen“"
 

@@ -28,9 +28,11 @@ from tests.test_geocode import BOUNDARIES, DATA, build_region
 from tests.test_services import imp
 
 pytestmark = pytest.mark.skipif(not BOUNDARIES.is_file(), reason="real data not available")
-HYP = hsettings(max_examples=40, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                       HealthCheck.too_slow])
+HYP = hsettings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 @pytest.fixture(scope="module")
@@ -44,16 +46,30 @@ EXCEPTION_NAME = re.compile(r"\b[A-Z][A-Za-z]*(Error|Exception|Warning)\b|Traceb
 #: An office list: Einrichtung, Träger, Anschrift, "PLZ Ort" in one column, no id.
 HEADER = ["Einrichtung", "Träger", "Anschrift", "PLZ Ort", "Angebotsart"]
 ROWS = [
-    ["Familienzentrum Sondershausen", "Düne e.V.", "Crucisstraße 8", "99706 Sondershausen",
-     "Familienzentrum"],
+    [
+        "Familienzentrum Sondershausen",
+        "Düne e.V.",
+        "Crucisstraße 8",
+        "99706 Sondershausen",
+        "Familienzentrum",
+    ],
     ["Jugendclub Artern", "Stadt Artern", "Markt 1", "06556 Artern", "Jugendclub"],
-    ["Schuldnerberatung Sömmerda", "Diakonie", "Weißenseer Str. 2", "99610 Sömmerda",
-     "Schuldnerberatung"],
+    [
+        "Schuldnerberatung Sömmerda",
+        "Diakonie",
+        "Weißenseer Str. 2",
+        "99610 Sömmerda",
+        "Schuldnerberatung",
+    ],
 ]
 
 
-def office_xlsx(*, merged_header: bool = True, extra_sheet: list[list] | None = None,
-                sheet_name: str = "Angebote 2025") -> bytes:
+def office_xlsx(
+    *,
+    merged_header: bool = True,
+    extra_sheet: list[list] | None = None,
+    sheet_name: str = "Angebote 2025",
+) -> bytes:
     """Title rows with a merged title, a two-row header with merged cells, a blank row,
     data, a sum row – as exported from a Landratsamt's spreadsheet."""
     wb = openpyxl.Workbook()
@@ -111,8 +127,9 @@ def test_office_xlsx_title_rows_merged_header_sum_row_no_id(region):
     # Generated ids: stable short hashes, unique.
     assert all(re.fullmatch(r"a-[0-9a-f]{8}", i) for i in sv["id"])
     assert sv["id"].is_unique
-    assert sv["id"].iloc[0] == services.service_id(*ROWS[0][:1], ROWS[0][2], "99706",
-                                                   "Sondershausen")
+    assert sv["id"].iloc[0] == services.service_id(
+        *ROWS[0][:1], ROWS[0][2], "99706", "Sondershausen"
+    )
     # Header found in sheet row 5 (the row below the group labels); data rows count from there.
     text = " ".join(m for _, m in notes_of(res))
     assert "Kopfzeile in Zeile 5" in text and "4 Titelzeile(n)" in text
@@ -135,9 +152,11 @@ def test_merged_cells_are_unmerged():
 def test_plain_xlsx_without_id_column_is_accepted(region):
     wb = openpyxl.Workbook()
     ws = wb.active
-    for r in (["Name", "Träger", "Straße", "PLZ", "Ort", "Kategorie"],
-              ["Seniorenbüro", "Stadt", "Markt 3", "99706", "Sondershausen", "Senioren"],
-              ["Jugendhaus", "Verein", "Lange Str. 1", "6556", "Artern", "Jugend"]):
+    for r in (
+        ["Name", "Träger", "Straße", "PLZ", "Ort", "Kategorie"],
+        ["Seniorenbüro", "Stadt", "Markt 3", "99706", "Sondershausen", "Senioren"],
+        ["Jugendhaus", "Verein", "Lange Str. 1", "6556", "Artern", "Jugend"],
+    ):
         ws.append(r)
     buf = io.BytesIO()
     wb.save(buf)
@@ -156,15 +175,19 @@ def test_generated_ids_stable_across_reimport(region):
     b = dict(zip(second["name"], second["id"], strict=True))
     assert a == b
     # Two identical rows get distinct ids; a changed address gives another id.
-    assert services.service_id("X", "Markt 1", "", "A") != services.service_id("X", "Markt 2",
-                                                                              "", "A")
+    assert services.service_id("X", "Markt 1", "", "A") != services.service_id(
+        "X", "Markt 2", "", "A"
+    )
     dup = imp(region, unicode_text([HEADER, ROWS[0], ROWS[0]]), "d.txt").services
     assert dup["id"].iloc[1] == dup["id"].iloc[0] + "-2"
 
 
 def test_missing_single_ids_are_generated_with_a_note(region):
-    rows = [["Nr", "Name", "Ort", "Kategorie"], ["7", "A", "Artern", "Jugend"],
-            ["", "B", "Artern", "Jugend"]]
+    rows = [
+        ["Nr", "Name", "Ort", "Kategorie"],
+        ["7", "A", "Artern", "Jugend"],
+        ["", "B", "Artern", "Jugend"],
+    ]
     res = imp(region, unicode_text(rows), "x.txt")
     assert res.problems == []
     assert res.services["id"].iloc[0] == "7" and res.services["id"].iloc[1].startswith("a-")
@@ -195,8 +218,11 @@ def test_utf16_is_not_called_binary():
 # Control characters, long names, full addresses
 # ---------------------------------------------------------------------------
 def test_nul_and_control_characters_stripped_with_note(region):
-    rows = [HEADER, [ROWS[0][0] + "\x00", ROWS[0][1], "Crucis\x07straße 8", ROWS[0][3], "Kita"],
-            ROWS[1]]
+    rows = [
+        HEADER,
+        [ROWS[0][0] + "\x00", ROWS[0][1], "Crucis\x07straße 8", ROWS[0][3], "Kita"],
+        ROWS[1],
+    ]
     res = imp(region, unicode_text(rows), "x.txt")
     assert res.problems == []
     assert res.services["name"].iloc[0] == ROWS[0][0]
@@ -210,14 +236,15 @@ def test_long_names_are_cut_with_note(region):
     res = imp(region, unicode_text([HEADER, [long, *ROWS[0][1:]]]), "x.txt")
     name = res.services["name"].iloc[0]
     assert len(name) == settings.MAX_NAME_CHARS and name.endswith("…")
-    assert any(p.row == 1 and p.column == "name" and "gekürzt" in p.message
-               for p in res.notes)
+    assert any(p.row == 1 and p.column == "name" and "gekürzt" in p.message for p in res.notes)
 
 
 def test_full_address_in_one_cell_is_split(region):
-    rows = [["Name", "Anschrift", "Kategorie"],
-            ["Jugendclub", "Markt 1, 06556 Artern", "Jugend"],
-            ["Seniorenbüro", "Markt 3\n99706 Sondershausen", "Senioren"]]
+    rows = [
+        ["Name", "Anschrift", "Kategorie"],
+        ["Jugendclub", "Markt 1, 06556 Artern", "Jugend"],
+        ["Seniorenbüro", "Markt 3\n99706 Sondershausen", "Senioren"],
+    ]
     buf = io.BytesIO()
     wb = openpyxl.Workbook()
     for r in rows:
@@ -231,11 +258,17 @@ def test_full_address_in_one_cell_is_split(region):
     assert sorted(p.row for p in res.notes if "aufgeteilt" in p.message and p.row) == [1, 2]
 
 
-@pytest.mark.parametrize(("cells", "total"), [
-    (["Summe", "", "12"], True), (["", "Gesamt:", "3"], True), (["Insgesamt 58"], True),
-    (["Gesamtschule Artern", "x"], False), (["Gesamt-Angebot"], False),
-    (["Familienzentrum"], False),
-])
+@pytest.mark.parametrize(
+    ("cells", "total"),
+    [
+        (["Summe", "", "12"], True),
+        (["", "Gesamt:", "3"], True),
+        (["Insgesamt 58"], True),
+        (["Gesamtschule Artern", "x"], False),
+        (["Gesamt-Angebot"], False),
+        (["Familienzentrum"], False),
+    ],
+)
 def test_total_rows(cells, total):
     assert _tables.is_total_row(cells) is total
 
@@ -249,40 +282,57 @@ def test_workbook_with_two_service_sheets_asks(region):
         imp(region, data, "zwei.xlsx")
     msg = str(err.value)
     assert "„Angebote 2025“" in msg and "„Kreis Sömmerda“" in msg and "--layer" in msg
-    res = services.import_services(data, *region[:2], filename="zwei.xlsx", places=region[2],
-                                   postcodes=region[3], layer="Kreis Sömmerda")
+    res = services.import_services(
+        data,
+        *region[:2],
+        filename="zwei.xlsx",
+        places=region[2],
+        postcodes=region[3],
+        layer="Kreis Sömmerda",
+    )
     assert list(res.services["name"]) == [ROWS[2][0]] and res.layer == "Kreis Sömmerda"
-    res = services.import_services(data, *region[:2], filename="zwei.xlsx", places=region[2],
-                                   postcodes=region[3], layer="1")
+    res = services.import_services(
+        data, *region[:2], filename="zwei.xlsx", places=region[2], postcodes=region[3], layer="1"
+    )
     assert len(res.services) == 3
     with pytest.raises(InputError, match="nicht gefunden; vorhanden"):
         services.read_services(data, "zwei.xlsx", layer="Kreis Erfurt")
-    assert _tables.list_layers(data, "zwei.xlsx") == [("Angebote 2025", 7),
-                                                      ("Kreis Sömmerda", 2)]
+    assert _tables.list_layers(data, "zwei.xlsx") == [("Angebote 2025", 7), ("Kreis Sömmerda", 2)]
 
 
 def test_workbook_with_a_notes_sheet_reads_the_table_with_a_note(region):
     data = office_xlsx(extra_sheet=[["Hinweise zur Liste"], ["Bitte jährlich prüfen."]])
     res = imp(region, data, "mit_hinweisen.xlsx")
     assert len(res.services) == 3
-    assert any("„Kreis Sömmerda“" in p.message and "nicht gelesen" in p.message
-               for p in res.notes)
+    assert any("„Kreis Sömmerda“" in p.message and "nicht gelesen" in p.message for p in res.notes)
 
 
 def test_geopackage_with_two_layers(region, tmp_path):
     path = tmp_path / "two.gpkg"
-    for layer, (name, lon) in {"jugend": ("Jugendclub", 11.29),
-                               "familie": ("Familienzentrum", 10.87)}.items():
-        gdf = gpd.GeoDataFrame({"name": [name], "kategorie": [layer.title()]},
-                               geometry=[shapely.Point(lon, 51.36)], crs=4326)
+    for layer, (name, lon) in {
+        "jugend": ("Jugendclub", 11.29),
+        "familie": ("Familienzentrum", 10.87),
+    }.items():
+        gdf = gpd.GeoDataFrame(
+            {"name": [name], "kategorie": [layer.title()]},
+            geometry=[shapely.Point(lon, 51.36)],
+            crs=4326,
+        )
         gdf.to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
     data = path.read_bytes()
-    with pytest.raises(InputError, match="mehrere Ebenen.*„jugend“.*„familie“|mehrere Ebenen"
-                                         ".*„familie“.*„jugend“") as err:
+    with pytest.raises(
+        InputError, match="mehrere Ebenen.*„jugend“.*„familie“|mehrere Ebenen.*„familie“.*„jugend“"
+    ) as err:
         imp(region, data, "two.gpkg")
     assert "--layer" in str(err.value)
-    res = services.import_services(data, *region[:2], filename="two.gpkg", places=region[2],
-                                   postcodes=region[3], layer="familie")
+    res = services.import_services(
+        data,
+        *region[:2],
+        filename="two.gpkg",
+        places=region[2],
+        postcodes=region[3],
+        layer="familie",
+    )
     assert list(res.services["name"]) == ["Familienzentrum"]
     assert sorted(_tables.list_layers(data, "two.gpkg")) == [("familie", 1), ("jugend", 1)]
 
@@ -290,12 +340,17 @@ def test_geopackage_with_two_layers(region, tmp_path):
 # ---------------------------------------------------------------------------
 # Messages: never an internal exception name
 # ---------------------------------------------------------------------------
-@pytest.mark.parametrize(("data", "name"), [
-    (b"PK\x03\x04garbage", "x.xlsx"), (b"SQLite format 3\x00garbage", "x.gpkg"),
-    (b"{not json", "x.geojson"), (b'{"a": [' * 2000, "x.geojson"),
-    (b'id,name\n"unterminated\n' + b"x" * 200_000, "x.csv"),
-    ("id;name\n1;A\n".encode("utf-32"), "x.csv"),
-])
+@pytest.mark.parametrize(
+    ("data", "name"),
+    [
+        (b"PK\x03\x04garbage", "x.xlsx"),
+        (b"SQLite format 3\x00garbage", "x.gpkg"),
+        (b"{not json", "x.geojson"),
+        (b'{"a": [' * 2000, "x.geojson"),
+        (b'id,name\n"unterminated\n' + b"x" * 200_000, "x.csv"),
+        ("id;name\n1;A\n".encode("utf-32"), "x.csv"),
+    ],
+)
 def test_no_exception_names_in_messages(data, name):
     with pytest.raises(InputError) as err:
         services.read_services(data, name)
@@ -303,8 +358,10 @@ def test_no_exception_names_in_messages(data, name):
 
 
 @HYP
-@given(data=st.binary(max_size=400), suffix=st.sampled_from([".csv", ".xlsx", ".gpkg",
-                                                             ".geojson", ".txt"]))
+@given(
+    data=st.binary(max_size=400),
+    suffix=st.sampled_from([".csv", ".xlsx", ".gpkg", ".geojson", ".txt"]),
+)
 def test_random_files_give_german_messages_without_exception_names(data, suffix):
     try:
         services.read_services(data, "x" + suffix)
@@ -315,15 +372,16 @@ def test_random_files_give_german_messages_without_exception_names(data, suffix)
 # ---------------------------------------------------------------------------
 # Property: a header under up to 5 title rows is found
 # ---------------------------------------------------------------------------
-WORDS = st.text(alphabet=string.ascii_letters + "äöüÄÖÜß .:-0123456789", min_size=0,
-                max_size=30)
+WORDS = st.text(alphabet=string.ascii_letters + "äöüÄÖÜß .:-0123456789", min_size=0, max_size=30)
 TITLE = st.lists(WORDS, min_size=0, max_size=4).filter(
-    lambda r: services.header_score(r) < _tables.MIN_HEADER_SCORE)
+    lambda r: services.header_score(r) < _tables.MIN_HEADER_SCORE
+)
 
 
 @HYP
-@given(titles=st.lists(TITLE, min_size=0, max_size=5), fmt=st.sampled_from(["xlsx", "csv",
-                                                                            "utf16"]))
+@given(
+    titles=st.lists(TITLE, min_size=0, max_size=5), fmt=st.sampled_from(["xlsx", "csv", "utf16"])
+)
 def test_header_under_title_rows_is_found(titles, fmt):
     rows = [*titles, HEADER, *ROWS]
     if fmt == "xlsx":
@@ -350,7 +408,6 @@ def test_cli_import_with_layer(tmp_path, capsys):
     path.write_bytes(office_xlsx(merged_header=False, extra_sheet=[HEADER, ROWS[2]]))
     assert cli.main(["services", "import", str(path)]) == 2
     assert "--layer" in capsys.readouterr().err
-    assert cli.main(["services", "import", str(path), "--layer", "Kreis Sömmerda",
-                     "--json"]) == 0
+    assert cli.main(["services", "import", str(path), "--layer", "Kreis Sömmerda", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["imported"] == 1 and summary["layer"] == "Kreis Sömmerda"

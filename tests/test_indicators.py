@@ -33,16 +33,29 @@ XLSX = FIX / "formeln_html_testdaten.xlsx"
 BOUNDARIES = settings.data_dir() / "th/boundaries/vg250ew_gemeinden_th.geojson"
 
 # Real AGS and names of the default region; populations made up (round numbers).
-GEM = pd.DataFrame({
-    "ags": ["16065003", "16065067", "16065048", "16068051", "16068034", "16068002"],
-    "name": ["Bad Frankenhausen/Kyffhäuser", "Sondershausen", "Niederbösa", "Sömmerda",
-             "Kölleda", "Andisleben"],
-    "pop": [10000.0, 20000.0, 100.0, 19000.0, 6000.0, 500.0],
-})
+GEM = pd.DataFrame(
+    {
+        "ags": ["16065003", "16065067", "16065048", "16068051", "16068034", "16068002"],
+        "name": [
+            "Bad Frankenhausen/Kyffhäuser",
+            "Sondershausen",
+            "Niederbösa",
+            "Sömmerda",
+            "Kölleda",
+            "Andisleben",
+        ],
+        "pop": [10000.0, 20000.0, 100.0, 19000.0, 6000.0, 500.0],
+    }
+)
 SGB2 = "SGB II-Quote in %"
 HTML = '<img src=x onerror="alert(1)"><script>alert("x")</script>'
-FORMULAS = ('=HYPERLINK("http://example.invalid";"klick")', "+cmd|' /C calc'!A0",
-            "@SUM(A1:A3)", "=1+1", "-2+3")
+FORMULAS = (
+    '=HYPERLINK("http://example.invalid";"klick")',
+    "+cmd|' /C calc'!A0",
+    "@SUM(A1:A3)",
+    "=1+1",
+    "-2+3",
+)
 
 
 def csv_bytes(rows: list[list[object]], sep: str = ";", encoding: str = "utf-8") -> bytes:
@@ -84,8 +97,11 @@ def test_ba_style_csv_with_preamble_ars_markers_and_totals():
     assert v.loc["16065067", "Einwohner"] == 20000.0  # "20.000": thousands dot
     assert v.loc["16065048"].drop("Einwohner").isna().all()  # "*" and "-"
     assert v.dtypes.eq(float).all()
-    assert t.units[SGB2] == "%" and t.units["Arbeitslosenquote"] == "" \
+    assert (
+        t.units[SGB2] == "%"
+        and t.units["Arbeitslosenquote"] == ""
         and t.units["Einwohner"] == "Personen"
+    )
     assert t.problems == []
     w = t.warnings
     assert where(w, "bezeichnet ein Land") == [(1, "Regionalschlüssel")]
@@ -129,29 +145,57 @@ def test_xlsx_formulas_are_text_and_never_evaluated():
     assert t.values.loc["16068051", "Kinderarmut in %"] == 16.0  # text "16,0 %"
     assert t.values.loc["16065003", "Kinderarmut in %"] == 20.5
     formula = where(t.problems, "Tabellenformel")
-    assert sorted(formula) == [(2, "Arbeitslosenquote"), (4, "Arbeitslosenquote"),
-                               (5, "Kinderarmut in %")]
+    assert sorted(formula) == [
+        (2, "Arbeitslosenquote"),
+        (4, "Arbeitslosenquote"),
+        (5, "Kinderarmut in %"),
+    ]
     assert np.isnan(t.values.loc["16065067", "Arbeitslosenquote"])
 
 
-@pytest.mark.parametrize(("text", "status", "value", "pct"), [
-    ("12,5", "ok", 12.5, False), ("12,5 %", "ok", 12.5, True), ("12,5%", "ok", 12.5, True),
-    ("1.234", "ok", 1234.0, False), ("1.234.567", "ok", 1234567.0, False),
-    ("1.234,5", "ok", 1234.5, False), ("1,234.5", "ok", 1234.5, False),
-    ("0.125", "ok", 0.125, False), ("12.5", "ok", 12.5, False), ("-3", "ok", -3.0, False),
-    ("+5", "ok", 5.0, False), ("1e3", "ok", 1000.0, False), (" 1 234 ", "ok", 1234.0, False),
-    ("1\u202f234,5", "ok", 1234.5, False), ("0", "ok", 0.0, False),
-    ("", "empty", None, False), ("*", "marker", None, False), ("-", "marker", None, False),
-    ("–", "marker", None, False), (".", "marker", None, False), ("x", "marker", None, False),
-    ("X", "marker", None, False), ("…", "marker", None, False), ("k. A.", "marker", None, False),
-    ("nan", "nonfinite", None, False), ("NaN", "nonfinite", None, False),
-    ("inf", "nonfinite", None, False), ("-Infinity", "nonfinite", None, False),
-    ("1e999", "nonfinite", None, False), ("=1+1", "formula", None, False),
-    ("@SUM(A1)", "formula", None, False), ("+cmd", "formula", None, False),
-    ("-2+3", "formula", None, False), ("abc", "invalid", None, False),
-    ("1.2.3,4", "invalid", None, False), ("12,5 (vorläufig)", "invalid", None, False),
-    ("1_000", "invalid", None, False), ("١٢", "invalid", None, False),
-])
+@pytest.mark.parametrize(
+    ("text", "status", "value", "pct"),
+    [
+        ("12,5", "ok", 12.5, False),
+        ("12,5 %", "ok", 12.5, True),
+        ("12,5%", "ok", 12.5, True),
+        ("1.234", "ok", 1234.0, False),
+        ("1.234.567", "ok", 1234567.0, False),
+        ("1.234,5", "ok", 1234.5, False),
+        ("1,234.5", "ok", 1234.5, False),
+        ("0.125", "ok", 0.125, False),
+        ("12.5", "ok", 12.5, False),
+        ("-3", "ok", -3.0, False),
+        ("+5", "ok", 5.0, False),
+        ("1e3", "ok", 1000.0, False),
+        (" 1 234 ", "ok", 1234.0, False),
+        ("1\u202f234,5", "ok", 1234.5, False),
+        ("0", "ok", 0.0, False),
+        ("", "empty", None, False),
+        ("*", "marker", None, False),
+        ("-", "marker", None, False),
+        ("–", "marker", None, False),
+        (".", "marker", None, False),
+        ("x", "marker", None, False),
+        ("X", "marker", None, False),
+        ("…", "marker", None, False),
+        ("k. A.", "marker", None, False),
+        ("nan", "nonfinite", None, False),
+        ("NaN", "nonfinite", None, False),
+        ("inf", "nonfinite", None, False),
+        ("-Infinity", "nonfinite", None, False),
+        ("1e999", "nonfinite", None, False),
+        ("=1+1", "formula", None, False),
+        ("@SUM(A1)", "formula", None, False),
+        ("+cmd", "formula", None, False),
+        ("-2+3", "formula", None, False),
+        ("abc", "invalid", None, False),
+        ("1.2.3,4", "invalid", None, False),
+        ("12,5 (vorläufig)", "invalid", None, False),
+        ("1_000", "invalid", None, False),
+        ("١٢", "invalid", None, False),
+    ],
+)
 def test_parse_value(text, status, value, pct):
     got = ind.parse_value(text)
     assert got[0] == status and got[2] == pct
@@ -160,39 +204,64 @@ def test_parse_value(text, status, value, pct):
 
 def test_parse_value_dot_as_decimal_when_the_column_says_so():
     assert ind.parse_value("1.234", dot_thousands=False)[1] == 1.234
-    t = ind.validate_indicators(pd.DataFrame({
-        "AGS": ["16065003", "16065067", "16068051"], "a": ["1.234", "12.5", "3"],
-        "b": ["1.234", "12,5", "3"], "c": ["1.234", "2.000", "3"]}), GEM)
+    t = ind.validate_indicators(
+        pd.DataFrame(
+            {
+                "AGS": ["16065003", "16065067", "16068051"],
+                "a": ["1.234", "12.5", "3"],
+                "b": ["1.234", "12,5", "3"],
+                "c": ["1.234", "2.000", "3"],
+            }
+        ),
+        GEM,
+    )
     assert list(t.values["a"]) == [1.234, 12.5, 3.0]
     assert list(t.values["b"]) == [1234.0, 12.5, 3.0]
     assert list(t.values["c"]) == [1234.0, 2000.0, 3.0]
     assert [c for _, c in where(t.warnings, "als Tausender gelesen")] == ["c"]
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("16065003", ("ags", "16065003")), (16065003, ("ags", "16065003")),
-    (16065003.0, ("ags", "16065003")), ("16065003.0", ("ags", "16065003")),
-    ("16 065 003", ("ags", "16065003")), ("'16065003", ("ags", "16065003")),
-    ("1001000", ("ags", "01001000")), (1001000, ("ags", "01001000")),
-    ("160650003003", ("ags", "16065003")), ("10010000000", ("ags", "01001000")),
-    ("16", ("aggregate", "16")), ("16065", ("aggregate", "16065")),
-    ("160655002", ("aggregate", "160655002")), ("abc", ("invalid", "abc")),
-    ("123456", ("invalid", "123456")), ("1606500030031", ("invalid", "1606500030031")),
-    ("١٦٠٦٥٠٠٣", ("invalid", "١٦٠٦٥٠٠٣")), (16065003.5, ("invalid", "16065003.5")),
-    (float("nan"), ("invalid", "nan")), (None, ("invalid", "")),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("16065003", ("ags", "16065003")),
+        (16065003, ("ags", "16065003")),
+        (16065003.0, ("ags", "16065003")),
+        ("16065003.0", ("ags", "16065003")),
+        ("16 065 003", ("ags", "16065003")),
+        ("'16065003", ("ags", "16065003")),
+        ("1001000", ("ags", "01001000")),
+        (1001000, ("ags", "01001000")),
+        ("160650003003", ("ags", "16065003")),
+        ("10010000000", ("ags", "01001000")),
+        ("16", ("aggregate", "16")),
+        ("16065", ("aggregate", "16065")),
+        ("160655002", ("aggregate", "160655002")),
+        ("abc", ("invalid", "abc")),
+        ("123456", ("invalid", "123456")),
+        ("1606500030031", ("invalid", "1606500030031")),
+        ("١٦٠٦٥٠٠٣", ("invalid", "١٦٠٦٥٠٠٣")),
+        (16065003.5, ("invalid", "16065003.5")),
+        (float("nan"), ("invalid", "nan")),
+        (None, ("invalid", "")),
+    ],
+)
 def test_normalize_key(value, expected):
     assert ind.normalize_key(value) == expected
 
 
 def test_lost_leading_zeros_and_numeric_frames():
     gem = pd.DataFrame({"ags": ["01001000", "01002000"], "name": ["Flensburg", "Kiel"]})
-    t = ind.import_indicators(csv_bytes([["Kennziffer", "Quote"], ["1001000", "3,5"],
-                                         ["010020000000", "4"]]), gem, filename="sh.csv")
+    t = ind.import_indicators(
+        csv_bytes([["Kennziffer", "Quote"], ["1001000", "3,5"], ["010020000000", "4"]]),
+        gem,
+        filename="sh.csv",
+    )
     assert dict(t.values["Quote"]) == {"01001000": 3.5, "01002000": 4.0}
     # a frame built in Python: numeric cells are taken as they are (no thousands guess)
-    t = ind.validate_indicators(pd.DataFrame({"ags": [1001000, 1002000],
-                                              "x": [1.234, np.inf]}), gem)
+    t = ind.validate_indicators(
+        pd.DataFrame({"ags": [1001000, 1002000], "x": [1.234, np.inf]}), gem
+    )
     assert t.values.loc["01001000", "x"] == 1.234
     assert where(t.problems, "keine endliche Zahl") == [(2, "x")]
 
@@ -206,20 +275,26 @@ def test_html_in_headers_names_and_file_name_stays_text():
     assert all(p.file == t.file for p in t.problems + t.warnings)
 
 
-@pytest.mark.parametrize(("data", "filename", "expected"), [
-    (b"", "a.csv", "leer"),
-    (b"Name;Quote\nSondershausen;12\n", "a.csv", "Keine Kopfzeile"),
-    (b"AGS;Quote\n", "a.csv", "Keine Datenzeilen"),
-    (b"AGS;Quote\n09162000;12\n", "a.csv", "Keine Zeile gehört zu einer Gemeinde"),
-    (b"AGS;Name\n16065003;Bad Frankenhausen\n", "a.csv", "Keine Indikatorspalte"),
-    (b'{"type": "FeatureCollection", "features": []}', "a.geojson", "CSV- oder Excel"),
-    (b"\xd0\xcf\x11\xe0" + b"\x00" * 100, "a.xls", "alte Excel-Format"),
-    (b"PK\x03\x04 kaputt", "a.xlsx", "Keine gültige Excel-Datei"),
-    ("AGS;Quote\n16065003;1\n".encode("utf-32"), "a.csv", "UTF-32"),
-    (b"AGS;Quote\n16065003;\x81\x8d\n", "a.csv", "Zeichenkodierung"),
-    (("AGS;" + ";".join(f"q{i}" for i in range(201)) + "\n16065003;1\n").encode(), "a.csv",
-     "höchstens 200"),
-])
+@pytest.mark.parametrize(
+    ("data", "filename", "expected"),
+    [
+        (b"", "a.csv", "leer"),
+        (b"Name;Quote\nSondershausen;12\n", "a.csv", "Keine Kopfzeile"),
+        (b"AGS;Quote\n", "a.csv", "Keine Datenzeilen"),
+        (b"AGS;Quote\n09162000;12\n", "a.csv", "Keine Zeile gehört zu einer Gemeinde"),
+        (b"AGS;Name\n16065003;Bad Frankenhausen\n", "a.csv", "Keine Indikatorspalte"),
+        (b'{"type": "FeatureCollection", "features": []}', "a.geojson", "CSV- oder Excel"),
+        (b"\xd0\xcf\x11\xe0" + b"\x00" * 100, "a.xls", "alte Excel-Format"),
+        (b"PK\x03\x04 kaputt", "a.xlsx", "Keine gültige Excel-Datei"),
+        ("AGS;Quote\n16065003;1\n".encode("utf-32"), "a.csv", "UTF-32"),
+        (b"AGS;Quote\n16065003;\x81\x8d\n", "a.csv", "Zeichenkodierung"),
+        (
+            ("AGS;" + ";".join(f"q{i}" for i in range(201)) + "\n16065003;1\n").encode(),
+            "a.csv",
+            "höchstens 200",
+        ),
+    ],
+)
 def test_file_level_errors_are_german_input_errors(data, filename, expected):
     with pytest.raises(InputError, match=expected) as err:
         ind.import_indicators(data, GEM, filename=filename)
@@ -228,8 +303,11 @@ def test_file_level_errors_are_german_input_errors(data, filename, expected):
 
 def test_region_mismatch_lists_the_rows():
     with pytest.raises(InputError) as err:
-        ind.import_indicators(csv_bytes([["AGS", "Quote"], ["09162000", "1"], ["16065999", "2"]]),
-                              GEM, filename="bayern.csv")
+        ind.import_indicators(
+            csv_bytes([["AGS", "Quote"], ["09162000", "1"], ["16065999", "2"]]),
+            GEM,
+            filename="bayern.csv",
+        )
     assert [(p.row, p.column) for p in err.value.problems] == [(2, "AGS"), (1, "AGS")]
 
 
@@ -307,9 +385,18 @@ def test_need_weights_relative_population_weighted(ba):
 
 def test_need_weights_errors_and_zero_note():
     gem = GEM.iloc[:3]
-    table = ind.validate_indicators(pd.DataFrame({
-        "AGS": ["16065003", "16065067", "16065048"], "neg": ["-1", "2", "3"],
-        "zero": ["0", "2", "4"], "null": ["0", "0", "*"], "leer": ["*", "*", "1"]}), gem)
+    table = ind.validate_indicators(
+        pd.DataFrame(
+            {
+                "AGS": ["16065003", "16065067", "16065048"],
+                "neg": ["-1", "2", "3"],
+                "zero": ["0", "2", "4"],
+                "null": ["0", "0", "*"],
+                "leer": ["*", "*", "1"],
+            }
+        ),
+        gem,
+    )
     with pytest.raises(InputError, match="negative Werte"):
         ind.need_weights(table, "neg", gem)
     with pytest.raises(InputError, match="Mittelwert .* ist 0"):
@@ -348,10 +435,17 @@ def test_choropleth_values_aligned_to_gemeinden(ba):
 # ---------------------------------------------------------------------------
 def assert_same(a: ind.IndicatorTable, b: ind.IndicatorTable) -> None:
     pd.testing.assert_frame_equal(a.values, b.values, check_index_type=False)
-    assert (a.labels, a.units, a.population, a.missing, a.file, a.imported_at) == \
-        (b.labels, b.units, b.population, b.missing, b.file, b.imported_at)
-    assert [p.to_dict() for p in a.problems + a.warnings] == \
-        [p.to_dict() for p in b.problems + b.warnings]
+    assert (a.labels, a.units, a.population, a.missing, a.file, a.imported_at) == (
+        b.labels,
+        b.units,
+        b.population,
+        b.missing,
+        b.file,
+        b.imported_at,
+    )
+    assert [p.to_dict() for p in a.problems + a.warnings] == [
+        p.to_dict() for p in b.problems + b.warnings
+    ]
 
 
 def test_save_load_roundtrip(tmp_path, ba):
@@ -387,9 +481,12 @@ def test_damaged_store_gives_cache_error(tmp_path, ba):
 
 
 BAD_UPLOADS = [
-    (b"", "leer.csv"), (BA.read_bytes()[:150], "abgeschnitten.csv"),
-    (XLSX.read_bytes()[:900], "abgeschnitten.xlsx"), (b"AGS;Quote\n09162000;12\n", "bayern.csv"),
-    (b"AGS;Quote\n16065003;=1+1\n", "formel.csv"), (b"\x00\xff" * 50, "binaer.csv"),
+    (b"", "leer.csv"),
+    (BA.read_bytes()[:150], "abgeschnitten.csv"),
+    (XLSX.read_bytes()[:900], "abgeschnitten.xlsx"),
+    (b"AGS;Quote\n09162000;12\n", "bayern.csv"),
+    (b"AGS;Quote\n16065003;=1+1\n", "formel.csv"),
+    (b"\x00\xff" * 50, "binaer.csv"),
 ]
 
 
@@ -421,8 +518,11 @@ def test_failed_import_or_save_leaves_saved_table_unchanged(tmp_path, ba, monkey
 # ---------------------------------------------------------------------------
 # Fuzz / property tests
 # ---------------------------------------------------------------------------
-HYP = hsettings(max_examples=60, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+HYP = hsettings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 
 
 def check_table(t: ind.IndicatorTable) -> None:
@@ -454,8 +554,10 @@ def test_fuzz_random_bytes(data, filename):
 
 
 @HYP
-@given(prefix=st.sampled_from([b"", b"AGS;Quote\r\n", b"PK\x03\x04", b"\xef\xbb\xbf"]),
-       data=st.binary(max_size=300))
+@given(
+    prefix=st.sampled_from([b"", b"AGS;Quote\r\n", b"PK\x03\x04", b"\xef\xbb\xbf"]),
+    data=st.binary(max_size=300),
+)
 def test_fuzz_random_bytes_after_plausible_starts(prefix, data):
     import_or_error(prefix + data, None)
 
@@ -468,8 +570,10 @@ def test_fuzz_truncated_files(source, cut):
 
 
 @hsettings(HYP, max_examples=30)
-@given(text=st.text(max_size=200),
-       encoding=st.sampled_from(["utf-8", "utf-16", "utf-32-le", "cp1252", "latin-1", "cp850"]))
+@given(
+    text=st.text(max_size=200),
+    encoding=st.sampled_from(["utf-8", "utf-16", "utf-32-le", "cp1252", "latin-1", "cp850"]),
+)
 def test_fuzz_wrong_encodings(text, encoding):
     try:
         data = ("AGS;Quote\r\n16065003;" + text).encode(encoding)
@@ -479,24 +583,59 @@ def test_fuzz_wrong_encodings(text, encoding):
 
 
 KEYS = st.one_of(
-    st.sampled_from([*GEM["ags"], "160650003003", "16065", "16", "16051000", "16065999",
-                     "16 065 067", "", "abc", "=A1", HTML]),
+    st.sampled_from(
+        [
+            *GEM["ags"],
+            "160650003003",
+            "16065",
+            "16",
+            "16051000",
+            "16065999",
+            "16 065 067",
+            "",
+            "abc",
+            "=A1",
+            HTML,
+        ]
+    ),
     st.text(max_size=10),
 )
 CELLS = st.one_of(
-    st.decimals(min_value=-10**7, max_value=10**7, places=2).map(
-        lambda d: f"{d:,.2f}".translate(str.maketrans(",.", ".,"))),
+    st.decimals(min_value=-(10**7), max_value=10**7, places=2).map(
+        lambda d: f"{d:,.2f}".translate(str.maketrans(",.", ".,"))
+    ),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
-    st.sampled_from(["*", "-", ".", "x", "…", "/", "nan", "inf", "-inf", "1e999", "12,5 %",
-                     "1.234", "", "abc", HTML, *FORMULAS]),
+    st.sampled_from(
+        [
+            "*",
+            "-",
+            ".",
+            "x",
+            "…",
+            "/",
+            "nan",
+            "inf",
+            "-inf",
+            "1e999",
+            "12,5 %",
+            "1.234",
+            "",
+            "abc",
+            HTML,
+            *FORMULAS,
+        ]
+    ),
     st.text(max_size=12),
 )
 
 
 @hsettings(HYP, max_examples=40)
-@given(rows=st.lists(st.tuples(KEYS, CELLS, CELLS), min_size=1, max_size=8),
-       fmt=st.sampled_from(["csv;", "csv,", "xlsx"]), preamble=st.integers(0, 3),
-       encoding=st.sampled_from(["utf-8", "cp1252"]))
+@given(
+    rows=st.lists(st.tuples(KEYS, CELLS, CELLS), min_size=1, max_size=8),
+    fmt=st.sampled_from(["csv;", "csv,", "xlsx"]),
+    preamble=st.integers(0, 3),
+    encoding=st.sampled_from(["utf-8", "cp1252"]),
+)
 def test_fuzz_random_tables(rows, fmt, preamble, encoding):
     table = [[f"TESTDATEN Titel {i}"] for i in range(preamble)]
     table += [["AGS", "SGB II-Quote", "Kinderarmut"], *[list(r) for r in rows]]
@@ -525,11 +664,17 @@ def test_fuzz_random_tables(rows, fmt, preamble, encoding):
                 assert np.isnan(value) and (i + 1, col) not in reported
 
 
-@given(d=st.decimals(min_value=-10**9, max_value=10**9, places=2),
-       pct=st.booleans(), style=st.sampled_from(["de", "en", "plain_de"]))
+@given(
+    d=st.decimals(min_value=-(10**9), max_value=10**9, places=2),
+    pct=st.booleans(),
+    style=st.sampled_from(["de", "en", "plain_de"]),
+)
 def test_numbers_round_trip(d: Decimal, pct: bool, style: str):
-    text = {"de": f"{d:,.2f}".translate(str.maketrans(",.", ".,")), "en": f"{d:,.2f}",
-            "plain_de": f"{d:.2f}".replace(".", ",")}[style] + (" %" if pct else "")
+    text = {
+        "de": f"{d:,.2f}".translate(str.maketrans(",.", ".,")),
+        "en": f"{d:,.2f}",
+        "plain_de": f"{d:.2f}".replace(".", ","),
+    }[style] + (" %" if pct else "")
     status, value, is_pct = ind.parse_value(text)
     assert status == "ok" and is_pct == pct
     assert value == pytest.approx(float(d), abs=1e-9)
@@ -555,8 +700,11 @@ def test_real_region_weights_cover_every_gemeinde():
 
 
 def test_whole_land_table_gives_one_note_for_rows_outside_the_region():
-    rows = [["AGS", "Quote"]] + [[f"1605{i:04d}", "1"] for i in range(25)] \
+    rows = (
+        [["AGS", "Quote"]]
+        + [[f"1605{i:04d}", "1"] for i in range(25)]
         + [["16065003", "2,5"], ["16051000", "3"]]
+    )
     t = ind.import_indicators(csv_bytes(rows), GEM, filename="thueringen.csv")
     assert t.values.loc["16065003", "Quote"] == 2.5
     outside = [p for p in t.warnings if "außerhalb der Region" in p.message]

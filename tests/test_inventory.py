@@ -12,6 +12,7 @@ import shapely
 
 from geo import _io, inventory, services, settings
 from geo._errors import CacheError, InputError
+from present import describe
 from tests.test_geocode import BOUNDARIES, DATA, build_region
 
 pytestmark = pytest.mark.skipif(not BOUNDARIES.is_file(), reason="real data not available")
@@ -57,17 +58,24 @@ def test_edit_fields_logged_and_saved(store):
     assert row["name"] == "Neuer Name"
     log = [e for e in inv.log if e["action"] == "edit"]
     assert {e["field"] for e in log} == {"status", "capacity", "name"}
-    assert next(e for e in log if e["field"] == "status")["old"] == \
-        (None if pd.isna(old_status) else old_status)
+    assert next(e for e in log if e["field"] == "status")["old"] == (
+        None if pd.isna(old_status) else old_status
+    )
     assert all(e["id"] == sid and "T" in e["time"] for e in log)
     assert not any(k in e for e in log for k in ("user", "who"))
 
 
-@pytest.mark.parametrize(("changes", "match"), [
-    ({"capacity": "viele"}, "Kapazität"), ({"name": ""}, "Name"),
-    ({"category": "Sonstiges", "subcategory": ""}, "Kategorie"), ({"id": "x"}, "nicht bearbeitet"),
-    ({"precision": "coordinates"}, "nicht bearbeitet"), ({"status": "x" * 2000}, "höchstens"),
-])
+@pytest.mark.parametrize(
+    ("changes", "match"),
+    [
+        ({"capacity": "viele"}, "Kapazität"),
+        ({"name": ""}, "Name"),
+        ({"category": "Sonstiges", "subcategory": ""}, "Kategorie"),
+        ({"id": "x"}, "nicht bearbeitet"),
+        ({"precision": "coordinates"}, "nicht bearbeitet"),
+        ({"status": "x" * 2000}, "höchstens"),
+    ],
+)
 def test_bad_edits_change_nothing(store, changes, match):
     before = store.path.read_bytes()
     sid = store.load().services["id"].iloc[0]
@@ -117,8 +125,12 @@ def test_moved_service_survives_export_and_reimport(real, store, tmp_path):
 
 def test_add_and_remove(real, store):
     _, outline, _ = real
-    sid = store.add({"name": "Neues Familienbüro", "subcategory": "Familienzentrum",
-                     "town": "Artern"}, lat=51.36, lon=11.29, outline=outline)
+    sid = store.add(
+        {"name": "Neues Familienbüro", "subcategory": "Familienzentrum", "town": "Artern"},
+        lat=51.36,
+        lon=11.29,
+        outline=outline,
+    )
     inv = store.load()
     row = inv.services[inv.services["id"] == sid].iloc[0]
     assert sid.startswith("a-") and row["category"] == "Familie" and row["precision"] == "manual"
@@ -126,8 +138,7 @@ def test_add_and_remove(real, store):
         store.add({"id": sid, "name": "X", "category": "Jugend"})
     store.remove(sid)
     assert sid not in set(store.load().services["id"])
-    assert [e["action"] for e in store.load().log][-5:] == ["add", "move", "move", "move",
-                                                            "remove"]
+    assert [e["action"] for e in store.load().log][-5:] == ["add", "move", "move", "move", "remove"]
 
 
 def test_no_inventory_and_damaged_file(tmp_path):
@@ -167,38 +178,53 @@ def test_region_name_is_not_a_path(tmp_path):
 # Coverage
 # ---------------------------------------------------------------------------
 def _toy_gemeinden() -> gpd.GeoDataFrame:
-    boxes = [shapely.box(4_400_000 + i * 1000, 3_100_000, 4_401_000 + i * 1000, 3_101_000)
-             for i in range(3)]
-    return gpd.GeoDataFrame({"ags": ["16001001", "16001002", "16002001"],
-                             "kreis": ["16001", "16001", "16002"],
-                             "kreis_name": ["Nordkreis", "Nordkreis", "Südkreis"],
-                             "pop": [100.0, 300.0, 600.0]}, geometry=boxes, crs=3035)
+    boxes = [
+        shapely.box(4_400_000 + i * 1000, 3_100_000, 4_401_000 + i * 1000, 3_101_000)
+        for i in range(3)
+    ]
+    return gpd.GeoDataFrame(
+        {
+            "ags": ["16001001", "16001002", "16002001"],
+            "kreis": ["16001", "16001", "16002"],
+            "kreis_name": ["Nordkreis", "Nordkreis", "Südkreis"],
+            "pop": [100.0, 300.0, 600.0],
+        },
+        geometry=boxes,
+        crs=3035,
+    )
 
 
 def test_coverage_hand_computed():
     g = _toy_gemeinden()
-    sv = gpd.GeoDataFrame({"id": ["a", "b", "c"], "precision": ["village", "manual", "not_found"]},
-                          geometry=[shapely.Point(4_400_500, 3_100_500),
-                                    shapely.Point(4_400_600, 3_100_400), None], crs=3035)
+    sv = gpd.GeoDataFrame(
+        {"id": ["a", "b", "c"], "precision": ["village", "manual", "not_found"]},
+        geometry=[shapely.Point(4_400_500, 3_100_500), shapely.Point(4_400_600, 3_100_400), None],
+        crs=3035,
+    )
     cov = inventory.coverage(sv, g)
     assert cov.covered_kreise == ("16001",) and not cov.complete
     assert (cov.gemeinden, cov.gemeinden_in_covered, cov.gemeinden_with_services) == (3, 2, 1)
     assert (cov.population, cov.population_in_covered) == (1000.0, 400.0)
     assert (cov.services, cov.services_located) == (3, 2)
-    assert cov.statement() == ("Angebote liegen nur für 1 von 2 Kreisen vor (Nordkreis); "
-                               "Anteile beziehen sich auf diese Kreise (2 von 3 Gemeinden, "
-                               "400 von 1.000 Einwohnern).")
+    assert describe.coverage_text(cov) == (
+        "Angebote liegen nur für 1 von 2 Kreisen vor (Nordkreis); "
+        "Anteile beziehen sich auf diese Kreise (2 von 3 Gemeinden, "
+        "400 von 1.000 Einwohnern)."
+    )
     table = pd.DataFrame({"ags": g["ags"], "versorgt": [1.0, 0.0, 0.0]})
     sub = inventory.restrict_to_covered(table, cov)
     assert list(sub["ags"]) == ["16001001", "16001002"]
-    assert sub.attrs["coverage_note"] == cov.statement()
+    assert sub.attrs["coverage"] == cov.to_dict()
     assert list(inventory.label_covered(table, cov)["im_bestand"]) == [True, True, False]
     cells = pd.DataFrame({"ags": ["16002001", "16001002"]})
     assert list(inventory.covered_mask(cells["ags"], cov)) == [False, True]
-    full = gpd.GeoDataFrame({"id": ["x"], "precision": ["village"]},
-                            geometry=[shapely.Point(4_402_500, 3_100_500)], crs=3035)
+    full = gpd.GeoDataFrame(
+        {"id": ["x"], "precision": ["village"]},
+        geometry=[shapely.Point(4_402_500, 3_100_500)],
+        crs=3035,
+    )
     both = inventory.coverage(pd.concat([sv, full]), g)
-    assert both.complete and "alle 2 Kreis(e)" in both.statement()
+    assert both.complete and "alle 2 Kreise der Region" in describe.coverage_text(both)
 
 
 def test_coverage_thueringen_two_of_all_kreise(real):
@@ -209,7 +235,8 @@ def test_coverage_thueringen_two_of_all_kreise(real):
     assert cov.covered_kreise == ("16065", "16068")
     assert cov.gemeinden == 624 and cov.gemeinden_in_covered == 65
     assert len(cov.kreise) == g["kreis"].nunique()
-    assert "nur für 2 von" in cov.statement()
+    assert "nur für 2 von" in describe.coverage_text(cov)
+    assert "only 2 of" in describe.coverage_text(cov, "en")
 
 
 def test_active_services_prefers_the_inventory(real, store, tmp_path):
@@ -234,7 +261,7 @@ def test_cli_inventory(real, tmp_path, capsys):
     assert cli.main(["inventory", "edit", sid, "--set", "status=geschlossen", *data]) == 0
     assert cli.main(["inventory", "log", "--json", *data]) == 0
     out = capsys.readouterr().out
-    log = json.loads(out[out.index("["):])
+    log = json.loads(out[out.index("[") :])
     assert log[-1]["field"] == "status" and log[-1]["new"] == "geschlossen"
     out_file = tmp_path / "b.xlsx"
     assert cli.main(["inventory", "export", "--out", str(out_file), *data]) == 0

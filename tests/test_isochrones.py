@@ -29,12 +29,14 @@ def assert_valid_disjoint(gdf):
 def test_band_polygons_by_hand():
     xs, ys = np.meshgrid(np.arange(4) * 100.0 + 50, np.arange(3) * 100.0 + 50)
     xy = np.column_stack([xs.ravel(), ys.ravel()])
-    minutes = np.array([0, 4, 6, 12,
-                        5, 5.5, 9.9, np.inf,
-                        10, 30, np.nan, 61.0])
+    minutes = np.array([0, 4, 6, 12, 5, 5.5, 9.9, np.inf, 10, 30, np.nan, 61.0])
     gdf = iso.band_polygons(xy, minutes, bands=(5, 10, 15, 30))
     assert gdf[["band_min_from", "band_min_to"]].values.tolist() == [
-        [0, 5], [5, 10], [10, 15], [15, 30]]
+        [0, 5],
+        [5, 10],
+        [10, 15],
+        [15, 30],
+    ]
     # cells per band: ≤5: 0,4,5 → 3; (5,10]: 6,5.5,9.9,10 → 4; (10,15]: 12 → 1; (15,30]: 30 → 1
     np.testing.assert_allclose(gdf.geometry.area, np.array([3, 4, 1, 1]) * 10_000)
     assert_valid_disjoint(gdf)

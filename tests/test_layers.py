@@ -25,16 +25,17 @@ from layers import (
     catchment,
     cells,
     gaps,
-    i18n,
     legend,
     panel,
     roads,
     services,
     stops,
-    tables,
 )
 from layers import map as maplayers
 from layers._html import parse_ref, ref_html
+from present import classes, describe, i18n, numbers, tables
+from report.export import table_workbook
+from report.files import csv_bytes
 
 EVIL = "<script>alert(1)</script>"
 EVIL_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -69,19 +70,21 @@ def region() -> SimpleNamespace:
         geometry=[_square(X0, Y0), _square(X0 + 2000, Y0), _square(X0 + 4000, Y0)],
         crs=settings.CRS_METRIC,
     )
-    cell_df = pd.DataFrame({
-        "x": [X0 + 50, X0 + 2550, X0 + 4950],
-        "y": [Y0 + 50, Y0 + 1050, Y0 + 1950],
-        "ags": ["16068001", "16068002", "16065003"],
-        "pop": [3.0, 15.0, 200.0],
-    })
+    cell_df = pd.DataFrame(
+        {
+            "x": [X0 + 50, X0 + 2550, X0 + 4950],
+            "y": [Y0 + 50, Y0 + 1050, Y0 + 1950],
+            "ags": ["16068001", "16068002", "16065003"],
+            "pop": [3.0, 15.0, 200.0],
+        }
+    )
     for code in settings.TARGET_GROUPS:
         if code != "pop":
             cell_df[code] = 1.0
     service_df = gpd.GeoDataFrame(
         {
             "id": ["s1", "s2", "s3", "s4"],
-            "name": [EVIL, "Familienzentrum \"Sonne\"", "Jugendclub", "Ohne Ort"],
+            "name": [EVIL, 'Familienzentrum "Sonne"', "Jugendclub", "Ohne Ort"],
             "category": ["Beratung", "Familie", "Jugend", "Beratung"],
             "subcategory": ["Schuldnerberatung <b>", "Familienzentrum", "Jugendclub", ""],
             "provider": ["Träger & Partner", "Stadt", None, ""],
@@ -93,26 +96,47 @@ def region() -> SimpleNamespace:
             "status": ["aktiv", "aktiv", "aktiv", "aktiv"],
             "precision": ["coordinates", "village", "village", "not_found"],
         },
-        geometry=[shapely.Point(X0 + 500, Y0 + 500), shapely.Point(X0 + 4500, Y0 + 1500),
-                  shapely.Point(X0 + 4500, Y0 + 1500), None],
+        geometry=[
+            shapely.Point(X0 + 500, Y0 + 500),
+            shapely.Point(X0 + 4500, Y0 + 1500),
+            shapely.Point(X0 + 4500, Y0 + 1500),
+            None,
+        ],
         crs=settings.CRS_METRIC,
     )
     stop_df = gpd.GeoDataFrame(
-        {"id": ["1", "2"], "name": ["Bahnhof " + EVIL, "Dorfplatz"], "weight": [0.9, 0.1],
-         "bus": [True, True], "tram": [False, False], "regional": [True, False],
-         "suburban": [False, False], "national": [False, False]},
+        {
+            "id": ["1", "2"],
+            "name": ["Bahnhof " + EVIL, "Dorfplatz"],
+            "weight": [0.9, 0.1],
+            "bus": [True, True],
+            "tram": [False, False],
+            "regional": [True, False],
+            "suburban": [False, False],
+            "national": [False, False],
+        },
         geometry=[shapely.Point(X0 + 1000, Y0 + 1000), shapely.Point(X0 + 5000, Y0 + 1000)],
         crs=settings.CRS_METRIC,
     )
     places = gpd.GeoDataFrame(
-        {"name": ["Großstadt", "Ortsteil A"], "ags": ["16068002", "16068002"],
-         "population": [7000, 300]},
+        {
+            "name": ["Großstadt", "Ortsteil A"],
+            "ags": ["16068002", "16068002"],
+            "population": [7000, 300],
+        },
         geometry=[shapely.Point(X0 + 3000, Y0 + 1000), shapely.Point(X0 + 2500, Y0 + 300)],
         crs=settings.CRS_METRIC,
     )
-    return SimpleNamespace(name="test", label="Testregion", gemeinden=gemeinden, cells=cell_df,
-                           services=service_df, stops=stop_df, places=places,
-                           meta={"content_hash": "t"})
+    return SimpleNamespace(
+        name="test",
+        label="Testregion",
+        gemeinden=gemeinden,
+        cells=cell_df,
+        services=service_df,
+        stops=stop_df,
+        places=places,
+        meta={"content_hash": "t"},
+    )
 
 
 @pytest.fixture
@@ -191,7 +215,10 @@ def test_js_code_values_are_inert() -> None:
 
     code = js_code("var a = $a, b = $b;", a='x"</script><b>&', b=["<svg>"])
     assert "</script>" not in code and "<" not in code and "&" not in code
-    assert code == 'var a = "x\\"\\u003c/script\\u003e\\u003cb\\u003e\\u0026", b = ["\\u003csvg\\u003e"];'
+    assert (
+        code
+        == 'var a = "x\\"\\u003c/script\\u003e\\u003cb\\u003e\\u0026", b = ["\\u003csvg\\u003e"];'
+    )
 
 
 def test_legend_escapes_labels() -> None:
@@ -274,9 +301,9 @@ def test_raster_skips_empty_cells() -> None:
 
 def test_classify_and_labels() -> None:
     breaks = settings.POPULATION_BREAKS
-    got = cells.classify(np.array([0, -1, np.nan, 0.1, 4.99, 5, 159.9, 160, 1e6]), breaks)
+    got = classes.classify_lower(np.array([0, -1, np.nan, 0.1, 4.99, 5, 159.9, 160, 1e6]), breaks)
     assert got.tolist() == [-1, -1, -1, 0, 0, 1, 5, 6, 6]
-    labels = cells.class_labels(breaks)
+    labels = classes.lower_labels(breaks)
     assert labels[0] == "unter 5" and labels[-1] == "160 und mehr"
     assert len(labels) == len(settings.POPULATION_COLORS)
 
@@ -305,74 +332,79 @@ def test_paint_recolours_a_cached_grid(region: SimpleNamespace) -> None:
 
 
 def test_nice_numbers_and_breaks() -> None:
-    assert [cells.nice_number(v) for v in (0.37, 1.4, 180, 7600)] == [0.25, 1.0, 200.0, 10000.0]
-    assert cells.nice_number(0) == 0.0 and cells.nice_number(float("nan")) == 0.0
+    assert [classes.nice_number(v) for v in (0.37, 1.4, 180, 7600)] == [0.25, 1.0, 200.0, 10000.0]
+    assert classes.nice_number(0) == 0.0 and classes.nice_number(float("nan")) == 0.0
     values = np.arange(1, 1001, dtype=float)
-    breaks = cells.nice_breaks(values, 5)
+    breaks = classes.nice_breaks(values, 5)
     assert breaks == sorted(set(breaks)) and 1 <= len(breaks) <= 4
     assert all(0 < b < 1000 for b in breaks)
-    assert cells.nice_breaks(np.array([5.0, 5.0, 5.0])) == []  # constant: one class
-    assert cells.nice_breaks(np.array([np.nan, np.inf])) == []
+    assert classes.nice_breaks(np.array([5.0, 5.0, 5.0])) == []  # constant: one class
+    assert classes.nice_breaks(np.array([np.nan, np.inf])) == []
 
 
 def test_classify_upper_and_labels() -> None:
-    codes = cells.classify_upper(np.array([0, 5, 5.01, 60, 61, np.inf]), [5, 10, 60])
+    codes = classes.classify_upper(np.array([0, 5, 5.01, 60, 61, np.inf]), [5, 10, 60])
     assert codes.tolist() == [0, 0, 1, 2, 3, 3]  # a limit belongs to the class below it
-    assert cells.range_labels([5, 10, 60], "de", "min") == [
-        "bis 5 min", "5–10 min", "10–60 min", "über 60 min"]
-    assert cells.range_labels([0.25, 2.5], "en") == ["up to 0.25", "0.25–2.5", "over 2.5"]
-    assert cells.range_labels([0.25, 2.5], "de") == ["bis 0,25", "0,25–2,5", "über 2,5"]
+    assert classes.range_labels([5, 10, 60], "de", "min") == [
+        "bis 5 min",
+        "5–10 min",
+        "10–60 min",
+        "über 60 min",
+    ]
+    assert classes.range_labels([0.25, 2.5], "en") == ["up to 0.25", "0.25–2.5", "over 2.5"]
+    assert classes.range_labels([0.25, 2.5], "de") == ["bis 0,25", "0,25–2,5", "über 2,5"]
 
 
 def test_minutes_classes_use_the_bands() -> None:
     minutes = np.array([0.0, 5.0, 7.0, 15.0, 59.0, 61.0, np.inf, np.nan])
-    c = cells.measure_classes("minutes", minutes, 15, "pop", "de")
+    c = classes.measure_classes("minutes", minutes, 15, "pop", "de")
     assert c.codes.tolist() == [0, 0, 1, 2, 6, 7, 7, 7]
     assert len(c.labels) == len(c.colors) == len(settings.ISOCHRONE_BANDS_MIN) + 1
     assert c.colors == tuple(settings.BAND_COLORS)
     assert c.labels[0] == "bis 5 min" and c.labels[-1] == "über 60 min oder kein Angebot"
     assert c.title == "Wegezeit zum nächsten Angebot (min)"
-    en = cells.measure_classes("minutes", minutes, 15, "pop", "en")
+    en = classes.measure_classes("minutes", minutes, 15, "pop", "en")
     assert en.labels[-1] == "over 60 min or no service"
 
 
 def test_coverage_count_access_gap_classes() -> None:
-    within = cells.measure_classes("within", np.array([True, False]), 20, "pop", "de")
+    within = classes.measure_classes("within", np.array([True, False]), 20, "pop", "de")
     assert within.codes.tolist() == [0, 1] and within.colors == settings.COVERAGE_COLORS
     assert within.labels == ("bis 20 min erreichbar", "über 20 min oder kein Angebot")
 
-    count = cells.measure_classes("count", np.array([0, 1, 2, 3, 4, 5, 9]), 20, "pop", "de")
+    count = classes.measure_classes("count", np.array([0, 1, 2, 3, 4, 5, 9]), 20, "pop", "de")
     assert count.codes.tolist() == [0, 1, 2, 3, 3, 4, 4]
     assert count.labels[0] == "keins" and count.labels[-1] == "5 und mehr"
 
     values = np.concatenate([[0.0, 0.0], np.linspace(0.1, 3.0, 50)])
-    acc = cells.measure_classes("2sfca", values, 20, "single_parent_hh", "de")
+    acc = classes.measure_classes("2sfca", values, 20, "single_parent_hh", "de")
     assert acc.codes[:2].tolist() == [0, 0] and (acc.codes[2:] >= 1).all()
     assert acc.labels[0] == "0 (kein Angebot bis 20 min)"
     assert acc.colors[0] == settings.ACCESS_COLORS[0] and len(acc.labels) == len(acc.colors)
     assert "Kapazität je 1.000 Haushalte" in acc.title  # the unit of the target group
     assert np.bincount(acc.codes).min() > 0  # every class occurs (quantile classes)
 
-    gap = cells.measure_classes("gap", np.array([0.0, 10.0, 100.0, 1000.0]), 15, "pop", "en")
+    gap = classes.measure_classes("gap", np.array([0.0, 10.0, 100.0, 1000.0]), 15, "pop", "en")
     assert gap.codes[0] == 0 and gap.labels[0] == "no gap (within 15 min)"
     assert gap.colors[0] == settings.GAP_COLORS[0]
     assert "people-minutes per 100 m cell" in gap.title
 
 
 def test_people_classes() -> None:
-    pop = cells.measure_classes("people", np.array([0.0, 3.0, 200.0]), 15, "pop", "de")
+    pop = classes.measure_classes("people", np.array([0.0, 3.0, 200.0]), 15, "pop", "de")
     assert pop.codes.tolist() == [-1, 0, 6] and pop.colors == settings.POPULATION_COLORS
-    kids = cells.measure_classes("people", np.array([0.0, 0.2, 1.0, 4.0, 9.0]), 15, "u10", "de")
+    kids = classes.measure_classes("people", np.array([0.0, 0.2, 1.0, 4.0, 9.0]), 15, "u10", "de")
     assert kids.codes[0] == -1 and (kids.codes[1:] >= 0).all()
     assert "Kinder unter 10 Jahren" in kids.title
     with pytest.raises(ValueError):
-        cells.measure_classes("unknown", np.zeros(2), 15, "pop")
+        classes.measure_classes("unknown", np.zeros(2), 15, "pop")
 
 
 def test_row_runs_merge_neighbours_exactly() -> None:
     rng = np.random.default_rng(1)
-    grid = np.array([(X0 + 50 + 100 * i, Y0 + 50 + 100 * j) for i in range(30)
-                     for j in range(20)], dtype=float)
+    grid = np.array(
+        [(X0 + 50 + 100 * i, Y0 + 50 + 100 * j) for i in range(30) for j in range(20)], dtype=float
+    )
     xy = grid[rng.random(len(grid)) < 0.6]
     runs = cells.row_runs(xy)
     assert len(runs) < len(xy)
@@ -406,7 +438,8 @@ def result(region: SimpleNamespace) -> analysis.AnalysisResult:
 
 
 def test_measure_overlay_legend_names_unit_model_and_threshold(
-        region: SimpleNamespace, result: analysis.AnalysisResult) -> None:
+    region: SimpleNamespace, result: analysis.AnalysisResult
+) -> None:
     grid = cells.cell_grid(region.cells)
     ov = gaps.measure_overlay(result, grid, "minutes", "de")
     assert ov.name == "Karte: Wegezeit zum nächsten Angebot"
@@ -418,8 +451,10 @@ def test_measure_overlay_legend_names_unit_model_and_threshold(
     # Cells beyond the threshold with people are outlined.
     assert ov.outline is not None and ov.outline["features"]
     gap = gaps.measure_overlay(result, grid, "gap", "en")
-    assert gap.outline is None and "Model: Straight line × detour factor 1.28" in \
-        legend.legend_html([gap.legend])
+    assert (
+        gap.outline is None
+        and "Model: Straight line × detour factor 1.28" in legend.legend_html([gap.legend])
+    )
 
 
 def test_choropleth_fixed_share_classes_and_escaped_tips(result: analysis.AnalysisResult) -> None:
@@ -431,14 +466,20 @@ def test_choropleth_fixed_share_classes_and_escaped_tips(result: analysis.Analys
     assert EVIL not in "".join(choro.tips.values())
     values = {"a": 0.05, "b": 0.3, "c": 1.0, "d": float("nan")}
     c2 = boundaries.choropleth(values, "share_beyond", "pop", "x", "de")
-    assert c2.colors == {"a": settings.CHOROPLETH_COLORS[0], "b": settings.CHOROPLETH_COLORS[2],
-                         "c": settings.CHOROPLETH_COLORS[4]}
-    assert c2.tips["b"] == "Anteil über Schwellenwert (%): 30,0 %" and c2.tips["d"].endswith("–")
+    assert c2.colors == {
+        "a": settings.CHOROPLETH_COLORS[0],
+        "b": settings.CHOROPLETH_COLORS[2],
+        "c": settings.CHOROPLETH_COLORS[4],
+    }
+    assert c2.tips["b"] == "Anteil über Schwellenwert (%): 30,0\u00a0%" and c2.tips["d"].endswith(
+        "–"
+    )
     assert c2.legend.entries[-1].label == "keine Zielgruppe"
 
 
-def test_services_tooltip_reference_and_selection(region: SimpleNamespace,
-                                                  result: analysis.AnalysisResult) -> None:
+def test_services_tooltip_reference_and_selection(
+    region: SimpleNamespace, result: analysis.AnalysisResult
+) -> None:
     gj = gaps.selected_services(region.services, result, "en")
     tips = {f["properties"]["id"]: f["properties"]["tooltip"] for f in gj["features"]}
     assert set(tips) == {"s1", "s2", "s3"}
@@ -447,8 +488,9 @@ def test_services_tooltip_reference_and_selection(region: SimpleNamespace,
     popup = gj["features"][0]["properties"]["popup"]
     assert "<th>Provider</th>" in popup and "<th>Träger</th>" not in popup  # English names
     fam = analysis.analyze(region, analysis.AnalysisParams(kinds=("Familie",)), {})
-    assert [f["properties"]["id"] for f in gaps.selected_services(region.services, fam)
-            ["features"]] == ["s2"]
+    assert [
+        f["properties"]["id"] for f in gaps.selected_services(region.services, fam)["features"]
+    ] == ["s2"]
 
 
 def test_refs_survive_odd_ids() -> None:
@@ -466,15 +508,20 @@ def test_services_legend_only_selected_categories() -> None:
     assert labels == ["Youth", "Family", "Imprecise location (village/postcode/municipality)"]
 
 
-def test_overlay_groups_render_offline_and_escaped(region: SimpleNamespace,
-                                                   result: analysis.AnalysisResult) -> None:
+def test_overlay_groups_render_offline_and_escaped(
+    region: SimpleNamespace, result: analysis.AnalysisResult
+) -> None:
     data = maplayers.map_data(region)
     grid = cells.cell_grid(region.cells)
-    ov = gaps.overlays(gaps.measure_overlay(result, grid, "minutes"),
-                       gaps.selected_services(region.services, result), result,
-                       choropleth=gaps.gemeinde_choropleth(result, "gap_per_1000"),
-                       cell_geojson=panel.cell_square_geojson(X0 + 50, Y0 + 50),
-                       selected_ags="16068001", selected_service="s1")
+    ov = gaps.overlays(
+        gaps.measure_overlay(result, grid, "minutes"),
+        gaps.selected_services(region.services, result),
+        result,
+        choropleth=gaps.gemeinde_choropleth(result, "gap_per_1000"),
+        cell_geojson=panel.cell_square_geojson(X0 + 50, Y0 + 50),
+        selected_ags="16068001",
+        selected_service="s1",
+    )
     groups = maplayers.overlay_groups(ov, maplayers.static_sections(data, maplayers.MapOptions()))
     names = [g.layer_name for g in groups]
     assert names[0] == ov.measure_name and names[1].startswith("Gemeinden: Lückenwert")
@@ -483,8 +530,7 @@ def test_overlay_groups_render_offline_and_escaped(region: SimpleNamespace,
     out = maplayers.map_html(m)
     assert EVIL not in out and "alert(1)</script>" not in out
     assert "window.nahraum.setLegend(" in out and "window.nahraum.setGemeinden(" in out
-    hosts = set(re.findall(r"(?:https?:)?//([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})",
-                           out))
+    hosts = set(re.findall(r"(?:https?:)?//([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})", out))
     assert hosts <= ALLOWED_HOSTS
 
 
@@ -492,10 +538,11 @@ def test_catchment_bands_and_geojson() -> None:
     assert catchment.catchment_bands(20) == (5.0, 10.0, 15.0, 20.0)
     assert catchment.catchment_bands(25) == (5.0, 10.0, 15.0, 20.0, 25.0)
     assert catchment.catchment_bands(5) == (5.0,)
-    polys = gpd.GeoDataFrame({"band_min_to": [10.0, 20.0]},
-                             geometry=[shapely.Point(X0, Y0).buffer(500),
-                                       shapely.Point(X0, Y0).buffer(1000)],
-                             crs=settings.CRS_METRIC)
+    polys = gpd.GeoDataFrame(
+        {"band_min_to": [10.0, 20.0]},
+        geometry=[shapely.Point(X0, Y0).buffer(500), shapely.Point(X0, Y0).buffer(1000)],
+        crs=settings.CRS_METRIC,
+    )
     gj = catchment.catchment_geojson(polys, 20)
     props = [f["properties"] for f in gj["features"]]
     assert props == [{"minutes": 20.0, "outer": True}, {"minutes": 10.0, "outer": False}]
@@ -505,24 +552,60 @@ def test_catchment_bands_and_geojson() -> None:
 
 def test_roads_from_a_network() -> None:
     net = SimpleNamespace(
-        n_nodes=3, x=np.array([X0, X0 + 500, X0 + 1000.0]), y=np.array([Y0, Y0, Y0 + 500.0]),
-        edge_list=lambda: (np.array([0, 1, 1, 2]), np.array([1, 0, 2, 1]), np.ones(4)))
+        n_nodes=3,
+        x=np.array([X0, X0 + 500, X0 + 1000.0]),
+        y=np.array([Y0, Y0, Y0 + 500.0]),
+        edge_list=lambda: (np.array([0, 1, 1, 2]), np.array([1, 0, 2, 1]), np.ones(4)),
+    )
     gj = roads.roads_geojson(net)
     geom = shapely.geometry.shape(gj["features"][0]["geometry"])
     assert geom.geom_type in ("LineString", "MultiLineString")
-    assert geom.length > 0 and len(shapely.get_coordinates(geom)) == 3  # merged, both directions once
+    assert (
+        geom.length > 0 and len(shapely.get_coordinates(geom)) == 3
+    )  # merged, both directions once
     assert roads.pick_network({"walk": "w", "car": "c"}) == "c"
     assert roads.pick_network({}) is None
 
 
 def test_key_figures_and_worst_gemeinden(result: analysis.AnalysisResult) -> None:
     figs = panel.key_figures(result, "de")
-    assert [f.label for f in figs] == ["Zielgruppe über 15 min", "Anteil versorgt",
-                                       "Mittlere Wegezeit", "Größte Lücken (je 1.000)"]
-    assert figs[1].value.endswith(" %")
-    g = pd.DataFrame({"ags": ["1", "2", "3", "4"], "name": ["A", "B", "C", "D"],
-                      "gap": [10.0, 500.0, 0.0, 20.0], "gap_per_1000": [900.0, 50.0, 0.0, 900.0]})
-    assert panel.worst_gemeinden(g) == [("4", "D", 900.0), ("1", "A", 900.0), ("2", "B", 50.0)]
+    assert [f.label for f in figs] == [
+        "Zielgruppe über 15 min",
+        "Anteil versorgt",
+        "Mittlere Wegezeit",
+        "Größte Lücken (je 1.000)",
+    ]
+    assert figs[1].value.endswith("\u00a0%")
+    # Ties of the gap score per 1,000 (at the cap): the longer mean travel time first, then
+    # the larger gap; no reachable service (NaN) counts as the longest time.
+    g = pd.DataFrame(
+        {
+            "ags": ["1", "2", "3", "4", "5"],
+            "name": ["A", "B", "C", "D", "E"],
+            "gap": [10.0, 500.0, 0.0, 20.0, 5.0],
+            "gap_per_1000": [900.0, 50.0, 0.0, 900.0, 900.0],
+            "minutes_mean": [40.0, 20.0, 5.0, 25.0, np.nan],
+        }
+    )
+    worst = panel.worst_gemeinden(g, 4)
+    assert [w[:3] for w in worst] == [
+        ("5", "E", 900.0),
+        ("1", "A", 900.0),
+        ("4", "D", 900.0),
+        ("2", "B", 50.0),
+    ]
+    # tied scores show the mean time that orders them; a unique score stands alone
+    assert panel.worst_labels(worst, "de") == [
+        "E (900 · Ø –)",
+        "A (900 · Ø 40,0 min)",
+        "D (900 · Ø 25,0 min)",
+        "B (50)",
+    ]
+    # a score that only rounds to a tie is shown as one, with its mean time
+    near = [("1", "A", 29_999.6, 129.5), ("2", "B", 30_000.0, 78.2)]
+    assert panel.worst_labels(near, "de") == ["A (30.000 · Ø 129,5 min)", "B (30.000 · Ø 78,2 min)"]
+    same = g.assign(minutes_mean=30.0)
+    assert [w[0] for w in panel.worst_gemeinden(same)] == ["4", "1", "5"]
 
 
 def test_click_panel_details(region: SimpleNamespace, result: analysis.AnalysisResult) -> None:
@@ -544,15 +627,16 @@ def test_click_panel_details(region: SimpleNamespace, result: analysis.AnalysisR
 
 
 def test_panel_html_is_escaped() -> None:
-    details = panel.Details("gemeinde", EVIL, ((EVIL, EVIL), ("", "frei <i>")),
-                            link="javascript:alert(1)")
+    details = panel.Details(
+        "gemeinde", EVIL, ((EVIL, EVIL), ("", "frei <i>")), link="javascript:alert(1)"
+    )
     out = panel.details_html(details, "Gemeinde <b>")
     assert "<script" not in out and out.count(EVIL_ESCAPED) == 3
     assert "href" not in out and "frei &lt;i&gt;" in out and "Gemeinde &lt;b&gt;" in out
     linked = panel.details_html(panel.Details("service", "A", (), link=SOURCE), "")
     assert 'href="https://example.org/quelle?a=1&amp;b=2"' in linked
     fig = panel.Figure("Größte Lücken", "keine Lücke", 'Hilfe "x"')
-    worst = panel.worst_html(fig, [("1", EVIL, 1234.0)], "de")
+    worst = panel.worst_html(fig, [("1", EVIL, 1234.0, 20.0)], "de")
     assert EVIL_ESCAPED in worst and "(1.234)" in worst and 'title="Hilfe &quot;x&quot;"' in worst
     assert "<li>keine Lücke</li>" in panel.worst_html(fig, [], "de")
     assert panel.md_escape("R_j * [x](y) <b>") == r"R\_j \* \[x\](y) \<b\>"
@@ -576,7 +660,7 @@ def test_service_counts_for_labels(region: SimpleNamespace) -> None:
 
 
 def test_csv_german_and_international(result: analysis.AnalysisResult) -> None:
-    de = tables.csv_bytes(result, "de", "de")
+    de = csv_bytes(tables.table(result, "de"), german=True)
     assert de.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(de.decode("utf-8-sig")), delimiter=";"))
     assert len(rows) == 1 + 3 and rows[0][:2] == ["AGS", "Gemeinde"]
@@ -585,17 +669,19 @@ def test_csv_german_and_international(result: analysis.AnalysisResult) -> None:
     assert [r[people] for r in rows[1:]] == ["3", "15", "200"]
     share = header.index("Anteil erreichbar (%)")
     assert all("." not in r[share] for r in rows[1:])  # decimal comma
-    en = tables.csv_bytes(result, "en", "en")
+    en = csv_bytes(tables.table(result, "en"), german=False)
     rows_en = list(csv.reader(io.StringIO(en.decode("utf-8"))))
     assert rows_en[0][:3] == ["AGS", "Municipality", "Target group (people)"]
 
 
 def test_small_counts_suppressed_in_csv_and_screen_table(region: SimpleNamespace) -> None:
     small = region.cells.assign(pop=[1.0, 15.0, 2.2])
-    res = analysis.analyze(SimpleNamespace(**{**vars(region), "cells": small}),
-                           analysis.AnalysisParams(), {})
-    rows = list(csv.reader(io.StringIO(tables.csv_bytes(res).decode("utf-8-sig")),
-                           delimiter=";"))
+    res = analysis.analyze(
+        SimpleNamespace(**{**vars(region), "cells": small}), analysis.AnalysisParams(), {}
+    )
+    rows = list(
+        csv.reader(io.StringIO(csv_bytes(tables.table(res)).decode("utf-8-sig")), delimiter=";")
+    )
     people = rows[0].index("Zielgruppe (Personen)")
     assert [r[people] for r in rows[1:]] == ["<3", "15", "<3"]
     df, suppressed = tables.screen_table(res, "de")
@@ -608,7 +694,7 @@ def test_small_counts_suppressed_in_csv_and_screen_table(region: SimpleNamespace
 def test_xlsx_has_table_and_explanation(result: analysis.AnalysisResult) -> None:
     from openpyxl import load_workbook
 
-    data = tables.xlsx_bytes(result, "de")
+    data = table_workbook(result, lang="de")
     assert data[:2] == b"PK"
     book = load_workbook(io.BytesIO(data))
     assert len(book.sheetnames) >= 2
@@ -623,26 +709,55 @@ def test_xlsx_has_table_and_explanation(result: analysis.AnalysisResult) -> None
 
 
 def test_ui_strings_complete_in_both_languages() -> None:
-    assert set(i18n.DE) == set(i18n.EN)
+    de, en = i18n.keys("de"), i18n.keys("en")
+    assert de == en and len(de) > 300
     placeholders = re.compile(r"{(\w+)}")
-    for key in i18n.DE:
-        assert set(placeholders.findall(i18n.DE[key])) == set(placeholders.findall(i18n.EN[key])), key
+    for key in de:
+        assert set(placeholders.findall(i18n.t(key, "de"))) == set(
+            placeholders.findall(i18n.t(key, "en"))
+        ), key
     assert i18n.t("threshold", "en") == "Threshold (minutes)"
     assert i18n.t("kf_beyond", "de", T="20") == "Zielgruppe über 20 min"
     assert i18n.t("nope", "en") == "nope" and i18n.lang_of("fr") == "de"
 
 
 def test_number_formats() -> None:
-    assert i18n.number(1234.5, 1, "de") == "1.234,5" and i18n.number(1234.5, 1, "en") == "1,234.5"
-    assert i18n.percent(0.321, "de") == "32,1 %" and i18n.percent(0.321, "en") == "32.1%"
-    assert [i18n.count(v) for v in (0, 0.4, 1, 2.4, 2.6, 1234)] == ["0", "0", "<3", "<3", "3",
-                                                                     "1.234"]
-    assert i18n.minutes(float("inf")) == "–" and i18n.minutes(12.34, "en") == "12.3 min"
-    assert i18n.auto_number(1.28, "de") == "1,28" and i18n.auto_number(15.0) == "15"
-    assert i18n.model_text("x", "fallback:straight-line×detour", "bike", "en") == \
-        "Straight line × detour factor 1.28, bicycle 15 km/h"
-    assert i18n.model_text("OSM-Straßennetz (a.osm.gz), zu Fuß 4,5 km/h", "network:osm", "walk",
-                           "de") == "OSM-Straßennetz (a.osm.gz), zu Fuß 4,5 km/h"
+    assert (
+        numbers.number(1234.5, 1, "de") == "1.234,5"
+        and numbers.number(1234.5, 1, "en") == "1,234.5"
+    )
+    assert numbers.percent(0.321, "de") == "32,1\u00a0%" and numbers.percent(0.321, "en") == "32.1%"
+    assert [numbers.count(v) for v in (0, 0.4, 1, 2.4, 2.6, 1234)] == [
+        "0",
+        "0",
+        "<3",
+        "<3",
+        "3",
+        "1.234",
+    ]
+    assert numbers.minutes(float("inf")) == "–" and numbers.minutes(12.34, "en") == "12.3 min"
+    assert numbers.auto_number(1.28, "de") == "1,28" and numbers.auto_number(15.0) == "15"
+
+    def res(kind, mode, source=None):
+        return SimpleNamespace(
+            params=SimpleNamespace(mode=mode),
+            model="own words",
+            metadata={"model_kind": kind, "network_source": source},
+        )
+
+    assert (
+        describe.model_text(res("fallback:straight-line×detour", "bike"), "en")
+        == "Straight line × detour factor 1.28, bicycle 15 km/h"
+    )
+    assert (
+        describe.model_text(res("network:osm", "walk", "a.osm.gz"), "de")
+        == "OSM-Straßennetz (a.osm.gz), zu Fuß 4,5 km/h"
+    )
+    assert (
+        describe.model_text(res("network:osm", "car"), "en")
+        == "OSM road network, car speed by maxspeed or road class"
+    )
+    assert describe.model_text(res("transit:gtfs", "walk"), "en") == "own words"
 
 
 # ---------------------------------------------------------------------------
@@ -655,8 +770,9 @@ ALLOWED_HOSTS = {"www.w3.org", "example.org"}
 
 
 def test_map_html_has_no_remote_urls(map_html: str) -> None:
-    hosts = set(re.findall(r"(?:https?:)?//([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})",
-                           map_html))
+    hosts = set(
+        re.findall(r"(?:https?:)?//([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})", map_html)
+    )
     assert hosts <= ALLOWED_HOSTS, hosts - ALLOWED_HOSTS
     assert map_html.count("example.org") == 2  # link and its text in the popup of s1
     for tag in re.findall(r"<(?:script|link)\b[^>]*>", map_html):
@@ -711,18 +827,22 @@ def test_symbol_svg_is_inline_and_clean() -> None:
 # Scenario layers (workshop): planned/closed symbols, escaped pin text
 # ---------------------------------------------------------------------------
 def _scenario_frame() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({
-        "id": ["plan-1", "svc-9", "svc-3", "plan-2-1"],
-        "name": [EVIL, "Beratung <Mitte>", "Jugendclub", "Mobil"],
-        "category": ["Familie", "Beratung", "Jugend", "Familie"],
-        "subcategory": ["", "", "", ""],
-        "capacity": [None, 2.0, 1.0, 0.2],
-        "change_id": ["plan-1", "plan-3", "plan-4", "plan-2"],
-        "change_type": ["add_site", "move_site", "close_site", "mobile_service"],
-        "scenario_change": ["Neuer Standort", "verlegt", "geschlossen", EVIL],
-    }, geometry=gpd.points_from_xy([4400000, 4401000, 4402000, 4403000],
-                                   [3140000, 3141000, 3142000, 3143000]),
-        crs=settings.CRS_METRIC)
+    return gpd.GeoDataFrame(
+        {
+            "id": ["plan-1", "svc-9", "svc-3", "plan-2-1"],
+            "name": [EVIL, "Beratung <Mitte>", "Jugendclub", "Mobil"],
+            "category": ["Familie", "Beratung", "Jugend", "Familie"],
+            "subcategory": ["", "", "", ""],
+            "capacity": [None, 2.0, 1.0, 0.2],
+            "change_id": ["plan-1", "plan-3", "plan-4", "plan-2"],
+            "change_type": ["add_site", "move_site", "close_site", "mobile_service"],
+            "scenario_change": ["Neuer Standort", "verlegt", "geschlossen", EVIL],
+        },
+        geometry=gpd.points_from_xy(
+            [4400000, 4401000, 4402000, 4403000], [3140000, 3141000, 3142000, 3143000]
+        ),
+        crs=settings.CRS_METRIC,
+    )
 
 
 def test_scenario_site_symbols() -> None:
@@ -755,8 +875,7 @@ def test_pin_text_escaped() -> None:
     from layers import scenario as sl
 
     text = EVIL + ' & "Treff"\nzweite Zeile ' + "x" * 120
-    scenario = Scenario(name="t").with_pin(Pin(x=4400000.0, y=3140000.0, kind="too_far",
-                                               text=text))
+    scenario = Scenario(name="t").with_pin(Pin(x=4400000.0, y=3140000.0, kind="too_far", text=text))
     gj = sl.pins_geojson(pins_frame(scenario), pending=[(11.0, 51.3)])
     props = [f["properties"] for f in gj["features"]]
     assert [p["pending"] for p in props] == [False, True]
@@ -782,10 +901,16 @@ def test_scenario_overlay_and_workshop_style() -> None:
 
     sites = sl.sites_geojson(_scenario_frame())
     ov = maplayers.Overlays(
-        measure_name="M", raster=None, raster_attribution="", measure_legend=legend.LegendSection("M"),
-        services_name="S", services={"type": "FeatureCollection", "features": []},
-        services_legend=legend.LegendSection("S"), scenario_sites=sites,
-        scenario_pins=sl.pins_geojson(None))
+        measure_name="M",
+        raster=None,
+        raster_attribution="",
+        measure_legend=legend.LegendSection("M"),
+        services_name="S",
+        services={"type": "FeatureCollection", "features": []},
+        services_legend=legend.LegendSection("S"),
+        scenario_sites=sites,
+        scenario_pins=sl.pins_geojson(None),
+    )
     groups = maplayers.overlay_groups(ov)
     names = [g.layer_name for g in groups]
     assert i18n.t("layer_scenario") in names

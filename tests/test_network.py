@@ -78,7 +78,9 @@ def test_oneway_rules():
     assert prof(highway="residential", oneway="yes")["walk"] == (True, True)
     assert prof(highway="residential", oneway="yes")["bike"] == (True, False)
     assert prof(highway="residential", oneway="yes", **{"oneway:bicycle": "no"})["bike"] == (
-        True, True)
+        True,
+        True,
+    )
     assert prof(highway="residential", oneway="yes", cycleway="opposite")["bike"] == (True, True)
     assert prof(highway="primary", junction="roundabout")["car"] == (True, False)
     assert prof(highway="primary", junction="roundabout", oneway="no")["car"] == (True, True)
@@ -100,8 +102,10 @@ def test_maxspeed_parsing():
     assert _osm.parse_maxspeed("30;50") == 30
     assert _osm.parse_maxspeed("signals") is None
     assert prof(highway="primary", maxspeed="70")["kmh"] == 70
-    assert prof(highway="primary", maxspeed="signals")["kmh"] == settings.CAR_SPEED_DEFAULTS_KMH[
-        "primary"]
+    assert (
+        prof(highway="primary", maxspeed="signals")["kmh"]
+        == settings.CAR_SPEED_DEFAULTS_KMH["primary"]
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -145,7 +149,8 @@ def test_travel_times_equal_networkx(nets, mode):
     xy = net.xy
     od = od_matrix(xy[src[sel]], xy[dst[sel]], mode, net) * 60.0
     snapped_exact = (net.snap(xy[src[sel]]).node == src[sel]) & (
-        net.snap(xy[dst[sel]]).node == dst[sel])
+        net.snap(xy[dst[sel]]).node == dst[sel]
+    )
     np.testing.assert_allclose(np.diag(od)[snapped_exact], ref[sel][snapped_exact], atol=1e-6)
 
 
@@ -225,13 +230,11 @@ def test_build_for_region(nets, nb_pbf, tmp_path):
     outline = shapely.box(x0 + 2000, y0 + 2000, x0 + 4000, y0 + 4000)
     with pytest.raises(NetworkError, match="noch kein Straßennetz"):
         build_for_region(tmp_path)
-    built = build_for_region(tmp_path, osm_path=nb_pbf, outline_3035=outline,
-                             modes=("walk", "car"))
+    built = build_for_region(tmp_path, osm_path=nb_pbf, outline_3035=outline, modes=("walk", "car"))
     assert (tmp_path / "network" / "walk.npz").is_file()
     assert (tmp_path / "network" / "network.json").is_file()
     assert built["walk"].meta["region_coverage"] == pytest.approx(1.0)
-    again = build_for_region(tmp_path, osm_path=nb_pbf, outline_3035=outline,
-                             modes=("walk", "car"))
+    again = build_for_region(tmp_path, osm_path=nb_pbf, outline_3035=outline, modes=("walk", "car"))
     assert again["walk"].meta["built_at"] == built["walk"].meta["built_at"]  # from the cache
     cached = build_for_region(tmp_path, modes=("walk",))
     assert cached["walk"].n_nodes == built["walk"].n_nodes
@@ -242,8 +245,9 @@ def test_build_for_region(nets, nb_pbf, tmp_path):
 
 def test_partial_region_coverage(nets, nb_pbf, tmp_path):
     x0, y0, x1, y1 = nets["walk"].bounds
-    half_out = shapely.box(x1 - 3000, y0 + 1000, x1 + 3000 + 2 * settings.REGION_BUFFER_M,
-                           y0 + 5000)
+    half_out = shapely.box(
+        x1 - 3000, y0 + 1000, x1 + 3000 + 2 * settings.REGION_BUFFER_M, y0 + 5000
+    )
     built = build_for_region(tmp_path, osm_path=nb_pbf, outline_3035=half_out, modes=("walk",))
     cov = built["walk"].meta["region_coverage"]
     assert 0.05 < cov < 0.6
@@ -269,8 +273,14 @@ def osm_xml(nodes, ways) -> str:
     return "".join(parts)
 
 
-NODES = [(1, 50.0, 11.50), (2, 50.0, 11.51), (3, 50.0, 11.52), (4, 50.01, 11.60),
-         (5, 50.01, 11.61), (6, 50.01, 11.62)]
+NODES = [
+    (1, 50.0, 11.50),
+    (2, 50.0, 11.51),
+    (3, 50.0, 11.52),
+    (4, 50.01, 11.60),
+    (5, 50.01, 11.61),
+    (6, 50.01, 11.62),
+]
 
 
 def test_file_without_highways(tmp_path):
@@ -295,8 +305,7 @@ def test_missing_and_unknown_files(tmp_path):
 
 
 def test_disconnected_network_keeps_largest_component(tmp_path):
-    ways = [(10, [1, 2, 3], {"highway": "residential"}),
-            (11, [4, 5], {"highway": "residential"})]
+    ways = [(10, [1, 2, 3], {"highway": "residential"}), (11, [4, 5], {"highway": "residential"})]
     path = tmp_path / "two.osm.gz"
     with gzip.open(path, "wt", encoding="utf-8") as fh:
         fh.write(osm_xml(NODES[:5], ways))
@@ -323,8 +332,9 @@ def test_mode_without_ways_and_incomplete_ways(tmp_path):
 
 
 def test_from_arcs_and_snap():
-    net = Network.from_arcs("walk", [0, 1, 1, 0], [1, 0, 0, 1], [5.0, 5.0, 3.0, 9.0],
-                            [0.0, 100.0], [0.0, 0.0])
+    net = Network.from_arcs(
+        "walk", [0, 1, 1, 0], [1, 0, 0, 1], [5.0, 5.0, 3.0, 9.0], [0.0, 100.0], [0.0, 0.0]
+    )
     assert net.n_edges == 2 and sorted(net.weights.tolist()) == [3.0, 5.0]
     snap = net.snap(np.array([[10.0, 0.0], [100.0, 2000.0]]))
     assert snap.node.tolist() == [0, -1] and snap.off.tolist() == [False, True]

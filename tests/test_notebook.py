@@ -15,8 +15,9 @@ nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
 NOTEBOOK = settings.REPO_ROOT / "notebooks" / "gap_analysis.ipynb"
-pytestmark = pytest.mark.skipif(not (settings.data_dir() / "th").is_dir(),
-                                reason="real data not available")
+pytestmark = pytest.mark.skipif(
+    not (settings.data_dir() / "th").is_dir(), reason="real data not available"
+)
 
 
 def _text(cell) -> str:
@@ -35,8 +36,12 @@ def executed():
     nb = nbformat.read(NOTEBOOK, as_version=4)
     # The kernel spec "python3" starts sys.executable (jupyter_client replaces "python"),
     # i.e. the interpreter of the venv that runs the tests.
-    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
-                                     resources={"metadata": {"path": str(settings.REPO_ROOT)}})
+    client = nbclient.NotebookClient(
+        nb,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(settings.REPO_ROOT)}},
+    )
     client.execute()
     return nb
 
@@ -48,8 +53,9 @@ def test_notebook_is_committed_without_outputs():
 
 
 def test_notebook_runs_without_errors(executed):
-    errors = [o for c in executed.cells for o in c.get("outputs", [])
-              if o.get("output_type") == "error"]
+    errors = [
+        o for c in executed.cells for o in c.get("outputs", []) if o.get("output_type") == "error"
+    ]
     assert not errors, errors[0].get("evalue") if errors else ""
 
 
@@ -67,8 +73,12 @@ def test_notebook_reports_model_table_map_and_planning_regions(executed):
     # the map: a PNG displayed inline, A4 landscape at 110 dpi
     from PIL import Image
 
-    pngs = [o["data"]["image/png"] for c in code for o in c.get("outputs", [])
-            if "data" in o and "image/png" in o["data"]]
+    pngs = [
+        o["data"]["image/png"]
+        for c in code
+        for o in c.get("outputs", [])
+        if "data" in o and "image/png" in o["data"]
+    ]
     assert len(pngs) == 1
     with Image.open(io.BytesIO(base64.b64decode(pngs[0]))) as im:
         assert im.size == (round(297 / 25.4 * 110), round(210 / 25.4 * 110))

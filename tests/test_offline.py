@@ -41,10 +41,12 @@ def test_no_request_leaves_the_machine(app_server, browser) -> None:
 
     events = app_server.netguard_events()
     assert any(e["kind"] == "active" for e in events), (
-        "Netzwerkwächter war im App-Prozess nicht aktiv:\n" + app_server.log_tail())
+        "Netzwerkwächter war im App-Prozess nicht aktiv:\n" + app_server.log_tail()
+    )
     assert recorder.urls == [], f"Browser wollte ins Internet: {recorder.urls}"
     assert app_server.outside_attempts() == [], (
-        f"App-Server wollte ins Internet: {app_server.outside_attempts()}")
+        f"App-Server wollte ins Internet: {app_server.outside_attempts()}"
+    )
 
 
 def test_browser_recorder_catches_cdn_links(browser) -> None:
@@ -57,10 +59,13 @@ def test_browser_recorder_catches_cdn_links(browser) -> None:
     context = browser.new_context()
     recorder.attach(context)
     page = context.new_page()
-    page.route("http://localhost:9/", lambda route: route.fulfill(
-        content_type="text/html",
-        body=f'<link rel="stylesheet" href="{css}"><script src="{js}"></script>',
-    ))
+    page.route(
+        "http://localhost:9/",
+        lambda route: route.fulfill(
+            content_type="text/html",
+            body=f'<link rel="stylesheet" href="{css}"><script src="{js}"></script>',
+        ),
+    )
     try:
         page.goto("http://localhost:9/")
         page.wait_for_timeout(500)

@@ -23,6 +23,7 @@ from geo.analysis import AnalysisParams
 from geo.compare import compare
 from geo.optimize import brute_force, coverage_value, exact, greedy, reduce_problem, suggest
 from geo.scenario import Scenario
+from present import describe
 
 
 def enumerate_optimum(cover: np.ndarray, w: np.ndarray, k: int) -> float:
@@ -41,8 +42,10 @@ def enumerate_optimum(cover: np.ndarray, w: np.ndarray, k: int) -> float:
 def instances(draw):
     n = draw(st.integers(1, 12))
     m = draw(st.integers(1, 7))
-    cover = np.array(draw(st.lists(st.lists(st.booleans(), min_size=m, max_size=m),
-                                   min_size=n, max_size=n)), dtype=bool)
+    cover = np.array(
+        draw(st.lists(st.lists(st.booleans(), min_size=m, max_size=m), min_size=n, max_size=n)),
+        dtype=bool,
+    )
     w = np.array(draw(st.lists(st.integers(0, 30), min_size=n, max_size=n)), dtype=float)
     k = draw(st.integers(1, 4))
     return cover, w, k
@@ -76,8 +79,11 @@ def test_exact_and_greedy_against_enumeration(inst):
 def test_reduction_keeps_the_optimum(inst):
     cover, w, k = inst
     red = reduce_problem(sp.csr_matrix(cover), w)
-    reduced_opt = enumerate_optimum(red.matrix.toarray().astype(bool), red.weights, k) \
-        if red.matrix.shape[1] else 0.0
+    reduced_opt = (
+        enumerate_optimum(red.matrix.toarray().astype(bool), red.weights, k)
+        if red.matrix.shape[1]
+        else 0.0
+    )
     assert reduced_opt == pytest.approx(enumerate_optimum(cover, w, k))
     assert red.weights.sum() == pytest.approx(w[cover.any(axis=1)].sum())
     assert (red.columns < cover.shape[1]).all() and len(set(red.columns)) == len(red.columns)
@@ -86,11 +92,10 @@ def test_reduction_keeps_the_optimum(inst):
 def test_reduction_merges_and_drops():
     # c1 = c0 (identical), c2 ⊂ c3 (dominated), c4 covers only a cell without weight;
     # cell 4 is covered by nothing
-    cover = np.array([[1, 1, 0, 0, 0],
-                      [1, 1, 0, 1, 0],
-                      [0, 0, 1, 1, 0],
-                      [0, 0, 0, 0, 1],
-                      [0, 0, 0, 0, 0]], dtype=bool)
+    cover = np.array(
+        [[1, 1, 0, 0, 0], [1, 1, 0, 1, 0], [0, 0, 1, 1, 0], [0, 0, 0, 0, 1], [0, 0, 0, 0, 0]],
+        dtype=bool,
+    )
     w = np.array([2.0, 3.0, 4.0, 0.0, 7.0])
     red = reduce_problem(cover, w)
     assert red.stats["cells_with_demand"] == 3 and red.stats["cell_groups"] == 3
@@ -109,8 +114,9 @@ def test_exact_with_cbc_on_random_instances(seed, monkeypatch):
 
     calls = []
     solve = pulp.LpProblem.solve
-    monkeypatch.setattr(pulp.LpProblem, "solve",
-                        lambda self, *a, **kw: calls.append(1) or solve(self, *a, **kw))
+    monkeypatch.setattr(
+        pulp.LpProblem, "solve", lambda self, *a, **kw: calls.append(1) or solve(self, *a, **kw)
+    )
     rng = np.random.default_rng(seed)
     cover = rng.random((40, 14)) < 0.18
     w = rng.integers(0, 50, 40).astype(float)
@@ -171,23 +177,45 @@ def tiny(unit_speed):
     """Cells at 0, 10, 20, 30, 40 min (100, 10, 20, 30, 25 people); Gemeinde A = [-5, 15),
     B = [15, 45). An existing Familie site at 0 covers c0. Villages V1 at 10 (covers c1),
     V2 at 25 (covers c2 and c3, both 5 min away), V3 at 40 (covers c4)."""
-    cells = pd.DataFrame({"x": [0 * M, 10 * M, 20 * M, 30 * M, 40 * M], "y": 0.0,
-                          "ags": ["A", "A", "B", "B", "B"],
-                          "pop": [100.0, 10.0, 20.0, 30.0, 25.0]})
-    gem = gpd.GeoDataFrame({"ags": ["A", "B"], "name": ["Adorf", "Bstadt"]},
-                           geometry=[shapely.box(-5 * M, -M, 15 * M, M),
-                                     shapely.box(15 * M, -M, 45 * M, M)],
-                           crs=settings.CRS_METRIC)
-    places = gpd.GeoDataFrame({"name": ["V1", "V2", "V3"], "ags": ["A", "B", "B"],
-                               "population": [50, 80, 30]},
-                              geometry=[shapely.Point(10 * M, 0), shapely.Point(25 * M, 0),
-                                        shapely.Point(40 * M, 0)], crs=settings.CRS_METRIC)
-    svc = gpd.GeoDataFrame({"id": ["s0"], "name": ["FZ"], "category": ["Familie"],
-                            "subcategory": ["Familienzentrum"], "capacity": [np.nan],
-                            "precision": ["coordinates"]},
-                           geometry=[shapely.Point(0, 0)], crs=settings.CRS_METRIC)
-    return SimpleNamespace(name="tiny", label="Tiny", cells=cells, gemeinden=gem, places=places,
-                           services=svc, meta={"content_hash": "t", "sources": []})
+    cells = pd.DataFrame(
+        {
+            "x": [0 * M, 10 * M, 20 * M, 30 * M, 40 * M],
+            "y": 0.0,
+            "ags": ["A", "A", "B", "B", "B"],
+            "pop": [100.0, 10.0, 20.0, 30.0, 25.0],
+        }
+    )
+    gem = gpd.GeoDataFrame(
+        {"ags": ["A", "B"], "name": ["Adorf", "Bstadt"]},
+        geometry=[shapely.box(-5 * M, -M, 15 * M, M), shapely.box(15 * M, -M, 45 * M, M)],
+        crs=settings.CRS_METRIC,
+    )
+    places = gpd.GeoDataFrame(
+        {"name": ["V1", "V2", "V3"], "ags": ["A", "B", "B"], "population": [50, 80, 30]},
+        geometry=[shapely.Point(10 * M, 0), shapely.Point(25 * M, 0), shapely.Point(40 * M, 0)],
+        crs=settings.CRS_METRIC,
+    )
+    svc = gpd.GeoDataFrame(
+        {
+            "id": ["s0"],
+            "name": ["FZ"],
+            "category": ["Familie"],
+            "subcategory": ["Familienzentrum"],
+            "capacity": [np.nan],
+            "precision": ["coordinates"],
+        },
+        geometry=[shapely.Point(0, 0)],
+        crs=settings.CRS_METRIC,
+    )
+    return SimpleNamespace(
+        name="tiny",
+        label="Tiny",
+        cells=cells,
+        gemeinden=gem,
+        places=places,
+        services=svc,
+        meta={"content_hash": "t", "sources": []},
+    )
 
 
 P = AnalysisParams(kinds=("Familie",), target="pop", mode="walk", threshold_min=6.0)
@@ -199,14 +227,13 @@ def test_suggest_by_hand(tiny):
     assert s.sites()["name"].tolist() == ["V2"]  # 20 + 30 = 50 people
     assert s.people == {"greedy": 50.0, "exact": 50.0}
     assert s.exact_status == "optimal" and s.difference["same_sites"]
-    assert s.candidates.set_index("name")["reach"].to_dict() == {"V1": 10.0, "V2": 50.0,
-                                                                 "V3": 25.0}
+    assert s.candidates.set_index("name")["reach"].to_dict() == {"V1": 10.0, "V2": 50.0, "V3": 25.0}
     s2 = suggest(tiny, P, 2)
     assert s2.sites()["name"].tolist() == ["V2", "V3"]
     assert s2.sites()["gain_people"].tolist() == [50.0, 25.0]
     s3 = suggest(tiny, P, 5)
     assert s3.people["exact"] == 85.0 and len(s3.best.sites) == 3
-    assert "Nur 3 Standort(e)" in " ".join(s3.metadata["notes"])
+    assert "Nur 3 Standort(e)" in " ".join(describe.notes_text(s3.metadata["notes"]))
 
 
 def test_need_weights_change_the_choice(tiny):
@@ -244,17 +271,20 @@ def test_time_limit_falls_back_to_greedy(tiny, monkeypatch):
     monkeypatch.setattr(optimize, "exact", lambda *a, **k: None)
     s = suggest(tiny, P, 2)
     assert s.exact is None and s.exact_status == "time_limit" and s.best is s.greedy
-    assert any("nicht innerhalb von 10 s" in n for n in s.metadata["notes"])
+    assert any("nicht innerhalb von 10 s" in n for n in describe.notes_text(s.metadata["notes"]))
 
 
 # ---------------------------------------------------------------------------
 # The default region
 # ---------------------------------------------------------------------------
-@pytest.mark.parametrize("kinds,target,mode,cands,k", [
-    (("Familie",), "u10", "walk", "villages", 3),
-    (("Jugend",), "u18", "bike", "villages", 3),
-    (("Beratung",), "single_parent_hh", "car", "cells", 2),
-])
+@pytest.mark.parametrize(
+    "kinds,target,mode,cands,k",
+    [
+        (("Familie",), "u10", "walk", "villages", 3),
+        (("Jugend",), "u18", "bike", "villages", 3),
+        (("Beratung",), "single_parent_hh", "car", "cells", 2),
+    ],
+)
 def test_default_region_exact_equals_brute_force(tmp_default_region, kinds, target, mode, cands, k):
     reg = tmp_default_region
     p = AnalysisParams(kinds=kinds, target=target, mode=mode)

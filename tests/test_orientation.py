@@ -18,21 +18,24 @@ import shapely
 from PIL import Image
 
 matplotlib.use("Agg")
-import matplotlib.image  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.image
+import matplotlib.pyplot as plt
 
-from geo import orientation, region, settings, tiles  # noqa: E402
-from geo._errors import InputError  # noqa: E402
-from geo.network import Network  # noqa: E402
-from layers import orientation as olayers  # noqa: E402
-from layers._assets import localize  # noqa: E402
+from geo import orientation, region, settings, tiles
+from geo._errors import InputError
+from geo.network import Network
+from layers import orientation as olayers
+from layers._assets import localize
 
 DATA = settings.data_dir()
 HAS_DATA = (DATA / "th" / "zensus2022" / "100m").is_dir()
 
 # Tiles at zoom 10 around Sondershausen (x 542, y 340..341) and one at zoom 11.
-TILES = {(10, 542, 340): (200, 30, 30), (10, 542, 341): (30, 200, 30),
-         (11, 1085, 682): (30, 30, 200)}
+TILES = {
+    (10, 542, 340): (200, 30, 30),
+    (10, 542, 341): (30, 200, 30),
+    (11, 1085, 682): (30, 30, 200),
+}
 
 
 def png(rgb: tuple[int, int, int]) -> bytes:
@@ -41,14 +44,21 @@ def png(rgb: tuple[int, int, int]) -> bytes:
     return buf.getvalue()
 
 
-def make_mbtiles(path: Path, attribution: str = "© GeoBasis-DE / BKG (2025) TopPlusOpen"
-                 ) -> Path:
+def make_mbtiles(path: Path, attribution: str = "© GeoBasis-DE / BKG (2025) TopPlusOpen") -> Path:
     con = sqlite3.connect(path)
     con.execute("CREATE TABLE metadata (name text, value text)")
-    con.execute("CREATE TABLE tiles (zoom_level integer, tile_column integer, tile_row integer, "
-                "tile_data blob)")
-    meta = {"name": "TopPlusOpen Test", "format": "png", "minzoom": "10", "maxzoom": "11",
-            "attribution": attribution, "bounds": "10.5,51.2,11.2,51.5"}
+    con.execute(
+        "CREATE TABLE tiles (zoom_level integer, tile_column integer, tile_row integer, "
+        "tile_data blob)"
+    )
+    meta = {
+        "name": "TopPlusOpen Test",
+        "format": "png",
+        "minzoom": "10",
+        "maxzoom": "11",
+        "attribution": attribution,
+        "bounds": "10.5,51.2,11.2,51.5",
+    }
     con.executemany("INSERT INTO metadata VALUES (?, ?)", list(meta.items()))
     for (z, x, y), rgb in TILES.items():
         con.execute("INSERT INTO tiles VALUES (?, ?, ?, ?)", (z, x, (1 << z) - 1 - y, png(rgb)))
@@ -62,8 +72,7 @@ def make_xyz(folder: Path) -> Path:
         f = folder / str(z) / str(x) / f"{y}.png"
         f.parent.mkdir(parents=True, exist_ok=True)
         f.write_bytes(png(rgb))
-    (folder / "metadata.json").write_text('{"attribution": "Eigene Kacheln <b>Test</b>"}',
-                                          "utf-8")
+    (folder / "metadata.json").write_text('{"attribution": "Eigene Kacheln <b>Test</b>"}', "utf-8")
     return folder
 
 
@@ -75,12 +84,20 @@ def make_pmtiles(path: Path) -> Path:
         w = Writer(f)
         for (z, x, y), rgb in sorted(TILES.items(), key=lambda kv: zxy_to_tileid(*kv[0])):
             w.write_tile(zxy_to_tileid(z, x, y), png(rgb))
-        w.finalize({"tile_type": TileType.PNG, "tile_compression": Compression.NONE,
-                    "min_lon_e7": 105_000_000, "min_lat_e7": 512_000_000,
-                    "max_lon_e7": 112_000_000, "max_lat_e7": 515_000_000,
-                    "center_zoom": 10, "center_lon_e7": 108_000_000,
-                    "center_lat_e7": 513_000_000},
-                   {"attribution": "PMTiles Testkarte", "name": "pm"})
+        w.finalize(
+            {
+                "tile_type": TileType.PNG,
+                "tile_compression": Compression.NONE,
+                "min_lon_e7": 105_000_000,
+                "min_lat_e7": 512_000_000,
+                "max_lon_e7": 112_000_000,
+                "max_lat_e7": 515_000_000,
+                "center_zoom": 10,
+                "center_lon_e7": 108_000_000,
+                "center_lat_e7": 513_000_000,
+            },
+            {"attribution": "PMTiles Testkarte", "name": "pm"},
+        )
     return path
 
 
@@ -113,11 +130,15 @@ def test_sources_return_the_right_tiles(source):
 
 
 def test_attribution_from_the_file(tmp_path):
-    assert tiles.open_tile_source(make_mbtiles(tmp_path / "a.mbtiles")).attribution == \
-        "© GeoBasis-DE / BKG (2025) TopPlusOpen"
+    assert (
+        tiles.open_tile_source(make_mbtiles(tmp_path / "a.mbtiles")).attribution
+        == "© GeoBasis-DE / BKG (2025) TopPlusOpen"
+    )
     assert tiles.open_tile_source(make_xyz(tmp_path / "x")).attribution == "Eigene Kacheln Test"
-    assert tiles.open_tile_source(tmp_path / "x", attribution="Meine Karte").attribution == \
-        "Meine Karte"
+    assert (
+        tiles.open_tile_source(tmp_path / "x", attribution="Meine Karte").attribution
+        == "Meine Karte"
+    )
 
 
 @pytest.mark.parametrize("bad", ["kaputt.mbtiles", "karte.png", "fehlt"])
@@ -169,8 +190,9 @@ def test_map_with_local_basemap_requests_only_loopback(tmp_path):
     src = tiles.open_tile_source(make_mbtiles(tmp_path / "k.mbtiles"))
     with tiles.TileServer(src) as server:
         m = __import__("folium").Map(tiles=None, location=[51.37, 10.87], zoom_start=10)
-        olayers.basemap_tile_layer(server.url, src.attribution, minzoom=src.minzoom,
-                                   maxzoom=src.maxzoom).add_to(m)
+        olayers.basemap_tile_layer(
+            server.url, src.attribution, minzoom=src.minzoom, maxzoom=src.maxzoom
+        ).add_to(m)
         html = localize(m).get_root().render()
     urls = re.findall(r"https?://[^\s\"'<>)]+", html)
     tile_urls = [u for u in urls if "{z}" in u]
@@ -195,8 +217,14 @@ def test_mosaic_places_tiles(source):
 # Settlement footprint
 # ---------------------------------------------------------------------------
 def test_footprint_from_cells_hand_computed():
-    xy = np.array([[4_400_050, 3_100_050], [4_400_150, 3_100_050], [4_400_150, 3_100_150],
-                   [4_401_050, 3_100_050]])
+    xy = np.array(
+        [
+            [4_400_050, 3_100_050],
+            [4_400_150, 3_100_050],
+            [4_400_150, 3_100_150],
+            [4_401_050, 3_100_050],
+        ]
+    )
     geom = orientation.footprint_from_cells(xy)
     parts = sorted(shapely.get_parts(geom), key=lambda p: p.area)
     assert [p.area for p in parts] == [10_000.0, 30_000.0]
@@ -256,16 +284,22 @@ def test_road_classes_from_speeds():
     assert list(walk["klasse"]) == ["weg"] and round(walk.geometry.iloc[0].length) == 3000
     assert orientation.road_lines({}).empty
     gj = olayers.roads_geojson(roads)
-    assert sorted(f["properties"]["klasse"] for f in gj["features"]) == ["haupt", "neben",
-                                                                          "verbindung"]
+    assert sorted(f["properties"]["klasse"] for f in gj["features"]) == [
+        "haupt",
+        "neben",
+        "verbindung",
+    ]
 
 
 def test_folium_layers_are_not_interactive_and_styled():
     import folium
 
     roads = olayers.roads_geojson(orientation.road_lines({"car": _toy_network()}))
-    fp = olayers.footprint_geojson(gpd.GeoDataFrame(
-        geometry=[shapely.box(4_400_000, 3_100_000, 4_400_200, 3_100_100)], crs=3035))
+    fp = olayers.footprint_geojson(
+        gpd.GeoDataFrame(
+            geometry=[shapely.box(4_400_000, 3_100_000, 4_400_200, 3_100_100)], crs=3035
+        )
+    )
     m = folium.Map(tiles=None)
     for name in ("p1", "p2"):
         folium.map.CustomPane(name).add_to(m)
@@ -286,8 +320,9 @@ def test_draw_orientation_in_a_report_map(tmp_path):
     to = Transformer.from_crs(4326, 3035, always_xy=True)
     x0, y0 = to.transform(10.77, 51.33)
     x1, y1 = to.transform(10.83, 51.42)
-    fp = gpd.GeoDataFrame(geometry=[shapely.box(x0 + 1000, y0 + 1000, x0 + 3000, y0 + 3000)],
-                          crs=3035)
+    fp = gpd.GeoDataFrame(
+        geometry=[shapely.box(x0 + 1000, y0 + 1000, x0 + 3000, y0 + 3000)], crs=3035
+    )
     net = _toy_network()
     net.x[:] = np.linspace(x0 + 1000, x1 - 1000, 4)
     net.y[:] = (y0 + y1) / 2
@@ -306,10 +341,11 @@ def test_draw_orientation_in_a_report_map(tmp_path):
     h, w, _ = img.shape
 
     def at(x, y):
-        return tuple(img[int((1 - (y - y0) / (y1 - y0)) * (h - 1)),
-                         int((x - x0) / (x1 - x0) * (w - 1))])
+        return tuple(
+            img[int((1 - (y - y0) / (y1 - y0)) * (h - 1)), int((x - x0) / (x1 - x0) * (w - 1))]
+        )
 
-    grey = tuple(int(orientation.FOOTPRINT_COLOR[i:i + 2], 16) for i in (1, 3, 5))
+    grey = tuple(int(orientation.FOOTPRINT_COLOR[i : i + 2], 16) for i in (1, 3, 5))
     assert at(x0 + 2000, y0 + 2000) == grey
     # Outside the footprint: the basemap tiles (red in the north, green in the south).
     assert at(x0 + 500, y1 - 300) == TILES[(10, 542, 340)]

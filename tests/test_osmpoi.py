@@ -10,34 +10,51 @@ from geo._errors import DataFileError
 from ._osmdata import require_nb, write_pbf
 
 
-@pytest.mark.parametrize(("tags", "expected"), [
-    ({"amenity": "kindergarten"}, ("Familie", "Kita")),
-    ({"amenity": "childcare"}, ("Familie", "Kinderbetreuung")),
-    ({"amenity": "school"}, ("Bildung", "Schule")),
-    ({"amenity": "library"}, ("Bildung", "Bibliothek")),
-    ({"amenity": "townhall"}, ("Behörde", "Rathaus")),
-    ({"amenity": "social_facility"}, ("Beratung", "Soziale Einrichtung")),
-    ({"amenity": "social_facility", "social_facility:for": "senior"}, ("Senioren", "Seniorenhilfe")),
-    ({"amenity": "social_facility", "social_facility": "nursing_home"}, ("Senioren", "Pflegeheim")),
-    ({"amenity": "social_facility", "social_facility:for": "juvenile"},
-     ("Jugend", "Kinder- und Jugendhilfe")),
-    ({"amenity": "social_facility", "social_facility:for": "refugee;migrant"},
-     ("Integration", "Migrations- und Flüchtlingshilfe")),
-    ({"amenity": "community_centre"}, ("Familie", "Gemeinschaftszentrum")),
-    ({"amenity": "community_centre", "community_centre": "youth_centre"},
-     ("Jugend", "Jugendzentrum")),
-    ({"amenity": "youth_centre"}, ("Jugend", "Jugendzentrum")),
-    ({"amenity": "social_centre"}, ("Familie", "Soziales Zentrum")),
-    ({"amenity": "nursing_home"}, ("Senioren", "Pflegeheim")),
-    ({"healthcare": "counselling"}, ("Beratung", "Beratungsstelle")),
-    ({"healthcare": "counselling", "healthcare:counselling": "addiction"},
-     ("Beratung", "Suchtberatung")),
-    ({"office": "government"}, ("Behörde", "Behörde")),
-    ({"office": "government", "government": "youth_welfare"}, ("Behörde", "Jugendamt")),
-    ({"office": "employment_agency"}, ("Behörde", "Arbeitsagentur/Jobcenter")),
-    ({"amenity": "restaurant"}, None),
-    ({"office": "company"}, None),
-])
+@pytest.mark.parametrize(
+    ("tags", "expected"),
+    [
+        ({"amenity": "kindergarten"}, ("Familie", "Kita")),
+        ({"amenity": "childcare"}, ("Familie", "Kinderbetreuung")),
+        ({"amenity": "school"}, ("Bildung", "Schule")),
+        ({"amenity": "library"}, ("Bildung", "Bibliothek")),
+        ({"amenity": "townhall"}, ("Behörde", "Rathaus")),
+        ({"amenity": "social_facility"}, ("Beratung", "Soziale Einrichtung")),
+        (
+            {"amenity": "social_facility", "social_facility:for": "senior"},
+            ("Senioren", "Seniorenhilfe"),
+        ),
+        (
+            {"amenity": "social_facility", "social_facility": "nursing_home"},
+            ("Senioren", "Pflegeheim"),
+        ),
+        (
+            {"amenity": "social_facility", "social_facility:for": "juvenile"},
+            ("Jugend", "Kinder- und Jugendhilfe"),
+        ),
+        (
+            {"amenity": "social_facility", "social_facility:for": "refugee;migrant"},
+            ("Integration", "Migrations- und Flüchtlingshilfe"),
+        ),
+        ({"amenity": "community_centre"}, ("Familie", "Gemeinschaftszentrum")),
+        (
+            {"amenity": "community_centre", "community_centre": "youth_centre"},
+            ("Jugend", "Jugendzentrum"),
+        ),
+        ({"amenity": "youth_centre"}, ("Jugend", "Jugendzentrum")),
+        ({"amenity": "social_centre"}, ("Familie", "Soziales Zentrum")),
+        ({"amenity": "nursing_home"}, ("Senioren", "Pflegeheim")),
+        ({"healthcare": "counselling"}, ("Beratung", "Beratungsstelle")),
+        (
+            {"healthcare": "counselling", "healthcare:counselling": "addiction"},
+            ("Beratung", "Suchtberatung"),
+        ),
+        ({"office": "government"}, ("Behörde", "Behörde")),
+        ({"office": "government", "government": "youth_welfare"}, ("Behörde", "Jugendamt")),
+        ({"office": "employment_agency"}, ("Behörde", "Arbeitsagentur/Jobcenter")),
+        ({"amenity": "restaurant"}, None),
+        ({"office": "company"}, None),
+    ],
+)
 def test_classify(tags, expected):
     assert osmpoi.classify(tags) == expected
     if expected:

@@ -29,9 +29,11 @@ from ._osmdata import nb_networks, nb_ways, require_nb
 
 MAX_REQUESTS = 20
 LIFETIME_S = 120
-STATUS = ("Connected as: 127.0.0.1\nCurrent time: 2025-01-01T00:00:00Z\n"
-          "Announced endpoint: none\nRate limit: 2\n2 slots available now.\n"
-          "Currently running queries (pid, space limit, time limit, start time):\n")
+STATUS = (
+    "Connected as: 127.0.0.1\nCurrent time: 2025-01-01T00:00:00Z\n"
+    "Announced endpoint: none\nRate limit: 2\n2 slots available now.\n"
+    "Currently running queries (pid, space limit, time limit, start time):\n"
+)
 
 
 def overpass_elements(path) -> tuple[dict, list]:
@@ -43,14 +45,22 @@ def overpass_elements(path) -> tuple[dict, list]:
                 continue
             tags = {t.get("k"): t.get("v") for t in el.findall("tag")}
             if el.tag == "node":
-                nodes[int(el.get("id"))] = {"type": "node", "id": int(el.get("id")),
-                                            "lat": float(el.get("lat")),
-                                            "lon": float(el.get("lon")), **(
-                                                {"tags": tags} if tags else {})}
+                nodes[int(el.get("id"))] = {
+                    "type": "node",
+                    "id": int(el.get("id")),
+                    "lat": float(el.get("lat")),
+                    "lon": float(el.get("lon")),
+                    **({"tags": tags} if tags else {}),
+                }
             else:
-                ways.append({"type": "way", "id": int(el.get("id")),
-                             "nodes": [int(n.get("ref")) for n in el.findall("nd")],
-                             **({"tags": tags} if tags else {})})
+                ways.append(
+                    {
+                        "type": "way",
+                        "id": int(el.get("id")),
+                        "nodes": [int(n.get("ref")) for n in el.findall("nd")],
+                        **({"tags": tags} if tags else {}),
+                    }
+                )
             el.clear()
     return nodes, ways
 
@@ -70,14 +80,14 @@ class FakeOverpass(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         self.log.append(("GET", self.path, ""))
         if self.path.rstrip("/").endswith("/status"):
             self._send(200, STATUS.encode(), "text/plain")
         else:
             self._send(404, b"not found", "text/plain")
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         length = int(self.headers.get("Content-Length", 0))
         query = parse_qs(self.rfile.read(length).decode()).get("data", [""])[0]
         self.log.append(("POST", self.path, query))
@@ -94,8 +104,12 @@ class FakeOverpass(BaseHTTPRequestHandler):
             if coords is not None:
                 lat = np.array([self.nodes[n]["lat"] for n in way["nodes"] if n in self.nodes])
                 lon = np.array([self.nodes[n]["lon"] for n in way["nodes"] if n in self.nodes])
-                inside = ((lat >= coords[:, 0].min()) & (lat <= coords[:, 0].max())
-                          & (lon >= coords[:, 1].min()) & (lon <= coords[:, 1].max()))
+                inside = (
+                    (lat >= coords[:, 0].min())
+                    & (lat <= coords[:, 0].max())
+                    & (lon >= coords[:, 1].min())
+                    & (lon <= coords[:, 1].max())
+                )
                 if not inside.any():
                     continue
             elements.append(way)
@@ -148,8 +162,9 @@ def test_download_builds_and_routes(overpass, local_osmnx, tmp_path, monkeypatch
     walk_file = nb_networks()["walk"]
     x0, y0, x1, y1 = walk_file.bounds
     outline = shapely.box(x0 + 3000, y0 + 2000, x0 + 4000, y0 + 3000)
-    nets = network.build_for_region(tmp_path, download=True, outline_3035=outline,
-                                    modes=("walk", "car"))
+    nets = network.build_for_region(
+        tmp_path, download=True, outline_3035=outline, modes=("walk", "car")
+    )
     assert ("GET", "/api/status", "") in log
     posts = [q for method, path, q in log if method == "POST" and path == "/api/interpreter"]
     assert posts and all("[out:json]" in q and "poly:" in q for q in posts)
@@ -183,8 +198,11 @@ def test_download_failure_is_a_german_network_error(local_osmnx, tmp_path, monke
     monkeypatch.setattr(local_osmnx.settings, "overpass_url", f"http://127.0.0.1:{port}/api")
     monkeypatch.setattr(local_osmnx.settings, "overpass_rate_limit", False)
     with pytest.raises(NetworkError, match="konnte nicht von Overpass geladen werden"):
-        network.build_for_region(tmp_path, download=True,
-                                 outline_3035=shapely.box(4_430_000, 2_990_000, 4_431_000,
-                                                          2_991_000), modes=("walk",))
+        network.build_for_region(
+            tmp_path,
+            download=True,
+            outline_3035=shapely.box(4_430_000, 2_990_000, 4_431_000, 2_991_000),
+            modes=("walk",),
+        )
     with pytest.raises(NetworkError, match="Umriss"):
         network.build_for_region(tmp_path, download=True)

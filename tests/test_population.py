@@ -24,19 +24,33 @@ def _write(path, df):
 def census(tmp_path):
     """Two 1 km cells: K1 (1500, 1500) with 100 inhabitants, K2 (2500, 1500) with 30."""
     d = tmp_path / "census"
-    _write(d / "1km" / "Einwohner.parquet",
-           pd.DataFrame({"Einwohner": [100, 30, -1], "x": [1500, 2500, 3500], "y": [1500, 1500, 1500]}))
-    _write(d / "1km" / "unter18_A.parquet",
-           pd.DataFrame({"unter18_A": [20.0, -9.0], "x": [1500, 2500], "y": [1500, 1500]}))
-    _write(d / "1km" / "ab65_A.parquet",
-           pd.DataFrame({"ab65_A": [30.0, 50.0], "x": [1500, 2500], "y": [1500, 1500]}))
-    _write(d / "1km" / "Auslaender_A.parquet",
-           pd.DataFrame({"Auslaender_A": [0.0, 10.0], "x": [1500, 2500], "y": [1500, 1500]}))
+    _write(
+        d / "1km" / "Einwohner.parquet",
+        pd.DataFrame(
+            {"Einwohner": [100, 30, -1], "x": [1500, 2500, 3500], "y": [1500, 1500, 1500]}
+        ),
+    )
+    _write(
+        d / "1km" / "unter18_A.parquet",
+        pd.DataFrame({"unter18_A": [20.0, -9.0], "x": [1500, 2500], "y": [1500, 1500]}),
+    )
+    _write(
+        d / "1km" / "ab65_A.parquet",
+        pd.DataFrame({"ab65_A": [30.0, 50.0], "x": [1500, 2500], "y": [1500, 1500]}),
+    )
+    _write(
+        d / "1km" / "Auslaender_A.parquet",
+        pd.DataFrame({"Auslaender_A": [0.0, 10.0], "x": [1500, 2500], "y": [1500, 1500]}),
+    )
     # K1 has two 100 m cells with 3 and 1 dwellings; K2 has none.
-    _write(d / "100m" / "dwellings_RAUMANZAHL_1.parquet",
-           pd.DataFrame({"value": [3, 1], "quality": 0, "x": [1050, 1150], "y": [1050, 1050]}))
-    _write(d / "100m" / "demography_ALTER_10JG_1.parquet",
-           pd.DataFrame({"value": [10], "quality": 0, "x": [1050], "y": [1050]}))
+    _write(
+        d / "100m" / "dwellings_RAUMANZAHL_1.parquet",
+        pd.DataFrame({"value": [3, 1], "quality": 0, "x": [1050, 1150], "y": [1050, 1050]}),
+    )
+    _write(
+        d / "100m" / "demography_ALTER_10JG_1.parquet",
+        pd.DataFrame({"value": [10], "quality": 0, "x": [1050], "y": [1050]}),
+    )
     return d
 
 
@@ -45,8 +59,11 @@ def units():
     """Gemeinde A (x 1000–2000, 260 inh.), B (2000–3000, 60), C (3000–4000, 10, no census cell)."""
     return gpd.GeoDataFrame(
         {"ags": ["00000001", "00000002", "00000003"], "pop": [260, 60, 10]},
-        geometry=[shapely.box(1000, 1000, 2000, 2000), shapely.box(2000, 1000, 3000, 2000),
-                  shapely.box(3000, 1000, 4000, 2000)],
+        geometry=[
+            shapely.box(1000, 1000, 2000, 2000),
+            shapely.box(2000, 1000, 3000, 2000),
+            shapely.box(3000, 1000, 4000, 2000),
+        ],
         crs=settings.CRS_METRIC,
     )
 
@@ -100,12 +117,14 @@ def test_missing_census_file_names_file(tmp_path, units):
 def test_dasymetric_preserves_coarse_totals(pops, weights):
     coarse = pd.DataFrame({"x": [500 + 1000 * i for i in range(len(pops))], "y": 500, "pop": pops})
     n = len(weights)
-    fine = pd.DataFrame({
-        "x": [50 + 100 * (i % 10) for i in range(n)],  # all in the first 1 km cell
-        "y": [50 + 100 * (i // 10) for i in range(n)],
-        "weight": np.asarray(weights, float),
-        "weight_source": "dwellings",
-    })
+    fine = pd.DataFrame(
+        {
+            "x": [50 + 100 * (i % 10) for i in range(n)],  # all in the first 1 km cell
+            "y": [50 + 100 * (i // 10) for i in range(n)],
+            "weight": np.asarray(weights, float),
+            "weight_source": "dwellings",
+        }
+    )
     out = population.dasymetric(coarse, fine)
     totals = out.groupby(["px", "py"])["pop_census"].sum()
     assert totals.sum() == pytest.approx(sum(pops))
@@ -114,15 +133,23 @@ def test_dasymetric_preserves_coarse_totals(pops, weights):
 
 def test_calibration_by_hand():
     """Two cells in one Kreis: totals match official shares × official inhabitants."""
-    cells = pd.DataFrame({
-        "ags": ["16065001", "16065002"], "pop": [100.0, 300.0],
-        "u10": [10.0, 10.0], "u18": [15.0, 25.0], "age65": [20.0, 40.0], "age80": [5.0, 5.0],
-        "age10_17": [5.0, 15.0],
-    })
+    cells = pd.DataFrame(
+        {
+            "ags": ["16065001", "16065002"],
+            "pop": [100.0, 300.0],
+            "u10": [10.0, 10.0],
+            "u18": [15.0, 25.0],
+            "age65": [20.0, 40.0],
+            "age80": [5.0, 5.0],
+            "age10_17": [5.0, 15.0],
+        }
+    )
     units = pd.DataFrame({"ags": ["16065001", "16065002"], "kreis": ["16065", "16065"]})
     # Official Kreis: 1,000 people, 120 under 10, 200 under 18, 300 aged 65+.
-    table = pd.DataFrame({"pop": [1000.0], "u10": [120.0], "u18": [200.0], "age65": [300.0],
-                          "age75": [100.0]}, index=["16065"])
+    table = pd.DataFrame(
+        {"pop": [1000.0], "u10": [120.0], "u18": [200.0], "age65": [300.0], "age75": [100.0]},
+        index=["16065"],
+    )
     f = population.calibrate_age_groups(cells, units, table)
     # Region has 400 inhabitants: targets 48 under 10, 80 under 18, 120 aged 65+.
     assert cells["u10"].tolist() == pytest.approx([24.0, 24.0])
@@ -146,7 +173,9 @@ def _official_reference(region):
         r = by[kreis]
         p = r["Population"]
         ref["u10"] += (r["<3 years"] + r["3-5 years"] + r["6-14 years"] * 4 / 9) / p * popk
-        ref["u18"] += (r["<3 years"] + r["3-5 years"] + r["6-14 years"] + r["15-17 years"]) / p * popk
+        ref["u18"] += (
+            (r["<3 years"] + r["3-5 years"] + r["6-14 years"] + r["15-17 years"]) / p * popk
+        )
         ref["age65"] += (r["65-74 years"] + r[">74 years"]) / p * popk
     return ref
 

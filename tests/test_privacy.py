@@ -9,13 +9,16 @@ import tomllib
 import pandas as pd
 import pytest
 
-from geo import analysis, cli, export, region, settings
+from geo import analysis, cli, region, settings
+from report import export
 
 ROOT = settings.REPO_ROOT
 
 
 def _names(reqs: list[str]) -> set[str]:
-    return {re.split(r"[<>=\[;! ]", r, maxsplit=1)[0].strip().lower().replace("_", "-") for r in reqs}
+    return {
+        re.split(r"[<>=\[;! ]", r, maxsplit=1)[0].strip().lower().replace("_", "-") for r in reqs
+    }
 
 
 def test_every_dependency_is_pinned_in_the_lock_file():
@@ -50,8 +53,12 @@ def test_server_binds_to_localhost_without_telemetry():
 def test_no_cdn_or_tile_server_in_code():
     pattern = re.compile(r"cdn\.jsdelivr|unpkg\.com|cdnjs|googleapis|bootstrapcdn|code\.jquery")
     offenders = []
-    for path in [*ROOT.joinpath("geo").rglob("*.py"), *ROOT.joinpath("layers").rglob("*.py"),
-                 *ROOT.joinpath("ui").rglob("*.py"), ROOT / "app.py"]:
+    for path in [
+        *ROOT.joinpath("geo").rglob("*.py"),
+        *ROOT.joinpath("layers").rglob("*.py"),
+        *ROOT.joinpath("ui").rglob("*.py"),
+        ROOT / "app.py",
+    ]:
         for i, line in enumerate(path.read_text("utf-8").splitlines(), 1):
             if pattern.search(line):
                 offenders.append(f"{path.relative_to(ROOT)}:{i}")
@@ -66,8 +73,11 @@ def no_network(monkeypatch):
 
     def guarded_connect(self, address):
         host = address[0] if isinstance(address, tuple) else str(address)
-        if isinstance(host, str) and host not in ("127.0.0.1", "::1", "localhost") \
-                and self.family in (socket.AF_INET, socket.AF_INET6):
+        if (
+            isinstance(host, str)
+            and host not in ("127.0.0.1", "::1", "localhost")
+            and self.family in (socket.AF_INET, socket.AF_INET6)
+        ):
             attempts.append(str(address))
             raise OSError("network blocked by test")
         return real_connect(self, address)
@@ -87,8 +97,9 @@ def no_network(monkeypatch):
 
 def test_pipeline_runs_with_sockets_blocked(no_network, tmp_path):
     reg = region.load_region("default", cache_dir=tmp_path / "cache")
-    params = analysis.AnalysisParams(kinds=("Familie",), target="single_parent_hh", mode="bike",
-                                     threshold_min=30)
+    params = analysis.AnalysisParams(
+        kinds=("Familie",), target="single_parent_hh", mode="bike", threshold_min=30
+    )
     result = analysis.analyze(reg, params, reg.networks([params.mode]))
     export.render_map(reg, result, tmp_path / "karte.png", dpi=72, cache_dir=tmp_path / "cache")
     export.export_table(result, tmp_path / "tabelle.xlsx", fmt="xlsx")
@@ -98,8 +109,9 @@ def test_pipeline_runs_with_sockets_blocked(no_network, tmp_path):
 def test_small_counts_suppressed_in_table_exports(tmp_path):
     reg = region.load_region("default", cache_dir=tmp_path / "cache")
     # Foreign nationals in small Gemeinden: many counts below 3.
-    params = analysis.AnalysisParams(kinds=("Beratung",), target="foreign", mode="walk",
-                                     threshold_min=15)
+    params = analysis.AnalysisParams(
+        kinds=("Beratung",), target="foreign", mode="walk", threshold_min=15
+    )
     result = analysis.analyze(reg, params)
     raw = result.gemeinden[["people_within", "people_beyond", "people"]].round().to_numpy()
     assert ((raw > 0) & (raw < 3)).any(), "the case must contain small counts"

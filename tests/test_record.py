@@ -20,24 +20,33 @@ def region(tmp_default_region):
 
 @pytest.fixture(scope="module")
 def record(region):
-    from geo.record import session_record
+    from report.record import session_record
 
     params = AnalysisParams(kinds=("Familie",), target="u10", mode="walk", threshold_min=15)
     scenario = Scenario(name="Variante Nord <Test>", region="default")
-    scenario = scenario.with_change(AddSite.at(lon=11.02, lat=51.37, name="Familienzentrum",
-                                               category="Familie"))
-    scenario = scenario.with_pin(Pin.at(lon=11.0, lat=51.3, kind="missing",
-                                        text="Hier <b>fehlt</b>; \"Treff\""))
-    data = session_record(region, params, scenario,
-                          created=dt.datetime(2026, 3, 4, 10, 30))
+    scenario = scenario.with_change(
+        AddSite.at(lon=11.02, lat=51.37, name="Familienzentrum", category="Familie")
+    )
+    scenario = scenario.with_pin(
+        Pin.at(lon=11.0, lat=51.3, kind="missing", text='Hier <b>fehlt</b>; "Treff"')
+    )
+    data = session_record(region, params, scenario, created=dt.datetime(2026, 3, 4, 10, 30))
     return zipfile.ZipFile(io.BytesIO(data))
 
 
 def test_zip_contents(record) -> None:
     names = set(record.namelist())
-    assert names == {"szenario.geojson", "pins.geojson", "pins.csv", "vergleich_gemeinden.csv",
-                     "vergleich_gemeinden.xlsx", "karte_vorher.png", "karte_nachher.png",
-                     "protokoll.md", "protokoll.pdf"}
+    assert names == {
+        "szenario.geojson",
+        "pins.geojson",
+        "pins.csv",
+        "vergleich_gemeinden.csv",
+        "vergleich_gemeinden.xlsx",
+        "karte_vorher.png",
+        "karte_nachher.png",
+        "protokoll.md",
+        "protokoll.pdf",
+    }
     for png in ("karte_vorher.png", "karte_nachher.png"):
         assert record.read(png)[:8] == b"\x89PNG\r\n\x1a\n"
     assert record.read("protokoll.pdf")[:5] == b"%PDF-"
@@ -45,7 +54,7 @@ def test_zip_contents(record) -> None:
     scenario = json.loads(record.read("szenario.geojson"))
     assert scenario["nahraum"]["name"] == "Variante Nord <Test>"
     pins = json.loads(record.read("pins.geojson"))
-    assert [f["properties"]["text"] for f in pins["features"]] == ["Hier <b>fehlt</b>; \"Treff\""]
+    assert [f["properties"]["text"] for f in pins["features"]] == ['Hier <b>fehlt</b>; "Treff"']
     csv_text = record.read("pins.csv").decode("utf-8-sig")
     assert "hier fehlt ein Angebot" in csv_text
     table = record.read("vergleich_gemeinden.csv").decode("utf-8-sig")
@@ -56,8 +65,11 @@ def test_reimport_scenario(record, region) -> None:
     from geo._scenario_io import import_scenario
     from geo.scenario import Extent
 
-    back = import_scenario(record.read("szenario.geojson"), filename="szenario.geojson",
-                           extent=Extent.from_region(region))
+    back = import_scenario(
+        record.read("szenario.geojson"),
+        filename="szenario.geojson",
+        extent=Extent.from_region(region),
+    )
     assert back.name == "Variante Nord <Test>"
     assert len(back.changes) == 1 and len(back.pins) == 1
 

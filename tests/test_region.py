@@ -88,8 +88,14 @@ def test_stops_inside_region_and_buffer(default):
 
 def test_info_has_required_keys(default):
     info = default.info()
-    for key in ("gemeinden", "population_official", "population_surface", "target_groups",
-                "services", "stops"):
+    for key in (
+        "gemeinden",
+        "population_official",
+        "population_surface",
+        "target_groups",
+        "services",
+        "stops",
+    ):
         assert key in info
     assert info["gemeinden"] == 65
     assert set(info["target_groups"]) == set(settings.TARGET_GROUPS)
@@ -104,8 +110,14 @@ def test_warm_build_does_not_rebuild(cache, default):
 
 
 def _copy_data(dst: Path) -> Path:
-    for rel in ("th/boundaries", "th/statistics", "th/settlements", "th/services", "th/transit",
-                "th/zensus2022"):
+    for rel in (
+        "th/boundaries",
+        "th/statistics",
+        "th/settlements",
+        "th/services",
+        "th/transit",
+        "th/zensus2022",
+    ):
         shutil.copytree(DATA / rel, dst / rel)
     return dst
 
@@ -119,6 +131,7 @@ def test_changed_input_rebuilds_and_failed_build_keeps_old_bundle(tmp_path, monk
     svc = data / "th/services/services_kyf_soem.csv"
     lines = svc.read_text("utf-8").splitlines()
     svc.write_text("\n".join(lines[:-1]) + "\n", "utf-8")
+
     # A build that fails half-way leaves the previous bundle untouched and no temp folder behind.
     def full_disk(*a, **k):
         raise OSError(28, "No space left on device")
@@ -215,6 +228,7 @@ def test_cli_bad_region_exits_2_with_german_message(capsys):
 def test_console_command_installed():
     exe = Path(sys.executable).parent / "nahraum"
     assert exe.exists(), "set-up installs the console command"
-    out = subprocess.run([str(exe), "region", "list", "--json"], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run(
+        [str(exe), "region", "list", "--json"], capture_output=True, text=True, check=True
+    )
     assert {"default", "thueringen", "bayreuth-nord"} <= set(json.loads(out.stdout))

@@ -46,6 +46,7 @@ from geo.scenario import (
     pins_frame,
 )
 from geo.scenario_store import ScenarioStore, session_folder
+from present import describe
 
 REPO = Path(__file__).resolve().parents[1]
 M = 60.0  # metres per minute in the hand-computed layout (3.6 km/h, detour factor 1)
@@ -56,21 +57,46 @@ M = 60.0  # metres per minute in the hand-computed layout (3.6 km/h, detour fact
 # ---------------------------------------------------------------------------
 def make_region(cells, services, gemeinden, name="test"):
     cell_df = pd.DataFrame(cells, columns=["x", "y", "ags", "pop"])
-    gem = gpd.GeoDataFrame({"ags": [g[0] for g in gemeinden], "name": [g[1] for g in gemeinden]},
-                           geometry=[g[2] for g in gemeinden], crs=settings.CRS_METRIC)
-    rows = [{"id": s["id"], "name": s.get("name", s["id"]),
-             "category": s.get("category", "Familie"),
-             "subcategory": s.get("subcategory", "Familienzentrum"),
-             "provider": "Träger", "capacity": s.get("capacity", np.nan),
-             "town": "Adorf", "opening_hours": None, "outreach_days": None,
-             "target_groups": None, "status": None, "precision": "village", "lat": np.nan,
-             "lon": np.nan} for s in services]
-    svc = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=gpd.GeoSeries(
-        [shapely.Point(s["x"], s["y"]) for s in services], crs=settings.CRS_METRIC))
+    gem = gpd.GeoDataFrame(
+        {"ags": [g[0] for g in gemeinden], "name": [g[1] for g in gemeinden]},
+        geometry=[g[2] for g in gemeinden],
+        crs=settings.CRS_METRIC,
+    )
+    rows = [
+        {
+            "id": s["id"],
+            "name": s.get("name", s["id"]),
+            "category": s.get("category", "Familie"),
+            "subcategory": s.get("subcategory", "Familienzentrum"),
+            "provider": "Träger",
+            "capacity": s.get("capacity", np.nan),
+            "town": "Adorf",
+            "opening_hours": None,
+            "outreach_days": None,
+            "target_groups": None,
+            "status": None,
+            "precision": "village",
+            "lat": np.nan,
+            "lon": np.nan,
+        }
+        for s in services
+    ]
+    svc = gpd.GeoDataFrame(
+        pd.DataFrame(rows),
+        geometry=gpd.GeoSeries(
+            [shapely.Point(s["x"], s["y"]) for s in services], crs=settings.CRS_METRIC
+        ),
+    )
     meta = {"sources": [{"name": "Testdaten"}], "content_hash": "abc"}
-    return SimpleNamespace(name=name, label="Testregion", cells=cell_df, gemeinden=gem,
-                           services=svc, meta=meta,
-                           outline=shapely.union_all(gem.geometry.values))
+    return SimpleNamespace(
+        name=name,
+        label="Testregion",
+        cells=cell_df,
+        gemeinden=gem,
+        services=svc,
+        meta=meta,
+        outline=shapely.union_all(gem.geometry.values),
+    )
 
 
 def _box(x0, x1):
@@ -82,17 +108,22 @@ def line(unit_speed):
     """Cells at 0, 4, 10, 18, 30 min (10, 20, 30, 40, 50 people); Familie sites s0 at 0
     (capacity 2) and s1 at 10 (capacity unknown → 1), a Jugend site s2 at 4.
     Gemeinde A = [-2, 7) holds c0, c1; B = [7, 35) holds c2, c3, c4."""
-    cells = [(0 * M, 0.0, "A", 10.0), (4 * M, 0.0, "A", 20.0), (10 * M, 0.0, "B", 30.0),
-             (18 * M, 0.0, "B", 40.0), (30 * M, 0.0, "B", 50.0)]
-    services = [{"id": "s0", "x": 0.0, "y": 0.0, "capacity": 2.0},
-                {"id": "s1", "x": 10 * M, "y": 0.0},
-                {"id": "s2", "x": 4 * M, "y": 0.0, "category": "Jugend",
-                 "subcategory": "Jugendclub"}]
+    cells = [
+        (0 * M, 0.0, "A", 10.0),
+        (4 * M, 0.0, "A", 20.0),
+        (10 * M, 0.0, "B", 30.0),
+        (18 * M, 0.0, "B", 40.0),
+        (30 * M, 0.0, "B", 50.0),
+    ]
+    services = [
+        {"id": "s0", "x": 0.0, "y": 0.0, "capacity": 2.0},
+        {"id": "s1", "x": 10 * M, "y": 0.0},
+        {"id": "s2", "x": 4 * M, "y": 0.0, "category": "Jugend", "subcategory": "Jugendclub"},
+    ]
     return make_region(cells, services, [("A", "Adorf", _box(-2, 7)), ("B", "Bstadt", _box(7, 35))])
 
 
-P6 = AnalysisParams(kinds=("Familie",), target="pop", mode="walk", threshold_min=6.0,
-                    decay=None)
+P6 = AnalysisParams(kinds=("Familie",), target="pop", mode="walk", threshold_min=6.0, decay=None)
 
 
 def scen(*changes, name="Test"):
@@ -123,15 +154,24 @@ def test_close_only_nearby_site_moves_cell_beyond(line, incremental):
     assert c.totals["gap_before"] == pytest.approx(680)
     assert c.totals["gap_after"] == pytest.approx(1200)
     assert g.loc["B", "gap_delta"] == pytest.approx(520)
-    assert c.cells["change"].tolist() == ["unverändert", "unverändert", "nicht mehr erreichbar",
-                                          "langsamer", "langsamer"]
+    assert c.cells["change"].tolist() == [
+        "unverändert",
+        "unverändert",
+        "nicht mehr erreichbar",
+        "langsamer",
+        "langsamer",
+    ]
     assert c.totals["services_after"] == 1
 
 
 @both_paths
 def test_add_site_reaches_people(line, incremental):
-    c = compare(line, P6, scen(AddSite(x=18 * M, y=0.0, name="Neu", category="Familie")),
-                incremental=incremental)
+    c = compare(
+        line,
+        P6,
+        scen(AddSite(x=18 * M, y=0.0, name="Neu", category="Familie")),
+        incremental=incremental,
+    )
     assert c.cells["minutes_after"].tolist() == pytest.approx([0, 4, 0, 0, 12])
     assert c.totals["newly_within"] == 40.0
     assert c.gemeinden.set_index("ags").loc["B", "newly_within"] == 40.0
@@ -142,15 +182,23 @@ def test_add_site_reaches_people(line, incremental):
     assert str(c.cells["service_id_after"].iloc[3]) == "plan-1"
     assert c.cells["change"].iloc[3] == "neu erreichbar"
     assert c.cells["change"].iloc[4] == "schneller"
-    assert "+40 Personen neu innerhalb von 6 min" in c.headline()
+    assert "+40 Personen neu innerhalb von 6 min" in describe.comparison_headline(c)
+    assert "+40 people newly within 6 min" in describe.comparison_headline(c, "en")
 
 
 @both_paths
 def test_outreach_day_capacity_pro_rata(line, incremental):
     # 8 h/week with unknown capacity: 2SFCA capacity 8/39; its place counts in nearest time
-    c = compare(line, P6, scen(OutreachDay(name="Sprechtag", category="Familie", hours=8,
-                                           weekdays=("Di",), x=18 * M, y=0.0)),
-                incremental=incremental)
+    c = compare(
+        line,
+        P6,
+        scen(
+            OutreachDay(
+                name="Sprechtag", category="Familie", hours=8, weekdays=("Di",), x=18 * M, y=0.0
+            )
+        ),
+        incremental=incremental,
+    )
     assert c.cells["2sfca_after"].iloc[3] == pytest.approx(1000 * (8 / 39) / 40)
     assert c.cells["minutes_after"].iloc[3] == pytest.approx(0.0)
     assert c.totals["newly_within"] == 40.0
@@ -160,8 +208,12 @@ def test_outreach_day_capacity_pro_rata(line, incremental):
 @both_paths
 def test_outreach_at_existing_site(line, incremental):
     # 8 h at s0's place, full-time capacity 39 → 8; s0's catchment c0 + c1 = 30 people
-    c = compare(line, P6, scen(OutreachDay(name="Sprechtag", category="Familie", hours=8,
-                                           capacity=39, at_site="s0")), incremental=incremental)
+    c = compare(
+        line,
+        P6,
+        scen(OutreachDay(name="Sprechtag", category="Familie", hours=8, capacity=39, at_site="s0")),
+        incremental=incremental,
+    )
     assert c.cells["2sfca_before"].iloc[0] == pytest.approx(1000 * 2 / 30)
     assert c.cells["2sfca_after"].iloc[0] == pytest.approx(1000 * 10 / 30)
     assert c.totals["newly_within"] == 0.0
@@ -169,10 +221,16 @@ def test_outreach_at_existing_site(line, incremental):
 
 @both_paths
 def test_mobile_service_stops(line, incremental):
-    stops = (MobileStop(x=18 * M, y=0.0, hours=4, weekdays=("Mi",)),
-             MobileStop(x=30 * M, y=0.0, hours=6, place="Cdorf"))
-    c = compare(line, P6, scen(MobileService(name="Mobil", category="Familie", capacity=39,
-                                             stops=stops)), incremental=incremental)
+    stops = (
+        MobileStop(x=18 * M, y=0.0, hours=4, weekdays=("Mi",)),
+        MobileStop(x=30 * M, y=0.0, hours=6, place="Cdorf"),
+    )
+    c = compare(
+        line,
+        P6,
+        scen(MobileService(name="Mobil", category="Familie", capacity=39, stops=stops)),
+        incremental=incremental,
+    )
     assert c.cells["2sfca_after"].iloc[3] == pytest.approx(1000 * 4 / 40)
     assert c.cells["2sfca_after"].iloc[4] == pytest.approx(1000 * 6 / 50)
     assert c.totals["newly_within"] == 90.0
@@ -183,8 +241,7 @@ def test_mobile_service_stops(line, incremental):
 @both_paths
 def test_move_site(line, incremental):
     # s1 10 → 18: c2 → moved s1 at 8 min (beyond), c3 → 0 (within), c4 → 12
-    c = compare(line, P6, scen(MoveSite(service_id="s1", x=18 * M, y=0.0)),
-                incremental=incremental)
+    c = compare(line, P6, scen(MoveSite(service_id="s1", x=18 * M, y=0.0)), incremental=incremental)
     assert c.cells["minutes_after"].tolist() == pytest.approx([0, 4, 8, 0, 12])
     assert c.totals["newly_within"] == 40.0 and c.totals["newly_beyond"] == 30.0
     assert c.totals["people_within_delta"] == pytest.approx(10.0)
@@ -194,7 +251,9 @@ def test_other_kind_has_no_effect(line):
     c = compare(line, P6, scen(AddSite(x=18 * M, y=0.0, name="Club", category="Jugend")))
     assert c.totals["newly_within"] == 0.0
     assert c.cells["minutes_after"].tolist() == c.cells["minutes_before"].tolist()
-    assert c.metadata["notes"] and "nicht in der gewählten Angebotsart" in c.metadata["notes"][0]
+    assert c.metadata["notes"] and "nicht in der gewählten Angebotsart" in describe.note_text(
+        c.metadata["notes"][0]
+    )
 
 
 def test_close_every_site_of_the_kind(line):
@@ -224,15 +283,19 @@ def test_comparison_table_german(line):
 
 
 def test_small_counts_suppressed(unit_speed):
-    reg = make_region([(0.0, 0.0, "A", 2.0), (600.0, 0.0, "A", 5.0)],
-                      [{"id": "s0", "x": 0.0, "y": 0.0}], [("A", "Adorf", _box(-5, 20))])
+    reg = make_region(
+        [(0.0, 0.0, "A", 2.0), (600.0, 0.0, "A", 5.0)],
+        [{"id": "s0", "x": 0.0, "y": 0.0}],
+        [("A", "Adorf", _box(-5, 20))],
+    )
     c = compare(reg, P6, scen(AddSite(x=600.0, y=0.0, name="Neu", category="Familie")))
     assert c.totals["newly_within"] == 5.0
     t = comparison_table(c)
     assert t.iloc[0]["Zielgruppe (Personen)"] == 7
     reg.cells.loc[1, "pop"] = 2.0
-    t = comparison_table(compare(reg, P6, scen(AddSite(x=600.0, y=0.0, name="N",
-                                                         category="Familie"))))
+    t = comparison_table(
+        compare(reg, P6, scen(AddSite(x=600.0, y=0.0, name="N", category="Familie")))
+    )
     assert t.iloc[0]["neu bis 6 min (Personen)"] == "<3"
 
 
@@ -240,11 +303,21 @@ def test_small_counts_suppressed(unit_speed):
 # apply
 # ---------------------------------------------------------------------------
 def test_apply_schema_ids_and_descriptions(line):
-    s = scen(AddSite(x=18 * M, y=0.0, name="FZ", category="familie", subcategory="Familienzentrum",
-                     target_groups=("u10",), capacity=3),
-             MoveSite(service_id="s1", x=20 * M, y=0.0), CloseSite(service_id="s2"),
-             OutreachDay(name="ASt", category="Beratung", hours=4, at_site="s0"),
-             MoveSite(service_id="plan-1", x=19 * M, y=0.0))
+    s = scen(
+        AddSite(
+            x=18 * M,
+            y=0.0,
+            name="FZ",
+            category="familie",
+            subcategory="Familienzentrum",
+            target_groups=("u10",),
+            capacity=3,
+        ),
+        MoveSite(service_id="s1", x=20 * M, y=0.0),
+        CloseSite(service_id="s2"),
+        OutreachDay(name="ASt", category="Beratung", hours=4, at_site="s0"),
+        MoveSite(service_id="plan-1", x=19 * M, y=0.0),
+    )
     out = apply(line.services, s)
     assert list(out.columns) == [*line.services.columns, "scenario_change", "change_id"]
     assert out["id"].tolist() == ["s0", "s1", "plan-1", "plan-4"]
@@ -262,8 +335,11 @@ def test_apply_schema_ids_and_descriptions(line):
     assert row.loc["plan-4", "capacity"] == pytest.approx(4 / 39)
     assert pd.isna(row.loc["s0", "scenario_change"])
     lon, lat = row.loc["plan-1", "lon"], row.loc["plan-1", "lat"]
-    back = gpd.GeoSeries([shapely.Point(lon, lat)], crs=settings.CRS_DISPLAY).to_crs(
-        settings.CRS_METRIC).iloc[0]
+    back = (
+        gpd.GeoSeries([shapely.Point(lon, lat)], crs=settings.CRS_DISPLAY)
+        .to_crs(settings.CRS_METRIC)
+        .iloc[0]
+    )
     assert back.x == pytest.approx(19 * M, abs=0.01)
     frame = changes_frame(line.services, s)
     assert set(frame["change_type"]) == {"add_site", "move_site", "close_site", "outreach_day"}
@@ -305,16 +381,25 @@ def _workshop(reg, kinds):
     x, y = pl.geometry.x.to_numpy(), pl.geometry.y.to_numpy()
     cat = kinds[0] if kinds else "Familie"
     ids = sel["id"].tolist()
-    return Scenario("Workshop").with_changes([
-        AddSite(x=x[3], y=y[3], name="A", category=cat),
-        AddSite(x=x[20], y=y[20], name="B", category=cat, capacity=5),
-        CloseSite(service_id=ids[0]),
-        MoveSite(service_id=ids[1], x=x[40], y=y[40]),
-        OutreachDay(name="ASt", category=cat, hours=8, weekdays=("Di",), at_site=ids[2]),
-        MobileService(name="Mobil", category=cat, capacity=3, stops=(
-            MobileStop(x=x[50], y=y[50], hours=4), MobileStop(x=x[60], y=y[60], hours=6))),
-        CloseSite(service_id="plan-2"),
-    ])
+    return Scenario("Workshop").with_changes(
+        [
+            AddSite(x=x[3], y=y[3], name="A", category=cat),
+            AddSite(x=x[20], y=y[20], name="B", category=cat, capacity=5),
+            CloseSite(service_id=ids[0]),
+            MoveSite(service_id=ids[1], x=x[40], y=y[40]),
+            OutreachDay(name="ASt", category=cat, hours=8, weekdays=("Di",), at_site=ids[2]),
+            MobileService(
+                name="Mobil",
+                category=cat,
+                capacity=3,
+                stops=(
+                    MobileStop(x=x[50], y=y[50], hours=4),
+                    MobileStop(x=x[60], y=y[60], hours=6),
+                ),
+            ),
+            CloseSite(service_id="plan-2"),
+        ]
+    )
 
 
 def _assert_same(a, b, services):
@@ -328,16 +413,25 @@ def _assert_same(a, b, services):
             pos = {str(r.id): (r.geometry.x, r.geometry.y) for r in services.itertuples()}
             assert all(pos[p] == pos[q] for p, q in zip(ia[diff], ib[diff], strict=True)), col
         else:
-            np.testing.assert_allclose(a.cells[col].to_numpy(float), b.cells[col].to_numpy(float),
-                                       rtol=1e-9, atol=1e-9, err_msg=col)
-    pd.testing.assert_frame_equal(a.gemeinden, b.gemeinden, check_exact=False, rtol=1e-9,
-                                  atol=1e-9)
+            np.testing.assert_allclose(
+                a.cells[col].to_numpy(float),
+                b.cells[col].to_numpy(float),
+                rtol=1e-9,
+                atol=1e-9,
+                err_msg=col,
+            )
+    pd.testing.assert_frame_equal(a.gemeinden, b.gemeinden, check_exact=False, rtol=1e-9, atol=1e-9)
     assert a.totals == pytest.approx(b.totals, rel=1e-9, abs=1e-9)
 
 
-@pytest.mark.parametrize("kinds,target,mode", [(("Familie",), "u10", "walk"),
-                                               (("Jugend",), "u18", "car"),
-                                               (("Beratung",), "single_parent_hh", "bike")])
+@pytest.mark.parametrize(
+    "kinds,target,mode",
+    [
+        (("Familie",), "u10", "walk"),
+        (("Jugend",), "u18", "car"),
+        (("Beratung",), "single_parent_hh", "bike"),
+    ],
+)
 def test_incremental_equals_full_on_default(tmp_default_region, kinds, target, mode):
     reg = tmp_default_region
     p = AnalysisParams(kinds=kinds, target=target, mode=mode)
@@ -351,10 +445,21 @@ def test_incremental_equals_full_on_default(tmp_default_region, kinds, target, m
         _assert_same(inc, full, inc.selection)
     # the aggregation equals analysis' own Gemeinde figures of the changed list
     res = analysis.analyze(dataclasses.replace(reg, services=apply(reg.services, s)), p)
-    for f in ("people_within", "share_within", "minutes_mean", "gap", "2sfca_mean",
-              "e2sfca_mean", "people_unreachable"):
-        np.testing.assert_allclose(inc.gemeinden[f"{f}_after"].to_numpy(float),
-                                   res.gemeinden[f].to_numpy(float), rtol=1e-9, err_msg=f)
+    for f in (
+        "people_within",
+        "share_within",
+        "minutes_mean",
+        "gap",
+        "2sfca_mean",
+        "e2sfca_mean",
+        "people_unreachable",
+    ):
+        np.testing.assert_allclose(
+            inc.gemeinden[f"{f}_after"].to_numpy(float),
+            res.gemeinden[f].to_numpy(float),
+            rtol=1e-9,
+            err_msg=f,
+        )
         assert inc.totals[f"{f}_after"] == pytest.approx(res.totals[f], rel=1e-9), f
     # a chain of single changes (workshop clicks) ends where the full recompute does
     prev, sc = None, Scenario("Kette")
@@ -389,8 +494,9 @@ def test_add_site_is_fast_on_default(tmp_default_region):
     p = AnalysisParams(kinds=("Familie",), target="u10", mode="walk")
     base = analysis.analyze(reg, p)
     pl = reg.places
-    sc = Scenario("Schnell").with_change(AddSite(x=pl.geometry.x.iloc[5], y=pl.geometry.y.iloc[5],
-                                                 name="Neu", category="Familie"))
+    sc = Scenario("Schnell").with_change(
+        AddSite(x=pl.geometry.x.iloc[5], y=pl.geometry.y.iloc[5], name="Neu", category="Familie")
+    )
     compare(reg, p, sc, base_result=base)
     runs = []
     for _ in range(7):
@@ -405,25 +511,29 @@ def test_incremental_equals_full_on_a_network(unit_speed):
     n = 12
     xs, ys = np.meshgrid(np.arange(n) * 100.0, np.arange(n) * 100.0)
     idx = np.arange(n * n).reshape(n, n)
-    u = np.concatenate([idx[:, :-1].ravel(), idx[:, 1:].ravel(), idx[:-1].ravel(),
-                        idx[1:].ravel()])
-    v = np.concatenate([idx[:, 1:].ravel(), idx[:, :-1].ravel(), idx[1:].ravel(),
-                        idx[:-1].ravel()])
+    u = np.concatenate([idx[:, :-1].ravel(), idx[:, 1:].ravel(), idx[:-1].ravel(), idx[1:].ravel()])
+    v = np.concatenate([idx[:, 1:].ravel(), idx[:, :-1].ravel(), idx[1:].ravel(), idx[:-1].ravel()])
     net = Network.from_arcs("walk", u, v, np.full(u.size, 80.0), xs.ravel(), ys.ravel())
     rng = np.random.default_rng(3)
     pts = rng.uniform(-50, 1150, size=(80, 2))
     pts[:3] = [[5000, 5000], [5100, 5000], [-3000, 0]]  # off the network
     cells = [(float(x), float(y), "A", float(rng.integers(1, 20))) for x, y in pts]
-    services = [{"id": f"s{i}", "x": float(x), "y": float(y)}
-                for i, (x, y) in enumerate(rng.uniform(0, 1100, size=(4, 2)))]
+    services = [
+        {"id": f"s{i}", "x": float(x), "y": float(y)}
+        for i, (x, y) in enumerate(rng.uniform(0, 1100, size=(4, 2)))
+    ]
     reg = make_region(cells, services, [("A", "Adorf", shapely.box(-4000, -4000, 6000, 6000))])
     p = AnalysisParams(kinds=("Familie",), target="pop", mode="walk", threshold_min=8.0)
     nets = {"walk": net}
     base = analysis.analyze(reg, p, nets)
-    s = Scenario("Netz").with_changes([
-        AddSite(x=900.0, y=900.0, name="N", category="Familie"), CloseSite(service_id="s0"),
-        MoveSite(service_id="s2", x=100.0, y=1000.0),
-        OutreachDay(name="O", category="Familie", hours=10, x=600.0, y=50.0)])
+    s = Scenario("Netz").with_changes(
+        [
+            AddSite(x=900.0, y=900.0, name="N", category="Familie"),
+            CloseSite(service_id="s0"),
+            MoveSite(service_id="s2", x=100.0, y=1000.0),
+            OutreachDay(name="O", category="Familie", hours=10, x=600.0, y=50.0),
+        ]
+    )
     inc = compare(reg, p, s, nets, base_result=base)
     full = compare(reg, p, s, nets, base_result=base, incremental=False)
     assert inc.method == "incremental"
@@ -476,13 +586,14 @@ class HistoryMachine(RuleBasedStateMachine):
     def __init__(self):
         super().__init__()
         self.saved = []
-        self.history = ScenarioHistory(Scenario("Modell"), max_steps=1000,
-                                       on_change=lambda new, old: self.saved.append(new))
+        self.history = ScenarioHistory(
+            Scenario("Modell"), max_steps=1000, on_change=lambda new, old: self.saved.append(new)
+        )
         self.model = [self.history.current]
         self.index = 0
 
     def _did(self, state):
-        self.model = self.model[:self.index + 1] + [state]
+        self.model = self.model[: self.index + 1] + [state]
         self.index += 1
 
     @rule(x=st.floats(-1e4, 1e4), y=st.floats(-1e4, 1e4), cap=st.none() | st.floats(0, 50))
@@ -540,8 +651,12 @@ class HistoryMachine(RuleBasedStateMachine):
 
 
 TestHistoryMachine = HistoryMachine.TestCase
-TestHistoryMachine.settings = hsettings(max_examples=40, stateful_step_count=25, deadline=None,
-                                        suppress_health_check=[HealthCheck.too_slow])
+TestHistoryMachine.settings = hsettings(
+    max_examples=40,
+    stateful_step_count=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 # ---------------------------------------------------------------------------
@@ -574,20 +689,46 @@ def extent():
 
 
 def full_scenario(name="Variante Nord – Ä/ö/ß?"):
-    return Scenario(name, region="test", params=P6.to_dict(), description="Workshop 1").with_changes([
-        AddSite(x=100.0, y=200.0, name="FZ", category="Familie", subcategory="Familienzentrum",
-                target_groups=("u10", "single_parent_hh"), capacity=12.5),
-        MoveSite(service_id="s1", x=300.0, y=400.0),
-        CloseSite(service_id="s2"),
-        OutreachDay(name="ASt", category="Beratung", subcategory="Schuldnerberatung", hours=8,
-                    weekdays=("Di", "Do"), at_site="s0", place="Rathaus"),
-        OutreachDay(name="ASt2", category="Beratung", hours=2.5, x=-500.0, y=600.5),
-        MobileService(name="Mobil", category="Jugend", capacity=3, stops=(
-            MobileStop(x=10.0, y=20.0, hours=4, weekdays=("Mi",), place="Adorf"),
-            MobileStop(x=30.0, y=40.0, hours=6))),
-        MoveSite(service_id="plan-1", x=150.0, y=250.0),
-    ]).with_pin(Pin(x=5.0, y=6.0, kind="missing", text="<script>alert(1)</script> ünd")) \
+    return (
+        Scenario(name, region="test", params=P6.to_dict(), description="Workshop 1")
+        .with_changes(
+            [
+                AddSite(
+                    x=100.0,
+                    y=200.0,
+                    name="FZ",
+                    category="Familie",
+                    subcategory="Familienzentrum",
+                    target_groups=("u10", "single_parent_hh"),
+                    capacity=12.5,
+                ),
+                MoveSite(service_id="s1", x=300.0, y=400.0),
+                CloseSite(service_id="s2"),
+                OutreachDay(
+                    name="ASt",
+                    category="Beratung",
+                    subcategory="Schuldnerberatung",
+                    hours=8,
+                    weekdays=("Di", "Do"),
+                    at_site="s0",
+                    place="Rathaus",
+                ),
+                OutreachDay(name="ASt2", category="Beratung", hours=2.5, x=-500.0, y=600.5),
+                MobileService(
+                    name="Mobil",
+                    category="Jugend",
+                    capacity=3,
+                    stops=(
+                        MobileStop(x=10.0, y=20.0, hours=4, weekdays=("Mi",), place="Adorf"),
+                        MobileStop(x=30.0, y=40.0, hours=6),
+                    ),
+                ),
+                MoveSite(service_id="plan-1", x=150.0, y=250.0),
+            ]
+        )
+        .with_pin(Pin(x=5.0, y=6.0, kind="missing", text="<script>alert(1)</script> ünd"))
         .with_pin(Pin(x=7.0, y=8.0, kind="known"))
+    )
 
 
 def test_store_round_trip_and_restart(tmp_path, extent):
@@ -614,16 +755,26 @@ def test_restart_in_a_subprocess(tmp_path, extent):
     h.add_pin(Pin(x=3.0, y=4.0, kind="missing", text="Hier!"))
     h.add(CloseSite(service_id="s9"))
     h.undo()  # auto-saved as well
-    code = ("import json, sys; from geo.scenario_store import ScenarioStore; "
-            f"s = ScenarioStore({str(tmp_path / 's')!r}).load('Werkstatt'); "
-            "print(json.dumps(s.to_dict()))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
-                         timeout=120, check=True)
+    code = (
+        "import json, sys; from geo.scenario_store import ScenarioStore; "
+        f"s = ScenarioStore({str(tmp_path / 's')!r}).load('Werkstatt'); "
+        "print(json.dumps(s.to_dict()))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     assert Scenario.from_dict(json.loads(out.stdout)) == h.current
     # a write from another process is seen by this one
-    code = ("from geo.scenario import Pin; from geo.scenario_store import ScenarioStore; "
-            f"st = ScenarioStore({str(tmp_path / 's')!r}); s = st.load('Werkstatt'); "
-            "st.save(s.with_pin(Pin(x=9.0, y=9.0, kind='too_far', text='aus Prozess 2')))")
+    code = (
+        "from geo.scenario import Pin; from geo.scenario_store import ScenarioStore; "
+        f"st = ScenarioStore({str(tmp_path / 's')!r}); s = st.load('Werkstatt'); "
+        "st.save(s.with_pin(Pin(x=9.0, y=9.0, kind='too_far', text='aus Prozess 2')))"
+    )
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=120)
     assert ScenarioStore(tmp_path / "s", extent).load("Werkstatt").pins[-1].text == "aus Prozess 2"
 
@@ -656,8 +807,10 @@ def test_two_sessions_do_not_overwrite_each_other(tmp_path, extent):
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=work, args=(ha, "a", 30)),
-               threading.Thread(target=work, args=(hb, "b", 20))]
+    threads = [
+        threading.Thread(target=work, args=(ha, "a", 30)),
+        threading.Thread(target=work, args=(hb, "b", 20)),
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -701,17 +854,22 @@ def test_concurrent_writers_in_one_folder_never_leave_a_broken_file(tmp_path, ex
     assert not list(tmp_path.glob(".*.tmp"))
 
 
-@pytest.mark.parametrize("bad,what", [
-    (lambda t: t[: len(t) // 2], "kein gültiges JSON"),
-    (lambda t: t.replace('"x": 100.0', '"x": "hundert"'), "Zahl erwartet"),
-    (lambda t: t.replace('"x": 100.0', '"x": NaN'), "ungültiger Zahlenwert NaN"),
-    (lambda t: t.replace('"type": "close_site"', '"type": "teleport_site"'),
-     "Unbekannte Art der Änderung „teleport_site“"),
-    (lambda t: t.replace('"x": 100.0', '"x": 1e9'), "außerhalb der Testregion"),
-    (lambda t: t.replace('"pins": [', '"pins": 5, "x": ['), "Unbekanntes Feld"),
-    (lambda t: t.replace('"kind": "missing"', '"kind": "egal"'), "Pin-Art"),
-    (lambda t: "[]", "Objekt erwartet"),
-])
+@pytest.mark.parametrize(
+    "bad,what",
+    [
+        (lambda t: t[: len(t) // 2], "kein gültiges JSON"),
+        (lambda t: t.replace('"x": 100.0', '"x": "hundert"'), "Zahl erwartet"),
+        (lambda t: t.replace('"x": 100.0', '"x": NaN'), "ungültiger Zahlenwert NaN"),
+        (
+            lambda t: t.replace('"type": "close_site"', '"type": "teleport_site"'),
+            "Unbekannte Art der Änderung „teleport_site“",
+        ),
+        (lambda t: t.replace('"x": 100.0', '"x": 1e9'), "außerhalb der Testregion"),
+        (lambda t: t.replace('"pins": [', '"pins": 5, "x": ['), "Unbekanntes Feld"),
+        (lambda t: t.replace('"kind": "missing"', '"kind": "egal"'), "Pin-Art"),
+        (lambda t: "[]", "Objekt erwartet"),
+    ],
+)
 def test_damaged_file_is_rejected_and_moved_aside(tmp_path, extent, bad, what):
     store = ScenarioStore(tmp_path, extent)
     h = store.open("Gut")
@@ -772,8 +930,9 @@ def test_store_never_overwrites_good_with_bad(tmp_path, extent):
     assert len(h.current.changes) == 1
 
 
-@pytest.mark.parametrize("sid", ["../x", "a/b", "", ".hidden", "x" * 65, "a b", "ä", None,
-                                 "..", "C:\\temp"])
+@pytest.mark.parametrize(
+    "sid", ["../x", "a/b", "", ".hidden", "x" * 65, "a b", "ä", None, "..", "C:\\temp"]
+)
 def test_session_id_must_be_a_safe_name(tmp_path, sid):
     with pytest.raises(InputError, match="Sitzungskennung"):
         session_folder(sid, tmp_path)
@@ -802,8 +961,18 @@ def test_geojson_content(line):
     assert meta["name"] == "Variante Nord – Ä/ö/ß?" and meta["region"] == "test"
     assert meta["params"]["threshold_min"] == 6.0 and meta["version"] == 1 and meta["created"]
     types = [f["properties"]["nahraum_type"] for f in gj["features"]]
-    assert types == ["add_site", "move_site", "close_site", "outreach_day", "outreach_day",
-                     "mobile_stop", "mobile_stop", "move_site", "pin", "pin"]
+    assert types == [
+        "add_site",
+        "move_site",
+        "close_site",
+        "outreach_day",
+        "outreach_day",
+        "mobile_stop",
+        "mobile_stop",
+        "move_site",
+        "pin",
+        "pin",
+    ]
     close = gj["features"][2]
     assert close["geometry"]["type"] == "Point"  # the closed site at its old place
     lon, lat = gj["features"][0]["geometry"]["coordinates"]
@@ -817,20 +986,35 @@ def _geojson_bytes(mutate):
     return json.dumps(gj).encode()
 
 
-@pytest.mark.parametrize("mutate,expect", [
-    (lambda g: g["features"][0]["properties"].update(category="Sport"),
-     ("Zeile 1", "Spalte „category“", "Kategorie")),
-    (lambda g: g["features"][3]["properties"].update(hours="acht"),
-     ("Zeile 4", "Spalte „hours“", "Zahl erwartet")),
-    (lambda g: g["features"][1]["properties"].update(nahraum_type="warp"),
-     ("Zeile 2", "Spalte „nahraum_type“", "unbekannte Art")),
-    (lambda g: g["features"][0].update(geometry={"type": "LineString", "coordinates": []}),
-     ("Zeile 1", "Spalte „geometry“", "Punkt")),
-    (lambda g: g["features"][8]["properties"].update(pin_kind="egal"),
-     ("Zeile 9", "Spalte „pin_kind“", "Pin-Art")),
-    (lambda g: g["features"][0]["properties"].update(farbe="rot"),
-     ("Zeile 1", "Spalte „farbe“", "unbekannte Spalte")),
-])
+@pytest.mark.parametrize(
+    "mutate,expect",
+    [
+        (
+            lambda g: g["features"][0]["properties"].update(category="Sport"),
+            ("Zeile 1", "Spalte „category“", "Kategorie"),
+        ),
+        (
+            lambda g: g["features"][3]["properties"].update(hours="acht"),
+            ("Zeile 4", "Spalte „hours“", "Zahl erwartet"),
+        ),
+        (
+            lambda g: g["features"][1]["properties"].update(nahraum_type="warp"),
+            ("Zeile 2", "Spalte „nahraum_type“", "unbekannte Art"),
+        ),
+        (
+            lambda g: g["features"][0].update(geometry={"type": "LineString", "coordinates": []}),
+            ("Zeile 1", "Spalte „geometry“", "Punkt"),
+        ),
+        (
+            lambda g: g["features"][8]["properties"].update(pin_kind="egal"),
+            ("Zeile 9", "Spalte „pin_kind“", "Pin-Art"),
+        ),
+        (
+            lambda g: g["features"][0]["properties"].update(farbe="rot"),
+            ("Zeile 1", "Spalte „farbe“", "unbekannte Spalte"),
+        ),
+    ],
+)
 def test_import_rejects_bad_geojson_with_row_and_column(mutate, expect):
     with pytest.raises(ScenarioFileError) as err:
         import_scenario(_geojson_bytes(mutate), filename="upload.geojson")
@@ -842,10 +1026,12 @@ def test_import_rejects_bad_geojson_with_row_and_column(mutate, expect):
 
 def test_import_rejects_foreign_files(tmp_path, extent):
     with pytest.raises(ScenarioFileError, match="„nahraum“"):
-        import_scenario(json.dumps({"type": "FeatureCollection", "features": []}).encode(),
-                        filename="fremd.geojson")
+        import_scenario(
+            json.dumps({"type": "FeatureCollection", "features": []}).encode(),
+            filename="fremd.geojson",
+        )
     with pytest.raises(ScenarioFileError, match="kein gültiges JSON"):
-        import_scenario(b"{\"type\": ", filename="halb.geojson")
+        import_scenario(b'{"type": ', filename="halb.geojson")
     gdf = gpd.GeoDataFrame({"a": [1]}, geometry=[shapely.Point(0, 0)], crs=settings.CRS_DISPLAY)
     p = tmp_path / "fremd.gpkg"
     gdf.to_file(p, layer="irgendwas", driver="GPKG")

@@ -27,24 +27,26 @@ REAL_FILE = DATA / services.DEFAULT_SERVICES_FILE
 pytestmark = pytest.mark.skipif(not BOUNDARIES.is_file(), reason="real data not available")
 
 HTML_NAME = '<b>Beratung</b> & <script>alert("x")</script>'
-FORMULA = "=HYPERLINK(\"http://evil\";\"klick\")"
+FORMULA = '=HYPERLINK("http://evil";"klick")'
 
 # A small hand-made inventory: umlauts, an HTML name, a formula, an extra column.
-SAMPLE = pd.DataFrame({
-    "id": ["s1", "s2", "s3", "s4"],
-    "name": ["Familienzentrum Düne", HTML_NAME, FORMULA, "Jugendclub Straße"],
-    "category": ["Familie", "Beratung", "Jugend", "Jugend"],
-    "subcategory": ["Familienzentrum", "Schuldnerberatung", "Jugendclub", "Jugendclub"],
-    "provider": ["Düne e.V.", "Träger ä ö ü ß", "@Träger", "-Stadt"],
-    "street": ["Crucisstraße 8", "", "", ""],
-    "postcode": ["99706", "", "06556", ""],
-    "town": ["Sondershausen", "Sömmerda", "Artern", "Großneuhausen"],
-    "ortsteil": ["", "", "", ""],
-    "lat": ["51.3697", "", "", "51.16"],
-    "lon": ["10.8701", "", "", "11.2856"],
-    "capacity": ["12.5", "", "80", ""],
-    "status_note": ["prüfen", "", "+49 3632", "ok"],
-})
+SAMPLE = pd.DataFrame(
+    {
+        "id": ["s1", "s2", "s3", "s4"],
+        "name": ["Familienzentrum Düne", HTML_NAME, FORMULA, "Jugendclub Straße"],
+        "category": ["Familie", "Beratung", "Jugend", "Jugend"],
+        "subcategory": ["Familienzentrum", "Schuldnerberatung", "Jugendclub", "Jugendclub"],
+        "provider": ["Düne e.V.", "Träger ä ö ü ß", "@Träger", "-Stadt"],
+        "street": ["Crucisstraße 8", "", "", ""],
+        "postcode": ["99706", "", "06556", ""],
+        "town": ["Sondershausen", "Sömmerda", "Artern", "Großneuhausen"],
+        "ortsteil": ["", "", "", ""],
+        "lat": ["51.3697", "", "", "51.16"],
+        "lon": ["10.8701", "", "", "11.2856"],
+        "capacity": ["12.5", "", "80", ""],
+        "status_note": ["prüfen", "", "+49 3632", "ok"],
+    }
+)
 
 
 @pytest.fixture(scope="module")
@@ -56,14 +58,16 @@ def region():
 @pytest.fixture(scope="module")
 def real(region):
     gemeinden, outline, places, postcodes = region
-    return services.import_services(REAL_FILE, gemeinden, outline, DATA, places=places,
-                                    postcodes=postcodes)
+    return services.import_services(
+        REAL_FILE, gemeinden, outline, DATA, places=places, postcodes=postcodes
+    )
 
 
 def imp(region, source, filename=None) -> services.ImportResult:
     gemeinden, outline, places, postcodes = region
-    return services.import_services(source, gemeinden, outline, DATA, filename=filename,
-                                    places=places, postcodes=postcodes)
+    return services.import_services(
+        source, gemeinden, outline, DATA, filename=filename, places=places, postcodes=postcodes
+    )
 
 
 def csv_bytes(df: pd.DataFrame, encoding="utf-8", sep=",", decimal_comma=False) -> bytes:
@@ -96,8 +100,10 @@ def xlsx_bytes(df: pd.DataFrame, numbers=True) -> bytes:
 
 def geo_frame(df: pd.DataFrame) -> gpd.GeoDataFrame:
     has = df["lat"] != ""
-    geom = [shapely.Point(float(x), float(y)) if h else None
-            for x, y, h in zip(df["lon"], df["lat"], has, strict=True)]
+    geom = [
+        shapely.Point(float(x), float(y)) if h else None
+        for x, y, h in zip(df["lon"], df["lat"], has, strict=True)
+    ]
     return gpd.GeoDataFrame(df.drop(columns=["lat", "lon"]), geometry=geom, crs=4326)
 
 
@@ -151,8 +157,7 @@ def test_every_format_reads_the_same(fmt, as_path, tmp_path):
     assert df.index.name == "row" and list(df.index) == [1, 2, 3, 4]
     lat, lon, status = geocode.parse_coordinates(df)
     assert list(status) == ["ok", "empty", "empty", "ok"]
-    assert lat[0] == pytest.approx(51.3697, abs=1e-9) and lon[3] == pytest.approx(11.2856,
-                                                                                 abs=1e-9)
+    assert lat[0] == pytest.approx(51.3697, abs=1e-9) and lon[3] == pytest.approx(11.2856, abs=1e-9)
     if "gpkg" not in fmt and "geojson" not in fmt:
         assert geocode.parse_number(df.loc[1, "capacity"]) == 12.5
     assert all(isinstance(v, str) for v in df["name"])
@@ -177,18 +182,32 @@ def test_cp1252_is_really_cp1252():
 
 
 def test_german_header_aliases():
-    text = ("Nr;Bezeichnung;Kategorie;Unterkategorie;Träger;Straße;PLZ;Ort;Ortsteil;Breite;"
-            "Länge;Kapazität;Öffnungszeiten;Außensprechtage;Zielgruppen;Quelle;Status;Notiz\n"
-            "k1;Jugendhaus;Jugend;Jugendhaus;KJR;Markt 1;6556;Artern;;51,36;11,29;20;Mo-Fr;"
-            "Di;Jugendliche;Web;aktiv;x\n")
+    text = (
+        "Nr;Bezeichnung;Kategorie;Unterkategorie;Träger;Straße;PLZ;Ort;Ortsteil;Breite;"
+        "Länge;Kapazität;Öffnungszeiten;Außensprechtage;Zielgruppen;Quelle;Status;Notiz\n"
+        "k1;Jugendhaus;Jugend;Jugendhaus;KJR;Markt 1;6556;Artern;;51,36;11,29;20;Mo-Fr;"
+        "Di;Jugendliche;Web;aktiv;x\n"
+    )
     df = services.read_services(text.encode("cp1252"), "liste.csv")
     row = df.iloc[0]
-    assert (row["id"], row["name"], row["provider"], row["street"]) == \
-        ("k1", "Jugendhaus", "KJR", "Markt 1")
-    assert (row["postcode"], row["town"], row["lat"], row["lon"], row["capacity"]) == \
-        ("06556", "Artern", "51,36", "11,29", "20")
-    assert (row["opening_hours"], row["outreach_days"], row["target_groups"]) == \
-        ("Mo-Fr", "Di", "Jugendliche")
+    assert (row["id"], row["name"], row["provider"], row["street"]) == (
+        "k1",
+        "Jugendhaus",
+        "KJR",
+        "Markt 1",
+    )
+    assert (row["postcode"], row["town"], row["lat"], row["lon"], row["capacity"]) == (
+        "06556",
+        "Artern",
+        "51,36",
+        "11,29",
+        "20",
+    )
+    assert (row["opening_hours"], row["outreach_days"], row["target_groups"]) == (
+        "Mo-Fr",
+        "Di",
+        "Jugendliche",
+    )
     assert (row["source"], row["status"], row["Notiz"]) == ("Web", "aktiv", "x")
 
 
@@ -244,17 +263,20 @@ def test_missing_required_columns_listed():
     assert all(p.row is None and p.file == "x.csv" for p in exc.value.problems)
 
 
-@pytest.mark.parametrize(("data", "name", "match"), [
-    (b"", "x.csv", "leer"),
-    (b"id,name,category,town\n", "x.csv", "Keine Datenzeilen"),
-    (b"\x81\x8d\x8f\x90\x9d", "x.csv", "Zeichenkodierung"),
-    (b"\x00\x01\x02\x00\x9d\x81", "x.csv", "Binärdaten"),
-    (b"PK\x03\x04garbage", "x.xlsx", "Excel"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "x.xls", r"\.xls"),
-    (b"{not json", "x.geojson", "GeoJSON"),
-    (b'{"type": "Point", "coordinates": [1, 2]}', "x.geojson", "FeatureCollection"),
-    (b"SQLite format 3\x00garbage", "x.gpkg", "GeoPackage"),
-])
+@pytest.mark.parametrize(
+    ("data", "name", "match"),
+    [
+        (b"", "x.csv", "leer"),
+        (b"id,name,category,town\n", "x.csv", "Keine Datenzeilen"),
+        (b"\x81\x8d\x8f\x90\x9d", "x.csv", "Zeichenkodierung"),
+        (b"\x00\x01\x02\x00\x9d\x81", "x.csv", "Binärdaten"),
+        (b"PK\x03\x04garbage", "x.xlsx", "Excel"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "x.xls", r"\.xls"),
+        (b"{not json", "x.geojson", "GeoJSON"),
+        (b'{"type": "Point", "coordinates": [1, 2]}', "x.geojson", "FeatureCollection"),
+        (b"SQLite format 3\x00garbage", "x.gpkg", "GeoPackage"),
+    ],
+)
 def test_unreadable_files(data, name, match):
     with pytest.raises(InputError, match=match):
         services.read_services(data, name)
@@ -275,25 +297,28 @@ def test_every_real_subcategory_maps():
     assert raw["subcategory"].notna().all()
 
 
-@pytest.mark.parametrize(("sub", "cat"), [
-    ("Kita", "Familie"),
-    ("Kita / Thüringer Eltern-Kind-Zentrum (ThEKiZ, LSZ-gefördert)", "Familie"),
-    ("Seniorenbüro (LSZ-gefördert)", "Senioren"),
-    ("Migration (kommunales Integrationsmanagement)", "Integration"),
-    ("Schulsozialarbeit (Programm, kreisweit)", "Jugend"),
-    ("Kinder- und Jugendzentrum (+ Bereichsjugendpflege, Familienlotse)", "Jugend"),
-    ("Kindertagespflege", "Familie"),
-    ("Tagespflege für Senioren", "Senioren"),
-    ("Schwangerschafts(konflikt)beratung / Familienberatung", "Beratung"),
-    ("Erziehungs- und Familienberatung (LSZ-gefördert)", "Beratung"),
-    ("Jugend- und Sozialamt (Jugendamt)", "Behörde"),
-    ("Gesundheitsamt", "Behörde"),
-    ("Landratsamt / Stabsstelle Integrierte Sozialplanung, Dezernat Soziales", "Behörde"),
-    ("Mehrgenerationenhaus (Bundesprogramm)", "Familie"),
-    ("Schüler-Freizeit-Zentrum", "Jugend"),
-    ("Mobile Jugendarbeit / Streetwork", "Jugend"),
-    ("Volkshochschule", "Bildung"),
-])
+@pytest.mark.parametrize(
+    ("sub", "cat"),
+    [
+        ("Kita", "Familie"),
+        ("Kita / Thüringer Eltern-Kind-Zentrum (ThEKiZ, LSZ-gefördert)", "Familie"),
+        ("Seniorenbüro (LSZ-gefördert)", "Senioren"),
+        ("Migration (kommunales Integrationsmanagement)", "Integration"),
+        ("Schulsozialarbeit (Programm, kreisweit)", "Jugend"),
+        ("Kinder- und Jugendzentrum (+ Bereichsjugendpflege, Familienlotse)", "Jugend"),
+        ("Kindertagespflege", "Familie"),
+        ("Tagespflege für Senioren", "Senioren"),
+        ("Schwangerschafts(konflikt)beratung / Familienberatung", "Beratung"),
+        ("Erziehungs- und Familienberatung (LSZ-gefördert)", "Beratung"),
+        ("Jugend- und Sozialamt (Jugendamt)", "Behörde"),
+        ("Gesundheitsamt", "Behörde"),
+        ("Landratsamt / Stabsstelle Integrierte Sozialplanung, Dezernat Soziales", "Behörde"),
+        ("Mehrgenerationenhaus (Bundesprogramm)", "Familie"),
+        ("Schüler-Freizeit-Zentrum", "Jugend"),
+        ("Mobile Jugendarbeit / Streetwork", "Jugend"),
+        ("Volkshochschule", "Bildung"),
+    ],
+)
 def test_subcategory_rules_are_sensible(sub, cat):
     assert services.category_from_subcategory(sub) == cat
 
@@ -323,8 +348,15 @@ def test_real_file_all_rows_imported(real):
     s = real.summary()
     assert s["imported"] == 62 and s["errors"] == []
     assert list(s["by_precision"]) == list(settings.PRECISIONS)
-    assert s["by_precision"] == {"coordinates": 0, "manual": 0, "street": 0, "village": 54,
-                                 "postcode": 1, "gemeinde": 3, "not_found": 4}
+    assert s["by_precision"] == {
+        "coordinates": 0,
+        "manual": 0,
+        "street": 0,
+        "village": 54,
+        "postcode": 1,
+        "gemeinde": 3,
+        "not_found": 4,
+    }
     assert sorted(real.services["id"]) == [f"svc{i:03d}" for i in range(1, 63)]
     # unknown columns round-trip
     for col in ("district", "source2", "source_date", "status_note", "geocode_status"):
@@ -347,8 +379,7 @@ def test_real_file_precision_per_row(real, region):
     assert set(not_found.index) == {"svc027", "svc031", "svc058", "svc061"}
     assert not_found.geometry.isna().all() and not_found["lat"].isna().all()
     # "unbekannt (Tel. …)" has no postcode in the file: not found, reason says no place given
-    assert real.services.loc[27, "postcode"] is np.nan or pd.isna(real.services.loc[27,
-                                                                                    "postcode"])
+    assert real.services.loc[27, "postcode"] is np.nan or pd.isna(real.services.loc[27, "postcode"])
     assert "Kein Ort angegeben" in sv.loc["svc027", "geocode_note"]
     assert "Kein Ort angegeben" in sv.loc["svc031", "geocode_note"]
     assert "Verwaltungsgemeinschaft" in sv.loc["svc061", "geocode_note"]
@@ -381,8 +412,17 @@ def test_real_file_located_rows_inside_region(real, region):
 # ---------------------------------------------------------------------------
 # Row-level validation errors
 # ---------------------------------------------------------------------------
-GOOD = {"id": "ok1", "name": "Gut", "category": "Jugend", "subcategory": "", "town": "Artern",
-        "postcode": "", "lat": "", "lon": "", "capacity": ""}
+GOOD = {
+    "id": "ok1",
+    "name": "Gut",
+    "category": "Jugend",
+    "subcategory": "",
+    "town": "Artern",
+    "postcode": "",
+    "lat": "",
+    "lon": "",
+    "capacity": "",
+}
 
 
 def table(*rows: dict) -> bytes:
@@ -390,23 +430,26 @@ def table(*rows: dict) -> bytes:
     return csv_bytes(df, sep=";")
 
 
-@pytest.mark.parametrize(("row", "column", "text"), [
-    ({"id": "e1", "lat": "abc", "lon": "11.2"}, "lat", "keine Zahl"),
-    ({"id": "e1", "lat": "51.2", "lon": "elf"}, "lon", "keine Zahl"),
-    ({"id": "e1", "lat": "51.2", "lon": ""}, "lon", "Länge (lon) fehlt"),
-    ({"id": "e1", "lat": "951.2", "lon": "11.2"}, "lat", "außerhalb des gültigen Bereichs"),
-    ({"id": "e1", "lat": "11,29", "lon": "51,36"}, "lat", "Breite und Länge vertauscht?"),
-    ({"id": "e1", "lat": "NaN", "lon": "11.2"}, "lat", "NaN/unendlich"),
-    ({"id": "e1", "lat": "51.2", "lon": "inf"}, "lon", "NaN/unendlich"),
-    ({"id": "e1", "lat": "50.93", "lon": "11.59"}, "lat", "außerhalb der Region"),  # Jena
-    ({"id": "e1", "town": "Jena"}, "town", "außerhalb der Region"),
-    ({"id": "e1", "name": ""}, "name", "Name fehlt"),
-    ({"id": "e1", "category": "Sonstiges"}, "category", "Kategorie „Sonstiges“ unbekannt"),
-    ({"id": "e1", "category": "", "subcategory": "Etwas"}, "subcategory", "keiner Kategorie"),
-    ({"id": "e1", "category": ""}, "category", "Kategorie fehlt"),
-    ({"id": "e1", "capacity": "viele"}, "capacity", "Kapazität"),
-    ({"id": "e1", "capacity": "-3"}, "capacity", "Kapazität"),
-])
+@pytest.mark.parametrize(
+    ("row", "column", "text"),
+    [
+        ({"id": "e1", "lat": "abc", "lon": "11.2"}, "lat", "keine Zahl"),
+        ({"id": "e1", "lat": "51.2", "lon": "elf"}, "lon", "keine Zahl"),
+        ({"id": "e1", "lat": "51.2", "lon": ""}, "lon", "Länge (lon) fehlt"),
+        ({"id": "e1", "lat": "951.2", "lon": "11.2"}, "lat", "außerhalb des gültigen Bereichs"),
+        ({"id": "e1", "lat": "11,29", "lon": "51,36"}, "lat", "Breite und Länge vertauscht?"),
+        ({"id": "e1", "lat": "NaN", "lon": "11.2"}, "lat", "NaN/unendlich"),
+        ({"id": "e1", "lat": "51.2", "lon": "inf"}, "lon", "NaN/unendlich"),
+        ({"id": "e1", "lat": "50.93", "lon": "11.59"}, "lat", "außerhalb der Region"),  # Jena
+        ({"id": "e1", "town": "Jena"}, "town", "außerhalb der Region"),
+        ({"id": "e1", "name": ""}, "name", "Name fehlt"),
+        ({"id": "e1", "category": "Sonstiges"}, "category", "Kategorie „Sonstiges“ unbekannt"),
+        ({"id": "e1", "category": "", "subcategory": "Etwas"}, "subcategory", "keiner Kategorie"),
+        ({"id": "e1", "category": ""}, "category", "Kategorie fehlt"),
+        ({"id": "e1", "capacity": "viele"}, "capacity", "Kapazität"),
+        ({"id": "e1", "capacity": "-3"}, "capacity", "Kapazität"),
+    ],
+)
 def test_row_error(region, row, column, text):
     res = imp(region, table(GOOD, row, {**GOOD, "id": "ok2"}), "liste.csv")
     assert len(res.problems) == 1
@@ -456,8 +499,7 @@ def test_validate_without_geocoding_and_missing_columns(region):
     clean, problems = services.validate_services(raw, gemeinden, outline)
     assert problems == []
     assert clean["precision"].tolist() == ["not_found", "coordinates"]
-    clean, problems = services.validate_services(pd.DataFrame({"x": ["1"]}), gemeinden,
-                                                 outline)
+    clean, problems = services.validate_services(pd.DataFrame({"x": ["1"]}), gemeinden, outline)
     assert clean.empty and {p.column for p in problems} == {"name", "category", "town"}
 
 
@@ -479,8 +521,10 @@ def assert_same(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> None:
     pd.testing.assert_frame_equal(a[text], b[text], check_dtype=False)
     for c in ("lat", "lon", "capacity"):
         np.testing.assert_allclose(a[c].to_numpy(float), b[c].to_numpy(float), atol=1e-9)
-    d = [0.0 if (g1 is None and g2 is None) else g1.distance(g2)
-         for g1, g2 in zip(a.geometry, b.geometry, strict=True)]
+    d = [
+        0.0 if (g1 is None and g2 is None) else g1.distance(g2)
+        for g1, g2 in zip(a.geometry, b.geometry, strict=True)
+    ]
     assert max(d) < 0.5
 
 
@@ -547,14 +591,18 @@ def test_geojson_export_is_wgs84(real, tmp_path):
 # ---------------------------------------------------------------------------
 # Property tests
 # ---------------------------------------------------------------------------
-HYP = hsettings(max_examples=40, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                       HealthCheck.too_slow])
+HYP = hsettings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 @HYP
-@given(data=st.binary(max_size=400),
-       name=st.sampled_from([None, "x.csv", "x.xlsx", "x.geojson", "x.gpkg", "x.txt"]))
+@given(
+    data=st.binary(max_size=400),
+    name=st.sampled_from([None, "x.csv", "x.xlsx", "x.geojson", "x.gpkg", "x.txt"]),
+)
 def test_random_bytes_only_input_error(data, name):
     for payload in (data, b"PK\x03\x04" + data, b"SQLite format 3\x00" + data):
         try:
@@ -575,12 +623,46 @@ def test_random_text_only_input_error(text):
         assert len(df) > 0 and {"id", "name", "town"} <= set(df.columns)
 
 
-cell = st.one_of(st.text(max_size=20), st.sampled_from(
-    ["", "51,3", "11.2", "NaN", "-inf", "1e400", "=1+1", "<b>x</b>", "Artern", "99706",
-     "Kita", "Jugend", "unbekannt (Tel. 1)", "'=A1", "  ", "0"]))
-ROW = st.fixed_dictionaries({c: cell for c in ("id", "name", "category", "subcategory", "town",
-                                               "ortsteil", "postcode", "lat", "lon",
-                                               "capacity")})
+cell = st.one_of(
+    st.text(max_size=20),
+    st.sampled_from(
+        [
+            "",
+            "51,3",
+            "11.2",
+            "NaN",
+            "-inf",
+            "1e400",
+            "=1+1",
+            "<b>x</b>",
+            "Artern",
+            "99706",
+            "Kita",
+            "Jugend",
+            "unbekannt (Tel. 1)",
+            "'=A1",
+            "  ",
+            "0",
+        ]
+    ),
+)
+ROW = st.fixed_dictionaries(
+    {
+        c: cell
+        for c in (
+            "id",
+            "name",
+            "category",
+            "subcategory",
+            "town",
+            "ortsteil",
+            "postcode",
+            "lat",
+            "lon",
+            "capacity",
+        )
+    }
+)
 
 
 @hsettings(HYP, max_examples=25)
@@ -648,8 +730,7 @@ def test_german_excel_csv_fixture(region):
     assert sv.loc["A-1", "precision"] == "coordinates"
     assert sv.loc["A-1", "lat"] == 51.1591 and sv.loc["A-1", "capacity"] == 25
     assert sv.loc["A-1", "opening_hours"] == "Mo–Fr 9–17 Uhr"  # cp1252 en dash
-    assert (sv.loc["A-2", "category"], sv.loc["A-2", "category_source"]) == ("Senioren",
-                                                                             "Familie")
+    assert (sv.loc["A-2", "category"], sv.loc["A-2", "category_source"]) == ("Senioren", "Familie")
     assert sv.loc["A-2", "precision"] == "village"
     assert "Großfurra" in sv.loc["A-3", "geocode_note"]
     assert sv.loc["A-4", "name"].startswith("=HYPERLINK(")

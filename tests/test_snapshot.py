@@ -20,7 +20,7 @@ def map_data():
 
 @pytest.fixture(autouse=True)
 def _needs_chromium():
-    from layers import snapshot
+    from report import snapshot
 
     pytest.importorskip("playwright.sync_api")
     from pathlib import Path
@@ -41,7 +41,7 @@ def _pixels(png: bytes):
 def test_default_region_map_as_png(map_data) -> None:
     from geo import settings
     from layers import map as maplayers
-    from layers import snapshot
+    from report import snapshot
 
     shot = snapshot.map_snapshot(maplayers.build_map(map_data), width=800, height=500, scale=2)
     size, px = _pixels(shot.png)
@@ -59,7 +59,7 @@ def test_default_region_map_as_png(map_data) -> None:
 
 def test_map_png_from_html(map_data) -> None:
     from layers import map as maplayers
-    from layers import snapshot
+    from report import snapshot
 
     html = maplayers.map_html(maplayers.build_map(map_data))
     png = snapshot.map_png(html, width=640, height=400)
@@ -71,12 +71,15 @@ def test_map_png_from_html(map_data) -> None:
 def test_remote_script_raises_and_sends_nothing() -> None:
     import folium
 
-    from layers import snapshot
     from layers._assets import localize
+    from report import snapshot
 
     m = localize(folium.Map(location=[51.2, 11.0], zoom_start=9, tiles=None))
-    html = m.get_root().render().replace(
-        "</head>", '<script src="https://cdn.example.org/lib.js"></script></head>', 1)
+    html = (
+        m.get_root()
+        .render()
+        .replace("</head>", '<script src="https://cdn.example.org/lib.js"></script></head>', 1)
+    )
     with pytest.raises(snapshot.SnapshotError, match="aus dem Internet") as info:
         snapshot.map_png(html, width=400, height=300, timeout_s=20)
     assert "cdn.example.org" in str(info.value)
@@ -84,7 +87,7 @@ def test_remote_script_raises_and_sends_nothing() -> None:
 
 def test_remote_image_and_online_tiles_raise(map_data) -> None:
     from layers import map as maplayers
-    from layers import snapshot
+    from report import snapshot
 
     m = maplayers.build_map(map_data, maplayers.MapOptions(online_tiles=True))
     with pytest.raises(snapshot.SnapshotError, match="aus dem Internet"):
@@ -95,15 +98,18 @@ def test_remote_image_and_online_tiles_raise(map_data) -> None:
 
 
 def test_german_errors(monkeypatch) -> None:
-    from layers import snapshot
+    from report import snapshot
 
     with pytest.raises(snapshot.SnapshotError, match="Bildgröße"):
         snapshot.map_png("<html></html>", width=10, height=10)
     with pytest.raises(snapshot.SnapshotError, match="nicht rechtzeitig gezeichnet"):
-        snapshot.map_png("<html><body>keine Karte</body></html>", width=200, height=200,
-                         timeout_s=2)
+        snapshot.map_png(
+            "<html><body>keine Karte</body></html>", width=200, height=200, timeout_s=2
+        )
     monkeypatch.setattr(snapshot, "CHROMIUM", "/nicht/vorhanden/chromium")
-    with pytest.raises(snapshot.SnapshotError,
-                       match=r"Chromium nicht gefunden \(/nicht/vorhanden/chromium\)\. "
-                             r"Bitte mit \./nahraum\.sh test"):
+    with pytest.raises(
+        snapshot.SnapshotError,
+        match=r"Chromium nicht gefunden \(/nicht/vorhanden/chromium\)\. "
+        r"Bitte mit \./nahraum\.sh test",
+    ):
         snapshot.map_png("<html></html>", width=200, height=200)

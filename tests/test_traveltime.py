@@ -16,6 +16,7 @@ from geo import traveltime as tt
 from geo._errors import InputError, NetworkError
 from geo._text import de_decimal
 from geo.network import Network, access_speed_mps, lonlat_to_xy
+from present import describe
 
 from ._osmdata import nb_networks, require_nb
 
@@ -32,12 +33,20 @@ def line() -> Network:
     return Network.from_arcs("walk", u, v, [60.0] * 6, [0.0, 100.0, 200.0, 300.0], [0.0] * 4)
 
 
-CELLS = np.array([[0.0, 25.0],     # node 0, 25 m → 20 s access
-                  [300.0, 0.0],    # node 3, on it
-                  [100.0, 12.5],   # node 1, 10 s access
-                  [5000.0, 0.0]])  # off the network
-SERVICES = np.array([[0.0, 0.0],     # node 0, no access
-                     [300.0, 50.0]])  # node 3, 40 s access
+CELLS = np.array(
+    [
+        [0.0, 25.0],  # node 0, 25 m → 20 s access
+        [300.0, 0.0],  # node 3, on it
+        [100.0, 12.5],  # node 1, 10 s access
+        [5000.0, 0.0],
+    ]
+)  # off the network
+SERVICES = np.array(
+    [
+        [0.0, 0.0],  # node 0, no access
+        [300.0, 50.0],
+    ]
+)  # node 3, 40 s access
 
 
 def test_nearest_field_by_hand(line):
@@ -47,7 +56,11 @@ def test_nearest_field_by_hand(line):
     assert f.nearest.tolist() == [0, 1, 0, -1]
     assert f.off_network.tolist() == [False, False, False, True]
     assert f.routable_share == 0.75
-    assert "75 %" in f.coverage_note()
+    assert f.coverage() == {"code": "off_network", "share": 0.75, "cells": 1, "limit_m": 1000.0}
+    assert describe.note_text(f.coverage()) == (
+        "75,0\xa0% der Zellen liegen am Straßennetz; ohne Reisezeit (weiter als 1.000 m davon "
+        "entfernt): 1 Zelle."
+    )
     assert f.model_kind == "network:osm"
     assert f.model == "OSM-Straßennetz (synthetisch), zu Fuß 4,5 km/h"
     assert f.service_off_network.tolist() == [False, False]
@@ -91,8 +104,9 @@ def test_access_time_also_in_car_mode():
 
 def test_one_way_streets_respected():
     # 0 → 1 → 2 quickly, back from 2 to 0 only by a slow road
-    net = Network.from_arcs("car", [0, 1, 2], [1, 2, 0], [10.0, 10.0, 100.0],
-                            [0.0, 100.0, 200.0], [0.0, 0.0, 0.0])
+    net = Network.from_arcs(
+        "car", [0, 1, 2], [1, 2, 0], [10.0, 10.0, 100.0], [0.0, 100.0, 200.0], [0.0, 0.0, 0.0]
+    )
     at = net.xy
     to_0 = tt.nearest_field(at[[2]], at[[0]], "car", net)
     to_2 = tt.nearest_field(at[[0]], at[[2]], "car", net)
@@ -141,11 +155,19 @@ def test_mode_and_input_checks(line):
 @st.composite
 def graphs(draw):
     n = draw(st.integers(2, 9))
-    cells = draw(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5)), min_size=n,
-                          max_size=n, unique=True))
+    cells = draw(
+        st.lists(
+            st.tuples(st.integers(0, 5), st.integers(0, 5)), min_size=n, max_size=n, unique=True
+        )
+    )
     xy = np.array(cells, dtype=float) * 100.0
-    arcs = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1),
-                                   st.floats(0.0, 500.0)), min_size=1, max_size=3 * n))
+    arcs = draw(
+        st.lists(
+            st.tuples(st.integers(0, n - 1), st.integers(0, n - 1), st.floats(0.0, 500.0)),
+            min_size=1,
+            max_size=3 * n,
+        )
+    )
     offsets = st.tuples(st.integers(0, n - 1), st.floats(-40, 40), st.floats(-40, 40))
     pts = draw(st.lists(offsets, min_size=1, max_size=8))
     svc = draw(st.lists(offsets, min_size=0, max_size=4))
@@ -202,8 +224,12 @@ def test_fallback_uses_settings_detour_factors(monkeypatch):
     for mode in settings.MODES:
         f = tt.nearest_field(cells, services, mode)
         speed = settings.FALLBACK_CAR_SPEED_KMH if mode == "car" else settings.MODES[mode].speed_kmh
-        expect = np.array([1000.0, np.hypot(3000, 3000)]) * settings.DETOUR_FACTORS[mode] / (
-            speed / 3.6) / 60
+        expect = (
+            np.array([1000.0, np.hypot(3000, 3000)])
+            * settings.DETOUR_FACTORS[mode]
+            / (speed / 3.6)
+            / 60
+        )
         np.testing.assert_allclose(f.minutes, expect)
         assert f.model_kind == "fallback:straight-line×detour"
         assert not f.off_network.any()
@@ -219,10 +245,12 @@ def test_fallback_uses_settings_detour_factors(monkeypatch):
 
 def test_model_labels():
     assert tt.model_label("bike") == (
-        f"Luftlinie × Umwegfaktor {de_decimal(settings.DETOUR_FACTORS['bike'])}, Fahrrad 15 km/h")
+        f"Luftlinie × Umwegfaktor {de_decimal(settings.DETOUR_FACTORS['bike'])}, Fahrrad 15 km/h"
+    )
     assert "," in de_decimal(1.25) and de_decimal(1.30) == "1,3" and de_decimal(15.0, 1) == "15"
-    net = Network.from_arcs("bike", [0], [1], [1.0], [0.0, 1.0], [0.0, 0.0],
-                            meta={"source": "north-bayreuth.osm.gz"})
+    net = Network.from_arcs(
+        "bike", [0], [1], [1.0], [0.0, 1.0], [0.0, 0.0], meta={"source": "north-bayreuth.osm.gz"}
+    )
     assert tt.model_label("bike", net) == "OSM-Straßennetz (north-bayreuth.osm.gz), Fahrrad 15 km/h"
     assert tt.model_label("walk", None).endswith("zu Fuß 4,5 km/h")
 
@@ -238,8 +266,9 @@ def test_fallback_consistency_and_brute_force():
     assert (f.nearest == minutes.argmin(axis=1)).all()
     mat = tt.catchment_matrix(cells, services, "bike", 20, None)
     np.testing.assert_array_equal(mat.getnnz(axis=1), (minutes <= 20).sum(axis=1))
-    np.testing.assert_array_equal(tt.count_within(cells, services, "bike", 20),
-                                  (minutes <= 20).sum(axis=1))
+    np.testing.assert_array_equal(
+        tt.count_within(cells, services, "bike", 20), (minutes <= 20).sum(axis=1)
+    )
     np.testing.assert_allclose(mat.toarray()[minutes <= 20], minutes[minutes <= 20])
     np.testing.assert_allclose(tt.od_matrix(cells[:50], services, "bike"), minutes[:50])
     limited = tt.nearest_field(cells, services, "bike", max_minutes=10)
@@ -273,16 +302,20 @@ def test_od_from_csv_fallback(tmp_path):
     assert df.loc["A", "K1"] == 0.0
     metres = np.hypot(*(lonlat_to_xy([11.5], [50.01])[0] - lonlat_to_xy([11.5], [50.0])[0]))
     assert df.loc["B", "K1"] == pytest.approx(
-        round(metres * settings.DETOUR_FACTORS["walk"] / WALK_MPS / 60, 1))
+        round(metres * settings.DETOUR_FACTORS["walk"] / WALK_MPS / 60, 1)
+    )
     assert df.attrs["model"].startswith("Luftlinie")
 
 
-@pytest.mark.parametrize(("content", "match"), [
-    ("", "leer"),
-    ("name,lat,lon\nA,50,11\n", "id"),
-    ("id,lat\nA,50\n", "lon"),
-    ("id,lat,lon\n", "keine Datenzeilen"),
-])
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        ("", "leer"),
+        ("name,lat,lon\nA,50,11\n", "id"),
+        ("id,lat\nA,50\n", "lon"),
+        ("id,lat,lon\n", "keine Datenzeilen"),
+    ],
+)
 def test_bad_csv_file_level(tmp_path, content, match):
     p = tmp_path / "x.csv"
     p.write_text(content)
@@ -301,7 +334,11 @@ def test_bad_csv_rows_named(tmp_path):
     assert "Zeile 4, Spalte „lat“" in text and "zwischen -90 und 90" in text
     assert "Zeile 5, Spalte „id“: Die id fehlt" in text
     assert {(p.row, p.column) for p in exc.value.problems} == {
-        (2, "id"), (3, "lat"), (4, "lat"), (5, "id")}
+        (2, "id"),
+        (3, "lat"),
+        (4, "lat"),
+        (5, "id"),
+    }
 
 
 # ---------------------------------------------------------------------------

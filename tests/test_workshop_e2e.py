@@ -96,8 +96,11 @@ def _click_map(page, frame, lat: float, lng: float) -> None:
 
 
 def _free_candidates(frame, sites) -> list[tuple[float, float]]:
-    return [(float(r.lat), float(r.lon)) for r in sites.itertuples()
-            if frame.evaluate(FREE_POINT_JS, [float(r.lat), float(r.lon)]) is not None]
+    return [
+        (float(r.lat), float(r.lon))
+        for r in sites.itertuples()
+        if frame.evaluate(FREE_POINT_JS, [float(r.lat), float(r.lon)]) is not None
+    ]
 
 
 def _font_px(page, locator) -> float:
@@ -132,9 +135,11 @@ def test_workshop_session(app_server, browser, default_region) -> None:
 
         # Workshop view: chrome and sidebar hidden, large text, map fills the screen.
         page.get_by_text("Workshop-Ansicht", exact=True).click()
-        page.wait_for_function("() => !document.querySelector('[data-testid=stSidebar]')"
-                               " || getComputedStyle(document.querySelector("
-                               "'[data-testid=stSidebar]')).display === 'none'")
+        page.wait_for_function(
+            "() => !document.querySelector('[data-testid=stSidebar]')"
+            " || getComputedStyle(document.querySelector("
+            "'[data-testid=stSidebar]')).display === 'none'"
+        )
         # The base map is rebuilt with the projector style (large, high-contrast legend).
         _wait_frame(page, LEGEND_BIG_JS)
         frame = wait_for_map(page, recorder)
@@ -155,16 +160,21 @@ def test_workshop_session(app_server, browser, default_region) -> None:
         assert spots, "kein frei anklickbarer Vorschlagsort im Kartenausschnitt"
         t0 = time.perf_counter()
         _click_map(page, frame, *spots[0])
-        page.wait_for_function(f"""() => [...document.querySelectorAll('[data-testid=stMetric]')]
-            .some(m => m.innerText.includes('{DELTA_LABEL}'))""", timeout=30_000)
+        page.wait_for_function(
+            f"""() => [...document.querySelectorAll('[data-testid=stMetric]')]
+            .some(m => m.innerText.includes('{DELTA_LABEL}'))""",
+            timeout=30_000,
+        )
         figure_s = time.perf_counter() - t0
         _wait_counts(page, planned=1)
         map_s = time.perf_counter() - t0
         value = metric(page, DELTA_LABEL)
         assert value is not None and value.startswith("+"), value
         assert int(value[1:].replace(".", "")) > 0, value
-        print(f"\nKlick → „{DELTA_LABEL}“ {value} sichtbar: {figure_s:.2f} s; "
-              f"Stern in der Karte: {map_s:.2f} s")
+        print(
+            f"\nKlick → „{DELTA_LABEL}“ {value} sichtbar: {figure_s:.2f} s; "
+            f"Stern in der Karte: {map_s:.2f} s"
+        )
         page.wait_for_timeout(500)
         page.screenshot(path=artifact_path("workshop_1280x720_site.png"))
 
@@ -180,7 +190,8 @@ def test_workshop_session(app_server, browser, default_region) -> None:
         counts = _wait_counts(page, pins=1, pending=0)
         assert counts["injected"] == 0
         tip = map_frame(page).evaluate(
-            "() => { const m = document.querySelector('.nahraum-pin'); return m ? 1 : 0; }")
+            "() => { const m = document.querySelector('.nahraum-pin'); return m ? 1 : 0; }"
+        )
         assert tip == 1
         page.wait_for_timeout(400)
         page.screenshot(path=artifact_path("workshop_1280x720_pin.png"))

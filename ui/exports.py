@@ -18,20 +18,29 @@ from typing import Any
 import streamlit as st
 
 from geo import analysis
-from geo import export as geoexport
 from geo import planning as geoplanning
 from geo import region as georegion
 from geo import scenario as geoscenario
 from geo._errors import NahraumError
-from layers import i18n, panel, tables
+from layers import panel
+from present import i18n
+from report import export as geoexport
 
 UPLOAD_KEY = "export_planning_file"
 PLANNING_STATE = "export_planning"  # {region name: (file id, PlanningRegions | None, error)}
 FILES_STATE = "export_files"  # {kind: (signature, bytes, file name, mime)}
-REPORT_FORMATS: dict[str, tuple[str, int]] = {"png150": ("png", 150), "png300": ("png", 300),
-                                              "pdf": ("pdf", 150), "svg": ("svg", 150)}
-MIMES = {"png": "image/png", "pdf": "application/pdf", "svg": "image/svg+xml",
-         "gpkg": "application/geopackage+sqlite3"}
+REPORT_FORMATS: dict[str, tuple[str, int]] = {
+    "png150": ("png", 150),
+    "png300": ("png", 300),
+    "pdf": ("pdf", 150),
+    "svg": ("svg", 150),
+}
+MIMES = {
+    "png": "image/png",
+    "pdf": "application/pdf",
+    "svg": "image/svg+xml",
+    "gpkg": "application/geopackage+sqlite3",
+}
 PAPERS = ("A4", "A3", "16:9")
 
 
@@ -40,8 +49,7 @@ def _file_id(upload: Any) -> str:
     return f"{upload.name}:{len(data)}:{hashlib.sha1(data).hexdigest()[:16]}"
 
 
-def current_planning(region: georegion.Region, name: str
-                     ) -> geoplanning.PlanningRegions | None:
+def current_planning(region: georegion.Region, name: str) -> geoplanning.PlanningRegions | None:
     """The planning regions uploaded for this region (parsed once per file and region).
 
     Reads the uploader's value from the session state, so it can be called before the
@@ -61,7 +69,7 @@ def current_planning(region: georegion.Region, name: str
             last = (fid, plan, None)
         except NahraumError as exc:
             last = (fid, None, str(exc))
-        except Exception as exc:  # noqa: BLE001 – a damaged file must not break the page
+        except Exception as exc:
             last = (fid, None, f"{type(exc).__name__}: {exc}")
         store[name] = last
     return last[1]
@@ -73,15 +81,11 @@ def planning_error(name: str) -> str | None:
     return last[2] if last else None
 
 
-def xlsx_bytes(result: analysis.AnalysisResult, lang: str,
-               planning: geoplanning.PlanningRegions | None = None) -> bytes:
-    """The table as XLSX; with planning regions extra sheets (``geo.export.export_table``)."""
-    if planning is None:
-        return tables.xlsx_bytes(result, lang)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "gemeinden.xlsx"
-        geoexport.export_table(result, path, "xlsx", planning=planning)
-        return path.read_bytes()
+def xlsx_bytes(
+    result: analysis.AnalysisResult, lang: str, planning: geoplanning.PlanningRegions | None = None
+) -> bytes:
+    """The table as XLSX (``report.export.table_workbook``), with planning regions extra sheets."""
+    return geoexport.table_workbook(result, planning, lang=lang)
 
 
 def _signature(*parts: Any) -> str:
@@ -107,13 +111,27 @@ def _download(kind: str, signature: str, label: str, lang: str) -> None:
     made = _made(kind, signature)
     if made is not None:
         data, file_name, mime = made
-        st.download_button(label, data, file_name=file_name, mime=mime, on_click="ignore",
-                           key=f"export_{kind}_download", icon=":material/download:")
+        st.download_button(
+            label,
+            data,
+            file_name=file_name,
+            mime=mime,
+            on_click="ignore",
+            key=f"export_{kind}_download",
+            icon=":material/download:",
+        )
 
 
-def export_section(region: georegion.Region, name: str, params: analysis.AnalysisParams,
-                   result: analysis.AnalysisResult, scenario: geoscenario.Scenario | None,
-                   variant: str, folium_map: Callable[[], Any], lang: str) -> None:
+def export_section(
+    region: georegion.Region,
+    name: str,
+    params: analysis.AnalysisParams,
+    result: analysis.AnalysisResult,
+    scenario: geoscenario.Scenario | None,
+    variant: str,
+    folium_map: Callable[[], Any],
+    lang: str,
+) -> None:
     """The "Export" expander.
 
     Parameters
@@ -129,85 +147,128 @@ def export_section(region: georegion.Region, name: str, params: analysis.Analysi
     """
     planning = current_planning(region, name)
     content_hash = str(region.meta.get("content_hash", ""))
-    plan_id = (st.session_state.get(PLANNING_STATE) or {}).get(name, ("",))[0] if planning \
-        else ""
+    plan_id = (st.session_state.get(PLANNING_STATE) or {}).get(name, ("",))[0] if planning else ""
     pins_digest = ""
     sites = pins = None
     if scenario is not None:
-        sites = geoscenario.changes_frame(region.services, scenario) if scenario.changes \
-            else None
+        sites = geoscenario.changes_frame(region.services, scenario) if scenario.changes else None
         pins = geoscenario.pins_frame(scenario) if scenario.pins else None
         pins_digest = _signature([p.id for p in scenario.pins], [p.text for p in scenario.pins])
     base = (name, content_hash, params, variant, lang)
     with st.expander(i18n.t("export_heading", lang)):
-        view = (i18n.t("export_view_scenario", lang, name=scenario.name) if scenario is not None
-                else i18n.t("export_view_base", lang))
+        view = (
+            i18n.t("export_view_scenario", lang, name=scenario.name)
+            if scenario is not None
+            else i18n.t("export_view_base", lang)
+        )
         st.caption(i18n.t("export_view", lang, view=panel.md_escape(view)))
 
         st.markdown(f"**{i18n.t('export_report_heading', lang)}**")
         c1, c2 = st.columns(2)
-        fmt_key = c1.selectbox(i18n.t("export_format", lang), list(REPORT_FORMATS),
-                               key="export_format",
-                               format_func=lambda f: i18n.t(f"export_fmt_{f}", lang))
+        fmt_key = c1.selectbox(
+            i18n.t("export_format", lang),
+            list(REPORT_FORMATS),
+            key="export_format",
+            format_func=lambda f: i18n.t(f"export_fmt_{f}", lang),
+        )
         paper = c2.selectbox(i18n.t("export_paper", lang), PAPERS, key="export_paper")
         fmt, dpi = REPORT_FORMATS[fmt_key]
         sig = _signature(*base, fmt_key, paper, plan_id)
-        if st.button(i18n.t("export_report_make", lang), key="export_report_make",
-                     icon=":material/map:"):
+        if st.button(
+            i18n.t("export_report_make", lang), key="export_report_make", icon=":material/map:"
+        ):
             try:
                 with tempfile.TemporaryDirectory() as tmp, st.spinner():
                     path = geoexport.render_map(
-                        region, result, Path(tmp) / f"karte.{fmt}", fmt, paper, dpi,
+                        region,
+                        result,
+                        Path(tmp) / f"karte.{fmt}",
+                        fmt,
+                        paper,
+                        dpi,
                         scenario_name=scenario.name if scenario is not None else None,
-                        sites=sites, planning=planning)
+                        sites=sites,
+                        planning=planning,
+                    )
                     stem = i18n.t("export_map_stem", lang)
                     suffix = paper.replace(":", "x")
                     _keep("report", sig, path.read_bytes(), f"{stem}_{suffix}.{fmt}", MIMES[fmt])
-            except Exception as exc:  # noqa: BLE001 – shown, the page goes on
+            except Exception as exc:
                 _error("export_error", lang, exc)
         _download("report", sig, i18n.t("export_report_download", lang), lang)
 
         st.markdown(f"**{i18n.t('export_snapshot_heading', lang)}**")
         sig = _signature(*base, pins_digest, "snapshot")
-        if st.button(i18n.t("export_snapshot_make", lang), key="export_snapshot_make",
-                     icon=":material/photo_camera:"):
-            from layers import snapshot
+        if st.button(
+            i18n.t("export_snapshot_make", lang),
+            key="export_snapshot_make",
+            icon=":material/photo_camera:",
+        ):
+            from report import snapshot
 
             try:
                 with st.spinner():
                     png = snapshot.map_png(folium_map(), 1600, 1000)
-                _keep("snapshot", sig, png, f"{i18n.t('export_map_stem', lang)}_ansicht.png",
-                      MIMES["png"])
-            except Exception as exc:  # noqa: BLE001 – SnapshotError: no Chromium etc.
+                _keep(
+                    "snapshot",
+                    sig,
+                    png,
+                    f"{i18n.t('export_map_stem', lang)}_ansicht.png",
+                    MIMES["png"],
+                )
+            except Exception as exc:
                 _error("export_snapshot_error", lang, exc)
         _download("snapshot", sig, i18n.t("export_snapshot_download", lang), lang)
 
         st.markdown(f"**{i18n.t('export_gpkg_heading', lang)}**")
         sig = _signature(*base, pins_digest, plan_id, "gpkg")
-        if st.button(i18n.t("export_gpkg_make", lang), key="export_gpkg_make",
-                     icon=":material/layers:"):
+        if st.button(
+            i18n.t("export_gpkg_make", lang), key="export_gpkg_make", icon=":material/layers:"
+        ):
             try:
                 with tempfile.TemporaryDirectory() as tmp, st.spinner():
-                    path = geoexport.export_geopackage(region, result, Path(tmp) / "nahraum.gpkg",
-                                                       scenario_sites=sites, pins=pins,
-                                                       planning=planning)
-                    _keep("gpkg", sig, path.read_bytes(),
-                          f"{i18n.t('export_gpkg_stem', lang)}.gpkg", MIMES["gpkg"])
-            except Exception as exc:  # noqa: BLE001 – shown, the page goes on
+                    path = geoexport.export_geopackage(
+                        region,
+                        result,
+                        Path(tmp) / "nahraum.gpkg",
+                        scenario_sites=sites,
+                        pins=pins,
+                        planning=planning,
+                    )
+                    _keep(
+                        "gpkg",
+                        sig,
+                        path.read_bytes(),
+                        f"{i18n.t('export_gpkg_stem', lang)}.gpkg",
+                        MIMES["gpkg"],
+                    )
+            except Exception as exc:
                 _error("export_error", lang, exc)
         _download("gpkg", sig, i18n.t("export_gpkg_download", lang), lang)
 
         st.markdown(f"**{i18n.t('export_planning_heading', lang)}**")
-        st.file_uploader(i18n.t("export_planning_upload", lang),
-                         type=["csv", "xlsx", "geojson", "json", "gpkg"], key=UPLOAD_KEY,
-                         help=i18n.t("export_planning_help", lang))
+        st.file_uploader(
+            i18n.t("export_planning_upload", lang),
+            type=["csv", "xlsx", "geojson", "json", "gpkg"],
+            key=UPLOAD_KEY,
+            help=i18n.t("export_planning_help", lang),
+        )
         error = planning_error(name)
         if error:
             st.error(i18n.t("export_planning_error", lang, error=panel.md_escape(error)))
         elif planning is not None:
-            st.caption(i18n.t("export_planning_ok", lang, n=len(planning.names),
-                              source=panel.md_escape(planning.source)))
+            st.caption(
+                i18n.t(
+                    "export_planning_ok",
+                    lang,
+                    n=len(planning.names),
+                    source=panel.md_escape(planning.source),
+                )
+            )
             for warning in planning.warnings:
                 st.warning(panel.md_escape(warning))
-            st.dataframe(geoplanning.planning_table(result, planning), hide_index=True,
-                         key="export_planning_table")
+            st.dataframe(
+                geoplanning.planning_table(result, planning),
+                hide_index=True,
+                key="export_planning_table",
+            )

@@ -10,8 +10,10 @@ import streamlit as st
 
 from geo import analysis
 from geo import region as georegion
-from layers import gaps, i18n, panel, tables
 from layers import map as maplayers
+from layers import panel
+from present import describe, i18n, tables
+from report.files import XLSX_MIME
 from ui.exports import xlsx_bytes
 from ui.state import get_catchment, get_csv, get_screen_table
 
@@ -27,8 +29,10 @@ def key_figures(result: analysis.AnalysisResult, lang: str) -> None:
     cols = st.columns([1, 1, 1, 1.6])
     for col, fig in zip(cols[:3], figures[:3], strict=True):
         col.metric(fig.label, fig.value, help=fig.help)
-    cols[3].markdown(panel.worst_html(figures[3], panel.worst_gemeinden(result.gemeinden), lang),
-                     unsafe_allow_html=True)
+    cols[3].markdown(
+        panel.worst_html(figures[3], panel.worst_gemeinden(result.gemeinden), lang),
+        unsafe_allow_html=True,
+    )
 
 
 def selection_panel(blocks: list[tuple[panel.Details, str]], lang: str) -> None:
@@ -43,38 +47,61 @@ def selection_panel(blocks: list[tuple[panel.Details, str]], lang: str) -> None:
         st.button(i18n.t("clear_selection", lang), on_click=clear_selection, key="clear")
 
 
-def gemeinde_table(name: str, content_hash: str, params: analysis.AnalysisParams,
-                   result: analysis.AnalysisResult, lang: str, variant: str = "",
-                   planning: Any = None) -> None:
+def gemeinde_table(
+    name: str,
+    content_hash: str,
+    params: analysis.AnalysisParams,
+    result: analysis.AnalysisResult,
+    lang: str,
+    variant: str = "",
+    planning: Any = None,
+) -> None:
     """Sortable table per Gemeinde and downloads (CSV German/international, XLSX; the
     XLSX has the planning regions' sheets when ``planning`` is given)."""
     st.subheader(i18n.t("table_heading", lang), anchor=False)
     df, suppressed, decimals = get_screen_table(name, content_hash, params, lang, result, variant)
-    st.caption(i18n.t("table_caption", lang, model=gaps.model_text(result, lang)))
-    st.dataframe(tables.styled(df, suppressed, decimals, lang), hide_index=True,
-                 key="table", height=380)
+    st.caption(i18n.t("table_caption", lang, model=describe.model_text(result, lang)))
+    st.dataframe(
+        tables.styled(df, suppressed, decimals, lang), hide_index=True, key="table", height=380
+    )
     stem = i18n.t("file_stem", lang)
     c1, c2, c3 = st.columns(3)
-    c1.download_button(i18n.t("download_csv_de", lang),
-                       get_csv(name, content_hash, params, "de", lang, result, variant),
-                       file_name=f"{stem}.csv", mime="text/csv", on_click="ignore",
-                       key="download_csv_de", icon=":material/download:")
-    c2.download_button(i18n.t("download_csv_en", lang),
-                       get_csv(name, content_hash, params, "en", lang, result, variant),
-                       file_name=f"{stem}_international.csv", mime="text/csv",
-                       on_click="ignore", key="download_csv_en", icon=":material/download:")
-    c3.download_button(i18n.t("download_xlsx", lang),
-                       lambda: xlsx_bytes(result, lang, planning),
-                       file_name=f"{stem}.xlsx", mime=tables.XLSX_MIME, on_click="ignore",
-                       key="download_xlsx", icon=":material/table_view:")
+    c1.download_button(
+        i18n.t("download_csv_de", lang),
+        get_csv(name, content_hash, params, "de", lang, result, variant),
+        file_name=f"{stem}.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key="download_csv_de",
+        icon=":material/download:",
+    )
+    c2.download_button(
+        i18n.t("download_csv_en", lang),
+        get_csv(name, content_hash, params, "en", lang, result, variant),
+        file_name=f"{stem}_international.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key="download_csv_en",
+        icon=":material/download:",
+    )
+    c3.download_button(
+        i18n.t("download_xlsx", lang),
+        lambda: xlsx_bytes(result, lang, planning),
+        file_name=f"{stem}.xlsx",
+        mime=XLSX_MIME,
+        on_click="ignore",
+        key="download_xlsx",
+        icon=":material/table_view:",
+    )
 
 
-def method(result: analysis.AnalysisResult, info: dict, online_tiles: bool, roads: bool,
-           lang: str) -> None:
+def method(
+    result: analysis.AnalysisResult, info: dict, online_tiles: bool, roads: bool, lang: str
+) -> None:
     """Parameters, formulas, notes, data sources, unresolved services (traceability)."""
     meta = result.metadata
     with st.expander(i18n.t("method_heading", lang)):
-        st.markdown(f"**{i18n.t('model', lang)}:** {gaps.model_text(result, lang)}")
+        st.markdown(f"**{i18n.t('model', lang)}:** {describe.model_text(result, lang)}")
         st.markdown(f"**{i18n.t('m_params', lang)}**")
         st.json(meta.get("params", {}), expanded=False)
         st.markdown(f"**{i18n.t('m_formulas', lang)}**")
@@ -82,27 +109,44 @@ def method(result: analysis.AnalysisResult, info: dict, online_tiles: bool, road
             st.markdown(f"- `{key}`: {panel.md_escape(formula)}")
         if meta.get("notes"):
             st.markdown(f"**{i18n.t('m_notes', lang)}**")
-            for note in meta["notes"]:
+            for note in describe.notes_text(meta["notes"], lang):
                 st.markdown(f"- {panel.md_escape(note)}")
         st.markdown(f"**{i18n.t('m_sources', lang)}**")
         for line in maplayers.attribution_lines(online_tiles, roads):
             st.markdown(f"- {panel.md_escape(line)}")
-        st.caption(i18n.t("m_built", lang, built=info.get("built_at", "–"),
-                          hash=str(info.get("content_hash", ""))[:12]))
+        st.caption(
+            i18n.t(
+                "m_built",
+                lang,
+                built=info.get("built_at", "–"),
+                hash=str(info.get("content_hash", ""))[:12],
+            )
+        )
         unresolved = info["services"]["unresolved"]
         if unresolved:
             st.markdown(i18n.t("unresolved", lang, n=len(unresolved)))
             st.dataframe(
-                [{i18n.t("col_id", lang): u.get("id"), i18n.t("col_name", lang): u.get("name"),
-                  i18n.t("col_town", lang): u.get("town"),
-                  i18n.t("col_note", lang): u.get("geocode_note")} for u in unresolved],
+                [
+                    {
+                        i18n.t("col_id", lang): u.get("id"),
+                        i18n.t("col_name", lang): u.get("name"),
+                        i18n.t("col_town", lang): u.get("town"),
+                        i18n.t("col_note", lang): u.get("geocode_note"),
+                    }
+                    for u in unresolved
+                ],
                 hide_index=True,
             )
 
 
-def selection_overlay(selection: dict | None, region: georegion.Region, name: str,
-                      content_hash: str, result: analysis.AnalysisResult,
-                      lang: str) -> tuple[dict, list[tuple[panel.Details, str]]]:
+def selection_overlay(
+    selection: dict | None,
+    region: georegion.Region,
+    name: str,
+    content_hash: str,
+    result: analysis.AnalysisResult,
+    lang: str,
+) -> tuple[dict, list[tuple[panel.Details, str]]]:
     """Overlay arguments and panel blocks of the current selection."""
     extra: dict = {}
     blocks: list[tuple[panel.Details, str]] = []
@@ -119,8 +163,14 @@ def selection_overlay(selection: dict | None, region: georegion.Region, name: st
             extra["cell_geojson"] = panel.cell_square_geojson(float(c["x"]), float(c["y"]))
             blocks.append((panel.cell_details(result, pos, lang), ""))
         elif details is not None:
-            blocks.append((panel.Details("cell", i18n.t("panel_cell", lang),
-                                         (("", i18n.t("panel_cell_none", lang)),)), ""))
+            blocks.append(
+                (
+                    panel.Details(
+                        "cell", i18n.t("panel_cell", lang), (("", i18n.t("panel_cell_none", lang)),)
+                    ),
+                    "",
+                )
+            )
     elif selection["kind"] == "svc":
         details = panel.service_details(region.services, result, selection["key"], lang)
         if details is not None:
@@ -129,7 +179,8 @@ def selection_overlay(selection: dict | None, region: georegion.Region, name: st
             xy = panel.service_xy(result, selection["key"])
             if xy is not None:
                 p = result.params
-                extra["catchment_geojson"] = get_catchment(name, content_hash, p.mode,
-                                                           p.threshold_min, xy)
+                extra["catchment_geojson"] = get_catchment(
+                    name, content_hash, p.mode, p.threshold_min, xy
+                )
                 extra["catchment_title"] = details.title
     return extra, blocks

@@ -1,5 +1,4 @@
-"""Sidebar: title, language, region, analysis controls, map layers, view switch.
-"""
+"""Sidebar: title, language, region, analysis controls, map layers, view switch."""
 
 from __future__ import annotations
 
@@ -9,8 +8,10 @@ import streamlit as st
 
 from geo import analysis, settings
 from geo import region as georegion
-from layers import boundaries, cells, i18n, panel
+from layers import boundaries, panel
 from layers import map as maplayers
+from present import describe, i18n
+from present.classes import MAP_MEASURES
 from ui.state import DEFAULT_REGION, carry_over_language, get_region_choices, initial, lkey
 
 
@@ -18,8 +19,13 @@ def sidebar() -> tuple[str, str]:
     """Title, language switch and region; returns the language and the region name."""
     st.sidebar.title("Nahraum")
     choice = st.sidebar.segmented_control(
-        "Sprache / Language", list(i18n.LANGS), default=i18n.DEFAULT_LANG, key="lang",
-        format_func=lambda c: i18n.LANG_NAMES[c], label_visibility="collapsed")
+        "Sprache / Language",
+        list(i18n.LANGS),
+        default=i18n.DEFAULT_LANG,
+        key="lang",
+        format_func=lambda c: i18n.LANG_NAMES[c],
+        label_visibility="collapsed",
+    )
     lang = i18n.lang_of(choice)
     carry_over_language(lang)
     st.sidebar.caption(i18n.t("app_subtitle", lang))
@@ -27,13 +33,19 @@ def sidebar() -> tuple[str, str]:
     names = list(choices) or [DEFAULT_REGION]
     if DEFAULT_REGION not in names:
         names.insert(0, DEFAULT_REGION)
-    name = st.sidebar.selectbox(i18n.t("region", lang), names, index=names.index(DEFAULT_REGION),
-                                format_func=lambda n: choices.get(n, n), key="region")
+    name = st.sidebar.selectbox(
+        i18n.t("region", lang),
+        names,
+        index=names.index(DEFAULT_REGION),
+        format_func=lambda n: choices.get(n, n),
+        key="region",
+    )
     return lang, name
 
 
-def analysis_controls(lang: str, region: georegion.Region, name: str, networks: dict,
-                      box: Any = None) -> tuple[analysis.AnalysisParams, str, str]:
+def analysis_controls(
+    lang: str, region: georegion.Region, name: str, networks: dict, box: Any = None
+) -> tuple[analysis.AnalysisParams, str, str]:
     """Services, target group, mode, threshold, measure, indicator.
 
     ``box``: container for mode and threshold (workshop view: next to the map).
@@ -43,57 +55,97 @@ def analysis_controls(lang: str, region: georegion.Region, name: str, networks: 
     sb.subheader(i18n.t("services_heading", lang), anchor=False)
     counts = panel.category_counts(region.services)
     categories = sb.multiselect(
-        i18n.t("categories", lang), list(counts), key=lkey(f"categories_{name}", lang),
+        i18n.t("categories", lang),
+        list(counts),
+        key=lkey(f"categories_{name}", lang),
         format_func=lambda c: f"{i18n.category_label(c, lang)} ({counts.get(c, 0)})",
-        placeholder=i18n.t("all_services", lang), help=i18n.t("categories_help", lang))
-    sub_counts = panel.subcategory_counts(region.services, categories)
-    subcategories = sb.multiselect(
-        i18n.t("subcategories", lang), list(sub_counts),
+        placeholder=i18n.t("all_services", lang),
+        help=i18n.t("categories_help", lang),
+        select_all=False,
+    )
+    # harmonised names ("Familienzentrum"), each standing for its raw subcategories
+    groups = describe.subcategory_groups(panel.subcategory_counts(region.services, categories))
+    chosen = sb.multiselect(
+        i18n.t("subcategories", lang),
+        list(groups),
         key=f"subcategories_{name}_{'|'.join(categories)}",
-        format_func=lambda s: f"{s} ({sub_counts.get(s, 0)})",
-        placeholder=i18n.t("all_services", lang), help=i18n.t("subcategories_help", lang))
+        format_func=lambda s: f"{s} ({groups[s][0]})",
+        placeholder=i18n.t("all_services", lang),
+        help=i18n.t("subcategories_help", lang),
+        select_all=False,
+    )
+    subcategories = [raw for g in chosen for raw in groups[g][1]]
 
     targets = panel.target_options()
     key = lkey("target", lang)
-    target = sb.selectbox(i18n.t("target", lang), targets, key=key,
-                          **initial(key, index=targets.index(settings.DEFAULT_TARGET_GROUP)),
-                          format_func=lambda c: panel.target_option_label(c, lang),
-                          help=i18n.t("target_help", lang))
-    if lang == "de" and settings.TARGET_GROUPS[target].quality_de:
-        sb.caption(settings.TARGET_GROUPS[target].quality_de)
+    target = sb.selectbox(
+        i18n.t("target", lang),
+        targets,
+        key=key,
+        **initial(key, index=targets.index(settings.DEFAULT_TARGET_GROUP)),
+        format_func=lambda c: panel.target_option_label(c, lang),
+        help=i18n.t("target_help", lang),
+    )
+    if note := i18n.quality_note(target, lang):
+        sb.caption(note)
     modes = list(settings.MODES)
     key = lkey("mode", lang)
-    mode = near.selectbox(i18n.t("mode", lang), modes, key=key,
-                        **initial(key, index=modes.index(settings.DEFAULT_MODE)),
-                        format_func=lambda m: i18n.mode_label(m, lang))
+    mode = near.selectbox(
+        i18n.t("mode", lang),
+        modes,
+        key=key,
+        **initial(key, index=modes.index(settings.DEFAULT_MODE)),
+        format_func=lambda m: i18n.mode_label(m, lang),
+    )
     if box is None:
-        sb.caption(i18n.t("model_network" if networks.get(mode) is not None
-                          else "model_fallback", lang))
-    defaults = ", ".join(f"{i18n.mode_label(m, lang)} {md.default_threshold_min} min"
-                         for m, md in settings.MODES.items())
+        sb.caption(
+            i18n.t("model_network" if networks.get(mode) is not None else "model_fallback", lang)
+        )
+    defaults = ", ".join(
+        f"{i18n.mode_label(m, lang)} {md.default_threshold_min} min"
+        for m, md in settings.MODES.items()
+    )
     key = f"threshold_{mode}"
     # Streamlit forgets a widget's state while it is not shown; keep each mode's threshold in a
     # plain session key so that switching modes back and forth keeps the planner's choice.
     saved = f"threshold_saved_{mode}"
-    default = int(st.session_state.get(saved, settings.MODES[mode].default_threshold_min))
-    threshold = near.slider(i18n.t("threshold", lang), min_value=5, max_value=60, step=5,
-                          key=key, **initial(key, value=default),
-                          help=i18n.t("threshold_help", lang, defaults=defaults))
+    choices = list(settings.THRESHOLD_CHOICES_MIN)
+    wanted = int(st.session_state.get(saved, settings.MODES[mode].default_threshold_min))
+    default = min(choices, key=lambda c: abs(c - wanted))  # a saved value is always a choice
+    threshold = near.select_slider(
+        i18n.t("threshold", lang),
+        options=choices,
+        key=key,
+        **initial(key, value=default),
+        format_func=lambda m: f"{m} min",
+        help=i18n.t("threshold_help", lang, defaults=defaults),
+    )
     st.session_state[saved] = int(threshold)
-    measures = list(cells.MAP_MEASURES)
+    measures = list(MAP_MEASURES)
     key = lkey("measure", lang)
-    measure = sb.selectbox(i18n.t("measure", lang), measures, key=key,
-                           **initial(key, index=measures.index(settings.DEFAULT_MEASURE)),
-                           format_func=lambda m: i18n.measure_label(m, lang))
+    measure = sb.selectbox(
+        i18n.t("measure", lang),
+        measures,
+        key=key,
+        **initial(key, index=measures.index(settings.DEFAULT_MEASURE)),
+        format_func=lambda m: i18n.measure_label(m, lang),
+    )
     indicators = ["none", *boundaries.INDICATORS]
     indicator = sb.selectbox(
-        i18n.t("indicator", lang), indicators, key=lkey("indicator", lang),
-        format_func=lambda k: (i18n.t("ind_none", lang) if k == "none"
-                               else boundaries.indicator_label(k, None, lang)))
+        i18n.t("indicator", lang),
+        indicators,
+        key=lkey("indicator", lang),
+        format_func=lambda k: (
+            i18n.t("ind_none", lang) if k == "none" else boundaries.indicator_label(k, None, lang)
+        ),
+    )
     params = analysis.AnalysisParams(
-        kinds=panel.kinds(categories, subcategories), target=target, mode=mode,
+        kinds=panel.kinds(categories, subcategories),
+        target=target,
+        mode=mode,
         threshold_min=float(threshold),
-        measure=measure if measure in settings.MEASURES else settings.DEFAULT_MEASURE)
+        measure=measure if measure in settings.MEASURES else settings.DEFAULT_MEASURE,
+    )
     return params, measure, indicator
 
 
@@ -101,8 +153,12 @@ def layer_options(lang: str) -> maplayers.MapOptions:
     """Base-map layers that change the static map (rarely used)."""
     with st.sidebar.expander(i18n.t("map_layers", lang)):
         stops = st.checkbox(i18n.t("layer_stops", lang), value=False, key="layer_stops")
-        online = st.checkbox(i18n.t("online_tiles", lang), value=False, key="online_tiles",
-                             help=i18n.t("online_tiles_help", lang))
+        online = st.checkbox(
+            i18n.t("online_tiles", lang),
+            value=False,
+            key="online_tiles",
+            help=i18n.t("online_tiles_help", lang),
+        )
     if online:
         st.sidebar.warning(i18n.t("online_tiles_on", lang))
     return maplayers.MapOptions(stops=stops, online_tiles=online)

@@ -21,26 +21,51 @@ from geo import region as georegion
 from geo import scenario as geoscenario
 from geo._errors import NahraumError
 from geo.scenario_store import ScenarioStore
-from layers import boundaries, catchment, cells, gaps, tables
+from layers import boundaries, catchment, cells, gaps
 from layers import map as maplayers
 from layers._assets import ensure_assets
+from present import tables
+from report.files import csv_bytes
+from ui import keys
+from ui.demand import spec_of as demand_spec
 
 DEFAULT_REGION = os.environ.get("NAHRAUM_REGION") or "default"
-MAP_KEY = "karte"
+MAP_KEY = keys.MAP
 WS_PARAM = "ws"  # query parameter with the workshop id (scenarios survive a reload)
 WS_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{5,39}")
 
 
-@st.cache_resource(show_spinner="Planungsregion wird geladen (beim ersten Mal aufgebaut) … / "
-                             "Loading the planning region (built on first use) …")
+@st.cache_resource(
+    show_spinner="Planungsregion wird geladen (beim ersten Mal aufgebaut) … / "
+    "Loading the planning region (built on first use) …"
+)
 def get_region(name: str) -> georegion.Region:
-    """Load (and if needed build) a region once per server process."""
-    return georegion.load_region(name)
+    """Load (and if needed build) a region once per server process.
+
+    ``name@digest`` (``ui.demand``): the region with the registered demand basis
+    (official figures, target year); its content hash carries the digest, so every
+    result cached on (name, content hash) follows the basis.
+    """
+    base, _, digest = name.partition("@")
+    if not digest:
+        return georegion.load_region(name)
+    spec = demand_spec(name)
+    if spec is None:  # the server restarted: the planner uploads the table again
+        return get_region(base)
+    derived = spec.apply(get_region(base))
+    derived.meta["content_hash"] = f"{derived.meta.get('content_hash', '')}-{digest}"
+    return derived
 
 
 @st.cache_resource(show_spinner=False)
 def get_networks(name: str, content_hash: str) -> dict:
-    """The region's road networks per mode (``{}`` without a network)."""
+    """The region's road networks per mode (``{}`` without a network; one load per region,
+    whatever the demand basis)."""
+    return _networks(name.partition("@")[0])
+
+
+@st.cache_resource(show_spinner=False)
+def _networks(name: str) -> dict:
     return get_region(name).networks()
 
 
@@ -59,8 +84,9 @@ def get_info(name: str, content_hash: str) -> dict:
 @st.cache_data(show_spinner="Karte wird vorbereitet … / Preparing the map …")
 def get_map_data(name: str, content_hash: str, lang: str) -> maplayers.MapData:
     """Display data of the base map of a region."""
-    return maplayers.map_data(get_region(name), networks=get_networks(name, content_hash),
-                              lang=lang)
+    return maplayers.map_data(
+        get_region(name), networks=get_networks(name, content_hash), lang=lang
+    )
 
 
 @st.cache_resource(show_spinner=False)
@@ -69,45 +95,74 @@ def get_cell_grid(name: str, content_hash: str) -> cells.CellGrid:
     return cells.cell_grid(get_region(name).cells)
 
 
-@st.cache_data(show_spinner="Erreichbarkeit wird berechnet … / Computing accessibility …",
-               max_entries=64)
-def get_result(name: str, content_hash: str,
-               params: analysis.AnalysisParams) -> analysis.AnalysisResult:
+@st.cache_data(
+    show_spinner="Erreichbarkeit wird berechnet … / Computing accessibility …", max_entries=64
+)
+def get_result(
+    name: str, content_hash: str, params: analysis.AnalysisParams
+) -> analysis.AnalysisResult:
     """All measures for one parameter set."""
     return analysis.analyze(get_region(name), params, get_networks(name, content_hash))
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
-def get_measure_overlay(name: str, content_hash: str, params: analysis.AnalysisParams,
-                        measure: str, lang: str,
-                        _result: analysis.AnalysisResult, variant: str = "") -> gaps.MeasureOverlay:
+def get_measure_overlay(
+    name: str,
+    content_hash: str,
+    params: analysis.AnalysisParams,
+    measure: str,
+    lang: str,
+    _result: analysis.AnalysisResult,
+    variant: str = "",
+    compared: str = "",
+    _reference: Any = None,
+) -> gaps.MeasureOverlay:
     """The classed measure raster with legend (``_result``: the result of ``params``;
-    ``variant``: digest of the scenario the result belongs to, empty for the status quo)."""
-    return gaps.measure_overlay(_result, get_cell_grid(name, content_hash), measure, lang)
+    ``variant``: digest of the scenario the result belongs to, empty for the status quo;
+    ``compared``: digest of a compared scenario whose other state ``_reference`` shares
+    the class breaks)."""
+    return gaps.measure_overlay(
+        _result, get_cell_grid(name, content_hash), measure, lang, reference=_reference
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def get_services_geojson(name: str, content_hash: str, params: analysis.AnalysisParams,
-                         lang: str, _result: analysis.AnalysisResult, variant: str = "",
-                         _services: Any = None) -> dict:
+def get_services_geojson(
+    name: str,
+    content_hash: str,
+    params: analysis.AnalysisParams,
+    lang: str,
+    _result: analysis.AnalysisResult,
+    variant: str = "",
+    _services: Any = None,
+) -> dict:
     """The selected services as display GeoJSON (``_services``: the list after a scenario)."""
     services = get_region(name).services if _services is None else _services
     return gaps.selected_services(services, _result, lang)
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
-def get_choropleth(name: str, content_hash: str, params: analysis.AnalysisParams,
-                   indicator: str, lang: str,
-                   _result: analysis.AnalysisResult,
-                   variant: str = "") -> tuple[str, boundaries.Choropleth]:
-    """Colours of a Gemeinde indicator."""
-    return gaps.gemeinde_choropleth(_result, indicator, lang)
+def get_choropleth(
+    name: str,
+    content_hash: str,
+    params: analysis.AnalysisParams,
+    indicator: str,
+    lang: str,
+    _result: analysis.AnalysisResult,
+    variant: str = "",
+    compared: str = "",
+    _reference: Any = None,
+) -> tuple[str, boundaries.Choropleth]:
+    """Colours of a Gemeinde indicator (class breaks shared with ``_reference``)."""
+    return gaps.gemeinde_choropleth(_result, indicator, lang, reference=_reference)
 
 
-@st.cache_data(show_spinner="Einzugsbereich wird berechnet … / Computing the catchment …",
-               max_entries=64)
-def get_catchment(name: str, content_hash: str, mode: str, threshold: float,
-                  xy: tuple[float, float]) -> dict:
+@st.cache_data(
+    show_spinner="Einzugsbereich wird berechnet … / Computing the catchment …", max_entries=64
+)
+def get_catchment(
+    name: str, content_hash: str, mode: str, threshold: float, xy: tuple[float, float]
+) -> dict:
     """Travel-time bands of one service up to the threshold (display GeoJSON)."""
     bands = catchment.catchment_bands(threshold)
     network = get_networks(name, content_hash).get(mode)
@@ -116,19 +171,31 @@ def get_catchment(name: str, content_hash: str, mode: str, threshold: float,
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def get_screen_table(name: str, content_hash: str, params: analysis.AnalysisParams,
-                     lang: str, _result: analysis.AnalysisResult, variant: str = ""
-                     ) -> tuple[Any, list[str], dict[str, int]]:
+def get_screen_table(
+    name: str,
+    content_hash: str,
+    params: analysis.AnalysisParams,
+    lang: str,
+    _result: analysis.AnalysisResult,
+    variant: str = "",
+) -> tuple[Any, list[str], dict[str, int]]:
     """The sortable Gemeinde table (numbers numeric, small counts missing)."""
     df, suppressed = tables.screen_table(_result, lang)
     return df, suppressed, tables.decimals_of(_result, lang)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def get_csv(name: str, content_hash: str, params: analysis.AnalysisParams, style: str,
-            lang: str, _result: analysis.AnalysisResult, variant: str = "") -> bytes:
+def get_csv(
+    name: str,
+    content_hash: str,
+    params: analysis.AnalysisParams,
+    style: str,
+    lang: str,
+    _result: analysis.AnalysisResult,
+    variant: str = "",
+) -> bytes:
     """The Gemeinde table as CSV bytes."""
-    return tables.csv_bytes(_result, style, lang)
+    return csv_bytes(tables.table(_result, lang, suppress=True), german=style == "de")
 
 
 @st.cache_resource(show_spinner=False)
@@ -179,7 +246,7 @@ def carry_over_language(lang: str) -> None:
     if previous and previous != lang:
         suffix = f"__{previous}"
         for key in [k for k in state if isinstance(k, str) and k.endswith(suffix)]:
-            state[key[:-len(suffix)] + f"__{lang}"] = state[key]
+            state[key[: -len(suffix)] + f"__{lang}"] = state[key]
     state["_lang_previous"] = lang
 
 
@@ -199,6 +266,12 @@ def history_do(fn, *args: Any) -> None:
         fn(*args)
     except NahraumError as exc:
         report(exc)
+        return
+    # the history auto-saves through its store: keep what came in from another session
+    store = getattr(getattr(getattr(fn, "__self__", None), "on_change", None), "__self__", None)
+    merged = getattr(store, "last_merge", None)
+    if merged is not None and merged.merged:
+        st.session_state[keys.WS_MERGE] = merged
 
 
 def scenario_digest(scenario: geoscenario.Scenario) -> str:

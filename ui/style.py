@@ -1,7 +1,11 @@
-"""Page CSS: the planning page and the workshop (projector) view.
-"""
+"""Page CSS: the planning page and the workshop (projector) view."""
 
 from __future__ import annotations
+
+import json
+
+from geo import settings
+from present import i18n
 
 PAGE_CSS = """<style>
 [data-testid="stMainBlockContainer"] { padding-top: 2.6rem; padding-bottom: 2rem; }
@@ -69,3 +73,21 @@ iframe[title="streamlit_folium.st_folium"] { height: calc(100vh - 70px) !importa
 </style>"""
 
 
+def uploader_css(lang: str) -> str:
+    """File uploaders in the UI language: Streamlit writes "Upload" and "… per file" itself.
+
+    The built-in texts are hidden (font size 0) and replaced by the catalog's words; the
+    accepted file types stay in each uploader's own label.
+    """
+    mb = settings.MAX_UPLOAD_BYTES // (1024 * 1024)
+    button = json.dumps(i18n.t("upload_button", lang), ensure_ascii=False)
+    limit = json.dumps(i18n.t("upload_limit", lang, mb=mb), ensure_ascii=False)
+    return f"""<style>
+[data-testid="stFileUploaderDropzone"] button {{ font-size: 0 !important; }}
+[data-testid="stFileUploaderDropzone"] button::after {{ content: {button};
+  font-size: 0.875rem; }}
+[data-testid="stFileUploaderDropzone"] button * {{ display: none !important; }}
+[data-testid="stFileUploaderDropzoneInstructions"] > div > * {{ display: none !important; }}
+[data-testid="stFileUploaderDropzoneInstructions"] > div::after {{ content: {limit};
+  font-size: 0.8rem; color: rgba(49, 51, 63, 0.6); }}
+</style>"""

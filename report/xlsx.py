@@ -1,4 +1,4 @@
-"""Excel workbooks for table exports (openpyxl; used by :mod:`geo.export`).
+"""Excel workbooks for table exports (openpyxl; used by :mod:`report.export`).
 
 Formatted header, German number formats (Excel shows the user's locale
 separators), frozen panes, column widths, autofilter, a bold total row, small
@@ -21,8 +21,14 @@ HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
 TOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
 THIN = Side(style="thin", color="A6A6A6")
 #: Excel number format per kind of column.
-NUMBER_FORMATS = {"count": "#,##0", "decimal1": "0.0", "decimal2": "0.00", "decimal3": "0.000",
-                  "int": "0", "text": "@"}
+NUMBER_FORMATS = {
+    "count": "#,##0",
+    "decimal1": "0.0",
+    "decimal2": "0.00",
+    "decimal3": "0.000",
+    "int": "0",
+    "text": "@",
+}
 MAX_SHEET_NAME = 31
 
 
@@ -53,9 +59,14 @@ def _put(ws, row: int, col: int, value: object):
     return cell
 
 
-def write_table_sheet(wb: Workbook, title: str, table: pd.DataFrame,
-                      formats: Mapping[str, str], freeze_cols: int = 2,
-                      total_row: bool = True) -> None:
+def write_table_sheet(
+    wb: Workbook,
+    title: str,
+    table: pd.DataFrame,
+    formats: Mapping[str, str],
+    freeze_cols: int = 2,
+    total_row: bool = True,
+) -> None:
     """One formatted data sheet: header in row 1, data below, last row bold if a total."""
     ws = wb.create_sheet(title[:MAX_SHEET_NAME])
     columns = list(table.columns)
@@ -86,16 +97,16 @@ def write_table_sheet(wb: Workbook, title: str, table: pd.DataFrame,
         data_len = max((len(str(v)) for v in values[:, j - 1] if v is not None), default=0)
         width = min(max(longest_word + 2, min(data_len, 40) + 2, 8), 42)
         ws.column_dimensions[get_column_letter(j)].width = width
-    ws.row_dimensions[1].height = 15 * max(1, min(4, max(len(str(c)) // 14 + 1
-                                                        for c in columns)))
+    ws.row_dimensions[1].height = 15 * max(1, min(4, max(len(str(c)) // 14 + 1 for c in columns)))
     ws.freeze_panes = ws.cell(row=2, column=freeze_cols + 1)
     last = n if not total_row else n - 1
     if last >= 1:
         ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{last + 1}"
 
 
-def write_notes_sheet(wb: Workbook, title: str,
-                      sections: Sequence[tuple[str, Sequence[tuple[str, str]]]]) -> None:
+def write_notes_sheet(
+    wb: Workbook, title: str, sections: Sequence[tuple[str, Sequence[tuple[str, str]]]]
+) -> None:
     """The explanation sheet: sections of (key, text) rows, keys bold, text wrapped."""
     ws = wb.create_sheet(title[:MAX_SHEET_NAME])
     ws.column_dimensions["A"].width = 42
@@ -117,9 +128,11 @@ def write_notes_sheet(wb: Workbook, title: str,
         row += 1
 
 
-def workbook_bytes(sheets: Sequence[tuple[str, pd.DataFrame, Mapping[str, str], int, bool]],
-                   notes: Sequence[tuple[str, Sequence[tuple[str, str]]]],
-                   notes_title: str = "Erläuterung") -> bytes:
+def workbook_bytes(
+    sheets: Sequence[tuple[str, pd.DataFrame, Mapping[str, str], int, bool]],
+    notes: Sequence[tuple[str, Sequence[tuple[str, str]]]],
+    notes_title: str = "Erläuterung",
+) -> bytes:
     """A workbook with data sheets ``(title, table, formats, freeze_cols, total_row)`` and notes."""
     wb = Workbook()
     wb.remove(wb.active)

@@ -1,6 +1,6 @@
-"""Drawing helpers for static maps (matplotlib, Agg; used by :mod:`geo.export`).
+"""Drawing helpers for static maps (matplotlib, Agg; used by :mod:`report.export`).
 
-Class breaks and colours of the measures, the 100 m cells as one raster image,
+The 100 m cells as one raster image (classes: ``present.classes``),
 scale bar, north arrow, greedy non-colliding labels, spreading of services that
 share a location, and the cached outline of Thuringia's Kreise for the inset.
 Everything works in EPSG:3035 metres.
@@ -12,7 +12,6 @@ import hashlib
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -27,129 +26,16 @@ from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 from shapely.ops import polylabel
 
-from . import settings
-from ._io import atomic_path
-from ._text import de_number
+from geo import settings
+from geo._io import atomic_path
+from present.numbers import auto_number
 
 HALO = [patheffects.withStroke(linewidth=2.2, foreground="white")]
 
 
-# ---------------------------------------------------------------------------
-# Numbers
-# ---------------------------------------------------------------------------
-def nice_number(value: float) -> float:
-    """Round to a legend-friendly number: 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k (nearest)."""
-    if value <= 0 or not math.isfinite(value):
-        return 0.0
-    exp = math.floor(math.log10(value))
-    base = value / 10**exp
-    best = min((1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0), key=lambda m: abs(m - base))
-    return best * 10**exp
-
-
-def nice_breaks(values: np.ndarray, n_classes: int = 5) -> list[float]:
-    """Up to ``n_classes - 1`` rounded, increasing inner breaks from quantiles of ``values``."""
-    v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v)]
-    if v.size == 0:
-        return []
-    qs = np.quantile(v, np.linspace(0, 1, n_classes + 1)[1:-1])
-    out: list[float] = []
-    for q in qs:
-        b = nice_number(float(q))
-        if b > 0 and (not out or b > out[-1]) and float(v.min()) <= b < float(v.max()):
-            out.append(b)
-    return out
-
-
-# ---------------------------------------------------------------------------
-# Classes of a measure
-# ---------------------------------------------------------------------------
-@dataclass
-class Classes:
-    """Class of each value, with colours, labels and a legend title."""
-
-    codes: np.ndarray  # int, -1 = not drawn
-    colors: list[str]
-    labels: list[str]
-    title: str
-
-    def used(self) -> list[int]:
-        """Classes that occur (legend shows all classes; this is for tests and notes)."""
-        return sorted({int(c) for c in self.codes if c >= 0})
-
-
-def classify_breaks(values: np.ndarray, breaks: Sequence[float]) -> np.ndarray:
-    """Class index: 0 for ``v <= breaks[0]``, …, ``len(breaks)`` above the last break."""
-    return np.searchsorted(np.asarray(breaks, dtype=float), np.asarray(values, float),
-                           side="left").astype(np.int64)
-
-
-def range_labels(breaks: Sequence[float], unit: str = "", decimals: int | None = None
-                 ) -> list[str]:
-    """Legend labels of the classes of ``breaks``: "bis a", "a–b", …, "über z"."""
-    u = f" {unit}" if unit else ""
-    if not breaks:
-        return [f"alle Werte{u}"]
-    labels = [f"bis {de_number(breaks[0], decimals)}{u}"]
-    labels += [f"{de_number(a, decimals)}–{de_number(b, decimals)}{u}"
-               for a, b in zip(breaks[:-1], breaks[1:], strict=True)]
-    labels.append(f"über {de_number(breaks[-1], decimals)}{u}")
-    return labels
-
-
-def measure_classes(measure: str, values: np.ndarray, threshold: float, unit_people: str
-                    ) -> Classes:
-    """Classes, colours and labels of a per-cell measure for the map.
-
-    ``minutes``: the travel-time bands ``settings.ISOCHRONE_BANDS_MIN`` with
-    ``settings.BAND_COLORS`` (unreachable cells in the last band); ``within``:
-    two classes; ``count``: 0, 1, 2, 3–4, 5+; ``2sfca``/``e2sfca``: 0 plus
-    rounded quantile classes of the positive values; ``gap``: no gap plus
-    rounded quantile classes of the positive values.
-    """
-    v = np.asarray(values, dtype=float)
-    T = de_number(threshold)
-    m = settings.MEASURES[measure]
-    if measure == "minutes":
-        bands = list(settings.ISOCHRONE_BANDS_MIN)
-        codes = classify_breaks(np.where(np.isfinite(v), v, np.inf), bands)
-        labels = range_labels(bands, "min")
-        if np.isinf(v).any():
-            labels[-1] += " oder kein Angebot"
-        return Classes(codes, list(settings.BAND_COLORS[:len(bands) + 1]), labels,
-                       f"{m.label_de} (min)\nSchwellenwert: {T} min")
-    if measure == "within":
-        codes = np.where(v.astype(bool), 0, 1)
-        return Classes(codes, list(settings.COVERAGE_COLORS),
-                       [f"bis {T} min erreichbar", f"über {T} min"],
-                       f"{m.label_de}\n(Schwellenwert {T} min)")
-    if measure == "count":
-        codes = classify_breaks(v, [0, 1, 2, 4])
-        return Classes(codes, list(settings.ACCESS_COLORS[:5]),
-                       ["keins", "1", "2", "3–4", "5 und mehr"],
-                       f"Angebote bis {T} min (Anzahl)")
-    if measure in ("2sfca", "e2sfca"):
-        pos = v[v > 0]
-        breaks = nice_breaks(pos, len(settings.ACCESS_COLORS) - 1)
-        codes = np.where(v > 0, 1 + classify_breaks(v, breaks), 0)
-        per = de_number(settings.ACCESS_PER_PEOPLE)
-        labels = [f"0 (kein Angebot bis {T} min)", *range_labels(breaks)]
-        return Classes(codes, list(settings.ACCESS_COLORS[:len(labels)]), labels,
-                       f"{m.label_de}\n(Kapazität je {per} {unit_people})")
-    if measure == "gap":
-        pos = v[v > 0]
-        breaks = nice_breaks(pos, len(settings.GAP_COLORS) - 1)
-        codes = np.where(v > 0, 1 + classify_breaks(v, breaks), 0)
-        labels = [f"keine Lücke (bis {T} min)", *range_labels(breaks)]
-        unit = "Haushalts-Minuten" if unit_people == "Haushalte" else "Personen-Minuten"
-        return Classes(codes, list(settings.GAP_COLORS[:len(labels)]), labels,
-                       f"{m.label_de}\n({unit} je 100-m-Zelle)")
-    raise ValueError(measure)
-
-
-def fit_extent(bounds: Sequence[float], box_w_in: float, box_h_in: float,
-               pad_frac: float = 0.03) -> tuple[float, float, float, float]:
+def fit_extent(
+    bounds: Sequence[float], box_w_in: float, box_h_in: float, pad_frac: float = 0.03
+) -> tuple[float, float, float, float]:
     """Data extent (x0, x1, y0, y1) around ``bounds`` with the aspect of the axes box.
 
     The shorter side is widened symmetrically, so that ``set_aspect("equal")``
@@ -207,9 +93,14 @@ def polygon_path(geom: shapely.Geometry) -> MplPath | None:
     return MplPath(np.concatenate(verts), codes)
 
 
-def add_polygons(ax: Axes, geoms: Sequence[shapely.Geometry], facecolors: Sequence[str] | str,
-                 zorder: float, edgecolor: str = "none", linewidth: float = 0.0
-                 ) -> PathCollection:
+def add_polygons(
+    ax: Axes,
+    geoms: Sequence[shapely.Geometry],
+    facecolors: Sequence[str] | str,
+    zorder: float,
+    edgecolor: str = "none",
+    linewidth: float = 0.0,
+) -> PathCollection:
     """Fill (multi)polygons as one PathCollection."""
     paths, faces = [], []
     fc = [facecolors] * len(geoms) if isinstance(facecolors, str) else list(facecolors)
@@ -218,14 +109,16 @@ def add_polygons(ax: Axes, geoms: Sequence[shapely.Geometry], facecolors: Sequen
         if path is not None:
             paths.append(path)
             faces.append(color)
-    coll = PathCollection(paths, facecolors=faces, edgecolors=edgecolor, linewidths=linewidth,
-                          zorder=zorder)
+    coll = PathCollection(
+        paths, facecolors=faces, edgecolors=edgecolor, linewidths=linewidth, zorder=zorder
+    )
     ax.add_collection(coll, autolim=False)
     return coll
 
 
-def add_outlines(ax: Axes, geoms: Sequence[shapely.Geometry], color: str, linewidth: float,
-                 zorder: float) -> LineCollection:
+def add_outlines(
+    ax: Axes, geoms: Sequence[shapely.Geometry], color: str, linewidth: float, zorder: float
+) -> LineCollection:
     """Draw the rings of (multi)polygons as one LineCollection."""
     segs = []
     for geom in geoms:
@@ -236,8 +129,9 @@ def add_outlines(ax: Axes, geoms: Sequence[shapely.Geometry], color: str, linewi
                 xy = np.asarray(part.coords)
                 if len(xy) > 1:
                     segs.append(xy)
-    coll = LineCollection(segs, colors=color, linewidths=linewidth, zorder=zorder,
-                          capstyle="round", joinstyle="round")
+    coll = LineCollection(
+        segs, colors=color, linewidths=linewidth, zorder=zorder, capstyle="round", joinstyle="round"
+    )
     ax.add_collection(coll, autolim=False)
     return coll
 
@@ -245,9 +139,14 @@ def add_outlines(ax: Axes, geoms: Sequence[shapely.Geometry], color: str, linewi
 # ---------------------------------------------------------------------------
 # Raster of the 100 m cells
 # ---------------------------------------------------------------------------
-def cell_raster(x: np.ndarray, y: np.ndarray, codes: np.ndarray, colors: Sequence[str],
-                bounds: tuple[float, float, float, float], cell: float = settings.CELL_SIZE_M
-                ) -> tuple[np.ndarray, tuple[float, float, float, float]]:
+def cell_raster(
+    x: np.ndarray,
+    y: np.ndarray,
+    codes: np.ndarray,
+    colors: Sequence[str],
+    bounds: tuple[float, float, float, float],
+    cell: float = settings.CELL_SIZE_M,
+) -> tuple[np.ndarray, tuple[float, float, float, float]]:
     """RGBA image (rows north → south) of classified cell centres, transparent elsewhere.
 
     Returns
@@ -284,7 +183,7 @@ def scale_length_m(width_m: float, fraction: float = 0.22) -> float:
     return max(fit) if fit else min(candidates)
 
 
-def draw_scalebar(ax: Axes, fontsize: float, pad_frac: float = 0.03) -> list:
+def draw_scalebar(ax: Axes, fontsize: float, pad_frac: float = 0.03, lang: str = "de") -> list:
     """Two-segment black/white scale bar in the lower left; labels in km (or m)."""
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
@@ -295,22 +194,45 @@ def draw_scalebar(ax: Axes, fontsize: float, pad_frac: float = 0.03) -> list:
     bh = 0.009 * h
     half = length / 2
     artists = [
-        ax.add_patch(Rectangle((bx, by), half, bh, facecolor="black", edgecolor="black",
-                               lw=0.6, zorder=20)),
-        ax.add_patch(Rectangle((bx + half, by), half, bh, facecolor="white",
-                               edgecolor="black", lw=0.6, zorder=20)),
+        ax.add_patch(
+            Rectangle((bx, by), half, bh, facecolor="black", edgecolor="black", lw=0.6, zorder=20)
+        ),
+        ax.add_patch(
+            Rectangle(
+                (bx + half, by), half, bh, facecolor="white", edgecolor="black", lw=0.6, zorder=20
+            )
+        ),
     ]
     km = length >= 1000
 
     def label(v: float) -> str:
-        return de_number(v / 1000 if km else v)
+        return auto_number(v / 1000 if km else v, lang)
 
     for pos, val in ((0, 0), (half, half), (length, length)):
-        artists.append(ax.text(bx + pos, by + bh * 1.6, label(val), ha="center", va="bottom",
-                               fontsize=fontsize, zorder=21, path_effects=HALO))
-    artists.append(ax.text(bx + length + 0.012 * w, by + bh / 2, "km" if km else "m",
-                           ha="left", va="center", fontsize=fontsize, zorder=21,
-                           path_effects=HALO))
+        artists.append(
+            ax.text(
+                bx + pos,
+                by + bh * 1.6,
+                label(val),
+                ha="center",
+                va="bottom",
+                fontsize=fontsize,
+                zorder=21,
+                path_effects=HALO,
+            )
+        )
+    artists.append(
+        ax.text(
+            bx + length + 0.012 * w,
+            by + bh / 2,
+            "km" if km else "m",
+            ha="left",
+            va="center",
+            fontsize=fontsize,
+            zorder=21,
+            path_effects=HALO,
+        )
+    )
     for a in artists[2:]:
         text_twin(a)
     return artists
@@ -324,12 +246,30 @@ def draw_north_arrow(ax: Axes, fontsize: float) -> list:
     cx = x1 - 0.045 * w
     top = y1 - 0.04 * h
     length = 0.075 * h
-    arrow = FancyArrow(cx, top - length, 0, length * 0.9, width=0.012 * w,
-                       head_width=0.035 * w, head_length=0.035 * h, length_includes_head=True,
-                       color="black", zorder=20)
+    arrow = FancyArrow(
+        cx,
+        top - length,
+        0,
+        length * 0.9,
+        width=0.012 * w,
+        head_width=0.035 * w,
+        head_length=0.035 * h,
+        length_includes_head=True,
+        color="black",
+        zorder=20,
+    )
     ax.add_patch(arrow)
-    text = ax.text(cx, top - length - 0.008 * h, "N", ha="center", va="top",
-                   fontsize=fontsize, fontweight="bold", zorder=21, path_effects=HALO)
+    text = ax.text(
+        cx,
+        top - length - 0.008 * h,
+        "N",
+        ha="center",
+        va="top",
+        fontsize=fontsize,
+        fontweight="bold",
+        zorder=21,
+        path_effects=HALO,
+    )
     text_twin(text)
     return [arrow, text]
 
@@ -366,10 +306,18 @@ def _overlaps(a: Bbox, others: Sequence[Bbox]) -> bool:
     return any(a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1 for b in others)
 
 
-def place_labels(ax: Axes, xs: Sequence[float], ys: Sequence[float], texts: Sequence[str],
-                 priority: Sequence[float], fontsizes: Sequence[float],
-                 obstacles: Sequence[Bbox] = (), bold: Sequence[bool] | None = None,
-                 offset_pt: float = 7.0, pad_px: float = 1.5) -> list[Text]:
+def place_labels(
+    ax: Axes,
+    xs: Sequence[float],
+    ys: Sequence[float],
+    texts: Sequence[str],
+    priority: Sequence[float],
+    fontsizes: Sequence[float],
+    obstacles: Sequence[Bbox] = (),
+    bold: Sequence[bool] | None = None,
+    offset_pt: float = 7.0,
+    pad_px: float = 1.5,
+) -> list[Text]:
     """Greedy label placement: highest priority first, never overlapping.
 
     Each label tries its anchor (centred), then above, below, right, left and
@@ -386,31 +334,48 @@ def place_labels(ax: Axes, xs: Sequence[float], ys: Sequence[float], texts: Sequ
     renderer = fig.canvas.get_renderer()
     frame = ax.get_window_extent(renderer)
     d = offset_pt
-    positions = [((0, 0), "center", "center"), ((0, d), "center", "bottom"),
-                 ((0, -d), "center", "top"), ((d, 0), "left", "center"),
-                 ((-d, 0), "right", "center"), ((d, d), "left", "bottom"),
-                 ((-d, d), "right", "bottom"), ((d, -d), "left", "top"),
-                 ((-d, -d), "right", "top")]
+    positions = [
+        ((0, 0), "center", "center"),
+        ((0, d), "center", "bottom"),
+        ((0, -d), "center", "top"),
+        ((d, 0), "left", "center"),
+        ((-d, 0), "right", "center"),
+        ((d, d), "left", "bottom"),
+        ((-d, d), "right", "bottom"),
+        ((d, -d), "left", "top"),
+        ((-d, -d), "right", "top"),
+    ]
     placed: list[Text] = []
     boxes: list[Bbox] = []
     blocked = list(obstacles)
     order = np.argsort(-np.asarray(priority, dtype=float), kind="stable")
     for i in order:
         weight = "bold" if bold is not None and bold[i] else "normal"
-        ann = ax.annotate(texts[i], (xs[i], ys[i]), xytext=(0, 0), textcoords="offset points",
-                          fontsize=fontsizes[i], fontweight=weight, color="#222222",
-                          ha="center", va="center", zorder=15, path_effects=HALO,
-                          annotation_clip=False, linespacing=0.95)
+        ann = ax.annotate(
+            texts[i],
+            (xs[i], ys[i]),
+            xytext=(0, 0),
+            textcoords="offset points",
+            fontsize=fontsizes[i],
+            fontweight=weight,
+            color="#222222",
+            ha="center",
+            va="center",
+            zorder=15,
+            path_effects=HALO,
+            annotation_clip=False,
+            linespacing=0.95,
+        )
         ok = False
         for (dx, dy), ha, va in positions:
             ann.set_position((dx, dy))
             ann.set_ha(ha)
             ann.set_va(va)
             bb = ann.get_window_extent(renderer).expanded(1.0, 1.0)
-            bb = Bbox.from_extents(bb.x0 - pad_px, bb.y0 - pad_px, bb.x1 + pad_px,
-                                   bb.y1 + pad_px)
-            inside = (bb.x0 >= frame.x0 and bb.x1 <= frame.x1 and bb.y0 >= frame.y0
-                      and bb.y1 <= frame.y1)
+            bb = Bbox.from_extents(bb.x0 - pad_px, bb.y0 - pad_px, bb.x1 + pad_px, bb.y1 + pad_px)
+            inside = (
+                bb.x0 >= frame.x0 and bb.x1 <= frame.x1 and bb.y0 >= frame.y0 and bb.y1 <= frame.y1
+            )
             if inside and not _overlaps(bb, boxes) and not _overlaps(bb, blocked):
                 ok = True
                 boxes.append(bb)
@@ -431,15 +396,26 @@ def text_twin(text: Text) -> Text:
     """
     text.set_path_effects([patheffects.Stroke(linewidth=2.2, foreground="white")])
     ax = text.axes
-    kw = {"fontsize": text.get_fontsize(), "fontweight": text.get_fontweight(),
-          "color": text.get_color(), "ha": text.get_ha(), "va": text.get_va(),
-          "zorder": text.get_zorder() + 0.1, "linespacing": text._linespacing}
+    kw = {
+        "fontsize": text.get_fontsize(),
+        "fontweight": text.get_fontweight(),
+        "color": text.get_color(),
+        "ha": text.get_ha(),
+        "va": text.get_va(),
+        "zorder": text.get_zorder() + 0.1,
+        "linespacing": text._linespacing,
+    }
     if hasattr(text, "xyann"):
-        twin = ax.annotate(text.get_text(), text.xy, xytext=text.xyann,
-                           textcoords=text.anncoords, annotation_clip=False, **kw)
+        twin = ax.annotate(
+            text.get_text(),
+            text.xy,
+            xytext=text.xyann,
+            textcoords=text.anncoords,
+            annotation_clip=False,
+            **kw,
+        )
     else:
-        twin = ax.text(*text.get_position(), text.get_text(), transform=text.get_transform(),
-                       **kw)
+        twin = ax.text(*text.get_position(), text.get_text(), transform=text.get_transform(), **kw)
     return twin
 
 
@@ -464,8 +440,9 @@ def artist_boxes(artists: Sequence) -> list[Bbox]:
     return out
 
 
-def spread_duplicates(ax: Axes, x: np.ndarray, y: np.ndarray, radius_pt: float
-                      ) -> tuple[np.ndarray, np.ndarray]:
+def spread_duplicates(
+    ax: Axes, x: np.ndarray, y: np.ndarray, radius_pt: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Move points that share a location onto a small circle (display space) around it."""
     x = np.asarray(x, float).copy()
     y = np.asarray(y, float).copy()
@@ -493,14 +470,15 @@ def spread_duplicates(ax: Axes, x: np.ndarray, y: np.ndarray, radius_pt: float
 _KREISE_MEMO: dict[str, gpd.GeoDataFrame] = {}
 
 
-def thuringia_kreise(data_dir: str | os.PathLike | None = None,
-                     cache_dir: str | os.PathLike | None = None) -> gpd.GeoDataFrame | None:
+def thuringia_kreise(
+    data_dir: str | os.PathLike | None = None, cache_dir: str | os.PathLike | None = None
+) -> gpd.GeoDataFrame | None:
     """Thuringia's Gemeinden (VG250) dissolved by Kreis, simplified (EPSG:3035).
 
     Cached in memory and as GeoParquet in the cache folder, keyed by the size
     and modification time of the VG250 file. ``None`` when the file is missing.
     """
-    from . import boundaries
+    from geo import boundaries
 
     ddir = settings.data_dir(data_dir)
     src = ddir / boundaries.VG250_FILE

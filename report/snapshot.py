@@ -1,10 +1,11 @@
 """The interactive map as a PNG picture, rendered by headless Chromium ("export what I see").
 
-The second export path besides ``geo.export.render_map`` (matplotlib): the folium map the
+The second export path besides ``report.export.render_map`` (matplotlib): the folium map the
 app shows (base map, overlays, legend, layer control, attribution line) is written to a
 temporary HTML file and photographed by Debian's Chromium through Playwright::
 
-    from layers import map as maplayers, snapshot
+    from layers import map as maplayers
+    from report import snapshot
     png = snapshot.map_png(maplayers.build_map(data, options, overlays), width=1600,
                            height=1000, scale=2)
 
@@ -37,12 +38,21 @@ from geo._errors import NahraumError
 from layers._assets import localize
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-default-apps", "--disable-domain-reliability", "--no-pings",
-                 "--metrics-recording-only", "--disable-dev-shm-usage",
-                 # No name resolves: even a request that bypassed the routing cannot leave.
-                 "--host-resolver-rules=MAP * ~NOTFOUND"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-default-apps",
+    "--disable-domain-reliability",
+    "--no-pings",
+    "--metrics-recording-only",
+    "--disable-dev-shm-usage",
+    # No name resolves: even a request that bypassed the routing cannot leave.
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+]
 INSTALL_HINT = "Bitte mit ./nahraum.sh test oder apt-get install chromium installieren."
 SETTLE_MS = 300
 MAX_PIXELS = 40_000_000  # width × height × scale² (about 160 MB of RGBA in Chromium)
@@ -113,13 +123,16 @@ def _html_of(folium_map_or_html: folium.Map | str) -> str:
 
 def _check_size(width: int, height: int, scale: float, timeout_s: float) -> None:
     if int(width) != width or int(height) != height or width < 100 or height < 100:
-        raise SnapshotError("Bildgröße ungültig: Breite und Höhe müssen ganze Zahlen ab 100 "
-                            "Pixel sein.")
+        raise SnapshotError(
+            "Bildgröße ungültig: Breite und Höhe müssen ganze Zahlen ab 100 Pixel sein."
+        )
     if not 0.5 <= scale <= 4:
         raise SnapshotError("Skalierung ungültig: erlaubt sind 0,5 bis 4.")
     if width * height * scale * scale > MAX_PIXELS:
-        raise SnapshotError(f"Bild zu groß: {width * scale:.0f} × {height * scale:.0f} Pixel "
-                            f"(höchstens {MAX_PIXELS / 1e6:.0f} Millionen Pixel).")
+        raise SnapshotError(
+            f"Bild zu groß: {width * scale:.0f} × {height * scale:.0f} Pixel "
+            f"(höchstens {MAX_PIXELS / 1e6:.0f} Millionen Pixel)."
+        )
     if timeout_s <= 0:
         raise SnapshotError("Zeitlimit ungültig: es muss größer als 0 Sekunden sein.")
 
@@ -128,7 +141,8 @@ def _remote_error(urls: list[str]) -> SnapshotError:
     shown = ", ".join(u[:120] for u in urls[:5]) + (" …" if len(urls) > 5 else "")
     return SnapshotError(
         "Die Karte wollte Inhalte aus dem Internet laden; der Bild-Export wurde abgebrochen "
-        f"(nichts wurde gesendet): {shown}. Online-Kacheln und fremde Skripte ausschalten.")
+        f"(nichts wurde gesendet): {shown}. Online-Kacheln und fremde Skripte ausschalten."
+    )
 
 
 def _render(html: str, width: int, height: int, scale: float, timeout_s: float) -> Snapshot:
@@ -138,8 +152,9 @@ def _render(html: str, width: int, height: int, scale: float, timeout_s: float) 
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import sync_playwright
     except ImportError as exc:
-        raise SnapshotError("Python-Paket „playwright“ fehlt. Bitte die Einrichtung ausführen: "
-                            "./nahraum.sh test") from exc
+        raise SnapshotError(
+            "Python-Paket „playwright“ fehlt. Bitte die Einrichtung ausführen: ./nahraum.sh test"
+        ) from exc
 
     blocked: list[str] = []
     errors: list[str] = []
@@ -163,22 +178,32 @@ def _render(html: str, width: int, height: int, scale: float, timeout_s: float) 
         t0 = time.perf_counter()
         try:
             with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                             headless=True, timeout=timeout_s * 1000)
+                browser = pw.chromium.launch(
+                    executable_path=CHROMIUM,
+                    args=CHROMIUM_ARGS,
+                    headless=True,
+                    timeout=timeout_s * 1000,
+                )
                 try:
                     context = browser.new_context(
                         viewport={"width": int(width), "height": int(height)},
-                        device_scale_factor=scale, service_workers="block",
-                        accept_downloads=False, locale="de-DE")
+                        device_scale_factor=scale,
+                        service_workers="block",
+                        accept_downloads=False,
+                        locale="de-DE",
+                    )
                     context.route("**/*", handle)
                     page = context.new_page()
                     page.on("websocket", record_socket)
                     page.on("pageerror", lambda exc: errors.append(str(exc)))
                     page.goto(page_url, wait_until="load", timeout=timeout_s * 1000)
                     attribution = _wait_drawn(page, blocked, errors, t0 + timeout_s)
-                    png = page.screenshot(type="png", full_page=False, animations="disabled",
-                                          timeout=max(1000.0, (t0 + timeout_s + 5
-                                                               - time.perf_counter()) * 1000))
+                    png = page.screenshot(
+                        type="png",
+                        full_page=False,
+                        animations="disabled",
+                        timeout=max(1000.0, (t0 + timeout_s + 5 - time.perf_counter()) * 1000),
+                    )
                     if blocked:
                         raise _remote_error(blocked)
                 finally:
@@ -188,8 +213,13 @@ def _render(html: str, width: int, height: int, scale: float, timeout_s: float) 
                 raise _remote_error(blocked) from exc
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise SnapshotError(f"Chromium konnte die Karte nicht abbilden: {message}") from exc
-    return Snapshot(png=png, attribution=attribution, blocked=blocked, errors=errors,
-                    seconds=time.perf_counter() - t0)
+    return Snapshot(
+        png=png,
+        attribution=attribution,
+        blocked=blocked,
+        errors=errors,
+        seconds=time.perf_counter() - t0,
+    )
 
 
 def _wait_drawn(page, blocked: list[str], errors: list[str], deadline: float) -> str:
@@ -208,18 +238,24 @@ def _wait_drawn(page, blocked: list[str], errors: list[str], deadline: float) ->
                 break
         if time.perf_counter() > deadline:
             detail = f" JavaScript-Fehler: {errors[0]}" if errors else ""
-            raise SnapshotError(f"Die Karte wurde nicht rechtzeitig gezeichnet ({state})."
-                                + detail)
+            raise SnapshotError(f"Die Karte wurde nicht rechtzeitig gezeichnet ({state})." + detail)
         page.wait_for_timeout(100)
     info = page.evaluate(ATTRIBUTION_JS)
     if info is not None and info["text"] and not info["inside"]:
-        raise SnapshotError("Die Quellenangabe der Karte liegt außerhalb des Bildes; bitte "
-                            "ein größeres Bildformat wählen.")
+        raise SnapshotError(
+            "Die Quellenangabe der Karte liegt außerhalb des Bildes; bitte "
+            "ein größeres Bildformat wählen."
+        )
     return info["text"] if info else ""
 
 
-def map_snapshot(folium_map_or_html: folium.Map | str, width: int = 1600, height: int = 1000,
-                 scale: float = 1, timeout_s: float = 20) -> Snapshot:
+def map_snapshot(
+    folium_map_or_html: folium.Map | str,
+    width: int = 1600,
+    height: int = 1000,
+    scale: float = 1,
+    timeout_s: float = 20,
+) -> Snapshot:
     """Render a map in headless Chromium; the PNG with what the page showed.
 
     Same parameters as :func:`map_png`. Safe to call from a thread that runs an asyncio
@@ -235,8 +271,13 @@ def map_snapshot(folium_map_or_html: folium.Map | str, width: int = 1600, height
         return pool.submit(_render, html, width, height, scale, timeout_s).result()
 
 
-def map_png(folium_map_or_html: folium.Map | str, width: int = 1600, height: int = 1000,
-            scale: float = 1, timeout_s: float = 20) -> bytes:
+def map_png(
+    folium_map_or_html: folium.Map | str,
+    width: int = 1600,
+    height: int = 1000,
+    scale: float = 1,
+    timeout_s: float = 20,
+) -> bytes:
     """The map as PNG bytes, photographed by headless Chromium, strictly offline.
 
     Parameters

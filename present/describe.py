@@ -1,0 +1,298 @@
+"""Descriptions of a result in words: travel-time model, parameters and sources.
+
+Built from codes and numbers of the result (``result.params``, ``result.metadata``:
+``model_kind``, ``network_source``), never by parsing a German sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from geo import settings
+
+from . import i18n
+from .numbers import auto_number, count, number, percent
+
+MODEL_NETWORK_PREFIX = "network"
+MODEL_FALLBACK_PREFIX = "fallback"
+
+
+def model_text(result: Any, lang: str = i18n.DEFAULT_LANG) -> str:
+    """The travel-time model of a result (``"OSM-Straßennetz (…), Fahrrad 15 km/h"``).
+
+    Parameters
+    ----------
+    result : geo.analysis.AnalysisResult
+        Uses ``params.mode``, ``metadata["model_kind"]`` and ``metadata["network_source"]``.
+    lang : {"de", "en"}
+
+    Returns
+    -------
+    str
+        Models this module does not know (e.g. a new mode's own model) keep the
+        result's own description (``result.model``).
+    """
+    meta = getattr(result, "metadata", None) or {}
+    mode = result.params.mode
+    kind = str(meta.get("model_kind") or "")
+    if mode not in settings.MODES:
+        return str(result.model)
+    label = i18n.mode_label(mode, lang)
+    m = settings.MODES[mode]
+    if kind.startswith(MODEL_NETWORK_PREFIX):
+        speed = (
+            i18n.t("model_speed_roads", lang)
+            if m.speed_kmh is None
+            else f"{auto_number(m.speed_kmh, lang)} km/h"
+        )
+        source = meta.get("network_source")
+        key = "model_network_text" if source else "model_network_text_nosource"
+        return i18n.t(key, lang, source=source, mode=label, speed=speed)
+    if kind.startswith(MODEL_FALLBACK_PREFIX):
+        factor = settings.DETOUR_FACTORS.get(mode, 1.0)
+        kmh = settings.FALLBACK_CAR_SPEED_KMH if m.speed_kmh is None else m.speed_kmh
+        speed = (
+            i18n.t("model_speed_mean", lang, speed=auto_number(kmh, lang))
+            if m.speed_kmh is None
+            else f"{auto_number(kmh, lang)} km/h"
+        )
+        return i18n.t(
+            "model_fallback_text", lang, factor=auto_number(factor, lang), mode=label, speed=speed
+        )
+    return str(result.model)
+
+
+def source_line(source: Mapping[str, Any], lang: str = i18n.DEFAULT_LANG) -> str:
+    """One source in print-worthy words: ``"Name, Stand 31.12.2023: © …"``."""
+    name = str(source.get("name", "")).strip()
+    date = str(source.get("date", "")).strip()
+    attribution = str(source.get("attribution", "")).strip()
+    text = name
+    if date:
+        stated = date.lower().startswith(("stand", "as of"))
+        text += ", " + (date if stated else i18n.t("source_as_of", lang, date=date))
+    return f"{text}: {attribution}" if attribution else text
+
+
+def source_lines(sources: Any, lang: str = i18n.DEFAULT_LANG) -> list[str]:
+    """:func:`source_line` of every source (strings are kept as they are)."""
+    return [s if isinstance(s, str) else source_line(s, lang) for s in sources or []]
+
+
+def kinds_text(kinds: Any, lang: str = i18n.DEFAULT_LANG) -> str:
+    """The selected service kinds (category codes or subcategories), or "alle Angebote"."""
+    kinds = tuple(kinds or ())
+    if not kinds:
+        return i18n.t("all_services", lang)
+    names = (
+        i18n.category_label(k, lang) if k in settings.CATEGORIES else subcategory_label(k)
+        for k in kinds
+    )
+    return ", ".join(dict.fromkeys(names))  # raw variants of one subcategory: named once
+
+
+_DETAIL = re.compile(r"\s*(?:[(;]|\s–\s).*$")
+
+
+def subcategory_label(raw: Any) -> str:
+    """The harmonised name of a raw subcategory: without funding or programme details.
+
+    ``"Familienzentrum (Thür. Richtlinie Familienzentren; LSZ-gefördert)"`` →
+    ``"Familienzentrum"``; the raw text stays in the service's details.
+    """
+    text = " ".join(str(raw or "").split())
+    short = _DETAIL.sub("", text).strip()
+    short = short or text
+    return short[:1].upper() + short[1:]
+
+
+def subcategory_groups(counts: Mapping[str, int]) -> dict[str, tuple[int, tuple[str, ...]]]:
+    """Raw subcategories with counts grouped by :func:`subcategory_label`.
+
+    Returns
+    -------
+    dict
+        Harmonised name → (number of services, the raw subcategories it stands for),
+        sorted by name.
+    """
+    groups: dict[str, list] = {}
+    for raw, n in counts.items():
+        entry = groups.setdefault(subcategory_label(raw), [0, []])
+        entry[0] += int(n)
+        entry[1].append(str(raw))
+    return {
+        k: (v[0], tuple(v[1])) for k, v in sorted(groups.items(), key=lambda kv: kv[0].casefold())
+    }
+
+
+def _kind(change: Any, lang: str) -> str:
+    sub = getattr(change, "subcategory", None)
+    return subcategory_label(sub) if sub else i18n.category_label(change.category, lang)
+
+
+def change_text(change: Any, lang: str = i18n.DEFAULT_LANG) -> str:
+    """One line for a scenario change (``geo.scenario.Change``) in the UI and the record.
+
+    >>> from geo.scenario import CloseSite
+    >>> change_text(CloseSite(service_id="s1"), "en")
+    'Site s1 closed'
+    """
+    kind = change.TYPE
+    if kind in ("move_site", "close_site"):
+        return i18n.t(f"change.{kind}", lang, id=change.service_id)
+    if kind == "add_site":
+        return i18n.t("change.add_site", lang, name=change.name, kind=_kind(change, lang))
+    if kind == "outreach_day":
+        where = change.place or (
+            i18n.t("change.at_site", lang, id=change.at_site)
+            if change.at_site
+            else i18n.t("change.new_place", lang)
+        )
+        days = ", ".join(settings.WEEKDAYS[d] if lang == "de" else d for d in change.weekdays)
+        return i18n.t(
+            "change.outreach_day",
+            lang,
+            name=change.name,
+            kind=_kind(change, lang),
+            where=where + (f", {days}" if days else ""),
+            hours=auto_number(change.hours, lang),
+            full=auto_number(settings.FULL_TIME_HOURS, lang),
+        )
+    if kind == "mobile_service":
+        hours = sum(s.hours for s in change.stops)
+        return i18n.t(
+            "change.mobile_service",
+            lang,
+            name=change.name,
+            kind=_kind(change, lang),
+            stops=i18n.tn("n_stops", len(change.stops), lang),
+            hours=auto_number(hours, lang),
+        )
+    return str(change.describe())
+
+
+def comparison_headline(cmp: Any, lang: str = i18n.DEFAULT_LANG) -> str:
+    """One line summing up a scenario comparison (``geo.compare.Comparison``)."""
+    t = cmp.totals
+    unit = i18n.unit_label(cmp.params.target, lang)
+    text = i18n.t(
+        "cmp_headline",
+        lang,
+        n=count(t["newly_within"], lang),
+        unit=unit,
+        minutes=auto_number(cmp.params.threshold_min, lang),
+        before=percent(t["share_within_before"] or 0, lang),
+        after=percent(t["share_within_after"] or 0, lang),
+    )
+    if t["newly_beyond"] >= 0.5:
+        text += i18n.t("cmp_headline_beyond", lang, n=count(t["newly_beyond"], lang), unit=unit)
+    return text
+
+
+def coverage_text(cov: Any, lang: str = i18n.DEFAULT_LANG) -> str:
+    """Which part of the region an inventory covers (``geo.inventory.Coverage``), in words."""
+    if cov.services_located == 0:
+        return i18n.t("cov_none", lang)
+    if cov.complete:
+        return i18n.t(
+            "cov_complete",
+            lang,
+            kreise=i18n.tn("n_kreise", len(cov.kreise), lang),
+            with_services=number(cov.gemeinden_with_services, 0, lang),
+            gemeinden=number(cov.gemeinden, 0, lang),
+        )
+    return i18n.t(
+        "cov_partial",
+        lang,
+        n=len(cov.covered_kreise),
+        k=len(cov.kreise),
+        names=", ".join(cov.kreise[c] for c in cov.covered_kreise),
+        in_covered=number(cov.gemeinden_in_covered, 0, lang),
+        gemeinden=number(cov.gemeinden, 0, lang),
+        pop_covered=number(cov.population_in_covered, 0, lang),
+        pop=number(cov.population, 0, lang),
+    )
+
+
+def demand_lines(meta: Mapping[str, Any] | None, lang: str = i18n.DEFAULT_LANG) -> list[str]:
+    """The demand basis of a region (``meta["demand"]`` of ``geo.demand.for_region``) in words.
+
+    ``["Amtliche Zahlen je Gemeinde: …, Stand …", "Prognose 2030 (Quelle: …)"]``; empty
+    for the census-based default.
+    """
+    demand = (meta or {}).get("demand") or {}
+    lines = []
+    official = demand.get("official")
+    if official:
+        date = official.get("date")
+        lines.append(
+            i18n.t("demand_official", lang, source=official.get("source", ""))
+            + (i18n.t("demand_as_of", lang, date=date) if date else "")
+        )
+    if demand.get("year") is not None and demand.get("projection_source"):
+        lines.append(projection_text(demand["year"], demand["projection_source"], lang))
+    return lines
+
+
+def projection_text(year: int, source: str, lang: str = i18n.DEFAULT_LANG) -> str:
+    """``"Prognose 2030 (Quelle: 1. rBv)"``: the label of a target year on every figure."""
+    return i18n.t("demand_projection", lang, year=int(year), source=source)
+
+
+def note_text(note: Any, lang: str = i18n.DEFAULT_LANG) -> str:
+    """One note of a result (a code with its numbers from ``geo``) in words.
+
+    >>> note_text({"code": "unlocated", "n": 2}, "de")
+    '2 Angebote der Auswahl ohne Standort (nicht gefunden) nicht berücksichtigt'
+
+    Notes that are already text (import reports, scenario checks) are returned as they are.
+    """
+    if not isinstance(note, Mapping):
+        return str(note)
+    code = str(note.get("code", ""))
+    v = dict(note)
+    if code in ("capacity_unknown", "unlocated", "outside", "fewer_sites"):
+        v["services"] = i18n.tn("n_services", v.get("n", 0), lang)
+    if code == "capacity_unknown":
+        v["capacity"] = auto_number(v.get("capacity"), lang)
+    elif code == "outside":
+        v["km"] = auto_number(v.get("km"), lang)
+    elif code == "off_network":
+        v["share"] = percent(v.get("share"), lang)
+        v["cells"] = i18n.tn("n_cells", v.get("cells", 0), lang)
+        v["limit_m"] = number(v.get("limit_m"), 0, lang)
+    elif code == "candidates":
+        v["kind"] = i18n.t(f"candidates.{v.get('kind')}", lang)
+        v["n"] = number(v.get("n"), 0, lang)
+    elif code == "already_served":
+        v["minutes"] = auto_number(v.get("minutes"), lang)
+    elif code == "not_served":
+        v["unit"] = i18n.unit_label(str(v.get("target", "")), lang)
+        v["n"] = number(v.get("n"), 0, lang)
+    elif code == "exact_time_limit":
+        v["seconds"] = auto_number(v.get("seconds"), lang)
+    elif code == "change_no_effect":
+        from geo.scenario import Change
+
+        v["change"] = change_text(Change.from_dict(v.get("change")), lang)
+    v.pop("code", None)
+    return i18n.t(f"note.{code}", lang, **v)
+
+
+def notes_text(notes: Any, lang: str = i18n.DEFAULT_LANG) -> list[str]:
+    """All notes of a result (``metadata["notes"]``) in words."""
+    return [note_text(n, lang) for n in notes or ()]
+
+
+def merge_text(report: Any, lang: str = i18n.DEFAULT_LANG) -> str:
+    """What a save merged in from another session (``geo.scenario_merge.MergeReport``)."""
+    if report.copy_name and not report.conflicts:
+        return i18n.t("merge_copy", lang, name=report.copy_name)
+    text = i18n.tn("merge_from_other", report.from_other, lang)
+    if report.conflicts:
+        text += " " + i18n.tn(
+            "merge_conflicts", len(report.conflicts), lang, name=report.copy_name or ""
+        )
+    return text

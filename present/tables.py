@@ -1,0 +1,120 @@
+"""Labelled tables per Gemeinde for the screen and the files, small counts suppressed.
+
+The figures come from ``geo.analysis.gemeinde_table`` (rounded, counts of 1 and 2 as
+``"<3"``); the column labels from the catalogs (``table.<code>``), in German and English.
+Writing files is ``report.files`` (CSV) and ``report.export`` (XLSX).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from geo import analysis, settings
+
+from . import i18n
+from .numbers import SUPPRESSED, auto_number, number
+
+COUNT_KEYS: tuple[str, ...] = analysis.COUNT_COLUMNS
+#: Decimals of the rounded figures of ``analysis.gemeinde_table`` (others: 0).
+DECIMALS: dict[str, int] = {
+    "minutes_mean": 1,
+    "minutes_median": 1,
+    "minutes_p90": 1,
+    "share_within": 1,
+    "share_beyond": 1,
+    "services_within_mean": 2,
+    "2sfca_mean": 3,
+    "e2sfca_mean": 3,
+}
+
+
+def column_labels(
+    target: str, threshold_min: float, lang: str = i18n.DEFAULT_LANG
+) -> dict[str, str]:
+    """Code → column label (with units) of the Gemeinde table in ``lang``."""
+    values = {
+        "T": auto_number(threshold_min, lang),
+        "unit": i18n.unit_label(target, lang),
+        "one": i18n.unit_one(target, lang),
+        "per": number(settings.ACCESS_PER_PEOPLE, 0, lang),
+        "unit_minutes": i18n.unit_minutes(target, lang),
+    }
+    return {code: i18n.t(f"table.{code}", lang, **values) for code in analysis.GEMEINDE_COLUMNS}
+
+
+def result_labels(result: Any, lang: str = i18n.DEFAULT_LANG) -> dict[str, str]:
+    """:func:`column_labels` of a result's parameters."""
+    return column_labels(result.params.target, result.params.threshold_min, lang)
+
+
+def table(
+    result: Any, lang: str = i18n.DEFAULT_LANG, suppress: bool = True, total_row: bool = False
+) -> pd.DataFrame:
+    """``analysis.gemeinde_table`` with labels in ``lang`` (``attrs`` kept)."""
+    df = analysis.gemeinde_table(result, suppress=suppress, total_row=total_row)
+    de = analysis.table_labels(result.params.target, result.params.threshold_min)
+    labels = result_labels(result, lang)
+    df = df.rename(columns={de[k]: labels[k] for k in de})
+    if total_row and len(df):
+        df.loc[len(df) - 1, labels["name"]] = i18n.t("table_total", lang)
+    return df
+
+
+def screen_table(result: Any, lang: str = i18n.DEFAULT_LANG) -> tuple[pd.DataFrame, list[str]]:
+    """The table for ``st.dataframe``: numbers stay numeric so that columns sort correctly.
+
+    Counts of 1 and 2 become missing values; show them as ``"<3"`` (the returned
+    column names) when formatting.
+
+    Returns
+    -------
+    df : DataFrame
+        Rounded figures, one row per Gemeinde, labels in the UI language.
+    suppressed_columns : list of str
+        The count columns (their missing values are suppressed small counts).
+    """
+    df = table(result, lang, suppress=False, total_row=False)
+    labels = result_labels(result, lang)
+    count_cols = [labels[k] for k in COUNT_KEYS]
+    for col in count_cols:
+        v = pd.to_numeric(df[col], errors="coerce").astype("Float64")
+        df[col] = v.mask((v > 0) & (v < settings.SMALL_COUNT_LIMIT))
+    return df, count_cols
+
+
+def number_formatter(decimals: int, lang: str = i18n.DEFAULT_LANG) -> Callable[[Any], str]:
+    """A formatter for ``Styler.format``: localized numbers, ``–`` for missing values."""
+
+    def fmt(value: Any) -> str:
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            return "–"
+        return "–" if not math.isfinite(v) else number(v, decimals, lang)
+
+    return fmt
+
+
+def decimals_of(result: Any, lang: str = i18n.DEFAULT_LANG) -> dict[str, int]:
+    """Decimals per displayed column (the rounding of ``analysis.gemeinde_table``)."""
+    labels = result_labels(result, lang)
+    return {labels[k]: DECIMALS.get(k, 0) for k in labels if k not in ("ags", "name")}
+
+
+def styled(
+    df: pd.DataFrame,
+    suppressed: list[str],
+    decimals: Mapping[str, int],
+    lang: str = i18n.DEFAULT_LANG,
+) -> Any:
+    """A pandas ``Styler``: localized numbers, ``"<3"`` in suppressed count cells."""
+    formats = {col: number_formatter(d, lang) for col, d in decimals.items() if col in df}
+    counts = {c: f for c, f in formats.items() if c in suppressed}
+    others = {c: f for c, f in formats.items() if c not in suppressed}
+    # Each call formats only its subset (without one, pandas resets all other columns).
+    styler = df.style.format(others, subset=list(others), na_rep="–")
+    return styler.format(counts, subset=list(counts), na_rep=SUPPRESSED)

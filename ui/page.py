@@ -1,0 +1,289 @@
+"""The page's steps for ``app.py``: set-up, layout, loading, the view shown, the parts.
+
+``app.py`` only calls these in order. What is shown (status quo or the scenario's
+"after" state) is decided once in :func:`view`; a comparison colours both states with
+the same class breaks (``layers.gaps.measure_overlay(reference=…)``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo import compare as geocompare
+from geo._errors import NahraumError
+from layers import gaps
+from layers import map as maplayers
+from present import describe, i18n
+from ui import keys
+from ui.demand import demand_controls
+from ui.exports import current_planning, export_section
+from ui.results import gemeinde_table, key_figures, method, selection_overlay, selection_panel
+from ui.scenarios import record_button, scenario_sidebar, site_form
+from ui.sidebar import analysis_controls, layer_options, sidebar, workshop_switch
+from ui.state import (
+    get_choropleth,
+    get_info,
+    get_map_data,
+    get_measure_overlay,
+    get_networks,
+    get_region,
+    get_result,
+    get_services_geojson,
+    get_store,
+    prepare_assets,
+    scenario_digest,
+    workshop_id,
+)
+from ui.style import PAGE_CSS, WORKSHOP_CSS, uploader_css
+from ui.suggestions import suggestions
+from ui.workshop import (
+    delta_panel,
+    get_comparison,
+    get_history,
+    read_map,
+    scenario_overlays,
+    scenario_tools,
+    service_actions,
+)
+
+MAP_HEIGHT_PX = 620
+RETURNED = ["last_clicked", "last_object_clicked", "last_object_clicked_tooltip"]
+
+
+@dataclass
+class Boxes:
+    """The page's containers, laid out first and filled in any order."""
+
+    top: Any
+    figures: Any
+    map: Any
+    delta: Any
+    tools: Any
+    controls: Any
+    panel: Any
+
+
+@dataclass
+class Loaded:
+    """Region, networks, controls and the status-quo result of this run."""
+
+    lang: str
+    name: str
+    workshop: bool
+    region: Any
+    content_hash: str
+    networks: dict
+    params: Any
+    measure: str
+    indicator: str
+    options: Any
+    result: Any
+    info: Any
+    data: Any
+
+
+@dataclass
+class Shown:
+    """The workshop state and the view on screen (status quo or the scenario)."""
+
+    history: Any
+    selection: dict | None
+    cmp: Any
+    result: Any
+    variant: str
+    exported: Any
+    overlays: Any
+    blocks: Any
+
+
+def setup() -> tuple[str, str, bool]:
+    """Page configuration, CSS and the sidebar; returns language, region and workshop mode."""
+    lang = i18n.lang_of(st.session_state.get(keys.LANG))
+    st.set_page_config(
+        page_title=i18n.t("page_title", lang), layout="wide", initial_sidebar_state="expanded"
+    )
+    st.markdown(PAGE_CSS, unsafe_allow_html=True)
+    workshop = bool(st.session_state.get(keys.WORKSHOP))
+    if workshop:
+        st.markdown(WORKSHOP_CSS, unsafe_allow_html=True)
+    lang, name = sidebar()
+    st.markdown(uploader_css(lang), unsafe_allow_html=True)
+    if not workshop:
+        workshop_switch(lang, st.sidebar)
+    return lang, name, workshop
+
+
+def layout(workshop: bool) -> Boxes:
+    """Containers: header, key figures, map with the side column (workshop: wider side)."""
+    top = st.container()
+    figures = st.container() if not workshop else None
+    map_col, side_col = st.columns([3.2, 1]) if not workshop else st.columns([2.6, 1])
+    with side_col:
+        delta, tools = st.container(), st.container()
+        controls = st.container() if workshop else None
+        panel = st.container()
+    return Boxes(top, figures, map_col, delta, tools, controls, panel)
+
+
+def load(lang: str, name: str, workshop: bool, boxes: Boxes) -> Loaded:
+    """Region, networks, the controls and the status-quo result (German error: stop)."""
+    try:
+        prepare_assets()
+        key = demand_controls(get_region(name), name, lang)
+        region = get_region(key)
+        content_hash = str(region.meta.get("content_hash", ""))
+        networks = get_networks(name, content_hash)
+        params, measure, indicator = analysis_controls(
+            lang, region, name, networks, box=boxes.controls
+        )
+        options = layer_options(lang)
+        if workshop:
+            options = maplayers.MapOptions(
+                stops=options.stops, online_tiles=options.online_tiles, workshop=True
+            )
+        return Loaded(
+            lang,
+            name,
+            workshop,
+            region,
+            content_hash,
+            networks,
+            params,
+            measure,
+            indicator,
+            options,
+            get_result(key, content_hash, params),
+            get_info(key, content_hash),
+            get_map_data(name, content_hash, lang),
+        )
+    except NahraumError as exc:
+        st.error(i18n.t("error_region", lang, error=str(exc)))
+        st.stop()
+        raise  # st.stop() ends the run; for type checkers
+
+
+def view(c: Loaded, boxes: Boxes) -> Shown:
+    """Scenario history and clicks, the comparison, and the overlays of the view shown."""
+    lang, params = c.lang, c.params
+    store = get_store(workshop_id(), c.name, c.content_hash)
+    history = get_history(store, workshop_id(), c.name, params, lang)
+    selection = read_map(c.name, history, params, lang)
+    site_form(params, lang)
+    with boxes.tools:
+        scenario_tools(history, params, lang)
+    with boxes.panel:
+        service_actions(history, selection, lang)
+    scenario = history.current
+    cmp, after = get_comparison(c.region, params, scenario, c.networks, c.result)
+    if cmp is not None:
+        with boxes.tools:
+            st.segmented_control(
+                i18n.t("view_label", lang),
+                ["after", "before"],
+                key=keys.VIEW,
+                default="after",
+                format_func=lambda v: i18n.t(f"view_{v}", lang),
+            )
+    with boxes.delta:
+        delta_panel(cmp, params, lang, c.workshop)
+    scenario_sidebar(store, history, c.region, workshop_id(), lang)
+    suggestions(c.region, params, c.networks, history, cmp, lang)
+    show_after = after is not None and st.session_state.get(keys.VIEW, "after") != "before"
+    shown = after if show_after else c.result
+    other = (c.result if show_after else after) if after is not None else None
+    variant = scenario_digest(scenario) if show_after else ""
+    compared = scenario_digest(scenario) if after is not None else ""
+    extra, blocks = selection_overlay(selection, c.region, c.name, c.content_hash, c.result, lang)
+    measure = get_measure_overlay(
+        c.name, c.content_hash, params, c.measure, lang, shown, variant, compared, other
+    )
+    choropleth = (
+        get_choropleth(
+            c.name, c.content_hash, params, c.indicator, lang, shown, variant, compared, other
+        )
+        if c.indicator != "none"
+        else None
+    )
+    services = get_services_geojson(
+        c.name, c.content_hash, params, lang, shown, variant, cmp.services if show_after else None
+    )
+    overlays = gaps.overlays(measure, services, shown, lang, choropleth=choropleth, **extra)
+    sites_gj, pins_gj = scenario_overlays(c.region, scenario, lang)
+    overlays = dataclasses.replace(overlays, scenario_sites=sites_gj, scenario_pins=pins_gj)
+    exported = scenario if show_after or (cmp is None and scenario.pins) else None
+    return Shown(history, selection, cmp, shown, variant, exported, overlays, blocks)
+
+
+def header(c: Loaded, s: Shown, boxes: Boxes) -> None:
+    """Title (workshop: with the scenario and the switch back) and the key figures."""
+    lang = c.lang
+    with boxes.top:
+        if c.workshop:  # the switch back sits next to the title (the sidebar is hidden)
+            head, switch = st.columns([5, 1.4], vertical_alignment="center")
+            head.subheader(f"{c.region.label} · {s.history.current.name}", anchor=False)
+            workshop_switch(lang, switch)
+        else:
+            st.subheader(i18n.t("heading", lang, region=c.region.label), anchor=False)
+    if boxes.figures is not None:
+        with boxes.figures:
+            key_figures(s.result, lang)
+            st.caption(
+                f"{i18n.tn('kf_services', s.result.totals['services'], lang)} · "
+                f"{i18n.target_label(c.params.target, lang)} · "
+                f"{i18n.mode_label(c.params.mode, lang)} · {i18n.t('model', lang)}: "
+                f"{describe.model_text(s.result, lang)}"
+            )
+            for line in describe.demand_lines(s.result.metadata, lang):
+                st.caption(f"**{line}**")
+
+
+def map_and_panel(c: Loaded, s: Shown, boxes: Boxes) -> None:
+    """The map (dynamic layers swapped in without reloading) and the click panel."""
+    lang = c.lang
+    base = maplayers.build_base_map(c.data, c.options, lang)
+    groups = maplayers.overlay_groups(
+        s.overlays, maplayers.static_sections(c.data, c.options, lang), lang
+    )
+    with boxes.map:
+        # render=False: st_folium renders the map's elements once itself (same output).
+        st_folium(
+            base,
+            key=keys.MAP,
+            height=MAP_HEIGHT_PX,
+            use_container_width=True,
+            returned_objects=RETURNED,
+            feature_group_to_add=groups,
+            layer_control=maplayers.layer_control(),
+            render=False,
+        )
+    with boxes.panel:
+        if s.blocks or not c.workshop:
+            selection_panel(s.blocks, lang)
+        if not c.workshop:
+            record_button(c.region, c.params, c.networks, s.history, c.result, lang, st)
+
+
+def below_map(c: Loaded, s: Shown) -> None:
+    """Comparison table, Gemeinde table, exports and the method (not in the workshop)."""
+    lang = c.lang
+    if s.cmp is not None:
+        with st.expander(i18n.t("delta_table", lang), expanded=False):
+            st.dataframe(geocompare.comparison_table(s.cmp), hide_index=True)
+    planning = current_planning(c.region, c.name)
+    gemeinde_table(c.name, c.content_hash, c.params, s.result, lang, s.variant, planning)
+    export_section(
+        c.region,
+        c.name,
+        c.params,
+        s.result,
+        s.exported,
+        s.variant,
+        lambda: maplayers.build_map(c.data, c.options, s.overlays, lang),
+        lang,
+    )
+    method(s.result, c.info, c.options.online_tiles, c.data.roads is not None, lang)
