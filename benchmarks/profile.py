@@ -67,17 +67,25 @@ def main() -> int:
     profiles = len(data.units)
     print(f"Region default: {profiles} Gemeinden (Laden {t_load:.1f} s, nicht mitgemessen)")
     print(f"Kennzahlen aller Steckbriefe (build)   {t_build:6.2f} s")
-    print(f"PDF {pages} Seiten                        {t_pdf:6.2f} s   "
-          f"({t_pdf / pages:.2f} s je Seite, {pdf.stat().st_size / 1e6:.1f} MB)")
+    print(
+        f"PDF {pages} Seiten                        {t_pdf:6.2f} s   "
+        f"({t_pdf / pages:.2f} s je Seite, {pdf.stat().st_size / 1e6:.1f} MB)"
+    )
     print(f"XLSX                                   {t_xlsx:6.2f} s")
-    print(f"Zusammen (build + PDF)                 {total:6.2f} s   Ziel < 60 s: "
-          f"{'ok' if total < 60 else 'VERFEHLT'}")
-    print(f"Baseline: Grundkarte je Seite neu      {base_per_page:6.2f} s je Seite "
-          f"(≈ {base_per_page * profiles:.0f} s für {profiles} Seiten)")
-    print(f"pages={pages} profiles={profiles} seconds={total:.2f} "
-          f"seconds_per_page={t_pdf / pages:.3f} build_seconds={t_build:.2f} "
-          f"xlsx_seconds={t_xlsx:.2f} mb={pdf.stat().st_size / 1e6:.1f} "
-          f"baseline_seconds_per_page={base_per_page:.3f} xlsx={xlsx.name}")
+    print(
+        f"Zusammen (build + PDF)                 {total:6.2f} s   Ziel < 60 s: "
+        f"{'ok' if total < 60 else 'VERFEHLT'}"
+    )
+    print(
+        f"Baseline: Grundkarte je Seite neu      {base_per_page:6.2f} s je Seite "
+        f"(≈ {base_per_page * profiles:.0f} s für {profiles} Seiten)"
+    )
+    print(
+        f"pages={pages} profiles={profiles} seconds={total:.2f} "
+        f"seconds_per_page={t_pdf / pages:.3f} build_seconds={t_build:.2f} "
+        f"xlsx_seconds={t_xlsx:.2f} mb={pdf.stat().st_size / 1e6:.1f} "
+        f"baseline_seconds_per_page={base_per_page:.3f} xlsx={xlsx.name}"
+    )
     return 0
 
 

@@ -61,10 +61,12 @@ def _analysis_args(p: argparse.ArgumentParser) -> None:
 
 def _standards_args(p: argparse.ArgumentParser) -> None:
     """Standards table, scenario, planning regions and demand (``standards``, ``profile``)."""
-    p.add_argument("--standards", help="Richtwert-Tabelle (CSV/XLSX; Standard: "
-                                       "data/standards/default.csv)")
-    p.add_argument("--scenario", help="Szenario (JSON, GeoJSON oder GeoPackage): geplante "
-                                      "Standorte zählen mit")
+    p.add_argument(
+        "--standards", help="Richtwert-Tabelle (CSV/XLSX; Standard: data/standards/default.csv)"
+    )
+    p.add_argument(
+        "--scenario", help="Szenario (JSON, GeoJSON oder GeoPackage): geplante Standorte zählen mit"
+    )
     p.add_argument("--planning", help="Planungsräume (CSV/XLSX mit AGS oder Polygone)")
     _demand_args(p)
 
@@ -617,17 +619,27 @@ def _cmd_standards(args) -> int:
         _print_json(result.to_dict())
         return 0
     meta = result.meta
-    extra = [x for x in (meta.get("scenario") and f"Szenario „{meta['scenario']}“",
-                         *describe.demand_lines(reg.meta)) if x]
-    print(f"Richtwerte {result.standards.source} – {reg.label}"
-          + (f" ({'; '.join(extra)})" if extra else ""))
+    extra = [
+        x
+        for x in (
+            meta.get("scenario") and f"Szenario „{meta['scenario']}“",
+            *describe.demand_lines(reg.meta),
+        )
+        if x
+    ]
+    print(
+        f"Richtwerte {result.standards.source} – {reg.label}"
+        + (f" ({'; '.join(extra)})" if extra else "")
+    )
     for note in meta.get("notes", []):
         print(f"  Hinweis: {note}")
     types = {r.rule: r.types for r in result.standards.rules}
     for r in result.records():
         r["types"] = types.get(r["rule"], ())
-        print(f"  {r['name']} ({r['key']}) – {r['rule']}: {pstd.status_label(r['status'])}. "
-              f"{pstd.reason(r)}")
+        print(
+            f"  {r['name']} ({r['key']}) – {r['rule']}: {pstd.status_label(r['status'])}. "
+            f"{pstd.reason(r)}"
+        )
     counts = ", ".join(f"{pstd.status_label(k)} {v}" for k, v in result.counts().items())
     print(f"  Zusammen: {counts}")
     return 0
@@ -640,23 +652,38 @@ def _cmd_profile(args) -> int:
 
     base = region.load_region(args.region, args.data, args.cache)
     target = _with_demand(base, args)
-    params = analysis.AnalysisParams(kinds=args.kind or (), target=args.target, mode=args.mode,
-                                     threshold_min=args.threshold, measure=args.measure)
-    plan = (planning.read_planning(Path(args.planning), base, allow_incomplete=True)
-            if args.planning else None)
+    params = analysis.AnalysisParams(
+        kinds=args.kind or (),
+        target=args.target,
+        mode=args.mode,
+        threshold_min=args.threshold,
+        measure=args.measure,
+    )
+    plan = (
+        planning.read_planning(Path(args.planning), base, allow_incomplete=True)
+        if args.planning
+        else None
+    )
     scn = read_scenario_file(args.scenario) if args.scenario else None
-    data = profile.build(base, params, standards.read_standards(args.standards),
-                         planning=plan, scenario=scn,
-                         demand_region=target if target is not base else None,
-                         services=inventory.active_services(base, args.cache))
+    data = profile.build(
+        base,
+        params,
+        standards.read_standards(args.standards),
+        planning=plan,
+        scenario=scn,
+        demand_region=target if target is not base else None,
+        services=inventory.active_services(base, args.cache),
+    )
     out = Path(args.out)
     suffix = out.suffix.lower()
     if suffix == ".xlsx":
         path = rp.write_xlsx(data, out, lang=args.lang)
     elif suffix == ".png":
         if not args.page:
-            raise InputError("Für eine PNG-Seite bitte den Steckbrief mit --page AGS (oder den "
-                             "Namen des Planungsraums) angeben.")
+            raise InputError(
+                "Für eine PNG-Seite bitte den Steckbrief mit --page AGS (oder den "
+                "Namen des Planungsraums) angeben."
+            )
         path = rp.render_page(data, args.page, out, lang=args.lang)
     else:
         path = rp.write_pdf(data, out, lang=args.lang)
@@ -877,8 +904,9 @@ def build_parser() -> argparse.ArgumentParser:
     _demand_args(p)
     p.set_defaults(func=_cmd_export)
 
-    p = sub.add_parser("standards", help="Bestand gegen Richtwerte prüfen (je Gemeinde, Kreis, "
-                                         "Planungsraum)")
+    p = sub.add_parser(
+        "standards", help="Bestand gegen Richtwerte prüfen (je Gemeinde, Kreis, Planungsraum)"
+    )
     _region_arg(p)
     _common(p)
     _standards_args(p)
@@ -891,8 +919,12 @@ def build_parser() -> argparse.ArgumentParser:
     _standards_args(p)
     _analysis_args(p)
     p.add_argument("--measure", default=settings.DEFAULT_MEASURE, choices=list(settings.MEASURES))
-    p.add_argument("--out", required=True, help="Zieldatei: .pdf (alle Seiten mit Inhalt), "
-                                                ".xlsx (dieselben Zahlen) oder .png (--page)")
+    p.add_argument(
+        "--out",
+        required=True,
+        help="Zieldatei: .pdf (alle Seiten mit Inhalt), "
+        ".xlsx (dieselben Zahlen) oder .png (--page)",
+    )
     p.add_argument("--page", help="nur dieser Steckbrief als PNG (AGS oder Planungsraum)")
     p.add_argument("--lang", default="de", choices=["de", "en"])
     p.set_defaults(func=_cmd_profile)

@@ -27,9 +27,16 @@ from . import analysis, compare, settings, standards_check
 from .standards import Standards
 
 #: Columns of :attr:`Profiles.travel` besides ``key`` and ``mode``.
-TRAVEL_COLUMNS: tuple[str, ...] = ("threshold_min", "people", "minutes_mean", "minutes_median",
-                                   "share_within", "people_beyond", "people_unreachable",
-                                   "services_reachable")
+TRAVEL_COLUMNS: tuple[str, ...] = (
+    "threshold_min",
+    "people",
+    "minutes_mean",
+    "minutes_median",
+    "share_within",
+    "people_beyond",
+    "people_unreachable",
+    "services_reachable",
+)
 
 
 @dataclass(frozen=True)
@@ -131,20 +138,35 @@ class Profiles:
 def _units(region: Any, planning: Any) -> list[Unit]:
     gem = region.gemeinden
     ags = gem["ags"].astype(str).to_numpy()
-    kname = (gem["kreis_name"].astype(str).to_numpy() if "kreis_name" in gem.columns
-             else np.array([a[:5] for a in ags]))
+    kname = (
+        gem["kreis_name"].astype(str).to_numpy()
+        if "kreis_name" in gem.columns
+        else np.array([a[:5] for a in ags])
+    )
     amap = planning.ags_map() if planning is not None else {}
     if planning is None or planning is False:
-        return [Unit(a, str(n), "gemeinde", (a,), (a[:5],), (str(k),), amap.get(a), g)
-                for a, n, k, g in zip(ags, gem["name"], kname, gem.geometry.values, strict=True)]
+        return [
+            Unit(a, str(n), "gemeinde", (a,), (a[:5],), (str(k),), amap.get(a), g)
+            for a, n, k, g in zip(ags, gem["name"], kname, gem.geometry.values, strict=True)
+        ]
     units = []
     for _, row in planning.regions.iterrows():
         members = tuple(m for m in str(row["ags"]).split(",") if m)
         sel = np.isin(ags, members)
         kreise = tuple(dict.fromkeys(a[:5] for a in ags[sel]))
         names = tuple(dict.fromkeys(str(k) for k in kname[sel]))
-        units.append(Unit(str(row["name"]), str(row["name"]), "planungsraum", members, kreise,
-                          names, None, row.geometry))
+        units.append(
+            Unit(
+                str(row["name"]),
+                str(row["name"]),
+                "planungsraum",
+                members,
+                kreise,
+                names,
+                None,
+                row.geometry,
+            )
+        )
     return units
 
 
@@ -161,8 +183,9 @@ def _mode_params(params: analysis.AnalysisParams, mode: str) -> analysis.Analysi
     return dataclasses.replace(params, mode=mode, threshold_min=threshold)
 
 
-def _travel_rows(result: analysis.AnalysisResult, units: Sequence[Unit], planning: Any
-                 ) -> pd.DataFrame:
+def _travel_rows(
+    result: analysis.AnalysisResult, units: Sequence[Unit], planning: Any
+) -> pd.DataFrame:
     if units and units[0].level == "planungsraum":
         from .planning import aggregate
 
@@ -177,11 +200,18 @@ def _travel_rows(result: analysis.AnalysisResult, units: Sequence[Unit], plannin
     return out.reset_index(drop=True)
 
 
-def build(region: Any, params: analysis.AnalysisParams, standards: Standards, *,
-          planning: Any = None, scenario: Any = None, demand_region: Any = None,
-          services: gpd.GeoDataFrame | None = None,
-          networks: Mapping[str, Any] | None = None,
-          modes: Sequence[str] | None = None) -> Profiles:
+def build(
+    region: Any,
+    params: analysis.AnalysisParams,
+    standards: Standards,
+    *,
+    planning: Any = None,
+    scenario: Any = None,
+    demand_region: Any = None,
+    services: gpd.GeoDataFrame | None = None,
+    networks: Mapping[str, Any] | None = None,
+    modes: Sequence[str] | None = None,
+) -> Profiles:
     """Compute the figures of every profile once.
 
     Parameters
@@ -220,10 +250,13 @@ def build(region: Any, params: analysis.AnalysisParams, standards: Standards, *,
     if networks is None:
         networks = region.networks(modes) if hasattr(region, "networks") else {}
     units = _units(region, planning)
-    results = {m: analysis.analyze(work, _mode_params(params, m), networks)
-               for m in dict.fromkeys([params.mode, *modes])}
-    travel = pd.concat([_travel_rows(results[m], units, planning) for m in modes],
-                       ignore_index=True)
+    results = {
+        m: analysis.analyze(work, _mode_params(params, m), networks)
+        for m in dict.fromkeys([params.mode, *modes])
+    }
+    travel = pd.concat(
+        [_travel_rows(results[m], units, planning) for m in modes], ignore_index=True
+    )
     check = standards_check.check(work, standards, networks, services=svc)
     if planning is not None:
         check = standards_check.by_planning(check, planning)
@@ -233,9 +266,21 @@ def build(region: Any, params: analysis.AnalysisParams, standards: Standards, *,
     located = located.assign(ags=np.where(idx >= 0, ags[np.clip(idx, 0, None)], ""))
     year = (target.meta.get("demand") or {}).get("year") if demand_region is not None else None
     pop_year = population_by_unit(target.cells, units) if year is not None else None
-    return Profiles(units, population_by_unit(base.cells, units), pop_year, year, travel,
-                    located, check, results[params.mode], params, target, planning,
-                    getattr(scenario, "name", None), results)
+    return Profiles(
+        units,
+        population_by_unit(base.cells, units),
+        pop_year,
+        year,
+        travel,
+        located,
+        check,
+        results[params.mode],
+        params,
+        target,
+        planning,
+        getattr(scenario, "name", None),
+        results,
+    )
 
 
 def bounds_of(units: Sequence[Unit]) -> np.ndarray:

@@ -562,14 +562,22 @@ STANDARD_STATUSES: dict[str, tuple[str, str]] = {
 }
 # Status colours (map layer, profiles): Okabe-Ito blue, vermillion, bluish green, grey.
 STANDARD_STATUS_COLORS: dict[str, str] = {
-    "erfuellt": "#0072B2", "fehlt": "#D55E00", "ueber_richtwert": "#009E73",
+    "erfuellt": "#0072B2",
+    "fehlt": "#D55E00",
+    "ueber_richtwert": "#009E73",
     "keine_angabe": "#999999",
 }
 # Columns of a service list that give the staffing in full-time equivalents (VZÄ),
 # matched by their header key (kept as extra columns by the importer).
 STAFFING_HEADERS: tuple[str, ...] = (
-    "staffing", "vzae", "vza", "vollzeitaequivalente", "personalstellen", "stellen",
-    "vollzeitstellen", "personalvza",
+    "staffing",
+    "vzae",
+    "vza",
+    "vollzeitaequivalente",
+    "personalstellen",
+    "stellen",
+    "vollzeitstellen",
+    "personalvza",
 )
 
 # ---------------------------------------------------------------------------

@@ -44,8 +44,11 @@ KINDS: dict[str, str] = {
     "wegezeit": "Höchste Wegezeit",
 }
 #: What a rule refers to: code → German label.
-BASES: dict[str, str] = {"gemeinde": "Gemeinde", "kreis": "Kreis",
-                         "einzugsbereich": "Einzugsbereich"}
+BASES: dict[str, str] = {
+    "gemeinde": "Gemeinde",
+    "kreis": "Kreis",
+    "einzugsbereich": "Einzugsbereich",
+}
 #: Units of ``verhaeltnis`` rules: code → German label.
 RATIO_UNITS: dict[str, str] = {"vza": "VZÄ", "plaetze": "Plätze", "angebote": "Angebote"}
 #: Units of the other kinds (fixed).
@@ -55,17 +58,40 @@ UNIT_LABELS: dict[str, str] = {**RATIO_UNITS, FACILITY_UNIT: "Einrichtungen", SH
 #: Separators of the keywords in „Einrichtungstyp“ and of the keys in „Gebiet“.
 LIST_SPLIT = re.compile(r"\s*[|;,]\s*")
 
-_KIND_WORDS = {"einrichtung": "einrichtung", "einrichtungjegroessenklasse": "einrichtung",
-               "groessenklasse": "einrichtung", "verhaeltnis": "verhaeltnis",
-               "quote": "verhaeltnis", "schluessel": "verhaeltnis", "wegezeit": "wegezeit",
-               "fahrzeit": "wegezeit", "erreichbarkeit": "wegezeit"}
-_BASIS_WORDS = {"gemeinde": "gemeinde", "kreis": "kreis", "landkreis": "kreis",
-                "einzugsbereich": "einzugsbereich", "einzugsgebiet": "einzugsbereich"}
-_UNIT_WORDS = {"vza": "vza", "vzae": "vza", "vollzeitaequivalente": "vza", "stellen": "vza",
-               "vollzeitstellen": "vza", "plaetze": "plaetze", "platz": "plaetze",
-               "kapazitaet": "plaetze", "angebote": "angebote", "angebot": "angebote",
-               "einrichtungen": FACILITY_UNIT, "einrichtung": FACILITY_UNIT,
-               "prozent": SHARE_UNIT, "": ""}  # "%" has the empty header key
+_KIND_WORDS = {
+    "einrichtung": "einrichtung",
+    "einrichtungjegroessenklasse": "einrichtung",
+    "groessenklasse": "einrichtung",
+    "verhaeltnis": "verhaeltnis",
+    "quote": "verhaeltnis",
+    "schluessel": "verhaeltnis",
+    "wegezeit": "wegezeit",
+    "fahrzeit": "wegezeit",
+    "erreichbarkeit": "wegezeit",
+}
+_BASIS_WORDS = {
+    "gemeinde": "gemeinde",
+    "kreis": "kreis",
+    "landkreis": "kreis",
+    "einzugsbereich": "einzugsbereich",
+    "einzugsgebiet": "einzugsbereich",
+}
+_UNIT_WORDS = {
+    "vza": "vza",
+    "vzae": "vza",
+    "vollzeitaequivalente": "vza",
+    "stellen": "vza",
+    "vollzeitstellen": "vza",
+    "plaetze": "plaetze",
+    "platz": "plaetze",
+    "kapazitaet": "plaetze",
+    "angebote": "angebote",
+    "angebot": "angebote",
+    "einrichtungen": FACILITY_UNIT,
+    "einrichtung": FACILITY_UNIT,
+    "prozent": SHARE_UNIT,
+    "": "",
+}  # "%" has the empty header key
 _YES = {"ja", "j", "x", "1", "yes", "wahr", "true"}
 _NO = {"nein", "n", "0", "no", "falsch", "false"}
 
@@ -200,8 +226,12 @@ class Standards:
 
     def to_dict(self) -> dict:
         """JSON-serialisable summary."""
-        return {"source": self.source, "rules": [r.to_dict() for r in self.rules],
-                "inactive": list(self.inactive), "notes": list(self.notes)}
+        return {
+            "source": self.source,
+            "rules": [r.to_dict() for r in self.rules],
+            "inactive": list(self.inactive),
+            "notes": list(self.notes),
+        }
 
 
 # ---------------------------------------------------------------------------
@@ -210,8 +240,9 @@ class Standards:
 class _Cells:
     """One data row's cells by field, reporting problems with file, row and column."""
 
-    def __init__(self, values: dict[str, str], row: int, headers: dict[str, str],
-                 report: Report, file: str):
+    def __init__(
+        self, values: dict[str, str], row: int, headers: dict[str, str], report: Report, file: str
+    ):
         self.values, self.row, self.headers = values, row, headers
         self.report, self.file = report, file
 
@@ -222,8 +253,16 @@ class _Cells:
         col = self.headers.get(name) or next(c.header for c in COLUMNS if c.field == name)
         self.report.add(message, self.row, col, self.file)
 
-    def number(self, name: str, *, default: float = math.nan, lo: float = 0.0,
-               lo_open: bool = False, hi: float = math.inf, what: str = "eine Zahl") -> float:
+    def number(
+        self,
+        name: str,
+        *,
+        default: float = math.nan,
+        lo: float = 0.0,
+        lo_open: bool = False,
+        hi: float = math.inf,
+        what: str = "eine Zahl",
+    ) -> float:
         text = self.text(name)
         if not text:
             return default
@@ -233,8 +272,9 @@ class _Cells:
             value = math.nan
         ok = math.isfinite(value) and (value > lo if lo_open else value >= lo) and value <= hi
         if not ok:
-            self.problem(name, f"„{_tables.short(text)}“ ist keine gültige Angabe; erwartet "
-                               f"{what}.")
+            self.problem(
+                name, f"„{_tables.short(text)}“ ist keine gültige Angabe; erwartet {what}."
+            )
             return default
         return value
 
@@ -251,13 +291,15 @@ class _Cells:
     def empty(self, names: Sequence[str], kind: str) -> None:
         for n in names:
             if self.text(n):
-                self.problem(n, f"wird bei Art „{KINDS[kind]}“ nicht verwendet; bitte leer "
-                                "lassen.")
+                self.problem(n, f"wird bei Art „{KINDS[kind]}“ nicht verwendet; bitte leer lassen.")
 
 
-def _choice_words(mapping: dict[str, Any], labels: Callable[[Any], Sequence[str]]) -> dict[str, str]:
-    return {_tables.header_key(w): code for code, item in mapping.items()
-            for w in (code, *labels(item))}
+def _choice_words(
+    mapping: dict[str, Any], labels: Callable[[Any], Sequence[str]]
+) -> dict[str, str]:
+    return {
+        _tables.header_key(w): code for code, item in mapping.items() for w in (code, *labels(item))
+    }
 
 
 def _target_words() -> dict[str, str]:
@@ -278,64 +320,103 @@ def _category_words() -> dict[str, str]:
 def _common(c: _Cells) -> dict[str, Any]:
     rule = c.text("rule")
     if not rule:
-        c.problem("rule", "Name der Regel fehlt; erwartet ein kurzer eindeutiger Name, "
-                          "z. B. „KYF-Jugendclub“.")
+        c.problem(
+            "rule",
+            "Name der Regel fehlt; erwartet ein kurzer eindeutiger Name, z. B. „KYF-Jugendclub“.",
+        )
     cats = _category_words()
-    category = c.code("category", cats, "eine Kategorie (" + ", ".join(settings.CATEGORIES)
-                      + ") oder leer")
+    category = c.code(
+        "category", cats, "eine Kategorie (" + ", ".join(settings.CATEGORIES) + ") oder leer"
+    )
     types = tuple(t for t in LIST_SPLIT.split(c.text("types")) if t)
     if not category and not types and c.text("category") == "":
-        c.problem("types", "Kategorie und Einrichtungstyp sind beide leer; erwartet mindestens "
-                           "eines von beiden (z. B. „Jugendclub|Jugendhaus“).")
-    target = c.code("target", _target_words(),
-                    "eine Zielgruppe (" + ", ".join(settings.TARGET_GROUPS) + ")", "pop")
+        c.problem(
+            "types",
+            "Kategorie und Einrichtungstyp sind beide leer; erwartet mindestens "
+            "eines von beiden (z. B. „Jugendclub|Jugendhaus“).",
+        )
+    target = c.code(
+        "target",
+        _target_words(),
+        "eine Zielgruppe (" + ", ".join(settings.TARGET_GROUPS) + ")",
+        "pop",
+    )
     areas = tuple(a for a in LIST_SPLIT.split(c.text("area")) if a)
     for a in areas:
         if not re.fullmatch(r"\d{2}(\d{3}(\d{3})?)?", a):
-            c.problem("area", f"„{_tables.short(a)}“ ist kein Schlüssel; erwartet "
-                              "Kreisschlüssel (5-stellig) oder AGS (8-stellig), z. B. 16065.")
-    return {"rule": rule, "category": category, "types": types, "target": target,
-            "areas": areas, "source": c.text("source"), "row": c.row}
+            c.problem(
+                "area",
+                f"„{_tables.short(a)}“ ist kein Schlüssel; erwartet "
+                "Kreisschlüssel (5-stellig) oder AGS (8-stellig), z. B. 16065.",
+            )
+    return {
+        "rule": rule,
+        "category": category,
+        "types": types,
+        "target": target,
+        "areas": areas,
+        "source": c.text("source"),
+        "row": c.row,
+    }
 
 
 def _facility(c: _Cells) -> dict[str, Any]:
     size_from = c.number("size_from", default=0.0, what="eine Einwohnerzahl ≥ 0")
     size_to = c.number("size_to", default=math.inf, what="eine Einwohnerzahl ≥ 0 (leer = offen)")
     if math.isfinite(size_to) and size_to <= size_from:
-        c.problem("size_to", f"„bis“ ({c.text('size_to')}) muss größer sein als „von“ "
-                             f"({c.text('size_from') or '0'}).")
-    soll = c.number("soll", default=1.0, lo=0.0, lo_open=True,
-                    what="die Zahl der geforderten Einrichtungen (> 0, z. B. 1)")
+        c.problem(
+            "size_to",
+            f"„bis“ ({c.text('size_to')}) muss größer sein als „von“ "
+            f"({c.text('size_from') or '0'}).",
+        )
+    soll = c.number(
+        "soll",
+        default=1.0,
+        lo=0.0,
+        lo_open=True,
+        what="die Zahl der geforderten Einrichtungen (> 0, z. B. 1)",
+    )
     unit = c.code("unit", _UNIT_WORDS, "„Einrichtungen“ oder leer", FACILITY_UNIT)
     if unit not in (FACILITY_UNIT, "angebote"):
         c.problem("unit", "bei Art „Einrichtung“ erwartet „Einrichtungen“ oder leer.")
     basis = c.code("basis", _BASIS_WORDS, "„Gemeinde“", "gemeinde")
     if basis != "gemeinde":
-        c.problem("basis", "bei Art „Einrichtung“ gilt die Regel je Gemeinde; erwartet "
-                           "„Gemeinde“ oder leer.")
+        c.problem(
+            "basis",
+            "bei Art „Einrichtung“ gilt die Regel je Gemeinde; erwartet „Gemeinde“ oder leer.",
+        )
     c.empty(("per_people", "mode", "max_minutes"), "einrichtung")
-    return {"size_from": size_from, "size_to": size_to, "soll": soll, "unit": FACILITY_UNIT,
-            "basis": "gemeinde"}
+    return {
+        "size_from": size_from,
+        "size_to": size_to,
+        "soll": soll,
+        "unit": FACILITY_UNIT,
+        "basis": "gemeinde",
+    }
 
 
 def _travel(c: _Cells, needed: bool) -> dict[str, Any]:
     mode = c.code("mode", _mode_words(), "ein Verkehrsmittel (" + ", ".join(settings.MODES) + ")")
-    minutes = c.number("max_minutes", lo=0.0, lo_open=True,
-                       what="Minuten (Zahl > 0, z. B. 30)")
+    minutes = c.number("max_minutes", lo=0.0, lo_open=True, what="Minuten (Zahl > 0, z. B. 30)")
     if needed and not mode and not c.text("mode"):
-        c.problem("mode", "fehlt; erwartet ein Verkehrsmittel (" + ", ".join(settings.MODES)
-                          + ").")
+        c.problem("mode", "fehlt; erwartet ein Verkehrsmittel (" + ", ".join(settings.MODES) + ").")
     if needed and not math.isfinite(minutes) and not c.text("max_minutes"):
         c.problem("max_minutes", "fehlt; erwartet Minuten (Zahl > 0, z. B. 30).")
     return {"mode": mode, "max_minutes": minutes}
 
 
 def _ratio(c: _Cells) -> dict[str, Any]:
-    per = c.number("per_people", lo=0.0, lo_open=True,
-                   what="die Zahl der Personen, auf die sich „Soll“ bezieht (> 0, z. B. 10000)")
+    per = c.number(
+        "per_people",
+        lo=0.0,
+        lo_open=True,
+        what="die Zahl der Personen, auf die sich „Soll“ bezieht (> 0, z. B. 10000)",
+    )
     if not c.text("per_people"):
-        c.problem("per_people", "fehlt; erwartet die Zahl der Personen, auf die sich „Soll“ "
-                                "bezieht (z. B. 10000).")
+        c.problem(
+            "per_people",
+            "fehlt; erwartet die Zahl der Personen, auf die sich „Soll“ bezieht (z. B. 10000).",
+        )
     soll = c.number("soll", lo=0.0, lo_open=True, what="eine Zahl > 0 (z. B. 1)")
     unit = c.code("unit", _UNIT_WORDS, "„VZÄ“, „Plätze“ oder „Angebote“")
     if unit not in RATIO_UNITS:
@@ -348,27 +429,38 @@ def _ratio(c: _Cells) -> dict[str, Any]:
     else:
         for n in ("mode", "max_minutes"):
             if c.text(n):
-                c.problem(n, f"wird nur beim Bezug „Einzugsbereich“ verwendet (hier: "
-                             f"„{BASES[basis]}“); bitte leer lassen.")
+                c.problem(
+                    n,
+                    f"wird nur beim Bezug „Einzugsbereich“ verwendet (hier: "
+                    f"„{BASES[basis]}“); bitte leer lassen.",
+                )
     return {"per_people": per, "soll": soll, "unit": unit, "basis": basis, **travel}
 
 
 def _share(c: _Cells) -> dict[str, Any]:
-    soll = c.number("soll", lo=0.0, lo_open=True, hi=100.0,
-                    what="den Anteil der Zielgruppe in Prozent (> 0 bis 100, z. B. 90)")
+    soll = c.number(
+        "soll",
+        lo=0.0,
+        lo_open=True,
+        hi=100.0,
+        what="den Anteil der Zielgruppe in Prozent (> 0 bis 100, z. B. 90)",
+    )
     unit = c.code("unit", _UNIT_WORDS, "„%“ oder leer", SHARE_UNIT)
     if unit not in (SHARE_UNIT, ""):
         c.problem("unit", "bei Art „Wegezeit“ erwartet „%“ oder leer.")
     basis = c.code("basis", _BASIS_WORDS, "„Gemeinde“", "gemeinde")
     if basis != "gemeinde":
-        c.problem("basis", "bei Art „Wegezeit“ gilt die Regel je Gemeinde; erwartet "
-                           "„Gemeinde“ oder leer.")
+        c.problem(
+            "basis", "bei Art „Wegezeit“ gilt die Regel je Gemeinde; erwartet „Gemeinde“ oder leer."
+        )
     c.empty(("size_from", "size_to", "per_people"), "wegezeit")
     return {"soll": soll, "unit": SHARE_UNIT, "basis": "gemeinde", **_travel(c, True)}
 
 
 _KIND_PARSERS: dict[str, Callable[[_Cells], dict[str, Any]]] = {
-    "einrichtung": _facility, "verhaeltnis": _ratio, "wegezeit": _share,
+    "einrichtung": _facility,
+    "verhaeltnis": _ratio,
+    "wegezeit": _share,
 }
 
 
@@ -399,7 +491,7 @@ def _row_rule(c: _Cells) -> tuple[Rule | None, bool]:
 # ---------------------------------------------------------------------------
 # Reading
 # ---------------------------------------------------------------------------
-def _header_score(cells: list[str]) -> int:
+def _header_score(cells: Sequence[str]) -> int:
     return sum(2 if _tables.header_key(c) in _BY_KEY else 0 for c in cells)
 
 
@@ -414,19 +506,30 @@ def _header_map(header: list[str], report: Report, file: str) -> tuple[dict[int,
                 unknown.append(h.strip())
             continue
         if col.field in index.values():
-            report.add(f"Spalte „{col.header}“ kommt zweimal vor; erwartet jede Spalte einmal.",
-                       None, h, file)
+            report.add(
+                f"Spalte „{col.header}“ kommt zweimal vor; erwartet jede Spalte einmal.",
+                None,
+                h,
+                file,
+            )
             continue
         index[i] = col.field
     for col in COLUMNS:
         if col.required and col.field not in index.values():
-            report.add(f"Spalte „{col.header}“ fehlt; erwartet die Spalten "
-                       + ", ".join(f"„{c.header}“" for c in COLUMNS) + ".", None, None, file)
+            report.add(
+                f"Spalte „{col.header}“ fehlt; erwartet die Spalten "
+                + ", ".join(f"„{c.header}“" for c in COLUMNS)
+                + ".",
+                None,
+                None,
+                file,
+            )
     return index, unknown
 
 
-def read_standards(source: str | os.PathLike | bytes | IO[bytes] | None = None,
-                   filename: str | None = None) -> Standards:
+def read_standards(
+    source: str | os.PathLike | bytes | IO[bytes] | None = None, filename: str | None = None
+) -> Standards:
     """Read and validate a standards table (CSV or XLSX; default: the shipped file).
 
     Parameters
@@ -448,16 +551,20 @@ def read_standards(source: str | os.PathLike | bytes | IO[bytes] | None = None,
         One problem per bad cell, naming file, row, column and what was expected;
         a repeated rule name; no rule at all.
     """
-    data, name = _tables.read_source(settings.STANDARDS_FILE if source is None else source,
-                                     filename, default_name="Richtwerte")
+    data, name = _tables.read_source(
+        settings.STANDARDS_FILE if source is None else source, filename, default_name="Richtwerte"
+    )
     table = _tables.read_table(data, name, score=_header_score)
     report = Report()
     index, unknown = _header_map(table.header, report, name)
     if report:
-        raise InputError(f"{name}: Die Richtwert-Tabelle hat nicht die erwarteten Spalten.",
-                         report.problems)
+        raise InputError(
+            f"{name}: Die Richtwert-Tabelle hat nicht die erwarteten Spalten.", report.problems
+        )
     headers = {f: table.header[i].strip() for i, f in index.items()}
-    rules, inactive, seen = [], [], {}
+    rules: list[Rule] = []
+    inactive: list[Rule] = []
+    seen: dict[str, int] = {}
     for r, cells, _extra, _n in _tables.data_rows(table.rows, len(table.header)):
         values = {f: cells[i] for i, f in index.items()}
         row = table.header_row + r
@@ -466,21 +573,30 @@ def read_standards(source: str | os.PathLike | bytes | IO[bytes] | None = None,
         if rule is None:
             continue
         if rule.rule in seen:
-            c.problem("rule", f"Name „{rule.rule}“ kommt schon in Zeile {seen[rule.rule]} vor; "
-                              "erwartet ein eindeutiger Name je Regel.")
+            c.problem(
+                "rule",
+                f"Name „{rule.rule}“ kommt schon in Zeile {seen[rule.rule]} vor; "
+                "erwartet ein eindeutiger Name je Regel.",
+            )
             continue
         seen[rule.rule] = row
         (rules if active else inactive).append(rule)
     if report:
-        raise InputError(f"{name}: {len(report.problems)} Fehler in der Richtwert-Tabelle; "
-                         "nichts übernommen.", report.problems)
+        raise InputError(
+            f"{name}: {len(report.problems)} Fehler in der Richtwert-Tabelle; nichts übernommen.",
+            report.problems,
+        )
     if not rules and not inactive:
         raise InputError(f"{name}: Die Tabelle enthält keine Regel.")
-    notes = [f"Spalte(n) {', '.join('„' + u + '“' for u in unknown)} nicht ausgewertet."] \
-        if unknown else []
+    notes = (
+        [f"Spalte(n) {', '.join('„' + u + '“' for u in unknown)} nicht ausgewertet."]
+        if unknown
+        else []
+    )
     if inactive:
-        notes.append(f"{len(inactive)} Regel(n) nicht aktiv: "
-                     + ", ".join(r.rule for r in inactive) + ".")
+        notes.append(
+            f"{len(inactive)} Regel(n) nicht aktiv: " + ", ".join(r.rule for r in inactive) + "."
+        )
     return Standards(tuple(rules), name, notes, tuple(r.rule for r in inactive))
 
 
@@ -489,5 +605,15 @@ def default_path() -> Path:
     return Path(settings.STANDARDS_FILE)
 
 
-__all__ = ["BASES", "COLUMNS", "KINDS", "RATIO_UNITS", "UNIT_LABELS", "Column", "Rule",
-           "Standards", "default_path", "read_standards"]
+__all__ = [
+    "BASES",
+    "COLUMNS",
+    "KINDS",
+    "RATIO_UNITS",
+    "UNIT_LABELS",
+    "Column",
+    "Rule",
+    "Standards",
+    "default_path",
+    "read_standards",
+]

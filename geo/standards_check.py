@@ -46,10 +46,34 @@ STATUSES: tuple[str, ...] = tuple(settings.STANDARD_STATUSES)
 LEVELS: tuple[str, ...] = ("gemeinde", "kreis", "planungsraum")
 #: Columns of :attr:`CheckResult.rows`.
 ROW_COLUMNS: tuple[str, ...] = (
-    "level", "key", "name", "rule", "kind", "status", "required", "existing", "unit",
-    "target", "people", "size", "size_from", "size_to", "per_people", "soll", "basis", "mode",
-    "max_minutes", "people_within", "share_within", "n_services", "n_unknown", "service_ids",
-    "unknown_ids", "n_gemeinden", "n_fehlt", "source",
+    "level",
+    "key",
+    "name",
+    "rule",
+    "kind",
+    "status",
+    "required",
+    "existing",
+    "unit",
+    "target",
+    "people",
+    "size",
+    "size_from",
+    "size_to",
+    "per_people",
+    "soll",
+    "basis",
+    "mode",
+    "max_minutes",
+    "people_within",
+    "share_within",
+    "n_services",
+    "n_unknown",
+    "service_ids",
+    "unknown_ids",
+    "n_gemeinden",
+    "n_fehlt",
+    "source",
 )
 _EPS = 1e-9
 
@@ -92,21 +116,30 @@ class CheckResult:
         """Rows as JSON-serialisable dicts."""
         out = []
         for rec in self.rows.to_dict("records"):
-            out.append({k: (list(v) if isinstance(v, tuple) else analysis.json_value(v))
-                        for k, v in rec.items()})
+            out.append(
+                {
+                    k: (list(v) if isinstance(v, tuple) else analysis.json_value(v))
+                    for k, v in rec.items()
+                }
+            )
         return out
 
     def to_dict(self) -> dict:
         """JSON payload of ``nahraum standards --json``."""
-        return {"meta": self.meta, "standards": self.standards.to_dict(),
-                "counts": self.counts(), "rows": self.records()}
+        return {
+            "meta": self.meta,
+            "standards": self.standards.to_dict(),
+            "counts": self.counts(),
+            "rows": self.records(),
+        }
 
 
 # ---------------------------------------------------------------------------
 # Status
 # ---------------------------------------------------------------------------
-def status_of(required: np.ndarray, existing: np.ndarray, step: float,
-              n_unknown: np.ndarray) -> np.ndarray:
+def status_of(
+    required: np.ndarray, existing: np.ndarray, step: float, n_unknown: np.ndarray
+) -> np.ndarray:
     """Status code per unit from required, existing (known part), Soll step and unknowns.
 
     Parameters
@@ -133,8 +166,14 @@ def status_of(required: np.ndarray, existing: np.ndarray, step: float,
 
 
 def _row_status(row: dict, rule: Rule) -> str:
-    return str(status_of(np.array([row["required"]]), np.array([row["existing"]]), rule.step,
-                         np.array([row["n_unknown"]]))[0])
+    return str(
+        status_of(
+            np.array([row["required"]]),
+            np.array([row["existing"]]),
+            rule.step,
+            np.array([row["n_unknown"]]),
+        )[0]
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -146,10 +185,10 @@ class _Context:
 
     gem_ags: np.ndarray
     gem_name: np.ndarray
-    cell_gem: np.ndarray        # index into gem_ags per cell (-1 outside)
+    cell_gem: np.ndarray  # index into gem_ags per cell (-1 outside)
     cells: pd.DataFrame
     services: gpd.GeoDataFrame  # located services (after a scenario)
-    svc_gem: np.ndarray         # index into gem_ags per service (-1 outside the region)
+    svc_gem: np.ndarray  # index into gem_ags per service (-1 outside the region)
     networks: Mapping[str, Any]
     kreis_names: dict[str, str] = field(default_factory=dict)
     models: dict[str, str] = field(default_factory=dict)
@@ -202,17 +241,29 @@ def _context(region: Any, services: gpd.GeoDataFrame, networks: Mapping[str, Any
     cells = region.cells
     cell_gem = np.asarray(pd.Index(ags).get_indexer(cells["ags"].astype(str)), dtype=np.int64)
     svc = located(services)
-    kreis_names = ({a[:5]: str(n) for a, n in zip(ags, gem["kreis_name"], strict=True)}
-                   if "kreis_name" in gem.columns else {})
-    return _Context(ags, gem["name"].astype(str).to_numpy(), cell_gem, cells, svc,
-                    gemeinde_index(svc, gem), networks, kreis_names)
+    kreis_names = (
+        {a[:5]: str(n) for a, n in zip(ags, gem["kreis_name"], strict=True)}
+        if "kreis_name" in gem.columns
+        else {}
+    )
+    return _Context(
+        ags,
+        gem["name"].astype(str).to_numpy(),
+        cell_gem,
+        cells,
+        svc,
+        gemeinde_index(svc, gem),
+        networks,
+        kreis_names,
+    )
 
 
 def _folded(services: pd.DataFrame, column: str) -> np.ndarray:
     if column not in services.columns:
         return np.full(len(services), "", dtype=object)
-    return np.array([str(v).casefold() if isinstance(v, str) else "" for v in services[column]],
-                    dtype=object)
+    return np.array(
+        [str(v).casefold() if isinstance(v, str) else "" for v in services[column]], dtype=object
+    )
 
 
 def matching(services: pd.DataFrame, rule: Rule) -> np.ndarray:
@@ -262,24 +313,51 @@ def _ids(services: pd.DataFrame, mask: np.ndarray) -> tuple[str, ...]:
 
 
 def _base_row(rule: Rule) -> dict[str, Any]:
-    return {"rule": rule.rule, "kind": rule.kind, "unit": rule.unit, "target": rule.target,
-            "size_from": rule.size_from, "size_to": rule.size_to, "per_people": rule.per_people,
-            "soll": rule.soll, "basis": rule.basis, "mode": rule.mode,
-            "max_minutes": rule.max_minutes, "source": rule.source, "size": math.nan,
-            "people_within": math.nan, "share_within": math.nan, "n_gemeinden": 1,
-            "n_fehlt": 0}
+    return {
+        "rule": rule.rule,
+        "kind": rule.kind,
+        "unit": rule.unit,
+        "target": rule.target,
+        "size_from": rule.size_from,
+        "size_to": rule.size_to,
+        "per_people": rule.per_people,
+        "soll": rule.soll,
+        "basis": rule.basis,
+        "mode": rule.mode,
+        "max_minutes": rule.max_minutes,
+        "source": rule.source,
+        "size": math.nan,
+        "people_within": math.nan,
+        "share_within": math.nan,
+        "n_gemeinden": 1,
+        "n_fehlt": 0,
+    }
 
 
-def _gem_rows(ctx: _Context, rule: Rule, keep: np.ndarray, figures: dict[str, np.ndarray],
-              members: list[tuple[str, ...]], unknown: list[tuple[str, ...]]) -> list[dict]:
+def _gem_rows(
+    ctx: _Context,
+    rule: Rule,
+    keep: np.ndarray,
+    figures: dict[str, np.ndarray],
+    members: list[tuple[str, ...]],
+    unknown: list[tuple[str, ...]],
+) -> list[dict]:
     """One row per kept Gemeinde from per-Gemeinde figure arrays."""
     rows = []
     for g in np.flatnonzero(keep):
-        row = {**_base_row(rule), "level": "gemeinde", "key": str(ctx.gem_ags[g]),
-               "name": str(ctx.gem_name[g])}
+        row = {
+            **_base_row(rule),
+            "level": "gemeinde",
+            "key": str(ctx.gem_ags[g]),
+            "name": str(ctx.gem_name[g]),
+        }
         row.update({k: float(v[g]) for k, v in figures.items()})
-        row.update(n_services=len(members[g]), n_unknown=len(unknown[g]),
-                   service_ids=members[g], unknown_ids=unknown[g])
+        row.update(
+            n_services=len(members[g]),
+            n_unknown=len(unknown[g]),
+            service_ids=members[g],
+            unknown_ids=unknown[g],
+        )
         row["status"] = _row_status(row, rule)
         row["n_fehlt"] = int(row["status"] == "fehlt")
         rows.append(row)
@@ -307,8 +385,12 @@ def _facility_rows(ctx: _Context, rule: Rule) -> list[dict]:
     idx = np.where(mask, ctx.svc_gem, -1)
     existing = np.bincount(idx[idx >= 0], minlength=ctx.n_gem).astype(float)
     members = _members_by(idx, ctx.n_gem, np.array(_ids(ctx.services, np.ones(len(mask), bool))))
-    figures = {"required": np.full(ctx.n_gem, rule.soll), "existing": existing,
-               "people": people, "size": size}
+    figures = {
+        "required": np.full(ctx.n_gem, rule.soll),
+        "existing": existing,
+        "people": people,
+        "size": size,
+    }
     return _gem_rows(ctx, rule, keep, figures, members, [()] * ctx.n_gem)
 
 
@@ -324,9 +406,11 @@ def _in_gemeinde(ctx: _Context, rule: Rule, people: np.ndarray) -> dict[str, Any
     mask, amount, unknown = _amounts(ctx, rule)
     idx = np.where(mask, ctx.svc_gem, -1)
     ids = np.array(_ids(ctx.services, np.ones(len(mask), bool)))
-    return {"existing": ctx.per_gem(amount, idx),
-            "members": _members_by(idx, ctx.n_gem, ids),
-            "unknown": _members_by(np.where(unknown, idx, -1), ctx.n_gem, ids)}
+    return {
+        "existing": ctx.per_gem(amount, idx),
+        "members": _members_by(idx, ctx.n_gem, ids),
+        "unknown": _members_by(np.where(unknown, idx, -1), ctx.n_gem, ids),
+    }
 
 
 def _in_catchment(ctx: _Context, rule: Rule, demand: np.ndarray) -> dict[str, Any]:
@@ -335,17 +419,20 @@ def _in_catchment(ctx: _Context, rule: Rule, demand: np.ndarray) -> dict[str, An
     sel = ctx.services.loc[mask]
     net = ctx.networks.get(rule.mode)
     ctx.models[rule.mode] = traveltime.model_label(rule.mode, net)
-    cm = traveltime.catchment_matrix(ctx.xy(), analysis.points_xy(sel), rule.mode,
-                                     rule.max_minutes, net).tocsr()
+    cm = traveltime.catchment_matrix(
+        ctx.xy(), analysis.points_xy(sel), rule.mode, rule.max_minutes, net
+    ).tocsr()
     access, _, _ = analysis.floating_catchment(cm, demand, amount[mask])
     ok = ctx.cell_gem >= 0
-    member = sp.csr_matrix((np.ones(int(ok.sum())), (ctx.cell_gem[ok], np.flatnonzero(ok))),
-                           shape=(ctx.n_gem, len(demand)))
+    member = sp.csr_matrix(
+        (np.ones(int(ok.sum())), (ctx.cell_gem[ok], np.flatnonzero(ok))),
+        shape=(ctx.n_gem, len(demand)),
+    )
     reach = (member @ (cm != 0).astype(float)).tocsr()  # Gemeinde × selected services
     reach.sort_indices()
     ids = _ids(sel, np.ones(len(sel), bool))
     unk = unknown[mask]
-    cols = [reach.indices[reach.indptr[g]:reach.indptr[g + 1]] for g in range(ctx.n_gem)]
+    cols = [reach.indices[reach.indptr[g] : reach.indptr[g + 1]] for g in range(ctx.n_gem)]
     members = [tuple(ids[j] for j in c) for c in cols]
     unknowns = [tuple(ids[j] for j in c if unk[j]) for c in cols]
     return {"existing": ctx.per_gem(demand * access), "members": members, "unknown": unknowns}
@@ -358,8 +445,11 @@ def _ratio_rows(ctx: _Context, rule: Rule) -> list[dict]:
         return _kreis_rows(ctx, rule, demand)
     people = ctx.per_gem(demand)
     part = (_in_catchment if rule.basis == "einzugsbereich" else _in_gemeinde)(ctx, rule, demand)
-    figures = {"required": people / rule.per_people * rule.soll, "existing": part["existing"],
-               "people": people}
+    figures = {
+        "required": people / rule.per_people * rule.soll,
+        "existing": part["existing"],
+        "people": people,
+    }
     return _gem_rows(ctx, rule, _applies(ctx, rule), figures, part["members"], part["unknown"])
 
 
@@ -374,12 +464,20 @@ def _kreis_rows(ctx: _Context, rule: Rule, demand: np.ndarray) -> list[dict]:
     for k in kreise:
         inside = mask & (svc_kreis == k)
         people = float(demand[cell_kreis == k].sum())
-        row = {**_base_row(rule), "level": "kreis", "key": k, "name": ctx.kreis_names.get(k, k),
-               "required": people / rule.per_people * rule.soll,
-               "existing": float(amount[inside].sum()), "people": people,
-               "n_services": int(inside.sum()), "n_unknown": int((inside & unknown).sum()),
-               "service_ids": tuple(ids[inside]), "unknown_ids": tuple(ids[inside & unknown]),
-               "n_gemeinden": int((gem_kreis == k).sum())}
+        row = {
+            **_base_row(rule),
+            "level": "kreis",
+            "key": k,
+            "name": ctx.kreis_names.get(k, k),
+            "required": people / rule.per_people * rule.soll,
+            "existing": float(amount[inside].sum()),
+            "people": people,
+            "n_services": int(inside.sum()),
+            "n_unknown": int((inside & unknown).sum()),
+            "service_ids": tuple(ids[inside]),
+            "unknown_ids": tuple(ids[inside & unknown]),
+            "n_gemeinden": int((gem_kreis == k).sum()),
+        }
         row["status"] = _row_status(row, rule)
         row["n_fehlt"] = int(row["status"] == "fehlt")
         rows.append(row)
@@ -393,20 +491,26 @@ def _travel_rows(ctx: _Context, rule: Rule) -> list[dict]:
     sel = ctx.services.loc[mask]
     net = ctx.networks.get(rule.mode)
     ctx.models[rule.mode] = traveltime.model_label(rule.mode, net)
-    tf = traveltime.nearest_field(ctx.xy(), analysis.points_xy(sel), rule.mode, net,
-                                  max_minutes=rule.max_minutes)
+    tf = traveltime.nearest_field(
+        ctx.xy(), analysis.points_xy(sel), rule.mode, net, max_minutes=rule.max_minutes
+    )
     within = np.asarray(tf.minutes, float) <= rule.max_minutes + _EPS
     people = ctx.per_gem(demand)
     people_within = ctx.per_gem(demand * within)
     share = np.divide(people_within, people, out=np.ones(ctx.n_gem), where=people > 0)
-    figures = {"required": np.full(ctx.n_gem, rule.soll), "existing": share * 100.0,
-               "people": people, "people_within": people_within, "share_within": share}
+    figures = {
+        "required": np.full(ctx.n_gem, rule.soll),
+        "existing": share * 100.0,
+        "people": people,
+        "people_within": people_within,
+        "share_within": share,
+    }
     ids = np.array(_ids(sel, np.ones(len(sel), bool)))
     near = np.asarray(tf.nearest, dtype=np.int64)
-    used = [set() for _ in range(ctx.n_gem)]
-    for c in np.flatnonzero(within & (near >= 0) & (ctx.cell_gem >= 0)):
-        used[ctx.cell_gem[c]].add(str(ids[near[c]]))
-    members = [tuple(sorted(u)) for u in used]
+    hit = np.flatnonzero(within & (near >= 0) & (ctx.cell_gem >= 0))
+    pairs = pd.DataFrame({"gem": ctx.cell_gem[hit], "id": ids[near[hit]].astype(str)})
+    by_gem = pairs.drop_duplicates().groupby("gem")["id"].agg(lambda s: tuple(sorted(s)))
+    members = [by_gem.get(g, ()) for g in range(ctx.n_gem)]
     return _gem_rows(ctx, rule, _applies(ctx, rule), figures, members, [()] * ctx.n_gem)
 
 
@@ -426,16 +530,28 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
 def _meta(region: Any, standards: Standards, scenario: Any, ctx: _Context) -> dict:
     meta = getattr(region, "meta", {}) or {}
     demand = meta.get("demand") or {}
-    return {"region": getattr(region, "name", None), "label": getattr(region, "label", None),
-            "standards": standards.source, "scenario": getattr(scenario, "name", None),
-            "year": demand.get("year"), "demand": dict(demand),
-            "models": dict(ctx.models), "sources": list(meta.get("sources", [])),
-            "staffing_column": staffing_column(ctx.services), "notes": list(standards.notes),
-            "services": int(len(ctx.services))}
+    return {
+        "region": getattr(region, "name", None),
+        "label": getattr(region, "label", None),
+        "standards": standards.source,
+        "scenario": getattr(scenario, "name", None),
+        "year": demand.get("year"),
+        "demand": dict(demand),
+        "models": dict(ctx.models),
+        "sources": list(meta.get("sources", [])),
+        "staffing_column": staffing_column(ctx.services),
+        "notes": list(standards.notes),
+        "services": int(len(ctx.services)),
+    }
 
 
-def check(region: Any, standards: Standards, networks: Mapping[str, Any] | None = None,
-          scenario: Any = None, services: gpd.GeoDataFrame | None = None) -> CheckResult:
+def check(
+    region: Any,
+    standards: Standards,
+    networks: Mapping[str, Any] | None = None,
+    scenario: Any = None,
+    services: gpd.GeoDataFrame | None = None,
+) -> CheckResult:
     """Check every rule on a region: one row per rule and Gemeinde (or Kreis).
 
     Parameters
@@ -480,8 +596,14 @@ def _planning_row(rule: Rule, name: str, part: pd.DataFrame) -> dict:
     for col in ("required", "existing", "people", "people_within"):
         row[col] = float(part[col].sum(min_count=1)) if col in part else math.nan
     ids, unknown = _union(part["service_ids"]), _union(part["unknown_ids"])
-    row.update(n_services=len(ids), n_unknown=len(unknown), service_ids=ids, unknown_ids=unknown,
-               n_gemeinden=len(part), n_fehlt=int((part["status"] == "fehlt").sum()))
+    row.update(
+        n_services=len(ids),
+        n_unknown=len(unknown),
+        service_ids=ids,
+        unknown_ids=unknown,
+        n_gemeinden=len(part),
+        n_fehlt=int((part["status"] == "fehlt").sum()),
+    )
     if rule.kind == "wegezeit":
         share = row["people_within"] / row["people"] if row["people"] > 0 else 1.0
         row.update(share_within=share, existing=share * 100.0, required=rule.soll)
@@ -517,5 +639,17 @@ def by_planning(result: CheckResult, planning: Any) -> CheckResult:
     return CheckResult(combined, result.standards, meta)
 
 
-__all__ = ["LEVELS", "ROW_COLUMNS", "STATUSES", "CheckResult", "by_planning", "check",
-           "gemeinde_index", "located", "matching", "staffing_column", "status_of", "unit_values"]
+__all__ = [
+    "LEVELS",
+    "ROW_COLUMNS",
+    "STATUSES",
+    "CheckResult",
+    "by_planning",
+    "check",
+    "gemeinde_index",
+    "located",
+    "matching",
+    "staffing_column",
+    "status_of",
+    "unit_values",
+]

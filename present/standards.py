@@ -57,31 +57,51 @@ def facility_type(row: Mapping[str, Any]) -> str:
 def _basis(row: Mapping[str, Any], lang: str) -> str:
     basis = str(row.get("basis") or "")
     if basis == "einzugsbereich":
-        return i18n.t("std_basis_catchment", lang, minutes=_num(row.get("max_minutes"), lang),
-                      mode=i18n.mode_label(str(row.get("mode")), lang))
+        return i18n.t(
+            "std_basis_catchment",
+            lang,
+            minutes=_num(row.get("max_minutes"), lang),
+            mode=i18n.mode_label(str(row.get("mode")), lang),
+        )
     return i18n.t(f"std_basis_{basis or 'gemeinde'}", lang)
 
 
 def _facility(row: Mapping[str, Any], lang: str) -> str:
     if row.get("level") == "planungsraum":
-        return i18n.t("std_reason_facility_planning", lang,
-                      missing=int(row.get("n_fehlt") or 0), n=int(row.get("n_gemeinden") or 0),
-                      type=facility_type(row), cls=_size_class(row, lang))
-    return i18n.t("std_reason_facility", lang, size=numbers.number(row.get("size"), 0, lang),
-                  cls=_size_class(row, lang), required=_num(row.get("required"), lang),
-                  type=facility_type(row), existing=_num(row.get("existing"), lang))
+        return i18n.t(
+            "std_reason_facility_planning",
+            lang,
+            missing=int(row.get("n_fehlt") or 0),
+            n=int(row.get("n_gemeinden") or 0),
+            type=facility_type(row),
+            cls=_size_class(row, lang),
+        )
+    return i18n.t(
+        "std_reason_facility",
+        lang,
+        size=numbers.number(row.get("size"), 0, lang),
+        cls=_size_class(row, lang),
+        required=_num(row.get("required"), lang),
+        type=facility_type(row),
+        existing=_num(row.get("existing"), lang),
+    )
 
 
 def _ratio(row: Mapping[str, Any], lang: str) -> str:
     unit = unit_label(str(row.get("unit")), lang)
-    text = i18n.t("std_reason_ratio", lang,
-                  people=numbers.count(row.get("people"), lang),
-                  target=i18n.target_label(str(row.get("target")), lang),
-                  per=numbers.number(row.get("per_people"), 0, lang),
-                  soll=_num(row.get("soll"), lang), unit=unit,
-                  required=_num(row.get("required"), lang),
-                  existing=_num(row.get("existing"), lang), basis=_basis(row, lang),
-                  services=i18n.tn("n_services", int(row.get("n_services") or 0), lang))
+    text = i18n.t(
+        "std_reason_ratio",
+        lang,
+        people=numbers.count(row.get("people"), lang),
+        target=i18n.target_label(str(row.get("target")), lang),
+        per=numbers.number(row.get("per_people"), 0, lang),
+        soll=_num(row.get("soll"), lang),
+        unit=unit,
+        required=_num(row.get("required"), lang),
+        existing=_num(row.get("existing"), lang),
+        basis=_basis(row, lang),
+        services=i18n.tn("n_services", int(row.get("n_services") or 0), lang),
+    )
     unknown = int(row.get("n_unknown") or 0)
     if unknown:
         text += " " + i18n.tn("std_unknown", unknown, lang, unit=unit)
@@ -89,12 +109,15 @@ def _ratio(row: Mapping[str, Any], lang: str) -> str:
 
 
 def _travel(row: Mapping[str, Any], lang: str) -> str:
-    return i18n.t("std_reason_travel", lang,
-                  share=numbers.percent(row.get("share_within"), lang),
-                  target=i18n.target_label(str(row.get("target")), lang),
-                  minutes=_num(row.get("max_minutes"), lang),
-                  mode=i18n.mode_label(str(row.get("mode")), lang),
-                  soll=_num(row.get("soll"), lang))
+    return i18n.t(
+        "std_reason_travel",
+        lang,
+        share=numbers.percent(row.get("share_within"), lang),
+        target=i18n.target_label(str(row.get("target")), lang),
+        minutes=_num(row.get("max_minutes"), lang),
+        mode=i18n.mode_label(str(row.get("mode")), lang),
+        soll=_num(row.get("soll"), lang),
+    )
 
 
 _KINDS = {"einrichtung": _facility, "verhaeltnis": _ratio, "wegezeit": _travel}
@@ -120,25 +143,26 @@ def reason(row: Mapping[str, Any], lang: str = i18n.DEFAULT_LANG) -> str:
     return text
 
 
-def check_table(rows: pd.DataFrame, standards: Any, lang: str = i18n.DEFAULT_LANG
-                ) -> pd.DataFrame:
+def check_table(rows: pd.DataFrame, standards: Any, lang: str = i18n.DEFAULT_LANG) -> pd.DataFrame:
     """The check rows as a labelled table (unit, rule, status, required, existing, reason, source)."""
     types = {r.rule: r.types for r in standards.rules}
     out = []
     for rec in rows.to_dict("records"):
         rec["types"] = types.get(rec["rule"], ())
-        out.append({
-            i18n.t("std_col_level", lang): i18n.label("std_level", rec["level"], lang),
-            i18n.t("std_col_key", lang): rec["key"],
-            i18n.t("std_col_name", lang): rec["name"],
-            i18n.t("std_col_rule", lang): rec["rule"],
-            i18n.t("std_col_status", lang): status_label(rec["status"], lang),
-            i18n.t("std_col_required", lang): _rounded(rec["required"]),
-            i18n.t("std_col_existing", lang): _rounded(rec["existing"]),
-            i18n.t("std_col_unit", lang): unit_label(rec["unit"], lang),
-            i18n.t("std_col_reason", lang): reason(rec, lang),
-            i18n.t("std_col_source", lang): rec["source"],
-        })
+        out.append(
+            {
+                i18n.t("std_col_level", lang): i18n.label("std_level", rec["level"], lang),
+                i18n.t("std_col_key", lang): rec["key"],
+                i18n.t("std_col_name", lang): rec["name"],
+                i18n.t("std_col_rule", lang): rec["rule"],
+                i18n.t("std_col_status", lang): status_label(rec["status"], lang),
+                i18n.t("std_col_required", lang): _rounded(rec["required"]),
+                i18n.t("std_col_existing", lang): _rounded(rec["existing"]),
+                i18n.t("std_col_unit", lang): unit_label(rec["unit"], lang),
+                i18n.t("std_col_reason", lang): reason(rec, lang),
+                i18n.t("std_col_source", lang): rec["source"],
+            }
+        )
     return pd.DataFrame(out)
 
 

@@ -13,8 +13,7 @@ from report import profile as rp
 
 @pytest.fixture(scope="module")
 def data(tmp_default_region):
-    return profile.build(tmp_default_region, analysis.AnalysisParams(),
-                         standards.read_standards())
+    return profile.build(tmp_default_region, analysis.AnalysisParams(), standards.read_standards())
 
 
 def test_figures_per_unit_match_the_region(data, tmp_default_region):
@@ -38,8 +37,9 @@ def test_pdf_every_page_names_its_gemeinde_and_sources(data, tmp_path):
         text = " ".join(page.extract_text().split())
         assert f"Steckbrief {unit.name}" in text
         assert "Quellen" in text and "Zensus 2022" in text and "Richtwerte" in text
-    clingen = " ".join(reader.pages[1 + [u.key for u in data.units].index("16065012")]
-                       .extract_text().split())
+    clingen = " ".join(
+        reader.pages[1 + [u.key for u in data.units].index("16065012")].extract_text().split()
+    )
     assert "KYF-Jugendclub" in clingen and "fehlt" in clingen
 
 
@@ -48,7 +48,8 @@ def test_reason_sentence_hand_checked(data):
     row["types"] = standards.read_standards().rule("KYF-Jugendclub").types
     assert pstd.reason(row, "de") == (
         "1.037 Einwohner:innen, Größenklasse über 650 bis 3.000 Einwohner:innen: Soll 1 "
-        "Jugendclub, vorhanden 0. Die Angebotsliste enthält kein passendes Angebot.")
+        "Jugendclub, vorhanden 0. Die Angebotsliste enthält kein passendes Angebot."
+    )
     assert pstd.reason(row, "en").startswith("1,037 inhabitants, size class over 650 up to 3,000")
 
 
@@ -63,22 +64,29 @@ def test_xlsx_and_png(data, tmp_path):
 def test_planning_region_profiles(tmp_default_region, tmp_path):
     from geo import settings
 
-    plan = planning.read_planning(settings.REPO_ROOT / "data/planning/kyf_lsz_regionen.csv",
-                                  tmp_default_region, allow_incomplete=True)
-    d = profile.build(tmp_default_region, analysis.AnalysisParams(), standards.read_standards(),
-                      planning=plan)
+    plan = planning.read_planning(
+        settings.REPO_ROOT / "data/planning/kyf_lsz_regionen.csv",
+        tmp_default_region,
+        allow_incomplete=True,
+    )
+    d = profile.build(
+        tmp_default_region, analysis.AnalysisParams(), standards.read_standards(), planning=plan
+    )
     assert [u.key for u in d.units] == plan.names
     reader = pypdf.PdfReader(rp.write_pdf(d, tmp_path / "p.pdf"))
     assert len(reader.pages) == len(plan.names) + 1
     assert "Steckbrief Sondershausen und Umgebung" in " ".join(
-        reader.pages[1 + plan.names.index("Sondershausen und Umgebung")].extract_text().split())
+        reader.pages[1 + plan.names.index("Sondershausen und Umgebung")].extract_text().split()
+    )
 
 
 def test_cli_profile_png_needs_page(capsys, tmp_path, tmp_default_region):
     cache = str(tmp_default_region.cache_path.parent)
-    rc = cli.main(["profile", "--region", "default", "--cache", cache, "--out",
-                   str(tmp_path / "x.png")])
+    rc = cli.main(
+        ["profile", "--region", "default", "--cache", cache, "--out", str(tmp_path / "x.png")]
+    )
     assert rc == 2 and "--page" in capsys.readouterr().err
-    rc = cli.main(["profile", "--region", "default", "--cache", cache, "--out",
-                   str(tmp_path / "x.xlsx")])
+    rc = cli.main(
+        ["profile", "--region", "default", "--cache", cache, "--out", str(tmp_path / "x.xlsx")]
+    )
     assert rc == 0 and (tmp_path / "x.xlsx").exists()
