@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _timing import median_seconds
 
 from geo import analysis, region, settings, traveltime
+from present import describe
 
 REPEAT = 7
 LOOP_SAMPLE = 400
@@ -109,7 +110,7 @@ def bench(
     )
     res = analysis.analyze(reg, params, networks)
     rest = max(total - t_field - t_catch, 0.0)
-    model = res.model
+    model = describe.model_text(res)
     print(
         f"{label}: cells={len(cells_xy):,} services={len(services_xy)} "
         f"catchment_pairs={res.catchment.nnz:,} mode={params.mode} T={T:g} min "

@@ -34,6 +34,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from geo import analysis, compare, optimize, region, scenario, traveltime
+from present import describe
 
 RUNS = 25
 K = 3
@@ -93,7 +94,7 @@ def bench_compare(reg, params, networks=None) -> None:
     )
     print(
         f"compare [{label}]: cells={len(reg.cells):,} services={len(base.services)} "
-        f"model: {base.model}"
+        f"model: {describe.model_text(base)}"
     )
     print(
         f"  add site → updated figures (incremental): {inc:.1f} ms (median of {RUNS}, "

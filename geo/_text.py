@@ -94,9 +94,11 @@ def format_number(
         return MISSING
     d = auto_decimals(v) if decimals is None else max(int(decimals), 0)
     number = decimal.Decimal(repr(v))
-    if number.quantize(decimal.Decimal(1).scaleb(-d), decimal.ROUND_HALF_EVEN).is_zero():
-        number = decimal.Decimal(0)  # no "-0"
-    return _pattern(d, grouping, trim).apply(number, _locale(lang))
+    with decimal.localcontext() as ctx:
+        ctx.prec = 330 + d  # every finite float quantizes (1e308 needs 309 digits)
+        if number.quantize(decimal.Decimal(1).scaleb(-d), decimal.ROUND_HALF_EVEN).is_zero():
+            number = decimal.Decimal(0)  # no "-0"
+        return _pattern(d, grouping, trim).apply(number, _locale(lang))
 
 
 def de_number(value: float | None, decimals: int | None = None) -> str:

@@ -37,7 +37,6 @@ import shapely
 
 from . import indicators, settings, traveltime
 from ._errors import InputError
-from ._text import de_decimal, de_number
 
 #: Weighted quantiles reported besides the mean (median, 90th percentile).
 QUANTILES: tuple[float, ...] = (0.5, 0.9)
@@ -81,9 +80,6 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
 GEMEINDE_COLUMNS: tuple[str, ...] = ("ags", "name", *SUMMARY_COLUMNS)
 #: Columns that count people (or households) of the target group: rounded and suppressed.
 COUNT_COLUMNS: tuple[str, ...] = ("people", "people_within", "people_beyond", "people_unreachable")
-
-_UNIT_SINGULAR = {"Personen": "Person", "Haushalte": "Haushalt"}
-_UNIT_MINUTES = {"Personen": "Personen-Minuten", "Haushalte": "Haushalts-Minuten"}
 
 
 # ---------------------------------------------------------------------------
@@ -643,10 +639,10 @@ class AnalysisResult:
         ``ags`` (Gemeinde of the location, None outside), ``demand_2sfca``,
         ``ratio_2sfca`` (capacity per 1,000 people in the catchment) and the
         E2SFCA equivalents.
-    model : str
-        German label of the travel-time model.
+    model : dict
+        The travel-time model as data (``geo.traveltime.model_info``).
     metadata : dict
-        Parameters, model, formulas, notes and sources (JSON-serialisable).
+        Parameters, model, notes and sources as codes and numbers (JSON-serialisable).
     catchment : scipy.sparse.csr_matrix
         Cells × services minutes within the threshold (for scenarios).
     """
@@ -656,7 +652,7 @@ class AnalysisResult:
     gemeinden: pd.DataFrame
     totals: dict
     services: gpd.GeoDataFrame
-    model: str
+    model: dict
     metadata: dict
     catchment: sp.csr_matrix = field(repr=False)
 
@@ -668,41 +664,6 @@ class AnalysisResult:
         return self.cells[code]
 
 
-def _formulas(params: AnalysisParams) -> dict[str, str]:
-    T = de_decimal(params.threshold_min)
-    cap = de_decimal(params.cap_minutes)
-    per = de_number(settings.ACCESS_PER_PEOPLE, 0)
-    steps = " / ".join(de_number(w, 2) for w in settings.E2SFCA_STEP_WEIGHTS)
-    decay = {
-        None: "keine Distanzgewichtung (E2SFCA = 2SFCA)",
-        "step": f"Stufen {steps} für 0–T/3, T/3–2T/3, 2T/3–T (Luo & Qi 2009; obere Grenze "
-        "gehört zur Zone)",
-        "gaussian": "w(t) = (exp(−½·(t/T)²) − exp(−½)) / (1 − exp(−½)), 1 bei 0 min, 0 bei T "
-        "(Dai 2010)",
-    }[params.decay]
-    return {
-        "minutes": "Wegezeit t_i von der Zellmitte zum nächsten ausgewählten Angebot",
-        "within": f"t_i ≤ T (T = {T} min)",
-        "count": f"Zahl der Angebote mit t_ij ≤ T (T = {T} min)",
-        "2sfca": f"R_j = S_j / Σ_(i: t_ij ≤ T) D_i; A_i = Σ_(j: t_ij ≤ T) R_j × {per} "
-        "(S = Kapazität, D = Zielgruppe je Zelle; Angebote ohne Nachfrage im "
-        "Einzugsbereich: R_j = 0)",
-        "e2sfca": f"wie 2SFCA, in beiden Schritten gewichtet mit w(t_ij): {decay}",
-        "gap": f"Lücke_i = D_i × max(0, min(t_i, {cap}) − {T}) Personen-Minuten; Zellen ohne "
-        f"erreichbares Angebot zählen mit t = {cap} min ({de_decimal(params.gap_cap_factor)}"
-        " × Schwellenwert)",
-        "gemeinde_mean": "Mittel der Wegezeit, gewichtet mit der Zielgruppe, über alle Personen "
-        "mit erreichbarem Angebot",
-        "gemeinde_quantiles": "Median/90. Perzentil: kleinste Wegezeit, bis zu der mindestens "
-        "50 % bzw. 90 % der Zielgruppe wohnen (ohne Angebot: unendlich)",
-        "services_in_gemeinde": "ausgewählte Angebote mit Standort in der Gemeinde",
-        "services_reachable": "verschiedene Angebote, die von mindestens einer Zelle der Gemeinde "
-        "mit Zielgruppe innerhalb von T erreichbar sind",
-        "services_within_mean": "Zahl der Angebote innerhalb von T, gemittelt über die Zielgruppe",
-        "gap_per_1000": "Lückenwert ÷ Zielgruppe × 1.000",
-    }
-
-
 def _metadata(
     region: Any,
     params: AnalysisParams,
@@ -712,7 +673,6 @@ def _metadata(
     field_: traveltime.TravelField,
     n_outside: int,
 ) -> dict:
-    group = settings.TARGET_GROUPS[params.target]
     # Notes as codes with their numbers; present.describe.note_text puts them in words.
     notes: list[dict[str, Any]] = []
     if n_unknown:
@@ -734,12 +694,7 @@ def _metadata(
         "region_label": getattr(region, "label", None),
         "content_hash": meta.get("content_hash"),
         "params": params.to_dict(),
-        "target_label": group.label_de,
-        "target_unit": group.unit_de,
-        "mode_label": settings.TRAVEL_MODES[params.mode].label_de,
         "threshold_min": params.threshold_min,
-        "decay_label": settings.DECAYS[params.decay][0] if params.decay else "keine",
-        "measure_label": settings.MEASURES[params.measure].label_de,
         "model": field_.model,
         "model_kind": field_.model_kind,
         "model_info": field_.info,
@@ -748,7 +703,6 @@ def _metadata(
         "capacity_unknown": n_unknown,
         "gap_cap_min": params.cap_minutes,
         "access_per_people": settings.ACCESS_PER_PEOPLE,
-        "formulas": _formulas(params),
         "notes": notes,
         "sources": list(meta.get("sources", [])),
         "demand": dict(meta.get("demand") or {}),
@@ -944,7 +898,6 @@ def analyze(
             "reference": getattr(need_weights, "reference", None),
             "weights": {str(k): float(v) for k, v in need_weights.items()},
         }
-        metadata["formulas"]["gap"] += f"; bedarfsgewichtet: × w_Gemeinde ({formula})"
         metadata["notes"].append({"code": "need_weighted", "formula": formula})
     return AnalysisResult(
         params=params,
@@ -1028,72 +981,34 @@ def _with_total(result: AnalysisResult) -> pd.DataFrame:
     row = {k: result.totals.get(k) for k in SUMMARY_COLUMNS}
     row["services_in_gemeinde"] = result.totals.get("services_in_region")
     row = {k: (np.nan if v is None else v) for k, v in row.items()}
-    total = pd.DataFrame([{"ags": "", "name": "Region insgesamt", **row}])
+    total = pd.DataFrame([{"ags": "", "name": "", **row}])
     return pd.concat([result.gemeinden[list(GEMEINDE_COLUMNS)], total], ignore_index=True)
-
-
-def table_labels(target: str, threshold_min: float) -> dict[str, str]:
-    """German column labels (with units) of the Gemeinde table."""
-    unit = settings.TARGET_GROUPS[target].unit_de
-    one = _UNIT_SINGULAR.get(unit, unit)
-    pm = _UNIT_MINUTES.get(unit, f"{unit}-Minuten")
-    T = de_decimal(threshold_min)
-    per = de_number(settings.ACCESS_PER_PEOPLE, 0)
-    return {
-        "ags": "AGS",
-        "name": "Gemeinde",
-        "people": f"Zielgruppe ({unit})",
-        "minutes_mean": "Wegezeit Mittel (min)",
-        "minutes_median": "Wegezeit Median (min)",
-        "minutes_p90": "Wegezeit 90. Perzentil (min)",
-        "people_within": f"bis {T} min ({unit})",
-        "share_within": "Anteil erreichbar (%)",
-        "people_beyond": f"über {T} min ({unit})",
-        "share_beyond": "Anteil über Schwellenwert (%)",
-        "people_unreachable": f"ohne erreichbares Angebot ({unit})",
-        "services_in_gemeinde": "Angebote in der Gemeinde (Anzahl)",
-        "services_reachable": f"Angebote bis {T} min erreichbar (Anzahl)",
-        "services_within_mean": f"Angebote bis {T} min je {one} (Mittel)",
-        "2sfca_mean": f"2SFCA (Kapazität je {per} {unit})",
-        "e2sfca_mean": f"E2SFCA (Kapazität je {per} {unit})",
-        "gap": f"Lückenwert ({pm})",
-        "gap_per_1000": f"Lückenwert je {per} {unit} ({pm})",
-    }
 
 
 def gemeinde_table(
     result: AnalysisResult, suppress: bool = True, total_row: bool = True
 ) -> pd.DataFrame:
-    """Planner-facing table per Gemeinde: German labels with units, rounded.
+    """Table per Gemeinde for planners: the columns of ``GEMEINDE_COLUMNS``, rounded.
 
     Counts of the target group are whole numbers; with ``suppress`` those of
     1 or 2 are shown as ``"<3"`` (see :func:`suppress_small`). Shares are in
-    percent. Travel times are empty where no service is reachable. ``attrs``
-    holds the title, the model, the parameters, the notes and the sources.
+    percent. Travel times are empty where no service is reachable. The total
+    row (``total_row``) has an empty AGS and name. ``attrs`` holds the
+    parameters, the model, the notes, the sources and whether small counts
+    were suppressed; labels and words are ``present.tables``.
     """
     df = _with_total(result) if total_row else result.gemeinden[list(GEMEINDE_COLUMNS)].copy()
     df = _rounded(df.reset_index(drop=True))
     if suppress:
         df = suppress_small(df, COUNT_COLUMNS)
-    p = result.params
-    labels = table_labels(p.target, p.threshold_min)
-    df = df.rename(columns=labels)
     meta = result.metadata
     df.attrs.update(
-        title=(
-            f"{meta['target_label']} – Angebote: {', '.join(p.kinds) or 'alle'} – "
-            f"{meta['mode_label']}, bis {de_decimal(p.threshold_min)} min"
-        ),
         model=result.model,
-        params=p.to_dict(),
+        params=result.params.to_dict(),
         notes=list(meta["notes"]),
-        formulas=dict(meta["formulas"]),
         sources=list(meta["sources"]),
-        suppression=(
-            f"Zählwerte 1–{settings.SMALL_COUNT_LIMIT - 1} als „{SUPPRESSED}“"
-            if suppress
-            else "keine"
-        ),
+        suppressed=suppress,
+        total_row=total_row,
     )
     return df
 
@@ -1118,8 +1033,7 @@ def cli_payload(
     dict
         ``region``, ``label``, ``params``, ``model``, ``totals`` (rounded, small
         counts as "<3", with ``worst_gemeinden``), ``gemeinden`` (one record per
-        Gemeinde, English keys, shares in percent), ``columns`` (German labels
-        of the keys) and ``metadata``.
+        Gemeinde, English keys, shares in percent) and ``metadata``.
     """
     if networks is None:
         networks = region.networks([params.mode]) if hasattr(region, "networks") else {}
@@ -1157,7 +1071,6 @@ def cli_payload(
         "model": result.model,
         "totals": total,
         "gemeinden": rows,
-        "columns": table_labels(params.target, params.threshold_min),
         "metadata": result.metadata,
     }
 
@@ -1178,6 +1091,5 @@ __all__ = [
     "weighted_quantiles",
     "suppress_small",
     "gemeinde_table",
-    "table_labels",
     "cli_payload",
 ]

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from present import describe
+from present import tables as ptables
 
 from . import settings
 from ._errors import InputError, NahraumError
@@ -377,9 +378,9 @@ def _cmd_traveltime(args) -> int:
         _print_json(
             {
                 "mode": args.mode,
-                "model": od.attrs.get("model"),
+                "model": describe.model_words(od.attrs.get("model") or {}),
                 "unit": "Minuten",
-                "model_info": od.attrs.get("info"),
+                "model_info": od.attrs.get("model"),
                 "off_network": od.attrs.get("off_network", []),
                 "matrix": {
                     str(o): {str(d): (None if v != v else v) for d, v in row.items()}
@@ -388,7 +389,7 @@ def _cmd_traveltime(args) -> int:
             }
         )
     elif not args.out:
-        print(f"# {od.attrs.get('model')}; Minuten")
+        print(f"# {describe.model_words(od.attrs.get('model') or {})}; Minuten")
         print(od.to_csv(), end="")
     return 0
 
@@ -468,6 +469,9 @@ def _cmd_analyze(args) -> int:
     )
     weights = _need_weights(args, reg)
     payload = analysis.cli_payload(reg, params, need_weights=weights)
+    payload["columns"] = ptables.column_labels(params.target, payload["params"]["threshold_min"])
+    payload["model_info"] = payload["model"]
+    payload["model"] = describe.model_words(payload["model_info"])
     payload["demand"] = {**reg.meta.get("demand", {}), "labels": describe.demand_lines(reg.meta)}
     if args.json:
         _print_json(payload)

@@ -35,17 +35,10 @@ import shapely
 
 from . import analysis, indicators, settings, traveltime
 from ._errors import InputError
-from ._text import de_decimal, de_number
 from .scenario import CloseSite, Scenario, apply, ids_xy, resolve
 
-#: Per-cell change classes of the before/after map.
-CELL_CHANGES: dict[str, str] = {
-    "newly_within": "neu erreichbar",
-    "newly_beyond": "nicht mehr erreichbar",
-    "faster": "schneller",
-    "slower": "langsamer",
-    "unchanged": "unverändert",
-}
+#: Per-cell change classes of the before/after map (codes; words: ``change_class.<code>``).
+CELL_CHANGES: tuple[str, ...] = ("newly_within", "newly_beyond", "faster", "slower", "unchanged")
 #: Minutes below which a change of the nearest time counts as "unchanged".
 MINUTES_EPS = 0.05
 
@@ -358,7 +351,7 @@ class Comparison:
     cells : DataFrame
         Per cell (index of ``region.cells``): x, y, ags, people, minutes_before,
         minutes_after, minutes_delta (NaN unless both finite), within_before,
-        within_after, change (``CELL_CHANGES`` label), count_before/after,
+        within_after, change (a ``CELL_CHANGES`` code), count_before/after,
         2sfca_before/after, e2sfca_before/after, gap_before/after, service_id_after.
     selection : GeoDataFrame
         The selected services after the scenario (what the measures used):
@@ -667,7 +660,7 @@ def compare(
             "minutes_delta": delta,
             "within_before": wb,
             "within_after": wa,
-            "change": pd.Categorical.from_codes(change, categories=list(CELL_CHANGES.values())),
+            "change": pd.Categorical.from_codes(change, categories=list(CELL_CHANGES)),
             "count_before": before["count"],
             "count_after": after["count"],
             "2sfca_before": before["2sfca"],
@@ -689,10 +682,7 @@ def compare(
         "params": params.to_dict(),
         "model": base.model,
         "method": method,
-        "method_label": "inkrementell (nur geänderte Standorte neu berechnet)"
-        if method == "incremental"
-        else "vollständige Neuberechnung",
-        "changes": [c.describe() for c in scenario.changes],
+        "changes": [c.to_dict() for c in scenario.changes],
         "notes": notes,
         "timings": {k: round(v, 2) for k, v in timings.items()},
         "need_weighting": base.metadata.get("need_weighting"),
@@ -745,15 +735,15 @@ def _no_effect_notes(
 
 
 def comparison_table(comparison: Comparison, suppress: bool = True) -> pd.DataFrame:
-    """Planner-facing table per Gemeinde plus a region row (German labels, rounded).
+    """Table per Gemeinde plus a region row (empty AGS and name), rounded, code columns.
 
     Counts of people are whole numbers, 1–2 shown as ``"<3"`` with ``suppress``;
-    shares in percent.
+    shares in percent. Labels: ``present.tables.comparison_table``.
     """
     c = comparison
     total = {
         "ags": "",
-        "name": "Region insgesamt",
+        "name": "",
         "people": c.totals["people"],
         "newly_within": c.totals["newly_within"],
         "newly_beyond": c.totals["newly_beyond"],
@@ -763,8 +753,6 @@ def comparison_table(comparison: Comparison, suppress: bool = True) -> pd.DataFr
             v = c.totals[f"{f}_{s}"]
             total[f"{f}_{s}"] = np.nan if v is None else v
     df = pd.concat([c.gemeinden, pd.DataFrame([total])], ignore_index=True)
-    unit = settings.TARGET_GROUPS[c.params.target].unit_de
-    T = de_decimal(c.params.threshold_min, 1)
     counts = [
         "people",
         "newly_within",
@@ -800,38 +788,7 @@ def comparison_table(comparison: Comparison, suppress: bool = True) -> pd.DataFr
     else:
         for col in counts:
             df[col] = np.round(df[col].to_numpy(dtype=float))
-    per = de_number(settings.ACCESS_PER_PEOPLE, 0)
-    labels = {
-        "ags": "AGS",
-        "name": "Gemeinde",
-        "people": f"Zielgruppe ({unit})",
-        "newly_within": f"neu bis {T} min ({unit})",
-        "newly_beyond": f"nicht mehr bis {T} min ({unit})",
-        "people_within_before": f"bis {T} min vorher ({unit})",
-        "people_within_after": f"bis {T} min nachher ({unit})",
-        "people_within_delta": f"bis {T} min Änderung ({unit})",
-        "share_within_before": "Anteil erreichbar vorher (%)",
-        "share_within_after": "Anteil erreichbar nachher (%)",
-        "share_within_delta": "Anteil erreichbar Änderung (Prozentpunkte)",
-        "people_unreachable_before": f"ohne erreichbares Angebot vorher ({unit})",
-        "people_unreachable_after": f"ohne erreichbares Angebot nachher ({unit})",
-        "people_unreachable_delta": f"ohne erreichbares Angebot Änderung ({unit})",
-        "minutes_mean_before": "Fahrzeit Mittel vorher (min)",
-        "minutes_mean_after": "Fahrzeit Mittel nachher (min)",
-        "minutes_mean_delta": "Fahrzeit Mittel Änderung (min)",
-        "gap_before": "Lückenwert vorher",
-        "gap_after": "Lückenwert nachher",
-        "gap_delta": "Lückenwert Änderung",
-        "2sfca_mean_before": f"2SFCA vorher (je {per})",
-        "2sfca_mean_after": f"2SFCA nachher (je {per})",
-        "2sfca_mean_delta": f"2SFCA Änderung (je {per})",
-        "e2sfca_mean_before": f"E2SFCA vorher (je {per})",
-        "e2sfca_mean_after": f"E2SFCA nachher (je {per})",
-        "e2sfca_mean_delta": f"E2SFCA Änderung (je {per})",
-    }
-    df = df[list(labels)].rename(columns=labels)
     df.attrs.update(
-        title=f"Szenario „{c.scenario.name}“ im Vergleich zum Bestand",
         model=c.base.model,
         params=c.params.to_dict(),
         changes=list(c.metadata["changes"]),

@@ -42,11 +42,8 @@ from ._errors import InputError
 from .network import to_lonlat
 from .scenario import AddSite, resolve_kind
 
-CANDIDATE_KINDS: dict[str, str] = {
-    "villages": "Orte (GeoNames)",
-    "cells": "Rasterzellen (100 m, bewohnt)",
-    "both": "Orte und Rasterzellen",
-}
+#: Kinds of candidate sites (words: catalog ``candidates.<code>``).
+CANDIDATE_KINDS: tuple[str, ...] = ("villages", "cells", "both")
 #: Candidates of a reduced problem above which dominated candidates are not searched.
 DOMINANCE_MAX_CANDIDATES = 3000
 #: Chunk of subsets evaluated at once by :func:`brute_force`.
@@ -754,9 +751,8 @@ def suggest(
         "params": params.to_dict(),
         "k": k,
         "candidates": candidates,
-        "candidate_label": CANDIDATE_KINDS[candidates],
         "cell_grid_m": cell_grid_m,
-        "model": traveltime.model_label(mode, net),
+        "model": traveltime.model_info(mode, net),
         "need_weights": dict(need_weights or {}),
         "existing_sites": int(len(existing)),
         "demand_cells": int(rows.size),

@@ -688,28 +688,21 @@ def aggregate(result: Any, planning: PlanningRegions) -> pd.DataFrame:
 def planning_table(
     result: Any, planning: PlanningRegions, suppress: bool = True, total_row: bool = True
 ) -> pd.DataFrame:
-    """Planner-facing table per planning region (labels, rounding, "<3" as per Gemeinde).
+    """Table per planning region (rounding and "<3" as per Gemeinde), code columns.
 
-    Same columns as :func:`geo.analysis.gemeinde_table`, with ``Planungsraum``
-    instead of ``Gemeinde``, ``Gemeinden (Anzahl)`` and the AGS of its
-    Gemeinden; the total row is the region's.
+    The columns of :func:`geo.analysis.gemeinde_table`, where ``name`` is the
+    planning region and ``ags`` the AGS of its Gemeinden (comma-separated), plus
+    ``n_gemeinden`` after ``name``; the total row is the region's. Labels are
+    ``present.tables.planning_labels``.
     """
     agg = aggregate(result, planning)
     pseudo = dataclasses.replace(result, gemeinden=agg.drop(columns=["n_gemeinden"]))
     table = analysis.gemeinde_table(pseudo, suppress=suppress, total_row=total_row)
-    labels = analysis.table_labels(result.params.target, result.params.threshold_min)
-    table = table.rename(
-        columns={
-            labels["name"]: "Planungsraum",
-            labels["ags"]: "AGS der Gemeinden",
-            labels["services_in_gemeinde"]: "Angebote im Planungsraum (Anzahl)",
-        }
-    )
     counts = list(agg["n_gemeinden"].astype(int))
     if total_row:
         counts.append(int(agg["n_gemeinden"].sum()))
-    table["Gemeinden (Anzahl)"] = pd.array(counts, dtype="Int64")
-    first = ["Planungsraum", "Gemeinden (Anzahl)", "AGS der Gemeinden"]
+    table["n_gemeinden"] = pd.array(counts, dtype="Int64")
+    first = ["name", "n_gemeinden", "ags"]
     table = table[first + [c for c in table.columns if c not in first]]
     table.attrs["planning_source"] = planning.source
     table.attrs["planning_method"] = planning.method

@@ -191,7 +191,7 @@ class _Context:
     svc_gem: np.ndarray  # index into gem_ags per service (-1 outside the region)
     networks: Mapping[str, Any]
     kreis_names: dict[str, str] = field(default_factory=dict)
-    models: dict[str, str] = field(default_factory=dict)
+    models: dict[str, dict] = field(default_factory=dict)
 
     @property
     def n_gem(self) -> int:
@@ -418,7 +418,7 @@ def _in_catchment(ctx: _Context, rule: Rule, demand: np.ndarray) -> dict[str, An
     mask, amount, unknown = _amounts(ctx, rule)
     sel = ctx.services.loc[mask]
     net = ctx.networks.get(rule.mode)
-    ctx.models[rule.mode] = traveltime.model_label(rule.mode, net)
+    ctx.models[rule.mode] = traveltime.model_info(rule.mode, net)
     cm = traveltime.catchment_matrix(
         ctx.xy(), analysis.points_xy(sel), rule.mode, rule.max_minutes, net
     ).tocsr()
@@ -490,7 +490,7 @@ def _travel_rows(ctx: _Context, rule: Rule) -> list[dict]:
     mask = matching(ctx.services, rule)
     sel = ctx.services.loc[mask]
     net = ctx.networks.get(rule.mode)
-    ctx.models[rule.mode] = traveltime.model_label(rule.mode, net)
+    ctx.models[rule.mode] = traveltime.model_info(rule.mode, net)
     tf = traveltime.nearest_field(
         ctx.xy(), analysis.points_xy(sel), rule.mode, net, max_minutes=rule.max_minutes
     )

@@ -32,7 +32,6 @@ import scipy.sparse as sp
 
 from . import _csa, settings, traveltime
 from ._errors import InputError
-from ._text import de_decimal
 from .gtfs import Timetable
 from .network import Network
 
@@ -106,25 +105,6 @@ class TransitModel:
             "walk_speed_kmh": traveltime.fallback_speed_kmh("walk"),
             "scenario": m.get("scenario"),
         }
-
-    @property
-    def label(self) -> str:
-        """Short German label in the style of ``traveltime.model_label``."""
-        i = self.info
-        span = (
-            f"{i['depart']}–{_hhmm(self.params.depart_s + 60 * i['window_min'])}"
-            if i["window_min"] > 1
-            else i["depart"]
-        )
-        stat = {"median": "Median", "p25": "25. Perzentil", "p75": "75. Perzentil"}.get(
-            i["statistic"][0], i["statistic"][0]
-        )
-        stat = f"{stat}, " if i["window_min"] > 1 else ""
-        return (
-            f"ÖPNV-Fahrplan {i['feed']}, {i['date']}, Abfahrt {span}, {stat}"
-            f"höchstens {i['max_transfers']} Umstiege, Fußwege "
-            f"{de_decimal(i['walk_speed_kmh'], 1)} km/h"
-        )
 
     # ------------------------------------------------------------------
     def _walk(self, a: np.ndarray, b: np.ndarray, cutoff_min: float) -> sp.csr_matrix:
@@ -273,11 +253,9 @@ class TransitModel:
         return traveltime.TravelField(
             minutes,
             nearest,
-            self.label,
+            {**self.info, "mode": "transit"},
             np.zeros(n, bool),
-            MODEL_TRANSIT,
             np.zeros(len(svc), bool),
-            info=self.info,
         )
 
     def _nearest_service(self, cells, svc, walk, minutes) -> np.ndarray:

@@ -17,7 +17,7 @@ Fallback model (no network)
     are calibrated on the real OSM network north of Bayreuth
     (:func:`calibrate_detour`, docs/traveltime.md).
 
-Every result carries its model as a German label (:func:`model_label`).
+Every result carries its model as data (:func:`model_info`; words: ``present.describe``).
 """
 
 from __future__ import annotations
@@ -67,25 +67,30 @@ class TravelField:
         (off the network, beyond ``max_minutes`` or no service).
     nearest : int array
         Index into the services array of the nearest service, -1 if none.
-    model : str
-        German description of the model (see :func:`model_label`).
+    model : dict
+        The travel-time model as data (see :func:`model_info`); its words are
+        ``present.describe.model_words``.
     off_network : bool array
         Cells farther than ``settings.SNAP_LIMIT_M`` from the network.
-    model_kind : str
-        ``"network:osm"`` or ``"fallback:straight-line×detour"``.
     service_off_network : bool array
         Services that could not be snapped (never nearest).
-    info : dict, optional
-        The model as data (transit: feed, date, time window, statistic).
     """
 
     minutes: np.ndarray
     nearest: np.ndarray
-    model: str
+    model: dict
     off_network: np.ndarray
-    model_kind: str = MODEL_NETWORK
     service_off_network: np.ndarray | None = None
-    info: dict | None = None
+
+    @property
+    def model_kind(self) -> str:
+        """``"network:osm"``, ``"fallback:straight-line×detour"`` or the timetable's kind."""
+        return str(self.model.get("kind", ""))
+
+    @property
+    def info(self) -> dict:
+        """The model as data (:attr:`model`)."""
+        return self.model
 
     @property
     def routable_share(self) -> float:
@@ -120,25 +125,31 @@ def detour_factor(mode: str) -> float:
     return float(settings.DETOUR_FACTORS[mode])
 
 
-def model_label(mode: str, network: Network | None = None) -> str:
-    """German description of the travel-time model, printed with every result.
+def model_info(mode: str, network: Network | None = None) -> dict[str, Any]:
+    """The travel-time model as data, kept with every result.
 
-    Examples: ``"OSM-Straßennetz (north-bayreuth.osm.gz), Fahrrad 15 km/h"``,
-    ``"Luftlinie × Umwegfaktor 1,3, zu Fuß 4,5 km/h"``.
+    Road network: ``kind`` ``"network:osm"``, ``mode``, ``source`` (file name),
+    ``speed_kmh`` (None for the car: speeds by road class). Straight line:
+    ``kind`` ``"fallback:straight-line×detour"``, ``mode``, ``detour``,
+    ``speed_kmh`` (car: the effective mean speed). Timetable: the model's
+    own ``info`` (feed, date, window, statistic) with ``mode``.
     """
     check_mode(mode, network)
     if _is_transit(mode):
-        return network.label
-    label = settings.MODES[mode].label_de
+        return {**network.info, "mode": mode}
     if network is not None:
-        if mode == "car":
-            speed = "Tempo nach maxspeed bzw. Straßenklasse"
-        else:
-            speed = f"{de_decimal(settings.MODES[mode].speed_kmh, 1)} km/h"
-        return f"OSM-Straßennetz ({network.source}), {label} {speed}"
-    speed = de_decimal(fallback_speed_kmh(mode), 1)
-    speed = f"Ø {speed} km/h" if mode == "car" else f"{speed} km/h"
-    return f"Luftlinie × Umwegfaktor {de_decimal(detour_factor(mode))}, {label} {speed}"
+        return {
+            "kind": MODEL_NETWORK,
+            "mode": mode,
+            "source": network.source,
+            "speed_kmh": settings.MODES[mode].speed_kmh,
+        }
+    return {
+        "kind": MODEL_FALLBACK,
+        "mode": mode,
+        "detour": detour_factor(mode),
+        "speed_kmh": fallback_speed_kmh(mode),
+    }
 
 
 def check_mode(mode: str, network: Network | None = None) -> None:
@@ -260,9 +271,7 @@ def _network_nearest(
     idx = np.flatnonzero(on)[ok]
     seconds[idx] = t[ok]
     nearest[idx] = node_service[snap.node[idx]]
-    return TravelField(
-        seconds / 60.0, nearest, model_label(mode, net), snap.off.copy(), MODEL_NETWORK, svc_off
-    )
+    return TravelField(seconds / 60.0, nearest, model_info(mode, net), snap.off.copy(), svc_off)
 
 
 def _network_catchment(cells_xy, services_xy, net: Network, cutoff_min: float) -> sp.csr_matrix:
@@ -320,12 +329,7 @@ def _fallback_nearest(cells_xy, services_xy, mode, max_minutes) -> TravelField:
         ok = np.isfinite(t) if max_minutes is None else t <= float(max_minutes)
         minutes[ok], nearest[ok] = t[ok], j[ok]
     return TravelField(
-        minutes,
-        nearest,
-        model_label(mode),
-        np.zeros(n, bool),
-        MODEL_FALLBACK,
-        np.zeros(len(services_xy), bool),
+        minutes, nearest, model_info(mode), np.zeros(n, bool), np.zeros(len(services_xy), bool)
     )
 
 
@@ -596,14 +600,8 @@ def od_from_csv(
         for pts in (a, b):
             snap = network.snap(lonlat_to_xy(pts["lon"], pts["lat"]))
             off += pts["id"][snap.off].tolist()
-    kind = MODEL_NETWORK if network is not None else MODEL_FALLBACK
-    df.attrs.update(
-        model=model_label(mode, network),
-        mode=mode,
-        off_network=off,
-        model_kind=network.info["kind"] if transit else kind,
-        info=network.info if transit else None,
-    )
+    info = model_info(mode, network)
+    df.attrs.update(model=info, mode=mode, off_network=off, model_kind=info["kind"])
     return df
 
 
@@ -684,7 +682,7 @@ __all__ = [
     "od_matrix",
     "od_from_csv",
     "read_points_csv",
-    "model_label",
+    "model_info",
     "detour_factor",
     "fallback_speed_kmh",
     "calibrate_detour",

@@ -1,11 +1,13 @@
 """Descriptions of a result in words: travel-time model, parameters and sources.
 
-Built from codes and numbers of the result (``result.params``, ``result.metadata``:
-``model_kind``, ``network_source``), never by parsing a German sentence.
+Built from codes and numbers of the result (``result.params``, ``result.model``,
+``result.metadata``), never by parsing a German sentence.
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime as _dt
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -14,9 +16,17 @@ from geo import settings
 
 from . import i18n
 from .numbers import auto_number, count, number, percent
+from .numbers import date as _date
+
+
+def dt_date(iso: str, lang: str = i18n.DEFAULT_LANG) -> str:
+    """An ISO date (``2014-06-02``) in the words of ``lang`` (``02.06.2014``)."""
+    return _date(_dt.date.fromisoformat(iso), lang)
+
 
 MODEL_NETWORK_PREFIX = "network"
 MODEL_FALLBACK_PREFIX = "fallback"
+MODEL_TRANSIT_PREFIX = "transit"
 
 
 def model_text(result: Any, lang: str = i18n.DEFAULT_LANG) -> str:
@@ -24,44 +34,114 @@ def model_text(result: Any, lang: str = i18n.DEFAULT_LANG) -> str:
 
     Parameters
     ----------
-    result : geo.analysis.AnalysisResult
-        Uses ``params.mode``, ``metadata["model_kind"]`` and ``metadata["network_source"]``.
+    result : geo.analysis.AnalysisResult or geo.traveltime.TravelField
+        Uses its ``model`` (the model as data, ``geo.traveltime.model_info``).
     lang : {"de", "en"}
-
-    Returns
-    -------
-    str
-        Models this module does not know (e.g. a new mode's own model) keep the
-        result's own description (``result.model``).
     """
-    meta = getattr(result, "metadata", None) or {}
-    mode = result.params.mode
-    kind = str(meta.get("model_kind") or "")
-    if mode not in settings.MODES:
-        return str(result.model)
+    return model_words(getattr(result, "model", None) or {}, lang)
+
+
+def model_words(model: Mapping[str, Any], lang: str = i18n.DEFAULT_LANG) -> str:
+    """A travel-time model (``geo.traveltime.model_info``) in words.
+
+    >>> model_words({"kind": "fallback:x", "mode": "walk", "detour": 1.3, "speed_kmh": 4.5})
+    'Luftlinie × Umwegfaktor 1,3, zu Fuß 4,5 km/h'
+    """
+    kind = str(model.get("kind") or "")
+    mode = str(model.get("mode") or "")
+    if kind.startswith(MODEL_TRANSIT_PREFIX):
+        return _transit_words(model, lang)
     label = i18n.mode_label(mode, lang)
-    m = settings.MODES[mode]
+    kmh = model.get("speed_kmh")
     if kind.startswith(MODEL_NETWORK_PREFIX):
         speed = (
-            i18n.t("model_speed_roads", lang)
-            if m.speed_kmh is None
-            else f"{auto_number(m.speed_kmh, lang)} km/h"
+            i18n.t("model_speed_roads", lang) if kmh is None else f"{auto_number(kmh, lang)} km/h"
         )
-        source = meta.get("network_source")
+        source = model.get("source")
         key = "model_network_text" if source else "model_network_text_nosource"
         return i18n.t(key, lang, source=source, mode=label, speed=speed)
     if kind.startswith(MODEL_FALLBACK_PREFIX):
-        factor = settings.DETOUR_FACTORS.get(mode, 1.0)
-        kmh = settings.FALLBACK_CAR_SPEED_KMH if m.speed_kmh is None else m.speed_kmh
-        speed = (
-            i18n.t("model_speed_mean", lang, speed=auto_number(kmh, lang))
-            if m.speed_kmh is None
-            else f"{auto_number(kmh, lang)} km/h"
-        )
-        return i18n.t(
-            "model_fallback_text", lang, factor=auto_number(factor, lang), mode=label, speed=speed
-        )
-    return str(result.model)
+        speed = f"{auto_number(kmh, lang)} km/h"
+        if mode == "car":
+            speed = i18n.t("model_speed_mean", lang, speed=auto_number(kmh, lang))
+        factor = auto_number(model.get("detour", 1.0), lang)
+        return i18n.t("model_fallback_text", lang, factor=factor, mode=label, speed=speed)
+    return i18n.t("model_unknown", lang, kind=kind or "?")
+
+
+def _transit_words(model: Mapping[str, Any], lang: str) -> str:
+    """A timetable model: feed, date, departure window, statistic, transfers, walking."""
+    depart = str(model.get("depart") or "")
+    window = int(model.get("window_min") or 0)
+    span = depart
+    if window > 1 and ":" in depart:
+        h, m = (int(v) for v in depart.split(":"))
+        end = h * 60 + m + window
+        span = f"{depart}–{end // 60:02d}:{end % 60:02d}"
+    stats = list(model.get("statistic") or [])
+    stat = i18n.label("statistic", stats[0], lang) if stats and window > 1 else ""
+    day = str(model.get("date") or "")
+    with contextlib.suppress(ValueError):
+        day = dt_date(day, lang)
+    return i18n.t(
+        "model_transit_text",
+        lang,
+        feed=model.get("feed") or "",
+        date=day,
+        span=span,
+        stat=f"{stat}, " if stat else "",
+        transfers=model.get("max_transfers", ""),
+        speed=auto_number(model.get("walk_speed_kmh") or 0, lang),
+    )
+
+
+#: Keys of :func:`formulas`, in the order they are listed.
+FORMULA_KEYS: tuple[str, ...] = (
+    "minutes",
+    "within",
+    "count",
+    "2sfca",
+    "e2sfca",
+    "gap",
+    "gemeinde_mean",
+    "gemeinde_quantiles",
+    "services_in_gemeinde",
+    "services_reachable",
+    "services_within_mean",
+    "gap_per_1000",
+)
+
+
+def formulas(
+    params: Any, lang: str = i18n.DEFAULT_LANG, need_weighting: Mapping[str, Any] | None = None
+) -> dict[str, str]:
+    """The formula of every measure of an analysis (``geo.analysis.AnalysisParams``).
+
+    ``need_weighting`` (``result.metadata["need_weighting"]``) adds the weight to the
+    gap formula.
+
+    >>> from geo.analysis import AnalysisParams
+    >>> formulas(AnalysisParams(threshold_min=15), "de")["within"]
+    't_i ≤ T (T = 15 min)'
+    """
+    steps = " / ".join(number(w, 2, lang) for w in settings.E2SFCA_STEP_WEIGHTS)
+    values = {
+        "T": auto_number(params.threshold_min, lang),
+        "cap": auto_number(params.cap_minutes, lang),
+        "factor": auto_number(params.gap_cap_factor, lang),
+        "per": number(settings.ACCESS_PER_PEOPLE, 0, lang),
+        "decay": i18n.t(f"formula.decay.{params.decay or 'none'}", lang, steps=steps),
+    }
+    out = {key: i18n.t(f"formula.{key}", lang, **values) for key in FORMULA_KEYS}
+    if need_weighting:
+        out["gap"] += i18n.t("formula.gap_need", lang, formula=need_weighting.get("formula", ""))
+    return out
+
+
+def result_formulas(result: Any, lang: str = i18n.DEFAULT_LANG) -> dict[str, str]:
+    """:func:`formulas` of an analysis result (with its need weighting)."""
+    meta = getattr(result, "metadata", None) or {}
+    return formulas(result.params, lang, meta.get("need_weighting"))
 
 
 def source_line(source: Mapping[str, Any], lang: str = i18n.DEFAULT_LANG) -> str:

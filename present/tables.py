@@ -14,6 +14,8 @@ from typing import Any
 import pandas as pd
 
 from geo import analysis, settings
+from geo import compare as geocompare
+from geo import planning as geoplanning
 
 from . import i18n
 from .numbers import SUPPRESSED, auto_number, number
@@ -56,11 +58,87 @@ def table(
 ) -> pd.DataFrame:
     """``analysis.gemeinde_table`` with labels in ``lang`` (``attrs`` kept)."""
     df = analysis.gemeinde_table(result, suppress=suppress, total_row=total_row)
-    de = analysis.table_labels(result.params.target, result.params.threshold_min)
     labels = result_labels(result, lang)
-    df = df.rename(columns={de[k]: labels[k] for k in de})
     if total_row and len(df):
-        df.loc[len(df) - 1, labels["name"]] = i18n.t("table_total", lang)
+        df.loc[len(df) - 1, "name"] = i18n.t("table_total", lang)
+    return df.rename(columns=labels)
+
+
+def planning_labels(result: Any, lang: str = i18n.DEFAULT_LANG) -> dict[str, str]:
+    """Code → label of ``geo.planning.planning_table`` in ``lang``."""
+    labels = result_labels(result, lang)
+    return {
+        **labels,
+        "name": i18n.t("table.planning.name", lang),
+        "n_gemeinden": i18n.t("table.planning.n_gemeinden", lang),
+        "ags": i18n.t("table.planning.ags", lang),
+        "services_in_gemeinde": i18n.t("table.planning.services", lang),
+    }
+
+
+def planning_table(
+    result: Any,
+    planning: Any,
+    lang: str = i18n.DEFAULT_LANG,
+    suppress: bool = True,
+    total_row: bool = True,
+) -> pd.DataFrame:
+    """``geo.planning.planning_table`` with labels in ``lang`` (``attrs`` kept)."""
+    df = geoplanning.planning_table(result, planning, suppress=suppress, total_row=total_row)
+    if total_row and len(df):
+        df.loc[len(df) - 1, "name"] = i18n.t("table_total", lang)
+    return df.rename(columns=planning_labels(result, lang))
+
+
+#: Column codes of ``geo.compare.comparison_table`` and the figure each one shows.
+COMPARISON_COLUMNS: tuple[str, ...] = (
+    "ags",
+    "name",
+    "people",
+    "newly_within",
+    "newly_beyond",
+    "people_within_before",
+    "people_within_after",
+    "people_within_delta",
+    "share_within_before",
+    "share_within_after",
+    "share_within_delta",
+    "people_unreachable_before",
+    "people_unreachable_after",
+    "people_unreachable_delta",
+    "minutes_mean_before",
+    "minutes_mean_after",
+    "minutes_mean_delta",
+    "gap_before",
+    "gap_after",
+    "gap_delta",
+    "2sfca_mean_before",
+    "2sfca_mean_after",
+    "2sfca_mean_delta",
+    "e2sfca_mean_before",
+    "e2sfca_mean_after",
+    "e2sfca_mean_delta",
+)
+
+
+def comparison_labels(params: Any, lang: str = i18n.DEFAULT_LANG) -> dict[str, str]:
+    """Code → label of the before/after table (``geo.compare.comparison_table``)."""
+    values = {
+        "T": auto_number(params.threshold_min, lang),
+        "unit": i18n.unit_label(params.target, lang),
+        "per": number(settings.ACCESS_PER_PEOPLE, 0, lang),
+    }
+    return {code: i18n.t(f"cmp_table.{code}", lang, **values) for code in COMPARISON_COLUMNS}
+
+
+def comparison_table(
+    comparison: Any, lang: str = i18n.DEFAULT_LANG, suppress: bool = True
+) -> pd.DataFrame:
+    """The before/after table per Gemeinde plus the region row, labels in ``lang``."""
+    df = geocompare.comparison_table(comparison, suppress=suppress)
+    df.loc[len(df) - 1, "name"] = i18n.t("table_total", lang)
+    df = df[list(COMPARISON_COLUMNS)].rename(columns=comparison_labels(comparison.params, lang))
+    df.attrs["title"] = i18n.t("cmp_table_title", lang, name=comparison.scenario.name)
     return df
 
 

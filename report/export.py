@@ -50,8 +50,7 @@ from matplotlib.patches import Patch
 from geo import analysis, settings
 from geo._errors import InputError
 from geo._io import atomic_path, write_bytes_atomic
-from geo._text import de_number
-from geo.planning import PlanningRegions, aggregate, planning_table
+from geo.planning import PlanningRegions, aggregate
 from present import describe, i18n, numbers
 from present import tables as present_tables
 from present.classes import Classes, indicator_classes, measure_classes
@@ -817,152 +816,133 @@ _FORMAT_BY_CODE = {
     "2sfca_mean": "decimal3",
     "e2sfca_mean": "decimal3",
 }
-_COLUMN_HELP = {
-    "ags": "Amtlicher Gemeindeschlüssel (8-stellig).",
-    "name": "Gemeindename (VG250-EW).",
-    "people": "Zielgruppe in der Gemeinde laut Bevölkerungsraster (Zensus 2022, skaliert auf "
-    "die amtliche Einwohnerzahl); gerundet.",
-    "minutes_mean": "Mittlere Wegezeit zum nächsten ausgewählten Angebot, gewichtet mit der "
-    "Zielgruppe je 100-m-Zelle (nur Zellen mit erreichbarem Angebot).",
-    "minutes_median": "Median der Wegezeit: mindestens die Hälfte der Zielgruppe wohnt näher.",
-    "minutes_p90": "90. Perzentil: 90 % der Zielgruppe wohnen höchstens so weit entfernt.",
-    "people_within": "Zielgruppe mit einem Angebot innerhalb des Schwellenwerts.",
-    "share_within": "Anteil der Zielgruppe mit einem Angebot innerhalb des Schwellenwerts (%).",
-    "people_beyond": "Zielgruppe ohne Angebot innerhalb des Schwellenwerts.",
-    "share_beyond": "Anteil der Zielgruppe ohne Angebot innerhalb des Schwellenwerts (%).",
-    "people_unreachable": "Zielgruppe ohne irgendein erreichbares Angebot (z. B. abseits des "
-    "Straßennetzes).",
-    "services_in_gemeinde": "Ausgewählte Angebote mit Standort im Gebiet.",
-    "services_reachable": "Verschiedene Angebote, die von mindestens einer Zelle mit "
-    "Zielgruppe innerhalb des Schwellenwerts erreichbar sind.",
-    "services_within_mean": "Zahl der Angebote innerhalb des Schwellenwerts, gemittelt über "
-    "die Zielgruppe.",
-    "2sfca_mean": "Versorgungsquote 2SFCA: Kapazität je 1.000 der Zielgruppe im Einzugsbereich, "
-    "gemittelt über die Zielgruppe.",
-    "e2sfca_mean": "Wie 2SFCA, mit Distanzgewichtung (E2SFCA).",
-    "gap": "Bedarfsgewichtete Versorgungslücke: Summe über die Zellen aus Zielgruppe × Minuten "
-    "über dem Schwellenwert (gekappt).",
-    "gap_per_1000": "Versorgungslücke je 1.000 der Zielgruppe (vergleichbar zwischen "
-    "unterschiedlich großen Gebieten).",
-}
+#: Columns of the Gemeinde table with an explanation (``col_help.<code>``) in the notes.
+_HELP_CODES = tuple(analysis.GEMEINDE_COLUMNS)
+#: Columns whose explanation ends with the formula of :func:`present.describe.formulas`.
+_FORMULA_OF = {"2sfca_mean": "2sfca", "e2sfca_mean": "e2sfca", "gap": "gap"}
 
 
 def _column_formats(table: pd.DataFrame, labels: Mapping[str, str]) -> dict[str, str]:
-    back = {v: k for k, v in labels.items()}
-    out = {}
-    for col in table.columns:
-        code = back.get(col)
-        if code in _FORMAT_BY_CODE:
-            out[col] = _FORMAT_BY_CODE[code]
-    if "Gemeinden (Anzahl)" in table.columns:
-        out["Gemeinden (Anzahl)"] = "int"
-    for col in (labels["ags"], "AGS der Gemeinden"):
-        if col in table.columns:
-            out[col] = "text"
-    if "Angebote im Planungsraum (Anzahl)" in table.columns:
-        out["Angebote im Planungsraum (Anzahl)"] = "count"
-    return out
+    """Excel number format per column label (``labels``: code → label of ``table``)."""
+    formats = {**_FORMAT_BY_CODE, "ags": "text", "n_gemeinden": "int"}
+    return {
+        labels[code]: fmt
+        for code, fmt in formats.items()
+        if code in labels and labels[code] in table.columns
+    }
+
+
+def _param_rows(result: Any, created: dt.date | None, lang: str) -> list[tuple[str, str]]:
+    meta = result.metadata
+    p = result.params
+
+    def t(key: str, **kw: Any) -> str:
+        return i18n.t(key, lang, **kw)
+
+    region = f"{meta.get('region_label') or ''} ({meta.get('region') or ''})"
+    services = t(
+        "xn.services_value", kinds=_kinds_text(result, lang), n=meta.get("services_used", 0)
+    )
+    target = f"{i18n.target_label(p.target, lang)} ({i18n.unit_label(p.target, lang)})"
+    unknown = i18n.tn(
+        "xn.capacity_unknown_value",
+        int(meta.get("capacity_unknown", 0)),
+        lang,
+        capacity=numbers.auto_number(settings.DEFAULT_CAPACITY, lang),
+    )
+    return [
+        (t("xn.region"), region),
+        (t("xn.services"), services),
+        (t("xn.target"), target),
+        (t("xn.mode"), i18n.mode_label(p.mode, lang)),
+        (t("xn.threshold"), f"{numbers.auto_number(p.threshold_min, lang)} min"),
+        (t("xn.model"), describe.model_text(result, lang)),
+        (t("xn.decay"), t(f"decay.{p.decay or 'none'}")),
+        (t("xn.cap"), f"{numbers.auto_number(meta.get('gap_cap_min', 0), lang)} min"),
+        (t("xn.capacity_unknown"), unknown),
+        (t("xn.hash"), str(meta.get("content_hash") or "")),
+        (t("xn.exported"), t("xn.exported_value", date=_today(created))),
+    ]
+
+
+def _method_rows(result: Any, planning: PlanningRegions | None, lang: str) -> list[tuple[str, str]]:
+    meta = result.metadata
+
+    def t(key: str, **kw: Any) -> str:
+        return i18n.t(key, lang, **kw)
+
+    rows = [
+        (t("xn.population"), t("xn.population_text")),
+        (t("xn.quality"), i18n.quality_note(result.params.target, lang)),
+        (t("xn.demand"), "; ".join(describe.demand_lines(meta, lang)) or t("demand_base")),
+        (t("xn.traveltime"), t("xn.traveltime_text", model=describe.model_text(result, lang))),
+        (t("xn.aggregation"), t("xn.aggregation_text")),
+        (
+            t("xn.suppression"),
+            t(
+                "xn.suppression_text",
+                upper=settings.SMALL_COUNT_LIMIT - 1,
+                shown=analysis.SUPPRESSED,
+                total=t("table_total"),
+            ),
+        ),
+        (t("xn.number_format"), t("xn.number_format_text")),
+    ]
+    for k, note in enumerate(describe.notes_text(meta.get("notes"), lang), start=1):
+        rows.append((t("xn.note", i=k), note))
+    if planning is not None:
+        rows.append(
+            (
+                t("xn.planning"),
+                t("xn.planning_text", method=planning.method, source=planning.source),
+            )
+        )
+        rows += [(t("xn.planning_note"), w) for w in planning.warnings]
+    return rows
 
 
 def _notes(
     result: Any,
-    labels: Mapping[str, str],
     planning: PlanningRegions | None,
     created: dt.date | None,
+    lang: str = "de",
 ) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The explanation sheet: title, parameters, columns, method, formulas, sources."""
     meta = result.metadata
     p = result.params
-    formulas = meta.get("formulas", {})
-    title = (
-        f"{meta['target_label']}: Erreichbarkeit ({meta['mode_label']}) bis "
-        f"{de_number(p.threshold_min)} min – {meta.get('region_label') or ''}"
+    labels = present_tables.result_labels(result, lang)
+    formulas = describe.result_formulas(result, lang)
+    title = i18n.t(
+        "xn.title",
+        lang,
+        target=i18n.target_label(p.target, lang),
+        mode=i18n.mode_label(p.mode, lang),
+        T=numbers.auto_number(p.threshold_min, lang),
+        region=meta.get("region_label") or "",
     )
-    params = [
-        ("Region", f"{meta.get('region_label') or ''} ({meta.get('region') or ''})"),
-        ("Angebote", f"{_kinds_text(result)} ({meta.get('services_used', 0)} mit Standort)"),
-        ("Zielgruppe", f"{meta['target_label']} ({meta['target_unit']})"),
-        ("Verkehrsmittel", meta["mode_label"]),
-        ("Schwellenwert", f"{de_number(p.threshold_min)} min"),
-        ("Wegezeitmodell", result.model),
-        ("Distanzgewichtung (E2SFCA)", meta.get("decay_label", "")),
-        ("Kappung der Lücke", f"{de_number(meta.get('gap_cap_min', 0))} min"),
-        (
-            "Kapazität unbekannt",
-            f"{meta.get('capacity_unknown', 0)} Angebot(e): je "
-            f"{de_number(settings.DEFAULT_CAPACITY)} angesetzt",
-        ),
-        ("Datenstand (Prüfsumme)", str(meta.get("content_hash") or "")),
-        ("Exportiert", f"{_today(created)} mit Nahraum"),
-    ]
-    formula_of = {"2sfca_mean": "2sfca", "e2sfca_mean": "e2sfca", "gap": "gap"}
-    cols = [
-        (
-            labels.get(code, code),
-            _COLUMN_HELP[code]
-            + (
-                f" Formel: {formulas[formula_of[code]]}" if formula_of.get(code) in formulas else ""
-            ),
-        )
-        for code in analysis.GEMEINDE_COLUMNS
-        if code in _COLUMN_HELP
-    ]
+    cols = []
+    for code in _HELP_CODES:
+        text = i18n.t(f"col_help.{code}", lang)
+        if code in _FORMULA_OF:
+            text += i18n.t("xn.formula_suffix", lang, formula=formulas[_FORMULA_OF[code]])
+        cols.append((labels[code], text))
     if planning is not None:
+        plan = present_tables.planning_labels(result, lang)
         cols += [
-            ("Planungsraum", "Name des Planungsraums (Sozialraum)."),
-            ("Gemeinden (Anzahl)", "Zahl der Gemeinden im Planungsraum."),
-            ("AGS der Gemeinden", "Gemeindeschlüssel der zugeordneten Gemeinden."),
+            (plan[code], i18n.t(f"col_help.planning.{code}", lang))
+            for code in ("name", "n_gemeinden", "ags")
         ]
-    method = [
-        (
-            "Bevölkerung",
-            "Zensus 2022, 100-m-Gitter (EPSG:3035): Einwohner:innen der 1-km-Zellen "
-            "nach Wohnungen/Gebäuden auf 100-m-Zellen verteilt und je Gemeinde auf "
-            "die amtliche Einwohnerzahl skaliert; Zielgruppen aus 100-m-Zählungen "
-            "bzw. 1-km-Anteilen, Altersgruppen je Kreis an die amtliche "
-            "Altersstruktur angepasst (docs/method.md).",
-        ),
-        ("Datenqualität Zielgruppe", i18n.quality_note(p.target, "de")),
-        (
-            "Bedarfsgrundlage",
-            "; ".join(describe.demand_lines(result.metadata)) or i18n.t("demand_base"),
-        ),
-        ("Wegezeit", f"Von der Mitte jeder 100-m-Zelle zum nächsten Angebot: {result.model}."),
-        (
-            "Aggregation",
-            "Zählwerte werden summiert, Mittelwerte mit der Zielgruppe gewichtet, "
-            "Median und 90. Perzentil aus den Zellen neu berechnet (auch für "
-            "Planungsräume, nicht aus Gemeindewerten gemittelt).",
-        ),
-        (
-            "Geheimhaltung",
-            f"Zählwerte von 1 bis {settings.SMALL_COUNT_LIMIT - 1} werden als "
-            f"„{analysis.SUPPRESSED}“ angezeigt; 0 bleibt 0. Die Zeile „Region "
-            "insgesamt“ ist die Summe über alle Zellen.",
-        ),
-        (
-            "Zahlenformat",
-            "Werte sind gerundet; Excel zeigt Tausender- und Dezimaltrennzeichen "
-            "nach den Ländereinstellungen des Rechners.",
-        ),
-    ]
-    for i, note in enumerate(describe.notes_text(meta.get("notes")), start=1):
-        method.append((f"Hinweis {i}", note))
-    if planning is not None:
-        method.append(("Planungsräume", f"{planning.method} (Quelle: {planning.source})."))
-        for w in planning.warnings:
-            method.append(("Hinweis Planungsräume", w))
     sources = [
         (str(s.get("name", "")), f"{s.get('attribution', '')} ({s.get('date', '')})")
         for s in meta.get("sources") or []
     ]
-    formula_rows = [(k, v) for k, v in formulas.items()]
     return [
         (title, []),
-        ("Parameter", params),
-        ("Spalten", cols),
-        ("Methode", method),
-        ("Formeln (T = Schwellenwert, t = Wegezeit, D = Zielgruppe, S = Kapazität)", formula_rows),
-        ("Quellen und Lizenzen", sources),
+        (i18n.t("xn.params_head", lang), _param_rows(result, created, lang)),
+        (i18n.t("xn.columns_head", lang), cols),
+        (i18n.t("xn.method_head", lang), _method_rows(result, planning, lang)),
+        (i18n.t("xn.formulas_head", lang), list(formulas.items())),
+        (i18n.t("xn.sources_head", lang), sources),
     ]
 
 
@@ -972,7 +952,7 @@ def tables(
     """The export tables: ``{"Gemeinden": …, "Planungsräume": …, "Zuordnung": …}``."""
     out = {"Gemeinden": present_tables.table(result, lang, suppress=True, total_row=True)}
     if planning is not None:
-        out["Planungsräume"] = planning_table(result, planning, suppress=True)
+        out["Planungsräume"] = present_tables.planning_table(result, planning, lang)
         out["Zuordnung"] = planning.to_frame()
     return out
 
@@ -1021,7 +1001,8 @@ def table_workbook(
     sheets = [("Gemeinden", tabs["Gemeinden"], _column_formats(tabs["Gemeinden"], labels), 2, True)]
     if planning is not None:
         pt = tabs["Planungsräume"]
-        sheets.append(("Planungsräume", pt, _column_formats(pt, labels), 1, True))
+        plan = present_tables.planning_labels(result, lang)
+        sheets.append(("Planungsräume", pt, _column_formats(pt, plan), 1, True))
         sheets.append(
             ("Zuordnung", tabs["Zuordnung"], {"Flächenanteil": "decimal2", "AGS": "text"}, 2, False)
         )
@@ -1036,12 +1017,7 @@ def table_workbook(
     legend = legend_table(classes, result, lang)
     fmt = {legend.columns[4]: "count", legend.columns[5]: "count"}
     sheets.append((i18n.t("rp_legend_sheet", lang), legend, fmt, 2, False))
-    notes = _notes(
-        result,
-        analysis.table_labels(result.params.target, result.params.threshold_min),
-        planning,
-        created,
-    )
+    notes = _notes(result, planning, created, lang)
     notes.insert(1, (i18n.t("rp_legend_title", lang, title=classes.title.replace("\n", " ")), []))
     return xlsx.workbook_bytes(sheets, notes)
 
@@ -1168,39 +1144,45 @@ def metadata_rows(
     result: Any,
     planning: PlanningRegions | None = None,
     created: dt.date | None = None,
+    lang: str = "de",
 ) -> list[tuple[str, str]]:
-    """Key/value rows of the ``nahraum_metadata`` table."""
+    """Key/value rows of the ``nahraum_metadata`` table (values in ``lang``)."""
     meta = result.metadata
-    labels = analysis.table_labels(result.params.target, result.params.threshold_min)
+    p = result.params
+    labels = present_tables.result_labels(result, lang)
+    title = i18n.t(
+        "gpkg_title",
+        lang,
+        target=i18n.target_label(p.target, lang),
+        kinds=_kinds_text(result, lang),
+        mode=i18n.mode_label(p.mode, lang),
+        T=numbers.auto_number(p.threshold_min, lang),
+    )
     rows = [
-        (
-            "title",
-            f"{meta['target_label']}: {_kinds_text(result)}, {meta['mode_label']}, "
-            f"{de_number(result.params.threshold_min)} min",
-        ),
+        ("title", title),
         ("region", str(meta.get("region") or getattr(region, "name", ""))),
         ("region_label", str(meta.get("region_label") or getattr(region, "label", ""))),
         ("content_hash", str(meta.get("content_hash") or "")),
-        ("params", json.dumps(result.params.to_dict(), ensure_ascii=False)),
-        ("model", result.model),
+        ("params", json.dumps(p.to_dict(), ensure_ascii=False)),
+        ("model", describe.model_text(result, lang)),
         ("model_kind", str(meta.get("model_kind", ""))),
-        ("target_label", meta["target_label"]),
-        ("target_unit", meta["target_unit"]),
-        ("mode_label", meta["mode_label"]),
-        ("threshold_min", de_number(result.params.threshold_min)),
+        ("target_label", i18n.target_label(p.target, lang)),
+        ("target_unit", i18n.unit_label(p.target, lang)),
+        ("mode_label", i18n.mode_label(p.mode, lang)),
+        ("threshold_min", numbers.auto_number(p.threshold_min, lang)),
         ("services_used", str(meta.get("services_used", ""))),
         (
             "suppression",
-            f"Zählwerte 1–{settings.SMALL_COUNT_LIMIT - 1} in gemeinden/"
-            "planungsraeume als NULL; Zellen ohne Personenzahlen",
+            i18n.t("gpkg_suppression", lang, upper=settings.SMALL_COUNT_LIMIT - 1),
         ),
         ("exported", (created or dt.date.today()).isoformat()),
         ("software", "Nahraum"),
         ("crs", settings.CRS_METRIC),
     ]
-    rows += [(f"formula:{k}", v) for k, v in (meta.get("formulas") or {}).items()]
+    rows += [(f"formula:{k}", v) for k, v in describe.result_formulas(result, lang).items()]
     rows += [
-        (f"note:{i}", n) for i, n in enumerate(describe.notes_text(meta.get("notes")), start=1)
+        (f"note:{i}", n)
+        for i, n in enumerate(describe.notes_text(meta.get("notes"), lang), start=1)
     ]
     for code, label in labels.items():
         rows.append((f"column:{code}", label))
@@ -1208,8 +1190,8 @@ def metadata_rows(
         ("column:share_within_pct", labels["share_within"]),
         ("column:share_beyond_pct", labels["share_beyond"]),
         ("column:sfca2_mean", labels["2sfca_mean"]),
-        ("column:zellen.sfca2", "2SFCA der Zelle (Kapazität je 1.000 der Zielgruppe)"),
-        ("column:zellen.minutes", "Wegezeit zum nächsten Angebot (min); NULL = keins"),
+        ("column:zellen.sfca2", i18n.t("gpkg_cell_2sfca", lang)),
+        ("column:zellen.minutes", i18n.t("gpkg_cell_minutes", lang)),
     ]
     for s in (getattr(region, "meta", None) or {}).get("sources") or meta.get("sources") or []:
         rows.append(

@@ -31,9 +31,10 @@ import pandas as pd
 from geo import analysis, settings
 from geo._scenario_io import to_geojson
 from geo._text import de_decimal
-from geo.compare import Comparison, compare, comparison_table, with_services
+from geo.compare import Comparison, compare, with_services
 from geo.scenario import Scenario, apply, changes_frame, pins_frame
 from present import describe, i18n, numbers
+from present import tables as ptables
 from report.export import attribution_lines, render_map
 from report.files import csv_bytes
 from report.xlsx import workbook_bytes
@@ -196,7 +197,7 @@ def session_record(
     after = analysis.analyze(
         with_services(region, after_services), params, networks, need_weights=need_weights
     )
-    table = comparison_table(cmp)
+    table = ptables.comparison_table(cmp)
     md = protocol_markdown(region, params, scenario, cmp, base, created)
     sites = changes_frame(region.services, scenario)
     out = io.BytesIO()

@@ -21,6 +21,7 @@ from geo._errors import InputError
 from geo.analysis import AnalysisParams, analyze
 from geo.network import Network
 from present import describe
+from present import tables as ptables
 
 M = 60.0  # metres per minute in the hand-computed layout (3.6 km/h, detour factor 1)
 
@@ -233,9 +234,11 @@ def test_metadata_traces_parameters_capacity_and_sources(line_region):
         meta["notes"], "en"
     )
     assert meta["sources"][0]["name"] == "Testdaten" and meta["content_hash"] == "abc"
-    assert meta["model"].startswith("Luftlinie × Umwegfaktor 1") and res.model == meta["model"]
+    assert meta["model"] == res.model and res.model["kind"] == traveltime.MODEL_FALLBACK
+    assert describe.model_text(res).startswith("Luftlinie × Umwegfaktor 1")
     assert meta["service_ids"] == ["s0", "s1"]
-    assert "min(t_i, 18)" in meta["formulas"]["gap"]
+    assert "min(t_i, 18)" in describe.result_formulas(res)["gap"]
+    assert "min(t_i, 18)" in describe.result_formulas(res, "en")["gap"]
     json.dumps(meta, allow_nan=False)
     assert res.services["capacity_used"].tolist() == [2.0, 1.0]
     assert res.services["capacity_known"].tolist() == [True, False]
@@ -275,7 +278,8 @@ def test_network_model_by_hand():
     # R = 4 / (5 + 5) → A = 0.4 = 400 per 1,000; gap: 10 people × (6 − 5) = 10
     assert c["2sfca"].tolist() == pytest.approx([400, 400, 0])
     assert c["gap"].tolist() == pytest.approx([0, 0, 10])
-    assert "OSM-Straßennetz (synthetisch)" in res.model
+    assert "OSM-Straßennetz (synthetisch)" in describe.model_text(res)
+    assert res.model["source"] == "synthetisch" and res.model["kind"] == traveltime.MODEL_NETWORK
     assert res.catchment[0, 0] == traveltime.CATCHMENT_ZERO_MIN
 
 
@@ -364,7 +368,9 @@ def test_gemeinde_table_is_german_rounded_and_suppressed(unit_speed):
         [("A1", "Adorf", _box(-2, 5)), ("B2", "Bstadt", _box(5, 20))],
     )
     res = analyze(region, params(threshold_min=5.0))
-    table = analysis.gemeinde_table(res)
+    codes = analysis.gemeinde_table(res)
+    assert list(codes.columns[:3]) == ["ags", "name", "people"] and codes.attrs["suppressed"]
+    table = ptables.table(res, suppress=True, total_row=True)
     assert list(table.columns[:4]) == [
         "AGS",
         "Gemeinde",
@@ -377,10 +383,10 @@ def test_gemeinde_table_is_german_rounded_and_suppressed(unit_speed):
     assert table["bis 5 min (Personen)"].tolist() == ["<3", 0, "<3"]
     assert table["Anteil erreichbar (%)"].tolist() == [100.0, 0.0, pytest.approx(3.8)]
     assert table["über 5 min (Personen)"].tolist() == [0, 50, 50]
-    raw = analysis.gemeinde_table(res, suppress=False, total_row=False)
+    raw = ptables.table(res, suppress=False, total_row=False)
     assert raw["Zielgruppe (Personen)"].tolist() == [2, 50]
     assert table.attrs["model"] == res.model and table.attrs["sources"]
-    hh = analysis.table_labels("single_parent_hh", 7.5)
+    hh = ptables.column_labels("single_parent_hh", 7.5)
     assert hh["people_within"] == "bis 7,5 min (Haushalte)"
     assert hh["gap"] == "Lückenwert (Haushalts-Minuten)"
 
@@ -395,8 +401,8 @@ def test_cli_payload_is_json_and_suppressed(line_region):
     rows = {r["ags"]: r for r in payload["gemeinden"]}
     assert rows["C3"]["people"] == "<3" and rows["A1"]["people"] == 21
     assert payload["totals"]["people"] == 143 and payload["totals"]["services"] == 2
-    assert payload["columns"]["share_within"] == "Anteil erreichbar (%)"
-    assert payload["model"].startswith("Luftlinie")
+    assert "columns" not in payload  # labels are the CLI's (present.tables)
+    assert payload["model"]["kind"] == traveltime.MODEL_FALLBACK
     # one ranking with the app (analysis.gap_ranking): gap score per 1,000 first
     worst = payload["totals"]["worst_gemeinden"]
     assert [(w["ags"], w["gap_per_1000"], w["minutes_mean"]) for w in worst] == [
@@ -584,7 +590,7 @@ def test_default_region_consistency(tmp_default_region):
     assert (res.cells["within"] == (res.cells["count"] > 0)).all()
     assert res.totals["services_in_region"] <= res.totals["services"]
     assert 0 < res.totals["share_within"] < 1
-    table = analysis.gemeinde_table(res)
+    table = ptables.table(res, suppress=True, total_row=True)
     assert len(table) == 66 and table["Gemeinde"].iloc[-1] == "Region insgesamt"
     json.dumps(analysis.cli_payload(tmp_default_region, p), allow_nan=False)
 
@@ -622,5 +628,5 @@ def test_need_weights_scale_gap_per_gemeinde(unit_speed):
     assert b["16065001"] == pytest.approx(140.0)  # no weight given: counts with 1
     assert (weighted.cells["minutes"] == plain.cells["minutes"]).all()
     assert weighted.totals["gap"] == pytest.approx(740.0)
-    assert "bedarfsgewichtet" in weighted.metadata["formulas"]["gap"]
+    assert "bedarfsgewichtet" in describe.result_formulas(weighted)["gap"]
     assert weighted.metadata["need_weighting"]["weights"] == {"16065002": 2.0}

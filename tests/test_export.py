@@ -24,7 +24,8 @@ from geo import analysis, cli, planning, settings
 from geo._errors import InputError
 from geo._text import de_number
 from geo.analysis import AnalysisParams
-from present import classes
+from present import classes, describe
+from present import tables as ptables
 from report import _mapdraw as md
 from report import export
 
@@ -78,7 +79,7 @@ def _expected_texts(region, result) -> list[str]:
         "Familie (14 Angebote)",
         "Lage in Thüringen",
         "Kennzahlen der Region",
-        result.model,
+        describe.model_text(result),
         "Erstellt mit Nahraum am 21.11.2025",
     ]
     for src in region.meta["sources"]:
@@ -313,7 +314,7 @@ def _cell_value(v):
 
 def test_xlsx_round_trips_with_formats_and_explanation(region, result, plan, tmp_path):
     path = export.export_table(result, tmp_path / "tabelle.xlsx", planning=plan, created=DAY)
-    expected = analysis.gemeinde_table(result, suppress=True)
+    expected = ptables.table(result, suppress=True, total_row=True)
     assert expected.isin([analysis.SUPPRESSED]).to_numpy().any()  # the case is exercised
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == ["Gemeinden", "Planungsräume", "Zuordnung", "Legende", "Erläuterung"]
@@ -346,7 +347,7 @@ def test_xlsx_round_trips_with_formats_and_explanation(region, result, plan, tmp
         for v in row
         if v is not None
     )
-    assert result.model in notes and "21.11.2025" in notes
+    assert describe.model_text(result) in notes and "21.11.2025" in notes
     for src in region.meta["sources"]:
         assert src["attribution"] in notes
     for label in expected.columns:
@@ -370,7 +371,7 @@ def _canon(v, german: bool = False) -> str:
 
 
 def test_csv_variants_parse_back(result, plan, tmp_path):
-    expected = analysis.gemeinde_table(result, suppress=True)
+    expected = ptables.table(result, suppress=True, total_row=True)
     de = export.export_table(result, tmp_path / "de.csv", planning=plan)
     raw = de.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and b";" in raw.splitlines()[0]
@@ -471,7 +472,7 @@ def test_geopackage_layers_rows_and_metadata(region, result, plan, tmp_path):
     assert svc["ausgewaehlt"].sum() == len(result.services)
     meta = pyogrio.read_dataframe(path, layer="nahraum_metadata")
     kv = dict(zip(meta["key"], meta["value"], strict=True))
-    assert kv["model"] == result.model
+    assert kv["model"] == describe.model_text(result)
     assert json.loads(kv["params"]) == result.params.to_dict()
     assert kv["exported"] == "2025-11-21"
     assert kv["planning_source"] == "kyf_lsz_regionen.csv"

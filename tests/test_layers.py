@@ -739,11 +739,9 @@ def test_number_formats() -> None:
     assert numbers.auto_number(1.28, "de") == "1,28" and numbers.auto_number(15.0) == "15"
 
     def res(kind, mode, source=None):
-        return SimpleNamespace(
-            params=SimpleNamespace(mode=mode),
-            model="own words",
-            metadata={"model_kind": kind, "network_source": source},
-        )
+        speed = settings.MODES[mode].speed_kmh
+        model = {"kind": kind, "mode": mode, "source": source, "speed_kmh": speed, "detour": 1.28}
+        return SimpleNamespace(model=model)
 
     assert (
         describe.model_text(res("fallback:straight-line×detour", "bike"), "en")
@@ -757,7 +755,9 @@ def test_number_formats() -> None:
         describe.model_text(res("network:osm", "car"), "en")
         == "OSM road network, car speed by maxspeed or road class"
     )
-    assert describe.model_text(res("transit:gtfs", "walk"), "en") == "own words"
+    assert (
+        describe.model_text(res("other:thing", "walk"), "en") == "Travel-time model “other:thing”"
+    )
 
 
 # ---------------------------------------------------------------------------

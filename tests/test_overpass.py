@@ -24,6 +24,7 @@ import shapely
 from geo import network, settings
 from geo._errors import NetworkError
 from geo.traveltime import nearest_field
+from present import describe
 
 from ._osmdata import nb_networks, nb_ways, require_nb
 
@@ -186,7 +187,7 @@ def test_download_builds_and_routes(overpass, local_osmnx, tmp_path, monkeypatch
     want = nearest_field(cells, services, "walk", ref["walk"])
     assert np.isfinite(got.minutes).all()
     np.testing.assert_allclose(got.minutes, want.minutes, rtol=1e-12)
-    assert got.model == "OSM-Straßennetz (Overpass-Download), zu Fuß 4,5 km/h"
+    assert describe.model_text(got) == "OSM-Straßennetz (Overpass-Download), zu Fuß 4,5 km/h"
 
 
 def test_download_failure_is_a_german_network_error(local_osmnx, tmp_path, monkeypatch):

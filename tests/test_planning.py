@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from geo import analysis, planning, settings
 from geo._errors import InputError
 from geo.analysis import AnalysisParams
+from present import tables as ptables
 
 X0, Y0 = 4_400_000.0, 3_100_000.0
 AGS = ["16099001", "16099002", "16099003", "16099004"]
@@ -307,7 +308,8 @@ def test_any_partition_keeps_the_totals(region, result, labels):
 
 def test_planning_table_labels_total_row_and_suppression(region, result):
     p = planning.from_mapping({"Nord": AGS[2:], "Süd": AGS[:2]}, region)
-    table = planning.planning_table(result, p)
+    assert list(planning.planning_table(result, p).columns[:3]) == ["name", "n_gemeinden", "ags"]
+    table = ptables.planning_table(result, p)
     assert list(table.columns[:3]) == ["Planungsraum", "Gemeinden (Anzahl)", "AGS der Gemeinden"]
     assert "Angebote im Planungsraum (Anzahl)" in table.columns
     assert table.iloc[-1]["Planungsraum"] == "Region insgesamt"

@@ -276,8 +276,9 @@ def test_german_labels_match_settings_and_geo():
         assert i18n.target_label(code, "de") == g.label_de
         assert i18n.quality_note(code, "de") == g.quality_de  # the catalog mirrors settings
         assert i18n.quality_note(code, "en") not in ("", g.quality_de)
-    for t in ("pop", "single_parent_hh"):
-        assert tables.column_labels(t, 7.5, "de") == analysis.table_labels(t, 7.5)
+    assert tables.column_labels("single_parent_hh", 7.5, "de")["gap"] == (
+        "Lückenwert (Haushalts-Minuten)"
+    )
     assert (
         tables.column_labels("single_parent_hh", 30, "en")["gap_per_1000"]
         == "Gap score per 1,000 households (household-minutes)"
@@ -383,3 +384,69 @@ def test_docstring_examples_hold():
     for module in (describe_mod, i18n_mod):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0, module.__name__
+
+
+#: Words that make a German sentence (data names such as Gemeinde or source names aside).
+_SENTENCE = re.compile(
+    r"[äöüÄÖÜß]|\b(der|die|das|und|nicht|mit|bis|je|ohne|keine?|Angebote?|Zielgruppe|"
+    r"Wegezeit|Luftlinie|Lückenwert|Gemeinden)\b"
+)
+#: Keys whose values are names from the data (files, places, services, sources).
+_DATA_KEYS = {"sources", "region_label", "name", "scenario", "service_ids", "source", "feed"}
+
+
+def _strings(obj, path=()):
+    """Every string in a nested result structure with its path (data names skipped)."""
+    if isinstance(obj, str):
+        yield path, obj
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            if k not in _DATA_KEYS:
+                yield from _strings(v, (*path, k))
+    elif isinstance(obj, list | tuple):
+        for i, v in enumerate(obj):
+            yield from _strings(v, (*path, i))
+
+
+def test_geo_results_carry_codes_not_sentences(gap_result, row_region):
+    """``geo`` returns numbers and codes; every sentence is ``present``'s (de and en)."""
+    from geo import compare, optimize
+    from geo.scenario import AddSite, Scenario
+
+    scen = Scenario("Test").with_changes(
+        (AddSite(x=X0 + 3500, y=Y0 + 500, name="Neu", category="Beratung"),)
+    )
+    cmp = compare.compare(row_region, gap_result.params, scen, base_result=gap_result)
+    sug = optimize.suggest(row_region, gap_result.params, 1, candidates="cells")
+    table = analysis.gemeinde_table(gap_result)
+    structures = {
+        "analysis.metadata": gap_result.metadata,
+        "analysis.model": gap_result.model,
+        "gemeinde_table.attrs": table.attrs,
+        "gemeinde_table.columns": list(table.columns),
+        "compare.metadata": cmp.metadata,
+        "compare.cells.change": [str(v) for v in cmp.cells["change"].unique()],
+        "comparison_table.columns": list(compare.comparison_table(cmp).columns),
+        "optimize.metadata": sug.metadata,
+    }
+    found = [
+        (where, path, text)
+        for where, obj in structures.items()
+        for path, text in _strings(obj)
+        if _SENTENCE.search(text)
+    ]
+    assert not found, found[:5]
+    # … and the words exist in both languages
+    for lang in ("de", "en"):
+        assert describe.model_text(gap_result, lang) and describe.result_formulas(gap_result, lang)
+        assert (
+            tables.comparison_table(cmp, lang).columns[2]
+            == tables.comparison_labels(gap_result.params, lang)["people"]
+        )
+
+
+def test_huge_numbers_format_without_a_decimal_error():
+    """Found by hypothesis: ``-1e308`` with 3 decimals exceeded the decimal precision."""
+    text = format_number(-1e308, 3, "de", grouping=False, trim=True)
+    assert text.startswith("-1") and len(text) == 310
+    assert format_number(1e20, 0, "en") == "100,000,000,000,000,000,000"

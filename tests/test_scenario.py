@@ -27,7 +27,7 @@ from geo import analysis, settings
 from geo._errors import InputError
 from geo._scenario_io import export_scenario, import_scenario, to_geojson
 from geo.analysis import AnalysisParams
-from geo.compare import compare, comparison_table
+from geo.compare import compare
 from geo.network import Network
 from geo.scenario import (
     AddSite,
@@ -46,7 +46,8 @@ from geo.scenario import (
     pins_frame,
 )
 from geo.scenario_store import ScenarioStore, session_folder
-from present import describe
+from present import describe, i18n
+from present.tables import comparison_table
 
 REPO = Path(__file__).resolve().parents[1]
 M = 60.0  # metres per minute in the hand-computed layout (3.6 km/h, detour factor 1)
@@ -155,12 +156,13 @@ def test_close_only_nearby_site_moves_cell_beyond(line, incremental):
     assert c.totals["gap_after"] == pytest.approx(1200)
     assert g.loc["B", "gap_delta"] == pytest.approx(520)
     assert c.cells["change"].tolist() == [
-        "unverändert",
-        "unverändert",
-        "nicht mehr erreichbar",
-        "langsamer",
-        "langsamer",
+        "unchanged",
+        "unchanged",
+        "newly_beyond",
+        "slower",
+        "slower",
     ]
+    assert i18n.t("change_class.newly_beyond") == "nicht mehr erreichbar"
     assert c.totals["services_after"] == 1
 
 
@@ -180,8 +182,8 @@ def test_add_site_reaches_people(line, incremental):
     assert c.cells["2sfca_after"].iloc[3] == pytest.approx(25.0)
     assert c.cells["2sfca_before"].iloc[3] == 0.0
     assert str(c.cells["service_id_after"].iloc[3]) == "plan-1"
-    assert c.cells["change"].iloc[3] == "neu erreichbar"
-    assert c.cells["change"].iloc[4] == "schneller"
+    assert c.cells["change"].iloc[3] == "newly_within"
+    assert c.cells["change"].iloc[4] == "faster"
     assert "+40 Personen neu innerhalb von 6 min" in describe.comparison_headline(c)
     assert "+40 people newly within 6 min" in describe.comparison_headline(c, "en")
 
@@ -537,7 +539,7 @@ def test_incremental_equals_full_on_a_network(unit_speed):
     inc = compare(reg, p, s, nets, base_result=base)
     full = compare(reg, p, s, nets, base_result=base, incremental=False)
     assert inc.method == "incremental"
-    assert inc.base.model.startswith("OSM-Straßennetz")
+    assert describe.model_text(inc.base).startswith("OSM-Straßennetz")
     _assert_same(inc, full, inc.selection)
     assert np.isinf(inc.cells["minutes_after"].iloc[:3]).all()
 

@@ -12,6 +12,7 @@ import scipy.sparse as sp
 
 from geo import _csa, gtfs, settings, transit, traveltime
 from geo._errors import InputError
+from present import describe
 from tests._transit_ref import TimeExpanded
 
 CAIRNS = settings.data_dir() / "gtfs" / "cairns_gtfs.zip"
@@ -324,7 +325,9 @@ def test_analysis_measures_run_on_transit(feed, unit_speed):
     assert res.cells["within"].tolist() == [True, True]
     assert res.cells["2sfca"].to_numpy() == pytest.approx(np.full(2, 3 / 15 * 1000))
     assert res.metadata["model_info"]["depart"] == "08:00"
-    assert res.metadata["mode_label"] == "ÖPNV"
+    assert res.params.mode == "transit" and res.model["kind"] == transit.MODEL_TRANSIT
+    words = describe.model_text(res)
+    assert words.startswith("ÖPNV-Fahrplan") and "Abfahrt 08:00" in words, words
     res = analysis.analyze(
         reg, analysis.AnalysisParams(mode="transit", threshold_min=15), {"transit": m}
     )

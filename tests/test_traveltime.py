@@ -62,7 +62,7 @@ def test_nearest_field_by_hand(line):
         "entfernt): 1 Zelle."
     )
     assert f.model_kind == "network:osm"
-    assert f.model == "OSM-Straßennetz (synthetisch), zu Fuß 4,5 km/h"
+    assert describe.model_text(f) == "OSM-Straßennetz (synthetisch), zu Fuß 4,5 km/h"
     assert f.service_off_network.tolist() == [False, False]
 
 
@@ -236,23 +236,33 @@ def test_fallback_uses_settings_detour_factors(monkeypatch):
     monkeypatch.setitem(settings.DETOUR_FACTORS, "walk", 2.0)
     f = tt.nearest_field(cells, services, "walk")
     assert f.minutes[0] == pytest.approx(1000 * 2.0 / WALK_MPS / 60)
-    assert f.model == "Luftlinie × Umwegfaktor 2, zu Fuß 4,5 km/h"
+    assert describe.model_text(f) == "Luftlinie × Umwegfaktor 2, zu Fuß 4,5 km/h"
     monkeypatch.setattr(settings, "FALLBACK_CAR_SPEED_KMH", 36.0)
     g = tt.nearest_field(cells, services, "car")
     assert g.minutes[0] == pytest.approx(1000 * settings.DETOUR_FACTORS["car"] / 10.0 / 60)
-    assert "Ø 36 km/h" in g.model
+    assert "Ø 36 km/h" in describe.model_text(g)
 
 
 def test_model_labels():
-    assert tt.model_label("bike") == (
+    assert describe.model_words(tt.model_info("bike")) == (
         f"Luftlinie × Umwegfaktor {de_decimal(settings.DETOUR_FACTORS['bike'])}, Fahrrad 15 km/h"
     )
+    assert describe.model_words(tt.model_info("bike"), "en").startswith("Straight line")
     assert "," in de_decimal(1.25) and de_decimal(1.30) == "1,3" and de_decimal(15.0, 1) == "15"
     net = Network.from_arcs(
         "bike", [0], [1], [1.0], [0.0, 1.0], [0.0, 0.0], meta={"source": "north-bayreuth.osm.gz"}
     )
-    assert tt.model_label("bike", net) == "OSM-Straßennetz (north-bayreuth.osm.gz), Fahrrad 15 km/h"
-    assert tt.model_label("walk", None).endswith("zu Fuß 4,5 km/h")
+    assert tt.model_info("bike", net) == {
+        "kind": tt.MODEL_NETWORK,
+        "mode": "bike",
+        "source": "north-bayreuth.osm.gz",
+        "speed_kmh": 15.0,
+    }
+    assert (
+        describe.model_words(tt.model_info("bike", net))
+        == "OSM-Straßennetz (north-bayreuth.osm.gz), Fahrrad 15 km/h"
+    )
+    assert describe.model_words(tt.model_info("walk", None)).endswith("zu Fuß 4,5 km/h")
 
 
 def test_fallback_consistency_and_brute_force():
@@ -304,7 +314,7 @@ def test_od_from_csv_fallback(tmp_path):
     assert df.loc["B", "K1"] == pytest.approx(
         round(metres * settings.DETOUR_FACTORS["walk"] / WALK_MPS / 60, 1)
     )
-    assert df.attrs["model"].startswith("Luftlinie")
+    assert describe.model_words(df.attrs["model"]).startswith("Luftlinie")
 
 
 @pytest.mark.parametrize(
@@ -366,7 +376,9 @@ def test_real_network_fields_and_od_csv(tmp_path):
     df = tt.od_from_csv(tmp_path / "a.csv", tmp_path / "b.csv", "car", nets["car"])
     assert 5 < df.loc["Neudrossenfeld", "Harsdorf"] < 30
     assert np.isnan(df.loc["weit", "Harsdorf"]) and df.attrs["off_network"] == ["weit"]
-    assert df.attrs["model"].startswith("OSM-Straßennetz (north-bayreuth.osm.gz), Auto")
+    assert describe.model_words(df.attrs["model"]).startswith(
+        "OSM-Straßennetz (north-bayreuth.osm.gz), Auto"
+    )
 
 
 def test_calibrated_factors_are_reproducible():

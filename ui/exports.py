@@ -24,6 +24,7 @@ from geo import scenario as geoscenario
 from geo._errors import NahraumError
 from layers import panel
 from present import i18n
+from present import tables as ptables
 from report import export as geoexport
 
 UPLOAD_KEY = "export_planning_file"
@@ -268,7 +269,7 @@ def export_section(
             for warning in planning.warnings:
                 st.warning(panel.md_escape(warning))
             st.dataframe(
-                geoplanning.planning_table(result, planning),
+                ptables.planning_table(result, planning, lang),
                 hide_index=True,
                 key="export_planning_table",
             )

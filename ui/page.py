@@ -14,11 +14,11 @@ from typing import Any
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import compare as geocompare
 from geo._errors import NahraumError
 from layers import gaps
 from layers import map as maplayers
 from present import describe, i18n
+from present import tables as ptables
 from ui import keys
 from ui.demand import demand_controls
 from ui.exports import current_planning, export_section
@@ -273,7 +273,7 @@ def below_map(c: Loaded, s: Shown) -> None:
     lang = c.lang
     if s.cmp is not None:
         with st.expander(i18n.t("delta_table", lang), expanded=False):
-            st.dataframe(geocompare.comparison_table(s.cmp), hide_index=True)
+            st.dataframe(ptables.comparison_table(s.cmp, lang), hide_index=True)
     planning = current_planning(c.region, c.name)
     gemeinde_table(c.name, c.content_hash, c.params, s.result, lang, s.variant, planning)
     export_section(

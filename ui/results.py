@@ -105,7 +105,7 @@ def method(
         st.markdown(f"**{i18n.t('m_params', lang)}**")
         st.json(meta.get("params", {}), expanded=False)
         st.markdown(f"**{i18n.t('m_formulas', lang)}**")
-        for key, formula in meta.get("formulas", {}).items():
+        for key, formula in describe.result_formulas(result, lang).items():
             st.markdown(f"- `{key}`: {panel.md_escape(formula)}")
         if meta.get("notes"):
             st.markdown(f"**{i18n.t('m_notes', lang)}**")
