@@ -25,6 +25,7 @@ from ui.exports import current_planning, export_section
 from ui.results import gemeinde_table, key_figures, method, selection_overlay, selection_panel
 from ui.scenarios import record_button, scenario_sidebar, site_form
 from ui.sidebar import analysis_controls, layer_options, sidebar, workshop_switch
+from ui.standards import current_check, map_layer, standards_controls, standards_section
 from ui.state import (
     get_choropleth,
     get_info,
@@ -99,6 +100,7 @@ class Shown:
     exported: Any
     overlays: Any
     blocks: Any
+    standards: Any = None  # (StandardsChoice, CheckResult, scenario checked) of ui.standards
 
 
 def setup() -> tuple[str, str, bool]:
@@ -216,7 +218,21 @@ def view(c: Loaded, boxes: Boxes) -> Shown:
     sites_gj, pins_gj = scenario_overlays(c.region, scenario, lang)
     overlays = dataclasses.replace(overlays, scenario_sites=sites_gj, scenario_pins=pins_gj)
     exported = scenario if show_after or (cmp is None and scenario.pins) else None
-    return Shown(history, selection, cmp, shown, variant, exported, overlays, blocks)
+    choice = standards_controls(store.folder, lang)
+    checked = scenario if show_after else None
+    check = current_check(c, checked, choice)
+    overlays = dataclasses.replace(overlays, standards=map_layer(check, choice, lang))
+    return Shown(
+        history,
+        selection,
+        cmp,
+        shown,
+        variant,
+        exported,
+        overlays,
+        blocks,
+        (choice, check, checked),
+    )
 
 
 def header(c: Loaded, s: Shown, boxes: Boxes) -> None:
@@ -276,6 +292,8 @@ def below_map(c: Loaded, s: Shown) -> None:
             st.dataframe(geocompare.comparison_table(s.cmp), hide_index=True)
     planning = current_planning(c.region, c.name)
     gemeinde_table(c.name, c.content_hash, c.params, s.result, lang, s.variant, planning)
+    if s.standards is not None:
+        standards_section(c, s.standards[2], s.standards[1], s.standards[0])
     export_section(
         c.region,
         c.name,
