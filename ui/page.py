@@ -43,10 +43,12 @@ from ui.state import (
 from ui.style import PAGE_CSS, WORKSHOP_CSS, uploader_css
 from ui.suggestions import suggestions
 from ui.workshop import (
+    check_token,
     delta_panel,
     get_comparison,
     get_history,
     read_map,
+    restore_view,
     scenario_overlays,
     scenario_tools,
     service_actions,
@@ -110,10 +112,12 @@ def setup() -> tuple[str, str, bool]:
         page_title=i18n.t("page_title", lang), layout="wide", initial_sidebar_state="expanded"
     )
     st.markdown(PAGE_CSS, unsafe_allow_html=True)
+    restore_view()
     workshop = bool(st.session_state.get(keys.WORKSHOP))
     if workshop:
         st.markdown(WORKSHOP_CSS, unsafe_allow_html=True)
     lang, name = sidebar()
+    check_token(lang)
     st.markdown(uploader_css(lang), unsafe_allow_html=True)
     if not workshop:
         workshop_switch(lang, st.sidebar)

@@ -1,0 +1,94 @@
+"""The facilitator's flow (issue 13, items 3, 6, 8): undo/redo and unfinished mobile stops
+survive a reload (a new session opening the same store), damaged files and workshop
+tokens are announced."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from geo import scenario as geoscenario
+from geo import settings
+from geo.scenario_store import STEPS_KEPT, ScenarioStore
+
+LON, LAT = 11.12, 51.16
+
+
+def _site(n: int) -> geoscenario.AddSite:
+    return geoscenario.AddSite.at(
+        lon=LON + n * 1e-3, lat=LAT, name=f"Standort {n}", category="Jugend"
+    )
+
+
+def test_undo_redo_survive_a_reload(tmp_path):
+    store = ScenarioStore(tmp_path)
+    h = store.open("Nord")
+    for n in (1, 2, 3):
+        h.add(_site(n))
+    h.undo()
+    assert [c.name for c in h.current.changes] == ["Standort 1", "Standort 2"]
+    # a reload: a new session opens the same store
+    again = ScenarioStore(tmp_path).open("Nord")
+    assert again.current.to_json() == h.current.to_json()
+    assert again.can_undo and again.can_redo and len(again) == len(h) == 4
+    again.redo()
+    assert [c.name for c in again.current.changes] == ["Standort 1", "Standort 2", "Standort 3"]
+    third = ScenarioStore(tmp_path).open("Nord")
+    for _ in range(3):
+        third.undo()
+    assert third.current.changes == () and not third.can_undo
+    # the steps are hidden files: not listed as scenarios
+    assert ScenarioStore(tmp_path).names() == ["Nord"]
+
+
+def test_steps_of_another_state_are_not_restored(tmp_path):
+    store = ScenarioStore(tmp_path)
+    h = store.open("Nord")
+    h.add(_site(1))
+    h.add(_site(2))
+    # another program wrote the scenario file (the steps no longer end at it)
+    other = geoscenario.Scenario(name="Nord", changes=(_site(7),))
+    store.save(other)
+    fresh = ScenarioStore(tmp_path).open("Nord")
+    assert [c.name for c in fresh.current.changes] == ["Standort 7"]
+    assert not fresh.can_undo and not fresh.can_redo
+    # a damaged steps file: the history starts at the scenario, nothing is lost
+    store.steps_path("Nord").write_text("{kaputt", encoding="utf-8")
+    assert ScenarioStore(tmp_path).open("Nord").current.to_json() == other.to_json()
+
+
+def test_steps_kept_are_capped_around_the_current_state(tmp_path):
+    store = ScenarioStore(tmp_path)
+    h = store.open("Viele")
+    for n in range(STEPS_KEPT + 5):
+        h.add(_site(n))
+    obj = json.loads(store.steps_path("Viele").read_text(encoding="utf-8"))
+    assert len(obj["states"]) == STEPS_KEPT and obj["index"] == STEPS_KEPT - 1
+    again = ScenarioStore(tmp_path).open("Viele")
+    assert len(again.current.changes) == STEPS_KEPT + 5 and len(again) == STEPS_KEPT
+
+
+def test_restored_history_checks_its_index():
+    s = geoscenario.Scenario(name="A")
+    with pytest.raises(geoscenario.InputError, match="Verlauf"):
+        geoscenario.ScenarioHistory.restored([s], 3)
+    h = geoscenario.ScenarioHistory.restored([s, s.renamed("B")], 0)
+    assert h.current.name == "A" and h.can_redo and not h.can_undo
+
+
+def test_mobile_draft_is_stored_atomically_and_read_back(tmp_path):
+    store = ScenarioStore(tmp_path)
+    assert store.load_draft("Nord") == []
+    store.save_draft("Nord", [(LON, LAT), (LON + 0.01, LAT)])
+    assert ScenarioStore(tmp_path).load_draft("Nord") == [(LON, LAT), (LON + 0.01, LAT)]
+    assert not list(tmp_path.glob("*.tmp*"))  # no temporary file left behind
+    store.save_draft("Nord", [])
+    assert not store.draft_path("Nord").exists() and store.load_draft("Nord") == []
+    store.draft_path("Nord").write_text('{"mobile_stops": [[1, 2], [999, 2]]}', "utf-8")
+    assert store.load_draft("Nord") == [(1.0, 2.0)]
+    store.draft_path("Nord").write_text("nicht json", "utf-8")
+    assert store.load_draft("Nord") == []
+    many = [(LON, LAT + i * 1e-4) for i in range(settings.MOBILE_MAX_STOPS + 4)]
+    store.save_draft("Nord", many)
+    assert len(store.load_draft("Nord")) == settings.MOBILE_MAX_STOPS
