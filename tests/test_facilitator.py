@@ -92,3 +92,98 @@ def test_mobile_draft_is_stored_atomically_and_read_back(tmp_path):
     many = [(LON, LAT + i * 1e-4) for i in range(settings.MOBILE_MAX_STOPS + 4)]
     store.save_draft("Nord", many)
     assert len(store.load_draft("Nord")) == settings.MOBILE_MAX_STOPS
+
+
+# ---------------------------------------------------------------------------
+# The page (Streamlit's AppTest runs app.py in-process, no browser)
+# ---------------------------------------------------------------------------
+APP = str(settings.REPO_ROOT / "app.py")
+
+
+def _app(**query):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=240)
+    for k, v in query.items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def _param(at, key: str) -> str | None:
+    value = at.query_params.get(key)
+    return value[0] if isinstance(value, list) else value
+
+
+def _texts(at) -> str:
+    return "\n".join(str(e.value) for e in [*at.warning, *at.error, *at.info, *at.success])
+
+
+def _store_folder(ws: str):
+    import hashlib
+
+    from geo.scenario_store import session_folder
+
+    return session_folder(f"{ws}-{hashlib.sha1(b'default').hexdigest()[:8]}")
+
+
+@pytest.fixture
+def fresh_ws():
+    """A workshop token nobody used, its store folder removed afterwards."""
+    import secrets
+    import shutil
+
+    ws = "test-" + secrets.token_hex(6)
+    yield ws
+    shutil.rmtree(_store_folder(ws), ignore_errors=True)
+
+
+def test_invalid_token_is_explained_before_a_new_workshop_opens():
+    at = _app(ws="../../etc")
+    assert "ungültig" in _texts(at) and "../../etc" in _texts(at)
+    assert not at.dataframe  # nothing opened: the page stopped after the notice
+    assert _param(at, "ws") == "../../etc"
+    at.button(key="ws_new").click().run()
+    new = _param(at, "ws")
+    assert new != "../../etc" and "ungültig" not in _texts(at)
+    assert at.dataframe  # the new workshop's page
+
+
+def test_unknown_token_is_explained(fresh_ws):
+    at = _app(ws=fresh_ws)
+    assert "nichts gespeichert" in _texts(at) and fresh_ws in _texts(at)
+    assert not at.dataframe
+
+
+def test_damaged_file_announced_when_the_workshop_opens_and_after_a_reload(fresh_ws):
+    folder = _store_folder(fresh_ws)
+    store = ScenarioStore(folder)
+    store.save(geoscenario.Scenario(name="Gut", region="default"))
+    store.path_for("Kaputt").write_text('{"name": "Kaputt", "changes": 7}', encoding="utf-8")
+    at = _app(ws=fresh_ws)
+    texts = _texts(at)
+    assert "beiseitegelegt" in texts, texts
+    moved = store.damaged()
+    assert len(moved) == 1 and moved[0] in texts
+    again = _app(ws=fresh_ws)  # a reload: a new session, the file is already set aside
+    assert "beschädigte Szenario-Datei wurde beiseitegelegt" in _texts(again)
+    assert moved[0] in _texts(again)
+    again.button(key="ws_damaged_hide").click().run()
+    assert "beiseitegelegt" not in _texts(again)
+
+
+def test_reload_keeps_workshop_view_and_mobile_draft(fresh_ws):
+    folder = _store_folder(fresh_ws)
+    store = ScenarioStore(folder)
+    store.save(geoscenario.Scenario(name="Nord", region="default"))
+    store.save_draft("Nord", [(LON, LAT), (LON + 0.01, LAT)])
+    at = _app(ws=fresh_ws)
+    at.toggle(key="workshop").set_value(True).run()
+    assert _param(at, "ansicht") == "workshop"
+    assert any("2 Halte gesammelt" in str(c.value) for c in at.caption), [
+        c.value for c in at.caption
+    ]
+    again = _app(ws=fresh_ws, ansicht="workshop")
+    assert again.session_state["workshop"] is True
+    assert any("2 Halte gesammelt" in str(c.value) for c in again.caption)
+    again.button(key="mobile_cancel").click().run()
+    assert store.load_draft("Nord") == []
