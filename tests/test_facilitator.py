@@ -187,3 +187,93 @@ def test_reload_keeps_workshop_view_and_mobile_draft(fresh_ws):
     assert any("2 Halte gesammelt" in str(c.value) for c in again.caption)
     again.button(key="mobile_cancel").click().run()
     assert store.load_draft("Nord") == []
+
+
+# ---------------------------------------------------------------------------
+# The session-record PDF for the committee
+# ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def record_pdf_text(tmp_default_region):
+    import datetime as dt
+    import io
+
+    from pypdf import PdfReader
+
+    from geo.analysis import AnalysisParams
+    from report.record import session_pdf
+
+    params = AnalysisParams(kinds=("Familie",), target="u10", mode="walk", threshold_min=15)
+    s = geoscenario.Scenario(name="Variante Nord", region="default")
+    s = s.with_change(
+        geoscenario.AddSite.at(lon=11.02, lat=51.37, name="Familienzentrum", category="Familie")
+    )
+    x, y = 4_390_000.0, 3_140_000.0
+    s = s.with_change(
+        geoscenario.OutreachDay(
+            name="Sprechtag Markt", category="Familie", hours=4.0, x=x, y=y, weekdays=("Di",)
+        )
+    )
+    s = s.with_pin(
+        geoscenario.Pin.at(lon=11.0, lat=51.3, kind="missing", text="Hier fehlt ein Treff")
+    )
+    s = s.with_pin(geoscenario.Pin.at(lon=10.87, lat=51.37, kind="too_far", text=""))
+    pdf = session_pdf(
+        tmp_default_region, params, s, created=dt.datetime(2026, 3, 4, 10, 30), lang="de"
+    )
+    reader = PdfReader(io.BytesIO(pdf))
+    return s, [p.extract_text() for p in reader.pages], reader
+
+
+def test_record_pdf_pages_hold_title_maps_figures_items_pins_sources(
+    record_pdf_text, tmp_default_region
+):
+    import shapely
+
+    scenario, pages, reader = record_pdf_text
+    assert len(pages) == 4
+    title, before, after, body = pages
+    assert "Sitzungsprotokoll – Variante Nord" in title and "04.03.2026 um 10:30 Uhr" in title
+    assert "Inhalt" in title and "Karten vorher und nachher" in title
+    assert "Vorher (Bestand)" in before and "Nachher (Szenario „Variante Nord" in after
+    landscape = [float(p.mediabox.width) > float(p.mediabox.height) for p in reader.pages]
+    assert landscape == [False, True, True, False]
+    assert "Kennzahlen vorher und nachher" in body and "Angebote in der Auswahl" in body
+    assert "Standort 1: Neuer Standort „Familienzentrum“" in body
+    assert "Außensprechtag 1: " in body and "Sprechtag Markt" in body
+    # pins: number, kind, Gemeinde with AGS, coordinates and time
+    gem = tmp_default_region.gemeinden.to_crs(settings.CRS_DISPLAY)
+    hit = gem.loc[gem.contains(shapely.Point(11.0, 51.3))].iloc[0]
+    flat = " ".join(body.split())
+    pin = scenario.pins[0]
+    stamp = pin.created[8:10] + "." + pin.created[5:7] + "." + pin.created[:4]
+    assert f"Hinweis 1 – hier fehlt ein Angebot – {hit['name']} (AGS {hit['ags']})" in flat
+    assert "51,30000 N, 11,00000 O" in flat and stamp in flat and "Hier fehlt ein Treff" in flat
+    assert "Hinweis 2 – Weg zu weit" in flat
+    assert "Quellen und Methode" in body and "Zensus 2022" in body
+    assert "Seite 4" in body  # the footer counts the map pages too
+
+
+def test_record_maps_share_one_legend(tmp_default_region):
+    import numpy as np
+
+    from geo import analysis
+    from geo.compare import with_services
+    from present.classes import measure_classes
+    from report.export import build_figure
+
+    params = analysis.AnalysisParams(kinds=("Familie",), target="u10", mode="walk", measure="gap")
+    s = geoscenario.Scenario(name="V", region="default").with_change(
+        geoscenario.AddSite.at(lon=11.02, lat=51.37, name="Neu", category="Familie")
+    )
+    base = analysis.analyze(tmp_default_region, params)
+    after = analysis.analyze(
+        with_services(
+            tmp_default_region, geoscenario.apply(tmp_default_region.services, s, strict=False)
+        ),
+        params,
+    )
+    fb = build_figure(tmp_default_region, base, dpi=60, reference=after)
+    fa = build_figure(tmp_default_region, after, dpi=60, reference=base)
+    both = np.concatenate([base.cells["gap"].to_numpy(float), after.cells["gap"].to_numpy(float)])
+    expected = measure_classes("gap", both, params.threshold_min, "u10", "de")
+    assert fb.nahraum["classes"].labels == fa.nahraum["classes"].labels == expected.labels
