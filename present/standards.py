@@ -184,13 +184,13 @@ def screen_table(rows: pd.DataFrame, standards: Any, lang: str = i18n.DEFAULT_LA
     """The app's table: Gemeinde (or Kreis), rule, Soll, Ist, unit, status, reason.
 
     Rows of the planning-region level are left out (the profile and XLSX show them);
-    Gemeinden first, then the Kreis rows, each in table order.
+    Gemeinden first by name (a Gemeinde's rules in table order), then the Kreis rows.
     """
     keep = rows.loc[rows["level"] != "planungsraum"]
-    order = keep.assign(_k=(keep["level"] != "gemeinde").astype(int)).sort_values(
-        ["_k"], kind="stable"
-    )
-    full = check_table(order.drop(columns="_k"), standards, lang)
+    order = keep.assign(
+        _k=(keep["level"] != "gemeinde").astype(int), _n=keep["name"].astype(str).str.casefold()
+    ).sort_values(["_k", "_n"], kind="stable")
+    full = check_table(order.drop(columns=["_k", "_n"]), standards, lang)
     if full.empty:
         cols = ("gemeinde", "rule", "required", "existing", "unit", "status", "reason")
         return pd.DataFrame(columns=[i18n.t(f"std_col_{c}", lang) for c in cols])
