@@ -981,6 +981,9 @@ class ScenarioHistory:
         New states with positions outside it are refused (InputError).
     max_steps : int
         Undo depth.
+    on_steps : callable(history), optional
+        Called after every successful change, undo and redo with the history itself
+        (the store keeps the undo/redo steps, so they survive a reload).
     """
 
     def __init__(
@@ -989,6 +992,7 @@ class ScenarioHistory:
         on_change: Callable[[Scenario, Scenario], Scenario | None] | None = None,
         extent: Extent | None = None,
         max_steps: int = settings.SCENARIO_UNDO_STEPS,
+        on_steps: Callable[[ScenarioHistory], None] | None = None,
     ):
         if not isinstance(scenario, Scenario):
             raise InputError("ScenarioHistory braucht ein Scenario.")
@@ -997,6 +1001,29 @@ class ScenarioHistory:
         self.on_change = on_change
         self.extent = extent
         self.max_steps = max(1, int(max_steps))
+        self.on_steps = on_steps
+
+    @classmethod
+    def restored(cls, states: list[Scenario], index: int, **kw: Any) -> ScenarioHistory:
+        """A history with earlier undo/redo steps (``states[index]`` is the current one)."""
+        if not states or not 0 <= index < len(states):
+            raise InputError("Verlauf: mindestens ein Stand und ein gültiger Index erwartet.")
+        history = cls(states[index], **kw)
+        history._states = list(states)[-(history.max_steps + 1) :]
+        history._index = index - (len(states) - len(history._states))
+        if history._index < 0:
+            history._states, history._index = [states[index]], 0
+        return history
+
+    @property
+    def states(self) -> tuple[Scenario, ...]:
+        """Every state of the undo/redo steps, oldest first."""
+        return tuple(self._states)
+
+    @property
+    def index(self) -> int:
+        """Position of the current state in :attr:`states`."""
+        return self._index
 
     @property
     def current(self) -> Scenario:
@@ -1011,15 +1038,16 @@ class ScenarioHistory:
         return self._index < len(self._states) - 1
 
     def _notify(self, old: Scenario, rollback: Callable[[], None]) -> None:
-        if self.on_change is None:
-            return
-        try:
-            stored = self.on_change(self.current, old)
-        except BaseException:
-            rollback()
-            raise
-        if isinstance(stored, Scenario) and stored is not self.current:
-            self._states[self._index] = stored
+        if self.on_change is not None:
+            try:
+                stored = self.on_change(self.current, old)
+            except BaseException:
+                rollback()
+                raise
+            if isinstance(stored, Scenario) and stored is not self.current:
+                self._states[self._index] = stored
+        if self.on_steps is not None:
+            self.on_steps(self)
 
     def do(self, scenario: Scenario) -> Scenario:
         """Make ``scenario`` the current state (drops the redo steps)."""

@@ -9,6 +9,11 @@ caller keeps its state. :meth:`ScenarioStore.open` gives an auto-saving
 
     store = ScenarioStore.for_session(session_id, extent=Extent.from_region(region))
     history = store.open("Variante Nord")
+
+Beside each scenario file, hidden files keep what a reload must not lose: the undo/redo
+steps (``.<stem>.history.json``, restored when its current state is the stored
+scenario) and the collected stops of an unfinished mobile service (``.<stem>.draft.json``);
+both are written atomically.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from pathlib import Path
 
 from . import settings
 from ._errors import InputError
-from ._io import write_bytes_atomic
+from ._io import write_bytes_atomic, write_json_atomic
 from .scenario import (
     SCHEMA_VERSION,
     Extent,
@@ -42,6 +47,8 @@ from .scenario import (
 from .scenario_merge import MergeReport, merge
 
 DAMAGED_MARK = ".beschädigt-"
+#: Undo/redo steps kept on disk per scenario (the session keeps up to SCENARIO_UNDO_STEPS).
+STEPS_KEPT = 50
 LOCK_FILE = ".lock"  # read-merge-write of one store is serialised on this file
 _SESSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
@@ -336,7 +343,67 @@ class ScenarioStore:
             self.save(scenario)
         else:
             raise ScenarioFileError(f"Ein Szenario „{name}“ gibt es nicht.")
-        return ScenarioHistory(scenario, on_change=self.autosave, extent=self.extent)
+        return self.history(scenario)
+
+    # --- what a reload keeps: undo/redo steps and drafts ------------------------------
+    def steps_path(self, name: str) -> Path:
+        """The hidden file with the undo/redo steps of a scenario."""
+        return self.folder / f".{file_stem(name)}.history.json"
+
+    def draft_path(self, name: str) -> Path:
+        """The hidden file with the collected, unfinished mobile stops of a scenario."""
+        return self.folder / f".{file_stem(name)}.draft.json"
+
+    def history(self, scenario: Scenario) -> ScenarioHistory:
+        """An auto-saving history of ``scenario`` with the stored undo/redo steps, if their
+        current state is ``scenario`` (else it starts afresh at ``scenario``)."""
+        kw = {"on_change": self.autosave, "extent": self.extent, "on_steps": self.save_steps}
+        states, index = self._stored_steps(scenario)
+        return ScenarioHistory.restored(states, index, **kw)
+
+    def _stored_steps(self, scenario: Scenario) -> tuple[list[Scenario], int]:
+        path = self.steps_path(scenario.name)
+        try:
+            obj = json.loads(path.read_bytes())
+            states = [Scenario.from_dict(d, extent=self.extent) for d in obj["states"]]
+            index = obj["index"]
+            if (
+                isinstance(index, int)
+                and 0 <= index < len(states)
+                and states[index].to_json() == scenario.to_json()
+            ):
+                return states, index
+        except (OSError, ValueError, KeyError, TypeError, InputError):
+            pass  # no steps (or not of this state): the history starts at the scenario
+        return [scenario], 0
+
+    def save_steps(self, history: ScenarioHistory) -> None:
+        """``on_steps`` callback: keep up to :data:`STEPS_KEPT` steps around the current one."""
+        states, index = list(history.states), history.index
+        lo = max(0, min(index, len(states) - STEPS_KEPT))
+        kept = states[lo : lo + STEPS_KEPT]
+        write_json_atomic(
+            self.steps_path(history.current.name),
+            {"index": index - lo, "states": [s.to_dict() for s in kept]},
+        )
+
+    def save_draft(self, name: str, stops: list[tuple[float, float]]) -> None:
+        """Store (or, for none, remove) the collected mobile stops of scenario ``name``."""
+        path = self.draft_path(name)
+        if not stops:
+            path.unlink(missing_ok=True)
+            return
+        write_json_atomic(path, {"mobile_stops": [[float(a), float(b)] for a, b in stops]})
+
+    def load_draft(self, name: str) -> list[tuple[float, float]]:
+        """The stored mobile stops of scenario ``name`` (``[]``: none or unreadable)."""
+        try:
+            obj = json.loads(self.draft_path(name).read_bytes())
+            stops = [(float(lon), float(lat)) for lon, lat in obj["mobile_stops"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            return []
+        ok = [(lon, lat) for lon, lat in stops if -180 <= lon <= 180 and -90 <= lat <= 90]
+        return ok[: settings.MOBILE_MAX_STOPS]
 
 
 __all__ = ["ScenarioStore", "ScenarioInfo", "session_folder", "file_stem", "DAMAGED_MARK"]

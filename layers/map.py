@@ -31,6 +31,7 @@ from jinja2 import Template
 from geo import settings
 from layers import boundaries, catchment, cells, roads, services, stops
 from layers import scenario as scenariolayers
+from layers import standards as standardslayers
 from layers._assets import css_data_url, localize
 from layers._html import to_display
 from layers.cells import RasterImage
@@ -446,6 +447,7 @@ class Overlays:
     tips: dict = field(default_factory=dict)
     scenario_sites: dict | None = None
     scenario_pins: dict | None = None
+    standards: Any = None  # layers.standards.StandardsLayer
 
 
 def region_bounds(region: Any) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -675,6 +677,10 @@ def overlay_groups(
         legend_sections.append(ov.choropleth.legend)
         groups.append(choro)
 
+    if ov.standards is not None:
+        groups.append(standardslayers.standards_group(ov.standards))
+        legend_sections.append(ov.standards.legend)
+
     svc = folium.FeatureGroup(name=ov.services_name, overlay=True, control=True)
     services.services_layer(
         ov.services, pane="nahraum-services", name=ov.services_name, selected=ov.selected_service
@@ -708,9 +714,10 @@ def overlay_groups(
         footer=i18n.t("legend_footer", lang),
     )
     LegendUpdate(html).add_to(measure)
-    boundaries.GemeindeState(
-        ov.choropleth.tips if ov.choropleth else ov.tips, ov.selected_ags
-    ).add_to(measure)
+    tips = ov.choropleth.tips if ov.choropleth else ov.tips
+    if ov.standards is not None:
+        tips = standardslayers.merged_tips(tips, ov.standards.tips)
+    boundaries.GemeindeState(tips, ov.selected_ags).add_to(measure)
     return [localize(g) for g in groups]
 
 

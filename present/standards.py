@@ -170,4 +170,47 @@ def _rounded(value: Any) -> float | None:
     return round(float(value), 2) if _finite(value) else None
 
 
-__all__ = ["check_table", "facility_type", "reason", "status_label", "unit_label"]
+#: Order of the statuses from worst to best: a Gemeinde under several rules shows its worst.
+WORST_FIRST: tuple[str, ...] = ("fehlt", "keine_angabe", "erfuellt", "ueber_richtwert")
+
+
+def worst_status(statuses: Any) -> str:
+    """The worst of several status codes (:data:`WORST_FIRST`); ``""`` for none."""
+    present = set(statuses)
+    return next((s for s in WORST_FIRST if s in present), "")
+
+
+def screen_table(rows: pd.DataFrame, standards: Any, lang: str = i18n.DEFAULT_LANG) -> pd.DataFrame:
+    """The app's table: Gemeinde (or Kreis), rule, Soll, Ist, unit, status, reason.
+
+    Rows of the planning-region level are left out (the profile and XLSX show them);
+    Gemeinden first by name (a Gemeinde's rules in table order), then the Kreis rows.
+    """
+    keep = rows.loc[rows["level"] != "planungsraum"]
+    order = keep.assign(
+        _k=(keep["level"] != "gemeinde").astype(int), _n=keep["name"].astype(str).str.casefold()
+    ).sort_values(["_k", "_n"], kind="stable")
+    full = check_table(order.drop(columns=["_k", "_n"]), standards, lang)
+    if full.empty:
+        cols = ("gemeinde", "rule", "required", "existing", "unit", "status", "reason")
+        return pd.DataFrame(columns=[i18n.t(f"std_col_{c}", lang) for c in cols])
+    names = {
+        i18n.t("std_col_name", lang): i18n.t("std_col_gemeinde", lang),
+    }
+    wanted = [
+        i18n.t(f"std_col_{c}", lang)
+        for c in ("name", "rule", "required", "existing", "unit", "status", "reason")
+    ]
+    return full[wanted].rename(columns=names).reset_index(drop=True)
+
+
+__all__ = [
+    "WORST_FIRST",
+    "check_table",
+    "facility_type",
+    "reason",
+    "screen_table",
+    "status_label",
+    "unit_label",
+    "worst_status",
+]

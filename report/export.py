@@ -359,8 +359,12 @@ def build_figure(
     cache_dir: str | os.PathLike | None = None,
     created: dt.date | None = None,
     lang: str = "de",
+    reference: Any = None,
 ) -> Figure:
     """The map as a matplotlib Figure (Agg canvas), see :func:`render_map`.
+
+    ``reference``: the other state of a comparison (before/after a scenario); the cell
+    classes are computed from both, so both maps share one legend.
 
     ``fig.nahraum`` holds the drawn parts for tests: ``map_ax``, ``labels``
     (placed Text objects), ``legend_labels``, ``legends`` (title and labels of each
@@ -440,8 +444,13 @@ def build_figure(
         cells = result.cells
         people = cells["people"].to_numpy(dtype=float)
         values = cells[measure].to_numpy()
+        basis = (
+            None
+            if reference is None
+            else np.concatenate([values.astype(float), reference.cells[measure].to_numpy(float)])
+        )
         classes = measure_classes(
-            measure, values.astype(float), result.params.threshold_min, target, lang
+            measure, values.astype(float), result.params.threshold_min, target, lang, basis=basis
         )
         codes = np.where(people > 0, classes.codes, -1)
         img, extent = md.cell_raster(

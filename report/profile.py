@@ -766,6 +766,20 @@ def write_pdf(
     return path
 
 
+def pdf_bytes(
+    data: Profiles,
+    lang: str = "de",
+    keys: Sequence[str] | None = None,
+    created: dt.date | None = None,
+) -> bytes:
+    """:func:`write_pdf` into memory (the app's download button)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="nahraum-profile-") as tmp:
+        path = write_pdf(data, Path(tmp) / "steckbriefe.pdf", lang, created, keys)
+        return path.read_bytes()
+
+
 def _subset(data: Profiles, units: list[Unit]) -> Profiles:
     import copy
 
@@ -903,6 +917,7 @@ __all__ = [
     "draw_base",
     "draw_page",
     "new_figure",
+    "pdf_bytes",
     "render_page",
     "source_lines",
     "unit_table",

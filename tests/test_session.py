@@ -82,17 +82,84 @@ def test_selecting_objects_when_not_placing():
     assert s.read_map("other", value, h, DEFAULTS) is None
 
 
-def test_site_mode_adds_numbered_sites():
+def test_site_click_waits_for_its_form_with_kind_and_groups():
     s, state = _session(**{keys.CLICK_MODE: "site"})
     h = _history()
     s.read_map("test", _click(1), h, DEFAULTS, Names(site="Neu"))
+    assert s.pending_site is not None and not h.current.changes  # nothing silently placed
+    assert s.site_name(h, Names(site="Neu")) == "Neu 1"
+    s.save_site(
+        h,
+        DEFAULTS,
+        Names(site="Neu"),
+        category="Jugend",
+        subcategory=" Jugendclub ",
+        target_groups=["u18", "age10_17"],
+    )
+    (site,) = h.current.changes
+    assert (site.name, site.category, site.subcategory) == ("Neu 1", "Jugend", "Jugendclub")
+    assert site.target_groups == ("u18", "age10_17") and s.pending_site is None
+    s.read_map("test", _click(1), h, DEFAULTS)  # the same click reported again: nothing
+    assert s.pending_site is None
     s.read_map("test", _click(2), h, DEFAULTS, Names(site="Neu"))
-    changes = h.current.changes
-    assert [type(c).__name__ for c in changes] == ["AddSite", "AddSite"]
-    assert changes[0].name != changes[1].name and changes[0].name.startswith("Neu ")
-    assert changes[0].category == "Familie"
-    s.read_map("test", _click(2), h, DEFAULTS)  # the same click reported again: no new site
+    s.save_site(h, DEFAULTS, Names(site="Neu"))  # empty form: the sidebar's defaults
+    second = h.current.changes[1]
+    assert (second.name, second.category, second.target_groups) == ("Neu 2", "Familie", ("u18",))
+    s.save_site(h, DEFAULTS)  # nothing pending: nothing happens
     assert len(h.current.changes) == 2
+
+
+def test_numbering_per_type_not_across_types():
+    s, state = _session(**{keys.CLICK_MODE: "site"})
+    h = _history()
+    names = Names(site="Standort", outreach="Sprechtag", mobile="Bus")
+    s.read_map("test", _click(1), h, DEFAULTS, names)
+    s.save_site(h, DEFAULTS, names)
+    state[keys.CLICK_MODE] = "pin"
+    s.read_map("test", _click(2), h, DEFAULTS, names)
+    s.save_pin(h, "missing", "")
+    state[keys.CLICK_MODE] = "outreach"
+    s.read_map("test", _click(3), h, DEFAULTS, names)
+    state[keys.CLICK_MODE] = "site"
+    s.read_map("test", _click(4), h, DEFAULTS, names)
+    s.save_site(h, DEFAULTS, names)
+    state[keys.CLICK_MODE] = "mobile"
+    s.read_map("test", _click(5), h, DEFAULTS, names)
+    s.finish_mobile(h, DEFAULTS, names)
+    state[keys.CLICK_MODE] = "outreach"
+    s.read_map("test", _click(6), h, DEFAULTS, names)
+    assert [c.name for c in h.current.changes] == [
+        "Standort 1",
+        "Sprechtag 1",
+        "Standort 2",
+        "Bus 1",
+        "Sprechtag 2",
+    ]
+    # a deleted site's number is not given again while a higher one exists
+    h.remove(h.current.changes[0].id)
+    state[keys.CLICK_MODE] = "site"
+    s.read_map("test", _click(7), h, DEFAULTS, names)
+    s.save_site(h, DEFAULTS, names)
+    assert h.current.changes[-1].name == "Standort 3"
+
+
+def test_mobile_stops_go_to_the_draft_and_come_back():
+    drafts: list = []
+    state = {keys.SELECTION_REGION: "test", keys.CLICK_MODE: "mobile"}
+    s = WorkshopSession(state, on_draft=drafts.append)
+    h = _history()
+    s.read_map("test", _click(1), h, DEFAULTS)
+    s.read_map("test", _click(2), h, DEFAULTS)
+    assert len(drafts[-1]) == 2 and drafts[-1] == s.mobile_stops
+    fresh = WorkshopSession({keys.SELECTION_REGION: "test"})  # a reload: a new session
+    fresh.reset()
+    fresh.restore_stops(drafts[-1])
+    assert fresh.mobile_stops == s.mobile_stops
+    s.finish_mobile(h, DEFAULTS)
+    assert drafts[-1] == [] and len(h.current.changes) == 1
+    s.read_map("test", _click(3), h, DEFAULTS)
+    s.cancel()
+    assert drafts[-1] == []
 
 
 def test_pin_waits_for_its_form_then_saves():
@@ -144,8 +211,10 @@ def test_cancel_forgets_every_pending_click():
     s.read_map("test", _click(1), h, DEFAULTS)
     s.start_move("x")
     state[keys.PENDING_PIN] = (LON, LAT)
+    state[keys.PENDING_SITE] = (LON, LAT)
     s.cancel()
     assert s.mobile_stops == [] and s.pending_pin is None and state[keys.MOVE_PENDING] is None
+    assert s.pending_site is None
     assert s.click_mode == "mobile"  # the mode stays; only the pending clicks go
 
 

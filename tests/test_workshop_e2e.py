@@ -160,6 +160,8 @@ def test_workshop_session(app_server, browser, default_region) -> None:
         assert spots, "kein frei anklickbarer Vorschlagsort im Kartenausschnitt"
         t0 = time.perf_counter()
         _click_map(page, frame, *spots[0])
+        # the click asks for kind and target groups first (defaults from the sidebar)
+        page.get_by_role("button", name="Standort setzen").click()
         page.wait_for_function(
             f"""() => [...document.querySelectorAll('[data-testid=stMetric]')]
             .some(m => m.innerText.includes('{DELTA_LABEL}'))""",

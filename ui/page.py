@@ -25,6 +25,7 @@ from ui.exports import current_planning, export_section
 from ui.results import gemeinde_table, key_figures, method, selection_overlay, selection_panel
 from ui.scenarios import record_button, scenario_sidebar, site_form
 from ui.sidebar import analysis_controls, layer_options, sidebar, workshop_switch
+from ui.standards import current_check, map_layer, standards_controls, standards_section
 from ui.state import (
     get_choropleth,
     get_info,
@@ -42,10 +43,12 @@ from ui.state import (
 from ui.style import PAGE_CSS, WORKSHOP_CSS, uploader_css
 from ui.suggestions import suggestions
 from ui.workshop import (
+    check_token,
     delta_panel,
     get_comparison,
     get_history,
     read_map,
+    restore_view,
     scenario_overlays,
     scenario_tools,
     service_actions,
@@ -99,6 +102,7 @@ class Shown:
     exported: Any
     overlays: Any
     blocks: Any
+    standards: Any = None  # (StandardsChoice, CheckResult, scenario checked) of ui.standards
 
 
 def setup() -> tuple[str, str, bool]:
@@ -108,10 +112,12 @@ def setup() -> tuple[str, str, bool]:
         page_title=i18n.t("page_title", lang), layout="wide", initial_sidebar_state="expanded"
     )
     st.markdown(PAGE_CSS, unsafe_allow_html=True)
+    restore_view()
     workshop = bool(st.session_state.get(keys.WORKSHOP))
     if workshop:
         st.markdown(WORKSHOP_CSS, unsafe_allow_html=True)
     lang, name = sidebar()
+    check_token(lang)
     st.markdown(uploader_css(lang), unsafe_allow_html=True)
     if not workshop:
         workshop_switch(lang, st.sidebar)
@@ -216,7 +222,21 @@ def view(c: Loaded, boxes: Boxes) -> Shown:
     sites_gj, pins_gj = scenario_overlays(c.region, scenario, lang)
     overlays = dataclasses.replace(overlays, scenario_sites=sites_gj, scenario_pins=pins_gj)
     exported = scenario if show_after or (cmp is None and scenario.pins) else None
-    return Shown(history, selection, cmp, shown, variant, exported, overlays, blocks)
+    choice = standards_controls(store.folder, lang)
+    checked = scenario if show_after else None
+    check = current_check(c, checked, choice)
+    overlays = dataclasses.replace(overlays, standards=map_layer(check, choice, lang))
+    return Shown(
+        history,
+        selection,
+        cmp,
+        shown,
+        variant,
+        exported,
+        overlays,
+        blocks,
+        (choice, check, checked),
+    )
 
 
 def header(c: Loaded, s: Shown, boxes: Boxes) -> None:
@@ -276,6 +296,8 @@ def below_map(c: Loaded, s: Shown) -> None:
             st.dataframe(ptables.comparison_table(s.cmp, lang), hide_index=True)
     planning = current_planning(c.region, c.name)
     gemeinde_table(c.name, c.content_hash, c.params, s.result, lang, s.variant, planning)
+    if s.standards is not None:
+        standards_section(c, s.standards[2], s.standards[1], s.standards[0])
     export_section(
         c.region,
         c.name,

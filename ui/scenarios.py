@@ -19,7 +19,7 @@ from geo.scenario_store import ScenarioStore
 from layers import panel
 from layers import scenario as scenariolayers
 from present import describe, i18n
-from report.record import session_record
+from report.record import session_pdf, session_record
 from ui.state import history_do, initial, report
 
 
@@ -280,4 +280,14 @@ def record_button(
         key="record",
         help=i18n.t("record_help", lang),
         icon=":material/folder_zip:",
+    )
+    box.download_button(
+        i18n.t("record_pdf_button", lang),
+        lambda: session_pdf(region, params, scenario, networks, base_result=base, lang=lang),
+        file_name=f"sitzungsprotokoll-{scenario_file_stem(scenario.name)}.pdf",
+        mime="application/pdf",
+        on_click="ignore",
+        key="record_pdf",
+        help=i18n.t("record_pdf_help", lang),
+        icon=":material/picture_as_pdf:",
     )

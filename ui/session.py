@@ -1,16 +1,21 @@
 """The workshop's click state machine as a plain-Python object (testable without Streamlit).
 
 A map click means different things by the click mode: select an object (``none``),
-place a planned site (``site``), start a pin (``pin``: kind and text follow in a form),
+place a planned site (``site``: name, kind and target groups follow in a form, defaults
+from the sidebar), start a pin (``pin``: kind and text follow in a form),
 place an outreach day (``outreach``), collect the stops of a mobile service
 (``mobile``), or set the new location of a service being moved (``move_pending``).
 :class:`WorkshopSession` keeps that state in any mutable mapping – ``st.session_state``
 in the app, a ``dict`` in tests – under the keys of :mod:`ui.keys`, and turns clicks into
-changes of a :class:`geo.scenario.ScenarioHistory`.
+changes of a :class:`geo.scenario.ScenarioHistory`. New objects are numbered per type
+(Neuer Standort 1, 2 …; Außensprechtag 1 …; Mobiles Angebot 1 …), see :func:`type_number`.
+Collected mobile stops are handed to an optional ``on_draft`` callback on every change
+(the app stores them as a draft, so a reload keeps them).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -55,6 +60,15 @@ class Names:
     mobile: str = "Mobiles Angebot"
 
 
+def type_number(scenario: geoscenario.Scenario, kind: type, base: str) -> int:
+    """The number of the next object of one type: one more than the objects of that type
+    and than the highest number already used after ``base`` (deleted ones stay used)."""
+    items = [c for c in scenario.changes if type(c) is kind]
+    pattern = re.compile(re.escape(base) + r" (\d+)")
+    used = [int(m.group(1)) for c in items if (m := pattern.fullmatch(str(c.name)))]
+    return max([len(items), *used]) + 1
+
+
 class WorkshopSession:
     """Click mode, pending pin, move and mobile stops, and the current selection.
 
@@ -65,15 +79,19 @@ class WorkshopSession:
     on_error : callable, optional
         Receives the German :class:`NahraumError` of a rejected change (default: kept
         under ``keys.WS_ERROR``).
+    on_draft : callable, optional
+        Receives the collected mobile stops after every change (``[]``: none left).
     """
 
     def __init__(
         self,
         state: MutableMapping[str, Any],
         on_error: Callable[[NahraumError], None] | None = None,
+        on_draft: Callable[[list[tuple[float, float]]], None] | None = None,
     ) -> None:
         self.state = state
         self.on_error = on_error or (lambda exc: state.__setitem__(keys.WS_ERROR, str(exc)))
+        self.on_draft = on_draft
 
     # --- state ----------------------------------------------------------------------
     @property
@@ -102,15 +120,31 @@ class WorkshopSession:
         """``(lon, lat)`` of a pin waiting for its kind and text."""
         return self.state.get(keys.PENDING_PIN)
 
+    @property
+    def pending_site(self) -> tuple[float, float] | None:
+        """``(lon, lat)`` of a planned site waiting for its name, kind and target groups."""
+        return self.state.get(keys.PENDING_SITE)
+
+    def _set_stops(self, stops: list[tuple[float, float]]) -> None:
+        self.state[keys.MOBILE_STOPS] = stops
+        if self.on_draft is not None:
+            self.on_draft(list(stops))
+
     def reset(self) -> None:
-        """Forget pending clicks (a new scenario was opened)."""
+        """Forget pending clicks (a new scenario was opened; a stored draft stays)."""
         self.state[keys.MOBILE_STOPS] = []
         self.state[keys.PENDING_PIN] = None
+        self.state[keys.PENDING_SITE] = None
         self.state[keys.MOVE_PENDING] = None
 
+    def restore_stops(self, stops: list[tuple[float, float]]) -> None:
+        """Take over the mobile stops of a stored draft (after a reload)."""
+        self.state[keys.MOBILE_STOPS] = list(stops)[: settings.MOBILE_MAX_STOPS]
+
     def cancel(self) -> None:
-        """Forget a pending pin, move or the collected mobile stops."""
+        """Forget a pending pin, site, move or the collected mobile stops (and their draft)."""
         self.reset()
+        self._set_stops([])
 
     def start_move(self, service_id: str) -> None:
         """The next click sets the new location of ``service_id``."""
@@ -183,23 +217,18 @@ class WorkshopSession:
     ) -> None:
         """A click in a placing mode: move, new site, pin, outreach day or mobile stop."""
         state = self.state
-        number = history.current.next_number
         try:
             if state.get(keys.MOVE_PENDING):
                 sid = state[keys.MOVE_PENDING]
                 state[keys.MOVE_PENDING] = None
                 history.add(geoscenario.MoveSite.to(sid, lon=lon, lat=lat))
             elif self.click_mode == "site":
-                base = str(state.get(keys.SITE_NAME) or "").strip() or names.site
-                history.add(
-                    geoscenario.AddSite.at(
-                        lon=lon, lat=lat, name=f"{base} {number}", **defaults.kind()
-                    )
-                )
+                state[keys.PENDING_SITE] = (lon, lat)
             elif self.click_mode == "pin":
                 state[keys.PENDING_PIN] = (lon, lat)
             elif self.click_mode == "outreach":
                 x, y = to_xy([lon], [lat])
+                number = type_number(history.current, geoscenario.OutreachDay, names.outreach)
                 history.add(
                     geoscenario.OutreachDay(
                         name=f"{names.outreach} {number}",
@@ -214,7 +243,7 @@ class WorkshopSession:
                 stops = self.mobile_stops
                 if len(stops) < settings.MOBILE_MAX_STOPS:
                     stops.append((lon, lat))
-                state[keys.MOBILE_STOPS] = stops
+                self._set_stops(stops)
         except NahraumError as exc:
             self.on_error(exc)
 
@@ -229,14 +258,53 @@ class WorkshopSession:
                 )
                 for lon, lat in self.mobile_stops
             )
+            number = type_number(history.current, geoscenario.MobileService, names.mobile)
             history.add(
                 geoscenario.MobileService(
-                    name=f"{names.mobile} {history.current.next_number}",
-                    stops=stops,
-                    **defaults.kind(),
+                    name=f"{names.mobile} {number}", stops=stops, **defaults.kind()
                 )
             )
-            self.state[keys.MOBILE_STOPS] = []
+            self._set_stops([])
+        except NahraumError as exc:
+            self.on_error(exc)
+
+    def site_name(self, history: geoscenario.ScenarioHistory, names: Names = Names()) -> str:
+        """The proposed name of the pending site (sidebar base name, numbered per type)."""
+        base = str(self.state.get(keys.SITE_NAME) or "").strip() or names.site
+        return f"{base} {type_number(history.current, geoscenario.AddSite, base)}"
+
+    def save_site(
+        self,
+        history: geoscenario.ScenarioHistory,
+        defaults: SiteDefaults,
+        names: Names = Names(),
+        *,
+        name: str | None = None,
+        category: str | None = None,
+        subcategory: str | None = None,
+        target_groups: tuple[str, ...] | list[str] | None = None,
+    ) -> None:
+        """The pending click becomes a planned site with the form's name, kind and groups
+        (what the form leaves empty comes from the sidebar's defaults)."""
+        pending = self.pending_site
+        if not pending:
+            return
+        kind = defaults.kind()
+        kind.update(
+            category=category or defaults.category,
+            subcategory=defaults.subcategory if subcategory is None else subcategory.strip(),
+            target_groups=tuple(target_groups or defaults.target_groups),
+        )
+        try:
+            history.add(
+                geoscenario.AddSite.at(
+                    lon=pending[0],
+                    lat=pending[1],
+                    name=(name or "").strip() or self.site_name(history, names),
+                    **kind,
+                )
+            )
+            self.state[keys.PENDING_SITE] = None
         except NahraumError as exc:
             self.on_error(exc)
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import streamlit as st
 
-from geo import analysis, isochrones
+from geo import analysis, isochrones, standards_check
 from geo import region as georegion
 from geo import scenario as geoscenario
 from geo._errors import NahraumError
@@ -278,3 +278,19 @@ def scenario_digest(scenario: geoscenario.Scenario) -> str:
     """Digest of what changes the analysis (the changes, not the pins)."""
     text = json.dumps([c.to_dict() for c in scenario.changes], sort_keys=True, default=str)
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def get_standards_check(
+    name: str,
+    content_hash: str,
+    standards_digest: str,
+    variant: str,
+    _region: Any,
+    _networks: dict,
+    _standards: Any,
+    _scenario: Any = None,
+) -> standards_check.CheckResult:
+    """The standards check of the region shown (``content_hash`` carries the demand basis)
+    after the scenario whose changes have the digest ``variant`` (empty: status quo)."""
+    return standards_check.check(_region, _standards, _networks, scenario=_scenario)

@@ -1,10 +1,18 @@
 """Workshop: scenario history, map clicks (placing sites, pins, outreach days, mobile
 stops), the comparison with the status quo and the panels next to the map.
+
+A reload keeps the facilitator's state: the view (``?ansicht=workshop`` in the URL,
+:func:`restore_view`), the undo/redo steps (``ScenarioStore.history``) and collected
+mobile stops (a draft in the store). What happened is said in German: a damaged
+scenario file that was set aside (when the workshop opens, after a reload too) and an
+invalid or unknown workshop token (:func:`check_token`: a new workshop opens only after
+the user has read why and asked for it).
 """
 
 from __future__ import annotations
 
 import html
+import secrets
 
 import streamlit as st
 
@@ -13,14 +21,90 @@ from geo import compare as geocompare
 from geo import region as georegion
 from geo import scenario as geoscenario
 from geo._errors import NahraumError
-from geo.scenario_store import ScenarioStore
+from geo.scenario_store import ScenarioStore, session_folder
 from layers import panel
 from layers import scenario as scenariolayers
 from present import describe, i18n, numbers
 from ui import keys
 from ui.session import CLICK_MODES, Names, SiteDefaults, WorkshopSession
 from ui.session import site_defaults as defaults_of
-from ui.state import history_do, report, scenario_digest
+from ui.state import WS_PARAM, WS_RE, history_do, initial, report, scenario_digest
+
+VIEW_PARAM = "ansicht"  # query parameter of the layout: "workshop" or absent
+VIEW_WORKSHOP = "workshop"
+_DRAFT = "ws_draft_target"  # (store, scenario name) the mobile stops are drafted for
+
+
+def restore_view() -> None:
+    """The layout mode follows the URL on a session's first run, and the URL the mode."""
+    state, params = st.session_state, st.query_params
+    if keys.WS_VIEW_SEEN not in state:
+        state[keys.WS_VIEW_SEEN] = True
+        if params.get(VIEW_PARAM) == VIEW_WORKSHOP and keys.WORKSHOP not in state:
+            state[keys.WORKSHOP] = True
+    want = VIEW_WORKSHOP if state.get(keys.WORKSHOP) else None
+    if params.get(VIEW_PARAM) != want:
+        if want is None:
+            del params[VIEW_PARAM]
+        else:
+            params[VIEW_PARAM] = want
+
+
+@st.cache_resource(show_spinner=False)
+def _opened_tokens() -> set[str]:
+    """Workshop tokens handed out by this server process (known before their first save)."""
+    return set()
+
+
+def token_state(ws: str | None) -> str:
+    """``"none"`` (no token), ``"invalid"``, ``"unknown"`` (nothing stored) or ``"known"``."""
+    if ws is None:
+        return "none"
+    if not isinstance(ws, str) or not WS_RE.fullmatch(ws):
+        return "invalid"
+    if ws in _opened_tokens():
+        return "known"
+    root = session_folder(f"{ws}-x").parent
+    return "known" if root.is_dir() and any(root.glob(f"{ws}-*")) else "unknown"
+
+
+def _new_workshop() -> None:
+    """Button callback: a new workshop token in the URL."""
+    ws = secrets.token_hex(8)
+    _opened_tokens().add(ws)
+    st.query_params[WS_PARAM] = ws
+    st.session_state[keys.WS_TOKEN_OK] = ws
+    st.session_state[keys.WS_NOTICE] = None
+
+
+def check_token(lang: str) -> None:
+    """Before the workshop opens: an invalid or unknown token in the URL is explained and a
+    new workshop opens only on the user's click (the page stops until then)."""
+    state = st.session_state
+    ws = st.query_params.get(WS_PARAM)
+    if ws is not None and state.get(keys.WS_TOKEN_OK) == ws:
+        return
+    kind = token_state(ws)
+    if kind == "none":
+        _new_workshop()
+        return
+    if kind == "known":
+        state[keys.WS_TOKEN_OK] = ws
+        return
+    shown = ws if len(str(ws)) <= 48 else str(ws)[:47] + "…"
+    st.warning(panel.md_escape(i18n.t(f"ws_token_{kind}", lang, ws=shown)))
+    st.button(i18n.t("ws_token_new", lang), key=keys.WS_NEW, on_click=_new_workshop, type="primary")
+    st.stop()
+
+
+def damaged_notice(store: ScenarioStore, lang: str, known: str | None = None) -> None:
+    """Keep the damaged files set aside for the notice shown next to the map."""
+    files = [f for f in store.damaged() if f != known]
+    st.session_state[keys.WS_DAMAGED_SEEN] = files
+
+
+def _hide_damaged() -> None:
+    st.session_state[keys.WS_DAMAGED_SEEN] = []
 
 
 def get_history(
@@ -37,13 +121,19 @@ def get_history(
         state["scenario_active"] = active
     key = (ws, name, active)
     if state.get("history_key") != key or state.get("history") is None:
+        moved = None
         try:
             history = open_history(store, active, name, params)
         except NahraumError as exc:  # damaged file: moved aside, start afresh
             report(exc)
+            moved = getattr(exc, "moved_to", None)
             history = open_history(store, active, name, params)
+        if state.get(keys.HISTORY) is None:  # the workshop opens (first run or reload)
+            damaged_notice(store, lang, moved)
         state[keys.HISTORY], state[keys.HISTORY_KEY] = history, key
+        state[_DRAFT] = (store, active)
         session().reset()
+        session().restore_stops(store.load_draft(active))
         state.pop(keys.SUGGESTION, None)
     return state["history"]
 
@@ -56,12 +146,22 @@ def open_history(
     if store.exists(active):
         return store.open(active)
     scenario = geoscenario.Scenario(name=active, region=name, params=params.to_dict())
-    return geoscenario.ScenarioHistory(scenario, on_change=store.autosave, extent=store.extent)
+    return store.history(scenario)
+
+
+def _save_draft(stops: list[tuple[float, float]]) -> None:
+    target = st.session_state.get(_DRAFT)
+    if target is None:
+        return
+    try:
+        target[0].save_draft(target[1], stops)
+    except OSError as exc:
+        report(NahraumError(i18n.t("ws_draft_error", "de", error=exc.strerror or str(exc))))
 
 
 def session() -> WorkshopSession:
-    """The workshop's click state machine on ``st.session_state``."""
-    return WorkshopSession(st.session_state, on_error=report)
+    """The workshop's click state machine on ``st.session_state`` (mobile stops drafted)."""
+    return WorkshopSession(st.session_state, on_error=report, on_draft=_save_draft)
 
 
 def site_defaults(params: analysis.AnalysisParams) -> SiteDefaults:
@@ -83,6 +183,69 @@ def finish_mobile(
 ) -> None:
     """Button callback: the collected stops become one mobile service."""
     session().finish_mobile(history, site_defaults(params), names(lang))
+
+
+def save_site(
+    history: geoscenario.ScenarioHistory, params: analysis.AnalysisParams, lang: str
+) -> None:
+    """Form callback: the pending click becomes a site with the form's name, kind, groups."""
+    state = st.session_state
+    session().save_site(
+        history,
+        site_defaults(params),
+        names(lang),
+        name=state.get(keys.SITE_FORM_NAME),
+        category=state.get(keys.SITE_FORM_CATEGORY),
+        subcategory=state.get(keys.SITE_FORM_SUB),
+        target_groups=state.get(keys.SITE_FORM_GROUPS),
+    )
+    for key in (keys.SITE_FORM_NAME, keys.SITE_FORM_SUB, keys.SITE_FORM_CATEGORY):
+        state.pop(key, None)
+    state.pop(keys.SITE_FORM_GROUPS, None)
+
+
+def site_form(
+    history: geoscenario.ScenarioHistory, params: analysis.AnalysisParams, lang: str
+) -> None:
+    """The click panel's form of a pending site: name, kind, target groups (sidebar defaults)."""
+    d = site_defaults(params)
+    ws = session()
+    cats = list(settings.CATEGORIES)
+    groups = list(settings.TARGET_GROUPS)
+    with st.form("site_form_click", border=True):
+        st.markdown(f"**{i18n.t('site_form_click', lang)}**")
+        st.text_input(
+            i18n.t("site_name", lang),
+            key=keys.SITE_FORM_NAME,
+            **initial(keys.SITE_FORM_NAME, value=ws.site_name(history, names(lang))),
+        )
+        st.selectbox(
+            i18n.t("site_category", lang),
+            cats,
+            key=keys.SITE_FORM_CATEGORY,
+            index=cats.index(d.category) if d.category in cats else 0,
+            format_func=lambda c: i18n.category_label(c, lang),
+        )
+        st.text_input(
+            i18n.t("site_sub", lang),
+            key=keys.SITE_FORM_SUB,
+            **initial(keys.SITE_FORM_SUB, value=d.subcategory),
+        )
+        st.multiselect(
+            i18n.t("site_groups", lang),
+            groups,
+            key=keys.SITE_FORM_GROUPS,
+            default=[g for g in d.target_groups if g in groups],
+            format_func=lambda g: i18n.target_label(g, lang),
+        )
+        a, b = st.columns(2)
+        a.form_submit_button(
+            i18n.t("site_form_save", lang),
+            on_click=save_site,
+            args=(history, params, lang),
+            type="primary",
+        )
+        b.form_submit_button(i18n.t("pin_cancel", lang), on_click=cancel_pending)
 
 
 def save_pin(history: geoscenario.ScenarioHistory) -> None:
@@ -212,6 +375,14 @@ def scenario_tools(
     )
     if state.get("ws_error"):
         st.error(panel.md_escape(state.pop("ws_error")))
+    damaged = state.get(keys.WS_DAMAGED_SEEN) or []
+    if damaged:
+        st.warning(
+            panel.md_escape(i18n.tn("ws_damaged", len(damaged), lang, files=", ".join(damaged)))
+        )
+        st.button(i18n.t("ws_damaged_hide", lang), key="ws_damaged_hide", on_click=_hide_damaged)
+    if state.get(keys.PENDING_SITE):
+        site_form(history, params, lang)
     if (merged := state.pop(keys.WS_MERGE, None)) is not None:
         st.info(panel.md_escape(describe.merge_text(merged, lang)))
     if state.get("move_pending"):
