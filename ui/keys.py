@@ -61,3 +61,8 @@ SVC_CLOSE = "svc_close"
 SVC_MOVE = "svc_move"
 RECORD = "record"
 CLEAR = "clear"
+
+# --- participants' phone pages (issue 13.1/2/5) ----------------------------------------
+PP_OPEN = "pp_open"  # the switch "Für Teilnehmende im lokalen Netz öffnen"
+PP_MERGE = "pp_merge"  # pins chosen to be merged
+PP_PUBLISH = "pp_publish"
