@@ -32,7 +32,7 @@ import numpy as np
 import shapely
 
 from . import settings
-from ._checks import check_text
+from ._checks import check_number, check_text
 from ._errors import InputError
 from .network import to_lonlat
 from .scenario import Extent, Pin, now_iso
@@ -82,15 +82,18 @@ def clean_text(value: Any) -> str:
     return text
 
 
-def pin_event(payload: Any, extent: Extent | None = None) -> dict:
+def pin_event(payload: Any, area: Any = None) -> dict:
     """The log event of a participant's pin after checking kind, text and position.
+
+    No projection here (a ``pyproj`` transformer is rebuilt in every new server thread,
+    a quarter of a second each): the position is checked against ``area`` in WGS84.
 
     Parameters
     ----------
     payload : mapping
         ``kind`` (a key of ``settings.PIN_KINDS``), ``text``, ``lon``, ``lat`` (WGS84).
-    extent : Extent, optional
-        The pin must lie inside (region outline plus buffer).
+    area : shapely geometry, optional
+        WGS84 area the pin must lie in (:func:`wgs84_area` of the scenario extent).
 
     Returns
     -------
@@ -106,17 +109,25 @@ def pin_event(payload: Any, extent: Extent | None = None) -> dict:
     if not isinstance(kind, str) or kind not in settings.PIN_KINDS:
         raise InputError("Bitte eine Art des Hinweises wählen.")
     text = clean_text(payload.get("text"))
-    pin = Pin.at(lon=payload.get("lon"), lat=payload.get("lat"), kind=kind, text=text)
-    if extent is not None and not extent.contains(pin.x, pin.y):
+    lon = check_number(payload.get("lon"), "Pin: Länge (lon)", lo=-180, hi=180)
+    lat = check_number(payload.get("lat"), "Pin: Breite (lat)", lo=-90, hi=90)
+    if area is not None and not shapely.contains_xy(area, lon, lat):
         raise InputError("Der Punkt liegt außerhalb der Region. Bitte auf der Karte wählen.")
-    lon, lat = to_lonlat([pin.x], [pin.y])
-    return {
-        "t": "pin",
-        "kind": kind,
-        "text": text,
-        "lon": round(float(lon[0]), 6),
-        "lat": round(float(lat[0]), 6),
-    }
+    return {"t": "pin", "kind": kind, "text": text, "lon": round(lon, 6), "lat": round(lat, 6)}
+
+
+def wgs84_area(extent: Extent | None) -> Any:
+    """The scenario extent (EPSG:3035) in WGS84, prepared for quick point checks."""
+    if extent is None:
+        return None
+    area = shapely.transform(extent.geometry, _to_wgs)
+    shapely.prepare(area)
+    return area
+
+
+def _to_wgs(coords: np.ndarray) -> np.ndarray:
+    lon, lat = to_lonlat(coords[:, 0], coords[:, 1])
+    return np.column_stack([lon, lat])
 
 
 class EventLog:
@@ -351,12 +362,7 @@ def outline_geojson(outline: Any, tolerance_m: float | None = None) -> dict:
     """The region outline (EPSG:3035) simplified and in WGS84, as a small GeoJSON geometry."""
     tol = settings.PARTICIPANT_OUTLINE_TOLERANCE_M if tolerance_m is None else tolerance_m
     geom = shapely.simplify(outline, tol, preserve_topology=True)
-
-    def to_wgs(coords: np.ndarray) -> np.ndarray:
-        lon, lat = to_lonlat(coords[:, 0], coords[:, 1])
-        return np.round(np.column_stack([lon, lat]), 5)
-
-    wgs = shapely.transform(geom, to_wgs)
+    wgs = shapely.transform(geom, lambda c: np.round(_to_wgs(c), 5))
     return json.loads(shapely.to_geojson(wgs))
 
 
@@ -366,7 +372,7 @@ class Workshop:
 
     code: str
     log: EventLog
-    extent: Extent | None
+    area: Any  # WGS84 area pins must lie in (None: anywhere)
     outline: dict
     expires: float
     board: Board = field(default_factory=Board)
@@ -411,7 +417,7 @@ class JoinRegistry:
                 code, expires = self._fresh_code(), time.time() + lifetime
                 log.append({"t": "open", "code": code, "expires": expires})
                 board.update(log)
-            ws = Workshop(code, log, extent, outline, expires, board)
+            ws = Workshop(code, log, wgs84_area(extent), outline, expires, board)
             self._open[code] = ws
             return ws
 

@@ -335,3 +335,18 @@ def test_merging_never_loses_or_doubles_a_vote(votes, merges):
     counted = b.votes()
     assert sum(counted.values()) == len(votes)
     assert all(b.pins[b.root(p)].status != "merged" for p in b.pins)
+
+
+def test_app_command_opens_the_workshop_to_the_room_only_when_asked(monkeypatch):
+    from geo import cli
+
+    calls = []
+    monkeypatch.setattr(cli.subprocess, "call", lambda cmd, env, cwd: calls.append((cmd, env)))
+    monkeypatch.delenv(settings.PARTICIPANT_LAN_ENV, raising=False)
+    cli.main(["app"])
+    cli.main(["app", "--workshop-lan"])
+    (cmd0, env0), (cmd1, env1) = calls
+    assert settings.PARTICIPANT_LAN_ENV not in env0
+    assert env1[settings.PARTICIPANT_LAN_ENV] == "1"
+    # the planning app itself stays on loopback either way
+    assert cmd1[cmd1.index("--server.address") + 1] == "127.0.0.1"

@@ -199,7 +199,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _pin(self, ws: Workshop, client: str, body: Any) -> None:
         try:
-            event = pin_event(body, ws.extent)
+            event = pin_event(body, ws.area)
         except InputError as exc:
             self._json(HTTPStatus.BAD_REQUEST, {"error": exc.message})
             return
