@@ -350,3 +350,22 @@ def test_app_command_opens_the_workshop_to_the_room_only_when_asked(monkeypatch)
     assert env1[settings.PARTICIPANT_LAN_ENV] == "1"
     # the planning app itself stays on loopback either way
     assert cmd1[cmd1.index("--server.address") + 1] == "127.0.0.1"
+
+
+def test_published_sites_can_be_voted_on_once_per_phone(served):
+    _, ws, server = served
+    ws.log.append(
+        {"t": "publish", "sites": [{"id": "plan-1", "name": "Treff Nord", "lon": LON, "lat": LAT}]}
+    )
+    a, b = Client(server.url(), ws.code).join(), Client(server.url(), ws.code).join()
+    assert a.call("vote", {"target": "plan-1"})[0] == 201
+    assert b.call("vote", {"target": "plan-1"})[0] == 201
+    assert a.call("vote", {"target": "plan-1"})[0] == 409
+    _, state = a.call("state")
+    assert state["sites"] == [
+        {"id": "plan-1", "name": "Treff Nord", "lon": LON, "lat": LAT, "votes": 2}
+    ]
+    # publishing again keeps the votes of the sites that stay, drops the others
+    ws.log.append({"t": "publish", "sites": []})
+    assert a.call("state")[1]["sites"] == []
+    assert b.call("vote", {"target": "plan-1"})[0] == 400

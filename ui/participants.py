@@ -44,6 +44,7 @@ from ui.state import get_region, get_store, report, workshop_id
 
 BOARD_REFRESH_S = 1.0  # the projector looks for new pins this often
 BOARD_SHOWN = 25  # newest pins listed on the projector
+BOARD_HEIGHT_PX = 300  # the list scrolls inside the side column
 
 
 class Service:
@@ -129,12 +130,12 @@ def participation(store: ScenarioStore, region_name: str, content_hash: str, lan
         return
     url = server.url(ws.code)
     st.markdown(
-        f'<div class="nahraum-join"><img alt="{html.escape(i18n.t("pp_qr_alt", lang))}" '
-        f'src="{qr_svg(url)}" width="180" height="180"><div>'
-        f"<div>{html.escape(i18n.t('pp_code_show', lang))}</div>"
+        f'<div class="nahraum-join" style="display:flex;gap:12px;align-items:center">'
+        f'<img alt="{html.escape(i18n.t("pp_qr_alt", lang))}" src="{qr_svg(url)}" '
+        f'width="128" height="128"><div><div>{html.escape(i18n.t("pp_code_show", lang))}</div>'
         f'<div class="nahraum-join-code" style="font-size:2.2rem;font-weight:700;'
-        f'letter-spacing:0.18em">{html.escape(ws.code)}</div>'
-        f"<div><code>{html.escape(url)}</code></div></div></div>",
+        f'letter-spacing:0.16em;line-height:1.2">{html.escape(ws.code)}</div>'
+        f'<div style="font-size:0.8rem"><code>{html.escape(url)}</code></div></div></div>',
         unsafe_allow_html=True,
     )
     if server.host.startswith("127."):
@@ -196,6 +197,31 @@ def pin_line(pin: BoardPin, votes: int, lang: str) -> str:
     )
 
 
+def pin_row(ws: Workshop, pin: BoardPin, votes: int, lang: str) -> None:
+    """One pin on the projector with its buttons (hide/show, approve)."""
+    st.markdown(pin_line(pin, votes, lang), unsafe_allow_html=True)
+    a, c = st.columns(2)
+    if pin.status == "hidden":
+        a.button(
+            i18n.t("pp_show", lang),
+            key=f"pp_show_{pin.id}",
+            on_click=_status,
+            args=(ws, pin, "open"),
+        )
+    else:
+        a.button(
+            i18n.t("pp_hide", lang),
+            key=f"pp_hide_{pin.id}",
+            on_click=_status,
+            args=(ws, pin, "hidden"),
+        )
+    if pin.status != "approved" and c.button(
+        i18n.t("pp_approve", lang), key=f"pp_approve_{pin.id}"
+    ):
+        _approve(ws, pin)
+        st.rerun()  # the whole page: the approved pin is drawn on the map
+
+
 @st.fragment(run_every=BOARD_REFRESH_S)
 def board(code: str, lang: str) -> None:
     """The live board: reads only new log lines, never reruns the analysis."""
@@ -209,32 +235,16 @@ def board(code: str, lang: str) -> None:
     pins = b.shown(include_hidden=True)
     visible = sum(p.status != "hidden" for p in pins)
     st.markdown(f"**{html.escape(i18n.tn('pp_count', visible, lang))}**")
+    listing = st.container(height=BOARD_HEIGHT_PX) if pins else st.container()
     for pin in reversed(pins[-BOARD_SHOWN:]):
-        st.markdown(pin_line(pin, votes.get(pin.id, 0), lang), unsafe_allow_html=True)
-        a, c = st.columns(2)
-        if pin.status == "hidden":
-            a.button(
-                i18n.t("pp_show", lang),
-                key=f"pp_show_{pin.id}",
-                on_click=_status,
-                args=(ws, pin, "open"),
-            )
-        else:
-            a.button(
-                i18n.t("pp_hide", lang),
-                key=f"pp_hide_{pin.id}",
-                on_click=_status,
-                args=(ws, pin, "hidden"),
-            )
-        if pin.status != "approved" and c.button(
-            i18n.t("pp_approve", lang), key=f"pp_approve_{pin.id}"
-        ):
-            _approve(ws, pin)
-            st.rerun()  # the whole page: the approved pin is drawn on the map
+        with listing:
+            pin_row(ws, pin, votes.get(pin.id, 0), lang)
     if not pins:
         st.caption(i18n.t("pp_empty", lang))
     else:
         options = [p.id for p in pins if p.status != "hidden"]
+        chosen = st.session_state.get(keys.PP_MERGE) or []
+        st.session_state[keys.PP_MERGE] = [pid for pid in chosen if pid in options]
         st.multiselect(
             i18n.t("pp_merge_label", lang),
             options,

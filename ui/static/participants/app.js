@@ -66,6 +66,7 @@
   function setup(state) {
     if (map) { return; }
     map = L.map("map", { zoomControl: true, attributionControl: false, tap: true });
+    window.nahraumMap = map;  // for the browser tests
     var outline = L.geoJSON(state.outline, {
       style: { color: "#1f4e5f", weight: 2, fillColor: "#ffffff", fillOpacity: 0.7 },
       interactive: false
