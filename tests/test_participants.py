@@ -369,3 +369,50 @@ def test_published_sites_can_be_voted_on_once_per_phone(served):
     ws.log.append({"t": "publish", "sites": []})
     assert a.call("state")[1]["sites"] == []
     assert b.call("vote", {"target": "plan-1"})[0] == 400
+
+
+def test_session_record_lists_every_phone_pin_with_time_kind_votes_and_status(
+    tmp_default_region, tmp_path
+):
+    import io
+    import zipfile
+
+    from pypdf import PdfReader
+
+    from geo.analysis import AnalysisParams
+    from geo.scenario import Scenario
+    from report.record import session_record
+
+    log = EventLog(tmp_path)
+    pin = {"t": "pin", "lon": 11.0, "lat": 51.3}
+    log.append(
+        {**pin, "kind": "missing", "text": "Spielplatz <fehlt>"},
+        {**pin, "kind": "too_far", "text": "=Bus selten"},
+        {**pin, "kind": "known", "text": "doppelt"},
+        {"t": "vote", "target": "t1"},
+        {"t": "vote", "target": "t3"},
+        {"t": "merge", "id": "t3", "into": "t1"},
+        {"t": "status", "id": "t2", "status": "hidden"},
+    )
+    board = Board()
+    board.update(log)
+    params = AnalysisParams(kinds=("Familie",), target="u10", mode="walk", threshold_min=15)
+    data = session_record(
+        tmp_default_region,
+        params,
+        Scenario(name="Werkstatt", region="default"),
+        participation=board.table(),
+    )
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    csv = zf.read("teilnahme.csv").decode("utf-8-sig")
+    rows = csv.strip().splitlines()
+    assert len(rows) == 4  # header + 3 pins: hidden and merged ones stay in the record
+    assert "'=Bus selten" in csv and "ausgeblendet" in csv and "zusammengefasst" in csv
+    md = zf.read("protokoll.md").decode()
+    assert "## Hinweise der Teilnehmenden (Telefon)" in md
+    assert (
+        "t1 · " in md
+        and "hier fehlt ein Angebot: Spielplatz \\<fehlt\\> · Stimmen: 2 · offen" in md
+    )
+    pdf = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(zf.read("protokoll.pdf"))).pages)
+    assert "Hinweise der Teilnehmenden" in pdf and "Spielplatz" in pdf
