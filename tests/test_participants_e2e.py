@@ -3,7 +3,8 @@
 The facilitator opens the workshop to the room; the phones join by code (one types it,
 two open the link of the QR code), drop pins and vote; the projector shows every pin
 within 2 s; the facilitator hides one; after a reload of the projector and the phones
-everything is still there. Nothing leaves the machine (browser recorder and the app's
+everything is still there; an approved pin appears on the map; an unknown code and a
+closed workshop get German messages. Nothing leaves the machine (browser recorder and the app's
 network guard). Times are printed (``pytest -s``).
 """
 
@@ -32,6 +33,25 @@ BOARD_LINE_JS = """(text) => { const e = [...document.querySelectorAll('.nahraum
     .find(e => e.innerText.includes(text)); return e ? e.innerText : null; }"""
 
 
+SCENARIO_PINS_JS = """() => document.querySelectorAll(
+    '.nahraum-scenario-marker .nahraum-pin:not(.nahraum-pin-pending)').length === 1"""
+
+
+def _wait_map(page, predicate_js: str, timeout_s: float = 60.0) -> None:
+    """Wait until the (possibly replaced) map frame satisfies ``predicate_js``."""
+    from tests.e2e_helpers import map_frame
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if map_frame(page).evaluate(predicate_js):
+                return
+        except Exception:  # the iframe is being replaced
+            pass
+        assert time.monotonic() < deadline, f"Kartenzustand nicht erreicht: {predicate_js}"
+        page.wait_for_timeout(250)
+
+
 def _phone_points(region, n: int) -> list[tuple[float, float]]:
     """Lat/lon of ``n`` Gemeinde centres (well inside the region)."""
     pts = region.gemeinden.to_crs(4326).geometry.representative_point()
@@ -45,7 +65,7 @@ def _board_line(page, text: str) -> str:
 
 
 def _open_workshop_view(page) -> None:
-    from tests.e2e_helpers import MAP_READY_JS, map_frame
+    from tests.e2e_helpers import MAP_READY_JS
 
     toggle = page.locator(".st-key-workshop input")
     toggle.wait_for(state="attached", timeout=90_000)
@@ -56,15 +76,7 @@ def _open_workshop_view(page) -> None:
         " || getComputedStyle(document.querySelector("
         "'[data-testid=stSidebar]')).display === 'none'"
     )
-    deadline = time.monotonic() + 90
-    while True:  # the map iframe is replaced for the projector style: look it up again
-        try:
-            if map_frame(page).evaluate(MAP_READY_JS):
-                return
-        except Exception:
-            pass
-        assert time.monotonic() < deadline, "Karte der Workshop-Ansicht nicht gezeichnet"
-        page.wait_for_timeout(250)
+    _wait_map(page, MAP_READY_JS, 90.0)  # the iframe is replaced for the projector style
 
 
 def test_three_phones_join_pin_vote_and_everything_survives_a_reload(
@@ -179,6 +191,21 @@ def test_three_phones_join_pin_vote_and_everything_survives_a_reload(
             phone.wait_for_function(
                 "() => document.querySelectorAll('#pins li button.vote').length === 2"
             )
+
+        # Approving puts the pin on the projector's map as a scenario pin.
+        approve = page.locator(".nahraum-pp-pin", has_text=TEXTS[1]).get_attribute("data-pin")
+        page.locator(f".st-key-pp_approve_{approve} button").click()
+        _wait_map(page, SCENARIO_PINS_JS)
+        assert "übernommen" in _board_line(page, TEXTS[1])
+
+        # An unknown code gets a German message; switching off closes the code at once.
+        ctx, stranger = open_phone(browser, f"http://127.0.0.1:{pp_port}/j/AAAAAA", recorder)
+        phones.append((ctx, stranger))
+        stranger.locator("#msg", has_text="Diesen Zugangscode gibt es nicht").wait_for()
+        page.get_by_text(SWITCH, exact=True).click()
+        page.locator(".nahraum-join-code").wait_for(state="detached", timeout=30_000)
+        phones[0][1].locator("#msg", has_text="abgelaufen").wait_for(timeout=15_000)
+        assert phones[0][1].locator("#join").is_visible()
         assert recorder.urls == []
     finally:
         for ctx, _ in phones:
