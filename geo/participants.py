@@ -109,8 +109,8 @@ def pin_event(payload: Any, area: Any = None) -> dict:
     if not isinstance(kind, str) or kind not in settings.PIN_KINDS:
         raise InputError("Bitte eine Art des Hinweises wählen.")
     text = clean_text(payload.get("text"))
-    lon = check_number(payload.get("lon"), "Pin: Länge (lon)", lo=-180, hi=180)
-    lat = check_number(payload.get("lat"), "Pin: Breite (lat)", lo=-90, hi=90)
+    lon = float(check_number(payload.get("lon"), "Pin: Länge (lon)", lo=-180, hi=180))  # type: ignore[arg-type]
+    lat = float(check_number(payload.get("lat"), "Pin: Breite (lat)", lo=-90, hi=90))  # type: ignore[arg-type]
     if area is not None and not shapely.contains_xy(area, lon, lat):
         raise InputError("Der Punkt liegt außerhalb der Region. Bitte auf der Karte wählen.")
     return {"t": "pin", "kind": kind, "text": text, "lon": round(lon, 6), "lat": round(lat, 6)}
