@@ -594,6 +594,26 @@ def report(sessions: list[Session], seconds: float) -> None:
         print(text)
 
 
+def run_participants(args) -> dict | None:
+    """Phones on a participant server during the sessions (``benchmarks/participants.py``)."""
+    if not args.participants:
+        return None
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import participants
+
+    return participants.measure(args.participants, args.seconds)
+
+
+def participants_report(result: dict | None) -> str:
+    """The participants' block and their ``key=value`` part of the summary line ("" if off)."""
+    if result is None:
+        return ""
+    import participants
+
+    print(participants.describe(result))
+    return participants.summary(result)
+
+
 async def run(args) -> int:
     from playwright.async_api import async_playwright
 
@@ -636,6 +656,7 @@ async def run(args) -> int:
                 add_site = {"on": await add_site_available(sessions[0].page)}
                 print("add_site: verfügbar" if add_site["on"] else "add_site: nicht verfügbar")
                 t0 = time.perf_counter()
+                phones = asyncio.create_task(asyncio.to_thread(run_participants, args))
                 await asyncio.gather(
                     *(
                         run_session(s, t0 + args.seconds, args.overlay_wait, args.think, add_site)
@@ -644,6 +665,7 @@ async def run(args) -> int:
                 )
                 elapsed = time.perf_counter() - t0
                 report(sessions, elapsed)
+                phones_line = participants_report(await phones)
                 problems = await check_pages(sessions)
                 if add_site["on"]:
                     problems += check_stores(sessions, cache)
@@ -666,6 +688,8 @@ async def run(args) -> int:
                     f"Browser ins Internet: {len(outside)}; Server ins Internet: "
                     f"{len(server.outside())}"
                 )
+                if phones_line:
+                    print(phones_line)
                 for c in contexts:
                     await c.close()
             finally:
@@ -697,6 +721,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--think", type=float, default=1.0, help="Pause zwischen Aktionen (s, max)")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--participants", type=int, default=30, help="simulierte Telefone (0: keine)")
     p.add_argument("--keep", action="store_true", help="Arbeitsordner behalten")
     p.add_argument(
         "--snapshot",

@@ -707,6 +707,8 @@ def _cmd_app(args) -> int:
     if args.cache:
         env[settings.CACHE_ENV_VAR] = str(Path(args.cache).resolve())
     env["NAHRAUM_REGION"] = args.region
+    if getattr(args, "workshop_lan", False):
+        env[settings.PARTICIPANT_LAN_ENV] = "1"
     cmd = [
         sys.executable,
         "-m",
@@ -941,6 +943,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--address",
         default="127.0.0.1",
         help="Adresse, an die der Server bindet (Standard: nur dieser Rechner)",
+    )
+    p.add_argument(
+        "--workshop-lan",
+        action="store_true",
+        help="Workshop-Ansicht: Mitmach-Seite für Telefone im lokalen Netz gleich öffnen "
+        "(eigener Port; die Planungsoberfläche bleibt auf dieser Adresse)",
     )
     p.set_defaults(func=_cmd_app)
     return parser

@@ -608,3 +608,20 @@ HEADER_SEARCH_ROWS = 30  # uploaded tables: the header row is sought in the firs
 MAX_NAME_CHARS = 200  # longer service names are cut (with a note in the report)
 INDICATOR_HEADER_SEARCH_ROWS = 30  # the header row (with an AGS-like column) is sought here
 INDICATOR_MAX_COLUMNS = 200  # wider tables are rejected before the cells are parsed
+
+# --- Participants' phone pages (issue 13.1/2/5) -----------------------------------------
+PARTICIPANT_PORT = 8502  # own port of the participant server (0: any free port)
+PARTICIPANT_LAN_ENV = "NAHRAUM_WORKSHOP_LAN"  # "1": the workshop switch starts switched on
+PARTICIPANT_HOST_ENV = "NAHRAUM_PARTICIPANT_HOST"  # forces the bind address (tests: 127.0.0.1)
+PARTICIPANT_PORT_ENV = "NAHRAUM_PARTICIPANT_PORT"  # overrides PARTICIPANT_PORT
+PARTICIPANT_CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"  # no 0/O, 1/I/L, 2/Z, 5/S, 8/B
+PARTICIPANT_CODE_LENGTH = 6
+PARTICIPANT_CODE_LIFETIME_S = 6 * 3600  # a join code expires after this (or when closed)
+PARTICIPANT_TEXT_MAX = 280  # characters of a participant's pin text
+PARTICIPANT_BODY_MAX = 4096  # bytes of one request body
+PARTICIPANT_PINS_PER_MIN = 6  # pins per phone and minute
+PARTICIPANT_VOTES_PER_MIN = 30  # votes per phone and minute
+PARTICIPANT_JOINS_PER_MIN = 600  # joins per code and minute (all phones together)
+PARTICIPANT_MAX_EVENTS = 20000  # events in one workshop's log
+PARTICIPANT_LOG_NAME = "teilnahme.jsonl"  # append-only event log in the workshop folder
+PARTICIPANT_OUTLINE_TOLERANCE_M = 150  # simplification of the region outline for phones

@@ -42,6 +42,7 @@ from present import describe, i18n, numbers
 from present import tables as ptables
 from report.export import attribution_lines, build_figure, render_map
 from report.files import csv_bytes
+from report.participation import participation_csv, participation_markdown
 from report.xlsx import workbook_bytes
 
 RECORD_DPI = 110  # maps in the record: readable on screen, quick to draw
@@ -214,6 +215,7 @@ def session_record(
     *,
     base_result: analysis.AnalysisResult | None = None,
     created: dt.datetime | None = None,
+    participation: list[dict] | None = None,
 ) -> bytes:
     """The session record as ZIP bytes (see the module docstring for its files).
 
@@ -228,10 +230,13 @@ def session_record(
         The status quo for ``params`` (computed when missing).
     created : datetime, optional
         Time stamp of the protocol (default: now).
+    participation : list of dict, optional
+        Participants' pins (``geo.participants.Board.table``): ``teilnahme.csv`` and a section.
     """
     base, cmp, after = _states(region, params, scenario, networks, need_weights, base_result)
     table = ptables.comparison_table(cmp)
     md = protocol_markdown(region, params, scenario, cmp, base, created)
+    md += participation_markdown(participation) if participation is not None else ""
     sites = changes_frame(region.services, scenario)
     out = io.BytesIO()
     with (
@@ -246,6 +251,8 @@ def session_record(
         )
         zf.writestr("pins.geojson", _pins_geojson(scenario))
         zf.writestr("pins.csv", csv_bytes(_pins_table(scenario)))
+        if participation is not None:
+            zf.writestr("teilnahme.csv", participation_csv(participation))
         zf.writestr("vergleich_gemeinden.csv", csv_bytes(table))
         notes = [("Szenario", scenario.name), ("Ergebnis", describe.comparison_headline(cmp))]
         zf.writestr(

@@ -114,7 +114,12 @@ def _wait_healthy(url: str, process: subprocess.Popen, log_path: Path) -> None:
     )
 
 
-def start_app(workdir: Path, port: int | None = None, command: str | None = None) -> AppServer:
+def start_app(
+    workdir: Path,
+    port: int | None = None,
+    command: str | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> AppServer:
     """Start the app with the network guard; wait until it answers.
 
     Parameters
@@ -125,6 +130,8 @@ def start_app(workdir: Path, port: int | None = None, command: str | None = None
         Default: a free port.
     command : str, optional
         Start command template (``{port}``, ``{python}``); default :func:`app_command`.
+    extra_env : dict, optional
+        More environment variables of the app process.
     """
     port = port or free_port()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -136,6 +143,7 @@ def start_app(workdir: Path, port: int | None = None, command: str | None = None
         [str(NETGUARD_DIR), str(REPO_ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
     )
     env["NAHRAUM_NETGUARD_LOG"] = str(netguard_log)
+    env.update(extra_env or {})
     for var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
         env.pop(var, None)
     with open(log_path, "wb") as log:
@@ -398,3 +406,56 @@ def browser():
             yield chromium
         finally:
             chromium.close()
+
+
+# ---------------------------------------------------------------------------
+# Participants' phones (tests/test_participants_e2e.py)
+# ---------------------------------------------------------------------------
+PHONE_VIEWPORT = (360, 740)
+
+
+@pytest.fixture(scope="module")
+def participant_app(default_region, tmp_path_factory) -> Iterator[tuple[AppServer, int]]:
+    """The app with its participant server forced onto loopback and a free port."""
+    pp_port = free_port()
+    server = start_app(
+        tmp_path_factory.mktemp("app_pp"),
+        extra_env={
+            "NAHRAUM_PARTICIPANT_HOST": "127.0.0.1",
+            "NAHRAUM_PARTICIPANT_PORT": str(pp_port),
+        },
+    )
+    try:
+        yield server, pp_port
+    finally:
+        stop_app(server)
+
+
+def open_phone(browser, url: str, recorder: OutsideRecorder | None = None):
+    """A phone (360×740, touch) on the participant page; returns ``(context, page)``."""
+    context = browser.new_context(
+        viewport={"width": PHONE_VIEWPORT[0], "height": PHONE_VIEWPORT[1]},
+        has_touch=True,
+        is_mobile=True,
+        device_scale_factor=2,
+        service_workers="block",
+    )
+    if recorder is not None:
+        recorder.attach(context)
+    page = context.new_page()
+    if recorder is not None:
+        recorder.watch_page(page)
+    page.goto(url, wait_until="domcontentloaded")
+    return context, page
+
+
+def phone_tap_map(page, lat: float, lon: float) -> None:
+    """Tap the phone's map at a position (Leaflet turns it into a click)."""
+    page.wait_for_function("() => window.nahraumMap !== undefined")
+    x, y = page.evaluate(
+        """([lat, lon]) => { const p = window.nahraumMap.latLngToContainerPoint([lat, lon]);
+        const b = document.getElementById('map').getBoundingClientRect();
+        return [b.left + p.x, b.top + p.y]; }""",
+        [lat, lon],
+    )
+    page.mouse.click(x, y)

@@ -89,3 +89,8 @@ WS_VIEW_SEEN = "ws_view_seen"
 WS_TOKEN_OK = "ws_token_ok"
 WS_DAMAGED_SEEN = "ws_damaged_seen"
 WS_NEW = "ws_new"
+
+# --- participants' phone pages (issue 13.1/2/5) ----------------------------------------
+PP_OPEN = "pp_open"  # the switch "Für Teilnehmende im lokalen Netz öffnen"
+PP_MERGE = "pp_merge"  # pins chosen to be merged
+PP_PUBLISH = "pp_publish"

@@ -22,6 +22,7 @@ from present import tables as ptables
 from ui import keys
 from ui.demand import demand_controls
 from ui.exports import current_planning, export_section
+from ui.participants import participation
 from ui.results import gemeinde_table, key_figures, method, selection_overlay, selection_panel
 from ui.scenarios import record_button, scenario_sidebar, site_form
 from ui.sidebar import analysis_controls, layer_options, sidebar, workshop_switch
@@ -184,6 +185,8 @@ def view(c: Loaded, boxes: Boxes) -> Shown:
         scenario_tools(history, params, lang)
     with boxes.panel:
         service_actions(history, selection, lang)
+        if c.workshop:
+            participation(store, c.name, c.content_hash, lang)
     scenario = history.current
     cmp, after = get_comparison(c.region, params, scenario, c.networks, c.result)
     if cmp is not None:

@@ -20,6 +20,7 @@ from layers import panel
 from layers import scenario as scenariolayers
 from present import describe, i18n
 from report.record import session_pdf, session_record
+from ui.participants import record_rows
 from ui.state import history_do, initial, report
 
 
@@ -273,7 +274,9 @@ def record_button(
     scenario = history.current
     box.download_button(
         i18n.t("record_button", lang),
-        lambda: session_record(region, params, scenario, networks, base_result=base),
+        lambda: session_record(
+            region, params, scenario, networks, base_result=base, participation=record_rows(region)
+        ),
         file_name=f"sitzungsprotokoll-{scenario_file_stem(scenario.name)}.zip",
         mime="application/zip",
         on_click="ignore",
