@@ -126,7 +126,6 @@ def get_measure_overlay(
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
 def get_services_geojson(
     name: str,
     content_hash: str,
@@ -137,8 +136,18 @@ def get_services_geojson(
     _services: Any = None,
 ) -> dict:
     """The selected services as display GeoJSON (``_services``: the list after a scenario)."""
+    ids = gaps.selected_ids(_result)
+    return get_services_geojson_of(name, content_hash, lang, ids, variant, _services)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def get_services_geojson_of(
+    name: str, content_hash: str, lang: str, ids: tuple[str, ...], variant: str, _services: Any
+) -> dict:
+    """Display GeoJSON of the services ``ids`` (shared by all thresholds, modes and target
+    groups: only the selection of categories changes it; ``_services`` as above)."""
     services = get_region(name).services if _services is None else _services
-    return gaps.selected_services(services, _result, lang)
+    return gaps.services_by_ids(services, ids, lang)
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
