@@ -10,7 +10,7 @@ header, feature groups) – what travels to the browser on every rerun.
 ``--region``: a region name (``NAHRAUM_REGION``), default ``default``.
 
 Run: ``.venv/bin/python benchmarks/breakdown.py [--region thueringen]``; the last line is
-``region=… first_run_s=… rerun_s=… payload_kb=… script_kb=… groups_kb=…``.
+``region=… first_run_s=… change_rerun_s=… profiled_rerun_s=… payload_kb=… script_kb=… groups_kb=…``.
 """
 
 from __future__ import annotations
@@ -72,11 +72,19 @@ def sizes(kwargs: dict) -> dict[str, int]:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--region", default="default")
+    p.add_argument(
+        "--code", type=Path, default=REPO, help="Checkout, dessen app.py läuft (z. B. /work/main)"
+    )
+    p.add_argument(
+        "--first", action="store_true", help="auch den ersten Lauf profilieren (<out>.first.txt)"
+    )
     p.add_argument("--top", type=int, default=25, help="Zeilen des Profils (nach tottime)")
     p.add_argument("--out", type=Path, default=None, help="Profil-Textdatei")
     args = p.parse_args(argv)
     os.environ["NAHRAUM_REGION"] = args.region
-    os.chdir(REPO)
+    code = args.code.resolve()
+    sys.path.insert(0, str(code))
+    os.chdir(code)
 
     import streamlit_folium
     from streamlit.testing.v1 import AppTest
@@ -94,15 +102,17 @@ def main(argv: list[str] | None = None) -> int:
         "import builtins, cProfile\n"
         "prof = cProfile.Profile()\n"
         "builtins._nahraum_profiles.append(prof)\n"
-        "prof.enable()\n"
+        "if builtins._nahraum_profile_on:\n"
+        "    prof.enable()\n"
         "try:\n"
-        f"    exec(compile(open({str(REPO / 'app.py')!r}).read(), 'app.py', 'exec'))\n"
+        f"    exec(compile(open({str(code / 'app.py')!r}).read(), 'app.py', 'exec'))\n"
         "finally:\n"
         "    prof.disable()\n"
     )
     import builtins
 
     builtins._nahraum_profiles = []  # type: ignore[attr-defined]
+    builtins._nahraum_profile_on = args.first  # type: ignore[attr-defined]
     at = AppTest.from_string(wrapper, default_timeout=900)
     t = time.perf_counter()
     at.run()
@@ -110,16 +120,33 @@ def main(argv: list[str] | None = None) -> int:
     if at.exception:
         print(at.exception)
         return 1
+    if args.first:  # the first run's profile (region, base map, first field)
+        builtins._nahraum_profile_on = False  # type: ignore[attr-defined]
+        first_prof = builtins._nahraum_profiles[-1]  # type: ignore[attr-defined]
+        with (args.out or Path(os.devnull)).with_suffix(".first.txt").open("w") as fh:
+            pstats.Stats(first_prof, stream=fh).sort_stats("cumulative").print_stats(80)
     t = time.perf_counter()
     at.run()
     same = time.perf_counter() - t
 
-    slider = next(s for s in at.select_slider if s.key and s.key.startswith("threshold_"))
-    options = list(slider.options)
-    old = slider.value
-    i = [str(o).split()[0] for o in options].index(str(int(old)))
-    new = int(str(options[i + 1 if i + 1 < len(options) else i - 1]).split()[0])
-    slider.set_value(new)
+    def step() -> tuple[int, int]:
+        slider = next(s for s in at.select_slider if s.key and s.key.startswith("threshold_"))
+        options = [int(str(o).split()[0]) for o in slider.options]
+        old = int(slider.value)
+        i = options.index(old)
+        new = options[i + 1 if i + 1 < len(options) else i - 1]
+        slider.set_value(new)
+        return old, new
+
+    plain = []
+    for _ in range(3):  # control changes without the profiler
+        step()
+        t = time.perf_counter()
+        at.run()
+        plain.append(time.perf_counter() - t)
+    change = sorted(plain)[1]
+    old, new = step()
+    builtins._nahraum_profile_on = True  # type: ignore[attr-defined]
     t = time.perf_counter()
     at.run()
     prof = builtins._nahraum_profiles[-1]  # type: ignore[attr-defined]
@@ -136,9 +163,10 @@ def main(argv: list[str] | None = None) -> int:
                 found[label] = max(found.get(label, 0.0), ct)
     loadavg = Path("/proc/loadavg")
     load = loadavg.read_text().split()[:3] if loadavg.exists() else []
-    print(f"Region {args.region}; Last: {' '.join(load)}")
+    print(f"Region {args.region}; Code {code}; Last: {' '.join(load)}")
     print(f"Erster Lauf (Region laden, Karte, Analyse): {first:.2f} s")
     print(f"Neulauf ohne Änderung: {same:.2f} s")
+    print(f"Neulauf nach einer Schwellenwert-Änderung (Median von 3): {change:.2f} s")
     print(f"Neulauf nach Schwellenwert {old} → {new} (mit Profiler): {rerun:.2f} s")
     print("Kumulierte Zeit je Schritt (Profiler, s):")
     for label, _s, _n in WATCHED:
@@ -154,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
             pstats.Stats(prof, stream=fh).sort_stats("cumulative").print_stats(60)
     stats.sort_stats("tottime").print_stats(args.top)
     print(
-        f"region={args.region} first_run_s={first:.2f} rerun_s={rerun:.2f} "
+        f"region={args.region} first_run_s={first:.2f} change_rerun_s={change:.2f} "
+        f"profiled_rerun_s={rerun:.2f} "
         f"same_rerun_s={same:.2f} payload_kb={last.get('total', 0) / 1024:.0f} "
         f"script_kb={last.get('script', 0) / 1024:.0f} "
         f"groups_kb={last.get('feature_group', 0) / 1024:.0f} loadavg={load[0] if load else 'nan'}"

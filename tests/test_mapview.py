@@ -115,3 +115,29 @@ def test_layer_control_lists_base_and_dynamic_layers(tmp_default_region) -> None
         assert json.dumps(name) in control, name
     for i in range(len(groups)):
         assert f"feature_group_feature_group_{i}" in control
+
+
+def test_population_raster_reuses_the_shared_grid(tmp_default_region) -> None:
+    """The base map's population raster from the measures' grid is the same image."""
+    region = tmp_default_region
+    grid = cells.cell_grid(region.cells)
+    if not (region.cells["pop"] > 0).all():
+        pytest.skip("the default region has unpopulated cells: the grid is not reused")
+    own = cells.population_raster(region.cells)
+    shared = cells.population_raster(region.cells, grid=grid)
+    assert shared.png == own.png and shared.bounds == own.bounds
+    # a grid of other cells is not taken
+    other = cells.cell_grid(region.cells.iloc[: len(region.cells) // 2])
+    assert cells.population_raster(region.cells, grid=other).png == own.png
+
+
+def test_map_data_is_not_changed_by_building_maps(tmp_default_region) -> None:
+    """``get_map_data`` shares one MapData between sessions (cache_resource): building and
+    rendering maps from it must leave it as it was."""
+    import pickle
+
+    data = maplayers.map_data(tmp_default_region)
+    before = pickle.dumps(data)
+    mapview.render_base(maplayers.build_base_map(data, maplayers.MapOptions(stops=True)))
+    maplayers.map_html(maplayers.build_map(data))
+    assert pickle.dumps(data) == before

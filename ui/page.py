@@ -37,6 +37,7 @@ from ui.state import (
     get_store,
     prepare_assets,
     scenario_digest,
+    warm_up,
     workshop_id,
 )
 from ui.style import PAGE_CSS, WORKSHOP_CSS, uploader_css
@@ -137,6 +138,7 @@ def load(lang: str, name: str, workshop: bool, boxes: Boxes) -> Loaded:
         key = demand_controls(get_region(name), name, lang)
         region = get_region(key)
         content_hash = str(region.meta.get("content_hash", ""))
+        warm_up(name, content_hash)
         networks = get_networks(name, content_hash)
         params, measure, indicator = analysis_controls(
             lang, region, name, networks, box=boxes.controls
