@@ -166,6 +166,7 @@ class Server:
     url: str
     stop: object
     outside: object  # () -> list of attempts to leave loopback
+    pid: int = 0  # the server process (its CPU time is measured)
 
 
 def snapshot_code(root: Path, source: Path = REPO) -> Path:
@@ -206,7 +207,7 @@ def start_server(workdir: Path, cache: Path, code: Path | None = None) -> Server
             "--server.headless true --browser.gatherUsageStats false"
         )
     server = start_app(workdir, command=command)
-    return Server(server.url, lambda: stop_app(server), server.outside_attempts)
+    return Server(server.url, lambda: stop_app(server), server.outside_attempts, server.process.pid)
 
 
 def _start_plain(workdir: Path, code: Path | None = None) -> Server:
@@ -250,7 +251,7 @@ def _start_plain(workdir: Path, code: Path | None = None) -> Server:
         proc.wait(timeout=15)
         log.close()
 
-    return Server(url, stop, lambda: [])
+    return Server(url, stop, lambda: [], proc.pid)
 
 
 # ---------------------------------------------------------------------------
@@ -632,6 +633,47 @@ def loadavg() -> str:
     return " ".join(path.read_text().split()[:3]) if path.exists() else "nan nan nan"
 
 
+def _processes() -> dict[int, tuple[int, str, float]]:
+    """pid → (parent pid, name, CPU seconds) of every process (Linux ``/proc``)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        out[int(stat.parent.name)] = (
+            int(fields[1]),
+            name,
+            (int(fields[11]) + int(fields[12])) / tick,
+        )
+    return out
+
+
+def cpu_split(server_pid: int) -> tuple[float, float]:
+    """CPU seconds so far of the app server (with its children) and of the browser (the
+    Chromium processes started by this benchmark); live processes only."""
+    procs = _processes()
+
+    def tree(root: int) -> set[int]:
+        found, todo = set(), [root]
+        while todo:
+            pid = todo.pop()
+            found.add(pid)
+            todo += [p for p, (ppid, _n, _c) in procs.items() if ppid == pid and p not in found]
+        return found
+
+    server = tree(server_pid) if server_pid else set()
+    mine = tree(os.getpid()) - server
+    browser = {p for p in mine if "chrom" in procs[p][1].lower() or "headless" in procs[p][1]}
+    return (
+        sum(procs[p][2] for p in server if p in procs),
+        sum(procs[p][2] for p in browser if p in procs),
+    )
+
+
 def control_times(sessions: list[Session]) -> list[float]:
     """Response times of the control changes (threshold, mode, categories)."""
     return [t[1] for s in sessions for t in s.timings if t[0] in CONTROL_ACTIONS]
@@ -678,6 +720,7 @@ async def analysis_phase(browser, server: Server, cache: Path, n: int, args) -> 
     )
     add_site = {"on": await add_site_available(sessions[0].page)}
     print("add_site: verfügbar" if add_site["on"] else "add_site: nicht verfügbar")
+    cpu0 = cpu_split(server.pid)
     t0 = time.perf_counter()
     await asyncio.gather(
         *(
@@ -686,7 +729,17 @@ async def analysis_phase(browser, server: Server, cache: Path, n: int, args) -> 
         )
     )
     elapsed = time.perf_counter() - t0
+    cpu1 = cpu_split(server.pid)
     report(sessions, elapsed)
+    actions = max(sum(len(s.timings) for s in sessions), 1)
+    server_cpu, browser_cpu = cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]
+    print(
+        f"CPU in der Aktionsphase ({elapsed:.0f} s, 2 Kerne = {2 * elapsed:.0f} CPU-s): "
+        f"App-Server {server_cpu:.1f} s ({server_cpu / actions:.2f} s je Aktion), "
+        f"Browser {browser_cpu:.1f} s ({browser_cpu / actions:.2f} s je Aktion), "
+        f"übrig {max(2 * elapsed - server_cpu - browser_cpu, 0):.0f} CPU-s (frei oder "
+        "andere Prozesse)"
+    )
     problems = await check_pages(sessions)
     if add_site["on"]:
         problems += check_stores(sessions, cache)
