@@ -25,7 +25,21 @@ categories) and, with the workshop UI, every session's scenario store
 temporary folder, so edits to the working tree during the run do not change the app under
 measurement (Streamlit re-reads ``app.py`` on every rerun).
 
-Run: ``.venv/bin/python benchmarks/load.py [--sessions 10] [--seconds 60] [--snapshot]``
+Phases: ``--sessions 1,10`` (default) runs one phase per count on the same server, one
+after the other: p50/p95 of the control changes (threshold, mode, categories: control →
+map) per phase. ``--region thueringen --sessions 1`` measures the large region; every
+phase prints the time to the first map (``goto`` → map with raster), the first session of
+the first phase on a fresh server process (region and base map loaded on first use).
+``--snapshot-from /work/main`` runs the app from a copy of another checkout (the
+unchanged main, for a comparison in the same conditions). The participant phase
+(pin → projector, issue 13.1/2/5) is :func:`participants_phase`; until it exists the
+summary says ``participants=0 pin_p95_s=nan lost_edits=nan``. ``/proc/loadavg`` is
+printed with every figure (the machine is shared).
+
+Last line: ``sessions=<largest phase> control_p50_s=… control_p95_s=… participants=…
+pin_p95_s=… lost_edits=… region=… first_map_s=… loadavg=…``.
+
+Run: ``.venv/bin/python benchmarks/load.py [--sessions 1,10] [--seconds 60] [--snapshot]``
 """
 
 from __future__ import annotations
@@ -71,6 +85,7 @@ MODE = "Verkehrsart"
 CATEGORIES = "Kategorien"
 ADD_SITE = re.compile(r"neue[rn]? Standort", re.IGNORECASE)
 ACTION_TIMEOUT_S = 90.0
+CONTROL_ACTIONS = ("threshold", "mode", "category")  # control change → map
 LOOPBACK = {"localhost", "127.0.0.1", "::1", "[::1]"}
 
 MAP_READY_JS = """() => {
@@ -129,20 +144,20 @@ SITES_CHANGED_JS = """(before) => { const f = document.querySelector('iframe[tit
 # ---------------------------------------------------------------------------
 # Server
 # ---------------------------------------------------------------------------
-def prepare_cache(root: Path) -> Path:
-    """A temporary cache with the default region (copied from the app's cache or built)."""
+def prepare_cache(root: Path, region: str = REGION) -> Path:
+    """A temporary cache with the region (copied from the app's cache or built there)."""
     cache = root / "cache"
     cache.mkdir(parents=True)
     source = settings.cache_dir()
-    if (source / REGION / "meta.json").is_file():
-        shutil.copytree(source / REGION, cache / REGION)
+    if (source / region / "meta.json").is_file():
+        shutil.copytree(source / region, cache / region)
         if (source / "_shared").is_dir():
             shutil.copytree(source / "_shared", cache / "_shared")
     from geo.region import load_region  # builds only if the copy is outdated or missing
 
     t = time.perf_counter()
-    load_region(REGION, cache_dir=cache)
-    print(f"Region {REGION} bereit in {cache} ({time.perf_counter() - t:.1f} s)")
+    load_region(region, cache_dir=cache)
+    print(f"Region {region} bereit in {cache} ({time.perf_counter() - t:.1f} s)")
     return cache
 
 
@@ -151,16 +166,21 @@ class Server:
     url: str
     stop: object
     outside: object  # () -> list of attempts to leave loopback
+    pid: int = 0  # the server process (its CPU time is measured)
 
 
-def snapshot_code(root: Path) -> Path:
-    """A copy of the app's code (app.py, geo, layers): immune to edits during the run."""
+def snapshot_code(root: Path, source: Path = REPO) -> Path:
+    """A copy of the app's code (app.py and every package): immune to edits during the run.
+
+    ``source``: the checkout to copy (another worktree, e.g. the unchanged main).
+    """
     code = root / "code"
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     code.mkdir(parents=True)
-    shutil.copy2(REPO / "app.py", code / "app.py")
-    for package in ("geo", "layers"):
-        shutil.copytree(REPO / package, code / package, ignore=ignore)
+    shutil.copy2(source / "app.py", code / "app.py")
+    for package in sorted(p.parent.name for p in source.glob("*/__init__.py")):
+        if package not in ("tests", "benchmarks"):
+            shutil.copytree(source / package, code / package, ignore=ignore)
     (code / "data").mkdir()
     for sub in ("regions", "planning"):
         if (REPO / "data" / sub).exists():
@@ -187,7 +207,7 @@ def start_server(workdir: Path, cache: Path, code: Path | None = None) -> Server
             "--server.headless true --browser.gatherUsageStats false"
         )
     server = start_app(workdir, command=command)
-    return Server(server.url, lambda: stop_app(server), server.outside_attempts)
+    return Server(server.url, lambda: stop_app(server), server.outside_attempts, server.process.pid)
 
 
 def _start_plain(workdir: Path, code: Path | None = None) -> Server:
@@ -231,7 +251,7 @@ def _start_plain(workdir: Path, code: Path | None = None) -> Server:
         proc.wait(timeout=15)
         log.close()
 
-    return Server(url, stop, lambda: [])
+    return Server(url, stop, lambda: [], proc.pid)
 
 
 # ---------------------------------------------------------------------------
@@ -243,6 +263,7 @@ class Session:
     token: str
     page: object = None
     rng: random.Random = None
+    first_map_s: float = float("nan")  # goto → map with its raster shown
     started: int = 0  # new_session messages (one per script run)
     finished: int = 0  # successful script_finished messages
     running: bool = False
@@ -347,8 +368,10 @@ async def open_session(browser, url: str, s: Session, timeout_s: float):
     page = await context.new_page()
     page.on("websocket", lambda ws: ws.on("framereceived", s.on_message))
     s.page = page
+    t0 = time.perf_counter()
     await page.goto(f"{url}/?ws={s.token}", wait_until="domcontentloaded")
     await page.wait_for_function(MAP_READY_JS, polling=200, timeout=timeout_s * 1000)
+    s.first_map_s = time.perf_counter() - t0
     await s.wait_idle()
     return context
 
@@ -362,14 +385,24 @@ def mode_labels() -> dict[str, str]:
     return {m: i18n.mode_label(m, "de") for m in settings.MODES}
 
 
+def threshold_of(s: Session) -> int:
+    """The threshold the page shows for the session's mode (ui/sidebar.py: the saved choice,
+    else the choice nearest to the mode's default)."""
+    default = settings.MODES[s.mode].default_threshold_min
+    choices = settings.THRESHOLD_CHOICES_MIN
+    return s.threshold.get(s.mode, min(choices, key=lambda c: abs(c - default)))
+
+
 async def act_threshold(s: Session, overlay_wait: float) -> None:
+    """One step on the threshold's select slider (arrow key: the next choice)."""
     slider = s.page.locator(f'input[type=range][aria-label="{THRESHOLD}"]')
-    value = s.threshold.get(s.mode, settings.MODES[s.mode].default_threshold_min)
-    step = 5 if value <= 5 else -5 if value >= 60 else s.rng.choice((5, -5))
+    choices = list(settings.THRESHOLD_CHOICES_MIN)
+    i = choices.index(threshold_of(s))
+    step = 1 if i == 0 else -1 if i == len(choices) - 1 else s.rng.choice((1, -1))
     await slider.focus()
     key = "ArrowRight" if step > 0 else "ArrowLeft"
     await s.timed("threshold", lambda: s.page.keyboard.press(key), overlay_wait)
-    s.threshold[s.mode] = value + step
+    s.threshold[s.mode] = choices[i + step]
 
 
 async def act_mode(s: Session, overlay_wait: float) -> None:
@@ -469,8 +502,8 @@ async def page_state(s: Session) -> dict:
         "e => e.value || e.innerText || e.textContent"
     )
     tags = await page.evaluate(CATEGORY_TAGS_JS, CATEGORIES)
-    return {
-        "threshold": float(value),
+    return {  # the select slider's range input holds the index of the choice
+        "threshold": float(settings.THRESHOLD_CHOICES_MIN[int(float(value))]),
         "mode": mode_text,
         "categories": sorted(re.sub(r" \(\d+\)$", "", t) for t in tags or []),
     }
@@ -492,7 +525,7 @@ async def check_pages(sessions: list[Session]) -> list[str]:
                 f"Sitzung {s.idx}: Zustand nicht lesbar ({str(exc).splitlines()[0]}) {shown}"
             )
             continue
-        want = s.threshold.get(s.mode, settings.MODES[s.mode].default_threshold_min)
+        want = threshold_of(s)
         if (
             st["threshold"] != want
             or labels[s.mode] not in st["mode"]
@@ -594,24 +627,154 @@ def report(sessions: list[Session], seconds: float) -> None:
         print(text)
 
 
-def run_participants(args) -> dict | None:
-    """Phones on a participant server during the sessions (``benchmarks/participants.py``)."""
-    if not args.participants:
-        return None
+def loadavg() -> str:
+    """The machine's load average (1, 5, 15 min): the machine is shared."""
+    path = Path("/proc/loadavg")
+    return " ".join(path.read_text().split()[:3]) if path.exists() else "nan nan nan"
+
+
+def _processes() -> dict[int, tuple[int, str, float]]:
+    """pid → (parent pid, name, CPU seconds) of every process (Linux ``/proc``)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        out[int(stat.parent.name)] = (
+            int(fields[1]),
+            name,
+            (int(fields[11]) + int(fields[12])) / tick,
+        )
+    return out
+
+
+def cpu_split(server_pid: int) -> tuple[float, float]:
+    """CPU seconds so far of the app server (with its children) and of the browser (the
+    Chromium processes started by this benchmark); live processes only."""
+    procs = _processes()
+
+    def tree(root: int) -> set[int]:
+        found, todo = set(), [root]
+        while todo:
+            pid = todo.pop()
+            found.add(pid)
+            todo += [p for p, (ppid, _n, _c) in procs.items() if ppid == pid and p not in found]
+        return found
+
+    server = tree(server_pid) if server_pid else set()
+    mine = tree(os.getpid()) - server
+    browser = {p for p in mine if "chrom" in procs[p][1].lower() or "headless" in procs[p][1]}
+    return (
+        sum(procs[p][2] for p in server if p in procs),
+        sum(procs[p][2] for p in browser if p in procs),
+    )
+
+
+def control_times(sessions: list[Session]) -> list[float]:
+    """Response times of the control changes (threshold, mode, categories)."""
+    return [t[1] for s in sessions for t in s.timings if t[0] in CONTROL_ACTIONS]
+
+
+async def participants_phase(
+    browser, url: str, participants: int, seconds: float
+) -> tuple[float, int] | None:
+    """Pin → projector for ``participants`` phone pages: ``(pin_p95_s, lost_edits)``.
+
+    Hook for the participant pages (issue 13.1/2/5, another branch): it joins the
+    workshop by code in ``participants`` phone contexts (360×740), drops pins for
+    ``seconds`` and times each pin until the projector shows it, then counts accepted
+    pins missing from the store. ``None`` while the participant page does not exist
+    (the summary then says ``participants=0 pin_p95_s=nan lost_edits=nan``).
+
+    The phones are simulated by ``benchmarks/participants.py`` against a real
+    participant server and the projector's event-log reader (no Chromium per phone).
+    """
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import participants
+    import participants as phones
 
-    return participants.measure(args.participants, args.seconds)
+    result = await asyncio.to_thread(phones.measure, participants, seconds)
+    print(phones.describe(result))
+    return float(result["pin_p95_s"]), int(result["lost_edits"])
 
 
-def participants_report(result: dict | None) -> str:
-    """The participants' block and their ``key=value`` part of the summary line ("" if off)."""
-    if result is None:
-        return ""
-    import participants
+@dataclass
+class Phase:
+    sessions: int
+    control: list
+    first_map: list
+    problems: list
+    load: str
 
-    print(participants.describe(result))
-    return participants.summary(result)
+
+async def analysis_phase(browser, server: Server, cache: Path, n: int, args) -> Phase:
+    """``n`` analysis sessions for ``args.seconds``: report, isolation, figures."""
+    sessions = [
+        Session(i, f"last{i:02d}-{secrets.token_hex(4)}", rng=random.Random(args.seed + i))
+        for i in range(n)
+    ]
+    t = time.perf_counter()
+    contexts = await asyncio.gather(
+        *(open_session(browser, server.url, s, args.open_timeout) for s in sessions)
+    )
+    first = [s.first_map_s for s in sessions]
+    print(
+        f"\n== {n} Sitzung(en), Region {args.region}: geöffnet in {time.perf_counter() - t:.1f} s "
+        f"(je eigenes ?ws=…); erste Karte p50 {pct(first, 50):.2f} s, max {max(first):.2f} s; "
+        f"Last {loadavg()}"
+    )
+    add_site = {"on": await add_site_available(sessions[0].page)}
+    print("add_site: verfügbar" if add_site["on"] else "add_site: nicht verfügbar")
+    cpu0 = cpu_split(server.pid)
+    t0 = time.perf_counter()
+    await asyncio.gather(
+        *(
+            run_session(s, t0 + args.seconds, args.overlay_wait, args.think, add_site)
+            for s in sessions
+        )
+    )
+    elapsed = time.perf_counter() - t0
+    cpu1 = cpu_split(server.pid)
+    report(sessions, elapsed)
+    actions = max(sum(len(s.timings) for s in sessions), 1)
+    server_cpu, browser_cpu = cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]
+    print(
+        f"CPU in der Aktionsphase ({elapsed:.0f} s, 2 Kerne = {2 * elapsed:.0f} CPU-s): "
+        f"App-Server {server_cpu:.1f} s ({server_cpu / actions:.2f} s je Aktion), "
+        f"Browser {browser_cpu:.1f} s ({browser_cpu / actions:.2f} s je Aktion), "
+        f"übrig {max(2 * elapsed - server_cpu - browser_cpu, 0):.0f} CPU-s (frei oder "
+        "andere Prozesse)"
+    )
+    problems = await check_pages(sessions)
+    if add_site["on"]:
+        problems += check_stores(sessions, cache)
+    sites = sum(len(s.sites) for s in sessions)
+    if problems:
+        print("isolation=VERLETZT")
+        for p in problems:
+            print(f"  {p}")
+    else:
+        scope = (
+            f"Parameter je Seite, {sites} Standorte in {len(sessions)} Szenario-Speichern"
+            if add_site["on"]
+            else "Parameter je Seite; Standorte nicht prüfbar"
+        )
+        print(f"isolation=ok ({scope})")
+    control = control_times(sessions)
+    load = loadavg()
+    if control:
+        print(
+            f"Steuerung → Karte, {n} Sitzung(en): p50 {pct(control, 50):.2f} s, "
+            f"p95 {pct(control, 95):.2f} s (n={len(control)}); Last {load}"
+        )
+    outside = [u for s in sessions for u in s.outside]
+    print(f"Browser ins Internet: {len(outside)}; Server ins Internet: {len(server.outside())}")
+    for c in contexts:
+        await c.close()
+    return Phase(n, control, first, problems, load)
 
 
 async def run(args) -> int:
@@ -624,74 +787,31 @@ async def run(args) -> int:
         )
         return 2
     tmp = Path(tempfile.mkdtemp(prefix="nahraum-load-"))
-    cache = prepare_cache(tmp)
-    code = snapshot_code(tmp) if args.snapshot else None
+    cache = prepare_cache(tmp, args.region)
+    source = args.snapshot_from
+    code = snapshot_code(tmp, source or REPO) if args.snapshot or source else None
+    os.environ["NAHRAUM_REGION"] = args.region
     t = time.perf_counter()
     server = start_server(tmp / "app", cache, code)
     print(
         f"App: {server.url} (Start {time.perf_counter() - t:.1f} s; Code: "
-        f"{'Kopie ' + str(code) if code else REPO})"
+        f"{'Kopie von ' + str(source or REPO) + ' in ' + str(code) if code else REPO}); "
+        f"Last {loadavg()}"
     )
-    status = 0
+    phases: list[Phase] = []
+    pins = None
     try:
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(
                 executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
             )
             try:
-                sessions = [
-                    Session(
-                        i, f"last{i:02d}-{secrets.token_hex(4)}", rng=random.Random(args.seed + i)
+                for n in args.sessions:
+                    phases.append(await analysis_phase(browser, server, cache, n, args))
+                if args.participants:
+                    pins = await participants_phase(
+                        browser, server.url, args.participants, args.seconds
                     )
-                    for i in range(args.sessions)
-                ]
-                t = time.perf_counter()
-                contexts = await asyncio.gather(
-                    *(open_session(browser, server.url, s, args.open_timeout) for s in sessions)
-                )
-                print(
-                    f"{len(sessions)} Sitzungen geöffnet in {time.perf_counter() - t:.1f} s "
-                    f"(je eigenes ?ws=…)"
-                )
-                add_site = {"on": await add_site_available(sessions[0].page)}
-                print("add_site: verfügbar" if add_site["on"] else "add_site: nicht verfügbar")
-                t0 = time.perf_counter()
-                phones = asyncio.create_task(asyncio.to_thread(run_participants, args))
-                await asyncio.gather(
-                    *(
-                        run_session(s, t0 + args.seconds, args.overlay_wait, args.think, add_site)
-                        for s in sessions
-                    )
-                )
-                elapsed = time.perf_counter() - t0
-                report(sessions, elapsed)
-                phones_line = participants_report(await phones)
-                problems = await check_pages(sessions)
-                if add_site["on"]:
-                    problems += check_stores(sessions, cache)
-                sites = sum(len(s.sites) for s in sessions)
-                if problems:
-                    status = 1
-                    print("isolation=VERLETZT")
-                    for p in problems:
-                        print(f"  {p}")
-                else:
-                    scope = (
-                        f"Parameter je Seite, {sites} Standorte in {len(sessions)} "
-                        "Szenario-Speichern"
-                        if add_site["on"]
-                        else "Parameter je Seite; Standorte nicht prüfbar"
-                    )
-                    print(f"isolation=ok ({scope})")
-                outside = [u for s in sessions for u in s.outside]
-                print(
-                    f"Browser ins Internet: {len(outside)}; Server ins Internet: "
-                    f"{len(server.outside())}"
-                )
-                if phones_line:
-                    print(phones_line)
-                for c in contexts:
-                    await c.close()
             finally:
                 await browser.close()
     finally:
@@ -700,12 +820,42 @@ async def run(args) -> int:
             shutil.rmtree(tmp, ignore_errors=True)
         else:
             print(f"Arbeitsordner: {tmp}")
-    return status
+    last = max(phases, key=lambda p: p.sessions)
+    nan = float("nan")
+    p50 = pct(last.control, 50) if last.control else nan
+    p95 = pct(last.control, 95) if last.control else nan
+    who, pin_p95, lost = (
+        (0, "nan", "nan") if pins is None else (args.participants, f"{pins[0]:.2f}", str(pins[1]))
+    )
+    print(
+        f"sessions={last.sessions} control_p50_s={p50:.2f} control_p95_s={p95:.2f} "
+        f"participants={who} pin_p95_s={pin_p95} lost_edits={lost} region={args.region} "
+        f"first_map_s={phases[0].first_map[0]:.2f} loadavg={last.load.split()[0]}"
+    )
+    return 1 if any(p.problems for p in phases) else 0
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--sessions", type=int, default=10)
+    p.add_argument(
+        "--sessions",
+        type=lambda text: [int(x) for x in text.split(",")],
+        default=[1, 10],
+        help="Sitzungen je Phase, z. B. 1,10",
+    )
+    p.add_argument("--region", default=REGION, help="Region (NAHRAUM_REGION der App)")
+    p.add_argument(
+        "--participants",
+        type=int,
+        default=30,
+        help="simulierte Telefone für Pin → Projektor (0: keine)",
+    )
+    p.add_argument(
+        "--snapshot-from",
+        type=Path,
+        default=None,
+        help="App aus einer Kopie dieses Checkouts starten (z. B. /work/main zum Vergleich)",
+    )
     p.add_argument("--seconds", type=float, default=60.0, help="Dauer der Aktionsphase")
     p.add_argument(
         "--open-timeout",
@@ -721,7 +871,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--think", type=float, default=1.0, help="Pause zwischen Aktionen (s, max)")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--participants", type=int, default=30, help="simulierte Telefone (0: keine)")
     p.add_argument("--keep", action="store_true", help="Arbeitsordner behalten")
     p.add_argument(
         "--snapshot",
@@ -730,7 +879,8 @@ def main(argv: list[str] | None = None) -> int:
         "geänderte Dateien wirken nicht)",
     )
     args = p.parse_args(argv)
-    hard_limit = args.open_timeout + args.seconds + ACTION_TIMEOUT_S + 300
+    phases = len(args.sessions)
+    hard_limit = phases * (args.open_timeout + args.seconds + ACTION_TIMEOUT_S) + 300
     try:
         return asyncio.run(asyncio.wait_for(run(args), hard_limit))
     except TimeoutError:

@@ -237,6 +237,7 @@ def population_raster(
     colors: Sequence[str] = settings.POPULATION_COLORS,
     oversample: int = 3,
     max_pixels: int = MAX_PIXELS,
+    grid: CellGrid | None = None,
 ) -> RasterImage:
     """Rasterise a cell column into a classed PNG for ``ImageOverlay``.
 
@@ -254,6 +255,10 @@ def population_raster(
         Output pixels per cell edge.
     max_pixels : int
         Upper bound of the image size.
+    grid : CellGrid, optional
+        ``cell_grid(cells, oversample, max_pixels)``, already computed (the measure
+        rasters use it): reused when every cell is in a class, which saves projecting
+        every pixel again (1 s for Thuringia).
 
     Returns
     -------
@@ -265,7 +270,8 @@ def population_raster(
     keep = cls >= 0
     if not keep.any():
         raise ValueError("keine besiedelten Zellen")
-    grid = cell_grid(cells.loc[keep], oversample=oversample, max_pixels=max_pixels)
+    if grid is None or not keep.all() or grid.n_cells != len(cells):
+        grid = cell_grid(cells.loc[keep], oversample=oversample, max_pixels=max_pixels)
     return paint(grid, cls[keep], colors)
 
 

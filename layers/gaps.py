@@ -101,8 +101,19 @@ def selected_services(
     region_services: gpd.GeoDataFrame, result: Any, lang: str = i18n.DEFAULT_LANG
 ) -> dict:
     """Display GeoJSON of the services used by a result (full rows: popups)."""
-    ids = set(result.services["id"].astype(str)) if "id" in result.services else set()
-    chosen = region_services.loc[region_services["id"].astype(str).isin(ids)]
+    return services_by_ids(region_services, selected_ids(result), lang)
+
+
+def selected_ids(result: Any) -> tuple[str, ...]:
+    """Sorted ids of the services a result used (the key of their display GeoJSON)."""
+    return tuple(sorted(set(result.services["id"].astype(str)))) if "id" in result.services else ()
+
+
+def services_by_ids(
+    region_services: gpd.GeoDataFrame, ids: tuple[str, ...], lang: str = i18n.DEFAULT_LANG
+) -> dict:
+    """Display GeoJSON of the services with these ids (full rows: popups)."""
+    chosen = region_services.loc[region_services["id"].astype(str).isin(set(ids))]
     return services.services_geojson(chosen, lang)
 
 

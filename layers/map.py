@@ -461,6 +461,7 @@ def map_data(
     population_column: str = "pop",
     networks: dict | None = None,
     lang: str = i18n.DEFAULT_LANG,
+    grid: cells.CellGrid | None = None,
 ) -> MapData:
     """Prepare all base-map layers of a region (the slow part; cache it per region).
 
@@ -473,6 +474,8 @@ def map_data(
     networks : dict, optional
         ``region.networks()``: with a network, its roads are drawn.
     lang : {"de", "en"}
+    grid : CellGrid, optional
+        ``cells.cell_grid(region.cells)`` if already computed (shared with the measures).
 
     Returns
     -------
@@ -481,7 +484,7 @@ def map_data(
     raster = None
     if region.cells is not None and len(region.cells):
         try:
-            raster = cells.population_raster(region.cells, column=population_column)
+            raster = cells.population_raster(region.cells, column=population_column, grid=grid)
         except ValueError:
             raster = None
     places = getattr(region, "places", None)

@@ -48,23 +48,28 @@ def stops_geojson(stops: gpd.GeoDataFrame, lang: str = i18n.DEFAULT_LANG) -> dic
         FeatureCollection, EPSG:4326; properties ``tooltip``, ``rail``, ``r``.
     """
     shown = to_display(stops[stops.geometry.notna() & ~stops.geometry.is_empty])
+    n = len(shown)
+    # column-wise (``iterrows`` took 4.6 s for the 10,000 stops of Thuringia)
+    flags = {
+        key: [_truthy(v) for v in shown[key]] if key in shown.columns else [False] * n
+        for key, _de, _en in PRODUCTS
+    }
+    english = i18n.lang_of(lang) == "en"
+    names = shown["name"].tolist() if "name" in shown.columns else [None] * n
+    weights = shown["weight"].tolist() if "weight" in shown.columns else [0] * n
     props = []
-    for _, row in shown.iterrows():
-        served = [
-            en if i18n.lang_of(lang) == "en" else de
-            for key, de, en in PRODUCTS
-            if key in row and _truthy(row[key])
-        ]
-        rail = any(key in row and _truthy(row[key]) for key in ("national", "regional", "suburban"))
+    for i in range(n):
+        served = [en if english else de for key, de, en in PRODUCTS if flags[key][i]]
+        rail = any(flags[key][i] for key in ("national", "regional", "suburban"))
         try:
-            weight = float(row.get("weight", 0) or 0)
+            weight = float(weights[i] or 0)
         except (TypeError, ValueError):
             weight = 0.0
         radius = 3.0 + min(max(weight, 0.0), 1.0) * 5.0
         products = esc(", ".join(served)) if served else "–"
         props.append(
             {
-                "tooltip": f"<b>{esc(row.get('name'))}</b><br>{products}",
+                "tooltip": f"<b>{esc(names[i])}</b><br>{products}",
                 "rail": bool(rail),
                 "r": round(radius, 1),
             }

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from geo._errors import NahraumError
 from layers import gaps
@@ -22,6 +21,7 @@ from present import tables as ptables
 from ui import keys
 from ui.demand import demand_controls
 from ui.exports import current_planning, export_section
+from ui.mapview import base_parts, show_map
 from ui.participants import participation
 from ui.results import gemeinde_table, key_figures, method, selection_overlay, selection_panel
 from ui.scenarios import record_button, scenario_sidebar, site_form
@@ -39,6 +39,7 @@ from ui.state import (
     get_store,
     prepare_assets,
     scenario_digest,
+    warm_up,
     workshop_id,
 )
 from ui.style import PAGE_CSS, WORKSHOP_CSS, uploader_css
@@ -144,6 +145,7 @@ def load(lang: str, name: str, workshop: bool, boxes: Boxes) -> Loaded:
         key = demand_controls(get_region(name), name, lang)
         region = get_region(key)
         content_hash = str(region.meta.get("content_hash", ""))
+        warm_up(name, content_hash)
         networks = get_networks(name, content_hash)
         params, measure, indicator = analysis_controls(
             lang, region, name, networks, box=boxes.controls
@@ -268,22 +270,13 @@ def header(c: Loaded, s: Shown, boxes: Boxes) -> None:
 def map_and_panel(c: Loaded, s: Shown, boxes: Boxes) -> None:
     """The map (dynamic layers swapped in without reloading) and the click panel."""
     lang = c.lang
-    base = maplayers.build_base_map(c.data, c.options, lang)
     groups = maplayers.overlay_groups(
         s.overlays, maplayers.static_sections(c.data, c.options, lang), lang
     )
     with boxes.map:
-        # render=False: st_folium renders the map's elements once itself (same output).
-        st_folium(
-            base,
-            key=keys.MAP,
-            height=MAP_HEIGHT_PX,
-            use_container_width=True,
-            returned_objects=RETURNED,
-            feature_group_to_add=groups,
-            layer_control=maplayers.layer_control(),
-            render=False,
-        )
+        # what st_folium sends, the base map rendered once per region (ui/mapview.py)
+        base = base_parts(c.name, c.content_hash, lang, c.options, c.data)
+        show_map(base, groups, maplayers.layer_control(), keys.MAP, MAP_HEIGHT_PX, RETURNED)
     with boxes.panel:
         if s.blocks or not c.workshop:
             selection_panel(s.blocks, lang)

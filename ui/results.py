@@ -68,7 +68,7 @@ def gemeinde_table(
     c1, c2, c3 = st.columns(3)
     c1.download_button(
         i18n.t("download_csv_de", lang),
-        get_csv(name, content_hash, params, "de", lang, result, variant),
+        lambda: get_csv(name, content_hash, params, "de", lang, result, variant),
         file_name=f"{stem}.csv",
         mime="text/csv",
         on_click="ignore",
@@ -77,7 +77,7 @@ def gemeinde_table(
     )
     c2.download_button(
         i18n.t("download_csv_en", lang),
-        get_csv(name, content_hash, params, "en", lang, result, variant),
+        lambda: get_csv(name, content_hash, params, "en", lang, result, variant),
         file_name=f"{stem}_international.csv",
         mime="text/csv",
         on_click="ignore",

@@ -7,11 +7,13 @@ content hash, ``AnalysisParams``). Also the small session-state helpers the widg
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
 import secrets
+import threading
 from typing import Any
 
 import streamlit as st
@@ -81,11 +83,15 @@ def get_info(name: str, content_hash: str) -> dict:
     return georegion.region_info(get_region(name))
 
 
-@st.cache_data(show_spinner="Karte wird vorbereitet … / Preparing the map …")
+@st.cache_resource(show_spinner="Karte wird vorbereitet … / Preparing the map …", max_entries=8)
 def get_map_data(name: str, content_hash: str, lang: str) -> maplayers.MapData:
-    """Display data of the base map of a region."""
+    """Display data of the base map of a region (one shared object, not a copy per rerun:
+    for ``thueringen`` the copy cost 0.2 s of every rerun; folium never changes it)."""
     return maplayers.map_data(
-        get_region(name), networks=get_networks(name, content_hash), lang=lang
+        get_region(name),
+        networks=get_networks(name, content_hash),
+        lang=lang,
+        grid=get_cell_grid(name, content_hash),
     )
 
 
@@ -126,7 +132,6 @@ def get_measure_overlay(
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
 def get_services_geojson(
     name: str,
     content_hash: str,
@@ -137,8 +142,18 @@ def get_services_geojson(
     _services: Any = None,
 ) -> dict:
     """The selected services as display GeoJSON (``_services``: the list after a scenario)."""
+    ids = gaps.selected_ids(_result)
+    return get_services_geojson_of(name, content_hash, lang, ids, variant, _services)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def get_services_geojson_of(
+    name: str, content_hash: str, lang: str, ids: tuple[str, ...], variant: str, _services: Any
+) -> dict:
+    """Display GeoJSON of the services ``ids`` (shared by all thresholds, modes and target
+    groups: only the selection of categories changes it; ``_services`` as above)."""
     services = get_region(name).services if _services is None else _services
-    return gaps.selected_services(services, _result, lang)
+    return gaps.services_by_ids(services, ids, lang)
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
@@ -208,6 +223,27 @@ def prepare_assets() -> str:
 def get_extent(name: str, content_hash: str) -> geoscenario.Extent:
     """The region's extent (positions outside are refused)."""
     return geoscenario.Extent.from_region(get_region(name))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def warm_up(name: str, content_hash: str) -> threading.Thread:
+    """Start the region's shared look-ups in the background, once per region and process.
+
+    The pixel → cell grid (needed by the base map and every measure raster) and the
+    extent (needed by the scenario store) are computed while the first run builds the
+    controls, the analysis and the base map; the run's own calls wait for them instead of
+    computing them again (``st.cache_resource`` computes each key once). Errors are left
+    to those calls, which report them in German.
+    """
+
+    def work() -> None:
+        with contextlib.suppress(Exception):
+            get_cell_grid(name, content_hash)
+            get_extent(name, content_hash)
+
+    thread = threading.Thread(target=work, name=f"nahraum-warm-up-{name}", daemon=True)
+    thread.start()
+    return thread
 
 
 def get_store(ws: str, name: str, content_hash: str) -> ScenarioStore:

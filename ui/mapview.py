@@ -1,0 +1,208 @@
+"""The map component with its static part rendered once per region, shared by sessions.
+
+``st_folium`` renders the whole folium map on every rerun: for ``thueringen`` (624
+Gemeinden) that is about 0.85 s of a 2.5 s control change (templates compiled, every
+coordinate walked for the bounds, the GeoJSON dumped), and the result is the same each
+time. :func:`show_map` hands the map component exactly the arguments ``st_folium``
+would (same base-map script, header, links, component key), but takes the base map's
+part from :func:`base_parts` – rendered once per region, language and map options in
+``st.cache_resource`` – and renders only the feature groups and the layer control per
+rerun. ``tests/test_mapview.py`` checks that the arguments are identical.
+
+The functions of ``streamlit_folium`` used here are the ones ``st_folium`` itself calls
+(pinned version in ``requirements.lock``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import folium
+import streamlit as st
+import streamlit_folium as stf
+
+from layers import map as maplayers
+
+# The component's return value before any interaction (st_folium's defaults).
+_DEFAULTS: dict[str, Any] = {
+    "last_clicked": None,
+    "last_object_clicked": None,
+    "last_object_clicked_count": None,
+    "last_object_clicked_tooltip": None,
+    "last_object_clicked_popup": None,
+    "all_drawings": None,
+    "last_active_drawing": None,
+    "bounds": None,
+    "zoom": None,
+    "last_circle_radius": None,
+    "last_circle_polygon": None,
+    "selected_layers": None,
+    "selected_tags": None,
+    "last_geocoder_result": None,
+}
+
+
+@dataclass(frozen=True)
+class BaseParts:
+    """The rendered base map (what ``st_folium`` sends for it on every rerun).
+
+    Attributes
+    ----------
+    script, header, html : str
+        Leaflet script, header and HTML of the base map.
+    map_id : str
+        The map's element id (the component's ``id`` argument).
+    css_links, js_links : tuple of str
+        Style sheets and scripts of the base map's elements.
+    layers : tuple
+        ``(layer name, variable name, overlay, control)`` of the base map's layers, as the
+        layer control lists them.
+    bounds : list
+        ``[[south, west], [north, east]]`` of the base map's content.
+    zoom : Any
+        The map's initial zoom option.
+    """
+
+    script: str
+    header: str
+    html: str
+    map_id: str
+    css_links: tuple[str, ...]
+    js_links: tuple[str, ...]
+    layers: tuple[tuple[str, str, bool, bool], ...]
+    bounds: list
+    zoom: Any
+
+
+class _StandIn(folium.map.Layer):
+    """A base-map layer as the layer control sees it (name and variable only)."""
+
+    def __init__(self, name: str, var: str, overlay: bool, control: bool) -> None:
+        super().__init__(name=name, overlay=overlay, control=control)
+        self._var = var
+
+    def get_name(self) -> str:
+        return self._var
+
+
+def _links(elements: Sequence[Any]) -> tuple[list[str], list[str]]:
+    """CSS and JS links of folium elements and their children (st_folium's walk)."""
+    css: list[str] = []
+    js: list[str] = []
+
+    def walk(element: Any) -> None:
+        if isinstance(element, folium.elements.JSCSSMixin):
+            css.extend(href for _, href in getattr(element, "default_css", []))
+            js.extend(src for _, src in getattr(element, "default_js", []))
+        for child in getattr(element, "_children", {}).values():
+            walk(child)
+
+    for element in elements:
+        walk(element)
+    return css, js
+
+
+def render_base(m: folium.Map, bounds: bool = True) -> BaseParts:
+    """Render a base map the way ``st_folium`` does (``render=False``) and keep the parts."""
+    m.render()
+    html = stf._get_html(m)
+    header = stf._get_header(m)
+    script = stf._get_map_string(m)
+    layers = tuple(
+        (item.layer_name, item.get_name(), bool(item.overlay), bool(item.control))
+        for item in m._children.values()
+        if isinstance(item, folium.map.Layer)
+    )
+    css, js = _links([m])
+    return BaseParts(
+        script=script,
+        header=header,
+        html=html,
+        map_id=stf.get_full_id(m),
+        css_links=tuple(css),
+        js_links=tuple(js),
+        layers=layers,
+        bounds=m.get_bounds() if bounds else [[None, None], [None, None]],
+        zoom=m.options.get("zoom") if hasattr(m, "options") else {},
+    )
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def base_parts(
+    name: str, content_hash: str, lang: str, options: maplayers.MapOptions, _data: Any
+) -> BaseParts:
+    """The rendered base map of a region (``_data``: its ``MapData``), once per process."""
+    return render_base(maplayers.build_base_map(_data, options, lang), bounds=False)
+
+
+def component_args(
+    parts: BaseParts,
+    groups: Sequence[folium.FeatureGroup],
+    layer_control: folium.LayerControl | None,
+    key: str | None,
+    height: int,
+    width: int | None,
+    returned_objects: Sequence[str] | None,
+) -> dict[str, Any]:
+    """The map component's arguments: the cached base map plus this run's groups."""
+    holder = folium.Map(tiles=None)
+    for layer in parts.layers:
+        holder.add_child(_StandIn(*layer))
+    group_string = None
+    if groups:
+        group_string = "".join(
+            stf._get_feature_group_string(g, map=holder, idx=i) for i, g in enumerate(groups)
+        )
+    control_string = None
+    if layer_control is not None:
+        control_string = stf._get_layer_control_string(layer_control, holder)
+    css, js = _links([*groups, *([layer_control] if layer_control is not None else [])])
+    defaults = dict(_DEFAULTS)
+    defaults["bounds"] = {
+        "_southWest": {"lat": parts.bounds[0][0], "lng": parts.bounds[0][1]},
+        "_northEast": {"lat": parts.bounds[1][0], "lng": parts.bounds[1][1]},
+    }
+    defaults["zoom"] = parts.zoom
+    wanted = {
+        k: v for k, v in defaults.items() if returned_objects is None or k in returned_objects
+    }
+    return {
+        "script": parts.script,
+        "header": parts.header,
+        "html": parts.html,
+        "id": parts.map_id,
+        "key": stf.generate_js_hash(parts.script, key, False),
+        "height": height,
+        "width": width,
+        "returned_objects": list(returned_objects) if returned_objects is not None else None,
+        "default": wanted,
+        "zoom": None,
+        "center": None,
+        "feature_group": group_string,
+        "return_on_hover": False,
+        "layer_control": control_string,
+        "pixelated": False,
+        "css_links": list(dict.fromkeys([*parts.css_links, *css])),
+        "js_links": list(dict.fromkeys([*parts.js_links, *js])),
+        "wrap_longitude": False,
+    }
+
+
+def show_map(
+    parts: BaseParts,
+    groups: Sequence[folium.FeatureGroup],
+    layer_control: folium.LayerControl | None,
+    key: str,
+    height: int,
+    returned_objects: Sequence[str],
+) -> Any:
+    """Draw the map (full container width); returns what ``st_folium`` returns."""
+    args = component_args(parts, groups, layer_control, key, height, None, returned_objects)
+    hash_key = args["key"]
+
+    def on_change() -> None:
+        st.session_state[key] = st.session_state.get(hash_key, {})
+
+    return stf._component_func(**args, on_change=on_change)
