@@ -47,7 +47,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from geo import analysis, settings
+from geo import analysis, inventory, settings
 from geo._errors import InputError
 from geo._io import atomic_path, write_bytes_atomic
 from geo._text import de_number
@@ -151,6 +151,7 @@ def attribution_lines(
         i18n.t("rp_demand", lang, basis=b)
         for b in describe.demand_lines(result.metadata, lang) or describe.demand_lines(meta, lang)
     ]
+    lines += coverage_lines(region, lang)
     note = i18n.quality_note(result.params.target, lang)
     if note:
         lines.append(
@@ -171,6 +172,20 @@ def attribution_lines(
         + (i18n.t("rp_data_version", lang, digest=digest) if digest else "")
     )
     return lines
+
+
+def coverage_lines(region: Any, lang: str = "de") -> list[str]:
+    """The coverage statement when the region's services miss a Kreis (else nothing).
+
+    ``region`` needs ``services`` and ``gemeinden`` (with ``ags``); without them, or
+    when every Kreis has services, the list is empty.
+    """
+    svc = getattr(region, "services", None)
+    gem = getattr(region, "gemeinden", None)
+    if svc is None or gem is None or not len(gem) or "ags" not in gem.columns:
+        return []
+    cov = inventory.coverage(svc, gem)
+    return [] if cov.complete else [describe.coverage_text(cov, lang)]
 
 
 def _paper(paper: str) -> tuple[float, float]:
@@ -1376,6 +1391,7 @@ __all__ = [
     "tables",
     "subtitle",
     "attribution_lines",
+    "coverage_lines",
     "metadata_rows",
     "FORMATS",
     "MAP_FORMATS",

@@ -27,6 +27,7 @@ from ui.scenarios import record_button, scenario_sidebar, site_form
 from ui.sidebar import analysis_controls, layer_options, sidebar, workshop_switch
 from ui.state import (
     get_choropleth,
+    get_coverage_lines,
     get_info,
     get_map_data,
     get_measure_overlay,
@@ -239,6 +240,8 @@ def header(c: Loaded, s: Shown, boxes: Boxes) -> None:
                 f"{describe.model_text(s.result, lang)}"
             )
             for line in describe.demand_lines(s.result.metadata, lang):
+                st.caption(f"**{line}**")
+            for line in get_coverage_lines(c.name, c.content_hash, lang, c.region):
                 st.caption(f"**{line}**")
 
 

@@ -25,6 +25,7 @@ from layers import boundaries, catchment, cells, gaps
 from layers import map as maplayers
 from layers._assets import ensure_assets
 from present import tables
+from report.export import coverage_lines
 from report.files import csv_bytes
 from ui import keys
 from ui.demand import spec_of as demand_spec
@@ -196,6 +197,12 @@ def get_csv(
 ) -> bytes:
     """The Gemeinde table as CSV bytes."""
     return csv_bytes(tables.table(_result, lang, suppress=True), german=style == "de")
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def get_coverage_lines(name: str, content_hash: str, lang: str, _region: Any) -> list[str]:
+    """The coverage statement of the region's services (empty when every Kreis has some)."""
+    return coverage_lines(_region, lang)
 
 
 @st.cache_resource(show_spinner=False)
