@@ -64,3 +64,118 @@ def test_report_footer_names_the_covered_kreise(tmp_default_region):
     assert len(hit) == 1
     assert hit[0].startswith("Angebote liegen nur für 1 von 2 Kreisen vor (Sömmerda)")
     assert f"({n_soe} von {len(region.gemeinden)} Gemeinden" in hit[0]
+
+
+# ---------------------------------------------------------------------------
+# "Lage setzen": the workshop's click state machine, reused
+# ---------------------------------------------------------------------------
+def test_locate_takes_the_next_click_and_leaves_the_scenario_alone():
+    from tests.test_session import DEFAULTS, _click, _history, _session
+    from ui import keys
+
+    s, state = _session(**{keys.CLICK_MODE: "site"})
+    h = _history()
+    s.start_move("svc-1")
+    s.start_locate("inv-7")  # replaces a pending scenario move
+    assert s.placing and state[keys.MOVE_PENDING] is None
+    s.read_map("test", _click(1), h, DEFAULTS)
+    sid, lat, lon = state[keys.INV_LOCATED]
+    assert sid == "inv-7" and abs(lat - (51.16 + 1e-3)) < 1e-9 and lon == 11.12
+    assert not h.current.changes and state[keys.INV_LOCATE] is None
+    s.read_map("test", _click(2), h, DEFAULTS)  # the site mode goes on as before
+    assert len(h.current.changes) == 1
+    s.start_locate("inv-8")
+    s.cancel()
+    assert state[keys.INV_LOCATE] is None
+
+
+# ---------------------------------------------------------------------------
+# The inventory panel's logic (no browser)
+# ---------------------------------------------------------------------------
+MESSY_CSV = (
+    "Angebotsübersicht Familienberatung Landkreis Sömmerda;;;;\n"
+    "Stand: 01.10.2025;;;;\n"
+    ";;;;\n"
+    "Einrichtung;Träger;Anschrift;PLZ Ort;Kategorie\n"
+    "Familienzentrum Kölleda;Diakonie;Markt 1;99625 Kölleda;Familie\n"
+    "Erziehungsberatung Sömmerda;AWO;Weißenseer Str. 5;99610 Sömmerda;Familie\n"
+    "Summe;;;;2\n"
+).encode("cp1252")
+
+
+def test_upload_report_translated_and_saved_as_the_inventory(tmp_default_region, tmp_path):
+    from geo import services
+    from ui import inventory as uinv
+
+    region = tmp_default_region
+    res = services.import_services(
+        MESSY_CSV, region.gemeinden, region.outline, filename="liste.csv"
+    )
+    assert len(res.services) == 2 and res.services["id"].str.len().min() > 3
+    table = uinv.report_table(res.report(), "de")
+    assert list(table.columns) == ["Zeile", "Spalte", "Art", "Hinweis"]
+    summe = table[table["Hinweis"].str.contains("Summe")]
+    # rows count from the line under the header (docs/services_schema.md): line 7 = row 3
+    assert list(summe["Zeile"]) == ["3"] and set(summe["Art"]) == {"Hinweis"}
+    en = uinv.report_table(res.report(), "en")
+    assert list(en.columns) == ["Row", "Column", "Kind", "Note"]
+    store = inventory.InventoryStore("default", tmp_path)
+    assert uinv.region_key("default@ab", store) == "default@ab"
+    store.replace(res)
+    key = uinv.region_key("default@ab", store)
+    assert key.startswith("default@ab#") and len(key.partition("#")[2]) == 12
+    sid = res.services["id"].iloc[0]
+    store.edit(sid, {"status": "geschlossen"})
+    assert uinv.region_key("default@ab", store) != key  # an edit changes the key
+    log = uinv.log_table(store.load().log, "de")
+    assert list(log.columns) == ["Zeit (UTC)", "Aktion", "Angebot", "Feld", "alt", "neu"]
+    assert list(log["Aktion"]) == ["geändert", "Import"]
+    assert log.iloc[0][["Angebot", "Feld", "neu"]].tolist() == [sid, "status", "geschlossen"]
+    xlsx = uinv.export_bytes(store, "xlsx")
+    assert xlsx[:2] == b"PK"
+    back = services.import_services(xlsx, region.gemeinden, region.outline, filename="b.xlsx")
+    assert sorted(back.services["id"]) == sorted(res.services["id"])
+    csv = uinv.export_bytes(store, "csv").decode("utf-8-sig")
+    assert "geschlossen" in csv and "Familienzentrum Kölleda" in csv
+
+
+def test_changed_fields_compares_blank_and_numbers():
+    import pandas as pd
+
+    from ui.inventory import changed_fields
+
+    row = pd.Series({"name": "A", "provider": float("nan"), "capacity": 2.0, "status": "aktiv"})
+    assert changed_fields(row, {"name": "A ", "provider": "", "capacity": 2}) == {}
+    assert changed_fields(row, {"provider": "AWO", "capacity": None, "status": "geplant"}) == {
+        "provider": "AWO",
+        "capacity": "",
+        "status": "geplant",
+    }
+
+
+def test_region_with_inventory_uses_its_services(tmp_default_region, tmp_path, monkeypatch):
+    from geo import services
+    from ui import inventory as uinv
+    from ui import state
+
+    monkeypatch.setenv(settings_env(), str(tmp_path))
+    region = tmp_default_region
+    assert state.with_inventory(region, "x") is region  # nothing stored
+    res = services.import_services(MESSY_CSV, region.gemeinden, region.outline, filename="l.csv")
+    store = uinv.store_of("default@ab#123")
+    assert store.path.parent.parent == tmp_path
+    store.replace(res)
+    derived = state.with_inventory(region, "d1")
+    assert sorted(derived.services["id"]) == sorted(res.services["id"])
+    assert derived.meta["content_hash"] == f"{region.meta['content_hash']}-invd1"
+    assert region.services is not derived.services and len(region.services) == 62
+    result = analysis.analyze(derived, AnalysisParams(kinds=(), target="pop", mode="walk"))
+    assert result.totals["services"] == 2
+    cov = export.coverage_lines(derived)
+    assert len(cov) == 1 and "1 von 2 Kreisen vor (Sömmerda)" in cov[0]
+
+
+def settings_env() -> str:
+    from geo import settings
+
+    return settings.CACHE_ENV_VAR

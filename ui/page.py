@@ -22,6 +22,7 @@ from present import describe, i18n
 from ui import keys
 from ui.demand import demand_controls
 from ui.exports import current_planning, export_section
+from ui.inventory import inventory_panel, service_editor
 from ui.results import gemeinde_table, key_figures, method, selection_overlay, selection_panel
 from ui.scenarios import record_button, scenario_sidebar, site_form
 from ui.sidebar import analysis_controls, layer_options, sidebar, workshop_switch
@@ -136,6 +137,7 @@ def load(lang: str, name: str, workshop: bool, boxes: Boxes) -> Loaded:
     try:
         prepare_assets()
         key = demand_controls(get_region(name), name, lang)
+        key = inventory_panel(get_region(name), name, key, lang)
         region = get_region(key)
         content_hash = str(region.meta.get("content_hash", ""))
         networks = get_networks(name, content_hash)
@@ -179,6 +181,7 @@ def view(c: Loaded, boxes: Boxes) -> Shown:
         scenario_tools(history, params, lang)
     with boxes.panel:
         service_actions(history, selection, lang)
+        service_editor(c.region, c.name, selection, lang)
     scenario = history.current
     cmp, after = get_comparison(c.region, params, scenario, c.networks, c.result)
     if cmp is not None:
@@ -211,7 +214,13 @@ def view(c: Loaded, boxes: Boxes) -> Shown:
         else None
     )
     services = get_services_geojson(
-        c.name, c.content_hash, params, lang, shown, variant, cmp.services if show_after else None
+        c.name,
+        c.content_hash,
+        params,
+        lang,
+        shown,
+        variant,
+        cmp.services if show_after else c.region.services,
     )
     overlays = gaps.overlays(measure, services, shown, lang, choropleth=choropleth, **extra)
     sites_gj, pins_gj = scenario_overlays(c.region, scenario, lang)

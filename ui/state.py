@@ -7,6 +7,7 @@ content hash, ``AnalysisParams``). Also the small session-state helpers the widg
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -16,7 +17,7 @@ from typing import Any
 
 import streamlit as st
 
-from geo import analysis, isochrones
+from geo import analysis, inventory, isochrones, services
 from geo import region as georegion
 from geo import scenario as geoscenario
 from geo._errors import NahraumError
@@ -47,6 +48,8 @@ def get_region(name: str) -> georegion.Region:
     (official figures, target year); its content hash carries the digest, so every
     result cached on (name, content hash) follows the basis.
     """
+    if "#" in name:  # ``key#digest``: the planner's inventory (ui.inventory)
+        return with_inventory(get_region(name.partition("#")[0]), name.partition("#")[2])
     base, _, digest = name.partition("@")
     if not digest:
         return georegion.load_region(name)
@@ -58,11 +61,22 @@ def get_region(name: str) -> georegion.Region:
     return derived
 
 
+def with_inventory(region: georegion.Region, digest: str) -> georegion.Region:
+    """The region with the stored inventory as its services (content hash + digest)."""
+    inv = inventory.InventoryStore(region.name.partition("@")[0]).load()
+    if inv is None:
+        return region
+    meta = dict(region.meta)
+    meta["content_hash"] = f"{region.meta.get('content_hash', '')}-inv{digest}"
+    meta["inventory"] = dict(inv.meta)
+    return dataclasses.replace(region, services=inv.services, meta=meta)
+
+
 @st.cache_resource(show_spinner=False)
 def get_networks(name: str, content_hash: str) -> dict:
     """The region's road networks per mode (``{}`` without a network; one load per region,
     whatever the demand basis)."""
-    return _networks(name.partition("@")[0])
+    return _networks(name.partition("#")[0].partition("@")[0])
 
 
 @st.cache_resource(show_spinner=False)
@@ -197,6 +211,19 @@ def get_csv(
 ) -> bytes:
     """The Gemeinde table as CSV bytes."""
     return csv_bytes(tables.table(_result, lang, suppress=True), german=style == "de")
+
+
+@st.cache_data(
+    show_spinner="Angebotsliste wird geprüft … / Checking the service list …", max_entries=8
+)
+def get_import(
+    name: str, content_hash: str, digest: str, layer: str | None, filename: str, _data: bytes
+) -> services.ImportResult:
+    """An uploaded service list imported for region ``name`` (``digest``: of the bytes)."""
+    region = get_region(name)
+    return services.import_services(
+        _data, region.gemeinden, region.outline, filename=filename, layer=layer
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
