@@ -179,3 +179,64 @@ def settings_env() -> str:
     from geo import settings
 
     return settings.CACHE_ENV_VAR
+
+
+# ---------------------------------------------------------------------------
+# Background: local basemaps found in the cache, the report map's orientation
+# ---------------------------------------------------------------------------
+def test_basemap_files_in_the_cache(tmp_path, monkeypatch):
+    from tests.test_orientation import make_mbtiles, make_xyz
+    from ui import basemap
+
+    monkeypatch.setenv(settings_env(), str(tmp_path))
+    assert basemap.basemap_files() == []
+    folder = tmp_path / "basemaps"
+    folder.mkdir()
+    make_mbtiles(folder / "topplus.mbtiles")
+    make_xyz(folder / "xyz")
+    (folder / "notizen.txt").write_text("keine Karte")
+    (folder / "leer").mkdir()
+    assert [p.name for p in basemap.basemap_files()] == ["topplus.mbtiles", "xyz"]
+    typed = tmp_path / "anders.pmtiles"
+    opts = basemap.choices(str(typed))
+    assert opts[:2] == ["none", "footprint"] and opts[-1] == str(typed.resolve())
+    assert len(opts) == 5 and basemap.choices(str(folder / "xyz")) == opts[:-1]
+
+
+def test_report_map_draws_settlements_roads_and_basemap(tmp_default_region, tmp_path):
+    from matplotlib.colors import to_hex
+
+    from geo import orientation, tiles
+    from tests.test_orientation import make_mbtiles
+
+    region = tmp_default_region
+    result = analysis.analyze(region, AnalysisParams(kinds=(), target="pop", mode="walk"))
+    plain = export.build_figure(region, result, dpi=60)
+    footprint = orientation.settlement_footprint(region)
+    assert footprint["cells"].iloc[0] > 1000
+    src = tiles.open_tile_source(make_mbtiles(tmp_path / "k.mbtiles", attribution="© Testkarte"))
+    fig = export.build_figure(
+        region, result, dpi=60, orientation={"footprint": footprint, "basemap": src}
+    )
+    ax, ax0 = fig.nahraum["map_ax"], plain.nahraum["map_ax"]
+
+    def grey(a):
+        return [
+            c
+            for c in a.collections
+            if len(c.get_facecolor())
+            and to_hex(c.get_facecolor()[0]) == orientation.FOOTPRINT_COLOR
+        ]
+
+    assert len(grey(ax)) == 1 and not grey(ax0)
+    assert len(ax.images) > len(ax0.images)  # the basemap tiles under the cells
+    assert "© Testkarte" in fig.nahraum["attribution"]
+    assert "© Testkarte" not in plain.nahraum["attribution"]
+    fp_only = export.build_figure(region, result, dpi=60, orientation={"footprint": footprint})
+    ax1 = fp_only.nahraum["map_ax"]  # the same footer: the same extent as without
+    assert ax1.get_xlim() == ax0.get_xlim() and ax1.get_ylim() == ax0.get_ylim()
+    # a choropleth keeps its colours: no settlement grey over it
+    chor = export.build_figure(
+        region, result, dpi=60, choropleth="share_beyond", orientation={"footprint": footprint}
+    )
+    assert not grey(chor.nahraum["map_ax"])

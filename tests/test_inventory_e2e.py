@@ -63,9 +63,12 @@ def inv_server(default_region, tmp_path_factory):
     """The app on a cache of its own: a copy of the built default region, no inventory."""
     from geo import settings
     from tests.e2e_helpers import start_app, stop_app
+    from tests.test_orientation import make_mbtiles
 
     cache = tmp_path_factory.mktemp("inv-cache")
     shutil.copytree(default_region.cache_path, cache / default_region.cache_path.name)
+    (cache / "basemaps").mkdir()
+    make_mbtiles(cache / "basemaps" / "topplus.mbtiles")
     with mock.patch.dict(os.environ, {settings.CACHE_ENV_VAR: str(cache)}):
         server = start_app(tmp_path_factory.mktemp("inv-app"))
     try:
@@ -238,5 +241,44 @@ def test_inventory_upload_locate_reload(inv_server, browser, default_region, tmp
         _wait_text(page, "Aktiv: eigener Bestand (3 Angebote) aus „angebote_ohne_id.xlsx“")
         page.screenshot(path=artifact_path("inventory_1920x1080.png"))
         assert not recorder.urls, recorder.urls
+    finally:
+        context.close()
+
+
+TILES_JS = """() => [...document.querySelectorAll('.leaflet-nahraum-localtiles-pane img.leaflet-tile')]
+    .filter(i => i.complete && i.naturalWidth > 0).map(i => i.src)"""
+FOOTPRINT_JS = """() => document.querySelectorAll('.leaflet-nahraum-footprint-pane path').length"""
+
+
+def test_background_footprint_and_local_mbtiles(inv_server, browser) -> None:
+    """Settlements by default; a local MBTiles basemap served on loopback only."""
+    from tests.e2e_helpers import (
+        OutsideRecorder,
+        artifact_path,
+        is_local_url,
+        open_app,
+        wait_for_map_state,
+    )
+
+    server, _cache = inv_server
+    recorder = OutsideRecorder()
+    context, page, _frame = open_app(browser, server.url, recorder, viewport=(1280, 720))
+    try:
+        frame = wait_for_map_state(page, f"() => ({FOOTPRINT_JS})() > 0")
+        attribution = frame.locator(".leaflet-control-attribution").inner_text()
+        assert "Zensus 2022" in attribution
+        page.screenshot(path=artifact_path("background_footprint_1280x720.png"))
+        page.get_by_text("Hintergrundkarte", exact=True).click()
+        page.get_by_text("Lokale Karte: topplus.mbtiles", exact=True).click()
+        _wait_text(page, "Quelle: © GeoBasis-DE / BKG (2025) TopPlusOpen")
+        frame = wait_for_map_state(page, f"() => ({TILES_JS})().length > 0")
+        urls = frame.evaluate(TILES_JS)
+        assert all(u.startswith("http://127.0.0.1:") for u in urls), urls
+        assert frame.evaluate(FOOTPRINT_JS) == 0  # one background at a time
+        assert "TopPlusOpen" in frame.locator(".leaflet-control-attribution").inner_text()
+        page.screenshot(path=artifact_path("background_mbtiles_1280x720.png"))
+        assert not recorder.urls, recorder.urls
+        assert all(is_local_url(u) for u in urls)
+        assert not server.outside_attempts(), server.outside_attempts()
     finally:
         context.close()

@@ -76,3 +76,7 @@ INV_LOCATE = "inv_locate"  # id of the service whose location the next map click
 INV_LOCATED = "inv_located"  # (id, lat, lon) of that click, saved by ui.inventory
 INV_LOCATE_BUTTON = "inv_locate_button"
 INV_LOCATE_CANCEL = "inv_locate_cancel"
+
+# --- the map's background (issue 15) ---------------------------------------------------
+BASEMAP = "basemap"  # "none", "footprint" or the path of a local basemap
+BASEMAP_PATH = "basemap_path"

@@ -20,6 +20,7 @@ from layers import gaps
 from layers import map as maplayers
 from present import describe, i18n
 from ui import keys
+from ui.basemap import add_orientation, basemap_control
 from ui.demand import demand_controls
 from ui.exports import current_planning, export_section
 from ui.inventory import inventory_panel, service_editor
@@ -145,6 +146,7 @@ def load(lang: str, name: str, workshop: bool, boxes: Boxes) -> Loaded:
             lang, region, name, networks, box=boxes.controls
         )
         options = layer_options(lang)
+        basemap_control(lang)
         if workshop:
             options = maplayers.MapOptions(
                 stops=options.stops, online_tiles=options.online_tiles, workshop=True
@@ -258,6 +260,7 @@ def map_and_panel(c: Loaded, s: Shown, boxes: Boxes) -> None:
     """The map (dynamic layers swapped in without reloading) and the click panel."""
     lang = c.lang
     base = maplayers.build_base_map(c.data, c.options, lang)
+    add_orientation(base, c.name, c.content_hash, lang)
     groups = maplayers.overlay_groups(
         s.overlays, maplayers.static_sections(c.data, c.options, lang), lang
     )

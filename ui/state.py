@@ -17,7 +17,7 @@ from typing import Any
 
 import streamlit as st
 
-from geo import analysis, inventory, isochrones, services
+from geo import analysis, inventory, isochrones, orientation, services, tiles
 from geo import region as georegion
 from geo import scenario as geoscenario
 from geo._errors import NahraumError
@@ -25,6 +25,7 @@ from geo.scenario_store import ScenarioStore
 from layers import boundaries, catchment, cells, gaps
 from layers import map as maplayers
 from layers._assets import ensure_assets
+from layers.orientation import footprint_geojson
 from present import tables
 from report.export import coverage_lines
 from report.files import csv_bytes
@@ -224,6 +225,33 @@ def get_import(
     return services.import_services(
         _data, region.gemeinden, region.outline, filename=filename, layer=layer
     )
+
+
+@st.cache_resource(show_spinner=False)
+def get_footprint(name: str, content_hash: str) -> Any:
+    """The region's settlement footprint (EPSG:3035), ``None`` without census cells."""
+    try:
+        return orientation.settlement_footprint(get_region(name))
+    except (NahraumError, OSError, ValueError):
+        return None
+
+
+@st.cache_data(show_spinner=False)
+def get_footprint_geojson(name: str, content_hash: str) -> dict:
+    """The settlement footprint as display GeoJSON (simplified by 15 m)."""
+    return footprint_geojson(get_footprint(name, content_hash), simplify_m=15.0)
+
+
+@st.cache_resource(show_spinner=False)
+def get_roads(name: str, content_hash: str) -> Any:
+    """The roads of the region's networks by class (empty without a network)."""
+    return orientation.road_lines(get_networks(name, content_hash))
+
+
+@st.cache_resource(show_spinner=False)
+def get_tile_server(path: str) -> tiles.TileServer:
+    """A local basemap served on 127.0.0.1 (one server per file for the process)."""
+    return tiles.TileServer(tiles.open_tile_source(path)).start()
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
