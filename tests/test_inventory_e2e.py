@@ -229,6 +229,24 @@ def test_inventory_upload_locate_reload(inv_server, browser, default_region, tmp
         _wait_markers(page, set(expected["id"]), precise={sid})  # the others stay imprecise
         _wait_text(page, "Manuell gesetzt")  # the click panel's precision of the service
         page.screenshot(path=artifact_path("inventory_1280x720.png"))
+
+        # 4. Edit a field in the click panel: saved with the change log.
+        page.get_by_text("Im Bestand bearbeiten", exact=True).click()
+        form = page.locator("[data-testid=stForm]")
+        provider = form.get_by_label("Träger")
+        provider.fill("Caritasverband Sömmerda")
+        form.get_by_role("button", name="Änderungen speichern").click()
+        for _ in range(240):
+            last = store.load().log[-1]
+            if last["action"] == "edit":
+                break
+            page.wait_for_timeout(250)
+        assert (last["id"], last["field"], last["old"], last["new"]) == (
+            sid,
+            "provider",
+            "Caritas",
+            "Caritasverband Sömmerda",
+        )
     finally:
         context.close()
 
