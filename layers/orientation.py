@@ -117,3 +117,30 @@ def basemap_tile_layer(
         max_native_zoom=maxzoom,
         min_native_zoom=minzoom,
     )
+
+
+COMPACT_ATTRIBUTION_BELOW_PX = 1100
+
+COMPACT_ATTRIBUTION = """<style>
+@media (max-width: $px) {
+  .leaflet-control-attribution { white-space: nowrap; overflow: hidden;
+    text-overflow: ellipsis; cursor: pointer; }
+  .leaflet-control-attribution:hover, .leaflet-control-attribution.nahraum-open {
+    white-space: normal; overflow: visible; }
+}
+</style>
+<script>
+document.addEventListener('click', function(e) {
+  var a = e.target.closest && e.target.closest('.leaflet-control-attribution');
+  if (a && !e.target.closest('a')) { a.classList.toggle('nahraum-open'); }
+});
+</script>"""
+
+
+def compact_attribution(below_px: int = COMPACT_ATTRIBUTION_BELOW_PX) -> folium.Element:
+    """Header element: on maps narrower than ``below_px`` the attribution is one line.
+
+    Hovering or clicking it shows every source again. For the live map only: a map
+    snapshot (``report.snapshot``) keeps the full attribution in the picture.
+    """
+    return folium.Element(COMPACT_ATTRIBUTION.replace("$px", f"{int(below_px)}px"))

@@ -47,9 +47,10 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from geo import analysis, settings
+from geo import analysis, inventory, settings
 from geo._errors import InputError
 from geo._io import atomic_path, write_bytes_atomic
+from geo.orientation import draw_orientation
 from geo.planning import PlanningRegions, aggregate
 from present import describe, i18n, numbers
 from present import tables as present_tables
@@ -150,6 +151,7 @@ def attribution_lines(
         i18n.t("rp_demand", lang, basis=b)
         for b in describe.demand_lines(result.metadata, lang) or describe.demand_lines(meta, lang)
     ]
+    lines += coverage_lines(region, lang)
     note = i18n.quality_note(result.params.target, lang)
     if note:
         lines.append(
@@ -170,6 +172,41 @@ def attribution_lines(
         + (i18n.t("rp_data_version", lang, digest=digest) if digest else "")
     )
     return lines
+
+
+def coverage_lines(region: Any, lang: str = "de") -> list[str]:
+    """The coverage statement when the region's services miss a Kreis (else nothing).
+
+    ``region`` needs ``services`` and ``gemeinden`` (with ``ags``); without them, or
+    when every Kreis has services, the list is empty.
+    """
+    svc = getattr(region, "services", None)
+    gem = getattr(region, "gemeinden", None)
+    if svc is None or gem is None or not len(gem) or "ags" not in gem.columns:
+        return []
+    cov = inventory.coverage(svc, gem)
+    return [] if cov.complete else [describe.coverage_text(cov, lang)]
+
+
+def orientation_credits(orientation: Mapping[str, Any] | None) -> list[str]:
+    """Credit line of a local basemap drawn under the report map (else nothing)."""
+    basemap = (orientation or {}).get("basemap")
+    credit = str(getattr(basemap, "attribution", "") or "").strip()
+    return [credit] if credit else []
+
+
+def _orientation_under(
+    ax: Any, orientation: Mapping[str, Any] | None, extent: tuple, choropleth: bool
+) -> None:
+    """Settlements (not under a choropleth), roads and a local basemap under the data."""
+    if not orientation:
+        return
+    ax.set_xlim(extent[0], extent[1])
+    ax.set_ylim(extent[2], extent[3])
+    footprint = None if choropleth else orientation.get("footprint")
+    draw_orientation(
+        ax, footprint, orientation.get("roads"), orientation.get("basemap"), zorder=1.5
+    )
 
 
 def _paper(paper: str) -> tuple[float, float]:
@@ -238,6 +275,7 @@ def render_map(
     cache_dir: str | os.PathLike | None = None,
     created: dt.date | None = None,
     lang: str = "de",
+    orientation: Mapping[str, Any] | None = None,
 ) -> Path:
     """Draw an analysis view as a report-ready map (PNG, PDF or SVG), landscape.
 
@@ -275,6 +313,10 @@ def render_map(
         Date printed with the attribution (default today).
     lang : {"de", "en"}
         Language of every text on the map.
+    orientation : mapping, optional
+        ``footprint``, ``roads`` (GeoDataFrames of :mod:`geo.orientation`) and
+        ``basemap`` (a :class:`geo.tiles.TileSource`) drawn under the data
+        (:func:`geo.orientation.draw_orientation`); the basemap's credit joins the footer.
 
     Returns
     -------
@@ -308,6 +350,7 @@ def render_map(
             cache_dir=cache_dir,
             created=created,
             lang=lang,
+            orientation=orientation,
         )
         meta = _file_metadata(region, result, fig.get_label(), fmt, created, lang)
         with atomic_path(path) as tmp:
@@ -360,6 +403,7 @@ def build_figure(
     created: dt.date | None = None,
     lang: str = "de",
     reference: Any = None,
+    orientation: Mapping[str, Any] | None = None,
 ) -> Figure:
     """The map as a matplotlib Figure (Agg canvas), see :func:`render_map`.
 
@@ -404,6 +448,7 @@ def build_figure(
 
     # --- footer (attribution) --------------------------------------------------
     lines = attribution_lines(region, result, created, lang)
+    lines += orientation_credits(orientation)
     t_foot = _footer(fig, renderer, lines, mx, my, 5.6 * s)
     footer_top = t_foot.get_window_extent(renderer).y1 / fig.bbox.height + 0.012
 
@@ -438,6 +483,7 @@ def build_figure(
         )
     else:
         md.add_polygons(ax, [outline], "#eeeeee", zorder=1)
+    _orientation_under(ax, orientation, (x0, x1, y0, y1), bool(choropleth))
     # cells as one raster image
     classes = None
     if show_cells:
@@ -1367,6 +1413,7 @@ __all__ = [
     "tables",
     "subtitle",
     "attribution_lines",
+    "coverage_lines",
     "metadata_rows",
     "FORMATS",
     "MAP_FORMATS",

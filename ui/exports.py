@@ -26,6 +26,7 @@ from layers import panel
 from present import i18n
 from present import tables as ptables
 from report import export as geoexport
+from ui.basemap import report_orientation
 
 UPLOAD_KEY = "export_planning_file"
 PLANNING_STATE = "export_planning"  # {region name: (file id, PlanningRegions | None, error)}
@@ -190,6 +191,7 @@ def export_section(
                         scenario_name=scenario.name if scenario is not None else None,
                         sites=sites,
                         planning=planning,
+                        orientation=report_orientation(name, content_hash),
                     )
                     stem = i18n.t("export_map_stem", lang)
                     suffix = paper.replace(":", "x")

@@ -94,3 +94,22 @@ WS_NEW = "ws_new"
 PP_OPEN = "pp_open"  # the switch "Für Teilnehmende im lokalen Netz öffnen"
 PP_MERGE = "pp_merge"  # pins chosen to be merged
 PP_PUBLISH = "pp_publish"
+
+# --- the planner's own inventory (issue 15) ----------------------------------------------
+INV_ERROR = "inv_error"
+INV_NOTICE = "inv_notice"
+INV_ROUND = "inv_round"  # a new uploader after the list was saved
+INV_UPLOAD = "inv_upload"
+INV_LAYER = "inv_layer"
+INV_ACCEPT = "inv_accept"
+INV_EXPORT = "inv_export"
+INV_LOG = "inv_log"
+INV_FORM = "inv_form"
+INV_LOCATE = "inv_locate"  # id of the service whose location the next map click sets
+INV_LOCATED = "inv_located"  # (id, lat, lon) of that click, saved by ui.inventory
+INV_LOCATE_BUTTON = "inv_locate_button"
+INV_LOCATE_CANCEL = "inv_locate_cancel"
+
+# --- the map's background (issue 15) ---------------------------------------------------
+BASEMAP = "basemap"  # "none", "footprint" or the path of a local basemap
+BASEMAP_PATH = "basemap_path"

@@ -131,10 +131,23 @@ def render_base(m: folium.Map, bounds: bool = True) -> BaseParts:
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def base_parts(
-    name: str, content_hash: str, lang: str, options: maplayers.MapOptions, _data: Any
+    name: str,
+    content_hash: str,
+    lang: str,
+    options: maplayers.MapOptions,
+    _data: Any,
+    basemap: str = "",
 ) -> BaseParts:
-    """The rendered base map of a region (``_data``: its ``MapData``), once per process."""
-    return render_base(maplayers.build_base_map(_data, options, lang), bounds=False)
+    """The rendered base map of a region (``_data``: its ``MapData``), once per process.
+
+    ``basemap``: the background chosen in the sidebar (``ui.basemap``), "" for none added.
+    """
+    m = maplayers.build_base_map(_data, options, lang)
+    if basemap:
+        from ui.basemap import add_orientation
+
+        add_orientation(m, name, content_hash, lang, choice=basemap)
+    return render_base(m, bounds=False)
 
 
 def component_args(

@@ -19,8 +19,10 @@ from layers import map as maplayers
 from present import describe, i18n
 from present import tables as ptables
 from ui import keys
+from ui.basemap import basemap_choice, basemap_control
 from ui.demand import demand_controls
 from ui.exports import current_planning, export_section
+from ui.inventory import inventory_panel, service_editor
 from ui.mapview import base_parts, show_map
 from ui.participants import participation
 from ui.results import gemeinde_table, key_figures, method, selection_overlay, selection_panel
@@ -29,6 +31,7 @@ from ui.sidebar import analysis_controls, layer_options, sidebar, workshop_switc
 from ui.standards import current_check, map_layer, standards_controls, standards_section
 from ui.state import (
     get_choropleth,
+    get_coverage_lines,
     get_info,
     get_map_data,
     get_measure_overlay,
@@ -143,6 +146,7 @@ def load(lang: str, name: str, workshop: bool, boxes: Boxes) -> Loaded:
     try:
         prepare_assets()
         key = demand_controls(get_region(name), name, lang)
+        key = inventory_panel(get_region(name), name, key, lang)
         region = get_region(key)
         content_hash = str(region.meta.get("content_hash", ""))
         warm_up(name, content_hash)
@@ -151,6 +155,7 @@ def load(lang: str, name: str, workshop: bool, boxes: Boxes) -> Loaded:
             lang, region, name, networks, box=boxes.controls
         )
         options = layer_options(lang)
+        basemap_control(lang)
         if workshop:
             options = maplayers.MapOptions(
                 stops=options.stops, online_tiles=options.online_tiles, workshop=True
@@ -187,6 +192,7 @@ def view(c: Loaded, boxes: Boxes) -> Shown:
         scenario_tools(history, params, lang)
     with boxes.panel:
         service_actions(history, selection, lang)
+        service_editor(c.region, c.name, selection, lang)
         if c.workshop:
             participation(store, c.name, c.content_hash, lang)
     scenario = history.current
@@ -221,7 +227,13 @@ def view(c: Loaded, boxes: Boxes) -> Shown:
         else None
     )
     services = get_services_geojson(
-        c.name, c.content_hash, params, lang, shown, variant, cmp.services if show_after else None
+        c.name,
+        c.content_hash,
+        params,
+        lang,
+        shown,
+        variant,
+        cmp.services if show_after else c.region.services,
     )
     overlays = gaps.overlays(measure, services, shown, lang, choropleth=choropleth, **extra)
     sites_gj, pins_gj = scenario_overlays(c.region, scenario, lang)
@@ -265,6 +277,8 @@ def header(c: Loaded, s: Shown, boxes: Boxes) -> None:
             )
             for line in describe.demand_lines(s.result.metadata, lang):
                 st.caption(f"**{line}**")
+            for line in get_coverage_lines(c.name, c.content_hash, lang, c.region):
+                st.caption(f"**{line}**")
 
 
 def map_and_panel(c: Loaded, s: Shown, boxes: Boxes) -> None:
@@ -275,7 +289,7 @@ def map_and_panel(c: Loaded, s: Shown, boxes: Boxes) -> None:
     )
     with boxes.map:
         # what st_folium sends, the base map rendered once per region (ui/mapview.py)
-        base = base_parts(c.name, c.content_hash, lang, c.options, c.data)
+        base = base_parts(c.name, c.content_hash, lang, c.options, c.data, basemap_choice())
         show_map(base, groups, maplayers.layer_control(), keys.MAP, MAP_HEIGHT_PX, RETURNED)
     with boxes.panel:
         if s.blocks or not c.workshop:

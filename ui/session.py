@@ -4,7 +4,8 @@ A map click means different things by the click mode: select an object (``none``
 place a planned site (``site``: name, kind and target groups follow in a form, defaults
 from the sidebar), start a pin (``pin``: kind and text follow in a form),
 place an outreach day (``outreach``), collect the stops of a mobile service
-(``mobile``), or set the new location of a service being moved (``move_pending``).
+(``mobile``), set the new location of a service being moved (``move_pending``), or
+set the location of an inventory service (``inv_locate``, "Lage setzen").
 :class:`WorkshopSession` keeps that state in any mutable mapping – ``st.session_state``
 in the app, a ``dict`` in tests – under the keys of :mod:`ui.keys`, and turns clicks into
 changes of a :class:`geo.scenario.ScenarioHistory`. New objects are numbered per type
@@ -103,7 +104,11 @@ class WorkshopSession:
     @property
     def placing(self) -> bool:
         """Whether the next map click places something (a mode or a pending move)."""
-        return self.click_mode != "none" or bool(self.state.get(keys.MOVE_PENDING))
+        return (
+            self.click_mode != "none"
+            or bool(self.state.get(keys.MOVE_PENDING))
+            or bool(self.state.get(keys.INV_LOCATE))
+        )
 
     @property
     def selection(self) -> dict | None:
@@ -136,6 +141,7 @@ class WorkshopSession:
         self.state[keys.PENDING_PIN] = None
         self.state[keys.PENDING_SITE] = None
         self.state[keys.MOVE_PENDING] = None
+        self.state[keys.INV_LOCATE] = None
 
     def restore_stops(self, stops: list[tuple[float, float]]) -> None:
         """Take over the mobile stops of a stored draft (after a reload)."""
@@ -149,6 +155,15 @@ class WorkshopSession:
     def start_move(self, service_id: str) -> None:
         """The next click sets the new location of ``service_id``."""
         self.state[keys.MOVE_PENDING] = service_id
+
+    def start_locate(self, service_id: str) -> None:
+        """The next click sets the location of inventory service ``service_id``.
+
+        The click is kept as ``(id, lat, lon)`` under ``keys.INV_LOCATED`` (saved by
+        ``ui.inventory``); the scenario is not changed.
+        """
+        self.state[keys.MOVE_PENDING] = None
+        self.state[keys.INV_LOCATE] = service_id
 
     # --- clicks -----------------------------------------------------------------------
     def read_map(
@@ -218,7 +233,10 @@ class WorkshopSession:
         """A click in a placing mode: move, new site, pin, outreach day or mobile stop."""
         state = self.state
         try:
-            if state.get(keys.MOVE_PENDING):
+            if state.get(keys.INV_LOCATE):
+                state[keys.INV_LOCATED] = (str(state[keys.INV_LOCATE]), lat, lon)
+                state[keys.INV_LOCATE] = None
+            elif state.get(keys.MOVE_PENDING):
                 sid = state[keys.MOVE_PENDING]
                 state[keys.MOVE_PENDING] = None
                 history.add(geoscenario.MoveSite.to(sid, lon=lon, lat=lat))

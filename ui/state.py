@@ -8,6 +8,7 @@ content hash, ``AnalysisParams``). Also the small session-state helpers the widg
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -18,7 +19,7 @@ from typing import Any
 
 import streamlit as st
 
-from geo import analysis, isochrones, standards_check
+from geo import analysis, inventory, isochrones, orientation, services, standards_check, tiles
 from geo import region as georegion
 from geo import scenario as geoscenario
 from geo._errors import NahraumError
@@ -26,7 +27,9 @@ from geo.scenario_store import ScenarioStore
 from layers import boundaries, catchment, cells, gaps
 from layers import map as maplayers
 from layers._assets import ensure_assets
+from layers.orientation import footprint_geojson
 from present import tables
+from report.export import coverage_lines
 from report.files import csv_bytes
 from ui import keys
 from ui.demand import spec_of as demand_spec
@@ -48,6 +51,8 @@ def get_region(name: str) -> georegion.Region:
     (official figures, target year); its content hash carries the digest, so every
     result cached on (name, content hash) follows the basis.
     """
+    if "#" in name:  # ``key#digest``: the planner's inventory (ui.inventory)
+        return with_inventory(get_region(name.partition("#")[0]), name.partition("#")[2])
     base, _, digest = name.partition("@")
     if not digest:
         return georegion.load_region(name)
@@ -59,11 +64,22 @@ def get_region(name: str) -> georegion.Region:
     return derived
 
 
+def with_inventory(region: georegion.Region, digest: str) -> georegion.Region:
+    """The region with the stored inventory as its services (content hash + digest)."""
+    inv = inventory.InventoryStore(region.name.partition("@")[0]).load()
+    if inv is None:
+        return region
+    meta = dict(region.meta)
+    meta["content_hash"] = f"{region.meta.get('content_hash', '')}-inv{digest}"
+    meta["inventory"] = dict(inv.meta)
+    return dataclasses.replace(region, services=inv.services, meta=meta)
+
+
 @st.cache_resource(show_spinner=False)
 def get_networks(name: str, content_hash: str) -> dict:
     """The region's road networks per mode (``{}`` without a network; one load per region,
     whatever the demand basis)."""
-    return _networks(name.partition("@")[0])
+    return _networks(name.partition("#")[0].partition("@")[0])
 
 
 @st.cache_resource(show_spinner=False)
@@ -211,6 +227,52 @@ def get_csv(
 ) -> bytes:
     """The Gemeinde table as CSV bytes."""
     return csv_bytes(tables.table(_result, lang, suppress=True), german=style == "de")
+
+
+@st.cache_data(
+    show_spinner="Angebotsliste wird geprüft … / Checking the service list …", max_entries=8
+)
+def get_import(
+    name: str, content_hash: str, digest: str, layer: str | None, filename: str, _data: bytes
+) -> services.ImportResult:
+    """An uploaded service list imported for region ``name`` (``digest``: of the bytes)."""
+    region = get_region(name)
+    return services.import_services(
+        _data, region.gemeinden, region.outline, filename=filename, layer=layer
+    )
+
+
+@st.cache_resource(show_spinner=False)
+def get_footprint(name: str, content_hash: str) -> Any:
+    """The region's settlement footprint (EPSG:3035), ``None`` without census cells."""
+    try:
+        return orientation.settlement_footprint(get_region(name))
+    except (NahraumError, OSError, ValueError):
+        return None
+
+
+@st.cache_data(show_spinner=False)
+def get_footprint_geojson(name: str, content_hash: str) -> dict:
+    """The settlement footprint as display GeoJSON (simplified by 15 m)."""
+    return footprint_geojson(get_footprint(name, content_hash), simplify_m=15.0)
+
+
+@st.cache_resource(show_spinner=False)
+def get_roads(name: str, content_hash: str) -> Any:
+    """The roads of the region's networks by class (empty without a network)."""
+    return orientation.road_lines(get_networks(name, content_hash))
+
+
+@st.cache_resource(show_spinner=False)
+def get_tile_server(path: str) -> tiles.TileServer:
+    """A local basemap served on 127.0.0.1 (one server per file for the process)."""
+    return tiles.TileServer(tiles.open_tile_source(path)).start()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def get_coverage_lines(name: str, content_hash: str, lang: str, _region: Any) -> list[str]:
+    """The coverage statement of the region's services (empty when every Kreis has some)."""
+    return coverage_lines(_region, lang)
 
 
 @st.cache_resource(show_spinner=False)
