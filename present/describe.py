@@ -6,6 +6,7 @@ Built from codes and numbers of the result (``result.params``, ``result.metadata
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -17,6 +18,7 @@ from .numbers import auto_number, count, number, percent
 
 MODEL_NETWORK_PREFIX = "network"
 MODEL_FALLBACK_PREFIX = "fallback"
+MODEL_TRANSIT_PREFIX = "transit:"
 
 
 def model_text(result: Any, lang: str = i18n.DEFAULT_LANG) -> str:
@@ -37,6 +39,8 @@ def model_text(result: Any, lang: str = i18n.DEFAULT_LANG) -> str:
     meta = getattr(result, "metadata", None) or {}
     mode = result.params.mode
     kind = str(meta.get("model_kind") or "")
+    if kind.startswith(MODEL_TRANSIT_PREFIX) and meta.get("model_info"):
+        return transit_model_text(meta["model_info"], lang)
     if mode not in settings.MODES:
         return str(result.model)
     label = i18n.mode_label(mode, lang)
@@ -296,3 +300,58 @@ def merge_text(report: Any, lang: str = i18n.DEFAULT_LANG) -> str:
             "merge_conflicts", len(report.conflicts), lang, name=report.copy_name or ""
         )
     return text
+
+
+# --- ÖPNV (issue 11) --------------------------------------------------------------------
+
+
+def _clock(hhmm: str, minutes: int) -> str:
+    """``hhmm`` plus ``minutes`` as ``HH:MM`` (hours past 24 kept, as in GTFS)."""
+    h, m = (int(v) for v in str(hhmm).split(":")[:2])
+    total = h * 60 + m + int(minutes)
+    return f"{total // 60:02d}:{total % 60:02d}"
+
+
+def transit_model_text(info: Mapping[str, Any], lang: str = i18n.DEFAULT_LANG) -> str:
+    """The timetable model in words, from ``TransitModel.info``.
+
+    E.g. ``"ÖPNV nach Fahrplan cairns_gtfs, Mo 02.06.2014, Abfahrt 07:00–08:00, Median"``;
+    a scenario lever on the timetable is named after it.
+    """
+    feed = str(info.get("feed") or "")
+    feed = feed[:-4] if feed.lower().endswith(".zip") else feed
+    try:
+        day = dt.date.fromisoformat(str(info.get("date")))
+        days = i18n.t("tr_weekdays", lang).split(",")
+        date = f"{days[day.weekday()]} {day:%d.%m.%Y}"
+    except ValueError:
+        date = str(info.get("date"))
+    window = int(info.get("window_min") or 0)
+    depart = str(info.get("depart"))
+    if window > 1:
+        stats = list(info.get("statistic") or ["median"])
+        span = f"{depart}–{_clock(depart, window)}"
+        text = i18n.t(
+            "tr_model_window",
+            lang,
+            feed=feed,
+            date=date,
+            span=span,
+            statistic=i18n.t(f"tr_stat_{stats[0]}", lang),
+        )
+    else:
+        text = i18n.t("tr_model_single", lang, feed=feed, date=date, depart=depart)
+    if info.get("scenario"):
+        text = f"{text} {i18n.t('tr_model_scenario', lang)}"
+    return text
+
+
+def stop_access_text(info: Mapping[str, Any], lang: str = i18n.DEFAULT_LANG) -> str:
+    """The proxy without a timetable in words (never called a travel time to a service)."""
+    return i18n.t(
+        "tr_proxy_model",
+        lang,
+        source=str(info.get("source", "")),
+        minutes=auto_number(info.get("threshold_min", 0), lang),
+        speed=auto_number(info.get("walk_speed_kmh", 0), lang),
+    )

@@ -16,6 +16,7 @@ from streamlit_folium import st_folium
 
 from geo import compare as geocompare
 from geo._errors import NahraumError
+from geo.settings import TRANSIT_MODE
 from layers import gaps
 from layers import map as maplayers
 from present import describe, i18n
@@ -37,10 +38,12 @@ from ui.state import (
     get_store,
     prepare_assets,
     scenario_digest,
+    with_transit,
     workshop_id,
 )
 from ui.style import PAGE_CSS, WORKSHOP_CSS, uploader_css
 from ui.suggestions import suggestions
+from ui.transit import proxy_figures, proxy_layer, proxy_toggle, transit_controls
 from ui.workshop import (
     delta_panel,
     get_comparison,
@@ -85,6 +88,8 @@ class Loaded:
     result: Any
     info: Any
     data: Any
+    base_hash: str = ""  # the region's own content hash (content_hash may key a timetable)
+    proxy: bool = False  # the Haltestellen-Erschließung layer is on
 
 
 @dataclass
@@ -137,11 +142,17 @@ def load(lang: str, name: str, workshop: bool, boxes: Boxes) -> Loaded:
         key = demand_controls(get_region(name), name, lang)
         region = get_region(key)
         content_hash = str(region.meta.get("content_hash", ""))
-        networks = get_networks(name, content_hash)
+        feed = transit_controls(lang, name)
+        networks = get_networks(name, with_transit(content_hash, feed))
         params, measure, indicator = analysis_controls(
             lang, region, name, networks, box=boxes.controls
         )
+        if params.mode != TRANSIT_MODE.code:  # road results keep the region's own key
+            networks = get_networks(name, content_hash)
+        base_hash = content_hash
+        content_hash = with_transit(base_hash, feed if params.mode == TRANSIT_MODE.code else None)
         options = layer_options(lang)
+        proxy = proxy_toggle(lang)
         if workshop:
             options = maplayers.MapOptions(
                 stops=options.stops, online_tiles=options.online_tiles, workshop=True
@@ -158,8 +169,10 @@ def load(lang: str, name: str, workshop: bool, boxes: Boxes) -> Loaded:
             indicator,
             options,
             get_result(key, content_hash, params),
-            get_info(key, content_hash),
-            get_map_data(name, content_hash, lang),
+            get_info(key, base_hash),
+            get_map_data(name, base_hash, lang),
+            base_hash,
+            proxy,
         )
     except NahraumError as exc:
         st.error(i18n.t("error_region", lang, error=str(exc)))
@@ -170,7 +183,7 @@ def load(lang: str, name: str, workshop: bool, boxes: Boxes) -> Loaded:
 def view(c: Loaded, boxes: Boxes) -> Shown:
     """Scenario history and clicks, the comparison, and the overlays of the view shown."""
     lang, params = c.lang, c.params
-    store = get_store(workshop_id(), c.name, c.content_hash)
+    store = get_store(workshop_id(), c.name, c.base_hash or c.content_hash)
     history = get_history(store, workshop_id(), c.name, params, lang)
     selection = read_map(c.name, history, params, lang)
     site_form(params, lang)
@@ -240,14 +253,19 @@ def header(c: Loaded, s: Shown, boxes: Boxes) -> None:
             )
             for line in describe.demand_lines(s.result.metadata, lang):
                 st.caption(f"**{line}**")
+            proxy_figures(c.proxy, c.name, c.base_hash, s.result, lang)
 
 
 def map_and_panel(c: Loaded, s: Shown, boxes: Boxes) -> None:
     """The map (dynamic layers swapped in without reloading) and the click panel."""
     lang = c.lang
     base = maplayers.build_base_map(c.data, c.options, lang)
-    groups = maplayers.overlay_groups(
-        s.overlays, maplayers.static_sections(c.data, c.options, lang), lang
+    proxy_groups, proxy_sections = proxy_layer(c.proxy, c.name, c.base_hash, s.result, lang)
+    groups = (
+        maplayers.overlay_groups(
+            s.overlays, [*maplayers.static_sections(c.data, c.options, lang), *proxy_sections], lang
+        )
+        + proxy_groups
     )
     with boxes.map:
         # render=False: st_folium renders the map's elements once itself (same output).

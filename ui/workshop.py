@@ -5,6 +5,7 @@ stops), the comparison with the status quo and the panels next to the map.
 from __future__ import annotations
 
 import html
+import json
 
 import streamlit as st
 
@@ -126,7 +127,12 @@ def get_comparison(
     digest = scenario_digest(scenario)
     # The status quo is fixed by region and parameters (st.cache_data hands out copies,
     # so the key is compared, not the object).
-    key = (region.name, str(region.meta.get("content_hash", "")), params)
+    key = (
+        region.name,
+        str(region.meta.get("content_hash", "")),
+        params,
+        _model_of(networks, params),
+    )
     last = state.get("comparison")
     if last and last[0] == key and last[1] == digest:
         return last[2], last[3]
@@ -278,3 +284,9 @@ def service_actions(
         icon=":material/open_with:",
         use_container_width=True,
     )
+
+
+def _model_of(networks: dict, params: analysis.AnalysisParams) -> str:
+    """What the travel model of ``params.mode`` is (a timetable's info; keys comparisons)."""
+    info = getattr(networks.get(params.mode), "info", None)
+    return json.dumps(info, sort_keys=True, default=str) if isinstance(info, dict) else ""
