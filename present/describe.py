@@ -174,6 +174,14 @@ def change_text(change: Any, lang: str = i18n.DEFAULT_LANG) -> str:
             stops=i18n.tn("n_stops", len(change.stops), lang),
             hours=auto_number(hours, lang),
         )
+    if kind == "denser_trips":
+        return i18n.t(
+            "change.denser_trips",
+            lang,
+            trip=change.trip_id,
+            headway=auto_number(change.headway_min, lang),
+            until=change.until,
+        )
     return str(change.describe())
 
 

@@ -129,3 +129,69 @@ def test_far_feed_is_refused_in_german(tmp_path, tmp_default_region) -> None:
     with pytest.raises(Exception, match="Keine Haltestelle des Fahrplans liegt in der Region"):
         gtfs.import_feed(far, "2014-06-02", tmp_path, tmp_default_region.outline)
     assert not list(Path(tmp_path).rglob("*.npz"))
+
+
+# ---------------------------------------------------------------------------
+# scenario lever "Buslinie verdichten"
+# ---------------------------------------------------------------------------
+def test_denser_trips_validation_and_round_trip() -> None:
+    from geo.scenario import Change, DenserTrips, Scenario
+
+    c = DenserTrips(trip_id="T1", headway_min=30, until="9:05")
+    assert c.until == "09:05" and c.until_s == 9 * 3600 + 5 * 60
+    sc = Scenario(name="Takt").with_change(c)
+    back = Change.from_dict(sc.changes[0].to_dict())
+    assert back == sc.changes[0]
+    assert describe.change_text(back, "de") == (
+        "Buslinie verdichtet: Fahrt „T1“ alle 30 min bis 09:05 Uhr"
+    )
+    with pytest.raises(Exception, match="keine Uhrzeit"):
+        DenserTrips(trip_id="T1", headway_min=30, until="24:75")
+    with pytest.raises(Exception, match="Takt"):
+        DenserTrips(trip_id="T1", headway_min=0, until="09:00")
+    with pytest.raises(Exception, match="Fahrt"):
+        DenserTrips(trip_id="", headway_min=10, until="09:00")
+
+
+def test_lever_in_scenario_changes_the_timetable_and_the_comparison(
+    tmp_path, tmp_default_region, unit_speed
+) -> None:
+    """Line L2 every 60 min; run its 08:00 trip from Straußfurt every 15 min until 09:00:
+    the median wait falls, so people within 30 min can only grow and the after state
+    equals a direct analysis on the changed timetable."""
+    from geo import compare, scenario, transit_lever
+
+    feed = write_region_feed(tmp_path / "region_feed.zip")
+    tt = gtfs.import_feed(feed, REGION_FEED_DATE, tmp_path, tmp_default_region.outline)
+    trips = transit_lever.trip_table(tt)
+    row = trips.loc[(trips["from_stop"] == "Straußfurt") & (trips["first_s"] == 8 * 3600)]
+    assert len(row) == 1 and row["to_stop"].iat[0] == "Großrudestedt" and row["stops"].iat[0] == 3
+    trip = str(row["trip_id"].iat[0])
+    model = transit.TransitModel(tt, transit.TransitParams(8 * 3600, 60))
+    nets = {"transit": model}
+    sc = scenario.Scenario(name="Takt").with_change(
+        scenario.DenserTrips(trip_id=trip, headway_min=15, until="09:00")
+    )
+    after_nets = transit_lever.scenario_networks(nets, sc)
+    # 08:15, 08:30, 08:45, 09:00: 4 copies of a trip with 2 connections
+    assert after_nets["transit"].timetable.n_connections == tt.n_connections + 8
+    assert transit_lever.scenario_networks(nets, scenario.Scenario(name="leer")) is nets
+    params = analysis.AnalysisParams(mode="transit")
+    base = analysis.analyze(tmp_default_region, params, nets)
+    cmp = compare.compare(tmp_default_region, params, sc, nets, base_result=base)
+    direct = analysis.analyze(tmp_default_region, params, after_nets)
+    assert cmp.method == "full"
+    assert cmp.totals["people_within_after"] == pytest.approx(direct.totals["people_within"])
+    assert cmp.totals["people_within_before"] == pytest.approx(base.totals["people_within"])
+    assert cmp.totals["newly_within"] > 0 and cmp.totals["newly_beyond"] == 0
+    np.testing.assert_allclose(cmp.cells["minutes_after"], direct.cells["minutes"])
+    # the lever does not touch road modes
+    walk = analysis.AnalysisParams(mode="walk")
+    wb = analysis.analyze(tmp_default_region, walk, nets)
+    wc = compare.compare(tmp_default_region, walk, sc, nets, base_result=wb)
+    assert wc.totals["people_within_delta"] == 0 and wc.totals["newly_within"] == 0
+    bad = scenario.Scenario(name="x").with_change(
+        scenario.DenserTrips(trip_id="gibt-es-nicht", headway_min=15, until="09:00")
+    )
+    with pytest.raises(Exception, match="Änderung 1 .*gibt es an diesem Tag nicht"):
+        transit_lever.scenario_networks(nets, bad)

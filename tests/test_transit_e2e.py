@@ -10,12 +10,15 @@ Screenshots: ``tests/artifacts/transit_*.png``.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import zipfile
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from geo import settings
 from tests._transit_feeds import write_region_feed
 
 pytest_plugins = ["tests.e2e_helpers"]
@@ -158,6 +161,41 @@ def test_transit_in_the_app(app_server, browser, tmp_path) -> None:
         _legend_has(page, MODEL)
         page.wait_for_timeout(800)
         page.screenshot(path=artifact_path("transit_site_1280x720.png"))
+
+        # The lever: line L2 (hourly) from 08:00 every 15 min – more people newly within reach.
+        page.get_by_text("Buslinie verdichten (Fahrplan-Szenario)", exact=True).click()
+        trip = page.get_by_role("combobox", name="Fahrt des Fahrplans", exact=True)
+        trip.click()
+        page.keyboard.type("L2-0-2")  # the list is long: filter it
+        page.get_by_role("option", name="08:00 Straußfurt → Großrudestedt (L2-0-2)").click()
+        headway = page.get_by_label("Takt (alle … Minuten)")
+        headway.fill("15")
+        headway.press("Enter")
+        page.wait_for_timeout(800)
+        page.get_by_role("button", name="Buslinie verdichten", exact=True).click()
+        page.wait_for_function(
+            """([label, before]) => {
+                const m = [...document.querySelectorAll('[data-testid=stMetric]')]
+                    .find(e => e.innerText.includes(label));
+                return m && !m.innerText.includes(before); }""",
+            arg=[DELTA_LABEL, value],
+            timeout=TIMEOUT_MS,
+        )
+        more = metric(page, DELTA_LABEL)
+        assert more is not None and more.startswith("+"), more
+        assert int(more[1:].replace(".", "")) > int(value[1:].replace(".", "")), (value, more)
+        _legend_has(page, "(mit Szenario-Fahrten)")
+        # saved with the scenario (atomic store of the workshop session)
+        ws = parse_qs(urlsplit(page.url).query)["ws"][0]
+        saved = [
+            json.loads(p.read_text("utf-8"))
+            for p in (settings.cache_dir() / "sessions").glob(f"{ws}-*/*.json")
+        ]
+        levers = [c for sc in saved for c in sc.get("changes", []) if c["type"] == "denser_trips"]
+        assert levers and levers[0]["trip_id"] == "L2-0-2" and levers[0]["headway_min"] == 15
+        assert levers[0]["until"] == "18:00"
+        page.wait_for_timeout(800)
+        page.screenshot(path=artifact_path("transit_lever_1280x720.png"))
         assert map_frame(page) is not None
         assert recorder.urls == []
     except Exception:

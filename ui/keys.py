@@ -28,6 +28,10 @@ TRANSIT_DEPART = "transit_depart"
 TRANSIT_WINDOW = "transit_window"
 TRANSIT_ERROR = "transit_error"
 TRANSIT_PROXY = "transit_proxy"
+LEVER_TRIP = "lever_trip"  # scenario tool "Buslinie verdichten"
+LEVER_HEADWAY = "lever_headway"
+LEVER_UNTIL = "lever_until"
+LEVER_ADD = "lever_add"
 
 # --- workshop: scenario, clicks --------------------------------------------------------
 SCENARIO_ACTIVE = "scenario_active"

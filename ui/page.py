@@ -43,7 +43,7 @@ from ui.state import (
 )
 from ui.style import PAGE_CSS, WORKSHOP_CSS, uploader_css
 from ui.suggestions import suggestions
-from ui.transit import proxy_figures, proxy_layer, proxy_toggle, transit_controls
+from ui.transit import lever_tools, proxy_figures, proxy_layer, proxy_toggle, transit_controls
 from ui.workshop import (
     delta_panel,
     get_comparison,
@@ -189,6 +189,7 @@ def view(c: Loaded, boxes: Boxes) -> Shown:
     site_form(params, lang)
     with boxes.tools:
         scenario_tools(history, params, lang)
+        lever_tools(history, c.networks, params, lang)
     with boxes.panel:
         service_actions(history, selection, lang)
     scenario = history.current

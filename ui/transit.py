@@ -18,14 +18,22 @@ from typing import Any
 
 import streamlit as st
 
-from geo import gtfs, settings
+from geo import gtfs, settings, transit_lever
+from geo import scenario as geoscenario
 from geo import stops as geostops
 from geo._errors import NahraumError
 from geo._io import write_bytes_atomic
 from layers import stop_access as proxylayer
 from present import i18n, numbers
 from ui import keys
-from ui.state import FeedChoice, get_cell_grid, get_stop_access, get_timetable
+from ui.state import (
+    FeedChoice,
+    get_cell_grid,
+    get_stop_access,
+    get_timetable,
+    history_do,
+    report,
+)
 
 NONE = ""  # the "no timetable" option
 WINDOW_CHOICES_MIN = (0, 30, 60, 90, 120)
@@ -216,3 +224,66 @@ def proxy_figures(on: bool, name: str, content_hash: str, result: Any, lang: str
             none=none,
         )
     )
+
+
+# --- scenario lever "Buslinie verdichten" ----------------------------------------------
+def _trip_label(row: Any) -> str:
+    s = int(row.first_s)
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d} {row.from_stop} → {row.to_stop} ({row.trip_id})"
+
+
+def _add_lever(history: Any, model: Any, lang: str) -> None:
+    """Button callback: check the lever on the timetable, then add it (German errors)."""
+    state = st.session_state
+    try:
+        until = state[keys.LEVER_UNTIL]
+        change = geoscenario.DenserTrips(
+            trip_id=str(state[keys.LEVER_TRIP]),
+            headway_min=float(state[keys.LEVER_HEADWAY]),
+            until=f"{until.hour:02d}:{until.minute:02d}",
+        )
+        trial = history.current.with_change(change)
+        transit_lever.apply_scenario(model.timetable, trial)
+    except NahraumError as exc:
+        report(exc)
+        return
+    history_do(history.add, change)
+
+
+def lever_tools(history: Any, networks: dict, params: Any, lang: str) -> None:
+    """Scenario tool "Buslinie verdichten" (only with a timetable and mode ÖPNV)."""
+    model = networks.get(settings.TRANSIT_MODE.code)
+    if model is None or params.mode != settings.TRANSIT_MODE.code:
+        return
+    trips = transit_lever.trip_table(model.timetable)
+    if trips.empty:
+        return
+    labels = {r.trip_id: _trip_label(r) for r in trips.itertuples()}
+    with st.expander(i18n.t("tr_lever_heading", lang)):
+        st.selectbox(
+            i18n.t("tr_lever_trip", lang),
+            list(labels),
+            key=keys.LEVER_TRIP,
+            format_func=lambda t: labels.get(t, t),
+        )
+        st.number_input(
+            i18n.t("tr_lever_headway", lang),
+            min_value=5,
+            max_value=240,
+            step=5,
+            key=keys.LEVER_HEADWAY,
+            **({} if keys.LEVER_HEADWAY in st.session_state else {"value": 60}),
+        )
+        st.time_input(
+            i18n.t("tr_lever_until", lang),
+            key=keys.LEVER_UNTIL,
+            step=900,
+            **({} if keys.LEVER_UNTIL in st.session_state else {"value": dt.time(18, 0)}),
+        )
+        st.button(
+            i18n.t("tr_lever_add", lang),
+            key=keys.LEVER_ADD,
+            on_click=_add_lever,
+            args=(history, model, lang),
+            help=i18n.t("tr_lever_help", lang),
+        )

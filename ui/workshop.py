@@ -9,7 +9,7 @@ import json
 
 import streamlit as st
 
-from geo import analysis, settings
+from geo import analysis, settings, transit_lever
 from geo import compare as geocompare
 from geo import region as georegion
 from geo import scenario as geoscenario
@@ -127,11 +127,12 @@ def get_comparison(
     digest = scenario_digest(scenario)
     # The status quo is fixed by region and parameters (st.cache_data hands out copies,
     # so the key is compared, not the object).
+    after_networks = transit_lever.scenario_networks(networks, scenario)  # timetable changes
     key = (
         region.name,
         str(region.meta.get("content_hash", "")),
         params,
-        _model_of(networks, params),
+        _model_of(after_networks, params),
     )
     last = state.get("comparison")
     if last and last[0] == key and last[1] == digest:
@@ -140,7 +141,7 @@ def get_comparison(
     cmp = geocompare.compare(
         region, params, scenario, networks, base_result=base, previous=previous
     )
-    after = analysis.analyze(geocompare.with_services(region, cmp.services), params, networks)
+    after = analysis.analyze(geocompare.with_services(region, cmp.services), params, after_networks)
     state["comparison"] = (key, digest, cmp, after)
     return cmp, after
 
