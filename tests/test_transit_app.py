@@ -195,3 +195,24 @@ def test_lever_in_scenario_changes_the_timetable_and_the_comparison(
     )
     with pytest.raises(Exception, match="Änderung 1 .*gibt es an diesem Tag nicht"):
         transit_lever.scenario_networks(nets, bad)
+
+
+def test_exports_and_suggestions_on_transit(tmp_path, tmp_default_region, unit_speed) -> None:
+    """The map/PDF footer names the timetable model; suggested sites run on the transit
+    catchment and reach no more people than the cells within 30 min allow."""
+    from geo import optimize
+    from report import export
+
+    feed = write_region_feed(tmp_path / "region_feed.zip")
+    tt = gtfs.import_feed(feed, REGION_FEED_DATE, tmp_path, tmp_default_region.outline)
+    nets = {"transit": transit.TransitModel(tt, transit.TransitParams(8 * 3600, 30))}
+    params = analysis.AnalysisParams(mode="transit")
+    res = analysis.analyze(tmp_default_region, params, nets)
+    label = "ÖPNV nach Fahrplan region_feed, Di 03.06.2025, Abfahrt 08:00–08:30, Median"
+    assert any(
+        label in line for line in export.attribution_lines(tmp_default_region, res)
+    )  # PNG/PDF footer
+    assert "ÖPNV" in export.subtitle(res)
+    s = optimize.suggest(tmp_default_region, params, 2, "villages", networks=nets, run_exact=False)
+    beyond = res.totals["people_beyond"]
+    assert 0 <= s.people["greedy"] <= beyond + 1e-6
