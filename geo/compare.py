@@ -33,7 +33,7 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 
-from . import analysis, indicators, settings, traveltime
+from . import analysis, indicators, settings, transit_lever, traveltime
 from ._errors import InputError
 from .scenario import CloseSite, Scenario, apply, ids_xy, resolve
 
@@ -533,6 +533,9 @@ def compare(
         if _base_ok(base_result, region, params, need_weights)
         else analysis.analyze(region, params, networks, need_weights)
     )
+    lever_networks = transit_lever.scenario_networks(networks, scenario)
+    timetable_changed = lever_networks is not networks  # then every catchment changes
+    networks = lever_networks
     b = _base_cache(base, region)
     timings["base_ms"] = (time.perf_counter() - t0) * 1000
     t1 = time.perf_counter()
@@ -543,7 +546,7 @@ def compare(
     people = b.people
     T = params.threshold_min
     state = None
-    if incremental or not mask.any():
+    if (incremental or not mask.any()) and not timetable_changed:
         start = b.state
         if (
             previous is not None

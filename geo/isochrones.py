@@ -130,6 +130,12 @@ def nearest_isochrones(
     max_min = float(limits[-1])
     if len(services_xy) == 0:
         return band_polygons(np.zeros((0, 2)), np.zeros(0), limits)
+    if mode == settings.TRANSIT_MODE.code:  # timetable: bands on the given cells
+        if cells_xy is None:
+            raise InputError("ÖPNV-Zeitstufen brauchen die Zellen der Region (cells_xy).")
+        xy = as_points(cells_xy, "Zellen")
+        minutes = nearest_field(xy, services_xy, mode, network, max_min).minutes
+        return band_polygons(xy, minutes, limits, cell_size or settings.CELL_SIZE_M, cumulative)
     node_s = None
     if network is not None:
         node_s, _, _ = node_field(network, services_xy, max_min * 60.0)

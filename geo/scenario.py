@@ -488,8 +488,44 @@ class MobileService(PlannedService):
         )
 
 
+@dataclass(frozen=True, kw_only=True)
+class DenserTrips(Change):
+    """A trip of the loaded timetable runs again every ``headway_min`` until ``until``
+    (``HH:MM``, GTFS hours up to 47). Acts on the timetable, not on the service list
+    (:func:`geo.transit_lever.apply_scenario`), so only mode ÖPNV sees it."""
+
+    TYPE: ClassVar[str] = "denser_trips"
+    LABEL: ClassVar[str] = "Buslinie verdichtet"
+    trip_id: str
+    headway_min: float
+    until: str
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        put = object.__setattr__
+        put(self, "trip_id", check_text(self.trip_id, "Fahrt", 200, required=True))
+        put(self, "headway_min", check_number(self.headway_min, "Takt (Minuten)", lo=1, hi=240))
+        text = check_text(self.until, "bis (Uhrzeit)", 5, required=True)
+        m = re.fullmatch(r"([0-3]?\d|4[0-7]):([0-5]\d)", text)
+        if m is None:
+            raise InputError(f"bis (Uhrzeit): „{text}“ ist keine Uhrzeit (erwartet HH:MM).")
+        put(self, "until", f"{int(m.group(1)):02d}:{m.group(2)}")
+
+    @property
+    def until_s(self) -> int:
+        """``until`` in seconds after midnight of the timetable's day."""
+        h, m = self.until.split(":")
+        return int(h) * 3600 + int(m) * 60
+
+    def describe(self) -> str:
+        return (
+            f"Buslinie verdichtet: Fahrt „{self.trip_id}“ alle "
+            f"{de_decimal(self.headway_min, 0)} min bis {self.until} Uhr"
+        )
+
+
 CHANGE_TYPES: dict[str, type[Change]] = {
-    c.TYPE: c for c in (AddSite, MoveSite, CloseSite, OutreachDay, MobileService)
+    c.TYPE: c for c in (AddSite, MoveSite, CloseSite, OutreachDay, MobileService, DenserTrips)
 }
 
 
@@ -1272,6 +1308,8 @@ def resolve(ids: np.ndarray, xy: np.ndarray, scenario: Scenario, strict: bool = 
                     del planned[change.service_id]
                 else:
                     alive[pos[change.service_id]] = False
+            elif isinstance(change, DenserTrips):
+                pass  # acts on the timetable (geo.transit_lever.apply_scenario)
             else:  # pragma: no cover - all types handled above
                 raise InputError(f"Unbekannte Art der Änderung {type(change).__name__}.")
         except InputError as exc:
@@ -1442,6 +1480,7 @@ __all__ = [
     "to_lonlat",
     "to_xy",
     "CHANGE_TYPES",
+    "DenserTrips",
     "SCHEMA_VERSION",
     "FORMAT",
 ]

@@ -170,3 +170,15 @@ def stop_access(
         "walk_speed_kmh": traveltime.fallback_speed_kmh("walk"),
     }
     return StopAccess(minutes, best, float(threshold_min), info)
+
+
+def level_shares(best_level: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Weighted share per class: index 0 = no stop within the walk, ``1 + k`` = level ``k``.
+
+    ``nan`` everywhere when the weights sum to zero (e.g. no population data).
+    """
+    best = np.asarray(best_level, dtype=np.int64)
+    w = np.asarray(weights, dtype=float)
+    sums = np.bincount(best + 1, weights=w, minlength=len(LEVELS) + 1)[: len(LEVELS) + 1]
+    total = sums.sum()
+    return sums / total if total > 0 else np.full(len(LEVELS) + 1, np.nan)

@@ -8,15 +8,18 @@ every hour" is answered with the same measures. The lever is recorded in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import shapely
 
 from . import settings
 from ._errors import InputError
 from .gtfs import Timetable
+from .scenario import DenserTrips, Scenario
 
 _CON = ("dep_stop", "arr_stop", "dep", "arr", "trip", "board", "alight")
 
@@ -221,4 +224,64 @@ def on_demand_area(
     )
 
 
-__all__ = ["repeat_trip", "add_line", "on_demand_area"]
+def apply_scenario(tt: Timetable, scenario: Scenario) -> Timetable:
+    """``tt`` with the timetable changes of ``scenario`` (``DenserTrips``), in order.
+
+    Raises InputError (German, naming the change) when a change does not fit the timetable.
+    """
+    for k, change in enumerate(scenario.changes, start=1):
+        if isinstance(change, DenserTrips):
+            try:
+                tt = repeat_trip(tt, change.trip_id, change.headway_min, change.until_s)
+            except InputError as exc:
+                raise InputError(f"Änderung {k} ({change.describe()}): {exc.message}") from exc
+    return tt
+
+
+def scenario_networks(networks: Mapping[str, Any] | None, scenario: Scenario) -> Any:
+    """``networks`` with the scenario's timetable changes applied to the ÖPNV model.
+
+    The same object when nothing changes (no timetable model or no timetable change).
+    """
+    model = (networks or {}).get(settings.TRANSIT_MODE.code)
+    if model is None or not has_levers(scenario):
+        return networks
+    tt = apply_scenario(model.timetable, scenario)
+    return {**(networks or {}), settings.TRANSIT_MODE.code: replace(model, timetable=tt)}
+
+
+def has_levers(scenario: Scenario) -> bool:
+    """True when ``scenario`` changes the timetable."""
+    return any(isinstance(c, DenserTrips) for c in scenario.changes)
+
+
+def trip_table(tt: Timetable) -> pd.DataFrame:
+    """The trips of the day: ``trip_id``, ``first_s`` (first departure), ``from_stop`` and ``to_stop``
+    (stop names), ``stops`` (number of calls), sorted by first departure."""
+    if not tt.n_connections:
+        return pd.DataFrame(columns=["trip_id", "first_s", "from_stop", "to_stop", "stops"])
+    order = np.lexsort((tt.dep, tt.trip))
+    trip = tt.trip[order]
+    head = np.r_[True, trip[1:] != trip[:-1]]
+    tail = np.r_[trip[1:] != trip[:-1], True]
+    out = pd.DataFrame(
+        {
+            "trip_id": tt.trip_ids[trip[head]],
+            "first_s": tt.dep[order][head].astype(np.int64),
+            "from_stop": tt.stop_names[tt.dep_stop[order][head]],
+            "to_stop": tt.stop_names[tt.arr_stop[order][tail]],
+            "stops": np.diff(np.r_[np.flatnonzero(head), trip.size]) + 1,
+        }
+    )
+    return out.sort_values(["first_s", "trip_id"], kind="stable").reset_index(drop=True)
+
+
+__all__ = [
+    "repeat_trip",
+    "add_line",
+    "on_demand_area",
+    "apply_scenario",
+    "has_levers",
+    "scenario_networks",
+    "trip_table",
+]

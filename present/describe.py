@@ -6,8 +6,7 @@ Built from codes and numbers of the result (``result.params``, ``result.model``,
 
 from __future__ import annotations
 
-import contextlib
-import datetime as _dt
+import datetime as dt
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -16,17 +15,10 @@ from geo import settings
 
 from . import i18n
 from .numbers import auto_number, count, number, percent
-from .numbers import date as _date
-
-
-def dt_date(iso: str, lang: str = i18n.DEFAULT_LANG) -> str:
-    """An ISO date (``2014-06-02``) in the words of ``lang`` (``02.06.2014``)."""
-    return _date(_dt.date.fromisoformat(iso), lang)
-
 
 MODEL_NETWORK_PREFIX = "network"
 MODEL_FALLBACK_PREFIX = "fallback"
-MODEL_TRANSIT_PREFIX = "transit"
+MODEL_TRANSIT_PREFIX = "transit:"
 
 
 def model_text(result: Any, lang: str = i18n.DEFAULT_LANG) -> str:
@@ -50,7 +42,7 @@ def model_words(model: Mapping[str, Any], lang: str = i18n.DEFAULT_LANG) -> str:
     kind = str(model.get("kind") or "")
     mode = str(model.get("mode") or "")
     if kind.startswith(MODEL_TRANSIT_PREFIX):
-        return _transit_words(model, lang)
+        return transit_model_text(model, lang)
     label = i18n.mode_label(mode, lang)
     kmh = model.get("speed_kmh")
     if kind.startswith(MODEL_NETWORK_PREFIX):
@@ -67,32 +59,6 @@ def model_words(model: Mapping[str, Any], lang: str = i18n.DEFAULT_LANG) -> str:
         factor = auto_number(model.get("detour", 1.0), lang)
         return i18n.t("model_fallback_text", lang, factor=factor, mode=label, speed=speed)
     return i18n.t("model_unknown", lang, kind=kind or "?")
-
-
-def _transit_words(model: Mapping[str, Any], lang: str) -> str:
-    """A timetable model: feed, date, departure window, statistic, transfers, walking."""
-    depart = str(model.get("depart") or "")
-    window = int(model.get("window_min") or 0)
-    span = depart
-    if window > 1 and ":" in depart:
-        h, m = (int(v) for v in depart.split(":"))
-        end = h * 60 + m + window
-        span = f"{depart}–{end // 60:02d}:{end % 60:02d}"
-    stats = list(model.get("statistic") or [])
-    stat = i18n.label("statistic", stats[0], lang) if stats and window > 1 else ""
-    day = str(model.get("date") or "")
-    with contextlib.suppress(ValueError):
-        day = dt_date(day, lang)
-    return i18n.t(
-        "model_transit_text",
-        lang,
-        feed=model.get("feed") or "",
-        date=day,
-        span=span,
-        stat=f"{stat}, " if stat else "",
-        transfers=model.get("max_transfers", ""),
-        speed=auto_number(model.get("walk_speed_kmh") or 0, lang),
-    )
 
 
 #: Keys of :func:`formulas`, in the order they are listed.
@@ -250,6 +216,14 @@ def change_text(change: Any, lang: str = i18n.DEFAULT_LANG) -> str:
             stops=i18n.tn("n_stops", len(change.stops), lang),
             hours=auto_number(hours, lang),
         )
+    if kind == "denser_trips":
+        return i18n.t(
+            "change.denser_trips",
+            lang,
+            trip=change.trip_id,
+            headway=auto_number(change.headway_min, lang),
+            until=change.until,
+        )
     return str(change.describe())
 
 
@@ -376,3 +350,58 @@ def merge_text(report: Any, lang: str = i18n.DEFAULT_LANG) -> str:
             "merge_conflicts", len(report.conflicts), lang, name=report.copy_name or ""
         )
     return text
+
+
+# --- ÖPNV (issue 11) --------------------------------------------------------------------
+
+
+def _clock(hhmm: str, minutes: int) -> str:
+    """``hhmm`` plus ``minutes`` as ``HH:MM`` (hours past 24 kept, as in GTFS)."""
+    h, m = (int(v) for v in str(hhmm).split(":")[:2])
+    total = h * 60 + m + int(minutes)
+    return f"{total // 60:02d}:{total % 60:02d}"
+
+
+def transit_model_text(info: Mapping[str, Any], lang: str = i18n.DEFAULT_LANG) -> str:
+    """The timetable model in words, from ``TransitModel.info``.
+
+    E.g. ``"ÖPNV nach Fahrplan cairns_gtfs, Mo 02.06.2014, Abfahrt 07:00–08:00, Median"``;
+    a scenario lever on the timetable is named after it.
+    """
+    feed = str(info.get("feed") or "")
+    feed = feed[:-4] if feed.lower().endswith(".zip") else feed
+    try:
+        day = dt.date.fromisoformat(str(info.get("date")))
+        days = i18n.t("tr_weekdays", lang).split(",")
+        date = f"{days[day.weekday()]} {day:%d.%m.%Y}"
+    except ValueError:
+        date = str(info.get("date"))
+    window = int(info.get("window_min") or 0)
+    depart = str(info.get("depart"))
+    if window > 1:
+        stats = list(info.get("statistic") or ["median"])
+        span = f"{depart}–{_clock(depart, window)}"
+        text = i18n.t(
+            "tr_model_window",
+            lang,
+            feed=feed,
+            date=date,
+            span=span,
+            statistic=i18n.t(f"tr_stat_{stats[0]}", lang),
+        )
+    else:
+        text = i18n.t("tr_model_single", lang, feed=feed, date=date, depart=depart)
+    if info.get("scenario"):
+        text = f"{text} {i18n.t('tr_model_scenario', lang)}"
+    return text
+
+
+def stop_access_text(info: Mapping[str, Any], lang: str = i18n.DEFAULT_LANG) -> str:
+    """The proxy without a timetable in words (never called a travel time to a service)."""
+    return i18n.t(
+        "tr_proxy_model",
+        lang,
+        source=str(info.get("source", "")),
+        minutes=auto_number(info.get("threshold_min", 0), lang),
+        speed=auto_number(info.get("walk_speed_kmh", 0), lang),
+    )

@@ -32,7 +32,7 @@ from typing import Any
 
 import pandas as pd
 
-from geo import analysis, settings
+from geo import analysis, settings, transit_lever
 from geo import scenario as geoscenario
 from geo._scenario_io import to_geojson
 from geo._text import de_decimal
@@ -186,7 +186,10 @@ def _states(
     cmp = compare(region, params, scenario, networks, base_result=base, need_weights=need_weights)
     after_services = apply(region.services, scenario, strict=False)
     after = analysis.analyze(
-        with_services(region, after_services), params, networks, need_weights=need_weights
+        with_services(region, after_services),
+        params,
+        transit_lever.scenario_networks(networks, scenario),  # timetable changes (ÖPNV)
+        need_weights=need_weights,
     )
     return base, cmp, after
 

@@ -21,6 +21,17 @@ DEMAND_OFFICIAL = "demand_official"  # uploaders and inputs of the "Bedarf" expa
 DEMAND_PROJECTION = "demand_projection"
 DEMAND_GROWTH = "demand_growth"
 DEMAND_YEAR = "demand_year"
+TRANSIT_UPLOAD = "transit_upload"  # the "ÖPNV-Fahrplan (GTFS)" expander (issue 11)
+TRANSIT_FEED = "transit_feed"
+TRANSIT_DATE = "transit_date"
+TRANSIT_DEPART = "transit_depart"
+TRANSIT_WINDOW = "transit_window"
+TRANSIT_ERROR = "transit_error"
+TRANSIT_PROXY = "transit_proxy"
+LEVER_TRIP = "lever_trip"  # scenario tool "Buslinie verdichten"
+LEVER_HEADWAY = "lever_headway"
+LEVER_UNTIL = "lever_until"
+LEVER_ADD = "lever_add"
 
 # --- workshop: scenario, clicks --------------------------------------------------------
 SCENARIO_ACTIVE = "scenario_active"

@@ -14,6 +14,7 @@ from typing import Any
 import streamlit as st
 
 from geo._errors import NahraumError
+from geo.settings import TRANSIT_MODE
 from layers import gaps
 from layers import map as maplayers
 from present import describe, i18n
@@ -43,10 +44,12 @@ from ui.state import (
     prepare_assets,
     scenario_digest,
     warm_up,
+    with_transit,
     workshop_id,
 )
 from ui.style import PAGE_CSS, WORKSHOP_CSS, uploader_css
 from ui.suggestions import suggestions
+from ui.transit import lever_tools, proxy_figures, proxy_layer, proxy_toggle, transit_controls
 from ui.workshop import (
     check_token,
     delta_panel,
@@ -93,6 +96,8 @@ class Loaded:
     result: Any
     info: Any
     data: Any
+    base_hash: str = ""  # the region's own content hash (content_hash may key a timetable)
+    proxy: bool = False  # the Haltestellen-Erschließung layer is on
 
 
 @dataclass
@@ -150,12 +155,18 @@ def load(lang: str, name: str, workshop: bool, boxes: Boxes) -> Loaded:
         region = get_region(key)
         content_hash = str(region.meta.get("content_hash", ""))
         warm_up(name, content_hash)
-        networks = get_networks(name, content_hash)
+        feed = transit_controls(lang, name)
+        networks = get_networks(name, with_transit(content_hash, feed))
         params, measure, indicator = analysis_controls(
             lang, region, name, networks, box=boxes.controls
         )
+        if params.mode != TRANSIT_MODE.code:  # road results keep the region's own key
+            networks = get_networks(name, content_hash)
+        base_hash = content_hash
+        content_hash = with_transit(base_hash, feed if params.mode == TRANSIT_MODE.code else None)
         options = layer_options(lang)
         basemap_control(lang)
+        proxy = proxy_toggle(lang)
         if workshop:
             options = maplayers.MapOptions(
                 stops=options.stops, online_tiles=options.online_tiles, workshop=True
@@ -172,8 +183,10 @@ def load(lang: str, name: str, workshop: bool, boxes: Boxes) -> Loaded:
             indicator,
             options,
             get_result(key, content_hash, params),
-            get_info(key, content_hash),
-            get_map_data(name, content_hash, lang),
+            get_info(key, base_hash),
+            get_map_data(name, base_hash, lang),
+            base_hash,
+            proxy,
         )
     except NahraumError as exc:
         st.error(i18n.t("error_region", lang, error=str(exc)))
@@ -184,12 +197,13 @@ def load(lang: str, name: str, workshop: bool, boxes: Boxes) -> Loaded:
 def view(c: Loaded, boxes: Boxes) -> Shown:
     """Scenario history and clicks, the comparison, and the overlays of the view shown."""
     lang, params = c.lang, c.params
-    store = get_store(workshop_id(), c.name, c.content_hash)
+    store = get_store(workshop_id(), c.name, c.base_hash or c.content_hash)
     history = get_history(store, workshop_id(), c.name, params, lang)
     selection = read_map(c.name, history, params, lang)
     site_form(params, lang)
     with boxes.tools:
         scenario_tools(history, params, lang)
+        lever_tools(history, c.networks, params, lang)
     with boxes.panel:
         service_actions(history, selection, lang)
         service_editor(c.region, c.name, selection, lang)
@@ -277,19 +291,24 @@ def header(c: Loaded, s: Shown, boxes: Boxes) -> None:
             )
             for line in describe.demand_lines(s.result.metadata, lang):
                 st.caption(f"**{line}**")
-            for line in get_coverage_lines(c.name, c.content_hash, lang, c.region):
+            for line in get_coverage_lines(c.name, c.base_hash, lang, c.region):
                 st.caption(f"**{line}**")
+            proxy_figures(c.proxy, c.name, c.base_hash, s.result, lang)
 
 
 def map_and_panel(c: Loaded, s: Shown, boxes: Boxes) -> None:
     """The map (dynamic layers swapped in without reloading) and the click panel."""
     lang = c.lang
-    groups = maplayers.overlay_groups(
-        s.overlays, maplayers.static_sections(c.data, c.options, lang), lang
+    proxy_groups, proxy_sections = proxy_layer(c.proxy, c.name, c.base_hash, s.result, lang)
+    groups = (
+        maplayers.overlay_groups(
+            s.overlays, [*maplayers.static_sections(c.data, c.options, lang), *proxy_sections], lang
+        )
+        + proxy_groups
     )
     with boxes.map:
         # what st_folium sends, the base map rendered once per region (ui/mapview.py)
-        base = base_parts(c.name, c.content_hash, lang, c.options, c.data, basemap_choice())
+        base = base_parts(c.name, c.base_hash, lang, c.options, c.data, basemap_choice())
         show_map(base, groups, maplayers.layer_control(), keys.MAP, MAP_HEIGHT_PX, RETURNED)
     with boxes.panel:
         if s.blocks or not c.workshop:

@@ -88,7 +88,10 @@ def analysis_controls(
     )
     if note := i18n.quality_note(target, lang):
         sb.caption(note)
-    modes = list(settings.MODES)
+    modes = [
+        *settings.MODES,
+        *[m for m in settings.TRAVEL_MODES if m in networks and m not in settings.MODES],
+    ]
     key = lkey("mode", lang)
     mode = near.selectbox(
         i18n.t("mode", lang),
@@ -97,7 +100,9 @@ def analysis_controls(
         **initial(key, index=modes.index(settings.DEFAULT_MODE)),
         format_func=lambda m: i18n.mode_label(m, lang),
     )
-    if box is None:
+    if settings.TRANSIT_MODE.code not in networks:
+        near.caption(i18n.t("tr_no_feed", lang))
+    if box is None and mode in settings.MODES:
         sb.caption(
             i18n.t("model_network" if networks.get(mode) is not None else "model_fallback", lang)
         )
@@ -110,7 +115,7 @@ def analysis_controls(
     # plain session key so that switching modes back and forth keeps the planner's choice.
     saved = f"threshold_saved_{mode}"
     choices = list(settings.THRESHOLD_CHOICES_MIN)
-    wanted = int(st.session_state.get(saved, settings.MODES[mode].default_threshold_min))
+    wanted = int(st.session_state.get(saved, settings.TRAVEL_MODES[mode].default_threshold_min))
     default = min(choices, key=lambda c: abs(c - wanted))  # a saved value is always a choice
     threshold = near.select_slider(
         i18n.t("threshold", lang),

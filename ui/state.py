@@ -15,11 +15,24 @@ import os
 import re
 import secrets
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 
-from geo import analysis, inventory, isochrones, orientation, services, standards_check, tiles
+from geo import (
+    analysis,
+    gtfs,
+    inventory,
+    isochrones,
+    orientation,
+    services,
+    settings,
+    standards_check,
+    stops,
+    tiles,
+    transit,
+)
 from geo import region as georegion
 from geo import scenario as geoscenario
 from geo._errors import NahraumError
@@ -78,8 +91,16 @@ def with_inventory(region: georegion.Region, digest: str) -> georegion.Region:
 @st.cache_resource(show_spinner=False)
 def get_networks(name: str, content_hash: str) -> dict:
     """The region's road networks per mode (``{}`` without a network; one load per region,
-    whatever the demand basis)."""
-    return _networks(name.partition("#")[0].partition("@")[0])
+    whatever the demand basis and inventory); with a timetable key after ``TRANSIT_SEP``
+    in ``content_hash`` (:func:`with_transit`) also the ``"transit"`` model."""
+    roads = _networks(base_name(name))
+    feed = content_hash.partition(TRANSIT_SEP)[2]
+    return {**roads, "transit": get_transit_model(name, feed)} if feed else roads
+
+
+def base_name(name: str) -> str:
+    """The built-in region of a region key (``name[@demand][#inventory]``)."""
+    return name.partition("#")[0].partition("@")[0]
 
 
 @st.cache_resource(show_spinner=False)
@@ -114,6 +135,8 @@ def get_map_data(name: str, content_hash: str, lang: str) -> maplayers.MapData:
 @st.cache_resource(show_spinner=False)
 def get_cell_grid(name: str, content_hash: str) -> cells.CellGrid:
     """Pixel → cell lookup of the region's 100 m cells (re-coloured per analysis)."""
+    if TRANSIT_SEP in content_hash:  # the same cells, whatever the timetable
+        return get_cell_grid(name, content_hash.partition(TRANSIT_SEP)[0])
     return cells.cell_grid(get_region(name).cells)
 
 
@@ -197,6 +220,12 @@ def get_catchment(
     """Travel-time bands of one service up to the threshold (display GeoJSON)."""
     bands = catchment.catchment_bands(threshold)
     network = get_networks(name, content_hash).get(mode)
+    if mode == settings.TRANSIT_MODE.code:  # timetable bands on the region's cells
+        cells_xy = get_region(name).cells[["x", "y"]].to_numpy(dtype=float)
+        gdf = isochrones.nearest_isochrones(
+            [list(xy)], mode, bands, network, cells_xy=cells_xy, cumulative=True
+        )
+        return catchment.catchment_geojson(gdf, threshold)
     gdf = isochrones.service_isochrones([list(xy)], mode, bands, network, cumulative=True)
     return catchment.catchment_geojson(gdf, threshold)
 
@@ -392,3 +421,60 @@ def get_standards_check(
     """The standards check of the region shown (``content_hash`` carries the demand basis)
     after the scenario whose changes have the digest ``variant`` (empty: status quo)."""
     return standards_check.check(_region, _standards, _networks, scenario=_scenario)
+
+
+# --- ÖPNV timetable (issue 11) ---------------------------------------------------------
+TRANSIT_SEP = "|gtfs:"  # content_hash + TRANSIT_SEP + feed key: results on a timetable
+
+
+@dataclass(frozen=True)
+class FeedChoice:
+    """A timetable chosen in the sidebar: feed file, service date, departure window."""
+
+    path: str
+    date: str  # ISO date
+    depart_s: int
+    window_min: int
+
+    @property
+    def key(self) -> str:
+        """The choice as one string (cache key of the model; parsed by :meth:`of`)."""
+        return json.dumps([self.path, self.date, self.depart_s, self.window_min])
+
+    @classmethod
+    def of(cls, key: str) -> FeedChoice:
+        path, date, depart_s, window = json.loads(key)
+        return cls(str(path), str(date), int(depart_s), int(window))
+
+
+def with_transit(content_hash: str, feed: FeedChoice | None) -> str:
+    """The content hash that keys results on ``feed`` (unchanged without a feed)."""
+    return content_hash if feed is None else f"{content_hash}{TRANSIT_SEP}{feed.key}"
+
+
+@st.cache_resource(
+    show_spinner="Fahrplan wird geprüft und importiert … / Checking and importing the timetable …"
+)
+def get_timetable(name: str, path: str, date: str) -> gtfs.Timetable:
+    """One service day of a feed clipped to the region, cached in the region's cache folder
+    (``gtfs.import_feed``) and shared by all sessions."""
+    region = get_region(base_name(name))
+    return gtfs.import_feed(path, date, region.cache_path, region.outline)
+
+
+@st.cache_resource(show_spinner=False)
+def get_transit_model(name: str, feed_key: str) -> transit.TransitModel:
+    """The timetable model of a feed choice (walks on the region's walking network)."""
+    feed = FeedChoice.of(feed_key)
+    tt = get_timetable(name, feed.path, feed.date)
+    walk = _networks(base_name(name)).get("walk")
+    params = transit.TransitParams(depart_s=feed.depart_s, window_min=feed.window_min)
+    return transit.TransitModel(tt, params, walk if tt.crs == settings.CRS_METRIC else None)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def get_stop_access(name: str, content_hash: str) -> Any:
+    """The Haltestellen-Erschließung of the region's cells (proxy without a timetable)."""
+    region = get_region(name)
+    xy = region.cells[["x", "y"]].to_numpy(dtype=float)
+    return stops.stop_access(xy, region.stops, network=_networks(base_name(name)).get("walk"))

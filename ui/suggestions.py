@@ -50,6 +50,7 @@ def suggestions(
             cand,
             scenario_digest(history.current),
             json.dumps(weights, sort_keys=True),
+            str(getattr(networks.get(params.mode), "label", "")),
         )
         if st.button(i18n.t("sug_run", lang), key="sug_run", type="primary"):
             live = st.empty()

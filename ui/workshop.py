@@ -12,11 +12,12 @@ the user has read why and asked for it).
 from __future__ import annotations
 
 import html
+import json
 import secrets
 
 import streamlit as st
 
-from geo import analysis, settings
+from geo import analysis, settings, transit_lever
 from geo import compare as geocompare
 from geo import region as georegion
 from geo import scenario as geoscenario
@@ -289,7 +290,13 @@ def get_comparison(
     digest = scenario_digest(scenario)
     # The status quo is fixed by region and parameters (st.cache_data hands out copies,
     # so the key is compared, not the object).
-    key = (region.name, str(region.meta.get("content_hash", "")), params)
+    after_networks = transit_lever.scenario_networks(networks, scenario)  # timetable changes
+    key = (
+        region.name,
+        str(region.meta.get("content_hash", "")),
+        params,
+        _model_of(after_networks, params),
+    )
     last = state.get("comparison")
     if last and last[0] == key and last[1] == digest:
         return last[2], last[3]
@@ -297,7 +304,7 @@ def get_comparison(
     cmp = geocompare.compare(
         region, params, scenario, networks, base_result=base, previous=previous
     )
-    after = analysis.analyze(geocompare.with_services(region, cmp.services), params, networks)
+    after = analysis.analyze(geocompare.with_services(region, cmp.services), params, after_networks)
     state["comparison"] = (key, digest, cmp, after)
     return cmp, after
 
@@ -449,3 +456,9 @@ def service_actions(
         icon=":material/open_with:",
         use_container_width=True,
     )
+
+
+def _model_of(networks: dict, params: analysis.AnalysisParams) -> str:
+    """What the travel model of ``params.mode`` is (a timetable's info; keys comparisons)."""
+    info = getattr(networks.get(params.mode), "info", None)
+    return json.dumps(info, sort_keys=True, default=str) if isinstance(info, dict) else ""
