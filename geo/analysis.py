@@ -267,6 +267,14 @@ def _located_mask(services: gpd.GeoDataFrame) -> np.ndarray:
     return ok
 
 
+def _active_mask(services: pd.DataFrame) -> np.ndarray:
+    """Services that offer something today: not closed, paused or only planned."""
+    if "status" not in services.columns:
+        return np.ones(len(services), dtype=bool)
+    status = services["status"].astype("string").str.strip().str.casefold()
+    return ~status.isin(settings.INACTIVE_STATUSES).fillna(False).to_numpy(dtype=bool)
+
+
 def service_selection(
     services: gpd.GeoDataFrame, kinds: str | Iterable[str] = ()
 ) -> gpd.GeoDataFrame:
@@ -284,10 +292,11 @@ def service_selection(
     Returns
     -------
     GeoDataFrame
-        Matching rows with a location (``precision != "not_found"``), original index.
+        Matching rows with a location (``precision != "not_found"``) and an active
+        status (not in ``settings.INACTIVE_STATUSES``), original index.
     """
     kinds = parse_kinds(kinds)
-    mask = _kind_mask(services, kinds) & _located_mask(services)
+    mask = _kind_mask(services, kinds) & _located_mask(services) & _active_mask(services)
     return services.loc[mask].copy()
 
 
@@ -792,7 +801,8 @@ def analyze(
     if params.target not in cells.columns:
         raise InputError(f"Die Zielgruppe „{group.label_de}“ fehlt in den Zellen der Region.")
     people = np.clip(np.nan_to_num(cells[params.target].to_numpy(dtype=float)), 0.0, None)
-    kind_mask = _kind_mask(region.services, params.kinds)
+    active = _active_mask(region.services)
+    kind_mask = _kind_mask(region.services, params.kinds) & active
     located = _located_mask(region.services)
     selection = region.services.loc[kind_mask & located].copy()
     T = params.threshold_min
@@ -891,6 +901,9 @@ def analyze(
         region, params, selection, n_unknown, n_unlocated, field_, int((svc_gem < 0).sum())
     )
     metadata["network_source"] = getattr(net, "source", None) if net is not None else None
+    n_inactive = int((_kind_mask(region.services, params.kinds) & ~active).sum())
+    if n_inactive:
+        metadata["notes"].append({"code": "inactive", "n": n_inactive})
     if need_weights is not None:
         formula = getattr(need_weights, "formula", "Gewicht je Gemeinde")
         metadata["need_weighting"] = {

@@ -307,7 +307,7 @@ def note_text(note: Any, lang: str = i18n.DEFAULT_LANG) -> str:
         return str(note)
     code = str(note.get("code", ""))
     v = dict(note)
-    if code in ("capacity_unknown", "unlocated", "outside", "fewer_sites"):
+    if code in ("capacity_unknown", "unlocated", "outside", "fewer_sites", "inactive"):
         v["services"] = i18n.tn("n_services", v.get("n", 0), lang)
     if code == "capacity_unknown":
         v["capacity"] = auto_number(v.get("capacity"), lang)

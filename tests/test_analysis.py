@@ -630,3 +630,20 @@ def test_need_weights_scale_gap_per_gemeinde(unit_speed):
     assert weighted.totals["gap"] == pytest.approx(740.0)
     assert "bedarfsgewichtet" in describe.result_formulas(weighted)["gap"]
     assert weighted.metadata["need_weighting"]["weights"] == {"16065002": 2.0}
+
+
+@pytest.mark.parametrize("status", ["geschlossen", " Pausiert ", "geplant"])
+def test_closed_paused_or_planned_services_are_not_provision(unit_speed, status):
+    # one cell 2 min from s0 and 4 min from s1: with s0 inactive the nearest is s1
+    region = make_region(
+        [(2 * M, 0.0, "01", 10.0)],
+        [{"id": "s0", "x": 0.0, "y": 0.0}, {"id": "s1", "x": 6 * M, "y": 0.0}],
+    )
+    region.services["status"] = [status, "aktiv"]
+    res = analyze(region, params())
+    assert res.cells["minutes"].tolist() == pytest.approx([4.0])
+    assert res.metadata["service_ids"] == ["s1"]
+    assert {"code": "inactive", "n": 1} in res.metadata["notes"]
+    assert analysis.service_selection(region.services, ("Familie",))["id"].tolist() == ["s1"]
+    region.services["status"] = ["aktiv", None]  # missing status counts as active
+    assert analyze(region, params()).cells["minutes"].tolist() == pytest.approx([2.0])

@@ -222,6 +222,8 @@ def test_map_shows_region(app_server, browser, default_region) -> None:
 
 def test_controls_update_map_and_figures(app_server, browser, default_region) -> None:
     from geo import analysis
+    from present import i18n
+    from present import tables as ptables
     from tests.e2e_helpers import (
         OutsideRecorder,
         artifact_path,
@@ -369,11 +371,11 @@ def test_controls_update_map_and_figures(app_server, browser, default_region) ->
         params = analysis.AnalysisParams(
             kinds=("Familie",), target="foreign", mode="car", threshold_min=20
         )
-        expected = analysis.gemeinde_table(
+        expected = ptables.table(
             analysis.analyze(default_region, params, {}), suppress=True, total_row=False
         )
         with page.expect_download() as info:
-            page.get_by_role("button", name=re.compile("CSV \\(Excel, deutsch")).click()
+            page.get_by_role("button", name=i18n.t("download_csv_de"), exact=True).click()
         download = info.value
         assert download.suggested_filename.endswith(".csv")
         text = Path(download.path()).read_text(encoding="utf-8-sig")
@@ -390,7 +392,7 @@ def test_controls_update_map_and_figures(app_server, browser, default_region) ->
         assert any("," in r[share_col] for r in rows[1:])  # decimal comma
 
         with page.expect_download() as info:
-            page.get_by_role("button", name=re.compile(r"Excel-Datei \(XLSX\)")).click()
+            page.get_by_role("button", name=i18n.t("download_xlsx"), exact=True).click()
         data = Path(info.value.path()).read_bytes()
         assert data[:2] == b"PK"
         from openpyxl import load_workbook

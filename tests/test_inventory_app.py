@@ -240,3 +240,17 @@ def test_report_map_draws_settlements_roads_and_basemap(tmp_default_region, tmp_
         region, result, dpi=60, choropleth="share_beyond", orientation={"footprint": footprint}
     )
     assert not grey(chor.nahraum["map_ax"])
+
+
+def test_the_planners_inventory_replaces_the_service_list_among_the_sources():
+    from geo import settings as geosettings
+    from ui.state import inventory_sources
+
+    built_in = {"name": "Angebotsliste", "attribution": geosettings.ATTRIBUTION["services"]}
+    census = {"name": "Zensus", "attribution": "© Statistik"}
+    got = inventory_sources(
+        [census, built_in], {"source_file": "liste.xlsx", "updated_at": "2026-12-04T10:00:00"}
+    )
+    assert got[0] == census and built_in not in got
+    assert got[1]["name"] == "Eigener Angebotsbestand (liste.xlsx)"
+    assert got[1]["date"] == "2026-12-04"

@@ -219,7 +219,7 @@ def standards_section(loaded: Any, scenario: Any, check: Any, choice: StandardsC
     stem = i18n.t("std_file_stem", lang)
     c1, c2, c3 = st.columns(3)
     c1.download_button(
-        i18n.t("download_csv_de", lang),
+        i18n.t("std_download_csv_de", lang),
         rstandards.check_csv(check, lang, german=True),
         file_name=f"{stem}.csv",
         mime="text/csv",
@@ -228,7 +228,7 @@ def standards_section(loaded: Any, scenario: Any, check: Any, choice: StandardsC
         icon=":material/download:",
     )
     c2.download_button(
-        i18n.t("download_csv_en", lang),
+        i18n.t("std_download_csv_en", lang),
         rstandards.check_csv(check, lang, german=False),
         file_name=f"{stem}_international.csv",
         mime="text/csv",
@@ -237,7 +237,7 @@ def standards_section(loaded: Any, scenario: Any, check: Any, choice: StandardsC
         icon=":material/download:",
     )
     c3.download_button(
-        i18n.t("download_xlsx", lang),
+        i18n.t("std_download_xlsx", lang),
         lambda: rstandards.check_xlsx(check, lang),
         file_name=f"{stem}.xlsx",
         mime=XLSX_MIME,

@@ -41,7 +41,7 @@ from layers import boundaries, catchment, cells, gaps
 from layers import map as maplayers
 from layers._assets import ensure_assets
 from layers.orientation import footprint_geojson
-from present import tables
+from present import i18n, tables
 from report.export import coverage_lines
 from report.files import csv_bytes
 from ui import keys
@@ -85,7 +85,19 @@ def with_inventory(region: georegion.Region, digest: str) -> georegion.Region:
     meta = dict(region.meta)
     meta["content_hash"] = f"{region.meta.get('content_hash', '')}-inv{digest}"
     meta["inventory"] = dict(inv.meta)
+    meta["sources"] = inventory_sources(region.meta.get("sources") or [], inv.meta)
     return dataclasses.replace(region, services=inv.services, meta=meta)
+
+
+def inventory_sources(sources: list, inv_meta: dict) -> list:
+    """The region's sources with its built-in service list replaced by the planner's."""
+    own = {
+        "name": i18n.t("inv_source_name", file=inv_meta.get("source_file") or ""),
+        "date": str(inv_meta.get("updated_at") or inv_meta.get("imported_at") or "")[:10],
+        "attribution": i18n.t("inv_source_attribution"),
+    }
+    kept = [s for s in sources if s.get("attribution") != settings.ATTRIBUTION["services"]]
+    return [*kept, own]
 
 
 @st.cache_resource(show_spinner=False)
