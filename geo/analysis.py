@@ -268,11 +268,18 @@ def _located_mask(services: gpd.GeoDataFrame) -> np.ndarray:
 
 
 def _active_mask(services: pd.DataFrame) -> np.ndarray:
-    """Services that offer something today: not closed, paused or only planned."""
+    """Services that offer something: not closed, paused or only planned.
+
+    A site a scenario adds (``category_source == "scenario"``) is planned by
+    definition and counts: it is what the scenario tests.
+    """
     if "status" not in services.columns:
         return np.ones(len(services), dtype=bool)
     status = services["status"].astype("string").str.strip().str.casefold()
-    return ~status.isin(settings.INACTIVE_STATUSES).fillna(False).to_numpy(dtype=bool)
+    active = ~status.isin(settings.INACTIVE_STATUSES).fillna(False).to_numpy(dtype=bool)
+    if "category_source" in services.columns:
+        active |= (services["category_source"] == "scenario").to_numpy(dtype=bool)
+    return active
 
 
 def service_selection(

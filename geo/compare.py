@@ -167,6 +167,7 @@ class _Sites:
     xy: np.ndarray  # NaN = no location
     text: np.ndarray
     change_id: np.ndarray
+    active: np.ndarray  # status counts as provision (``analysis._active_mask``)
 
     @classmethod
     def from_services(cls, services: gpd.GeoDataFrame) -> _Sites:
@@ -195,6 +196,7 @@ class _Sites:
             xy,
             none,
             none.copy(),
+            analysis._active_mask(services),
         )
 
     def after(self, scenario: Scenario, strict: bool = True) -> _Sites:
@@ -224,12 +226,13 @@ class _Sites:
             ),
             cat(res.text[idx], "scenario_change"),
             cat(res.change_id[idx], "change_id"),
+            np.concatenate([self.active[idx], np.ones(len(rows), dtype=bool)]),
         )
 
     def selected(self, kinds: tuple[str, ...]) -> np.ndarray:
-        """Rows ``analysis.service_selection`` would keep (located, of the kinds)."""
+        """Rows ``analysis.service_selection`` would keep (located, active, of the kinds)."""
         located = np.isfinite(self.xy).all(axis=1) & (self.precision != "not_found")
-        return located & _kind_mask(kinds, self.category, self.subcategory)
+        return located & self.active & _kind_mask(kinds, self.category, self.subcategory)
 
     def frame(self, mask: np.ndarray) -> gpd.GeoDataFrame:
         return gpd.GeoDataFrame(

@@ -1342,7 +1342,9 @@ def apply(
     position (precision ``"coordinates"``); added sites, outreach days and
     mobile stops are appended with ids ``plan-N`` (``plan-N-k``). The
     columns ``scenario_change`` (German description, empty for untouched
-    rows) and ``change_id`` are added; lat/lon follow the geometry.
+    rows), ``change_id`` and ``category_source`` (``"scenario"`` for added
+    rows: they count as provision whatever their status) are added; lat/lon
+    follow the geometry.
 
     Parameters
     ----------
@@ -1381,7 +1383,7 @@ def apply(
         lon, lat = to_lonlat(xy[:, 0], xy[:, 1])
         new = pd.DataFrame(rows)
         new["lon"], new["lat"] = lon, lat
-        new = new[[c for c in new.columns if c in columns]]
+        new = new[[c for c in new.columns if c in columns or c == "category_source"]]
         new[gname] = shapely.points(xy)
         out = gpd.GeoDataFrame(
             pd.concat([pd.DataFrame(out), new], ignore_index=True), geometry=gname, crs=base.crs

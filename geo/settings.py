@@ -554,7 +554,7 @@ MCLP_CELL_GRID_M = 1000  # grid-cell candidates thinned to one per 1 km cell (No
 # ---------------------------------------------------------------------------
 STANDARDS_FILE = REPO_ROOT / "data" / "standards" / "default.csv"
 # Status codes of the check (German, English label).
-#: Service statuses (the inventory's ``status``) that are not counted as provision today.
+#: Inventory statuses not counted as provision (a site a scenario adds counts all the same).
 INACTIVE_STATUSES: tuple[str, ...] = ("geschlossen", "pausiert", "geplant")
 STANDARD_STATUSES: dict[str, tuple[str, str]] = {
     "erfuellt": ("erfüllt", "met"),

@@ -30,6 +30,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import pandas as pd
 
 from geo import analysis, settings, transit_lever
@@ -203,10 +204,21 @@ def session_pdf(
     base_result: analysis.AnalysisResult | None = None,
     created: dt.datetime | None = None,
     lang: str = "de",
+    participation: list[dict] | None = None,
 ) -> bytes:
     """Only the committee PDF of the record (:func:`record_pdf`), for the app's button."""
     base, cmp, after = _states(region, params, scenario, networks, None, base_result)
-    return record_pdf(region, params, scenario, cmp, base, after, created=created, lang=lang)
+    return record_pdf(
+        region,
+        params,
+        scenario,
+        cmp,
+        base,
+        after,
+        created=created,
+        lang=lang,
+        participation=participation,
+    )
 
 
 def session_record(
@@ -280,7 +292,16 @@ def session_record(
         zf.writestr("protokoll.md", md)
         zf.writestr(
             "protokoll.pdf",
-            record_pdf(region, params, scenario, cmp, base, after, created=created),
+            record_pdf(
+                region,
+                params,
+                scenario,
+                cmp,
+                base,
+                after,
+                created=created,
+                participation=participation,
+            ),
         )
     return out.getvalue()
 
@@ -424,6 +445,31 @@ def pins_with_place(region: Any, scenario: Scenario, lang: str = "de") -> pd.Dat
     )
 
 
+def participation_with_place(
+    region: Any, rows: list[dict] | None, lang: str = "de"
+) -> pd.DataFrame:
+    """Participants' phone pins (``Board.table``) with kind, status and status words,
+    Gemeinde (name and AGS) and time, in the order of the board."""
+    from geo.standards_check import gemeinde_index
+    from report.participation import participation_frame
+
+    frame = participation_frame(rows or [], lang)
+    if not len(frame):
+        return frame.assign(gemeinde=[], ags=[])
+    lon = pd.to_numeric(frame["lon"], errors="coerce").to_numpy(dtype=float)
+    lat = pd.to_numeric(frame["lat"], errors="coerce").to_numpy(dtype=float)
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=settings.CRS_DISPLAY).to_crs(
+        region.gemeinden.crs
+    )
+    idx = gemeinde_index(pts, region.gemeinden)
+    names = region.gemeinden["name"].astype(str).to_numpy()
+    ags = region.gemeinden["ags"].astype(str).to_numpy()
+    frame["gemeinde"] = [names[i] if i >= 0 else i18n.t("rec_outside", lang) for i in idx]
+    frame["ags"] = [ags[i] if i >= 0 else "" for i in idx]
+    frame["zeit"] = [_when(z, lang) for z in frame["zeit"]]
+    return frame
+
+
 def _figure_rows(cmp: Comparison, lang: str) -> list[list[str]]:
     t = cmp.totals
     unit = i18n.unit_label(cmp.params.target, lang)
@@ -501,8 +547,10 @@ def record_pdf(
     comparison: Comparison,
     base: analysis.AnalysisResult,
     after: analysis.AnalysisResult,
+    *,
     created: dt.datetime | None = None,
     lang: str = "de",
+    participation: list[dict] | None = None,
 ) -> bytes:
     """The session record as one PDF for the committee (see the module docstring).
 
@@ -518,6 +566,9 @@ def record_pdf(
     created : datetime, optional
         Time stamp (default: now).
     lang : {"de", "en"}
+    participation : list of dict, optional
+        Participants' phone pins (``geo.participants.Board.table``): a section with
+        place, time, votes and status (hidden and merged pins included, marked so).
 
     Returns
     -------
@@ -637,6 +688,28 @@ def record_pdf(
                 doc.text(str(p.text), indent=0.03)
         if not len(pins):
             doc.text(i18n.t("rec_none", lang))
+        if participation is not None:
+            doc.heading(i18n.t("pp_record_heading", lang))
+            phone = participation_with_place(region, participation, lang)
+            for p in phone.itertuples(index=False):
+                where = f"{p.gemeinde}" + (f" (AGS {p.ags})" if p.ags else "")
+                doc.text(
+                    i18n.t(
+                        "rec_phone_pin",
+                        lang,
+                        id=p.id,
+                        kind=p.art,
+                        where=where,
+                        time=p.zeit,
+                        votes=p.stimmen,
+                        status=p.status,
+                    ),
+                    bold=True,
+                )
+                if str(p.text).strip():
+                    doc.text(" ".join(str(p.text).split()), indent=0.03)
+            if not len(phone):
+                doc.text(i18n.t("rec_none", lang))
         # sources and method
         doc.heading(i18n.t("rec_sources", lang))
         doc.text(i18n.t("rec_method", lang, model=describe.model_text(base, lang)))
@@ -647,6 +720,7 @@ def record_pdf(
 
 
 __all__ = [
+    "participation_with_place",
     "pins_with_place",
     "protocol_markdown",
     "protocol_pdf",

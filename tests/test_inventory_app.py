@@ -83,6 +83,8 @@ def test_locate_takes_the_next_click_and_leaves_the_scenario_alone():
     assert sid == "inv-7" and abs(lat - (51.16 + 1e-3)) < 1e-9 and lon == 11.12
     assert not h.current.changes and state[keys.INV_LOCATE] is None
     s.read_map("test", _click(2), h, DEFAULTS)  # the site mode goes on as before
+    assert s.pending_site is not None and not h.current.changes
+    s.save_site(h, DEFAULTS)
     assert len(h.current.changes) == 1
     s.start_locate("inv-8")
     s.cancel()

@@ -416,3 +416,11 @@ def test_session_record_lists_every_phone_pin_with_time_kind_votes_and_status(
     )
     pdf = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(zf.read("protokoll.pdf"))).pages)
     assert "Hinweise der Teilnehmenden" in pdf and "Spielplatz" in pdf
+    # the committee PDF names each phone pin's Gemeinde (11.0 E, 51.3 N lies in the region)
+    from report.record import participation_with_place
+
+    placed = participation_with_place(tmp_default_region, board.table())
+    assert len(placed) == 3 and placed["ags"].str.len().eq(8).all()
+    gemeinde = placed["gemeinde"].iloc[0]
+    assert f"{gemeinde} (AGS {placed['ags'].iloc[0]})" in " ".join(pdf.split())
+    assert "ausgeblendet" in pdf

@@ -167,6 +167,21 @@ def test_close_only_nearby_site_moves_cell_beyond(line, incremental):
 
 
 @both_paths
+def test_paused_site_is_not_provision_but_a_planned_site_is(line, incremental):
+    # s1 paused: c2 → s0 at 10 min, c3 18, c4 30; the planned site at 18 (status
+    # "geplant" like every scenario site) counts: c2 8, c3 0, c4 12
+    line.services["status"] = ["aktiv", "pausiert", "aktiv"]
+    c = compare(
+        line,
+        P6,
+        scen(AddSite(x=18 * M, y=0.0, name="Neu", category="Familie")),
+        incremental=incremental,
+    )
+    assert c.cells["minutes_before"].tolist() == pytest.approx([0, 4, 10, 18, 30])
+    assert c.cells["minutes_after"].tolist() == pytest.approx([0, 4, 8, 0, 12])
+
+
+@both_paths
 def test_add_site_reaches_people(line, incremental):
     c = compare(
         line,
@@ -321,7 +336,13 @@ def test_apply_schema_ids_and_descriptions(line):
         MoveSite(service_id="plan-1", x=19 * M, y=0.0),
     )
     out = apply(line.services, s)
-    assert list(out.columns) == [*line.services.columns, "scenario_change", "change_id"]
+    assert list(out.columns) == [
+        *line.services.columns,
+        "scenario_change",
+        "change_id",
+        "category_source",
+    ]
+    assert out["category_source"].fillna("").tolist() == ["", "", "scenario", "scenario"]
     assert out["id"].tolist() == ["s0", "s1", "plan-1", "plan-4"]
     assert out.crs == line.services.crs
     row = out.set_index("id")

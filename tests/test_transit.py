@@ -327,7 +327,7 @@ def test_analysis_measures_run_on_transit(feed, unit_speed):
     assert res.metadata["model_info"]["depart"] == "08:00"
     assert res.params.mode == "transit" and res.model["kind"] == transit.MODEL_TRANSIT
     words = describe.model_text(res)
-    assert words.startswith("ÖPNV-Fahrplan") and "Abfahrt 08:00" in words, words
+    assert words.startswith("ÖPNV nach Fahrplan") and "Abfahrt 08:00" in words, words
     res = analysis.analyze(
         reg, analysis.AnalysisParams(mode="transit", threshold_min=15), {"transit": m}
     )

@@ -150,6 +150,10 @@ def test_transit_in_the_app(app_server, browser, tmp_path) -> None:
         box = iframe.bounding_box()
         assert 0 <= box["y"] + spot[1] <= VIEWPORT[1], (box, spot)
         page.mouse.click(box["x"] + spot[0], box["y"] + spot[1])
+        # the click asks for name, kind and target groups; the defaults (sidebar) stand
+        form = page.locator("[data-testid=stForm]").filter(has_text="Art und Zielgruppen")
+        form.wait_for()
+        form.get_by_role("button", name="Standort setzen").click()
         page.wait_for_function(
             f"""() => [...document.querySelectorAll('[data-testid=stMetric]')]
             .some(m => m.innerText.includes('{DELTA_LABEL}'))""",

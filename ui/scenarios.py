@@ -286,7 +286,15 @@ def record_button(
     )
     box.download_button(
         i18n.t("record_pdf_button", lang),
-        lambda: session_pdf(region, params, scenario, networks, base_result=base, lang=lang),
+        lambda: session_pdf(
+            region,
+            params,
+            scenario,
+            networks,
+            base_result=base,
+            lang=lang,
+            participation=record_rows(region),
+        ),
         file_name=f"sitzungsprotokoll-{scenario_file_stem(scenario.name)}.pdf",
         mime="application/pdf",
         on_click="ignore",
