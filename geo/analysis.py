@@ -912,13 +912,12 @@ def analyze(
     if n_inactive:
         metadata["notes"].append({"code": "inactive", "n": n_inactive})
     if need_weights is not None:
-        formula = getattr(need_weights, "formula", "Gewicht je Gemeinde")
+        info = need_weights.info() if hasattr(need_weights, "info") else {}
         metadata["need_weighting"] = {
-            "formula": formula,
-            "reference": getattr(need_weights, "reference", None),
+            **info,
             "weights": {str(k): float(v) for k, v in need_weights.items()},
         }
-        metadata["notes"].append({"code": "need_weighted", "formula": formula})
+        metadata["notes"].append({"code": "need_weighted", **info})
     return AnalysisResult(
         params=params,
         cells=out_cells,

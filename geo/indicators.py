@@ -914,12 +914,12 @@ class NeedWeights(dict):
         Key of :data:`METHODS`.
     reference : float
         The region mean the values are divided by.
-    weighted_by : str
-        How the mean was weighted (German, for display).
-    formula : str
-        The formula in German, for legends and exports.
-    notes : list of str
-        German notes (missing Gemeinden, zero weights, …).
+    weighting : dict
+        How the mean was weighted: ``{"by": code}`` with a code of
+        :data:`WEIGHTINGS` and, for ``file``/``column``, the ``column``.
+    notes : list of dict
+        Codes with their numbers (``nw_missing``, ``nw_no_pop``, ``nw_zero``,
+        ``nw_source``); ``present.describe.need_notes`` puts them in words.
     missing : list of str
         AGS of Gemeinden without a value (weight 1.0).
     """
@@ -929,13 +929,27 @@ class NeedWeights(dict):
     unit: str = ""
     method: str = "relative"
     reference: float = math.nan
-    weighted_by: str = ""
-    formula: str = ""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.notes: list[str] = []
+        self.weighting: dict[str, str] = {"by": "unweighted"}
+        self.notes: list[dict[str, Any]] = []
         self.missing: list[str] = []
+
+    def info(self) -> dict[str, Any]:
+        """What a result keeps of the weighting (``metadata["need_weighting"]``, no weights)."""
+        return {
+            "indicator": self.indicator,
+            "label": self.label,
+            "unit": self.unit,
+            "method": self.method,
+            "reference": self.reference,
+            "weighting": dict(self.weighting),
+        }
+
+
+#: How the region mean of a need weight is weighted (codes of ``NeedWeights.weighting``).
+WEIGHTINGS: tuple[str, ...] = ("unweighted", "mapping", "file", "region", "column")
 
 
 def _resolve_indicator(table: IndicatorTable, indicator: str) -> str:
@@ -981,10 +995,6 @@ def choropleth_values(table: IndicatorTable, indicator: str, gemeinden: pd.DataF
     return s
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.4g}".replace(".", ",")
-
-
 def need_weights(
     table: IndicatorTable,
     indicator: str,
@@ -1020,7 +1030,7 @@ def need_weights(
     -------
     NeedWeights
         ``dict`` ags → weight for every Gemeinde of ``gemeinden``, with
-        ``formula``, ``reference``, ``notes`` and ``missing``.
+        ``reference``, ``weighting``, ``notes`` (codes) and ``missing``.
 
     Raises
     ------
@@ -1041,7 +1051,7 @@ def need_weights(
             f"Indikator „{short(label)}“ hat negative Werte und taugt nicht als "
             "Bedarfsgewicht; erwartet Quoten oder Anzahlen ≥ 0."
         )
-    p, weighted_by = _population(table, population, region, ags)
+    p, weighting = _population(table, population, region, ags)
     has = np.isfinite(x)
     use = has & np.isfinite(p) & (p > 0)
     if not use.any():
@@ -1058,36 +1068,27 @@ def need_weights(
     w = np.where(has, x / reference, 1.0)
     out = NeedWeights({a: float(v) for a, v in zip(ags, w, strict=True)})
     out.indicator, out.label, out.unit = col, label, table.units.get(col, "")
-    out.method, out.reference, out.weighted_by = method, reference, weighted_by
-    out.formula = (
-        f"Bedarfsgewicht = {label} der Gemeinde ÷ Mittelwert der Region "
-        f"({_fmt(reference)}{' ' + out.unit if out.unit else ''}, {weighted_by})"
-    )
+    out.method, out.reference, out.weighting = method, reference, weighting
     names = region["name"]
     out.missing = [a for a, h in zip(ags, has, strict=True) if not h]
     if out.missing:
-        listed = ", ".join(short(names[a], 30) for a in out.missing[:10])
-        more = f" und {len(out.missing) - 10} weitere" if len(out.missing) > 10 else ""
         out.notes.append(
-            f"{len(out.missing)} Gemeinde(n) ohne Wert erhalten das Gewicht 1,0 "
-            f"(wie der Mittelwert der Region): {listed}{more}."
+            {
+                "code": "nw_missing",
+                "n": len(out.missing),
+                "names": [short(names[a], 30) for a in out.missing[:10]],
+                "more": max(len(out.missing) - 10, 0),
+            }
         )
     no_pop = has & ~use
-    if weighted_by != "ungewichtet" and no_pop.any():
-        out.notes.append(
-            f"{int(no_pop.sum())} Gemeinde(n) ohne Einwohnerzahl gehen nicht in "
-            "den Mittelwert ein, erhalten aber ihr Gewicht."
-        )
+    if weighting["by"] != "unweighted" and no_pop.any():
+        out.notes.append({"code": "nw_no_pop", "n": int(no_pop.sum())})
     zero = has & (x == 0)
     if zero.any():
-        out.notes.append(
-            f"{int(zero.sum())} Gemeinde(n) mit dem Wert 0 erhalten das Gewicht 0: "
-            "ihre Versorgungslücke zählt dann nicht."
-        )
+        out.notes.append({"code": "nw_zero", "n": int(zero.sum())})
     if table.file:
         out.notes.append(
-            f"Quelle: {table.file}"
-            + (f", importiert {table.imported_at}" if table.imported_at else "")
+            {"code": "nw_source", "file": table.file, "imported_at": table.imported_at or ""}
         )
     return out
 
@@ -1097,32 +1098,27 @@ def _population(
     population: str | Mapping[str, float] | None,
     region: pd.DataFrame,
     ags: list[str],
-) -> tuple[np.ndarray, str]:
+) -> tuple[np.ndarray, dict[str, str]]:
     ones = np.ones(len(ags))
     if population is None:
-        return ones, "ungewichtet"
+        return ones, {"by": "unweighted"}
     if isinstance(population, Mapping):
         lookup = {_norm_ags(k) or str(k): v for k, v in population.items()}
         p = pd.to_numeric(
             pd.Series([lookup.get(a) for a in ags], dtype=object), errors="coerce"
         ).to_numpy(dtype=float)
-        return p, "gewichtet mit Einwohnerzahlen"
+        return p, {"by": "mapping"}
     if population == "auto":
         if table.population is not None:
-            return (
-                _aligned(table, table.population, ags),
-                f"gewichtet mit „{table.labels.get(table.population, table.population)}“ "
-                "aus der Datei",
-            )
+            column = table.labels.get(table.population, table.population)
+            return _aligned(table, table.population, ags), {"by": "file", "column": column}
         if region["pop"].notna().any():
-            return region["pop"].to_numpy(
-                dtype=float
-            ), "gewichtet mit den Einwohnerzahlen der Region"
-        return ones, "ungewichtet"
+            return region["pop"].to_numpy(dtype=float), {"by": "region"}
+        return ones, {"by": "unweighted"}
     if population in table.values.columns:
-        return _aligned(table, population, ags), f"gewichtet mit „{population}“"
+        return _aligned(table, population, ags), {"by": "column", "column": str(population)}
     if population == "pop" and region["pop"].notna().any():
-        return region["pop"].to_numpy(dtype=float), "gewichtet mit den Einwohnerzahlen der Region"
+        return region["pop"].to_numpy(dtype=float), {"by": "region"}
     raise InputError(f"Einwohnerspalte „{short(population)}“ nicht gefunden.")
 
 

@@ -100,8 +100,36 @@ def formulas(
     }
     out = {key: i18n.t(f"formula.{key}", lang, **values) for key in FORMULA_KEYS}
     if need_weighting:
-        out["gap"] += i18n.t("formula.gap_need", lang, formula=need_weighting.get("formula", ""))
+        out["gap"] += i18n.t("formula.gap_need", lang, formula=need_formula(need_weighting, lang))
     return out
+
+
+def need_formula(info: Mapping[str, Any] | None, lang: str = i18n.DEFAULT_LANG) -> str:
+    """The need weight's formula in words (``NeedWeights.info()`` or a result's
+    ``metadata["need_weighting"]``); without a label: weight per Gemeinde.
+
+    >>> need_formula({"label": "SGB-II-Quote", "unit": "%", "reference": 10.04,
+    ...               "weighting": {"by": "unweighted"}}, "de")
+    'Bedarfsgewicht = SGB-II-Quote der Gemeinde ÷ Mittelwert der Region (10,04 %, ungewichtet)'
+    """
+    info = info or {}
+    if not info.get("label"):
+        return i18n.t("nw.per_gemeinde", lang)
+    w = dict(info.get("weighting") or {"by": "unweighted"})
+    by = i18n.t(f"nw.by.{w.pop('by', 'unweighted')}", lang, **w)
+    unit = str(info.get("unit") or "")
+    return i18n.t(
+        "nw.formula",
+        lang,
+        label=info["label"],
+        reference=number(info.get("reference"), 2, lang) + (f" {unit}" if unit else ""),
+        weighting=by,
+    )
+
+
+def need_notes(weights: Any, lang: str = i18n.DEFAULT_LANG) -> list[str]:
+    """The notes of a need weighting (``NeedWeights.notes``) in words."""
+    return [note_text(n, lang) for n in getattr(weights, "notes", ()) or ()]
 
 
 def result_formulas(result: Any, lang: str = i18n.DEFAULT_LANG) -> dict[str, str]:
@@ -327,6 +355,21 @@ def note_text(note: Any, lang: str = i18n.DEFAULT_LANG) -> str:
         v["n"] = number(v.get("n"), 0, lang)
     elif code == "exact_time_limit":
         v["seconds"] = auto_number(v.get("seconds"), lang)
+    elif code == "need_weighted":
+        v = {"formula": need_formula(note, lang)}
+    elif code == "nw_missing":
+        names = ", ".join(v.get("names") or ())
+        if v.get("more"):
+            names += i18n.t("nw.more", lang, n=number(v["more"], 0, lang))
+        v = {"gemeinden": i18n.tn("n_gemeinden", v.get("n", 0), lang), "names": names}
+    elif code in ("nw_no_pop", "nw_zero"):
+        v = {"gemeinden": i18n.tn("n_gemeinden", v.get("n", 0), lang)}
+    elif code == "nw_source":
+        when = str(v.get("imported_at") or "")
+        v = {
+            "file": v.get("file", ""),
+            "when": i18n.t("nw.imported", lang, when=when) if when else "",
+        }
     elif code == "change_no_effect":
         from geo.scenario import Change
 

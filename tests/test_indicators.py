@@ -25,6 +25,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from geo import _tables, settings
 from geo import indicators as ind
 from geo._errors import CacheError, InputError, Problem
+from present import describe
 
 FIX = Path(__file__).parent / "fixtures" / "indicators"
 BA = FIX / "ba_sgb2_testdaten_cp1252.csv"
@@ -366,8 +367,18 @@ def test_need_weights_relative_population_weighted(ba):
     assert w["16065048"] == w["16068034"] == w["16068002"] == 1.0
     assert set(w) == set(GEM["ags"]) and isinstance(w, dict)
     assert sorted(w.missing) == ["16065048", "16068002", "16068034"]
-    assert "„Einwohner“ aus der Datei" in w.formula and "10,04 %" in w.formula
-    assert "3 Gemeinde(n) ohne Wert erhalten das Gewicht 1,0" in w.notes[0]
+    assert w.weighting == {"by": "file", "column": "Einwohner"}
+    formula = describe.need_formula(w.info())
+    assert "„Einwohner“ aus der Datei" in formula and "(10,04 %, " in formula, formula
+    assert w.notes[0] == {
+        "code": "nw_missing",
+        "n": 3,
+        "names": [GEM.set_index("ags").loc[a, "name"] for a in w.missing],
+        "more": 0,
+    }
+    text = describe.need_notes(w)
+    assert text[0].startswith("Ohne Wert, daher Gewicht 1,0") and "3 Gemeinden – " in text[0]
+    assert describe.need_formula(w.info(), "en").startswith("Need weight = ")
     # population-weighted mean of the weights over the Gemeinden with a value is 1
     p = ba.values["Einwohner"].reindex(["16065003", "16065067", "16068051"])
     assert np.average([w[a] for a in p.index], weights=p) == pytest.approx(1.0)
@@ -378,7 +389,8 @@ def test_need_weights_relative_population_weighted(ba):
     assert ind.need_weights(t, SGB2, gem).reference == pytest.approx((10 + 12 + 16) / 4)
     m = ind.need_weights(ba, SGB2, GEM, population={16065003: 1, "16065067": 3})
     assert m.reference == pytest.approx((10 + 36) / 4)
-    assert "1 Gemeinde(n) ohne Einwohnerzahl" in " ".join(m.notes)
+    assert {"code": "nw_no_pop", "n": 1} in m.notes
+    assert describe.need_notes(m)[1].endswith("(Gewicht aus dem eigenen Wert): 1 Gemeinde")
     # by label, case- and punctuation-insensitive
     assert ind.need_weights(ba, "sgb ii quote in", GEM) == w
 
@@ -408,7 +420,8 @@ def test_need_weights_errors_and_zero_note():
     with pytest.raises(InputError, match="für keine Gemeinde"):
         ind.need_weights(table, "leer", gem.iloc[:2])
     w = ind.need_weights(table, "zero", gem)
-    assert w["16065003"] == 0.0 and "Gewicht 0" in " ".join(w.notes)
+    assert w["16065003"] == 0.0 and {"code": "nw_zero", "n": 1} in w.notes
+    assert "Gewicht 0" in " ".join(describe.need_notes(w))
 
 
 def test_cell_weights():

@@ -15,7 +15,7 @@ from geo import scenario as geoscenario
 from geo._errors import NahraumError
 from geo.optimize import suggest
 from layers import panel
-from present import i18n, numbers
+from present import describe, i18n, numbers
 from ui.state import history_do, scenario_digest
 from ui.workshop import site_defaults
 
@@ -161,7 +161,7 @@ def suggestion_table(s: Any, which: str, lang: str) -> None:
     )
 
 
-def need_weighting(region: georegion.Region, lang: str) -> dict | None:
+def need_weighting(region: georegion.Region, lang: str) -> geoindicators.NeedWeights | None:
     """Optional need weights from an uploaded indicator table (per Gemeinde)."""
     state = st.session_state
     upload = st.file_uploader(i18n.t("sug_upload", lang), type=["csv", "xlsx"], key="sug_ind")
@@ -188,7 +188,10 @@ def need_weighting(region: georegion.Region, lang: str) -> dict | None:
     if not ind:
         return None
     try:
-        return dict(geoindicators.need_weights(table, ind, region.gemeinden))
+        weights = geoindicators.need_weights(table, ind, region.gemeinden)
     except NahraumError as exc:
         st.error(panel.md_escape(str(exc)))
         return None
+    lines = [describe.need_formula(weights.info(), lang), *describe.need_notes(weights, lang)]
+    st.caption("  \n".join(panel.md_escape(line) for line in lines))
+    return weights
