@@ -59,6 +59,8 @@ LAYER_ONLINE = "Online-Hintergrundkarte (OpenStreetMap)"
 COMPACT_BELOW_PX = 1100  # maps narrower than this start with the layer list collapsed
 LEGEND_COMPACT_BELOW_PX = 640  # maps narrower than this start with the legend collapsed
 LEGEND_MAX_PX = 310  # widest legend (CSS max-width 290 px plus padding)
+LAYERS_MAX_PX = 320  # the expanded layer list at its widest (maps >= COMPACT_BELOW_PX)
+ATTRIBUTION_PX = 24  # the one-line attribution (``layers.orientation.compact_attribution``)
 LABEL_MIN_ZOOM = {"gemeinde-gross": 9, "gemeinde": 11, "ort": 13}
 FONT_STACK = '"Source Sans Pro", "Source Sans 3", "Helvetica Neue", Arial, sans-serif'
 GEMEINDE_SELECTED = "#000000"
@@ -300,7 +302,9 @@ class RegisterLayers(MacroElement):
 
 
 class FitRegion(MacroElement):
-    """Fits the map to the region once, leaving room for an expanded legend on the left."""
+    """Fits the map to the region once, leaving room for the expanded legend on the left,
+    the layer list on the right (expanded on wide maps, an icon on narrow ones) and the
+    attribution line at the bottom, so that no control covers the data."""
 
     _template = Template(
         """
@@ -314,9 +318,13 @@ class FitRegion(MacroElement):
             if (details && details.open) {
                 left = Math.max(legend.offsetWidth, {{ this.legend_px|tojson }}) + 20;
             }
-            if (map.getSize().x - left < 320) { left = 10; }
+            // The layer list is added later (st_folium): reserve its width as it will be.
+            var wide = document.documentElement.clientWidth >= {{ this.wide_px|tojson }};
+            var right = wide ? {{ this.layers_px|tojson }} + 20 : 54;
+            if (map.getSize().x - left - right < 320) { left = 10; right = 10; }
             map.fitBounds({{ this.bounds|tojson }},
-                          {paddingTopLeft: [left, 10], paddingBottomRight: [10, 10],
+                          {paddingTopLeft: [left, 10],
+                           paddingBottomRight: [right, {{ this.bottom_px|tojson }}],
                            animate: false});
         })();
         {% endmacro %}
@@ -332,6 +340,9 @@ class FitRegion(MacroElement):
         self._name = "FitRegion"
         self.bounds = [list(bounds[0]), list(bounds[1])]
         self.legend_px = int(legend_px)
+        self.layers_px = LAYERS_MAX_PX
+        self.wide_px = COMPACT_BELOW_PX
+        self.bottom_px = ATTRIBUTION_PX + 6
 
 
 class LegendUpdate(MacroElement):

@@ -119,15 +119,11 @@ def basemap_tile_layer(
     )
 
 
-COMPACT_ATTRIBUTION_BELOW_PX = 1100
-
 COMPACT_ATTRIBUTION = """<style>
-@media (max-width: $px) {
-  .leaflet-control-attribution { white-space: nowrap; overflow: hidden;
-    text-overflow: ellipsis; cursor: pointer; }
-  .leaflet-control-attribution:hover, .leaflet-control-attribution.nahraum-open {
-    white-space: normal; overflow: visible; }
-}
+.leaflet-control-attribution { white-space: nowrap; overflow: hidden; max-width: calc(100vw - 110px);
+  text-overflow: ellipsis; cursor: pointer; }
+.leaflet-control-attribution:hover, .leaflet-control-attribution.nahraum-open {
+  white-space: normal; overflow: visible; }
 </style>
 <script>
 document.addEventListener('click', function(e) {
@@ -137,10 +133,11 @@ document.addEventListener('click', function(e) {
 </script>"""
 
 
-def compact_attribution(below_px: int = COMPACT_ATTRIBUTION_BELOW_PX) -> folium.Element:
-    """Header element: on maps narrower than ``below_px`` the attribution is one line.
+def compact_attribution() -> folium.Element:
+    """Header element: the live map's attribution is one line (it would cover the bottom
+    of the region otherwise); hovering or clicking it shows every source again.
 
-    Hovering or clicking it shows every source again. For the live map only: a map
-    snapshot (``report.snapshot``) keeps the full attribution in the picture.
+    For the live map only: a map snapshot (``report.snapshot``) keeps the full attribution
+    in the picture, and the report maps print every source.
     """
-    return folium.Element(COMPACT_ATTRIBUTION.replace("$px", f"{int(below_px)}px"))
+    return folium.Element(COMPACT_ATTRIBUTION)

@@ -332,6 +332,31 @@ METRIC_CHANGED_JS = """([label, before]) => {
         && m.querySelector('[data-testid=stMetricValue]').innerText.trim() !== before; }"""
 
 
+#: Share of the map's data (Gemeinde areas and the cell raster) that the Leaflet controls
+#: cover: a grid of points is probed with the controls hidden, then each data point is
+#: checked against the controls' boxes. Returns [covered, data points].
+COVERED_DATA_JS = """(step) => {
+    const controls = [...document.querySelectorAll('.leaflet-control')];
+    const boxes = controls.map(c => c.getBoundingClientRect());
+    const saved = controls.map(c => c.style.visibility);
+    controls.forEach(c => { c.style.visibility = 'hidden'; });
+    const m = document.querySelector('.leaflet-container').getBoundingClientRect();
+    let data = 0, covered = 0;
+    for (let y = m.top + 1; y < m.bottom; y += step) {
+        for (let x = m.left + 1; x < m.right; x += step) {
+            const e = document.elementFromPoint(x, y);
+            if (!e || !(e.matches('path.nahraum-gemeinde') || e.matches('img.nahraum-raster')))
+                continue;
+            data += 1;
+            if (boxes.some(b => x >= b.left && x <= b.right && y >= b.top && y <= b.bottom))
+                covered += 1;
+        }
+    }
+    controls.forEach((c, i) => { c.style.visibility = saved[i]; });
+    return [covered, data];
+}"""
+
+
 def metric(page, label: str) -> str | None:
     """The shown value of the ``st.metric`` with this label."""
     return page.evaluate(METRIC_JS, label)

@@ -474,9 +474,12 @@ def test_english(app_server, browser) -> None:
     assert recorder.urls == []
 
 
-def test_bayreuth_walk_bands(app_server, browser) -> None:
-    """Bayreuth-Nord with its OSM road network: walking travel-time bands (screenshot)."""
+@pytest.mark.parametrize("viewport", [(1920, 1080), (1280, 720)], ids=["1920x1080", "1280x720"])
+def test_bayreuth_walk_bands(app_server, browser, viewport) -> None:
+    """Bayreuth-Nord with its OSM road network: walking travel-time bands (screenshots at
+    both sizes); the legend and the controls cover none of the data."""
     from tests.e2e_helpers import (
+        COVERED_DATA_JS,
         OutsideRecorder,
         artifact_path,
         open_app,
@@ -485,7 +488,7 @@ def test_bayreuth_walk_bands(app_server, browser) -> None:
     )
 
     recorder = OutsideRecorder()
-    context, page, frame = open_app(browser, app_server.url, recorder, viewport=(1920, 1080))
+    context, page, frame = open_app(browser, app_server.url, recorder, viewport=viewport)
     context.set_default_timeout(60_000)
     try:
         select_option(page, "Planungsregion", "Testgebiet Bayreuth-Nord (OSM-Ausschnitt)")
@@ -511,6 +514,10 @@ def test_bayreuth_walk_bands(app_server, browser) -> None:
             in counts["attribution"]
         )
         assert "OpenStreetMap" in counts["attribution"]
+        size = f"{viewport[0]}x{viewport[1]}"
+        page.screenshot(path=artifact_path(f"bayreuth_region_{size}.png"))
+        covered, data = frame.evaluate(COVERED_DATA_JS, 8)
+        assert data > 500 and covered == 0, (covered, data)
         # Zoom to the services, where the walking bands are.
         frame.evaluate("""() => {
             const pts = [...document.querySelectorAll('.nahraum-service-marker')].map(m => {
@@ -521,7 +528,7 @@ def test_bayreuth_walk_bands(app_server, browser) -> None:
                                  {paddingTopLeft: [320, 20], animate: false});
         }""")
         page.wait_for_timeout(1500)
-        page.screenshot(path=artifact_path("bayreuth_walk_bands.png"))
+        page.screenshot(path=artifact_path(f"bayreuth_walk_bands_{size}.png"))
     finally:
         context.close()
     assert recorder.urls == []

@@ -110,8 +110,8 @@ def add_orientation(
 ) -> None:
     """Put the chosen background (``choice``, default: the sidebar's) on the live map.
 
-    Also keeps the attribution to one line on narrow maps (it would cover the bottom of
-    the region at 1280×720); hovering or clicking it shows all sources.
+    Also keeps the attribution to one line (it would cover the bottom of the region);
+    hovering or clicking it shows all sources.
     """
     m.get_root().header.add_child(lo.compact_attribution())
     choice = basemap_choice() if choice is None else choice
