@@ -39,6 +39,7 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "calendar_dates.txt": ("service_id", "date", "exception_type"),
     "frequencies.txt": ("trip_id", "start_time", "end_time", "headway_secs"),
+    "agency.txt": ("agency_name",),
 }
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MAX_PROBLEMS = 50

@@ -394,6 +394,43 @@ def _cmd_traveltime(args) -> int:
     return 0
 
 
+def _lonlat(text: str) -> tuple[float, float]:
+    parts = str(text).replace(";", ",").split(",")
+    try:
+        lon, lat = float(parts[0]), float(parts[1])
+    except (ValueError, IndexError):
+        raise InputError(
+            f"--to „{text}“: erwartet Länge,Breite in Grad, z. B. „145.77,-16.92“."
+        ) from None
+    if len(parts) != 2 or not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise InputError(f"--to „{text}“: erwartet Länge,Breite in Grad, z. B. „145.77,-16.92“.")
+    return lon, lat
+
+
+def _cmd_transit_map(args) -> int:
+    from report import transit_map
+
+    from . import gtfs, transit
+
+    date, depart_s = gtfs.parse_departure(args.depart)
+    targets = [_lonlat(t) for t in args.to or []]
+    tt = gtfs.import_feed(args.feed, date, settings.cache_dir(args.cache))
+    model = transit.TransitModel(
+        tt, transit.TransitParams(depart_s=depart_s, window_min=args.window)
+    )
+    fm = transit_map.draw_feed_map(
+        model, args.out, targets, args.name or [], gtfs.agencies(args.feed), args.lang
+    )
+    print(f"{fm.title} – {fm.model}")
+    shares = ", ".join(
+        f"{label}: {de_number(100 * s, 1)} %"
+        for label, s in zip(fm.classes.labels, fm.shares, strict=True)
+    )
+    print(f"  Zellen: {de_number(fm.cells, 0)}; Median {de_number(fm.median_min, 1)} min; {shares}")
+    print(f"  Karte: {args.out}")
+    return 0
+
+
 def _cmd_transit_import(args) -> int:
     from . import gtfs, region
 
@@ -870,6 +907,25 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_transit_import)
+
+    p = tr_sub.add_parser(
+        "map", help="Karte der ÖPNV-Reisezeit über das ganze Fahrplangebiet (Fahrplan prüfen)"
+    )
+    p.add_argument("feed", help="GTFS-ZIP")
+    p.add_argument("--depart", required=True, help="Abfahrt, z. B. „2014-06-02 07:00“")
+    p.add_argument("--window", type=int, default=120, help="Zeitfenster in Minuten (0: eine)")
+    p.add_argument(
+        "--to",
+        action="append",
+        metavar="LON,LAT",
+        help="Ziel in Grad (WGS84), mehrfach möglich; ohne: die Haltestelle mit den "
+        "meisten Abfahrten",
+    )
+    p.add_argument("--name", action="append", help="Name des Ziels (in der Reihenfolge von --to)")
+    p.add_argument("--out", required=True, help="Ausgabedatei (.png, .pdf oder .svg)")
+    p.add_argument("--lang", choices=("de", "en"), default="de")
+    _common(p)
+    p.set_defaults(func=_cmd_transit_map)
 
     p = sub.add_parser("analyze", help="Erreichbarkeit und Versorgungslücken je Gemeinde")
     _region_arg(p)

@@ -662,8 +662,19 @@ def parse_departure(value: str) -> tuple[dt.date, int]:
     return date, h * 3600 + m * 60 + s
 
 
+def agencies(path: str | Path) -> list[str]:
+    """Names of the feed's transport agencies (``agency.txt``), for the source line."""
+    feed = Path(path).name
+    with gio.open_feed(path) as zf:
+        table = gio.read_table(zf, "agency.txt", feed)
+    if table is None:
+        return []
+    return list(dict.fromkeys(n for n in table["agency_name"] if n))
+
+
 __all__ = [
     "Timetable",
+    "agencies",
     "load_timetable",
     "import_feed",
     "cache_key",

@@ -53,6 +53,7 @@ PANES: dict[str, tuple[int, bool]] = {
     "nahraum-labels": (620, False),  # above markers: names stay readable, clicks pass
     "nahraum-services": (600, True),
     "nahraum-scenario": (610, True),  # planned sites and participants' pins
+    "nahraum-relocate": (630, True),  # the service being placed (layers.relocate), on top
 }
 
 LAYER_ONLINE = "Online-Hintergrundkarte (OpenStreetMap)"

@@ -12,6 +12,7 @@ Input: ``geo.scenario.changes_frame`` and ``geo.scenario.pins_frame`` (EPSG:3035
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -20,7 +21,7 @@ from folium.utilities import JsCode
 from geo import settings
 from layers._html import esc, feature_collection, js_code, table_html, to_display
 from layers.legend import LegendEntry, LegendSection
-from present import i18n
+from present import describe, i18n
 
 MARKER_PX = 30
 PIN_PX = 26
@@ -69,15 +70,19 @@ def _kind_label(category: str, subcategory: str, lang: str) -> str:
     return i18n.category_label(category, lang) if category in settings.CATEGORIES else ""
 
 
-def sites_geojson(frame: gpd.GeoDataFrame, lang: str = i18n.DEFAULT_LANG) -> dict:
+def sites_geojson(
+    frame: gpd.GeoDataFrame, lang: str = i18n.DEFAULT_LANG, changes: Sequence[Any] = ()
+) -> dict:
     """Display GeoJSON of the sites a scenario touches (``geo.scenario.changes_frame``).
 
-    Properties: ``id``, ``cls`` (plan/moved/closed), ``color``, ``tooltip``, ``popup``
-    (escaped HTML).
+    ``changes``: the scenario's changes; a site's popup describes its change in ``lang``
+    (``present.describe.change_text``). Properties: ``id``, ``cls`` (plan/moved/closed),
+    ``color``, ``tooltip``, ``popup`` (escaped HTML).
     """
     if frame is None or not len(frame):
         return {"type": "FeatureCollection", "features": []}
     shown = to_display(frame)
+    texts = {str(c.id): describe.change_text(c, lang) for c in changes}
     props = []
     for row in shown.itertuples():
         category = str(getattr(row, "category", "") or "")
@@ -94,7 +99,7 @@ def sites_geojson(frame: gpd.GeoDataFrame, lang: str = i18n.DEFAULT_LANG) -> dic
         tooltip = f"<b>{name}</b><br>{esc(status)}"
         rows = [
             (i18n.t("plan_kind", lang), esc(_kind_label(category, sub, lang))),
-            (i18n.t("plan_change", lang), esc(getattr(row, "scenario_change", ""))),
+            (i18n.t("plan_change", lang), esc(texts.get(str(getattr(row, "change_id", "")), ""))),
             ("ID", esc(row.id)),
         ]
         popup = (

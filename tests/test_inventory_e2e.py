@@ -82,7 +82,22 @@ def _wait_text(page, text: str, timeout: int = TIMEOUT_MS) -> None:
         page.wait_for_function(PANEL_TEXT_JS, arg=text, timeout=timeout)
     except Exception as exc:
         body = page.locator("body").inner_text()
+        from tests.e2e_helpers import artifact_path
+
+        page.screenshot(path=artifact_path("inventory_failure.png"), full_page=True)
         raise AssertionError(f"„{text}“ nicht auf der Seite:\n{body[-2500:]}") from exc
+
+
+def _start_locate(page, pending: str) -> None:
+    """Press "Lage setzen" until the panel says the service is being located."""
+    for _attempt in range(3):  # a click during a rerun can be lost
+        page.get_by_role("button", name="Lage setzen").click()
+        try:
+            _wait_text(page, pending, timeout=20_000)
+            return
+        except AssertionError:
+            continue
+    _wait_text(page, pending)
 
 
 def _expander(page):
@@ -200,8 +215,11 @@ def test_inventory_upload_locate_reload(inv_server, browser, default_region, tmp
                 break
             except Exception:
                 continue
-        page.get_by_role("button", name="Lage setzen").click()
-        _wait_text(page, "In die Karte klicken, um die Lage von „Seniorenberatung Sömmerda“")
+        _start_locate(
+            page,
+            "In die Karte klicken oder den markierten Punkt ziehen, um die Lage von "
+            "„Seniorenberatung Sömmerda“",
+        )
         page.locator("iframe[title='streamlit_folium.st_folium']").scroll_into_view_if_needed()
         page.wait_for_timeout(300)
         frame = map_frame(page)
@@ -247,13 +265,74 @@ def test_inventory_upload_locate_reload(inv_server, browser, default_region, tmp
             "Caritas",
             "Caritasverband Sömmerda",
         )
+
+        # 5. Drag a service to its place: the marked point of "Lage setzen" is dropped.
+        row_of_sid2 = expected.loc[expected["id"] != sid].iloc[0]
+        sid2, name2 = str(row_of_sid2["id"]), str(row_of_sid2["name"])
+        page.locator("iframe[title='streamlit_folium.st_folium']").scroll_into_view_if_needed()
+        for _attempt in range(3):  # a click during a rerun can be lost
+            map_frame(page).evaluate("() => window.map.closePopup()")  # it may cover sid2
+            map_frame(page).locator(f'.nahraum-marker[data-id="{sid2}"]').click(force=True)
+            try:
+                page.locator(".nahraum-panel h4[data-kind=service]", has_text=name2).wait_for(
+                    timeout=20_000
+                )
+                break
+            except Exception:
+                continue
+        _start_locate(page, f"den markierten Punkt ziehen, um die Lage von „{name2}“")
+        map_frame(page).locator(".nahraum-relocate").wait_for(timeout=TIMEOUT_MS)
+        page.locator("iframe[title='streamlit_folium.st_folium']").scroll_into_view_if_needed()
+        frame = map_frame(page)
+        frame.evaluate("() => window.map.closePopup()")  # the service's popup covers it
+        page.wait_for_timeout(800)  # the popup's pan has settled
+        handle = frame.locator(".nahraum-relocate").bounding_box()
+        iframe = page.locator("iframe[title='streamlit_folium.st_folium']").bounding_box()
+        start = (handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2)
+        drop = None
+        for dx, dy in [(90, 60), (-90, 60), (90, -60), (-90, -60), (140, 0), (-140, 0)]:
+            x, y = start[0] - iframe["x"] + dx, start[1] - iframe["y"] + dy
+            free = frame.evaluate(
+                "([x, y]) => { const e = document.elementFromPoint(x, y);"
+                " return !!e && !e.closest('.leaflet-control, .leaflet-marker-icon'); }",
+                [x, y],
+            )
+            if free and 0 < y < iframe["height"] and 0 < x < iframe["width"]:
+                drop = (start[0] + dx, start[1] + dy)
+                break
+        assert drop is not None, "kein freier Zielpunkt für das Ziehen"
+        to_latlng = (
+            "([x, y]) => { const p = window.map.containerPointToLatLng([x, y]);"
+            " return [p.lat, p.lng]; }"
+        )
+        want = frame.evaluate(to_latlng, [drop[0] - iframe["x"], drop[1] - iframe["y"]])
+        # within 6 px of the drop point (the icon's border and Leaflet's drag tolerance)
+        near = frame.evaluate(to_latlng, [drop[0] - iframe["x"] + 6, drop[1] - iframe["y"] + 6])
+        tol_lat, tol_lon = abs(near[0] - want[0]), abs(near[1] - want[1])
+        page.mouse.move(*start)
+        page.mouse.down()
+        page.mouse.move((start[0] + drop[0]) / 2, (start[1] + drop[1]) / 2, steps=5)
+        page.mouse.move(*drop, steps=5)
+        page.mouse.up()
+        for _ in range(240):
+            row2 = store.load().services.set_index("id").loc[sid2]
+            if row2["precision"] == "manual":
+                break
+            page.wait_for_timeout(250)
+        assert row2["precision"] == "manual"
+        assert abs(row2["lat"] - want[0]) < tol_lat and abs(row2["lon"] - want[1]) < tol_lon
+        before = expected.set_index("id").loc[sid2]  # it moved by the drag, not elsewhere
+        assert abs(row2["lat"] - before["lat"]) > 5 * tol_lat / 6
+        assert [e["action"] for e in store.load().log][-1] == "move"
+        _wait_markers(page, set(expected["id"]), precise={sid, sid2})
+        page.screenshot(path=artifact_path("inventory_dragged_1280x720.png"))
     finally:
         context.close()
 
-    # 4. Reload (a new browser session): inventory and moved service are still there.
+    # 6. Reload (a new browser session): inventory and moved services are still there.
     context, page, _frame = open_app(browser, server.url, recorder, viewport=(1920, 1080))
     try:
-        _wait_markers(page, set(expected["id"]), precise={sid})
+        _wait_markers(page, set(expected["id"]), precise={sid, sid2})
         _wait_text(page, "3 Angebote ausgewählt")
         _expander(page)
         _wait_text(page, "Aktiv: eigener Bestand (3 Angebote) aus „angebote_ohne_id.xlsx“")

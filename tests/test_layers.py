@@ -857,6 +857,19 @@ def test_scenario_site_symbols() -> None:
     assert EVIL not in text and EVIL_ESCAPED in text  # names and changes escaped
     assert "geplant: neuer Standort" in gj["features"][0]["properties"]["tooltip"]
     assert "geschlossen" in gj["features"][2]["properties"]["tooltip"]
+    # The popup describes each change in the UI language (not geo's German text).
+    from geo.scenario import AddSite, CloseSite
+
+    changes = [
+        AddSite(id="plan-1", name=EVIL, category="Familie", x=4400000.0, y=3140000.0),
+        CloseSite(id="plan-4", service_id="svc-3"),
+    ]
+    en = sl.sites_geojson(_scenario_frame(), "en", changes)["features"]
+    de = sl.sites_geojson(_scenario_frame(), "de", changes)["features"]
+    assert "Site svc-3 closed" in en[2]["properties"]["popup"]
+    assert "Standort svc-3 geschlossen" in de[2]["properties"]["popup"]
+    assert "New site" in en[0]["properties"]["popup"] and EVIL not in str(en)
+    assert "verlegt" not in en[1]["properties"]["popup"]  # no change given: no line
     # Legend: dashed star for planned, crossed-out marker for closed.
     group, section = sl.scenario_group(gj, sl.pins_geojson(None))
     assert section is not None

@@ -56,6 +56,7 @@ from ui.workshop import (
     get_comparison,
     get_history,
     read_map,
+    relocate_groups,
     restore_view,
     scenario_overlays,
     scenario_tools,
@@ -305,6 +306,7 @@ def map_and_panel(c: Loaded, s: Shown, boxes: Boxes) -> None:
             s.overlays, [*maplayers.static_sections(c.data, c.options, lang), *proxy_sections], lang
         )
         + proxy_groups
+        + relocate_groups(s.cmp.services if s.cmp is not None else c.region.services, lang)
     )
     with boxes.map:
         # what st_folium sends, the base map rendered once per region (ui/mapview.py)

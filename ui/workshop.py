@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import json
 import secrets
+from typing import Any
 
 import streamlit as st
 
@@ -315,7 +316,9 @@ def scenario_overlays(
     """Display GeoJSON of the scenario's sites and pins (plus pending clicks)."""
     state = st.session_state
     sites = scenariolayers.sites_geojson(
-        geoscenario.changes_frame(region.services, scenario) if scenario.changes else None, lang
+        geoscenario.changes_frame(region.services, scenario) if scenario.changes else None,
+        lang,
+        scenario.changes,
     )
     pending = list(state.get("mobile_stops") or [])
     if state.get("pending_pin"):
@@ -462,3 +465,24 @@ def _model_of(networks: dict, params: analysis.AnalysisParams) -> str:
     """What the travel model of ``params.mode`` is (a timetable's info; keys comparisons)."""
     info = getattr(networks.get(params.mode), "info", None)
     return json.dumps(info, sort_keys=True, default=str) if isinstance(info, dict) else ""
+
+
+def relocate_groups(services: Any, lang: str) -> list:
+    """The draggable marker of the service being located or moved (none otherwise).
+
+    ``services``: the service list shown (after the scenario when one is active), EPSG:3035.
+    Dropping the marker is a map click at its new position (``layers.relocate``).
+    """
+    from geo.network import to_lonlat
+    from layers.relocate import relocate_layer
+
+    state = st.session_state
+    sid = state.get(keys.INV_LOCATE) or state.get(keys.MOVE_PENDING)
+    if not sid or services is None or "id" not in services.columns:
+        return []
+    rows = services.loc[services["id"].astype(str) == str(sid)]
+    if not len(rows) or rows.geometry.iloc[0] is None or rows.geometry.iloc[0].is_empty:
+        return []
+    point = rows.geometry.iloc[0]
+    lon, lat = to_lonlat([point.x], [point.y])
+    return [relocate_layer(float(lat[0]), float(lon[0]), str(rows["name"].iloc[0]), lang)]
