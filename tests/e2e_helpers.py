@@ -369,20 +369,52 @@ def select_option(page, label: str, option, open_only: bool = False):
     trigger the change, e.g. after starting a timer).
     """
     box = page.get_by_role("combobox", name=label, exact=True)
-    box.click()
     item = page.get_by_role("option", name=option)
     if isinstance(option, str):
         item = page.get_by_role("option", name=option, exact=True)
-    try:
-        item.first.wait_for(state="visible", timeout=5_000)
-    except Exception:  # the list closed again (the widget was redrawn during the click)
-        page.keyboard.press("Escape")
-        box.click()
-        item.first.wait_for(state="visible", timeout=10_000)
+    chosen = ListOption(page, box, item.first)
+    chosen.open()
     if open_only:
-        return item.first
-    item.first.click()
+        return chosen
+    chosen.click()
     return None
+
+
+class ListOption:
+    """An option of an open dropdown list that survives a redraw of its widget.
+
+    A rerun that redraws the widget closes its list; :meth:`click` then opens the list
+    again (up to three times) instead of waiting for an option that is gone.
+    """
+
+    def __init__(self, page, box, item, typed: str = "") -> None:
+        self.page, self.box, self.item, self.typed = page, box, item, typed
+
+    def open(self, timeout_ms: int = 5_000) -> None:
+        for attempt in range(3):
+            if attempt:
+                self.page.keyboard.press("Escape")
+            self.box.click()
+            if self.typed:
+                self.page.keyboard.type(self.typed)
+            try:
+                self.item.wait_for(state="visible", timeout=timeout_ms)
+                return
+            except Exception:  # the list closed again (the widget was redrawn)
+                continue
+        self.item.wait_for(state="visible", timeout=timeout_ms)
+
+    def inner_text(self) -> str:
+        return self.item.inner_text()
+
+    def click(self) -> None:
+        for _ in range(3):
+            try:
+                self.item.click(timeout=3_000)
+                return
+            except Exception:  # closed by a redraw between opening and the click
+                self.open()
+        self.item.click()
 
 
 def slider(page, label: str):

@@ -78,6 +78,7 @@ def _broken_feed(path):
 
 def test_transit_in_the_app(app_server, browser, tmp_path) -> None:
     from tests.e2e_helpers import (
+        ListOption,
         OutsideRecorder,
         artifact_path,
         map_frame,
@@ -169,9 +170,10 @@ def test_transit_in_the_app(app_server, browser, tmp_path) -> None:
         # The lever: line L2 (hourly) from 08:00 every 15 min – more people newly within reach.
         page.get_by_text("Buslinie verdichten (Fahrplan-Szenario)", exact=True).click()
         trip = page.get_by_role("combobox", name="Fahrt des Fahrplans", exact=True)
-        trip.click()
-        page.keyboard.type("L2-0-2")  # the list is long: filter it
-        page.get_by_role("option", name="08:00 Straußfurt → Großrudestedt (L2-0-2)").click()
+        option = page.get_by_role("option", name="08:00 Straußfurt → Großrudestedt (L2-0-2)")
+        chosen = ListOption(page, trip, option, typed="L2-0-2")  # the list is long: filter it
+        chosen.open()
+        chosen.click()
         headway = page.get_by_label("Takt (alle … Minuten)")
         headway.fill("15")
         headway.press("Enter")
