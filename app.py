@@ -18,12 +18,15 @@ Run with ``./nahraum.sh app`` or ``streamlit run app.py`` (settings in
 
 from __future__ import annotations
 
-from ui import page
+from ui import atlas, page
 
 
 def main() -> None:
     """Render the page."""
     lang, name, workshop = page.setup()
+    folder = atlas.sidebar(lang)
+    if folder and atlas.show(folder, lang):
+        return  # an atlas opened read-only replaces the analysis
     boxes = page.layout(workshop)
     loaded = page.load(lang, name, workshop, boxes)
     shown = page.view(loaded, boxes)

@@ -974,7 +974,7 @@ def suppress_small(
     return out
 
 
-def _rounded(df: pd.DataFrame) -> pd.DataFrame:
+def rounded_table(df: pd.DataFrame) -> pd.DataFrame:
     """Planner-facing rounding of Gemeinde figures (shares in percent)."""
     out = df.copy()
     for col in ("minutes_mean", "minutes_median", "minutes_p90"):
@@ -1017,7 +1017,7 @@ def gemeinde_table(
     were suppressed; labels and words are ``present.tables``.
     """
     df = _with_total(result) if total_row else result.gemeinden[list(GEMEINDE_COLUMNS)].copy()
-    df = _rounded(df.reset_index(drop=True))
+    df = rounded_table(df.reset_index(drop=True))
     if suppress:
         df = suppress_small(df, COUNT_COLUMNS)
     meta = result.metadata
@@ -1057,7 +1057,7 @@ def cli_payload(
     if networks is None:
         networks = region.networks([params.mode]) if hasattr(region, "networks") else {}
     result = analyze(region, params, networks, need_weights)
-    table = suppress_small(_rounded(_with_total(result)), COUNT_COLUMNS)
+    table = suppress_small(rounded_table(_with_total(result)), COUNT_COLUMNS)
     rows = _records(table)
     total = rows.pop()
     total = {k: v for k, v in total.items() if k not in ("ags", "name")}

@@ -737,6 +737,33 @@ def _cmd_profile(args) -> int:
 # ---------------------------------------------------------------------------
 
 
+def _cmd_atlas(args) -> int:
+    from report.atlas import write_tables
+
+    from . import atlas
+
+    spec = atlas.make_spec(
+        args.region, args.kinds, args.modes, args.targets, args.threshold, args.data, args.cache
+    )
+    kreise = atlas.kreise_of(spec)
+    print(
+        f"Atlas {spec.region}: {len(kreise)} Kreise × {len(spec.modes)} Verkehrsarten, je "
+        f"{len(spec.kinds)} Kategorien × {len(spec.targets)} Zielgruppen → {args.out}"
+    )
+    report = atlas.run_atlas(
+        spec, args.out, scheduler=args.scheduler, workers=args.workers, memory_limit=args.memory
+    )
+    files = write_tables(args.out)
+    print(
+        f"Fertig in {de_number(report.wall_s, 1)} s: {len(report.computed)} Teile berechnet, "
+        f"{len(report.skipped)} übersprungen, {len(report.failed)} fehlgeschlagen; "
+        f"{len(files)} Tabellen in {args.out}."
+    )
+    for text in report.failed.values():
+        print("  " + text, file=sys.stderr)
+    return 0 if report.ok else 1
+
+
 def _cmd_app(args) -> int:
     env = dict(os.environ)
     if args.data:
@@ -744,6 +771,8 @@ def _cmd_app(args) -> int:
     if args.cache:
         env[settings.CACHE_ENV_VAR] = str(Path(args.cache).resolve())
     env["NAHRAUM_REGION"] = args.region
+    if getattr(args, "atlas", None):
+        env[settings.ATLAS_ENV_VAR] = str(Path(args.atlas).resolve())
     if getattr(args, "workshop_lan", False):
         env[settings.PARTICIPANT_LAN_ENV] = "1"
     cmd = [
@@ -991,6 +1020,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", default="de", choices=["de", "en"])
     p.set_defaults(func=_cmd_profile)
 
+    p = sub.add_parser(
+        "atlas", help="Alle Maße je Kreis × Verkehrsart × Kategorie × Zielgruppe (auf Dask)"
+    )
+    _region_arg(p)
+    _common(p)
+    p.add_argument("--kinds", default="all", help="Kategorien, kommagetrennt, oder all")
+    p.add_argument("--modes", default="walk,bike,car", help="Verkehrsarten, kommagetrennt")
+    p.add_argument("--targets", default="all", help="Zielgruppen, kommagetrennt, oder all")
+    p.add_argument("--threshold", type=float, help="ein Schwellenwert (min) für alle Verkehrsarten")
+    p.add_argument("--out", required=True, help="Atlas-Ordner (fertige Teile bleiben erhalten)")
+    p.add_argument("--scheduler", help="Adresse eines laufenden Dask-Schedulers (tcp://…)")
+    p.add_argument("--workers", type=int, help="Arbeitsprozesse des lokalen Clusters (Standard 2)")
+    p.add_argument("--memory", help="Speichergrenze je lokalem Arbeitsprozess, z. B. 4GB")
+    p.set_defaults(func=_cmd_atlas)
+
     p = sub.add_parser("app", help="Die Planungsoberfläche starten (lokal, offline)")
     _region_arg(p)
     _common(p)
@@ -1006,6 +1050,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="Workshop-Ansicht: Mitmach-Seite für Telefone im lokalen Netz gleich öffnen "
         "(eigener Port; die Planungsoberfläche bleibt auf dieser Adresse)",
     )
+    p.add_argument("--atlas", help="einen Atlas-Ordner nur lesend öffnen (nahraum atlas --out)")
     p.set_defaults(func=_cmd_app)
     return parser
 

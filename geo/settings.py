@@ -17,6 +17,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DATA_ENV_VAR = "NAHRAUM_DATA"
 CACHE_ENV_VAR = "NAHRAUM_CACHE"
+ATLAS_ENV_VAR = "NAHRAUM_ATLAS"  # an atlas folder the app opens read-only
 DEFAULT_DATA_DIR = (REPO_ROOT / ".." / "shared" / "data").resolve()
 DEFAULT_CACHE_DIR = REPO_ROOT / "data" / "cache"
 REGIONS_DIR = REPO_ROOT / "data" / "regions"

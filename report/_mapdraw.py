@@ -12,6 +12,7 @@ import hashlib
 import math
 import os
 from collections.abc import Sequence
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -511,3 +512,32 @@ def thuringia_kreise(
 def forget_kreise() -> None:
     """Drop the in-memory copy of :func:`thuringia_kreise` (e.g. to time a cold first map)."""
     _KREISE_MEMO.clear()
+
+
+def class_legend(
+    fig: Any,
+    classes: Any,
+    anchor: tuple[float, float],
+    extra: Sequence[Any] = (),
+    fontsize: float = 8,
+) -> Any:
+    """The legend of a classified cell layer (``present.classes.Classes``) beside the map.
+
+    ``extra``: more legend handles after the classes (e.g. line paths).
+    """
+    from matplotlib.patches import Patch
+
+    handles = [
+        Patch(facecolor=c, edgecolor="#6b7280", linewidth=0.4, label=label)
+        for label, c in classes.rows()
+    ]
+    return fig.legend(
+        handles=[*handles, *extra],
+        title=classes.title,
+        loc="upper left",
+        bbox_to_anchor=anchor,
+        fontsize=fontsize,
+        title_fontsize=fontsize + 1,
+        frameon=False,
+        alignment="left",
+    )

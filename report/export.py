@@ -877,7 +877,7 @@ _HELP_CODES = tuple(analysis.GEMEINDE_COLUMNS)
 _FORMULA_OF = {"2sfca_mean": "2sfca", "e2sfca_mean": "e2sfca", "gap": "gap"}
 
 
-def _column_formats(table: pd.DataFrame, labels: Mapping[str, str]) -> dict[str, str]:
+def column_formats(table: pd.DataFrame, labels: Mapping[str, str]) -> dict[str, str]:
     """Excel number format per column label (``labels``: code → label of ``table``)."""
     formats = {**_FORMAT_BY_CODE, "ags": "text", "n_gemeinden": "int"}
     return {
@@ -1053,11 +1053,11 @@ def table_workbook(
     """The XLSX workbook of :func:`export_table` as bytes (also the app's download)."""
     tabs = tables(result, planning, lang)
     labels = present_tables.result_labels(result, lang)
-    sheets = [("Gemeinden", tabs["Gemeinden"], _column_formats(tabs["Gemeinden"], labels), 2, True)]
+    sheets = [("Gemeinden", tabs["Gemeinden"], column_formats(tabs["Gemeinden"], labels), 2, True)]
     if planning is not None:
         pt = tabs["Planungsräume"]
         plan = present_tables.planning_labels(result, lang)
-        sheets.append(("Planungsräume", pt, _column_formats(pt, plan), 1, True))
+        sheets.append(("Planungsräume", pt, column_formats(pt, plan), 1, True))
         sheets.append(
             ("Zuordnung", tabs["Zuordnung"], {"Flächenanteil": "decimal2", "AGS": "text"}, 2, False)
         )

@@ -166,10 +166,8 @@ def draw_feed_map(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib import patheffects
-    from matplotlib.artist import Artist
     from matplotlib.collections import LineCollection
     from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
 
     from report.export import RC
 
@@ -270,23 +268,8 @@ def draw_feed_map(
         _mapdraw.draw_scalebar(ax, 8, lang=lang)
         _mapdraw.draw_north_arrow(ax, 8)
         fig.text(0.02, 0.955, title, fontsize=14, fontweight="bold", va="top")
-        handles: list[Artist] = [
-            Patch(facecolor=c, edgecolor="#6b7280", linewidth=0.4, label=label)
-            for label, c in classes.rows()
-        ]
-        handles.append(
-            Line2D([], [], color="#374151", linewidth=0.8, label=i18n.t("tm_lines", lang))
-        )
-        fig.legend(
-            handles=handles,
-            title=classes.title,
-            loc="upper left",
-            bbox_to_anchor=(0.74, 0.90),
-            fontsize=8,
-            title_fontsize=9,
-            frameon=False,
-            alignment="left",
-        )
+        lines = Line2D([], [], color="#374151", linewidth=0.8, label=i18n.t("tm_lines", lang))
+        _mapdraw.class_legend(fig, classes, (0.74, 0.90), [lines], fontsize=8)
         fig.text(0.02, 0.15, "\n".join(_wrap(notes, 165)), fontsize=7.5, va="top")
         fig.text(0.02, 0.02, "\n".join(_wrap([source], 180)), fontsize=7, color="#374151")
         with atomic_path(path) as tmp:

@@ -124,3 +124,12 @@ INV_LOCATE_CANCEL = "inv_locate_cancel"
 # --- the map's background (issue 15) ---------------------------------------------------
 BASEMAP = "basemap"  # "none", "footprint" or the path of a local basemap
 BASEMAP_PATH = "basemap_path"
+
+# --- an atlas opened read-only (issue 16) --------------------------------------------
+ATLAS_FOLDER = "atlas_folder"
+ATLAS_SHOW = "atlas_show"
+ATLAS_KREISE = "atlas_kreise"
+ATLAS_MODE = "atlas_mode"
+ATLAS_KIND = "atlas_kind"
+ATLAS_TARGET = "atlas_target"
+ATLAS_MEASURE = "atlas_measure"
