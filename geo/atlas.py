@@ -46,7 +46,7 @@ import shapely
 
 from . import analysis, boundaries, region, settings
 from ._errors import InputError
-from ._io import atomic_path, write_bytes_atomic
+from ._io import atomic_path, file_digest, write_bytes_atomic
 
 ATLAS_VERSION = 1
 MANIFEST = "atlas.json"
@@ -80,6 +80,9 @@ class AtlasSpec:
     thresholds: dict[str, float] = field(default_factory=dict)
     data_dir: str | None = None
     cache_dir: str | None = None
+    gtfs: str | None = None
+    depart: str | None = None
+    window_min: int = settings.TRANSIT_WINDOW_MIN
 
     def threshold(self, mode: str) -> float:
         return float(self.thresholds.get(mode, settings.TRAVEL_MODES[mode].default_threshold_min))
@@ -143,15 +146,33 @@ def make_spec(
     threshold_min: float | None = None,
     data_dir: str | os.PathLike | None = None,
     cache_dir: str | os.PathLike | None = None,
+    *,
+    gtfs: str | os.PathLike | None = None,
+    depart: str | None = None,
+    window_min: int = settings.TRANSIT_WINDOW_MIN,
 ) -> AtlasSpec:
     """An :class:`AtlasSpec` from command-line style arguments (German errors).
 
-    ``kinds``/``targets``: ``"all"`` or comma-separated codes; ``modes``: road modes
-    (the timetable mode needs a feed per Kreis, which the atlas does not take yet).
+    ``kinds``/``targets``: ``"all"`` or comma-separated codes; ``modes``: comma-separated,
+    ``transit`` (ÖPNV) with ``gtfs`` (a GTFS zip, clipped to each Kreis) and ``depart``
+    (``"YYYY-MM-DD HH:MM"``) and ``window_min`` (departure minutes, median as in the app).
     ``threshold_min``: one threshold for all modes (default: each mode's own).
     """
     kinds_ = _choices(kinds, list(settings.CATEGORIES), "Kategorie")
-    modes_ = _choices(modes, list(settings.MODES), "Verkehrsart")
+    modes_ = _choices(modes, list(settings.TRAVEL_MODES), "Verkehrsart")
+    if settings.TRANSIT_MODE.code in modes_:
+        if not gtfs or not depart:
+            raise InputError(
+                "Für „ÖPNV“ im Atlas bitte einen Fahrplan (--gtfs FAHRPLAN.zip) und die "
+                'Abfahrt (--depart "JJJJ-MM-TT HH:MM") angeben.'
+            )
+        from . import gtfs as gtfs_mod
+
+        gtfs_mod.parse_departure(depart)  # German error for a bad date or time
+        if not Path(gtfs).is_file():
+            raise InputError(f"Fahrplan {gtfs} nicht gefunden.")
+    if window_min < 0:
+        raise InputError("Das Zeitfenster (--window) darf nicht negativ sein.")
     targets_ = _choices(targets, list(settings.TARGET_GROUPS), "Zielgruppe")
     if threshold_min is not None and not 0 < float(threshold_min) <= 240:
         raise InputError("Der Schwellenwert muss zwischen 0 und 240 Minuten liegen.")
@@ -164,6 +185,9 @@ def make_spec(
         thresholds={m: float(threshold_min) for m in modes_} if threshold_min else {},
         data_dir=str(data_dir) if data_dir else None,
         cache_dir=str(cache_dir) if cache_dir else None,
+        gtfs=str(Path(gtfs).resolve()) if gtfs else None,
+        depart=depart,
+        window_min=int(window_min),
     )
 
 
@@ -200,6 +224,12 @@ def partition_key(spec: AtlasSpec, part: Partition, content_hash: str, code: str
         "code": code,
         "version": ATLAS_VERSION,
     }
+    if part.mode == settings.TRANSIT_MODE.code:
+        payload.update(
+            feed=file_digest(spec.gtfs) if spec.gtfs else None,
+            depart=spec.depart,
+            window=spec.window_min,
+        )
     return hashlib.sha1(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
 
 
@@ -225,6 +255,23 @@ def build_kreis(kreis: str, data_dir: str | None, cache_dir: str | None) -> str:
     return str(json.loads((path / "meta.json").read_text("utf-8"))["content_hash"])
 
 
+def travel_networks(spec: AtlasSpec, reg: region.Region, mode: str) -> dict:
+    """The networks of ``mode`` for a Kreis: its road network, or the timetable model
+    (the feed clipped to the Kreis, walking on its walk network when one is loaded)."""
+    if mode != settings.TRANSIT_MODE.code:
+        return reg.networks([mode])
+    from . import gtfs, transit
+
+    if not spec.gtfs or not spec.depart:
+        raise InputError("Für „ÖPNV“ fehlt der Fahrplan (--gtfs) oder die Abfahrt (--depart).")
+    day, depart_s = gtfs.parse_departure(spec.depart)
+    tt = gtfs.import_feed(spec.gtfs, day, reg.cache_path, reg.outline)
+    walk = reg.networks(["walk"]).get("walk")
+    params = transit.TransitParams(depart_s=depart_s, window_min=spec.window_min)
+    model = transit.TransitModel(tt, params, walk if tt.crs == settings.CRS_METRIC else None)
+    return {mode: model}
+
+
 def cell_polygons(x: np.ndarray, y: np.ndarray, size: float = settings.CELL_SIZE_M) -> Any:
     """Squares of ``size`` metres around cell centres (EPSG:3035)."""
     h = size / 2.0
@@ -239,7 +286,7 @@ def compute_partition(spec: AtlasSpec, part: Partition, out: str, code: str) -> 
     """
     t0 = time.perf_counter()
     reg = region.load_region(part.kreis, spec.data_dir, spec.cache_dir)
-    networks = reg.networks([part.mode])
+    networks = travel_networks(spec, reg, part.mode)
     threshold = spec.threshold(part.mode)
     cells_dir = Path(out) / "cells" / f"kreis={part.kreis}" / f"mode={part.mode}"
     gem_rows = []

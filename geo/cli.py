@@ -37,6 +37,19 @@ def _common(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _timetable_args(p: argparse.ArgumentParser, per_kreis: bool = False) -> None:
+    """``--gtfs``, ``--depart`` and ``--window`` of the timetable mode ``transit``."""
+    clip = ", je Kreis zugeschnitten" if per_kreis else ""
+    p.add_argument("--gtfs", help=f"Fahrplan (GTFS-ZIP) für --mode(s) transit{clip}")
+    p.add_argument("--depart", help="Abfahrt für transit, z. B. „2014-06-02 08:00“")
+    p.add_argument(
+        "--window",
+        type=int,
+        default=settings.TRANSIT_WINDOW_MIN,
+        help="Zeitfenster in Minuten ab --depart (0 = nur diese Abfahrt); Median",
+    )
+
+
 def _region_arg(p: argparse.ArgumentParser, required: bool = False) -> None:
     p.add_argument(
         "--region",
@@ -743,7 +756,16 @@ def _cmd_atlas(args) -> int:
     from . import atlas
 
     spec = atlas.make_spec(
-        args.region, args.kinds, args.modes, args.targets, args.threshold, args.data, args.cache
+        args.region,
+        args.kinds,
+        args.modes,
+        args.targets,
+        args.threshold,
+        args.data,
+        args.cache,
+        gtfs=args.gtfs,
+        depart=args.depart,
+        window_min=args.window,
     )
     kreise = atlas.kreise_of(spec)
     print(
@@ -906,14 +928,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="to_csv", required=True, help="CSV mit Spalten id, lat, lon")
     p.add_argument("--out", help="Matrix als CSV hierhin schreiben")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--gtfs", help="Fahrplan (GTFS-ZIP) für --mode transit")
-    p.add_argument("--depart", help="Abfahrt für --mode transit, z. B. „2014-06-02 08:00“")
-    p.add_argument(
-        "--window",
-        type=int,
-        default=settings.TRANSIT_WINDOW_MIN,
-        help="Zeitfenster in Minuten ab --depart (0 = nur diese Abfahrt); Median",
-    )
+    _timetable_args(p)
     p.add_argument(
         "--percentile",
         type=float,
@@ -1026,7 +1041,10 @@ def build_parser() -> argparse.ArgumentParser:
     _region_arg(p)
     _common(p)
     p.add_argument("--kinds", default="all", help="Kategorien, kommagetrennt, oder all")
-    p.add_argument("--modes", default="walk,bike,car", help="Verkehrsarten, kommagetrennt")
+    p.add_argument(
+        "--modes", default="walk,bike,car", help="Verkehrsarten, kommagetrennt (transit: ÖPNV)"
+    )
+    _timetable_args(p, per_kreis=True)
     p.add_argument("--targets", default="all", help="Zielgruppen, kommagetrennt, oder all")
     p.add_argument("--threshold", type=float, help="ein Schwellenwert (min) für alle Verkehrsarten")
     p.add_argument("--out", required=True, help="Atlas-Ordner (fertige Teile bleiben erhalten)")

@@ -162,3 +162,68 @@ def test_spec_errors_in_german() -> None:
         atlas.make_spec("default", threshold_min=-5)
     with pytest.raises(InputError, match="kein Atlas-Ordner"):
         atlas.read_manifest("/nonexistent")
+
+
+def test_transit_atlas_equals_the_app_model_per_kreis(tmp_path) -> None:
+    from geo import gtfs, transit
+    from tests._transit_feeds import REGION_FEED_DATE, write_region_feed
+
+    feed = write_region_feed(tmp_path / "region_feed.zip")
+    depart = f"{REGION_FEED_DATE} 08:00"
+    with pytest.raises(InputError, match="Fahrplan"):
+        atlas.make_spec("default", "Jugend", "transit", "pop")
+    spec = atlas.make_spec(
+        "default", "Jugend", "transit", "pop", gtfs=feed, depart=depart, window_min=10
+    )
+    out = tmp_path / "atlas"
+    report = atlas.run_atlas(spec, out, workers=1, progress=None)
+    assert report.ok and len(report.computed) == 2
+    reached = 0
+    for kreis in KREISE:
+        reg = region.load_region(kreis)
+        day, depart_s = gtfs.parse_departure(depart)
+        tt = gtfs.import_feed(feed, day, reg.cache_path, reg.outline)
+        model = transit.TransitModel(tt, transit.TransitParams(depart_s=depart_s, window_min=10))
+        params = analysis.AnalysisParams(kinds=("Jugend",), target="pop", mode="transit")
+        res = analysis.analyze(reg, params, {"transit": model})
+        cells = atlas.read_cells(out, kreis, "transit", "Jugend")
+        np.testing.assert_array_equal(cells["minutes"], res.cells["minutes"])
+        np.testing.assert_array_equal(cells["gap__pop"], res.cells["gap"])
+        marker = atlas.read_marker(out, atlas.Partition(kreis, "transit"))
+        assert marker["model"]["feed"] == "region_feed.zip" and marker["model"]["window_min"] == 10
+        reached += int((res.cells["within"]).sum())
+    assert reached > 0  # the feed's buses bring people within 30 minutes
+    # another departure is another partition key: recomputed, not skipped
+    later = atlas.make_spec(
+        "default",
+        "Jugend",
+        "transit",
+        "pop",
+        gtfs=feed,
+        depart=f"{REGION_FEED_DATE} 09:00",
+        window_min=10,
+    )
+    todo, done = atlas.plan(later, out)
+    assert len(todo) == 2 and not done
+
+
+def test_cli_on_an_existing_scheduler(tmp_path, capsys) -> None:
+    from distributed import LocalCluster
+
+    from geo import cli
+
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        argv = ["atlas", "--region", "16068", "--kinds", "Familie", "--modes", "bike"]
+        argv += ["--targets", "single_parent_hh", "--out", str(tmp_path), "--scheduler"]
+        rc = cli.main([*argv, cluster.scheduler_address])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert "Atlas 16068: 1 Kreise × 1 Verkehrsarten" in out
+    assert "[1/1] Kreis 16068 × Fahrrad: fertig" in out
+    assert "1 Teile berechnet, 0 übersprungen, 0 fehlgeschlagen; 2 Tabellen" in out
+    book = pd.read_excel(tmp_path / "atlas_bike.xlsx", sheet_name=None)
+    sheet = next(v for k, v in book.items() if k != "Erläuterung")
+    assert "Zielgruppe (Haushalte)" in sheet.columns  # single parents count as households
+    assert len(sheet) == len(region.load_region("16068").gemeinden)
