@@ -774,11 +774,31 @@ def gap_ranking(gemeinden: pd.DataFrame) -> pd.DataFrame:
     return g.iloc[order]
 
 
+def travel_times(
+    region: Any, params: AnalysisParams, networks: Mapping[str, Any] | None = None
+) -> tuple[traveltime.TravelField, sp.csr_matrix]:
+    """Nearest-service field and catchment (cells × services within the threshold).
+
+    All of an analysis that does not depend on the target group: pass it to
+    :func:`analyze` (``travel``) to analyse several target groups with one routing.
+    """
+    selection = service_selection(region.services, params.kinds)
+    cells_xy = region.cells[["x", "y"]].to_numpy(dtype=float)
+    services_xy = points_xy(selection)
+    net = (networks or {}).get(params.mode)
+    field_ = traveltime.nearest_field(cells_xy, services_xy, params.mode, net)
+    catchment = traveltime.catchment_matrix(
+        cells_xy, services_xy, params.mode, params.threshold_min, net
+    ).tocsr()
+    return field_, catchment
+
+
 def analyze(
     region: Any,
     params: AnalysisParams,
     networks: Mapping[str, Any] | None = None,
     need_weights: Mapping[str, float] | None = None,
+    travel: tuple[traveltime.TravelField, sp.csr_matrix] | None = None,
 ) -> AnalysisResult:
     """Compute all accessibility measures for one parameter set.
 
@@ -796,6 +816,9 @@ def analyze(
         SGB II quota relative to the region mean). The gap score of each cell
         is multiplied by its Gemeinde's weight; Gemeinden without a weight
         count with 1. All other measures are unweighted.
+    travel : (TravelField, csr_matrix), optional
+        :func:`travel_times` of the same region, categories, mode and threshold (it
+        does not depend on the target group); computed when not given.
 
     Returns
     -------
@@ -808,16 +831,13 @@ def analyze(
     if params.target not in cells.columns:
         raise InputError(f"Die Zielgruppe „{group.label_de}“ fehlt in den Zellen der Region.")
     people = np.clip(np.nan_to_num(cells[params.target].to_numpy(dtype=float)), 0.0, None)
+    selection = service_selection(region.services, params.kinds)
     active = _active_mask(region.services)
     kind_mask = _kind_mask(region.services, params.kinds) & active
     located = _located_mask(region.services)
-    selection = region.services.loc[kind_mask & located].copy()
     T = params.threshold_min
-    cells_xy = cells[["x", "y"]].to_numpy(dtype=float)
-    services_xy = points_xy(selection)
     net = (networks or {}).get(params.mode)
-    field_ = traveltime.nearest_field(cells_xy, services_xy, params.mode, net)
-    catchment = traveltime.catchment_matrix(cells_xy, services_xy, params.mode, T, net).tocsr()
+    field_, catchment = travel if travel is not None else travel_times(region, params, networks)
     capacity, n_unknown = service_capacity(selection)
     m = cell_measures(
         field_.minutes, catchment, people, capacity, T, params.decay, params.gap_cap_factor

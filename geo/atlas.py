@@ -5,7 +5,8 @@ consortium of Kreise). One task per Kreis × mode (:func:`compute_partition`): t
 loads the Kreis as a region of its own (``geo.region.load_region("16065")``: its cells,
 its Gemeinden and the services within ``settings.REGION_BUFFER_M`` of its outline, so
 services across the Kreis border count) and runs :func:`geo.analysis.analyze` for every
-category × target group – exactly the interactive analysis of that Kreis. A task holds
+category × target group – exactly the interactive analysis of that Kreis, with one
+routing per category (``analysis.travel_times``) shared by its target groups. A task holds
 one Kreis bundle and one mode's network, which sizes it for a worker's memory.
 
 Scheduling is Dask's (``dask.distributed``): a :class:`~distributed.LocalCluster` of
@@ -295,11 +296,14 @@ def compute_partition(spec: AtlasSpec, part: Partition, out: str, code: str) -> 
     services_used: dict[str, int] = {}
     for kind in spec.kinds:
         table: dict[str, Any] = {}
+        travel = None  # one routing per category, shared by the target groups
         for target in spec.targets:
             params = analysis.AnalysisParams(
                 kinds=(kind,), target=target, mode=part.mode, threshold_min=threshold
             )
-            res = analysis.analyze(reg, params, networks)
+            if travel is None:
+                travel = analysis.travel_times(reg, params, networks)
+            res = analysis.analyze(reg, params, networks, travel=travel)
             if not table:
                 table["ags"] = res.cells["ags"].astype(str).to_numpy()
                 for col in CELL_SHARED:
