@@ -2,7 +2,7 @@
 
 One headless Chromium (Debian's ``/usr/bin/chromium``) with ``--sessions`` browser contexts
 (default 10), driven concurrently with Playwright's asyncio API. Each session opens the app
-with its own workshop token (``?ws=<token>``) and, until ``--seconds`` have passed, changes
+with its own new workshop (the app's token in ``?ws=<token>``) and, until ``--seconds`` have passed, changes
 parameters like a user – threshold slider (arrow keys), mode select, service categories
 (add one, remove the last with Backspace) – and adds sites when the workshop UI ("neuer
 Standort" click mode) is present; otherwise it prints ``add_site: nicht verfügbar``.
@@ -50,7 +50,6 @@ import contextlib
 import os
 import random
 import re
-import secrets
 import shutil
 import statistics
 import subprocess
@@ -59,6 +58,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -182,9 +182,9 @@ def snapshot_code(root: Path, source: Path = REPO) -> Path:
         if package not in ("tests", "benchmarks"):
             shutil.copytree(source / package, code / package, ignore=ignore)
     (code / "data").mkdir()
-    for sub in ("regions", "planning"):
-        if (REPO / "data" / sub).exists():
-            (code / "data" / sub).symlink_to(REPO / "data" / sub)
+    for sub in sorted((REPO / "data").iterdir()):  # region, planning, standards files
+        if sub.is_dir() and sub.name != "cache":
+            (code / "data" / sub.name).symlink_to(sub)
     return code
 
 
@@ -369,8 +369,11 @@ async def open_session(browser, url: str, s: Session, timeout_s: float):
     page.on("websocket", lambda ws: ws.on("framereceived", s.on_message))
     s.page = page
     t0 = time.perf_counter()
-    await page.goto(f"{url}/?ws={s.token}", wait_until="domcontentloaded")
+    # A new workshop as a facilitator starts one: the app puts its token in the address
+    # (an unknown token in the URL is refused until the user starts a new workshop).
+    await page.goto(f"{url}/", wait_until="domcontentloaded")
     await page.wait_for_function(MAP_READY_JS, polling=200, timeout=timeout_s * 1000)
+    s.token = parse_qs(urlsplit(page.url).query)["ws"][0]
     s.first_map_s = time.perf_counter() - t0
     await s.wait_idle()
     return context
@@ -713,7 +716,7 @@ class Phase:
 async def analysis_phase(browser, server: Server, cache: Path, n: int, args) -> Phase:
     """``n`` analysis sessions for ``args.seconds``: report, isolation, figures."""
     sessions = [
-        Session(i, f"last{i:02d}-{secrets.token_hex(4)}", rng=random.Random(args.seed + i))
+        Session(i, "", rng=random.Random(args.seed + i))  # token: given by the app
         for i in range(n)
     ]
     t = time.perf_counter()
