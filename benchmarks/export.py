@@ -117,6 +117,10 @@ def main() -> int:
         f"({naive_svg / svg:.1f} × Zeit, {kb['bench_naive_a4.svg'] / kb['bench_a4.svg']:.1f} × "
         "Größe)"
     )
+    print(
+        f"png_s={png:.2f} pdf_s={pdf:.2f} svg_s={svg:.2f} baseline_png_s={naive:.2f} "
+        f"speedup_vs_baseline={naive / png:.1f}"
+    )
     return 0
 
 
