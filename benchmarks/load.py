@@ -84,6 +84,7 @@ THRESHOLD = "Schwellenwert (Minuten)"
 MODE = "Verkehrsart"
 CATEGORIES = "Kategorien"
 ADD_SITE = re.compile(r"neue[rn]? Standort", re.IGNORECASE)
+SITE_SAVE = "Standort setzen"
 ACTION_TIMEOUT_S = 90.0
 CONTROL_ACTIONS = ("threshold", "mode", "category")  # control change → map
 LOOPBACK = {"localhost", "127.0.0.1", "::1", "[::1]"}
@@ -427,9 +428,19 @@ async def act_category(s: Session, overlay_wait: float) -> None:
         await s.timed("category", lambda: s.page.keyboard.press("Backspace"), overlay_wait)
         s.categories.pop()
     else:
-        await box.click()
         options = s.page.get_by_role("option")
-        await options.first.wait_for(state="visible", timeout=10_000)
+        # A rerun that redraws the widget closes its list: open it again (three tries).
+        for attempt in range(3):
+            if attempt:
+                await s.page.keyboard.press("Escape")
+                await s.wait_idle()
+            await box.click()
+            try:
+                await options.first.wait_for(state="visible", timeout=10_000)
+                break
+            except Exception:
+                if attempt == 2:
+                    raise
         offered = [
             m.group(1)
             for t in await options.all_inner_texts()
@@ -468,10 +479,14 @@ async def act_add_site(s: Session, overlay_wait: float) -> None:
     if spot is None:
         raise RuntimeError("keine freie Stelle auf der Karte")
 
-    async def click() -> None:
-        await page.mouse.click(spot["x"], spot["y"])
-
-    await s.timed("add_site", click, overlay_wait, changed=(SITES_JS, SITES_CHANGED_JS))
+    # The click asks for the site's kind and target groups (ui/workshop.py site_form); the
+    # form's defaults are confirmed with "Standort setzen": that click is timed (→ site on map).
+    started0, finished0 = s.started, s.finished
+    await page.mouse.click(spot["x"], spot["y"])
+    await s.wait_rerun(started0, finished0, ACTION_TIMEOUT_S)
+    save = page.get_by_role("button", name=SITE_SAVE, exact=True)
+    await save.wait_for(state="visible", timeout=30_000)
+    await s.timed("add_site", save.click, overlay_wait, changed=(SITES_JS, SITES_CHANGED_JS))
     s.sites.append((spot["lng"], spot["lat"]))
 
 

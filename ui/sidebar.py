@@ -12,7 +12,14 @@ from layers import boundaries, panel
 from layers import map as maplayers
 from present import describe, i18n
 from present.classes import MAP_MEASURES
-from ui.state import DEFAULT_REGION, carry_over_language, get_region_choices, initial, lkey
+from ui.state import (
+    DEFAULT_REGION,
+    carry_over_language,
+    get_region_choices,
+    get_service_counts,
+    initial,
+    lkey,
+)
 
 
 def sidebar() -> tuple[str, str]:
@@ -53,7 +60,8 @@ def analysis_controls(
     sb = st.sidebar
     near = box if box is not None else sb
     sb.subheader(i18n.t("services_heading", lang), anchor=False)
-    counts = panel.category_counts(region.services)
+    content_hash = str(region.meta.get("content_hash", ""))
+    counts, _ = get_service_counts(name, content_hash, (), region.services)
     categories = sb.multiselect(
         i18n.t("categories", lang),
         list(counts),
@@ -64,7 +72,8 @@ def analysis_controls(
         select_all=False,
     )
     # harmonised names ("Familienzentrum"), each standing for its raw subcategories
-    groups = describe.subcategory_groups(panel.subcategory_counts(region.services, categories))
+    _, sub_counts = get_service_counts(name, content_hash, tuple(categories), region.services)
+    groups = describe.subcategory_groups(sub_counts)
     chosen = sb.multiselect(
         i18n.t("subcategories", lang),
         list(groups),

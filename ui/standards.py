@@ -30,7 +30,7 @@ from report import profile as rprofile
 from report import standards as rstandards
 from report.files import XLSX_MIME
 from ui import keys
-from ui.state import get_region, get_standards_check, scenario_digest
+from ui.state import get_check_table, get_region, get_standards_check, scenario_digest
 
 #: File name stem of the planner's own table in the workshop folder.
 OWN_STEM = "richtwerte"
@@ -164,9 +164,14 @@ def standards_controls(folder: Path, lang: str, box: Any = None) -> StandardsCho
     return StandardsChoice(standards, digest, own, bool(layer), rule or stdlayers.ALL_RULES)
 
 
+def _variant(scenario: Any) -> str:
+    """The scenario's digest, empty for the status quo."""
+    return scenario_digest(scenario) if scenario is not None and scenario.changes else ""
+
+
 def current_check(loaded: Any, scenario: Any, choice: StandardsChoice) -> Any:
     """The check of the region shown (target year included) after ``scenario``."""
-    variant = scenario_digest(scenario) if scenario is not None and scenario.changes else ""
+    variant = _variant(scenario)
     return get_standards_check(
         loaded.name,
         loaded.content_hash,
@@ -214,13 +219,17 @@ def standards_section(loaded: Any, scenario: Any, check: Any, choice: StandardsC
     st.caption(
         i18n.t("std_caption", lang, source=choice.standards.source, state=state, counts=counts)
     )
-    table = rstandards.check_table(check, lang)
+    # The table once per check and language (every session shares it); the CSVs only
+    # when downloaded.
+    table = get_check_table(
+        loaded.name, loaded.content_hash, choice.digest, _variant(scenario), lang, check
+    )
     st.dataframe(table, hide_index=True, key=keys.STD_TABLE, height=320)
     stem = i18n.t("std_file_stem", lang)
     c1, c2, c3 = st.columns(3)
     c1.download_button(
         i18n.t("std_download_csv_de", lang),
-        rstandards.check_csv(check, lang, german=True),
+        lambda: rstandards.check_csv(check, lang, german=True),
         file_name=f"{stem}.csv",
         mime="text/csv",
         on_click="ignore",
@@ -229,7 +238,7 @@ def standards_section(loaded: Any, scenario: Any, check: Any, choice: StandardsC
     )
     c2.download_button(
         i18n.t("std_download_csv_en", lang),
-        rstandards.check_csv(check, lang, german=False),
+        lambda: rstandards.check_csv(check, lang, german=False),
         file_name=f"{stem}_international.csv",
         mime="text/csv",
         on_click="ignore",

@@ -37,11 +37,12 @@ from geo import region as georegion
 from geo import scenario as geoscenario
 from geo._errors import NahraumError
 from geo.scenario_store import ScenarioStore
-from layers import boundaries, catchment, cells, gaps
+from layers import boundaries, catchment, cells, gaps, panel
 from layers import map as maplayers
 from layers._assets import ensure_assets
 from layers.orientation import footprint_geojson
 from present import i18n, tables
+from report import standards as rstandards
 from report.export import coverage_lines
 from report.files import csv_bytes
 from ui import keys
@@ -433,6 +434,29 @@ def get_standards_check(
     """The standards check of the region shown (``content_hash`` carries the demand basis)
     after the scenario whose changes have the digest ``variant`` (empty: status quo)."""
     return standards_check.check(_region, _standards, _networks, scenario=_scenario)
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def get_service_counts(
+    name: str, content_hash: str, categories: tuple[str, ...], _services: Any
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Located services per category and per subcategory of ``categories`` (all if
+    empty), once per region and choice for every session (read only)."""
+    return panel.category_counts(_services), panel.subcategory_counts(_services, categories)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def get_check_table(
+    name: str,
+    content_hash: str,
+    standards_digest: str,
+    variant: str,
+    lang: str,
+    _check: standards_check.CheckResult,
+) -> Any:
+    """The check's screen table (``report.standards.check_table``), once per check and
+    language (keys as :func:`get_standards_check`)."""
+    return rstandards.check_table(_check, lang)
 
 
 # --- ÖPNV timetable (issue 11) ---------------------------------------------------------
