@@ -220,13 +220,18 @@ def is_local_url(url: str) -> bool:
 
 
 def map_frame(page):
-    """The Frame of the folium map (waits for the iframe)."""
-    page.wait_for_selector(FOLIUM_IFRAME, state="attached", timeout=MAP_TIMEOUT_MS)
-    handle = page.query_selector(FOLIUM_IFRAME)
-    frame = handle.content_frame() if handle else None
-    if frame is None:
-        raise AssertionError("Karten-iframe nicht gefunden")
-    return frame
+    """The Frame of the folium map (waits for the iframe; a base-map change replaces it,
+    so an iframe without its frame yet is asked again)."""
+    deadline = time.monotonic() + MAP_TIMEOUT_MS / 1000
+    while True:
+        page.wait_for_selector(FOLIUM_IFRAME, state="attached", timeout=MAP_TIMEOUT_MS)
+        handle = page.query_selector(FOLIUM_IFRAME)
+        frame = handle.content_frame() if handle else None
+        if frame is not None:
+            return frame
+        if time.monotonic() > deadline:
+            raise AssertionError("Karten-iframe nicht gefunden")
+        page.wait_for_timeout(200)
 
 
 MAP_READY_JS = """() => {

@@ -43,12 +43,10 @@ FREE_POINT_JS = """([lat, lng]) => {
     return free ? [p.x, p.y] : null;
 }"""
 # Rows of the standards table as the data grid exposes them to assistive technology.
-GRID_ROWS_JS = """(heading) => {
-    const h = [...document.querySelectorAll('h3')].find(e => e.innerText.trim() === heading);
-    if (!h) return null;
-    let block = h.closest('[data-testid=stVerticalBlock]');
-    const grid = block ? [...block.querySelectorAll('[data-testid=stDataFrame]')]
-        .find(d => h.compareDocumentPosition(d) & Node.DOCUMENT_POSITION_FOLLOWING) : null;
+GRID_ROWS_JS = """(label) => {
+    const box = [...document.querySelectorAll('[data-testid=stExpander]')]
+        .find(e => (e.querySelector('summary')?.innerText || '').includes(label));
+    const grid = box ? box.querySelector('[data-testid=stDataFrame]') : null;
     if (!grid) return null;
     return [...grid.querySelectorAll('table tr')].map(
         r => [...r.querySelectorAll('td,th')].map(c => c.textContent.trim()));
@@ -77,7 +75,7 @@ def _wait(page, predicate, timeout_s: float = 60.0, what: str = ""):
 
 
 def _clingen_row(page) -> list[str] | None:
-    rows = page.evaluate(GRID_ROWS_JS, "Richtwerte") or []
+    rows = page.evaluate(GRID_ROWS_JS, "Richtwerte je Gemeinde") or []
     return next((r for r in rows if r and r[0] == "Clingen"), None)
 
 
@@ -126,8 +124,10 @@ def test_standards_layer_table_and_a_planned_site(app_server, browser, default_r
         assert "Richtwerte" in layers
         fehlt_before = st["fehlt"]
 
-        # The table below the map: Clingen lacks a youth club.
-        page.get_by_role("heading", name="Richtwerte").scroll_into_view_if_needed()
+        # The table below the map (an expander drawn once opened): Clingen lacks a youth club.
+        section = page.get_by_text("Richtwerte je Gemeinde", exact=True)
+        section.scroll_into_view_if_needed()
+        section.click()
         row = _wait(page, lambda: _clingen_row(page), what="Zeile Clingen")
         assert row[1] == "KYF-Jugendclub" and row[5] == "fehlt", row
         assert "Soll 1 Jugendclub, vorhanden 0" in row[6], row
@@ -163,7 +163,7 @@ def test_standards_layer_table_and_a_planned_site(app_server, browser, default_r
             what="Clingen erfüllt in der Karte",
         )
         assert "KYF-Jugendclub: erfüllt" in st["tip"] and "vorhanden 1" in st["tip"], st
-        page.get_by_role("heading", name="Richtwerte").scroll_into_view_if_needed()
+        section.scroll_into_view_if_needed()  # still open after the reruns
         row = _wait(
             page,
             lambda: (r := _clingen_row(page)) and r[5] == "erfüllt" and r,

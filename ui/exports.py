@@ -26,7 +26,9 @@ from layers import panel
 from present import i18n
 from present import tables as ptables
 from report import export as geoexport
+from ui import keys
 from ui.basemap import report_orientation
+from ui.state import lazy_expander
 
 UPLOAD_KEY = "export_planning_file"
 PLANNING_STATE = "export_planning"  # {region name: (file id, PlanningRegions | None, error)}
@@ -157,7 +159,10 @@ def export_section(
         pins = geoscenario.pins_frame(scenario) if scenario.pins else None
         pins_digest = _signature([p.id for p in scenario.pins], [p.text for p in scenario.pins])
     base = (name, content_hash, params, variant, lang)
-    with st.expander(i18n.t("export_heading", lang)):
+    box = lazy_expander(i18n.t("export_heading", lang), keys.EXPORT_SECTION)
+    if not box.open:
+        return
+    with box:
         view = (
             i18n.t("export_view_scenario", lang, name=scenario.name)
             if scenario is not None

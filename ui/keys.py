@@ -82,6 +82,7 @@ STD_DEFAULT = "std_default"
 STD_LAYER = "std_layer"
 STD_RULE = "std_rule"
 STD_TABLE = "std_table"
+STD_SECTION = "std_section"  # the below-map expander (open: its content is drawn)
 STD_CSV = "std_csv"
 STD_CSV_EN = "std_csv_en"
 STD_XLSX = "std_xlsx"
@@ -133,3 +134,8 @@ ATLAS_MODE = "atlas_mode"
 ATLAS_KIND = "atlas_kind"
 ATLAS_TARGET = "atlas_target"
 ATLAS_MEASURE = "atlas_measure"
+
+# --- below the map: expanders drawn only while open (ui.state.lazy_expander) ------------
+DELTA_SECTION = "delta_section"
+EXPORT_SECTION = "export_section"
+METHOD_SECTION = "method_section"

@@ -41,6 +41,7 @@ from ui.state import (
     get_result,
     get_services_geojson,
     get_store,
+    lazy_expander,
     prepare_assets,
     scenario_digest,
     warm_up,
@@ -323,8 +324,10 @@ def below_map(c: Loaded, s: Shown) -> None:
     """Comparison table, Gemeinde table, exports and the method (not in the workshop)."""
     lang = c.lang
     if s.cmp is not None:
-        with st.expander(i18n.t("delta_table", lang), expanded=False):
-            st.dataframe(ptables.comparison_table(s.cmp, lang), hide_index=True)
+        box = lazy_expander(i18n.t("delta_table", lang), keys.DELTA_SECTION)
+        if box.open:
+            with box:
+                st.dataframe(ptables.comparison_table(s.cmp, lang), hide_index=True)
     planning = current_planning(c.region, c.name)
     gemeinde_table(c.name, c.content_hash, c.params, s.result, lang, s.variant, planning)
     if s.standards is not None:

@@ -14,8 +14,9 @@ from layers import map as maplayers
 from layers import panel
 from present import describe, i18n, tables
 from report.files import XLSX_MIME
+from ui import keys
 from ui.exports import xlsx_bytes
-from ui.state import get_catchment, get_csv, get_screen_table
+from ui.state import get_catchment, get_csv, get_screen_table, lazy_expander
 
 
 def clear_selection() -> None:
@@ -100,7 +101,10 @@ def method(
 ) -> None:
     """Parameters, formulas, notes, data sources, unresolved services (traceability)."""
     meta = result.metadata
-    with st.expander(i18n.t("method_heading", lang)):
+    box = lazy_expander(i18n.t("method_heading", lang), keys.METHOD_SECTION)
+    if not box.open:
+        return
+    with box:
         st.markdown(f"**{i18n.t('model', lang)}:** {describe.model_text(result, lang)}")
         st.markdown(f"**{i18n.t('m_params', lang)}**")
         st.json(meta.get("params", {}), expanded=False)

@@ -30,7 +30,13 @@ from report import profile as rprofile
 from report import standards as rstandards
 from report.files import XLSX_MIME
 from ui import keys
-from ui.state import get_check_table, get_region, get_standards_check, scenario_digest
+from ui.state import (
+    get_check_table,
+    get_region,
+    get_standards_check,
+    lazy_expander,
+    scenario_digest,
+)
 
 #: File name stem of the planner's own table in the workshop folder.
 OWN_STEM = "richtwerte"
@@ -205,75 +211,79 @@ def _profile_pdf(loaded: Any, scenario: Any, choice: StandardsChoice, unit: str)
 
 
 def standards_section(loaded: Any, scenario: Any, check: Any, choice: StandardsChoice) -> None:
-    """Below the map: the check table, its downloads and the profile PDF."""
+    """Below the map, in an expander drawn only while open: the check table, its downloads
+    and the profile PDF."""
     lang = loaded.lang
-    st.subheader(i18n.t("std_heading", lang), anchor=False)
-    state = (
-        i18n.t("std_state_scenario", lang, name=scenario.name)
-        if scenario is not None and scenario.changes
-        else i18n.t("std_state_status_quo", lang)
-    )
-    counts = ", ".join(
-        f"{i18n.label('status', k, lang)} {v}" for k, v in check.counts().items() if v
-    )
-    st.caption(
-        i18n.t("std_caption", lang, source=choice.standards.source, state=state, counts=counts)
-    )
-    # The table once per check and language (every session shares it); the CSVs only
-    # when downloaded.
-    table = get_check_table(
-        loaded.name, loaded.content_hash, choice.digest, _variant(scenario), lang, check
-    )
-    st.dataframe(table, hide_index=True, key=keys.STD_TABLE, height=320)
-    stem = i18n.t("std_file_stem", lang)
-    c1, c2, c3 = st.columns(3)
-    c1.download_button(
-        i18n.t("std_download_csv_de", lang),
-        lambda: rstandards.check_csv(check, lang, german=True),
-        file_name=f"{stem}.csv",
-        mime="text/csv",
-        on_click="ignore",
-        key=keys.STD_CSV,
-        icon=":material/download:",
-    )
-    c2.download_button(
-        i18n.t("std_download_csv_en", lang),
-        lambda: rstandards.check_csv(check, lang, german=False),
-        file_name=f"{stem}_international.csv",
-        mime="text/csv",
-        on_click="ignore",
-        key=keys.STD_CSV_EN,
-        icon=":material/download:",
-    )
-    c3.download_button(
-        i18n.t("std_download_xlsx", lang),
-        lambda: rstandards.check_xlsx(check, lang),
-        file_name=f"{stem}.xlsx",
-        mime=XLSX_MIME,
-        on_click="ignore",
-        key=keys.STD_XLSX,
-        icon=":material/table_view:",
-    )
-    gem = loaded.region.gemeinden
-    units = [PROFILE_ALL, *gem.sort_values("name")["ags"].astype(str)]
-    names = dict(zip(gem["ags"].astype(str), gem["name"].astype(str), strict=True))
-    p1, p2 = st.columns([2, 1], vertical_alignment="bottom")
-    unit = p1.selectbox(
-        i18n.t("std_profile_unit", lang),
-        units,
-        key=keys.STD_PROFILE_UNIT,
-        format_func=lambda k: names.get(k, k) if k else i18n.t("std_profile_all", lang),
-    )
-    p2.download_button(
-        i18n.t("std_profile_button", lang),
-        lambda: _profile_pdf(loaded, scenario, choice, unit),
-        file_name=f"steckbrief-{unit or 'region'}.pdf",
-        mime="application/pdf",
-        on_click="ignore",
-        key=keys.STD_PROFILE,
-        icon=":material/picture_as_pdf:",
-        help=i18n.t("std_profile_help", lang),
-    )
+    box = lazy_expander(i18n.t("std_section", lang), keys.STD_SECTION)
+    if not box.open:
+        return
+    with box:
+        state = (
+            i18n.t("std_state_scenario", lang, name=scenario.name)
+            if scenario is not None and scenario.changes
+            else i18n.t("std_state_status_quo", lang)
+        )
+        counts = ", ".join(
+            f"{i18n.label('status', k, lang)} {v}" for k, v in check.counts().items() if v
+        )
+        st.caption(
+            i18n.t("std_caption", lang, source=choice.standards.source, state=state, counts=counts)
+        )
+        # The table once per check and language (every session shares it); the CSVs only
+        # when downloaded.
+        table = get_check_table(
+            loaded.name, loaded.content_hash, choice.digest, _variant(scenario), lang, check
+        )
+        st.dataframe(table, hide_index=True, key=keys.STD_TABLE, height=320)
+        stem = i18n.t("std_file_stem", lang)
+        c1, c2, c3 = st.columns(3)
+        c1.download_button(
+            i18n.t("std_download_csv_de", lang),
+            lambda: rstandards.check_csv(check, lang, german=True),
+            file_name=f"{stem}.csv",
+            mime="text/csv",
+            on_click="ignore",
+            key=keys.STD_CSV,
+            icon=":material/download:",
+        )
+        c2.download_button(
+            i18n.t("std_download_csv_en", lang),
+            lambda: rstandards.check_csv(check, lang, german=False),
+            file_name=f"{stem}_international.csv",
+            mime="text/csv",
+            on_click="ignore",
+            key=keys.STD_CSV_EN,
+            icon=":material/download:",
+        )
+        c3.download_button(
+            i18n.t("std_download_xlsx", lang),
+            lambda: rstandards.check_xlsx(check, lang),
+            file_name=f"{stem}.xlsx",
+            mime=XLSX_MIME,
+            on_click="ignore",
+            key=keys.STD_XLSX,
+            icon=":material/table_view:",
+        )
+        gem = loaded.region.gemeinden
+        units = [PROFILE_ALL, *gem.sort_values("name")["ags"].astype(str)]
+        names = dict(zip(gem["ags"].astype(str), gem["name"].astype(str), strict=True))
+        p1, p2 = st.columns([2, 1], vertical_alignment="bottom")
+        unit = p1.selectbox(
+            i18n.t("std_profile_unit", lang),
+            units,
+            key=keys.STD_PROFILE_UNIT,
+            format_func=lambda k: names.get(k, k) if k else i18n.t("std_profile_all", lang),
+        )
+        p2.download_button(
+            i18n.t("std_profile_button", lang),
+            lambda: _profile_pdf(loaded, scenario, choice, unit),
+            file_name=f"steckbrief-{unit or 'region'}.pdf",
+            mime="application/pdf",
+            on_click="ignore",
+            key=keys.STD_PROFILE,
+            icon=":material/picture_as_pdf:",
+            help=i18n.t("std_profile_help", lang),
+        )
 
 
 __all__ = [

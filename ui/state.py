@@ -390,6 +390,15 @@ def carry_over_language(lang: str) -> None:
     state["_lang_previous"] = lang
 
 
+def lazy_expander(label: str, key: str) -> Any:
+    """An expander whose content the caller draws only while it is open (``.open``).
+
+    Opening or closing it reruns the script; closed, nothing inside is computed or sent,
+    so a control change does not pay for sections out of view (``benchmarks/load.py``).
+    """
+    return st.expander(label, key=key, on_change="rerun")
+
+
 def initial(key: str, **default: Any) -> dict:
     """``default`` unless the widget's value is already in the session state."""
     return {} if key in st.session_state else default
