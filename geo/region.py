@@ -10,6 +10,7 @@ definition or the building code changes (content hash).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -28,7 +29,7 @@ import pandas as pd
 import shapely
 
 from . import boundaries, geocode, population, services, settings, stops
-from ._errors import CacheError, DataFileError, RegionError
+from ._errors import CacheError, DataFileError, NahraumError, RegionError
 from ._io import file_digest, write_json_atomic
 
 BUNDLE_VERSION = 2
@@ -387,6 +388,7 @@ def build_region(
         try:
             if json.loads(meta_path.read_text("utf-8")).get("content_hash") == digest:
                 _ensure_networks(defn, ddir, target)
+                _ensure_orientation(defn, ddir, target)
                 return target
         except (OSError, json.JSONDecodeError):
             pass  # damaged bundle: rebuild
@@ -442,6 +444,7 @@ def build_region(
         meta,
     )
     _ensure_networks(defn, ddir, target, outline)
+    _ensure_orientation(defn, ddir, target, outline)
     return target
 
 
@@ -456,6 +459,27 @@ def _ensure_networks(
     if outline is None:
         outline = shapely.union_all(gpd.read_parquet(target / "gemeinden.parquet").geometry.values)
     network.build_for_region(target, osm_path=data_dir / defn.osm, outline_3035=outline)
+
+
+def _ensure_orientation(
+    defn: RegionDef, data_dir: Path, target: Path, outline: shapely.Geometry | None = None
+) -> None:
+    """The settlement footprint (the map's default background) cached in the bundle, so the
+    first map does not compute it (``thueringen``: ~7 s). Kept when it exists: its own
+    signature (census files, outline) is checked where it is read
+    (:func:`geo.orientation.settlement_footprint`)."""
+    from types import SimpleNamespace
+
+    from . import orientation
+
+    if (target / orientation.FOOTPRINT_FILE).is_file():
+        return
+    if outline is None:
+        outline = shapely.union_all(gpd.read_parquet(target / "gemeinden.parquet").geometry.values)
+    stand_in = SimpleNamespace(outline=outline, cache_path=target, definition=defn, meta={})
+    # without census cells of buildings the map falls back to no background
+    with contextlib.suppress(NahraumError, OSError, ValueError):
+        orientation.settlement_footprint(stand_in, data_dir)
 
 
 def _write_bundle(target: Path, layers: dict, meta: dict) -> None:

@@ -263,6 +263,30 @@ def test_region_footprint_cached_and_covers_its_cells(tmp_path):
     assert gj["features"] and gj["features"][0]["geometry"]["type"] == "MultiPolygon"
 
 
+def test_region_build_stores_the_footprint(tmp_default_region, monkeypatch):
+    """The bundle carries the footprint (the first map must not compute it), and reading
+    it checks its signature instead of computing it again."""
+    assert (tmp_default_region.cache_path / orientation.FOOTPRINT_FILE).is_file()
+
+    def no_compute(*_a, **_k):
+        raise AssertionError("footprint computed again")
+
+    monkeypatch.setattr(orientation, "footprint_from_cells", no_compute)
+    fp = orientation.settlement_footprint(tmp_default_region)
+    assert fp["cells"].iloc[0] > 5000
+    # a rebuild of the same inputs keeps it; a changed outline is computed anew
+    region.build_region("default", cache_dir=tmp_default_region.cache_path.parent)
+    assert (tmp_default_region.cache_path / orientation.FOOTPRINT_FILE).is_file()
+
+    class Smaller:
+        outline = tmp_default_region.outline.buffer(-2000)
+        cache_path = tmp_default_region.cache_path
+        definition = tmp_default_region.definition
+
+    with pytest.raises(AssertionError, match="computed again"):
+        orientation.settlement_footprint(Smaller(), use_cache=True)
+
+
 # ---------------------------------------------------------------------------
 # Roads by class
 # ---------------------------------------------------------------------------
