@@ -47,6 +47,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import math
 import os
 import random
 import re
@@ -598,8 +599,10 @@ def check_stores(sessions: list[Session], cache: Path, tolerance_m: float = 400.
                 if any((x - px) ** 2 + (y - py) ** 2 <= tolerance_m**2 for px, py in pts)
             ]
             if s.idx not in near:
+                gap = min((math.hypot(x - px, y - py) for px, py in own[s.idx]), default=math.inf)
                 problems.append(
-                    f"Sitzung {s.idx}: fremder Standort ({x:.0f}, {y:.0f})"
+                    f"Sitzung {s.idx}: fremder Standort ({x:.0f}, {y:.0f}; eigener nächster "
+                    f"{gap:.0f} m entfernt, Toleranz {tolerance_m:.0f} m)"
                     + (f" von Sitzung {near}" if near else "")
                 )
         if len(stored) != len(s.sites):

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import pandas as pd
+from pandas.io.formats.style import Styler
 
 from geo import analysis, settings
 from geo import compare as geocompare
@@ -197,10 +198,33 @@ def styled(
     decimals: Mapping[str, int],
     lang: str = i18n.DEFAULT_LANG,
 ) -> Any:
-    """A pandas ``Styler``: localized numbers, ``"<3"`` in suppressed count cells."""
+    """A pandas ``Styler``: localized numbers, ``"<3"`` in suppressed count cells.
+
+    Its rendering is kept (:class:`KeptStyler`): style it completely here and only show
+    it afterwards.
+    """
     formats = {col: number_formatter(d, lang) for col, d in decimals.items() if col in df}
     counts = {c: f for c, f in formats.items() if c in suppressed}
     others = {c: f for c, f in formats.items() if c not in suppressed}
     # Each call formats only its subset (without one, pandas resets all other columns).
-    styler = df.style.format(others, subset=list(others), na_rep="–")
+    styler = KeptStyler(df).format(others, subset=list(others), na_rep="–")
     return styler.format(counts, subset=list(counts), na_rep=SUPPRESSED)
+
+
+class KeptStyler(Styler):
+    """A ``Styler`` that renders its cells once.
+
+    Streamlit renders a ``Styler`` on every ``st.dataframe`` call (pandas' ``_translate``:
+    one formatter call and a dict per cell; thueringen's 624 × 18 table ~0.15 s per
+    rerun). The app keeps one styled table per result for every session
+    (``ui.state.get_styled_table``), so the rendering is kept with it.
+    """
+
+    _kept: tuple[tuple, Any] | None = None
+
+    def _translate(self, *args: Any, **kwargs: Any) -> Any:
+        key = (args, tuple(sorted(kwargs.items())))
+        kept = self._kept
+        if kept is None or kept[0] != key:
+            kept = self._kept = (key, super()._translate(*args, **kwargs))
+        return kept[1]

@@ -691,6 +691,42 @@ def test_small_counts_suppressed_in_csv_and_screen_table(region: SimpleNamespace
     assert styled.count(">&lt;3<") + styled.count("><3<") >= 2
 
 
+def test_styled_table_is_rendered_once_and_shows_the_same(
+    result: analysis.AnalysisResult, monkeypatch
+) -> None:
+    """Streamlit renders a Styler on every rerun: the kept one renders its cells once,
+    and what it shows is what a fresh Styler shows (German numbers, "<3")."""
+    from pandas.io.formats.style import Styler
+    from streamlit.elements.lib.pandas_styler_utils import marshall_styler
+    from streamlit.proto.ArrowData_pb2 import ArrowData
+
+    df, suppressed = tables.screen_table(result, "de")
+    decimals = tables.decimals_of(result, "de")
+    calls = []
+    original = Styler._translate
+
+    def counting(self, *args, **kwargs):
+        calls.append(args)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Styler, "_translate", counting)
+    kept = tables.styled(df, suppressed, decimals, "de")
+    protos = []
+    for _ in range(3):
+        proto = ArrowData()
+        marshall_styler(proto, kept, "t")
+        protos.append(proto.styler.display_values)
+    assert len(calls) == 1 and protos[0] == protos[1] == protos[2]
+    # what it keeps is what pandas renders for the same styling now
+    monkeypatch.setattr(Styler, "_translate", original)
+    fresh = tables.styled(df, suppressed, decimals, "de")
+    fresh.set_uuid(kept.uuid)
+    now = Styler._translate(fresh._compute(), False, False)
+    shown = [[c.get("display_value") for c in row] for row in now["body"]]
+    assert shown == [[c.get("display_value") for c in row] for row in kept._kept[1]["body"]]
+    assert any("." in str(v) or "," in str(v) for row in shown for v in row)  # German numbers
+
+
 def test_xlsx_has_table_and_explanation(result: analysis.AnalysisResult) -> None:
     from openpyxl import load_workbook
 

@@ -12,11 +12,11 @@ from geo import analysis
 from geo import region as georegion
 from layers import map as maplayers
 from layers import panel
-from present import describe, i18n, tables
+from present import describe, i18n
 from report.files import XLSX_MIME
 from ui import keys
 from ui.exports import xlsx_bytes
-from ui.state import get_catchment, get_csv, get_screen_table, lazy_expander
+from ui.state import get_catchment, get_csv, get_styled_table, lazy_expander
 
 
 def clear_selection() -> None:
@@ -60,11 +60,9 @@ def gemeinde_table(
     """Sortable table per Gemeinde and downloads (CSV German/international, XLSX; the
     XLSX has the planning regions' sheets when ``planning`` is given)."""
     st.subheader(i18n.t("table_heading", lang), anchor=False)
-    df, suppressed, decimals = get_screen_table(name, content_hash, params, lang, result, variant)
+    styled = get_styled_table(name, content_hash, params, lang, result, variant)
     st.caption(i18n.t("table_caption", lang, model=describe.model_text(result, lang)))
-    st.dataframe(
-        tables.styled(df, suppressed, decimals, lang), hide_index=True, key="table", height=380
-    )
+    st.dataframe(styled, hide_index=True, key="table", height=380)
     stem = i18n.t("file_stem", lang)
     c1, c2, c3 = st.columns(3)
     c1.download_button(

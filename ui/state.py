@@ -257,6 +257,21 @@ def get_screen_table(
     return df, suppressed, tables.decimals_of(_result, lang)
 
 
+@st.cache_resource(show_spinner=False, max_entries=32)
+def get_styled_table(
+    name: str,
+    content_hash: str,
+    params: analysis.AnalysisParams,
+    lang: str,
+    _result: analysis.AnalysisResult,
+    variant: str = "",
+) -> Any:
+    """:func:`get_screen_table` styled (``present.tables.styled``), one object for every
+    session: shown read-only, its rendering is kept."""
+    df, suppressed, decimals = get_screen_table(name, content_hash, params, lang, _result, variant)
+    return tables.styled(df, suppressed, decimals, lang)
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def get_csv(
     name: str,
