@@ -132,6 +132,13 @@ MAP_SPOT_JS = """(n) => {
     }
     return null;
 }"""
+MAP_VIEW_JS = """() => {
+    const f = document.querySelector('iframe[title="streamlit_folium.st_folium"]');
+    const m = f && f.contentWindow && f.contentWindow.map;
+    if (!m) return null;
+    const c = m.getCenter(), r = f.getBoundingClientRect();  // the page may shift too
+    return [c.lat.toFixed(6), c.lng.toFixed(6), m.getZoom(), r.top, r.left].join(' ');
+}"""
 CATEGORY_TAGS_JS = """(label) => {
     const box = [...document.querySelectorAll('[data-testid=stMultiSelect]')]
         .find(e => e.innerText.startsWith(label));
@@ -480,6 +487,18 @@ async def act_add_site(s: Session, overlay_wait: float) -> None:
         await s.wait_idle()
         if not await radio.is_checked():
             raise RuntimeError("Klickmodus „neuer Standort“ ließ sich nicht wählen")
+        # Right after the switch the first click can land ~40 px off on thueringen (seen
+        # 16 km away); a user looks at the map first: a pause, not timed.
+        await asyncio.sleep(1.5)
+    # The map (or the page around it) may still move after the rerun: wait until both
+    # stand still.
+    view = None
+    for _ in range(50):
+        now = await page.evaluate(MAP_VIEW_JS)
+        if now is not None and now == view:
+            break
+        view = now
+        await asyncio.sleep(0.2)
     spot = await page.evaluate(MAP_SPOT_JS, s.idx * 5 + len(s.sites) * 3)
     if spot is None:
         raise RuntimeError("keine freie Stelle auf der Karte")
