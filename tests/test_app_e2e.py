@@ -556,26 +556,39 @@ def test_readme_command_starts_the_app(browser, default_region, tmp_path) -> Non
 
 
 def test_threshold_is_kept_per_mode(app_server, browser, default_region) -> None:
-    """A planner's threshold for one mode survives switching to another mode and back."""
+    """A planner's threshold for one mode survives switching to other modes and back, and
+    the slider shows the threshold the analysis uses (it once showed another mode's)."""
     from tests.e2e_helpers import open_app, select_option, slider
 
     context, page, frame = open_app(browser, app_server.url, viewport=(1920, 1080))
+
+    def shows(minutes: int) -> None:
+        page.wait_for_function(
+            "(m) => document.body.innerText.includes(`Zielgruppe über ${m} min`)",
+            arg=minutes,
+            timeout=30_000,
+        )
+        thumb = page.locator("[data-testid=stSlider]", has_text="Schwellenwert (Minuten)")
+        value = thumb.locator("[data-testid=stSliderThumbValue]").inner_text()
+        assert value.strip() == f"{minutes} min", (value, minutes)
+
     try:
-        page.wait_for_function(
-            "() => document.body.innerText.includes('Zielgruppe über 15 min')", timeout=30_000
-        )
-        slider(page, "Schwellenwert (Minuten)").focus()
-        page.keyboard.press("ArrowRight")  # walk: 15 → 20 min
-        page.wait_for_function(
-            "() => document.body.innerText.includes('Zielgruppe über 20 min')", timeout=30_000
-        )
+        shows(15)
+        for _ in range(2):  # walk: 15 → 10 → 5 min
+            slider(page, "Schwellenwert (Minuten)").focus()
+            page.keyboard.press("ArrowLeft")
+            page.wait_for_timeout(300)
+        shows(5)
         select_option(page, "Verkehrsart", "Fahrrad")  # bike opens with its own default
-        page.wait_for_function(
-            "() => document.body.innerText.includes('Zielgruppe über 30 min')", timeout=30_000
-        )
+        shows(30)
+        slider(page, "Schwellenwert (Minuten)").focus()
+        page.keyboard.press("ArrowRight")  # bike: 30 → 45 min
+        shows(45)
+        select_option(page, "Verkehrsart", re.compile(r"^zu Fuß, langsam"))
+        shows(15)
+        select_option(page, "Verkehrsart", "Fahrrad")
+        shows(45)
         select_option(page, "Verkehrsart", "zu Fuß")
-        page.wait_for_function(
-            "() => document.body.innerText.includes('Zielgruppe über 20 min')", timeout=30_000
-        )
+        shows(5)
     finally:
         context.close()

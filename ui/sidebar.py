@@ -21,6 +21,34 @@ from ui.state import (
     lkey,
 )
 
+#: One threshold slider for every mode. Each mode keeps its own choice in a plain session
+#: key; a mode change puts that choice into the slider before it is drawn
+#: (:func:`_threshold_of_mode`). One slider key per mode showed, after switching back, the
+#: last value of another mode while the analysis used the mode's own (Streamlit redraws
+#: the reappearing widget with stale browser state).
+THRESHOLD_KEY = "threshold"
+THRESHOLD_SAVED = "threshold_saved_"
+
+
+def _mode_threshold(mode: str) -> int:
+    """The mode's threshold: the planner's last choice, else the choice nearest the
+    mode's default."""
+    choices = list(settings.THRESHOLD_CHOICES_MIN)
+    default = (
+        settings.TRAVEL_MODES[mode].default_threshold_min
+        if mode in settings.TRAVEL_MODES
+        else choices[0]
+    )
+    wanted = int(st.session_state.get(f"{THRESHOLD_SAVED}{mode}", default))
+    return min(choices, key=lambda c: abs(c - wanted))
+
+
+def _threshold_of_mode(mode_key: str) -> None:
+    """Mode changed (callback): the slider shows the new mode's threshold."""
+    mode = st.session_state.get(mode_key)
+    if mode is not None:
+        st.session_state[THRESHOLD_KEY] = _mode_threshold(str(mode))
+
 
 def sidebar() -> tuple[str, str]:
     """Title, language switch and region; returns the language and the region name."""
@@ -108,6 +136,8 @@ def analysis_controls(
         key=key,
         **initial(key, index=modes.index(settings.DEFAULT_MODE)),
         format_func=lambda m: i18n.mode_label(m, lang),
+        on_change=_threshold_of_mode,
+        args=(key,),
     )
     if settings.TRANSIT_MODE.code not in networks:
         near.caption(i18n.t("tr_no_feed", lang))
@@ -119,22 +149,16 @@ def analysis_controls(
         f"{i18n.mode_label(m, lang)} {md.default_threshold_min} min"
         for m, md in settings.MODES.items()
     )
-    key = f"threshold_{mode}"
-    # Streamlit forgets a widget's state while it is not shown; keep each mode's threshold in a
-    # plain session key so that switching modes back and forth keeps the planner's choice.
-    saved = f"threshold_saved_{mode}"
-    choices = list(settings.THRESHOLD_CHOICES_MIN)
-    wanted = int(st.session_state.get(saved, settings.TRAVEL_MODES[mode].default_threshold_min))
-    default = min(choices, key=lambda c: abs(c - wanted))  # a saved value is always a choice
+    key = THRESHOLD_KEY
     threshold = near.select_slider(
         i18n.t("threshold", lang),
-        options=choices,
+        options=list(settings.THRESHOLD_CHOICES_MIN),
         key=key,
-        **initial(key, value=default),
+        **initial(key, value=_mode_threshold(mode)),
         format_func=lambda m: f"{m} min",
         help=i18n.t("threshold_help", lang, defaults=defaults),
     )
-    st.session_state[saved] = int(threshold)
+    st.session_state[f"{THRESHOLD_SAVED}{mode}"] = int(threshold)
     measures = list(MAP_MEASURES)
     key = lkey("measure", lang)
     measure = sb.selectbox(
