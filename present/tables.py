@@ -200,31 +200,34 @@ def styled(
 ) -> Any:
     """A pandas ``Styler``: localized numbers, ``"<3"`` in suppressed count cells.
 
-    Its rendering is kept (:class:`KeptStyler`): style it completely here and only show
-    it afterwards.
+    Its rendering is kept (:func:`keep_rendering`).
     """
     formats = {col: number_formatter(d, lang) for col, d in decimals.items() if col in df}
     counts = {c: f for c, f in formats.items() if c in suppressed}
     others = {c: f for c, f in formats.items() if c not in suppressed}
     # Each call formats only its subset (without one, pandas resets all other columns).
-    styler = KeptStyler(df).format(others, subset=list(others), na_rep="–")
-    return styler.format(counts, subset=list(counts), na_rep=SUPPRESSED)
+    styler = df.style.format(others, subset=list(others), na_rep="–")
+    return keep_rendering(styler.format(counts, subset=list(counts), na_rep=SUPPRESSED))
 
 
-class KeptStyler(Styler):
-    """A ``Styler`` that renders its cells once.
+def keep_rendering(styler: Styler) -> Styler:
+    """``styler`` that renders its cells once per rendering option.
 
     Streamlit renders a ``Styler`` on every ``st.dataframe`` call (pandas' ``_translate``:
     one formatter call and a dict per cell; thueringen's 624 × 18 table ~0.15 s per
     rerun). The app keeps one styled table per result for every session
-    (``ui.state.get_styled_table``), so the rendering is kept with it.
+    (``ui.state.get_styled_table``), so its rendering is kept on the object (an instance
+    attribute: Streamlit recognises a Styler by its exact type, a subclass is refused).
+    Style it completely first and change it no more.
     """
+    translate = styler._translate
+    kept: dict[tuple, Any] = {}
 
-    _kept: tuple[tuple, Any] | None = None
-
-    def _translate(self, *args: Any, **kwargs: Any) -> Any:
+    def _translate(*args: Any, **kwargs: Any) -> Any:
         key = (args, tuple(sorted(kwargs.items())))
-        kept = self._kept
-        if kept is None or kept[0] != key:
-            kept = self._kept = (key, super()._translate(*args, **kwargs))
-        return kept[1]
+        if key not in kept:
+            kept[key] = translate(*args, **kwargs)
+        return kept[key]
+
+    styler._translate = _translate
+    return styler
