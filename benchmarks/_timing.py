@@ -15,3 +15,12 @@ def median_seconds(fn, repeat: int) -> float:
         fn()
         runs.append(time.perf_counter() - t)
     return statistics.median(runs)
+
+
+def summary_line(values: dict[str, float | int | str]) -> str:
+    """The benchmark's last line: ``key=value`` pairs (floats to 4 significant digits)."""
+
+    def fmt(v: float | int | str) -> str:
+        return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+    return " ".join(f"{k}={fmt(v)}" for k, v in values.items())

@@ -35,7 +35,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _timing import median_seconds
+from _timing import median_seconds, summary_line
 
 from geo import analysis, region, settings, traveltime
 from present import describe
@@ -92,7 +92,8 @@ def dense(cells_xy, services_xy, demand, capacity, T, mode, network=None) -> Non
 
 def bench(
     label: str, reg, params: analysis.AnalysisParams, networks=None, baselines: bool = True
-) -> None:
+) -> dict[str, float]:
+    """Print the figures of one case; returns ``full_s`` and the baseline ratio."""
     cells_xy = reg.cells[["x", "y"]].to_numpy(dtype=float)
     sel = analysis.service_selection(reg.services, params.kinds)
     services_xy = analysis.points_xy(sel)
@@ -123,7 +124,7 @@ def bench(
         f"measures_and_aggregation_s={rest:.4f}"
     )
     if not baselines:
-        return
+        return {"full_s": total}
     if net is not None:
         t_od = median_seconds(
             lambda: dense(cells_xy, services_xy, demand, capacity, T, params.mode, net), 3
@@ -133,7 +134,7 @@ def bench(
             f"cells × services, cell measures only): {t_od:.4f} s → ratio baseline/full = "
             f"{t_od / total:.2f}"
         )
-        return
+        return {"full_s": total, "dense_od_ratio": t_od / total}
     t_loop = naive_loop(cells_xy, services_xy, demand, capacity, T, params.mode, LOOP_SAMPLE)
     t_dense = median_seconds(
         lambda: dense(cells_xy, services_xy, demand, capacity, T, params.mode), 3
@@ -146,6 +147,7 @@ def bench(
         f"{label}:   baseline dense (NumPy cells × services matrix, cell measures only): "
         f"{t_dense:.4f} s → ratio baseline/full = {t_dense / total:.2f}"
     )
+    return {"full_s": total, "loop_ratio": t_loop / total, "dense_ratio": t_dense / total}
 
 
 def _network_cases() -> list[tuple[str, object, dict]]:
@@ -205,17 +207,21 @@ def _network_cases() -> list[tuple[str, object, dict]]:
 
 def main() -> None:
     params = analysis.AnalysisParams(kinds=(), target="pop", mode="car")  # all services, 20 min
+    out: dict[str, float] = {}
     for name in ("default", "thueringen"):
         reg = region.load_region(name)  # built/loaded outside the timing
-        bench(name, reg, params)
-        bench(
+        out.update({f"{name}_{k}": v for k, v in bench(name, reg, params).items()})
+        walk = bench(
             f"{name} (walk 15 min, Familie, single parents)",
             reg,
             analysis.AnalysisParams(kinds=("Familie",), target="single_parent_hh", mode="walk"),
             baselines=False,
         )
-    for label, reg, nets in _network_cases():
-        bench(label, reg, params, nets)
+        out[f"{name}_walk_full_s"] = walk["full_s"]
+    for i, (label, reg, nets) in enumerate(_network_cases()):
+        case = "network" if i == 0 else f"network{i + 1}"
+        out.update({f"{case}_{k}": v for k, v in bench(label, reg, params, nets).items()})
+    print(summary_line(out))
 
 
 if __name__ == "__main__":

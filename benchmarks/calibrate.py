@@ -25,6 +25,9 @@ from geo import settings
 from geo.network import build_networks
 from geo.traveltime import calibrate_detour
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import summary_line
+
 
 def _fmt(x: float) -> str:
     return f"{x:.2f}".replace(".", ",")
@@ -61,6 +64,11 @@ def main(argv: list[str] | None = None) -> dict:
         f"FALLBACK_CAR_SPEED_KMH = {round(result['car_speed_kmh']):.1f}"
         f"  # exact: {result['car_speed_kmh']:.2f}"
     )
+    out: dict[str, float | int] = {f"detour_{m}": float(detour[m]) for m in order}
+    out["car_speed_kmh"] = float(result["car_speed_kmh"])
+    out["pairs"] = int(table["n"].sum())
+    out["seconds"] = time.perf_counter() - t0
+    print(summary_line(out))
     return result
 
 

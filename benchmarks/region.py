@@ -18,6 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from geo import region
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import summary_line
+
 
 def _best(fn, repeat: int = 3) -> float:
     best = float("inf")
@@ -29,6 +32,7 @@ def _best(fn, repeat: int = 3) -> float:
 
 
 def main() -> None:
+    out: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name in ("default", "thueringen"):
             t = time.perf_counter()
@@ -45,6 +49,15 @@ def main() -> None:
                 f"{name}: build_cold_s={cold:.2f} build_warm_s={warm:.3f} load_s={load:.3f} "
                 f"load_with_check_s={check:.3f} cold_over_load={cold / load:.1f}x"
             )
+            out.update(
+                {
+                    f"{name}_build_cold_s": cold,
+                    f"{name}_build_warm_s": warm,
+                    f"{name}_load_s": load,
+                    f"{name}_cold_over_load": cold / load,
+                }
+            )
+    print(summary_line(out))
 
 
 if __name__ == "__main__":

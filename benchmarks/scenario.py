@@ -36,6 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from geo import analysis, compare, optimize, region, scenario, traveltime
 from present import describe
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import summary_line
+
 RUNS = 25
 K = 3
 BRUTE_MAX_SUBSETS = 2_000_000
@@ -52,7 +55,7 @@ def _median_ms(fn, runs: int = RUNS, warmup: int = 1) -> float:
     return statistics.median(out) * 1000
 
 
-def bench_compare(reg, params, networks=None) -> None:
+def bench_compare(reg, params, networks=None) -> dict[str, float]:
     base = analysis.analyze(reg, params, networks)
     rng = np.random.default_rng(0)
     pick = rng.choice(len(reg.cells), 200, replace=False)  # new sites at populated cells
@@ -108,9 +111,10 @@ def bench_compare(reg, params, networks=None) -> None:
         f"  second change on top (previous=): {chain:.1f} ms; plain analysis.analyze: "
         f"{analyze:.1f} ms"
     )
+    return {"add_site_ms": inc, "full_over_incremental": full / inc}
 
 
-def bench_suggest(reg, params, candidates: str) -> None:
+def bench_suggest(reg, params, candidates: str) -> dict[str, float]:
     s = optimize.suggest(reg, params, K, candidates=candidates)  # warm-up, coverage
     cov, w = s._coverage, s._demand_people
     g = _median_ms(lambda i: optimize.greedy(cov, w, K))
@@ -184,33 +188,40 @@ def bench_suggest(reg, params, candidates: str) -> None:
         )
     except Exception as exc:  # pragma: no cover - optional baseline
         print(f"  baseline spopt MCLP: not run ({exc.__class__.__name__}: {exc})")
+    return {"greedy_ms": g, "exact_ms": e, "greedy_over_exact": gr.total / ex.total}
 
 
 def main() -> None:
     reg = region.load_region("default")  # built/loaded outside the timing
+    out: dict[str, float] = {}
     for params in (
         analysis.AnalysisParams(kinds=("Familie",), target="u10", mode="walk"),
         analysis.AnalysisParams(kinds=("Jugend",), target="u18", mode="car"),
     ):
-        bench_compare(reg, params)
+        got = bench_compare(reg, params)
+        out.update({f"{params.mode}_{k}": v for k, v in got.items()})
     try:  # a real OSM road network: the incremental path saves the per-service Dijkstras
         net_reg = region.load_region("bayreuth-nord")
         nets = net_reg.networks(("car", "walk"))
         for mode in ("car", "walk"):
             if mode in nets:
-                bench_compare(
+                got = bench_compare(
                     net_reg, analysis.AnalysisParams(kinds=(), target="pop", mode=mode), nets
                 )
+                out.update({f"network_{mode}_{k}": v for k, v in got.items()})
     except Exception as exc:  # pragma: no cover - the bundle may not be buildable here
         print(f"bayreuth-nord (network): not run ({exc.__class__.__name__}: {exc})")
     p = analysis.AnalysisParams(kinds=("Familie",), target="u10", mode="walk")
     for candidates in ("villages", "cells"):
-        bench_suggest(reg, p, candidates)
-    bench_suggest(
+        got = bench_suggest(reg, p, candidates)
+        out.update({f"suggest_{candidates}_{k}": v for k, v in got.items()})
+    got = bench_suggest(
         reg,
         analysis.AnalysisParams(kinds=("Beratung",), target="single_parent_hh", mode="car"),
         "villages",
     )
+    out.update({f"suggest_beratung_{k}": v for k, v in got.items()})
+    print(summary_line(out))
 
 
 if __name__ == "__main__":
