@@ -113,6 +113,11 @@ RASTER_CHANGED_JS = """(before) => {
 MAP_SPOT_JS = """(n) => {
     const f = document.querySelector('iframe[title="streamlit_folium.st_folium"]');
     const d = f.contentDocument, w = f.contentWindow, fr = f.getBoundingClientRect();
+    if (w.map && !w.__nahraumHook) {  // where the map itself puts the next click (CLICKED_JS)
+        w.__nahraumHook = true;
+        w.map.on('click', e => { w.__nahraumClick = [e.latlng.lat, e.latlng.lng]; });
+    }
+    w.__nahraumClick = null;
     const paths = [...d.querySelectorAll('path.nahraum-gemeinde')];
     const controls = [...d.querySelectorAll('.leaflet-control')].map(c => c.getBoundingClientRect());
     for (let k = 0; k < paths.length; k++) {
@@ -124,7 +129,7 @@ MAP_SPOT_JS = """(n) => {
                                         || y < c.top - 5 || y > c.bottom + 5);
             if (free && x > 5 && y > 5 && x < w.innerWidth - 5 && y < w.innerHeight - 5
                 && d.elementFromPoint(x, y) === path) {
-                const ll = w.map ? w.map.containerPointToLatLng([x, y]) : null;
+                const ll = w.map ? w.map.mouseEventToLatLng({clientX: x, clientY: y}) : null;
                 // metres per screen pixel at the spot (Web Mercator, 256 px tiles)
                 const mpp = ll ? 40075016.686 * Math.cos(ll.lat * Math.PI / 180)
                                  / Math.pow(2, w.map.getZoom() + 8) : null;
@@ -134,6 +139,13 @@ MAP_SPOT_JS = """(n) => {
     }
     return null;
 }"""
+# The click as the map registered it (Leaflet's own lat/lng; MAP_SPOT_JS hooks it): the
+# first click after switching the click mode landed 35 px below the spot computed from the
+# page (the map reported it there, the app stored it there): the session's own site is
+# where the map says it was clicked.
+CLICKED_JS = """() => { const f = document.querySelector('iframe[title="streamlit_folium.st_folium"]');
+    const c = f && f.contentWindow && f.contentWindow.__nahraumClick;
+    return c ? {lat: c[0], lng: c[1]} : null; }"""
 MAP_VIEW_JS = """() => {
     const f = document.querySelector('iframe[title="streamlit_folium.st_folium"]');
     const m = f && f.contentWindow && f.contentWindow.map;
@@ -489,8 +501,7 @@ async def act_add_site(s: Session, overlay_wait: float) -> None:
         await s.wait_idle()
         if not await radio.is_checked():
             raise RuntimeError("Klickmodus „neuer Standort“ ließ sich nicht wählen")
-        # Right after the switch the first click can land ~40 px off on thueringen (seen
-        # 16 km away); a user looks at the map first: a pause, not timed.
+        # A user looks at the map first: a pause, not timed.
         await asyncio.sleep(1.5)
     # The map (or the page around it) may still move after the rerun: wait until both
     # stand still.
@@ -509,6 +520,9 @@ async def act_add_site(s: Session, overlay_wait: float) -> None:
     # form's defaults are confirmed with "Standort setzen": that click is timed (→ site on map).
     started0, finished0 = s.started, s.finished
     await page.mouse.click(spot["x"], spot["y"])
+    clicked = await page.evaluate(CLICKED_JS)
+    if clicked is not None:
+        spot = {**spot, **clicked}
     await s.wait_rerun(started0, finished0, ACTION_TIMEOUT_S)
     save = page.get_by_role("button", name=SITE_SAVE, exact=True)
     await save.wait_for(state="visible", timeout=30_000)
