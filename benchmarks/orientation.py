@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import geopandas as gpd
 import shapely
 
-from benchmarks._timing import median_seconds
+from benchmarks._timing import median_seconds, summary_line
 from geo import orientation, region, settings, tiles
 
 REPEAT = 3
@@ -100,7 +100,7 @@ def main() -> int:
         src.close()
         print(f"tile server: {per * 1000:.2f} ms per tile over loopback")
         out["tile_ms"] = per * 1000
-    print(" ".join(f"{k}={v:.3g}" for k, v in out.items()))
+    print(summary_line(out))
     return 0
 
 
