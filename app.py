@@ -12,7 +12,8 @@ the controls is handed to ``st_folium`` as feature groups, which it swaps into t
 running map without reloading it (zoom and centre stay). The map reports only clicks
 (``returned_objects``), so panning and zooming never rerun the script.
 
-Run with ``./nahraum.sh app`` or ``streamlit run app.py`` (settings in
+Run with ``./nahraum.sh app`` (``ui/launch.py``: ``streamlit run app.py`` with the shared
+caches preloaded) or ``streamlit run app.py`` (settings in
 ``.streamlit/config.toml``: local address only, no usage statistics).
 """
 

@@ -227,9 +227,15 @@ def start_server(workdir: Path, cache: Path, code: Path | None = None) -> Server
     except ImportError:  # pragma: no cover - helpers moved: start streamlit directly
         return _start_plain(workdir, code)
     command = None
-    if code is not None:
+    if code is not None:  # a checkout older than ui/launch.py starts Streamlit directly
+        launch = code / "ui" / "launch.py"
+        start = (
+            f"{launch} {code / 'app.py'}"
+            if launch.is_file()
+            else f"-m streamlit run {code / 'app.py'}"
+        )
         command = (
-            f"{{python}} -m streamlit run {code / 'app.py'} --server.port {{port}} "
+            f"{{python}} {start} --server.port {{port}} "
             "--server.headless true --browser.gatherUsageStats false"
         )
     server = start_app(workdir, command=command)
@@ -247,9 +253,7 @@ def _start_plain(workdir: Path, code: Path | None = None) -> Server:
     proc = subprocess.Popen(
         [
             sys.executable,
-            "-m",
-            "streamlit",
-            "run",
+            str((code or REPO) / "ui" / "launch.py"),
             str((code or REPO) / "app.py"),
             "--server.port",
             str(port),

@@ -797,11 +797,10 @@ def _cmd_app(args) -> int:
         env[settings.ATLAS_ENV_VAR] = str(Path(args.atlas).resolve())
     if getattr(args, "workshop_lan", False):
         env[settings.PARTICIPANT_LAN_ENV] = "1"
+    # ui/launch.py: ``streamlit run app.py`` plus the shared caches preloaded in the background
     cmd = [
         sys.executable,
-        "-m",
-        "streamlit",
-        "run",
+        str(settings.REPO_ROOT / "ui" / "launch.py"),
         str(settings.REPO_ROOT / "app.py"),
         "--server.port",
         str(args.port),

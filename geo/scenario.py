@@ -983,11 +983,16 @@ class Extent:
 
     @classmethod
     def from_region(cls, region: Any, buffer_m: float = settings.REGION_BUFFER_M) -> Extent:
-        """Outline of ``region`` buffered by ``buffer_m`` (default ``REGION_BUFFER_M``)."""
+        """Outline of ``region`` buffered by ``buffer_m`` (default ``REGION_BUFFER_M``).
+
+        The outline is simplified by a twentieth of the buffer first (250 m of 5 km: the
+        band's edge moves by at most that; thueringen's buffer takes 15 ms instead of
+        0.2 s at 50 m)."""
         outline = getattr(region, "outline", None)
         if outline is None:
             outline = shapely.union_all(region.gemeinden.geometry.values)
-        geom = shapely.simplify(outline, 50.0).buffer(buffer_m, quad_segs=4)
+        tolerance = max(50.0, float(buffer_m) / 20.0)
+        geom = shapely.simplify(outline, tolerance).buffer(buffer_m, quad_segs=4)
         return cls(
             geom,
             getattr(region, "name", None),

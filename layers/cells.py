@@ -18,6 +18,7 @@ import base64
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import folium
 import numpy as np
@@ -27,6 +28,7 @@ from PIL import Image
 from pyproj import Transformer
 
 from geo import settings
+from geo._io import atomic_path
 from layers._html import feature_collection, js_code
 from layers.legend import LegendEntry, LegendSection, fill_swatch, line_swatch
 from present import i18n
@@ -90,6 +92,28 @@ class CellGrid:
     index: np.ndarray
     bounds: tuple[tuple[float, float], tuple[float, float]]
     n_cells: int
+
+    def save(self, path: str | Path) -> Path:
+        """Write the lookup to an ``.npz`` file atomically (the region cache's derived files)."""
+        path = Path(path)
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            np.savez(
+                fh,
+                index=self.index,
+                bounds=np.asarray(self.bounds, dtype=float),
+                n_cells=np.int64(self.n_cells),
+            )
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> CellGrid:
+        """Read a lookup written by :meth:`save` (``OSError``/``ValueError`` if unreadable)."""
+        with np.load(Path(path), allow_pickle=False) as z:
+            index, bounds, n_cells = z["index"], z["bounds"], int(z["n_cells"])
+        if index.ndim != 2 or index.dtype != np.int32 or bounds.shape != (2, 2):
+            raise ValueError(f"{path}: keine Pixel-Zellen-Zuordnung")
+        (south, west), (north, east) = bounds.tolist()
+        return cls(index=index, bounds=((south, west), (north, east)), n_cells=n_cells)
 
     @property
     def width(self) -> int:
