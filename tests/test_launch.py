@@ -11,7 +11,9 @@ import shapely
 
 from layers import cells
 from layers import map as maplayers
-from ui import launch, state
+from ui import _stored, launch, state
+from ui.basemap import FOOTPRINT
+from ui.mapview import base_parts
 
 
 @pytest.fixture
@@ -101,10 +103,84 @@ def test_damaged_or_foreign_cell_grid_file_is_recomputed(region_copy):
 def test_earlier_builds_grids_are_removed(region_copy):
     derived = region_copy.cache_path / "derived"
     derived.mkdir()
-    (derived / "cellgrid-0000000000000000.npz").write_bytes(b"alt")
+    old = derived / f"cellgrid-{'0' * 20}.npz"
+    old.write_bytes(b"alt")
+    other_kind = derived / f"cellgrid-x-{'0' * 20}.npz"  # another kind sharing the prefix
+    other_kind.write_bytes(b"bleibt")
     state.stored_cell_grid(region_copy.cells, region_copy.cache_path, "neu")
-    assert [p.name for p in derived.glob("cellgrid-*.npz")] != ["cellgrid-0000000000000000.npz"]
-    assert len(list(derived.glob("cellgrid-*.npz"))) == 1
+    assert not old.exists() and other_kind.exists()
+    assert len(list(derived.glob("cellgrid-????????????????????.npz"))) == 1
+
+
+def test_stored_value_follows_key_and_code(tmp_path, monkeypatch):
+    calls = []
+
+    def compute(value):
+        calls.append(value)
+        return {"wert": value}
+
+    assert _stored.stored(tmp_path, "probe", "a", lambda: compute(1)) == {"wert": 1}
+    assert _stored.stored(tmp_path, "probe", "a", lambda: compute(2)) == {"wert": 1}  # read
+    assert calls == [1]
+    assert _stored.stored(tmp_path, "probe", "b", lambda: compute(3)) == {"wert": 3}  # new key
+    assert len(list((tmp_path / "derived").glob("probe-*"))) == 1  # the old one removed
+    monkeypatch.setattr(_stored, "code_digest", lambda: "anderer Code")
+    assert _stored.stored(tmp_path, "probe", "b", lambda: compute(4)) == {"wert": 4}
+    (path,) = (tmp_path / "derived").glob("probe-*")
+    path.write_bytes(b"kaputt")  # damaged: computed again
+    assert _stored.stored(tmp_path, "probe", "b", lambda: compute(5)) == {"wert": 5}
+    assert calls == [1, 3, 4, 5]
+
+
+def test_code_digest_follows_the_code_and_translations(tmp_path, monkeypatch):
+    for rel in (
+        "geo/a.py",
+        "layers/map.py",
+        "present/locale/de/x.po",
+        *[f"ui/{n}" for n in _stored._UI],
+    ):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("# 1\n")
+    monkeypatch.setattr(_stored, "_ROOT", tmp_path)
+
+    def digest() -> str:
+        _stored.code_digest.cache_clear()
+        return _stored.code_digest()
+
+    try:
+        first = digest()
+        (tmp_path / "layers" / "notes.txt").write_text("egal")
+        assert digest() == first  # not code
+        (tmp_path / "layers" / "map.py").write_text("# 2\n")
+        second = digest()
+        assert second != first
+        (tmp_path / "present/locale/de/x.po").write_text('msgstr "neu"\n')
+        assert digest() != second
+    finally:
+        _stored.code_digest.cache_clear()
+
+
+def test_map_data_and_base_map_are_read_back_equal(region_copy, monkeypatch):
+    monkeypatch.setattr(state.georegion, "load_region", lambda name: region_copy)
+    _clear_shared()
+    try:
+        h = str(region_copy.meta["content_hash"])
+        opts = maplayers.MapOptions(stops=False, online_tiles=False)
+        data = state.get_map_data("default", h, "de")
+        parts = base_parts("default", h, "de", opts, data, FOOTPRINT)
+        derived = region_copy.cache_path / "derived"
+        assert len(list(derived.glob("mapdata-de-*"))) == 1
+        assert len(list(derived.glob("basemap-de-*"))) == 1
+        _clear_shared()
+        base_parts.clear()
+        monkeypatch.setattr(maplayers, "map_data", lambda *a, **k: pytest.fail("computed"))
+        monkeypatch.setattr(maplayers, "build_base_map", lambda *a, **k: pytest.fail("rendered"))
+        again = state.get_map_data("default", h, "de")
+        assert again == data
+        assert base_parts("default", h, "de", opts, again, FOOTPRINT) == parts
+    finally:
+        _clear_shared()
+        base_parts.clear()
 
 
 def test_outline_is_stored_and_equals_the_union(region_copy):

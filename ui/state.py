@@ -47,6 +47,7 @@ from report import standards as rstandards
 from report.export import coverage_lines
 from report.files import csv_bytes
 from ui import keys
+from ui._stored import stored
 from ui.demand import spec_of as demand_spec
 
 DEFAULT_REGION = os.environ.get("NAHRAUM_REGION") or "default"
@@ -137,12 +138,19 @@ def get_info(name: str, content_hash: str) -> dict:
 @st.cache_resource(show_spinner="Karte wird vorbereitet … / Preparing the map …", max_entries=8)
 def get_map_data(name: str, content_hash: str, lang: str) -> maplayers.MapData:
     """Display data of the base map of a region (one shared object, not a copy per rerun:
-    for ``thueringen`` the copy cost 0.2 s of every rerun; folium never changes it)."""
-    return maplayers.map_data(
-        get_region(name),
-        networks=get_networks(name, content_hash),
-        lang=lang,
-        grid=get_cell_grid(name, content_hash),
+    for ``thueringen`` the copy cost 0.2 s of every rerun; folium never changes it), kept
+    in the region's cache folder (``ui._stored``: 0.7 s to prepare, 30 ms to read)."""
+    region = get_region(name)
+    return stored(
+        region.cache_path,
+        f"mapdata-{lang}",
+        content_hash,
+        lambda: maplayers.map_data(
+            region,
+            networks=get_networks(name, content_hash),
+            lang=lang,
+            grid=get_cell_grid(name, content_hash),
+        ),
     )
 
 
@@ -156,23 +164,24 @@ def get_cell_grid(name: str, content_hash: str) -> cells.CellGrid:
 
 
 def stored_cell_grid(table: Any, folder: Any, content_hash: str) -> cells.CellGrid:
-    """The cell grid of a region, kept in its cache folder (``derived/``; thueringen: 1 s
-    to compute, 20 ms to read). Keyed by the content hash, the image size setting and the
-    code of ``layers/cells.py``; an unreadable or unwritable file only means computing it."""
-    code = hashlib.sha1(Path(cells.__file__).read_bytes()).hexdigest()  # the grid's code
-    key = hashlib.sha1(f"{content_hash}|{cells.MAX_PIXELS}|{len(table)}|{code}".encode())
-    path = Path(folder) / "derived" / f"cellgrid-{key.hexdigest()[:16]}.npz"
-    with contextlib.suppress(OSError, ValueError, KeyError):
+    """The cell grid of a region, kept in its cache folder (``ui._stored``; thueringen:
+    1 s to compute, 20 ms to read)."""
+
+    def read(path: Path) -> cells.CellGrid:
         grid = cells.CellGrid.load(path)
-        if grid.n_cells == len(table):
-            return grid
-    grid = cells.cell_grid(table)
-    with contextlib.suppress(OSError, NahraumError):
-        grid.save(path)
-        for old in path.parent.glob("cellgrid-*.npz"):  # grids of earlier builds
-            if old != path:
-                old.unlink(missing_ok=True)
-    return grid
+        if grid.n_cells != len(table):
+            raise ValueError(f"{path.name}: {grid.n_cells} Zellen statt {len(table)}")
+        return grid
+
+    return stored(
+        folder,
+        "cellgrid",
+        f"{content_hash}|{cells.MAX_PIXELS}|{len(table)}",
+        lambda: cells.cell_grid(table),
+        read=read,
+        write=lambda grid, path: grid.save(path),
+        suffix=".npz",
+    )
 
 
 @st.cache_data(
