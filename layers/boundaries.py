@@ -172,7 +172,12 @@ def label_points_geojson(
         for n, p in zip(names, pops, strict=True)
     ]
     props += [{"name": n, "kind": "ort"} for n, _ in extra]
-    geoms = gpd.GeoSeries(anchors + [g for _, g in extra], crs=settings.CRS_METRIC)
+    points = anchors + [g for _, g in extra]
+    # Larger Gemeinden first: where labels would overlap, the map keeps the earlier one.
+    rank = [-_num(p) for p in pops] + [0.0] * len(extra)
+    order = sorted(range(len(props)), key=lambda i: (props[i]["kind"] == "ort", rank[i]))
+    props = [props[i] for i in order]
+    geoms = gpd.GeoSeries([points[i] for i in order], crs=settings.CRS_METRIC)
     return feature_collection(geoms.to_crs(settings.CRS_DISPLAY), props)
 
 

@@ -87,6 +87,7 @@ MAP_CSS = TextTemplate("""
 .nahraum-zmin-$zgg .nahraum-label-gemeinde-gross { display: block; }
 .nahraum-zmin-$zg .nahraum-label-gemeinde { display: block; }
 .nahraum-zmin-$zo .nahraum-label-ort { display: block; }
+.nahraum-label.nahraum-label-hidden { visibility: hidden; }
 .nahraum-service-marker { background: none; border: none; }
 .nahraum-marker { box-sizing: border-box; display: inline-flex; align-items: center;
   justify-content: center; width: 28px; height: 28px; border-radius: 50%;
@@ -193,9 +194,45 @@ class MapStyle(JSCSSMixin):
                     el.classList.toggle('nahraum-zmin-' + i, i <= z);
                 }
             }
+            // Labels that would overlap a more important one (larger kind first, then the
+            // order of the features: Gemeinden by population) are hidden, on screen only.
+            var order = ['gemeinde-gross', 'gemeinde', 'ort'];
+            function declutter() {
+                var box = map.getContainer().getBoundingClientRect(), kept = [];
+                var labels = map.getContainer().querySelectorAll('.nahraum-label');
+                var ranked = [];
+                labels.forEach(function(el, i) {
+                    el.classList.remove('nahraum-label-hidden');
+                    var kind = order.findIndex(function(k) {
+                        return el.classList.contains('nahraum-label-' + k); });
+                    ranked.push([kind < 0 ? order.length : kind, i, el]);
+                });
+                ranked.sort(function(a, b) { return a[0] - b[0] || a[1] - b[1]; });
+                ranked.forEach(function(item) {
+                    var span = item[2].firstChild;
+                    if (!span || !span.getBoundingClientRect) return;
+                    var r = span.getBoundingClientRect();
+                    if (!r.width || r.right < box.left || r.left > box.right
+                        || r.bottom < box.top || r.top > box.bottom) return;
+                    var hit = kept.some(function(k) {
+                        return r.left < k.right + 3 && r.right > k.left - 3
+                            && r.top < k.bottom + 1 && r.bottom > k.top - 1; });
+                    if (hit) item[2].classList.add('nahraum-label-hidden');
+                    else kept.push(r);
+                });
+            }
             map.on('zoomend', zoomClasses);
+            // After a move, and once more when a zoom animation has surely settled.
+            var pending = [];
+            function later() {
+                pending.forEach(clearTimeout);
+                pending = [setTimeout(declutter, 30), setTimeout(declutter, 400)];
+            }
+            map.on('moveend overlayadd', later);
             zoomClasses();
             {% if this.workshop %}map.getContainer().classList.add('nahraum-workshop');{% endif %}
+            map.whenReady(later);
+            window.nahraumDeclutter = declutter;
         })();
         {% endmacro %}
         """

@@ -140,6 +140,25 @@ def _timed_change(page, frame, trigger, metric_label: str | None = None) -> tupl
     return figure_s, map_s
 
 
+# Visible and hidden label names on screen; throws if two visible labels overlap.
+LABEL_OVERLAP_JS = """() => {
+    const box = document.querySelector('.leaflet-container').getBoundingClientRect();
+    const shown = [], hidden = [], rects = [];
+    for (const el of document.querySelectorAll('.nahraum-label')) {
+        const span = el.firstChild, r = span.getBoundingClientRect();
+        if (!r.width || r.right < box.left || r.left > box.right || r.bottom < box.top
+            || r.top > box.bottom) continue;
+        if (el.classList.contains('nahraum-label-hidden')) { hidden.push(span.textContent); continue; }
+        for (const [name, k] of rects) {
+            if (r.left < k.right && r.right > k.left && r.top < k.bottom && r.bottom > k.top)
+                throw new Error('Beschriftungen überlappen: ' + name + ' / ' + span.textContent);
+        }
+        rects.push([span.textContent, r]); shown.push(span.textContent);
+    }
+    return [shown, hidden];
+}"""
+
+
 def test_map_shows_region(app_server, browser, default_region) -> None:
     from tests.e2e_helpers import OutsideRecorder, artifact_path, metric, open_app
 
@@ -172,6 +191,25 @@ def test_map_shows_region(app_server, browser, default_region) -> None:
             and "Personen-Minuten je 100-m-Zelle" in counts["legend"]
         )
         assert counts["scale"].strip().endswith(("km", "m"))
+        # Names never overlap: where two would (Sondershausen and Bad Frankenhausen at the
+        # region's zoom), the smaller Gemeinde's is hidden; after zooming in both show.
+        shown, hidden = frame.evaluate(LABEL_OVERLAP_JS)
+        assert shown and hidden, (shown, hidden)
+        assert "Sondershausen" in shown and "Bad Frankenhausen/Kyffhäuser" in hidden
+        frame.evaluate("() => window.map.setZoom(window.map.getZoom() + 2)")
+        frame.wait_for_function(
+            "() => [...document.querySelectorAll('.nahraum-label')].some(e =>"
+            " e.textContent === 'Bad Frankenhausen/Kyffhäuser'"
+            " && !e.classList.contains('nahraum-label-hidden'))",
+            timeout=10_000,
+        )
+        assert frame.evaluate(LABEL_OVERLAP_JS)[0]  # still no overlap (the JS asserts it)
+        frame.evaluate("() => window.map.setZoom(window.map.getZoom() - 2)")
+        frame.wait_for_function(  # back at the region's zoom: hidden again
+            "() => [...document.querySelectorAll('.nahraum-label-hidden')].some(e =>"
+            " e.textContent === 'Bad Frankenhausen/Kyffhäuser')",
+            timeout=10_000,
+        )
 
         # Key figures above the map.
         body = page.locator("[data-testid='stMain']").inner_text()

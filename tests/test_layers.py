@@ -243,8 +243,12 @@ def test_label_points(region: SimpleNamespace) -> None:
     # The Gemeinde label sits on its seat (the settlement of the same name).
     seat = Transformer.from_crs(settings.CRS_METRIC, settings.CRS_DISPLAY, always_xy=True)
     lon, lat = seat.transform(X0 + 3000, Y0 + 1000)
-    coords = gj["features"][1]["geometry"]["coordinates"]
-    assert coords == pytest.approx((lon, lat), abs=1e-4)
+    (town,) = [f for f in gj["features"] if f["properties"]["name"] == "Großstadt"]
+    assert town["geometry"]["coordinates"] == pytest.approx((lon, lat), abs=1e-4)
+    # Order = priority where labels would overlap: Gemeinden by population, places last.
+    kinds = [kind for _, kind in labels]
+    assert [name for name, kind in labels if kind != "ort"] == ["Großstadt", EVIL, "Dorf & Co"]
+    assert kinds == sorted(kinds, key=lambda k: k == "ort")  # places after all Gemeinden
 
 
 # ---------------------------------------------------------------------------
