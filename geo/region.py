@@ -27,9 +27,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.errors import GEOSException
 
-from . import boundaries, geocode, population, services, settings, stops
+from . import _derived, boundaries, geocode, population, services, settings, stops
 from ._errors import CacheError, DataFileError, NahraumError, RegionError
 from ._io import atomic_path, file_digest, write_json_atomic
 
@@ -70,6 +69,18 @@ class RegionDef:
         return {k: v for k, v in self.__dict__.items()}
 
 
+def _read_wkb(path: Path) -> shapely.Geometry:
+    try:
+        return shapely.from_wkb(path.read_bytes())
+    except shapely.errors.GEOSException as exc:  # damaged: computed again
+        raise ValueError(f"{path.name}: {exc}") from exc
+
+
+def _write_wkb(geometry: shapely.Geometry, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(shapely.to_wkb(geometry))
+
+
 @dataclass
 class Region:
     """A loaded region bundle (see docs/architecture.md)."""
@@ -90,19 +101,19 @@ class Region:
     def outline(self) -> shapely.Geometry:
         """Union of the region's Gemeinden (EPSG:3035).
 
-        Kept in the bundle's ``derived/`` folder, keyed by the content hash (thueringen:
-        0.2–0.5 s to compute on every server start, 1 ms to read); an unreadable or
-        unwritable file only means computing it.
+        Kept in the bundle's ``derived/`` folder (``geo._derived``; thueringen: 0.2–0.5 s
+        to compute on every server start, 1 ms to read).
         """
         if self._outline is None:
-            key = str(self.meta.get("content_hash", "")) or "nohash"
-            path = Path(self.cache_path) / "derived" / f"outline-{key[:40]}.wkb"
-            with contextlib.suppress(OSError, GEOSException):
-                self._outline = shapely.from_wkb(path.read_bytes())
-            if self._outline is None:
-                self._outline = shapely.union_all(self.gemeinden.geometry.values)
-                with contextlib.suppress(OSError, CacheError), atomic_path(path) as tmp:
-                    tmp.write_bytes(shapely.to_wkb(self._outline))
+            self._outline = _derived.stored(
+                self.cache_path,
+                "outline",
+                str(self.meta.get("content_hash", ""))[:64],  # demand/inventory: same Gemeinden
+                lambda: shapely.union_all(self.gemeinden.geometry.values),
+                read=_read_wkb,
+                write=_write_wkb,
+                suffix=".wkb",
+            )
         return self._outline
 
     @property

@@ -232,7 +232,6 @@ class MapStyle(JSCSSMixin):
             zoomClasses();
             {% if this.workshop %}map.getContainer().classList.add('nahraum-workshop');{% endif %}
             map.whenReady(later);
-            window.nahraumDeclutter = declutter;
         })();
         {% endmacro %}
         """

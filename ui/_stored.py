@@ -1,12 +1,9 @@
-"""Derived files in a region's cache folder (``derived/``): computed once, read on later starts.
+"""The map's derived files (``geo._derived``) keyed with the code that produces them.
 
-What every session shares and a server start would otherwise compute again – the cell
-grid, the base map's display data, the rendered base map – is written here next to the
-region bundle. A file's name carries a digest of its key: the region's content hash, the
-variant (language, options) and :func:`code_digest` (the code and library versions that
-produce it), so a rebuilt region or changed code never reads an old file. A region build
-replaces the bundle folder, ``derived/`` with it. An unreadable file is computed again,
-an unwritable folder only means computing on every start.
+The cell grid, the base map's display data and the rendered base map depend on more than
+the region: on the code of ``geo``, ``layers``, ``present`` (with its translations) and the
+map's ``ui`` modules, and on library versions. :func:`stored` adds their digest
+(:func:`code_digest`) to the key.
 """
 
 from __future__ import annotations
@@ -14,17 +11,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import pickle
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
 
-from geo._errors import NahraumError
-from geo._io import atomic_path
+from geo import _derived
 
 T = TypeVar("T")
-DERIVED = "derived"
 _ROOT = Path(__file__).resolve().parents[1]
 _CODE = ("geo", "layers", "present")  # packages whose code shapes the derived data
 _UI = ("_stored.py", "basemap.py", "mapview.py", "state.py")
@@ -56,32 +50,5 @@ def stored(
     write: Callable[[T, Path], Any] | None = None,
     suffix: str = ".pickle",
 ) -> T:
-    """``compute()``, kept as ``<folder>/derived/<kind>-<digest of key and code>``.
-
-    ``read``/``write`` default to pickle (our own files in our own cache folder). Files
-    of the same ``kind`` with another digest (earlier builds or code) are removed when
-    the new one is written. ``read`` may raise ``OSError``/``ValueError``/``KeyError``
-    (or pickle's errors) for a file it does not accept: it is computed again.
-    """
-    digest = hashlib.sha256(f"{key}|{code_digest()}".encode()).hexdigest()[:20]
-    path = Path(folder) / DERIVED / f"{kind}-{digest}{suffix}"
-    reader = read or _read_pickle
-    with contextlib.suppress(OSError, ValueError, KeyError, EOFError, pickle.UnpicklingError):
-        return reader(path)
-    value = compute()
-    with contextlib.suppress(OSError, NahraumError, pickle.PicklingError, TypeError):
-        (write or _write_pickle)(value, path)
-        for old in path.parent.glob(f"{kind}-*{suffix}"):
-            if old != path and len(old.name) == len(path.name):  # same kind, other digest
-                old.unlink(missing_ok=True)
-    return value
-
-
-def _read_pickle(path: Path) -> Any:
-    return pickle.loads(path.read_bytes())
-
-
-def _write_pickle(value: Any, path: Path) -> None:
-    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
+    """:func:`geo._derived.stored` with :func:`code_digest` in the key."""
+    return _derived.stored(folder, kind, f"{key}|{code_digest()}", compute, read, write, suffix)
