@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import _tables, settings
+from . import _crs, _tables, settings
 from ._errors import InputError, Problem
 from ._io import write_bytes_atomic
 from .network import to_lonlat, to_xy
@@ -263,7 +263,7 @@ def geopackage_bytes(scenario: Scenario, services: gpd.GeoDataFrame | None = Non
             df[col] = df[col].astype(object)
     pts = [shapely.Point(p) if p is not None else None for _, p in rows]
     sites = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(pts, crs=settings.CRS_METRIC))
-    sites = sites.to_crs(settings.CRS_DISPLAY)
+    sites = _crs.to_display(sites)
     meta = pd.DataFrame(
         {
             "key": list(META_KEYS),
@@ -636,7 +636,7 @@ def _import_gpkg(data: bytes, name: str, extent: Extent | None) -> Scenario:
         )
     g = sites.geometry
     if g.crs is not None and not g.crs.equals(settings.CRS_METRIC):
-        g = g.to_crs(settings.CRS_METRIC)
+        g = _crs.to_metric(g)
     rows, problems = [], []
     records = sites.drop(columns=sites.geometry.name).to_dict("records")
     for r, (rec, geom) in enumerate(zip(records, g.values, strict=True), start=1):

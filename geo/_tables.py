@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import settings
+from . import _crs, settings
 from ._errors import DataFileError, InputError, Problem
 from ._io import decode_text
 
@@ -760,7 +760,7 @@ def read_gpkg_table(data: bytes, name: str, layer: str | None = None) -> Table:
     if isinstance(gdf, gpd.GeoDataFrame) and gdf.geometry.name in gdf.columns:
         g = gdf.geometry
         if g.crs is not None and not g.crs.equals(settings.CRS_DISPLAY):
-            g = g.to_crs(settings.CRS_DISPLAY)
+            g = _crs.to_display(g)
         geoms = list(g)
         gdf = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
     records = gdf.astype(object).where(gdf.notna(), None).to_dict("records")

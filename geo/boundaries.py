@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import settings
+from . import _crs, settings
 from ._errors import DataFileError
 from ._io import require_file
 
@@ -174,7 +174,7 @@ def read_gemeinden(data_dir: Path) -> gpd.GeoDataFrame:
     gdf["name_official"] = gdf["name_official"].fillna(gdf["name"])
     gdf["pop_gv100"] = gdf["pop_gv100"].astype("Int64")
     gdf["pop"] = gdf["pop_vg250"]
-    gdf = gdf.to_crs(settings.CRS_METRIC)
+    gdf = _crs.to_metric(gdf)
     gdf["area_km2_geom"] = gdf.geometry.area / 1e6
     cols = [
         "ags",

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import _tables, settings
+from . import _crs, _tables, settings
 from ._errors import DataFileError
 from ._io import require_file
 
@@ -277,7 +277,7 @@ def load_places(
         ) from exc
     df["kreis"] = df["ags"].str[:5]
     gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(lon, lat), crs=settings.CRS_DISPLAY)
-    gdf = gdf[_match_ags(gdf["ags"], ags_set).to_numpy()].to_crs(settings.CRS_METRIC)
+    gdf = _crs.to_metric(gdf[_match_ags(gdf["ags"], ags_set).to_numpy()])
     cols = ["name", "ags", "kreis", "population", "feature_code", "geonameid", "geometry"]
     return gdf[cols].reset_index(drop=True)
 
@@ -318,7 +318,7 @@ class _Gazetteer:
     def __init__(
         self, gemeinden: gpd.GeoDataFrame, places: gpd.GeoDataFrame, postcodes: pd.DataFrame
     ):
-        gem = gemeinden.to_crs(settings.CRS_METRIC) if gemeinden.crs else gemeinden
+        gem = _crs.to_metric(gemeinden) if gemeinden.crs else gemeinden
         self.gem_ags = gem["ags"].astype(str).tolist()
         self.gem_name = dict(zip(self.gem_ags, gem["name"].astype(str), strict=True))
         rep = gem.geometry.representative_point()
@@ -339,7 +339,7 @@ class _Gazetteer:
                     if ags not in lst:
                         lst.append(ags)
 
-        pl = places.to_crs(settings.CRS_METRIC) if places.crs else places
+        pl = _crs.to_metric(places) if places.crs else places
         self.pl_name = pl["name"].astype(str).tolist()
         self.pl_ags = pl["ags"].astype(str).tolist()
         self.pl_pop = (

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import _tables, geocode, services, settings
+from . import _crs, _tables, geocode, services, settings
 from ._errors import CacheError, InputError
 from ._io import write_json_atomic
 from ._text import de_number
@@ -120,7 +120,7 @@ def _records(gdf: gpd.GeoDataFrame) -> list[dict]:
     geo = gdf.geometry
     has = geo.notna().to_numpy() & ~geo.is_empty.to_numpy()
     if has.any():
-        wgs = geo[has].to_crs(settings.CRS_DISPLAY)
+        wgs = _crs.to_display(geo[has])
         lat = table["lat"].to_numpy(float).copy()
         lon = table["lon"].to_numpy(float).copy()
         fill = has.copy()
@@ -590,11 +590,11 @@ def service_ags(services_gdf: gpd.GeoDataFrame, gemeinden: gpd.GeoDataFrame) -> 
     out = np.full(len(services_gdf), "", dtype=object)
     if not len(services_gdf) or not len(gemeinden):
         return out
-    geo = services_gdf.geometry.to_crs(settings.CRS_METRIC)
+    geo = _crs.to_metric(services_gdf.geometry)
     has = geo.notna().to_numpy() & ~geo.is_empty.to_numpy()
     if not has.any():
         return out
-    polys = gemeinden.to_crs(settings.CRS_METRIC).geometry.to_numpy()
+    polys = _crs.to_metric(gemeinden).geometry.to_numpy()
     tree = shapely.STRtree(polys)
     pts = geo.to_numpy()[has]
     idx_pt, idx_poly = tree.query(pts, predicate="within")

@@ -16,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from . import settings
+from . import _crs, settings
 from ._errors import InputError
 from .network import Network, access_speed_mps
 from .traveltime import as_points, check_mode, metres_per_minute, nearest_field, node_field
@@ -197,7 +197,7 @@ def service_isochrones(
 
 def to_display(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Reproject band polygons to EPSG:4326, repairing any invalid ring."""
-    out = gdf.to_crs(settings.CRS_DISPLAY)
+    out = _crs.to_display(gdf)
     bad = ~out.geometry.is_valid
     if bad.any():
         out.loc[bad, "geometry"] = shapely.make_valid(out.geometry[bad].to_numpy())

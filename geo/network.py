@@ -20,7 +20,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +29,7 @@ import shapely
 from scipy.sparse.csgraph import connected_components, dijkstra, reverse_cuthill_mckee
 from scipy.spatial import cKDTree
 
-from . import _osm, settings
+from . import _crs, _osm, settings
 from ._errors import CacheError, NetworkError
 from ._io import atomic_path, file_digest, write_json_atomic
 from ._text import de_decimal, de_number
@@ -44,18 +44,12 @@ _SNAP_CACHE_SIZE = 4
 _CHUNK_FLOATS = 20_000_000  # dense rows per Dijkstra chunk: at most ~160 MB
 
 
-@lru_cache(maxsize=1)
 def _to_metric():
-    from pyproj import Transformer
-
-    return Transformer.from_crs(settings.CRS_DISPLAY, settings.CRS_METRIC, always_xy=True)
+    return _crs.transformer(settings.CRS_DISPLAY, settings.CRS_METRIC)
 
 
-@lru_cache(maxsize=1)
 def _to_display():
-    from pyproj import Transformer
-
-    return Transformer.from_crs(settings.CRS_METRIC, settings.CRS_DISPLAY, always_xy=True)
+    return _crs.transformer(settings.CRS_METRIC, settings.CRS_DISPLAY)
 
 
 def to_xy(lon, lat) -> tuple[np.ndarray, np.ndarray]:

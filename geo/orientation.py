@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import settings
+from . import _crs, settings
 from ._errors import DataFileError
 from ._io import atomic_path, write_json_atomic
 
@@ -296,12 +296,12 @@ def draw_orientation(
                     )
                 )
     if footprint is not None and len(footprint):
-        geoms = footprint.to_crs(settings.CRS_METRIC).geometry
+        geoms = _crs.to_metric(footprint).geometry
         n0 = len(ax.collections)
         geoms.plot(ax=ax, color=FOOTPRINT_COLOR, linewidth=0, zorder=zorder, aspect=None)
         artists += list(ax.collections)[n0:]
     if roads is not None and len(roads):
-        r = roads.to_crs(settings.CRS_METRIC)
+        r = _crs.to_metric(roads)
         for c in reversed(list(ROAD_CLASSES)):
             sel = r[r["klasse"] == c]
             if len(sel):

@@ -39,7 +39,7 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 
-from . import _tables, analysis, settings
+from . import _crs, _tables, analysis, settings
 from ._errors import InputError, Report
 from ._text import de_number
 from .indicators import normalize_key
@@ -414,7 +414,7 @@ def from_polygons(
     polys = gdf[[name_col, gdf.geometry.name]].copy()
     if polys.crs is None:
         polys = polys.set_crs(settings.CRS_DISPLAY)  # GeoJSON default
-    polys = polys.to_crs(settings.CRS_METRIC)
+    polys = _crs.to_metric(polys)
     names, geoms, order = [], [], []
     for i, (pname, geom) in enumerate(
         zip(polys[name_col], polys.geometry.values, strict=True), start=1

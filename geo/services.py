@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import _tables, geocode, settings
+from . import _crs, _tables, geocode, settings
 from ._errors import InputError, Problem
 from ._io import atomic_path, write_bytes_atomic
 from ._tables import column_texts, short
@@ -568,7 +568,7 @@ def validate_services(
     """
     if region_outline_3035 is None and gemeinden_gdf_3035 is not None and len(gemeinden_gdf_3035):
         region_outline_3035 = shapely.union_all(
-            gemeinden_gdf_3035.to_crs(settings.CRS_METRIC).geometry.to_numpy()
+            _crs.to_metric(gemeinden_gdf_3035).geometry.to_numpy()
         )
     missing = _missing_columns(df.columns)
     if missing:
@@ -704,7 +704,7 @@ def validate_services(
 
     # Location: from geocoding if done, else only the file's coordinates.
     if isinstance(df, gpd.GeoDataFrame) and "precision" in df.columns:
-        geo_s = df.geometry.to_crs(settings.CRS_METRIC) if df.crs else df.geometry
+        geo_s = _crs.to_metric(df.geometry) if df.crs else df.geometry
         geoms = np.array(list(geo_s), dtype=object)
         precision = np.array(column_texts(df, "precision"), dtype=object)
         notes = np.array(column_texts(df, "geocode_note"), dtype=object)
@@ -751,7 +751,7 @@ def validate_services(
         np.array(resolved, dtype=object)[keep], index=out.index, dtype="str"
     )
     # Coordinates: exact from the file, else the geocoded point (6 decimals ≈ 0.1 m).
-    wgs = gpd.GeoSeries(list(geoms), crs=settings.CRS_METRIC).to_crs(settings.CRS_DISPLAY)
+    wgs = _crs.to_display(gpd.GeoSeries(list(geoms), crs=settings.CRS_METRIC))
     geo_lat = np.where(located, np.round(wgs.y.to_numpy(), 6), np.nan)
     geo_lon = np.where(located, np.round(wgs.x.to_numpy(), 6), np.nan)
     own = (status == "ok") & located
@@ -990,7 +990,7 @@ def _export_table(gdf: pd.DataFrame) -> pd.DataFrame:
         has = geo.notna().to_numpy() & ~geo.is_empty.to_numpy()
         fill = has & (table["lat"].isna().to_numpy() | table["lon"].isna().to_numpy())
         if fill.any():
-            wgs = geo[fill].to_crs(settings.CRS_DISPLAY)
+            wgs = _crs.to_display(geo[fill])
             table.loc[fill, "lat"] = np.round(wgs.y.to_numpy(), 6)
             table.loc[fill, "lon"] = np.round(wgs.x.to_numpy(), 6)
     return table

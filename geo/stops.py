@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import settings, traveltime
+from . import _crs, settings, traveltime
 from ._errors import DataFileError
 from ._io import require_file
 
@@ -65,7 +65,7 @@ def read_stops(
             f"{path.name}, Zeile {row}, Spalte „lat/lon“: Koordinaten fehlen oder sind keine Zahl."
         )
     gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(lon, lat), crs=settings.CRS_DISPLAY)
-    gdf = gdf.to_crs(settings.CRS_METRIC)
+    gdf = _crs.to_metric(gdf)
     if area_3035 is not None:
         keep = shapely.contains_xy(area_3035.buffer(buffer_m), gdf.geometry.x, gdf.geometry.y)
         gdf = gdf.loc[keep].copy()

@@ -11,12 +11,9 @@ from string import Template
 from typing import Any
 from urllib.parse import urlsplit
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-
-from geo import settings
 
 COORD_DECIMALS = 5  # about 1 m: enough for display, keeps the page small
 
@@ -85,13 +82,6 @@ def js_code(template: str, **values: Any) -> str:
         return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
     return Template(template).substitute({k: literal(v) for k, v in values.items()})
-
-
-def to_display(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Reproject to the display CRS (EPSG:4326)."""
-    if gdf.crs is None:
-        raise ValueError("GeoDataFrame ohne Koordinatenbezugssystem")
-    return gdf.to_crs(settings.CRS_DISPLAY)
 
 
 def _json_value(value: Any) -> Any:

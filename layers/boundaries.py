@@ -19,7 +19,7 @@ from branca.element import MacroElement
 from folium.utilities import JsCode
 from jinja2 import Template
 
-from geo import settings
+from geo import _crs, settings
 from layers._html import esc, feature_collection, js_code, ref_html
 from layers.legend import LegendEntry, LegendSection, fill_swatch, line_swatch
 from layers.roads import ROAD_LINE
@@ -57,14 +57,14 @@ def display_tolerance(gemeinden: gpd.GeoDataFrame) -> float:
     A region seen whole is about 1,000–2,000 pixels wide, so a tolerance of 1/4,000 of
     its extent stays below half a pixel (Thuringia: about 60 m; the default region: 20 m).
     """
-    x0, y0, x1, y1 = gemeinden.to_crs(settings.CRS_METRIC).total_bounds
+    x0, y0, x1, y1 = _crs.to_metric(gemeinden).total_bounds
     return max(SIMPLIFY_M, max(x1 - x0, y1 - y0) / 4000.0)
 
 
 def _simplified(gemeinden: gpd.GeoDataFrame) -> gpd.GeoSeries:
-    metric = gemeinden.geometry.to_crs(settings.CRS_METRIC)
+    metric = _crs.to_metric(gemeinden.geometry)
     tolerance = display_tolerance(gemeinden)
-    return metric.simplify(tolerance, preserve_topology=True).to_crs(settings.CRS_DISPLAY)
+    return _crs.to_display(metric.simplify(tolerance, preserve_topology=True))
 
 
 def gemeinden_geojson(gemeinden: gpd.GeoDataFrame) -> dict:
@@ -105,10 +105,10 @@ def kreise_geojson(gemeinden: gpd.GeoDataFrame) -> dict:
     dict
         FeatureCollection, EPSG:4326; properties ``kreis``, ``name``.
     """
-    metric = gemeinden.to_crs(settings.CRS_METRIC)
+    metric = _crs.to_metric(gemeinden)
     kreise = metric.dissolve(by="kreis", as_index=False, aggfunc={"kreis_name": "first"})
     geoms = kreise.geometry.simplify(display_tolerance(gemeinden), preserve_topology=True)
-    geoms = gpd.GeoSeries(geoms, crs=settings.CRS_METRIC).to_crs(settings.CRS_DISPLAY)
+    geoms = _crs.to_display(gpd.GeoSeries(geoms, crs=settings.CRS_METRIC))
     props = [
         {"kreis": str(k), "name": str(n)}
         for k, n in zip(kreise.kreis, kreise.kreis_name, strict=True)
@@ -146,14 +146,14 @@ def label_points_geojson(
         FeatureCollection of points with ``name`` and ``kind`` (``"gemeinde-gross"``,
         ``"gemeinde"`` or ``"ort"``); CSS shows them from different zoom levels on.
     """
-    metric = gemeinden.to_crs(settings.CRS_METRIC)
+    metric = _crs.to_metric(gemeinden)
     anchors = list(metric.geometry.representative_point())
     names = [str(n) for n in gemeinden["name"]]
     ags = [str(a) for a in gemeinden["ags"]]
     extra: list[tuple[str, object]] = []
     if places is not None and len(places):
         seats = {}
-        pm = places.to_crs(settings.CRS_METRIC)
+        pm = _crs.to_metric(places)
         for name, key, geom in zip(pm["name"], pm["ags"], pm.geometry, strict=True):
             seats.setdefault((str(key), str(name)), geom)
         own = set(zip(ags, names, strict=True))
@@ -178,7 +178,7 @@ def label_points_geojson(
     order = sorted(range(len(props)), key=lambda i: (props[i]["kind"] == "ort", rank[i]))
     props = [props[i] for i in order]
     geoms = gpd.GeoSeries([points[i] for i in order], crs=settings.CRS_METRIC)
-    return feature_collection(geoms.to_crs(settings.CRS_DISPLAY), props)
+    return feature_collection(_crs.to_display(geoms), props)
 
 
 class BasemapFill(MacroElement):

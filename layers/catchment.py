@@ -16,7 +16,8 @@ import shapely
 from folium.utilities import JsCode
 
 from geo import settings
-from layers._html import feature_collection, js_code, to_display
+from geo._crs import to_display
+from layers._html import feature_collection, js_code
 from layers.legend import LegendEntry, LegendSection, line_swatch
 from present import i18n, numbers
 

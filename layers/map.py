@@ -29,11 +29,11 @@ from folium.utilities import JsCode
 from jinja2 import Template
 
 from geo import settings
+from geo._crs import to_display
 from layers import boundaries, catchment, cells, roads, services, stops
 from layers import scenario as scenariolayers
 from layers import standards as standardslayers
 from layers._assets import css_data_url, localize
-from layers._html import to_display
 from layers.cells import RasterImage
 from layers.legend import Legend, LegendSection, legend_html
 from present import i18n

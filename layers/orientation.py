@@ -11,8 +11,9 @@ import folium
 import geopandas as gpd
 from folium.utilities import JsCode
 
-from geo import orientation, settings
-from layers._html import feature_collection, js_code, to_display
+from geo import _crs, orientation, settings
+from geo._crs import to_display
+from layers._html import feature_collection, js_code
 
 LAYER_FOOTPRINT = "Siedlungsflächen (Zensus 2022)"
 LAYER_ROADS = "Straßen (OSM)"
@@ -23,7 +24,7 @@ def footprint_geojson(footprint: gpd.GeoDataFrame, simplify_m: float = 0.0) -> d
     """Display GeoJSON (EPSG:4326) of the settlement footprint."""
     if footprint is None or not len(footprint):
         return {"type": "FeatureCollection", "features": []}
-    g = footprint.to_crs(settings.CRS_METRIC).geometry
+    g = _crs.to_metric(footprint).geometry
     if simplify_m > 0:
         g = g.simplify(simplify_m, preserve_topology=True)
     disp = to_display(gpd.GeoDataFrame(geometry=g, crs=settings.CRS_METRIC))

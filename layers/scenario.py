@@ -19,7 +19,8 @@ import geopandas as gpd
 from folium.utilities import JsCode
 
 from geo import settings
-from layers._html import esc, feature_collection, js_code, table_html, to_display
+from geo._crs import to_display
+from layers._html import esc, feature_collection, js_code, table_html
 from layers.legend import LegendEntry, LegendSection
 from present import describe, i18n
 

@@ -16,6 +16,7 @@ import geopandas as gpd
 from folium.utilities import JsCode
 
 from geo import settings
+from geo._crs import to_display
 from layers._assets import symbol_svg
 from layers._html import (
     esc,
@@ -24,7 +25,6 @@ from layers._html import (
     link_html,
     ref_html,
     table_html,
-    to_display,
 )
 from layers.legend import LegendEntry, LegendSection
 from present import i18n

@@ -7,7 +7,8 @@ import geopandas as gpd
 from folium.utilities import JsCode
 
 from geo import settings
-from layers._html import esc, feature_collection, js_code, to_display
+from geo._crs import to_display
+from layers._html import esc, feature_collection, js_code
 from layers.legend import LegendEntry, LegendSection, circle_swatch
 from present import i18n
 

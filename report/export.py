@@ -47,7 +47,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from geo import analysis, inventory, settings
+from geo import _crs, analysis, inventory, settings
 from geo._errors import InputError
 from geo._io import atomic_path, write_bytes_atomic
 from geo.orientation import draw_orientation
@@ -630,7 +630,7 @@ def build_figure(
             md.text_twin(t)
             obstacles.append(t.get_window_extent(renderer_now))
     if sites is not None and len(sites):
-        st = sites.to_crs(settings.CRS_METRIC) if sites.crs else sites
+        st = _crs.to_metric(sites) if sites.crs else sites
         px = shapely.get_x(np.asarray(st.geometry.values))
         py = shapely.get_y(np.asarray(st.geometry.values))
         ax.scatter(
@@ -1181,7 +1181,7 @@ def _as_points(data: Any, name: str) -> gpd.GeoDataFrame:
     """GeoDataFrame (any CRS) or DataFrame with x/y (EPSG:3035) or lat/lon → EPSG:3035 points."""
     if isinstance(data, gpd.GeoDataFrame):
         gdf = data if data.crs is not None else data.set_crs(settings.CRS_METRIC)
-        return gdf.to_crs(settings.CRS_METRIC)
+        return _crs.to_metric(gdf)
     df = pd.DataFrame(data)
     if {"x", "y"} <= set(df.columns):
         geom = gpd.points_from_xy(df["x"], df["y"], crs=settings.CRS_METRIC)

@@ -33,7 +33,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from geo import analysis, settings, transit_lever
+from geo import _crs, analysis, settings, transit_lever
 from geo import scenario as geoscenario
 from geo._scenario_io import to_geojson
 from geo._text import de_decimal
@@ -53,7 +53,7 @@ PDF_WRAP = 95
 
 def _pins_table(scenario: Scenario) -> pd.DataFrame:
     pins = pins_frame(scenario)
-    wgs = pins.to_crs(settings.CRS_DISPLAY) if len(pins) else pins
+    wgs = _crs.to_display(pins) if len(pins) else pins
     return pd.DataFrame(
         {
             "id": list(pins["id"]),
@@ -70,7 +70,7 @@ def _pins_geojson(scenario: Scenario) -> bytes:
     pins = pins_frame(scenario)
     if not len(pins):
         return b'{"type": "FeatureCollection", "features": []}'
-    return pins.to_crs(settings.CRS_DISPLAY).to_json(drop_id=True).encode("utf-8")
+    return _crs.to_display(pins).to_json(drop_id=True).encode("utf-8")
 
 
 def _params_lines(params: analysis.AnalysisParams, lang: str = "de") -> list[str]:
@@ -430,7 +430,7 @@ def pins_with_place(region: Any, scenario: Scenario, lang: str = "de") -> pd.Dat
     idx = gemeinde_index(pins, region.gemeinden)
     names = region.gemeinden["name"].astype(str).to_numpy()
     ags = region.gemeinden["ags"].astype(str).to_numpy()
-    wgs = pins.to_crs(settings.CRS_DISPLAY)
+    wgs = _crs.to_display(pins)
     return pd.DataFrame(
         {
             "number": range(1, len(pins) + 1),
