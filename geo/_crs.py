@@ -44,11 +44,34 @@ def transformer(src: str, dst: str) -> Transformer:
     return Transformer.from_crs(src, dst, always_xy=True)
 
 
-def _key(crs: object) -> str:
-    """A hashable spelling of a CRS for :func:`transformer`."""
-    c = CRS.from_user_input(crs)
-    epsg = c.to_epsg()
+@lru_cache(maxsize=64)
+def _key(srs: str) -> str:
+    """``EPSG:<code>`` of a CRS given as user input (an exact match), else its WKT.
+
+    Keyed on the CRS's input text (``CRS.srs``, a plain attribute): touching a CRS's
+    PROJ object builds it again in every thread (30 ms for the PROJJSON of a GeoParquet
+    file).
+    """
+    c = CRS.from_user_input(srs)
+    epsg = c.to_epsg(min_confidence=100)
     return f"EPSG:{epsg}" if epsg is not None else c.to_wkt()
+
+
+def _srs(crs: object) -> str:
+    return crs if isinstance(crs, str) else CRS.from_user_input(crs).srs
+
+
+def short(obj: Frame) -> Frame:
+    """``obj`` with its CRS spelled ``EPSG:<code>`` where it is exactly one (in place).
+
+    Files (GeoParquet) carry the CRS as PROJJSON; every new thread that compares or uses
+    it parses that again. Applied when a region is loaded.
+    """
+    if obj.crs is not None:
+        key = _key(obj.crs.srs)
+        if key.startswith("EPSG:") and obj.crs.srs != key:
+            obj.set_crs(key, allow_override=True, inplace=True)
+    return obj
 
 
 def reproject(obj: Frame, crs: object) -> Frame:
@@ -61,10 +84,10 @@ def reproject(obj: Frame, crs: object) -> Frame:
     """
     if obj.crs is None:
         raise ValueError("Geodaten ohne Koordinatenbezugssystem")
-    target = CRS.from_user_input(crs)
-    if obj.crs.is_exact_same(target):
+    src, target = _key(obj.crs.srs), _key(_srs(crs))
+    if src == target:
         return obj.copy()
-    fn = transformer(_key(obj.crs), _key(target)).transform
+    fn = transformer(src, target).transform
     values = np.asarray(obj.geometry.array, dtype=object)
     has_z = shapely.has_z(values)
     moved = np.empty_like(values)

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import _derived, boundaries, geocode, population, services, settings, stops
+from . import _crs, _derived, boundaries, geocode, population, services, settings, stops
 from ._errors import CacheError, DataFileError, NahraumError, RegionError
 from ._io import atomic_path, file_digest, write_json_atomic
 
@@ -569,7 +569,7 @@ def load_region(
         layers = {}
         for key in _LAYERS:
             p = path / f"{key}.parquet"
-            layers[key] = gpd.read_parquet(p) if key != "cells" else pd.read_parquet(p)
+            layers[key] = _crs.short(gpd.read_parquet(p)) if key != "cells" else pd.read_parquet(p)
     except Exception as exc:
         raise CacheError(
             f"Regionspaket {path} ist beschädigt ({exc}). Bitte mit "

@@ -134,3 +134,41 @@ def test_ambiguous_pair_falls_back_to_from_crs() -> None:
     tr = _crs.transformer("EPSG:4326", "EPSG:31468")
     ref = pt.Transformer.from_crs("EPSG:4326", "EPSG:31468", always_xy=True)
     assert tr.transform(11.0, 51.0) == ref.transform(11.0, 51.0)
+
+
+def test_short_spelling_of_a_file_crs(tmp_path) -> None:
+    """GeoParquet keeps the CRS as PROJJSON; ``short`` spells it ``EPSG:3035`` (same CRS)."""
+    path = tmp_path / "g.parquet"
+    _frame().to_parquet(path)
+    read = gpd.read_parquet(path)
+    assert read.crs.srs.startswith("{")  # PROJJSON
+    out = _crs.short(read)
+    assert out is read and read.crs.srs == "EPSG:3035" and read.crs == gs.CRS_METRIC
+    custom = gpd.GeoSeries([shapely.Point(1, 2)], crs="+proj=laea +lat_0=50 +lon_0=11 +ellps=GRS80")
+    before = custom.crs.srs
+    assert _crs.short(custom).crs.srs == before  # no EPSG code: left as it is
+    shown = _crs.to_display(custom)
+    _same(shown, custom.to_crs(gs.CRS_DISPLAY))
+
+
+def test_file_crs_costs_no_parse_in_a_new_thread(tmp_path) -> None:
+    """A PROJJSON CRS is not parsed again per thread (``CRS._crs``): the key is cached."""
+    path = tmp_path / "g.parquet"
+    _frame().to_parquet(path)
+    read = gpd.read_parquet(path)
+    _crs.to_display(read)
+    out = []
+    t = threading.Thread(target=lambda: out.append(read.crs._local.crs is None))
+    t.start()
+    t.join()
+    assert out == [True]  # a new thread starts without the CRS's PROJ object …
+    seen = []
+
+    def rerun() -> None:
+        shown = _crs.to_display(read)
+        seen.append((read.crs._local.crs is None, shown.crs.srs))
+
+    t = threading.Thread(target=rerun)
+    t.start()
+    t.join()
+    assert seen == [(True, "EPSG:4326")]  # … and reprojecting does not build it

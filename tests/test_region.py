@@ -232,3 +232,10 @@ def test_console_command_installed():
         [str(exe), "region", "list", "--json"], capture_output=True, text=True, check=True
     )
     assert {"default", "thueringen", "bayreuth-nord"} <= set(json.loads(out.stdout))
+
+
+def test_loaded_layers_spell_their_crs_short(default):
+    """Loaded layers carry ``EPSG:3035`` (not the file's PROJJSON, parsed again per thread)."""
+    for name in ("gemeinden", "services"):
+        layer = getattr(default, name)
+        assert layer.crs.srs == settings.CRS_METRIC, name
