@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import analysis, boundaries, region, settings
+from . import _crs, analysis, boundaries, region, settings
 from ._errors import InputError
 from ._io import atomic_path, file_digest, write_bytes_atomic
 
@@ -610,4 +610,5 @@ def read_cells(
     path = Path(out) / "cells" / f"kreis={kreis}" / f"mode={mode}" / f"kind={kind}" / "part.parquet"
     if not path.is_file():
         raise InputError(f"Im Atlas fehlt der Teil Kreis {kreis} × {mode} × {kind}.")
-    return gpd.read_parquet(path, columns=list(columns) + ["geometry"] if columns else None)
+    cols = list(columns) + ["geometry"] if columns else None
+    return _crs.short(gpd.read_parquet(path, columns=cols))

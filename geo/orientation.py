@@ -126,7 +126,7 @@ def settlement_footprint(
     if use_cache and target.is_file() and sig_path.is_file():
         try:
             if json.loads(sig_path.read_text("utf-8")) == sig:
-                return gpd.read_parquet(target)
+                return _crs.short(gpd.read_parquet(target))
         except (OSError, ValueError):
             pass
     area = shapely.buffer(outline, buffer_m)

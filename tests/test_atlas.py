@@ -6,6 +6,7 @@ import json
 import os
 
 import dask
+import distributed  # noqa: F401 - its config defaults must exist before dask.config.set
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -88,6 +89,7 @@ def test_services_across_the_kreis_border_count(built) -> None:
     assert (full.cells["minutes"] < own.cells["minutes"]).any()
     cells = atlas.read_cells(out, "16068", "car", kinds[0])
     np.testing.assert_array_equal(cells["minutes"], full.cells["minutes"])
+    assert cells.crs.srs == "EPSG:3035"  # not the file's PROJJSON (geo._crs.short)
 
 
 def test_tables_and_manifest(built) -> None:

@@ -259,6 +259,7 @@ def test_region_footprint_cached_and_covers_its_cells(tmp_path):
     # Second call: from the cache (same geometry), even if the census folder vanished.
     again = orientation.settlement_footprint(R())
     assert again.geometry.iloc[0].equals(geom)
+    assert again.crs.srs == "EPSG:3035"  # not the file's PROJJSON (geo._crs.short)
     gj = olayers.footprint_geojson(fp)
     assert gj["features"] and gj["features"][0]["geometry"]["type"] == "MultiPolygon"
 
