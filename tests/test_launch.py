@@ -61,6 +61,24 @@ def test_preload_fills_the_caches_the_first_run_reads(region_copy, monkeypatch):
         _clear_shared()
 
 
+def test_settle_heap_freezes_what_lives_after_the_preload(monkeypatch):
+    """After the preload, what is alive leaves the collector's view (and only then)."""
+    import gc
+
+    calls = []
+    monkeypatch.setattr(launch, "preload", lambda name: calls.append(("preload", name)))
+    real = launch.settle_heap
+    monkeypatch.setattr(launch, "settle_heap", lambda: calls.append(("settle",)) or real())
+    kept = [[i] for i in range(1000)]  # long-lived objects, tracked by the collector
+    before = gc.get_freeze_count()
+    try:
+        launch.start_preload("default", settle_after_s=0).join(10)
+        assert calls == [("preload", "default"), ("settle",)]
+        assert gc.get_freeze_count() >= before + len(kept)
+    finally:
+        gc.unfreeze()
+
+
 def test_preload_gives_up_without_a_runtime():
     assert launch._wait_for_runtime(0.1) is False
 

@@ -14,6 +14,7 @@ them in German (a failed preload caches nothing).
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import sys
 import threading
@@ -21,6 +22,7 @@ import time
 from pathlib import Path
 
 REGION_ENV = "NAHRAUM_REGION"
+SETTLE_AFTER_S = 20.0  # preload done → settle_heap
 
 
 def preload(name: str, lang: str = "de", runtime_wait_s: float = 60.0) -> None:
@@ -72,12 +74,33 @@ def _register_components() -> None:
     get_instance().component_registry.register_component(stf._component_func)
 
 
-def start_preload(name: str) -> threading.Thread:
-    """:func:`preload` in a daemon thread (errors swallowed: the sessions report them)."""
+def settle_heap() -> int:
+    """Move what is alive now (modules, the preloaded region and caches) out of the
+    collector's view (``gc.freeze``); returns the number of objects moved.
+
+    These live as long as the process. Python's full collections walked them all: on
+    thueringen ~0.2–0.26 s with every thread stopped, three times a minute under use
+    (``benchmarks/load.py``, logged with ``gc.callbacks``); frozen, a full collection
+    walks only what came later.
+    """
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()
+
+
+def start_preload(name: str, settle_after_s: float = SETTLE_AFTER_S) -> threading.Thread:
+    """:func:`preload`, and ``settle_after_s`` later :func:`settle_heap`, in a daemon thread
+    (errors swallowed: the sessions report them).
+
+    The pause keeps the collection (~0.2 s, all threads stopped) out of the first
+    visitors' runs, which start while the preload is still working.
+    """
 
     def work() -> None:
         with contextlib.suppress(Exception):
             preload(name)
+        time.sleep(settle_after_s)
+        settle_heap()
 
     thread = threading.Thread(target=work, name=f"nahraum-preload-{name}", daemon=True)
     thread.start()
