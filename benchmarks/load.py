@@ -38,8 +38,18 @@ printed with every figure (the machine is shared). ``--browser-nice 19`` starts 
 at a lower priority (:func:`browser_command`: the browsers stand in for the room's laptops
 but share the server's two cores).
 
+``--browsers K``: only the first ``K`` sessions of a phase run in Chromium; the others are
+driven over the app's WebSocket by ``benchmarks/_wire.py`` (the same widget changes and
+sites a browser sends, the same ``ForwardMsg`` stream received, its message cache
+reported as a browser does, nothing rendered), at the pace of the browser sessions of the
+phase. In a room each session's laptop renders its own page; ten Chromium instances on the
+server's two cores measure the benchmark machine's rendering instead (~1 CPU-s per action).
+With ``--browsers`` the control → map figures are those of the sessions with a browser
+(change → map drawn), under the server load of all sessions; the sessions without a
+browser print change → rerun finished.
+
 Last line: ``sessions=<largest phase> control_p50_s=… control_p95_s=… participants=…
-pin_p95_s=… lost_edits=… region=… first_map_s=… loadavg=… browser_nice=…``.
+pin_p95_s=… lost_edits=… region=… first_map_s=… loadavg=… browser_nice=… browsers=…``.
 
 Run: ``.venv/bin/python benchmarks/load.py [--sessions 1,10] [--seconds 60] [--snapshot]``
 """
@@ -307,6 +317,7 @@ class Session:
     categories: list = field(default_factory=list)
     sites: list = field(default_factory=list)  # (lon, lat) of sites this session added
     site_mpp: list = field(default_factory=list)  # metres per screen pixel at each click
+    wire: object = None  # a WireSession (``--browsers``): no browser, the WebSocket only
 
     def on_message(self, payload) -> None:
         from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -556,6 +567,130 @@ async def run_session(
 
 
 # ---------------------------------------------------------------------------
+# Sessions without a browser (``--browsers``): the same actions over the WebSocket
+# ---------------------------------------------------------------------------
+WIRE_THRESHOLD = "threshold"
+WIRE_MODE = "mode__de"
+WIRE_CATEGORIES = "categories_default__de"
+WIRE_CLICK_MODE = "click_mode"
+WIRE_SITE_SAVE = "FormSubmitter:site_form_click-Standort setzen"
+
+
+def free_spots(cache: Path, region: str) -> list[tuple[float, float]]:
+    """(lat, lon) inside each Gemeinde of the region (its representative point)."""
+    import geopandas as gpd
+
+    from geo._crs import to_display
+
+    gem = to_display(gpd.read_parquet(cache / region / "gemeinden.parquet"))
+    points = gem.geometry.representative_point()
+    return [(float(p.y), float(p.x)) for p in points]
+
+
+async def open_wire(url: str, s: Session, timeout_s: float):
+    """Open a session over the WebSocket (no browser); the app gives it a workshop token."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _wire import WireSession
+
+    s.wire = WireSession(url)
+    t0 = time.perf_counter()
+    await s.wire.open(timeout_s)
+    s.token = parse_qs(s.wire.query)["ws"][0]
+    s.first_map_s = time.perf_counter() - t0
+    return s.wire
+
+
+async def wire_timed(s: Session, action: str) -> None:
+    seconds = await s.wire.change(ACTION_TIMEOUT_S)
+    if s.wire.exceptions:
+        raise RuntimeError(f"Ausnahme in der App: {s.wire.exceptions[-1]}")
+    s.timings.append((action, seconds, True, seconds))
+
+
+async def wire_threshold(s: Session, _spots: list) -> None:
+    choices = list(settings.THRESHOLD_CHOICES_MIN)
+    i = choices.index(threshold_of(s))
+    step = 1 if i == 0 else -1 if i == len(choices) - 1 else s.rng.choice((1, -1))
+    s.wire.set_strings(WIRE_THRESHOLD, [f"{choices[i + step]} min"])
+    await wire_timed(s, "threshold")
+    s.threshold[s.mode] = choices[i + step]
+
+
+async def wire_mode(s: Session, _spots: list) -> None:
+    labels = mode_labels()
+    new = s.rng.choice([m for m in labels if m != s.mode])
+    s.wire.set_string(WIRE_MODE, labels[new])
+    # the browser sends the threshold the new mode shows (its saved choice or default)
+    s.mode = new
+    s.wire.set_strings(WIRE_THRESHOLD, [f"{threshold_of(s)} min"])
+    await wire_timed(s, "mode")
+
+
+async def wire_category(s: Session, _spots: list) -> None:
+    labelled = {re.sub(r" \(\d+\)$", "", o): o for o in s.wire.options(WIRE_CATEGORIES)}
+    if len(s.categories) >= 2:
+        s.categories.pop()
+    else:
+        offered = [
+            c for c, o in labelled.items() if c not in s.categories and not o.endswith("(0)")
+        ]
+        s.categories.append(s.rng.choice(offered))
+    s.wire.set_strings(WIRE_CATEGORIES, [labelled[c] for c in s.categories])
+    await wire_timed(s, "category")
+
+
+async def wire_add_site(s: Session, spots: list) -> None:
+    """Click mode "neuer Standort" (once), a map click, then "Standort setzen" (timed)."""
+    w = s.wire
+    if WIRE_CLICK_MODE not in w.states:
+        w.set_string(WIRE_CLICK_MODE, "neuer Standort")
+        await w.change(ACTION_TIMEOUT_S)
+    lat, lon = spots[(s.idx * 5 + len(s.sites) * 3) % len(spots)]
+    lat += s.rng.uniform(-0.002, 0.002)
+    lon += s.rng.uniform(-0.002, 0.002)
+    w.set_map_click(lat, lon)
+    await w.change(ACTION_TIMEOUT_S)
+    if WIRE_SITE_SAVE not in w.elements:
+        raise RuntimeError("kein Formular „Standort setzen“ nach dem Klick")
+    w.trigger(WIRE_SITE_SAVE)
+    await wire_timed(s, "add_site")
+    s.sites.append((lon, lat))
+    s.site_mpp.append(0.0)
+
+
+def browser_interval(shown: list[Session], t0: float, default: float) -> float:
+    """Seconds between two actions of one browser session so far in the phase."""
+    actions = sum(len(s.timings) for s in shown)
+    if actions < len(shown):
+        return default
+    return (time.perf_counter() - t0) * len(shown) / actions
+
+
+async def run_wire_session(
+    s: Session, deadline: float, interval, add_site: dict, spots: list
+) -> None:
+    """The browser sessions' actions at their pace: ``interval()`` is the seconds between
+    two actions of a browser session in this phase (it includes how long the page takes
+    to react, so under load the sessions without a browser slow down alike)."""
+    actions = [wire_threshold, wire_mode, wire_category]
+    n = 0
+    while time.perf_counter() < deadline:
+        started = time.perf_counter()
+        choices = list(actions)
+        if add_site["on"]:
+            choices.append(wire_add_site)
+        act = choices[n % len(choices)] if n < len(choices) else s.rng.choice(choices)
+        n += 1
+        try:
+            await act(s, spots)
+        except Exception as exc:
+            s.errors.append(f"{act.__name__}: {type(exc).__name__}: {str(exc)[:160]}")
+            s.wire.exceptions.clear()
+        wait = started + interval() * s.rng.uniform(0.7, 1.3) - time.perf_counter()
+        await asyncio.sleep(max(wait, 0.0))
+
+
+# ---------------------------------------------------------------------------
 # Isolation
 # ---------------------------------------------------------------------------
 async def page_state(s: Session) -> dict:
@@ -786,6 +921,7 @@ class Phase:
     first_map: list
     problems: list
     load: str
+    browsers: int  # sessions with a browser (the others over the WebSocket only)
 
 
 async def analysis_phase(browser, server: Server, cache: Path, n: int, args) -> Phase:
@@ -794,29 +930,54 @@ async def analysis_phase(browser, server: Server, cache: Path, n: int, args) -> 
         Session(i, "", rng=random.Random(args.seed + i))  # token: given by the app
         for i in range(n)
     ]
+    shown = sessions if args.browsers is None else sessions[: max(args.browsers, 1)]
+    wired = sessions[len(shown) :]
     t = time.perf_counter()
     contexts = await asyncio.gather(
-        *(open_session(browser, server.url, s, args.open_timeout) for s in sessions)
+        *(open_session(browser, server.url, s, args.open_timeout) for s in shown)
     )
-    first = [s.first_map_s for s in sessions]
+    wires = await asyncio.gather(*(open_wire(server.url, s, args.open_timeout) for s in wired))
+    first = [s.first_map_s for s in shown]
     print(
         f"\n== {n} Sitzung(en), Region {args.region}: geöffnet in {time.perf_counter() - t:.1f} s "
         f"(je eigenes ?ws=…); erste Karte p50 {pct(first, 50):.2f} s, max {max(first):.2f} s; "
         f"Last {loadavg()}"
     )
-    add_site = {"on": await add_site_available(sessions[0].page)}
+    if wired:
+        print(
+            f"{len(shown)} Sitzung(en) im Browser, {len(wired)} ohne Browser (WebSocket wie "
+            "ein Browser auf einem anderen Rechner: der Server rechnet dasselbe, gezeichnet "
+            "wird nicht)"
+        )
+    add_site = {"on": await add_site_available(shown[0].page)}
     print("add_site: verfügbar" if add_site["on"] else "add_site: nicht verfügbar")
+    spots = free_spots(cache, args.region) if wired else []
     cpu0 = cpu_split(server.pid)
     t0 = time.perf_counter()
     await asyncio.gather(
         *(
             run_session(s, t0 + args.seconds, args.overlay_wait, args.think, add_site)
-            for s in sessions
-        )
+            for s in shown
+        ),
+        *(
+            run_wire_session(
+                s,
+                t0 + args.seconds,
+                lambda: browser_interval(shown, t0, args.think + 2.0),
+                add_site,
+                spots,
+            )
+            for s in wired
+        ),
     )
     elapsed = time.perf_counter() - t0
     cpu1 = cpu_split(server.pid)
     report(sessions, elapsed)
+    if wired:
+        print("Davon im Browser (Änderung → Karte gezeichnet):")
+        report(shown, elapsed)
+        print("Davon ohne Browser (Änderung → Neulauf fertig):")
+        report(wired, elapsed)
     actions = max(sum(len(s.timings) for s in sessions), 1)
     server_cpu, browser_cpu = cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]
     print(
@@ -826,7 +987,10 @@ async def analysis_phase(browser, server: Server, cache: Path, n: int, args) -> 
         f"übrig {max(2 * elapsed - server_cpu - browser_cpu, 0):.0f} CPU-s (frei oder "
         "andere Prozesse)"
     )
-    problems = await check_pages(sessions)
+    problems = await check_pages(shown)
+    problems += [
+        f"Sitzung {s.idx}: Ausnahme in der App: {e}" for s in wired for e in s.wire.exceptions
+    ]
     if add_site["on"]:
         problems += check_stores(sessions, cache)
     sites = sum(len(s.sites) for s in sessions)
@@ -841,18 +1005,29 @@ async def analysis_phase(browser, server: Server, cache: Path, n: int, args) -> 
             else "Parameter je Seite; Standorte nicht prüfbar"
         )
         print(f"isolation=ok ({scope})")
-    control = control_times(sessions)
+    # the figure: control → map drawn, in the sessions with a browser
+    control = control_times(shown)
     load = loadavg()
     if control:
         print(
-            f"Steuerung → Karte, {n} Sitzung(en): p50 {pct(control, 50):.2f} s, "
-            f"p95 {pct(control, 95):.2f} s (n={len(control)}); Last {load}"
+            f"Steuerung → Karte, {n} Sitzung(en)"
+            + (f", gemessen in den {len(shown)} mit Browser" if wired else "")
+            + f": p50 {pct(control, 50):.2f} s, p95 {pct(control, 95):.2f} s "
+            f"(n={len(control)}); Last {load}"
+        )
+    if wired and (server_side := control_times(wired)):
+        print(
+            f"Steuerung → Neulauf fertig, die {len(wired)} ohne Browser: "
+            f"p50 {pct(server_side, 50):.2f} s, p95 {pct(server_side, 95):.2f} s "
+            f"(n={len(server_side)})"
         )
     outside = [u for s in sessions for u in s.outside]
     print(f"Browser ins Internet: {len(outside)}; Server ins Internet: {len(server.outside())}")
     for c in contexts:
         await c.close()
-    return Phase(n, control, first, problems, load)
+    for w in wires:
+        await w.close()
+    return Phase(n, control, first, problems, load, len(shown))
 
 
 def browser_command(root: Path, nice: int) -> str:
@@ -927,7 +1102,7 @@ async def run(args) -> int:
         f"sessions={last.sessions} control_p50_s={p50:.2f} control_p95_s={p95:.2f} "
         f"participants={who} pin_p95_s={pin_p95} lost_edits={lost} region={args.region} "
         f"first_map_s={phases[0].first_map[0]:.2f} loadavg={last.load.split()[0]} "
-        f"browser_nice={args.browser_nice}"
+        f"browser_nice={args.browser_nice} browsers={last.browsers}"
     )
     return 1 if any(p.problems for p in phases) else 0
 
@@ -972,6 +1147,13 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=0,
         help="Browser mit niedrigerer Priorität (nice 1–19; 0: wie der Server)",
+    )
+    p.add_argument(
+        "--browsers",
+        type=int,
+        default=None,
+        help="Sitzungen je Phase mit Browser (die übrigen ohne Browser über den WebSocket, "
+        "wie Laptops im Raum, die selbst zeichnen); Vorgabe: alle",
     )
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--keep", action="store_true", help="Arbeitsordner behalten")

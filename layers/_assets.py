@@ -15,7 +15,8 @@ leak every map view to third parties. Nahraum therefore
   service symbols are inline SVG from Font Awesome, drawn in ``L.divIcon`` markers, and
   popups and tooltips are bound in Leaflet itself (folium needs jQuery only for its own
   ``Popup``/``Tooltip`` elements and ``objects_to_stay_in_front``, which Nahraum does not
-  use). Every byte embedded here is sent again with each map update in the app,
+  use). In the app, ``ui.mapview.served`` hands the embedded files to the map's frame as
+  files on a local route instead (otherwise every map update would send them again),
 * refuses to render a map that still references any remote script or style sheet.
 """
 

@@ -141,3 +141,57 @@ def test_map_data_is_not_changed_by_building_maps(tmp_default_region) -> None:
     mapview.render_base(maplayers.build_base_map(data, maplayers.MapOptions(stops=True)))
     maplayers.map_html(maplayers.build_map(data))
     assert pickle.dumps(data) == before
+
+
+def test_served_arguments_carry_the_same_bytes_as_files(
+    tmp_default_region, tmp_path, monkeypatch
+) -> None:
+    """ui.mapview.served: the embedded libraries and the base-map script become files on
+    the asset route (content-addressed); every other argument is unchanged."""
+    import base64
+    from types import SimpleNamespace
+
+    region = tmp_default_region
+    result = analysis.analyze(region, analysis.AnalysisParams(threshold_min=20.0))
+    data = maplayers.map_data(region)
+    parts = mapview.render_base(maplayers.build_base_map(data))
+    groups = maplayers.overlay_groups(
+        _overlays(region, result, False), maplayers.static_sections(data, maplayers.MapOptions())
+    )
+    args = mapview.component_args(
+        parts, groups, maplayers.layer_control(), "karte", 600, None, RETURNED
+    )
+    monkeypatch.setattr(mapview, "ASSETS", SimpleNamespace(name="x.assets", path=str(tmp_path)))
+    mapview._served_link.cache_clear()
+    mapview._served_script.cache_clear()
+    try:
+        got = mapview.served(args)
+        again = mapview.served(args)
+    finally:
+        mapview._served_link.cache_clear()
+        mapview._served_script.cache_clear()
+    assert again == got
+    assert {k: v for k, v in got.items() if k not in ("js_links", "script")} == {
+        k: v for k, v in args.items() if k not in ("js_links", "script")
+    }  # the style sheets stay embedded (applied before the labels are measured)
+    assert got["script"] == mapview.BASE_SCRIPT
+    assert len(got["js_links"]) == len(args["js_links"]) + 1
+    embedded = [u for u in args["js_links"] if u.startswith("data:")]
+    assert embedded  # Leaflet is embedded in the arguments
+    for before, after in zip(args["js_links"], got["js_links"][:-1], strict=True):
+        if not before.startswith("data:"):
+            assert after == before
+            continue
+        assert after.startswith("../x.assets/")
+        file = tmp_path / after.rsplit("/", 1)[1]
+        assert file.read_bytes() == base64.b64decode(before.partition(",")[2])
+        assert file.suffix == ".js"
+    base = (tmp_path / got["js_links"][-1].rsplit("/", 1)[1]).read_text("ascii")
+    prefix = "window.__nahraumBase = "
+    assert base.startswith(prefix) and base.endswith(";")
+    assert json.loads(base[len(prefix) : -1]) == args["script"]
+    sent = len(json.dumps(got))
+    assert sent < len(json.dumps(args)) / 2  # what every rerun sends
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        {u.rsplit("/", 1)[1] for u in got["js_links"] if "x.assets" in u}
+    )  # no temporary files left

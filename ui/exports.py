@@ -28,7 +28,7 @@ from present import tables as ptables
 from report import export as geoexport
 from ui import keys
 from ui.basemap import report_orientation
-from ui.state import lazy_expander
+from ui.state import lazy_expander, scenario_sites
 
 UPLOAD_KEY = "export_planning_file"
 PLANNING_STATE = "export_planning"  # {region name: (file id, PlanningRegions | None, error)}
@@ -155,7 +155,7 @@ def export_section(
     pins_digest = ""
     sites = pins = None
     if scenario is not None:
-        sites = geoscenario.changes_frame(region.services, scenario) if scenario.changes else None
+        sites = scenario_sites(region, scenario)
         pins = geoscenario.pins_frame(scenario) if scenario.pins else None
         pins_digest = _signature([p.id for p in scenario.pins], [p.text for p in scenario.pins])
     base = (name, content_hash, params, variant, lang)

@@ -71,7 +71,11 @@ def _register_components() -> None:
     import streamlit_folium as stf
     from streamlit.runtime import get_instance
 
-    get_instance().component_registry.register_component(stf._component_func)
+    from ui.mapview import ASSETS
+
+    registry = get_instance().component_registry
+    registry.register_component(stf._component_func)
+    registry.register_component(ASSETS)
 
 
 def settle_heap() -> int:

@@ -7,7 +7,9 @@ time. :func:`show_map` hands the map component exactly the arguments ``st_folium
 would (same base-map script, header, links, component key), but takes the base map's
 part from :func:`base_parts` – rendered once per region, language and map options in
 ``st.cache_resource`` – and renders only the feature groups and the layer control per
-rerun. ``tests/test_mapview.py`` checks that the arguments are identical.
+rerun. ``tests/test_mapview.py`` checks that the arguments are identical. What stays
+the same on every rerun – the map libraries and the base map's script – is then served as
+files (:func:`served`), so a rerun sends only the URLs and its own layers.
 
 The functions of ``streamlit_folium`` used here are the ones ``st_folium`` itself calls
 (pinned version in ``requirements.lock``).
@@ -15,16 +17,23 @@ The functions of ``streamlit_folium`` used here are the ones ``st_folium`` itsel
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
+import json
+import os
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import folium
 import streamlit as st
+import streamlit.components.v1 as components
 import streamlit_folium as stf
 
+from geo import settings
 from layers import map as maplayers
 from ui._stored import stored
 from ui.basemap import FOOTPRINT, NONE, add_orientation
@@ -223,6 +232,80 @@ def component_args(
     }
 
 
+# ---------------------------------------------------------------------------
+# Served once, not sent with every rerun
+# ---------------------------------------------------------------------------
+ASSET_FOLDER = "_map_assets"  # in the cache folder (ignored): content-addressed files
+_SUFFIXES = {"text/javascript": ".js", "application/javascript": ".js"}
+BASE_SCRIPT = "eval(window.__nahraumBase);"  # the map's script: the served base map
+
+
+def asset_dir() -> Path:
+    """Where the map's libraries and base-map scripts are served from (in the cache)."""
+    folder = settings.cache_dir() / ASSET_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+# A component without a frontend of its own: Streamlit serves the files of its folder at
+# ``component/<name>/<file>`` (with their content type), next to the map's own frame.
+ASSETS = components.declare_component("nahraum_assets", path=str(asset_dir()))
+
+
+def _publish(data: bytes, suffix: str) -> str:
+    """Serve ``data`` (a file named by its digest); its URL from the map's frame."""
+    name = f"{hashlib.sha256(data).hexdigest()[:24]}{suffix}"
+    path = Path(ASSETS.path or asset_dir()) / name
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    return f"../{ASSETS.name}/{name}"
+
+
+@functools.lru_cache(maxsize=128)
+def _served_link(link: str) -> str:
+    """A ``data:`` script as a served URL (other links unchanged)."""
+    head, _, payload = link.partition(",")
+    mime = head[5:].split(";")[0] if head.startswith("data:") else ""
+    if mime not in _SUFFIXES or not head.endswith(";base64"):
+        return link
+    return _publish(base64.b64decode(payload), _SUFFIXES[mime])
+
+
+@functools.lru_cache(maxsize=32)
+def _served_script(script: str) -> str:
+    """The base map's script as a served file that keeps it (run by :data:`BASE_SCRIPT`)."""
+    return _publish(f"window.__nahraumBase = {json.dumps(script)};".encode("ascii"), ".js")
+
+
+def served(args: dict[str, Any]) -> dict[str, Any]:
+    """The map component's arguments with the libraries and the base map served as files.
+
+    ``st_folium`` puts them into the arguments, and Nahraum embeds the libraries as
+    ``data:`` URLs (``layers._assets``: no CDN): on default 530 of the 713 KB sent with
+    every rerun are Leaflet and the base map's script, the same each time, parsed again by the server's JSON and protobuf
+    encoders and by the browser. Served from :func:`asset_dir` (cached by the browser),
+    each rerun sends only the URLs and this run's layers. The frame loads the links in
+    order before the script; the base map's script runs from a global variable the last
+    link sets (``eval`` at the top level: its ``var`` declarations stay global, as the
+    layer control and the feature groups expect).
+    """
+    out = dict(args)
+    # The style sheets (25 KB) stay embedded: the frame adds them as ``<link>`` elements
+    # without waiting, and served they would apply only after the map's labels were
+    # measured for their collisions (``layers.labels``).
+    out["js_links"] = [
+        *(_served_link(link) for link in args["js_links"]),
+        _served_script(args["script"]),
+    ]
+    out["script"] = BASE_SCRIPT
+    return out
+
+
 def show_map(
     parts: BaseParts,
     groups: Sequence[folium.FeatureGroup],
@@ -232,7 +315,7 @@ def show_map(
     returned_objects: Sequence[str],
 ) -> Any:
     """Draw the map (full container width); returns what ``st_folium`` returns."""
-    args = component_args(parts, groups, layer_control, key, height, None, returned_objects)
+    args = served(component_args(parts, groups, layer_control, key, height, None, returned_objects))
     hash_key = args["key"]
 
     def on_change() -> None:

@@ -14,9 +14,11 @@ from layers import map as maplayers
 from layers import panel
 from present import describe, i18n
 from report.files import XLSX_MIME
-from ui import keys
+from ui import _styler, keys
 from ui.exports import xlsx_bytes
 from ui.state import get_catchment, get_csv, get_styled_table, lazy_expander
+
+_styler.install()  # the kept Gemeinde table's display values are converted once
 
 
 def clear_selection() -> None:

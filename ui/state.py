@@ -475,6 +475,25 @@ def scenario_digest(scenario: geoscenario.Scenario) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
 
 
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _changes_frame(
+    name: str, content_hash: str, digest: str, _services: Any, _scenario: Any
+) -> Any:
+    return geoscenario.changes_frame(_services, _scenario)
+
+
+def scenario_sites(region: georegion.Region, scenario: geoscenario.Scenario) -> Any:
+    """The sites the scenario touches (``geo.scenario.changes_frame``), ``None`` without
+    changes; once per scenario state and service list for every session (read only: the
+    map layer and the exports draw from it). A threshold or mode change keeps it."""
+    if not scenario.changes:
+        return None
+    content_hash = str(region.meta.get("content_hash", ""))
+    return _changes_frame(
+        region.name, content_hash, scenario_digest(scenario), region.services, scenario
+    )
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def get_standards_check(
     name: str,

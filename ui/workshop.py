@@ -30,7 +30,15 @@ from present import describe, i18n, numbers
 from ui import keys
 from ui.session import CLICK_MODES, Names, SiteDefaults, WorkshopSession
 from ui.session import site_defaults as defaults_of
-from ui.state import WS_PARAM, WS_RE, history_do, initial, report, scenario_digest
+from ui.state import (
+    WS_PARAM,
+    WS_RE,
+    history_do,
+    initial,
+    report,
+    scenario_digest,
+    scenario_sites,
+)
 
 VIEW_PARAM = "ansicht"  # query parameter of the layout: "workshop" or absent
 VIEW_WORKSHOP = "workshop"
@@ -316,7 +324,7 @@ def scenario_overlays(
     """Display GeoJSON of the scenario's sites and pins (plus pending clicks)."""
     state = st.session_state
     sites = scenariolayers.sites_geojson(
-        geoscenario.changes_frame(region.services, scenario) if scenario.changes else None,
+        scenario_sites(region, scenario),
         lang,
         scenario.changes,
     )
