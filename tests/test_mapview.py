@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 
 import pytest
 import streamlit_folium as stf
@@ -162,14 +164,18 @@ def test_served_arguments_carry_the_same_bytes_as_files(
         parts, groups, maplayers.layer_control(), "karte", 600, None, RETURNED
     )
     monkeypatch.setattr(mapview, "ASSETS", SimpleNamespace(name="x.assets", path=str(tmp_path)))
-    mapview._served_link.cache_clear()
-    mapview._served_script.cache_clear()
+    mapview._link_file.cache_clear()
+    mapview._script_file.cache_clear()
     try:
         got = mapview.served(args)
         again = mapview.served(args)
+        files = sorted(tmp_path.iterdir())
+        for f in files:  # a served file that went missing is written again
+            f.unlink()
+        assert mapview.served(args) == got and sorted(tmp_path.iterdir()) == files
     finally:
-        mapview._served_link.cache_clear()
-        mapview._served_script.cache_clear()
+        mapview._link_file.cache_clear()
+        mapview._script_file.cache_clear()
     assert again == got
     assert {k: v for k, v in got.items() if k not in ("js_links", "script")} == {
         k: v for k, v in args.items() if k not in ("js_links", "script")
@@ -195,3 +201,6 @@ def test_served_arguments_carry_the_same_bytes_as_files(
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         {u.rsplit("/", 1)[1] for u in got["js_links"] if "x.assets" in u}
     )  # no temporary files left
+    old = time.time() - 8 * 86400  # a file not published for 8 days is removed at start
+    os.utime(files[0], (old, old))
+    assert mapview.prune_assets(7.0) == 1 and not files[0].exists() and files[1].exists()

@@ -125,6 +125,9 @@ def main(argv: list[str]) -> int:
         sys.path.insert(0, root)
     from streamlit.web import cli
 
+    from ui.mapview import prune_assets
+
+    prune_assets()  # before anything is served: files of earlier base maps
     start_preload(os.environ.get(REGION_ENV) or "default")
     sys.argv = ["streamlit", "run", str(script), *argv[1:]]
     return int(cli.main() or 0)

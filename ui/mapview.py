@@ -18,11 +18,13 @@ The functions of ``streamlit_folium`` used here are the ones ``st_folium`` itsel
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import hashlib
 import json
 import os
 import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -252,9 +254,12 @@ def asset_dir() -> Path:
 ASSETS = components.declare_component("nahraum_assets", path=str(asset_dir()))
 
 
-def _publish(data: bytes, suffix: str) -> str:
-    """Serve ``data`` (a file named by its digest); its URL from the map's frame."""
-    name = f"{hashlib.sha256(data).hexdigest()[:24]}{suffix}"
+ASSET_MAX_AGE_DAYS = 7.0  # files not published for this long are removed at start
+
+
+def _publish(name: str, data: bytes) -> str:
+    """Serve ``data`` as the file ``name`` (written again if it went missing); its URL
+    from the map's frame."""
     path = Path(ASSETS.path or asset_dir()) / name
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -266,20 +271,52 @@ def _publish(data: bytes, suffix: str) -> str:
     return f"../{ASSETS.name}/{name}"
 
 
+def _named(data: bytes, suffix: str) -> tuple[str, bytes]:
+    """The file name of ``data`` (its digest); the file's time marks it as in use."""
+    name = f"{hashlib.sha256(data).hexdigest()[:24]}{suffix}"
+    path = Path(ASSETS.path or asset_dir()) / name
+    with contextlib.suppress(OSError):
+        os.utime(path)
+    return name, data
+
+
 @functools.lru_cache(maxsize=128)
-def _served_link(link: str) -> str:
-    """A ``data:`` script as a served URL (other links unchanged)."""
+def _link_file(link: str) -> tuple[str, bytes] | None:
     head, _, payload = link.partition(",")
     mime = head[5:].split(";")[0] if head.startswith("data:") else ""
     if mime not in _SUFFIXES or not head.endswith(";base64"):
-        return link
-    return _publish(base64.b64decode(payload), _SUFFIXES[mime])
+        return None
+    return _named(base64.b64decode(payload), _SUFFIXES[mime])
 
 
 @functools.lru_cache(maxsize=32)
+def _script_file(script: str) -> tuple[str, bytes]:
+    return _named(f"window.__nahraumBase = {json.dumps(script)};".encode("ascii"), ".js")
+
+
+def _served_link(link: str) -> str:
+    """A ``data:`` script as a served URL (other links unchanged)."""
+    file = _link_file(link)
+    return link if file is None else _publish(*file)
+
+
 def _served_script(script: str) -> str:
     """The base map's script as a served file that keeps it (run by :data:`BASE_SCRIPT`)."""
-    return _publish(f"window.__nahraumBase = {json.dumps(script)};".encode("ascii"), ".js")
+    return _publish(*_script_file(script))
+
+
+def prune_assets(max_age_days: float = ASSET_MAX_AGE_DAYS) -> int:
+    """Remove served files not published for ``max_age_days`` (base maps of earlier data
+    or code; a file still needed is written again); the number removed."""
+    folder = Path(ASSETS.path or asset_dir())
+    limit = time.time() - max_age_days * 86400
+    removed = 0
+    for path in folder.glob("*"):
+        with contextlib.suppress(OSError):
+            if path.is_file() and path.stat().st_mtime < limit:
+                path.unlink()
+                removed += 1
+    return removed
 
 
 def served(args: dict[str, Any]) -> dict[str, Any]:
