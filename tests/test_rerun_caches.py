@@ -1,5 +1,5 @@
-"""ui._styler: Streamlit's display values of a kept Styler are converted once and are the
-same bytes as Streamlit's own conversion; a different table is converted anew."""
+"""What a rerun reuses: the kept Styler's display values (ui._styler: converted once, the same
+bytes as Streamlit's own) and the sites of a scenario state (ui.state.scenario_sites)."""
 
 from __future__ import annotations
 
@@ -66,3 +66,34 @@ def test_unkept_styler_is_converted_every_time(monkeypatch) -> None:
     a, b = _proto(styler), _proto(styler)
     assert a.styler.display_values == b.styler.display_values
     assert len(conversions) == 2
+
+
+def test_scenario_sites_once_per_scenario_state(tmp_default_region) -> None:
+    """ui.state.scenario_sites: the same frame while the scenario's changes are the same
+    (a threshold change reruns with it), a new one after a change; equal to
+    geo.scenario.changes_frame."""
+    from geo.scenario import AddSite, Scenario
+    from ui.state import scenario_sites
+
+    region = tmp_default_region
+    x, y = region.gemeinden.geometry.iloc[0].representative_point().coords[0]
+    one = Scenario(
+        name="A", region="default", changes=(AddSite(x=x, y=y, name="Neu", category="Beratung"),)
+    )
+    assert scenario_sites(region, Scenario(name="leer", region="default")) is None
+    first = scenario_sites(region, one)
+    again = scenario_sites(region, Scenario(name="B", region="default", changes=one.changes))
+    assert again is first  # same changes, another session's scenario object: shared
+    import geo.scenario as gs
+
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(first.drop(columns="geometry")),
+        pd.DataFrame(gs.changes_frame(region.services, one).drop(columns="geometry")),
+    )
+    two = Scenario(
+        name="A",
+        region="default",
+        changes=(*one.changes, AddSite(x=x + 500, y=y, name="Zweiter", category="Jugend")),
+    )
+    second = scenario_sites(region, two)
+    assert second is not first and len(second) == len(first) + 1
