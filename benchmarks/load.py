@@ -438,16 +438,22 @@ def threshold_of(s: Session) -> int:
     return s.threshold.get(s.mode, min(choices, key=lambda c: abs(c - default)))
 
 
-async def act_threshold(s: Session, overlay_wait: float) -> None:
-    """One step on the threshold's select slider (arrow key: the next choice)."""
-    slider = s.page.locator(f'input[type=range][aria-label="{THRESHOLD}"]')
+def threshold_step(s: Session) -> tuple[int, int]:
+    """One step on the threshold's choices from the shown one: (+1 or -1, the new value)."""
     choices = list(settings.THRESHOLD_CHOICES_MIN)
     i = choices.index(threshold_of(s))
     step = 1 if i == 0 else -1 if i == len(choices) - 1 else s.rng.choice((1, -1))
+    return step, choices[i + step]
+
+
+async def act_threshold(s: Session, overlay_wait: float) -> None:
+    """One step on the threshold's select slider (arrow key: the next choice)."""
+    slider = s.page.locator(f'input[type=range][aria-label="{THRESHOLD}"]')
+    step, value = threshold_step(s)
     await slider.focus()
     key = "ArrowRight" if step > 0 else "ArrowLeft"
     await s.timed("threshold", lambda: s.page.keyboard.press(key), overlay_wait)
-    s.threshold[s.mode] = choices[i + step]
+    s.threshold[s.mode] = value
 
 
 async def act_mode(s: Session, overlay_wait: float) -> None:
@@ -608,12 +614,10 @@ async def wire_timed(s: Session, action: str) -> None:
 
 
 async def wire_threshold(s: Session, _spots: list) -> None:
-    choices = list(settings.THRESHOLD_CHOICES_MIN)
-    i = choices.index(threshold_of(s))
-    step = 1 if i == 0 else -1 if i == len(choices) - 1 else s.rng.choice((1, -1))
-    s.wire.set_strings(WIRE_THRESHOLD, [f"{choices[i + step]} min"])
+    _step, value = threshold_step(s)
+    s.wire.set_strings(WIRE_THRESHOLD, [f"{value} min"])
     await wire_timed(s, "threshold")
-    s.threshold[s.mode] = choices[i + step]
+    s.threshold[s.mode] = value
 
 
 async def wire_mode(s: Session, _spots: list) -> None:
