@@ -33,6 +33,23 @@ def widget_key(wid: str) -> str:
     return wid
 
 
+async def wait_for_rerun(session: Any, started0: int, finished0: int, timeout: float) -> float:
+    """Wait for a run started after the trigger to finish; the time it finished.
+
+    ``session``: counts its ``started``/``finished`` runs, ``running``, ``changed`` (an
+    ``asyncio.Event`` set on each) and ``last_finished_at`` (``load.Session`` too).
+    """
+    deadline = time.perf_counter() + timeout
+    while not (session.started > started0 and session.finished > finished0 and not session.running):
+        session.changed.clear()
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            raise TimeoutError("kein abgeschlossener Neulauf")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(session.changed.wait(), left)
+    return session.last_finished_at
+
+
 class WireSession:
     """One app session over a raw WebSocket: send widget changes, wait for the rerun.
 
@@ -194,16 +211,7 @@ class WireSession:
         await self.ws.send(msg.SerializeToString())
 
     async def wait_rerun(self, started0: int, finished0: int, timeout: float) -> float:
-        """Wait for a run started after the trigger to finish; the time it finished."""
-        deadline = time.perf_counter() + timeout
-        while not (self.started > started0 and self.finished > finished0 and not self.running):
-            self.changed.clear()
-            left = deadline - time.perf_counter()
-            if left <= 0:
-                raise TimeoutError("kein abgeschlossener Neulauf")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.changed.wait(), left)
-        return self.last_finished_at
+        return await wait_for_rerun(self, started0, finished0, timeout)
 
     async def change(self, timeout: float) -> float:
         """Send the widget states as they stand; seconds until the rerun they caused ended."""

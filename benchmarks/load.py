@@ -75,6 +75,9 @@ from urllib.parse import parse_qs, urlsplit
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _wire import WireSession, wait_for_rerun  # noqa: E402
 
 from geo import settings  # noqa: E402
 
@@ -342,16 +345,7 @@ class Session:
         self.changed.set()
 
     async def wait_rerun(self, started0: int, finished0: int, timeout: float) -> float:
-        """Wait for a run started after the trigger to finish; the time it finished."""
-        deadline = time.perf_counter() + timeout
-        while not (self.started > started0 and self.finished > finished0 and not self.running):
-            self.changed.clear()
-            left = deadline - time.perf_counter()
-            if left <= 0:
-                raise TimeoutError("kein abgeschlossener Neulauf")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.changed.wait(), left)
-        return self.last_finished_at
+        return await wait_for_rerun(self, started0, finished0, timeout)
 
     async def wait_idle(self, timeout: float = ACTION_TIMEOUT_S) -> None:
         deadline = time.perf_counter() + timeout
@@ -552,16 +546,20 @@ async def act_add_site(s: Session, overlay_wait: float) -> None:
     s.site_mpp.append(float(spot.get("mpp") or 0.0))
 
 
+def next_action(s: Session, n: int, actions: list, add_site):
+    """The ``n``-th action: each kind once in order, then at random (``add_site``: the
+    site action, ``None`` without the workshop UI)."""
+    choices = [*actions, *([add_site] if add_site is not None else [])]
+    return choices[n] if n < len(choices) else s.rng.choice(choices)
+
+
 async def run_session(
     s: Session, deadline: float, overlay_wait: float, think: float, add_site: dict
 ) -> None:
     actions = [act_threshold, act_mode, act_category]
     n = 0
     while time.perf_counter() < deadline:
-        choices = list(actions)
-        if add_site["on"]:
-            choices.append(act_add_site)
-        act = choices[n % len(choices)] if n < len(choices) else s.rng.choice(choices)
+        act = next_action(s, n, actions, act_add_site if add_site["on"] else None)
         n += 1
         try:
             await act(s, overlay_wait)
@@ -595,9 +593,6 @@ def free_spots(cache: Path, region: str) -> list[tuple[float, float]]:
 
 async def open_wire(url: str, s: Session, timeout_s: float):
     """Open a session over the WebSocket (no browser); the app gives it a workshop token."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from _wire import WireSession
-
     s.wire = WireSession(url)
     t0 = time.perf_counter()
     await s.wire.open(timeout_s)
@@ -680,10 +675,7 @@ async def run_wire_session(
     n = 0
     while time.perf_counter() < deadline:
         started = time.perf_counter()
-        choices = list(actions)
-        if add_site["on"]:
-            choices.append(wire_add_site)
-        act = choices[n % len(choices)] if n < len(choices) else s.rng.choice(choices)
+        act = next_action(s, n, actions, wire_add_site if add_site["on"] else None)
         n += 1
         try:
             await act(s, spots)

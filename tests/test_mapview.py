@@ -99,17 +99,23 @@ def test_same_arguments_as_st_folium(
     )
 
 
-def test_layer_control_lists_base_and_dynamic_layers(tmp_default_region) -> None:
-    region = tmp_default_region
-    result = analysis.analyze(region, analysis.AnalysisParams())
+def _app_args(region, params: analysis.AnalysisParams, choropleth: bool):
+    """Base parts, groups and component arguments as the app builds them (height 600)."""
+    result = analysis.analyze(region, params)
     data = maplayers.map_data(region)
     parts = mapview.render_base(maplayers.build_base_map(data))
     groups = maplayers.overlay_groups(
-        _overlays(region, result, True), maplayers.static_sections(data, maplayers.MapOptions())
+        _overlays(region, result, choropleth),
+        maplayers.static_sections(data, maplayers.MapOptions()),
     )
-    got = mapview.component_args(
+    args = mapview.component_args(
         parts, groups, maplayers.layer_control(), "karte", 600, None, RETURNED
     )
+    return parts, groups, args
+
+
+def test_layer_control_lists_base_and_dynamic_layers(tmp_default_region) -> None:
+    parts, groups, got = _app_args(tmp_default_region, analysis.AnalysisParams(), True)
     control = got["layer_control"]
     names = [n for n, _v, _o, shown in parts.layers if shown] + [g.layer_name for g in groups]
     assert len(names) >= 5
@@ -153,15 +159,8 @@ def test_served_arguments_carry_the_same_bytes_as_files(
     import base64
     from types import SimpleNamespace
 
-    region = tmp_default_region
-    result = analysis.analyze(region, analysis.AnalysisParams(threshold_min=20.0))
-    data = maplayers.map_data(region)
-    parts = mapview.render_base(maplayers.build_base_map(data))
-    groups = maplayers.overlay_groups(
-        _overlays(region, result, False), maplayers.static_sections(data, maplayers.MapOptions())
-    )
-    args = mapview.component_args(
-        parts, groups, maplayers.layer_control(), "karte", 600, None, RETURNED
+    _parts, _groups, args = _app_args(
+        tmp_default_region, analysis.AnalysisParams(threshold_min=20.0), False
     )
     monkeypatch.setattr(mapview, "ASSETS", SimpleNamespace(name="x.assets", path=str(tmp_path)))
     mapview._link_file.cache_clear()
