@@ -257,10 +257,15 @@ ASSETS = components.declare_component("nahraum_assets", path=str(asset_dir()))
 ASSET_MAX_AGE_DAYS = 7.0  # files not published for this long are removed at start
 
 
+def _folder() -> Path:
+    """The folder the asset component serves (its declared path)."""
+    return Path(ASSETS.path or asset_dir())
+
+
 def _publish(name: str, data: bytes) -> str:
     """Serve ``data`` as the file ``name`` (written again if it went missing); its URL
     from the map's frame."""
-    path = Path(ASSETS.path or asset_dir()) / name
+    path = _folder() / name
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -274,7 +279,7 @@ def _publish(name: str, data: bytes) -> str:
 def _named(data: bytes, suffix: str) -> tuple[str, bytes]:
     """The file name of ``data`` (its digest); the file's time marks it as in use."""
     name = f"{hashlib.sha256(data).hexdigest()[:24]}{suffix}"
-    path = Path(ASSETS.path or asset_dir()) / name
+    path = _folder() / name
     with contextlib.suppress(OSError):
         os.utime(path)
     return name, data
@@ -308,7 +313,7 @@ def _served_script(script: str) -> str:
 def prune_assets(max_age_days: float = ASSET_MAX_AGE_DAYS) -> int:
     """Remove served files not published for ``max_age_days`` (base maps of earlier data
     or code; a file still needed is written again); the number removed."""
-    folder = Path(ASSETS.path or asset_dir())
+    folder = _folder()
     limit = time.time() - max_age_days * 86400
     removed = 0
     for path in folder.glob("*"):
@@ -324,8 +329,8 @@ def served(args: dict[str, Any]) -> dict[str, Any]:
 
     ``st_folium`` puts them into the arguments, and Nahraum embeds the libraries as
     ``data:`` URLs (``layers._assets``: no CDN): on default 530 of the 713 KB sent with
-    every rerun are Leaflet and the base map's script, the same each time, parsed again by the server's JSON and protobuf
-    encoders and by the browser. Served from :func:`asset_dir` (cached by the browser),
+    every rerun are Leaflet and the base map's script, the same each time, encoded again by
+    the server (JSON, protobuf) and parsed again by the browser. Served from :func:`asset_dir` (cached by the browser),
     each rerun sends only the URLs and this run's layers. The frame loads the links in
     order before the script; the base map's script runs from a global variable the last
     link sets (``eval`` at the top level: its ``var`` declarations stay global, as the
