@@ -226,9 +226,11 @@ class MapStyle(JSCSSMixin):
             var pending = [];
             function later() {
                 pending.forEach(clearTimeout);
-                pending = [setTimeout(declutter, 30), setTimeout(declutter, 400)];
+                pending = [30, 400, 1200].map(function(ms) { return setTimeout(declutter, ms); });
             }
             map.on('moveend overlayadd', later);
+            // Names are measured in the map's font: check again once it has loaded.
+            if (document.fonts && document.fonts.ready) document.fonts.ready.then(later);
             zoomClasses();
             {% if this.workshop %}map.getContainer().classList.add('nahraum-workshop');{% endif %}
             map.whenReady(later);

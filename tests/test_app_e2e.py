@@ -159,6 +159,19 @@ LABEL_OVERLAP_JS = """() => {
 }"""
 
 
+#: Zoom ``levels`` closer around the label named ``name``; returns the view before.
+ZOOM_TO_LABEL_JS = """([name, levels]) => {
+    const map = window.map, before = {center: map.getCenter(), zoom: map.getZoom()};
+    const span = [...document.querySelectorAll('.nahraum-label span')]
+        .find(s => s.textContent === name);
+    const r = span.getBoundingClientRect(), box = map.getContainer().getBoundingClientRect();
+    const at = map.containerPointToLatLng(
+        [(r.left + r.right) / 2 - box.left, (r.top + r.bottom) / 2 - box.top]);
+    map.setView(at, before.zoom + levels, {animate: false});
+    return before;
+}"""
+
+
 def test_map_shows_region(app_server, browser, default_region) -> None:
     from tests.e2e_helpers import OutsideRecorder, artifact_path, metric, open_app
 
@@ -196,19 +209,20 @@ def test_map_shows_region(app_server, browser, default_region) -> None:
         shown, hidden = frame.evaluate(LABEL_OVERLAP_JS)
         assert shown and hidden, (shown, hidden)
         assert "Sondershausen" in shown and "Bad Frankenhausen/Kyffhäuser" in hidden
-        frame.evaluate("() => window.map.setZoom(window.map.getZoom() + 2)")
+        # Two levels closer around Bad Frankenhausen (so it stays in view), then back.
+        view = frame.evaluate(ZOOM_TO_LABEL_JS, ["Bad Frankenhausen/Kyffhäuser", 2])
         frame.wait_for_function(
             "() => [...document.querySelectorAll('.nahraum-label')].some(e =>"
             " e.textContent === 'Bad Frankenhausen/Kyffhäuser'"
             " && !e.classList.contains('nahraum-label-hidden'))",
-            timeout=10_000,
+            timeout=20_000,
         )
         assert frame.evaluate(LABEL_OVERLAP_JS)[0]  # still no overlap (the JS asserts it)
-        frame.evaluate("() => window.map.setZoom(window.map.getZoom() - 2)")
+        frame.evaluate("(v) => window.map.setView(v.center, v.zoom, {animate: false})", view)
         frame.wait_for_function(  # back at the region's zoom: hidden again
             "() => [...document.querySelectorAll('.nahraum-label-hidden')].some(e =>"
             " e.textContent === 'Bad Frankenhausen/Kyffhäuser')",
-            timeout=10_000,
+            timeout=20_000,
         )
 
         # Key figures above the map.
